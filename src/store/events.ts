@@ -1,0 +1,258 @@
+/**
+ * The journal event format: one JSON object per line in `.runlog/runs/<run-id>/events.jsonl`.
+ *
+ * Producers (the Python client, the editor, the MLflow endpoint) only ever append these lines;
+ * the store ingests them. `docs/JOURNAL.md` is the human-readable contract and must match this file.
+ * Every event carries `t` (its type) and `ts` (wall time, milliseconds since the Unix epoch).
+ */
+
+export const RUN_STATUSES = ['RUNNING', 'QUEUED', 'FINISHED', 'FAILED', 'KILLED', 'INTERRUPTED'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** Statuses a run can end with. */
+export const END_STATUSES = ['FINISHED', 'FAILED', 'KILLED'] as const;
+export type EndStatus = (typeof END_STATUSES)[number];
+
+/** Metric values travel as numbers, or as these strings for values JSON cannot hold. */
+export type WireNumber = number | 'NaN' | 'Infinity' | '-Infinity';
+
+export interface RunStartEvent {
+  readonly t: 'run_start';
+  readonly ts: number;
+  readonly run_id: string;
+  readonly name: string;
+  readonly experiment: string;
+  readonly command?: string;
+  readonly cwd?: string;
+  readonly entry_point?: string;
+  readonly source?: string;
+  readonly user?: string;
+  readonly parent_run_id?: string;
+}
+
+export interface RunEndEvent {
+  readonly t: 'run_end';
+  readonly ts: number;
+  readonly status: EndStatus;
+  readonly exit_code?: number;
+  readonly error?: string;
+}
+
+export interface StatusEvent {
+  readonly t: 'status';
+  readonly ts: number;
+  readonly status: RunStatus;
+}
+
+export interface ParamEvent {
+  readonly t: 'param';
+  readonly ts: number;
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface MetricEvent {
+  readonly t: 'metric';
+  readonly ts: number;
+  readonly key: string;
+  readonly value: number;
+  readonly step: number;
+}
+
+export interface TagEvent {
+  readonly t: 'tag';
+  readonly ts: number;
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface ArtifactEvent {
+  readonly t: 'artifact';
+  readonly ts: number;
+  readonly path: string;
+  readonly size: number;
+  readonly sha256: string;
+}
+
+export interface InputEvent {
+  readonly t: 'input';
+  readonly ts: number;
+  readonly name: string;
+  readonly path: string;
+  readonly digest: string;
+}
+
+export interface UntrackedFile {
+  readonly path: string;
+  /** Present for source files under the size limit; absent when only the name was kept. */
+  readonly content?: string;
+}
+
+export interface GitEvent {
+  readonly t: 'git';
+  readonly ts: number;
+  readonly commit: string;
+  readonly branch?: string;
+  readonly remote?: string;
+  readonly dirty: boolean;
+  /** `git diff --binary HEAD` of tracked changes; empty when clean. */
+  readonly patch: string;
+  readonly untracked: readonly UntrackedFile[];
+}
+
+export type RunEvent =
+  | RunStartEvent
+  | RunEndEvent
+  | StatusEvent
+  | ParamEvent
+  | MetricEvent
+  | TagEvent
+  | ArtifactEvent
+  | InputEvent
+  | GitEvent;
+
+export type EventType = RunEvent['t'];
+
+export type ParseResult =
+  { readonly ok: true; readonly event: RunEvent } | { readonly ok: false; readonly reason: string };
+
+type Fields = Record<string, unknown>;
+
+function fail(reason: string): ParseResult {
+  return { ok: false, reason };
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === 'string';
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** Decodes a metric value, keeping NaN and ±Infinity, which JSON can only carry as strings. */
+export function decodeWireNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (value === 'NaN') return Number.NaN;
+  if (value === 'Infinity') return Number.POSITIVE_INFINITY;
+  if (value === '-Infinity') return Number.NEGATIVE_INFINITY;
+  return undefined;
+}
+
+export function encodeWireNumber(value: number): WireNumber {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Number.POSITIVE_INFINITY) return 'Infinity';
+  if (value === Number.NEGATIVE_INFINITY) return '-Infinity';
+  return value;
+}
+
+function optionalStrings(fields: Fields, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    if (fields[name] !== undefined && !isString(fields[name])) return `"${name}" must be a string`;
+  }
+  return undefined;
+}
+
+function requireStrings(fields: Fields, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    if (!isString(fields[name]) || fields[name] === '') return `"${name}" must be a non-empty string`;
+  }
+  return undefined;
+}
+
+function parseFields(fields: Fields): ParseResult {
+  const ts = fields['ts'];
+  if (!isFiniteNumber(ts)) return fail('"ts" must be a number (milliseconds since the epoch)');
+  const type = fields['t'];
+  let problem: string | undefined;
+  switch (type) {
+    case 'run_start':
+      problem =
+        requireStrings(fields, ['run_id', 'name', 'experiment']) ??
+        optionalStrings(fields, ['command', 'cwd', 'entry_point', 'source', 'user', 'parent_run_id']);
+      break;
+    case 'run_end':
+      if (!(END_STATUSES as readonly unknown[]).includes(fields['status'])) {
+        problem = `"status" must be one of ${END_STATUSES.join(', ')}`;
+      } else if (fields['exit_code'] !== undefined && !Number.isInteger(fields['exit_code'])) {
+        problem = '"exit_code" must be an integer';
+      } else {
+        problem = optionalStrings(fields, ['error']);
+      }
+      break;
+    case 'status':
+      if (!(RUN_STATUSES as readonly unknown[]).includes(fields['status'])) {
+        problem = `"status" must be one of ${RUN_STATUSES.join(', ')}`;
+      }
+      break;
+    case 'param':
+      problem = requireStrings(fields, ['key']) ?? (isString(fields['value']) ? undefined : '"value" must be a string');
+      break;
+    case 'tag':
+      problem = requireStrings(fields, ['key']) ?? (isString(fields['value']) ? undefined : '"value" must be a string');
+      break;
+    case 'metric': {
+      problem = requireStrings(fields, ['key']);
+      const value = decodeWireNumber(fields['value']);
+      if (!problem && value === undefined) problem = '"value" must be a number, "NaN", "Infinity" or "-Infinity"';
+      if (!problem && !Number.isSafeInteger(fields['step'])) problem = '"step" must be an integer';
+      if (!problem && value !== undefined) {
+        return {
+          ok: true,
+          event: { t: 'metric', ts, key: fields['key'] as string, value, step: fields['step'] as number },
+        };
+      }
+      break;
+    }
+    case 'artifact':
+      problem =
+        requireStrings(fields, ['path', 'sha256']) ??
+        (Number.isSafeInteger(fields['size']) && (fields['size'] as number) >= 0
+          ? undefined
+          : '"size" must be a non-negative integer');
+      break;
+    case 'input':
+      problem = requireStrings(fields, ['name', 'path', 'digest']);
+      break;
+    case 'git': {
+      problem =
+        requireStrings(fields, ['commit']) ??
+        optionalStrings(fields, ['branch', 'remote']) ??
+        (typeof fields['dirty'] === 'boolean' ? undefined : '"dirty" must be true or false') ??
+        (isString(fields['patch']) ? undefined : '"patch" must be a string');
+      const untracked = fields['untracked'];
+      if (!problem && !Array.isArray(untracked)) problem = '"untracked" must be a list';
+      if (!problem) {
+        for (const entry of untracked as unknown[]) {
+          const file = entry as Fields | null;
+          if (
+            typeof file !== 'object' ||
+            file === null ||
+            !isString(file['path']) ||
+            (file['content'] !== undefined && !isString(file['content']))
+          ) {
+            problem = '"untracked" entries must be {"path": string, "content"?: string}';
+            break;
+          }
+        }
+      }
+      break;
+    }
+    default:
+      return fail(typeof type === 'string' ? `unknown event type "${type}"` : '"t" (the event type) is missing');
+  }
+  if (problem) return fail(`${String(type)}: ${problem}`);
+  return { ok: true, event: fields as unknown as RunEvent };
+}
+
+/** Parses one journal line. Never throws: a bad line yields a reason to report, never a crash. */
+export function parseEventLine(line: string): ParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return fail('not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('not a JSON object');
+  return parseFields(value as Fields);
+}

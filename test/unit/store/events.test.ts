@@ -1,0 +1,75 @@
+import * as assert from 'node:assert/strict';
+import { decodeWireNumber, encodeWireNumber, parseEventLine } from '../../../src/store/events';
+
+describe('journal events', () => {
+  it('parses every event type', () => {
+    const lines = [
+      { t: 'run_start', ts: 1, run_id: 'r1', name: 'bright-owl', experiment: 'Default', command: 'python train.py' },
+      { t: 'run_end', ts: 2, status: 'FAILED', exit_code: 1, error: 'Traceback …' },
+      { t: 'status', ts: 3, status: 'INTERRUPTED' },
+      { t: 'param', ts: 4, key: 'lr', value: '0.01' },
+      { t: 'metric', ts: 5, key: 'loss', value: 0.5, step: 3 },
+      { t: 'tag', ts: 6, key: 'team', value: 'vision' },
+      { t: 'artifact', ts: 7, path: 'model.pkl', size: 10, sha256: 'ab' },
+      { t: 'input', ts: 8, name: 'train', path: 'data/train.csv', digest: 'cd' },
+      {
+        t: 'git',
+        ts: 9,
+        commit: 'abc',
+        branch: 'main',
+        dirty: true,
+        patch: 'diff',
+        untracked: [{ path: 'new.py', content: 'x' }],
+      },
+    ];
+    for (const line of lines) {
+      const parsed = parseEventLine(JSON.stringify(line));
+      assert.ok(parsed.ok, `${line.t}: ${parsed.ok ? '' : parsed.reason}`);
+      assert.deepEqual(parsed.event, line);
+    }
+  });
+
+  it('keeps NaN and infinities, which JSON carries as strings', () => {
+    for (const [wire, value] of [
+      ['NaN', Number.NaN],
+      ['Infinity', Number.POSITIVE_INFINITY],
+      ['-Infinity', Number.NEGATIVE_INFINITY],
+    ] as const) {
+      const parsed = parseEventLine(JSON.stringify({ t: 'metric', ts: 1, key: 'loss', value: wire, step: 0 }));
+      assert.ok(parsed.ok && parsed.event.t === 'metric');
+      assert.ok(Object.is(parsed.event.value, value));
+      assert.equal(encodeWireNumber(value), wire);
+    }
+    assert.equal(decodeWireNumber('nan'), undefined);
+    assert.equal(encodeWireNumber(1.5), 1.5);
+  });
+
+  it('names what is wrong with a malformed line and never throws', () => {
+    const cases: [string, RegExp][] = [
+      ['{"t":"metric","ts":1,"key":"loss","value":0.5', /not valid JSON/],
+      ['[1,2]', /not a JSON object/],
+      ['null', /not a JSON object/],
+      ['{"ts":1}', /"t" \(the event type\) is missing/],
+      ['{"t":"explode","ts":1}', /unknown event type "explode"/],
+      ['{"t":"metric","key":"loss","value":1,"step":0}', /"ts" must be a number/],
+      ['{"t":"metric","ts":1,"key":"loss","value":"high","step":0}', /metric: "value" must be a number/],
+      ['{"t":"metric","ts":1,"key":"loss","value":1,"step":0.5}', /"step" must be an integer/],
+      ['{"t":"metric","ts":1,"key":"","value":1,"step":0}', /"key" must be a non-empty string/],
+      ['{"t":"param","ts":1,"key":"lr","value":0.01}', /param: "value" must be a string/],
+      ['{"t":"run_end","ts":1,"status":"DONE"}', /"status" must be one of FINISHED, FAILED, KILLED/],
+      ['{"t":"run_end","ts":1,"status":"FAILED","exit_code":"1"}', /"exit_code" must be an integer/],
+      ['{"t":"status","ts":1,"status":"running"}', /"status" must be one of/],
+      ['{"t":"run_start","ts":1,"run_id":"r","name":"n"}', /"experiment" must be a non-empty string/],
+      ['{"t":"run_start","ts":1,"run_id":"r","name":"n","experiment":"e","cwd":3}', /"cwd" must be a string/],
+      ['{"t":"artifact","ts":1,"path":"a","sha256":"b","size":-1}', /"size" must be a non-negative integer/],
+      ['{"t":"git","ts":1,"commit":"c","dirty":"yes","patch":"","untracked":[]}', /"dirty" must be true or false/],
+      ['{"t":"git","ts":1,"commit":"c","dirty":false,"patch":"","untracked":[{"path":1}]}', /"untracked" entries/],
+      ['{"t":"git","ts":1,"commit":"c","dirty":false,"patch":""}', /"untracked" must be a list/],
+    ];
+    for (const [line, reason] of cases) {
+      const parsed = parseEventLine(line);
+      assert.equal(parsed.ok, false, line);
+      assert.match(parsed.ok ? '' : parsed.reason, reason, line);
+    }
+  });
+});
