@@ -1,0 +1,86 @@
+// `npm test`: lint, format check, type-check, unit tests (plain Node), package the .vsix, and the
+// integration suite inside a real VS Code. Ends with one line `N passed, N failed`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Mocha from 'mocha';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const vsix = join(root, `${pkg.name}-${pkg.version}.vsix`);
+const MAX_VSIX_BYTES = 5 * 1024 * 1024;
+let passed = 0;
+let failed = 0;
+
+function finish() {
+  console.log(`\n${passed} passed, ${failed} failed`);
+  process.exit(failed > 0 || passed === 0 ? 1 : 0);
+}
+
+/** A step that is not a test but must succeed; a failure counts as one failed check and stops. */
+function step(title, command, args) {
+  console.log(`\n▶ ${title}`);
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`✗ ${title} failed (exit ${result.status ?? result.signal})`);
+    failed++;
+    finish();
+  }
+}
+
+function walk(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+  );
+}
+
+async function unitTests() {
+  console.log('\n▶ unit tests (mocha, plain Node)');
+  const mocha = new Mocha({ reporter: 'spec', timeout: 10_000 });
+  for (const file of walk(join(root, 'out/test/unit'))
+    .filter((f) => f.endsWith('.test.js'))
+    .sort()) {
+    mocha.addFile(file);
+  }
+  await mocha.loadFilesAsync();
+  const stats = await new Promise((resolve) => {
+    const runner = mocha.run(() => resolve(runner.stats));
+  });
+  passed += stats.passes;
+  failed += stats.failures;
+  if (stats.passes === 0) {
+    console.error('✗ no unit test ran');
+    failed++;
+  }
+}
+
+step('lint (ESLint, type-aware, no warnings)', 'npx', ['eslint', '--max-warnings=0', '.']);
+step('format (Prettier)', 'npx', ['prettier', '--check', '.']);
+step('type-check (host, tests, webviews)', 'npm', ['run', '--silent', 'typecheck']);
+step('build tests', 'node', ['scripts/build.mjs', '--tests']);
+await unitTests();
+step('package the .vsix', 'npm', ['run', '--silent', 'package']);
+const size = statSync(vsix).size;
+if (size > MAX_VSIX_BYTES) {
+  console.error(`✗ ${vsix} is ${size} bytes, over the 5 MB budget`);
+  failed++;
+} else {
+  console.log(`✓ ${pkg.name}-${pkg.version}.vsix is ${(size / 1024).toFixed(0)} KB (budget 5 MB)`);
+  passed++;
+}
+// The package build replaced dist/ with the production bundle; out/ (the tests) is untouched.
+console.log('\n▶ integration tests (inside VS Code)');
+const resultFile = join(root, 'test-results/integration.json');
+rmSync(resultFile, { force: true });
+spawnSync('node', ['test/runner/runIntegration.mjs', '--vsix', vsix], { cwd: root, stdio: 'inherit' });
+if (existsSync(resultFile)) {
+  const outcome = JSON.parse(readFileSync(resultFile, 'utf8'));
+  passed += outcome.passed;
+  failed += outcome.failed;
+  if (!outcome.ok && outcome.failed === 0) failed++;
+} else {
+  console.error('✗ the integration runner wrote no result');
+  failed++;
+}
+finish();

@@ -1,0 +1,178 @@
+import * as assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { RunlogApi } from '../../src/extension';
+import { prepareDemoProject } from '../../src/commands/openDemoProject';
+
+const EXTENSION_ID = 'runlog.runlog';
+
+async function api(): Promise<RunlogApi> {
+  const extension = vscode.extensions.getExtension<RunlogApi>(EXTENSION_ID);
+  assert.ok(extension, `${EXTENSION_ID} is installed`);
+  return extension.activate();
+}
+
+function workspaceFolder(): vscode.WorkspaceFolder {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the suite runs with a workspace folder open');
+  return folder;
+}
+
+function labelOf(item: vscode.TreeItem): string {
+  return typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
+}
+
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('Runlog extension', () => {
+  it('runs inside a real VS Code', () => {
+    assert.match(vscode.version, /^\d+\.\d+\.\d+/);
+    assert.ok(vscode.env.appName.length > 0);
+  });
+
+  it('activates and registers its commands', async () => {
+    await api();
+    const commands = await vscode.commands.getCommands(true);
+    for (const id of ['runlog.startRun', 'runlog.openDemoProject', 'runlog.refreshRuns', 'runlog.showLog']) {
+      assert.ok(commands.includes(id), `${id} is registered`);
+    }
+  });
+
+  it('contributes the Runlog container, the Runs view and its welcome content', () => {
+    const manifest = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as {
+      contributes: { views: Record<string, { id: string }[]>; viewsWelcome: { view: string; contents: string }[] };
+    };
+    assert.deepEqual(
+      manifest.contributes.views['runlog']?.map((v) => v.id),
+      ['runlog.runs'],
+    );
+    const welcome = manifest.contributes.viewsWelcome.find((w) => w.view === 'runlog.runs');
+    assert.match(welcome?.contents ?? '', /No runs yet/);
+    assert.match(welcome?.contents ?? '', /\[Start a Run\]\(command:runlog\.startRun\)/);
+    assert.match(welcome?.contents ?? '', /\[Open the Demo Project\]\(command:runlog\.openDemoProject\)/);
+  });
+
+  it('resolves the Runs view, empty for an empty store', async () => {
+    await vscode.commands.executeCommand('workbench.view.extension.runlog');
+    await vscode.commands.executeCommand('runlog.runs.focus');
+    const { runs } = await api();
+    runs.refresh();
+    assert.deepEqual(await runs.getChildren(), []);
+  });
+
+  describe('with runs in the store', () => {
+    let storeDir: string;
+
+    before(async () => {
+      storeDir = await mkdtemp(join(tmpdir(), 'runlog-store-'));
+      const journal = (id: string, lines: object[]): Promise<void> =>
+        mkdir(join(storeDir, 'runs', id), { recursive: true }).then(() =>
+          writeFile(join(storeDir, 'runs', id, 'events.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n'),
+        );
+      await journal('run-a', [
+        {
+          t: 'run_start',
+          ts: 1_700_000_000_000,
+          run_id: 'run-a',
+          name: '<b>bright-owl</b>',
+          experiment: 'house-prices',
+        },
+        { t: 'param', ts: 1_700_000_000_001, key: 'lr', value: '0.01' },
+        { t: 'metric', ts: 1_700_000_000_002, key: 'rmse', value: 0.5, step: 0 },
+        { t: 'metric', ts: 1_700_000_000_003, key: 'rmse', value: 0.25, step: 1 },
+        { t: 'run_end', ts: 1_700_000_000_004, status: 'FINISHED' },
+      ]);
+      await journal('run-b', [
+        { t: 'run_start', ts: 1_700_000_100_000, run_id: 'run-b', name: 'calm-fox', experiment: 'house-prices' },
+      ]);
+      await vscode.workspace
+        .getConfiguration('runlog')
+        .update('storeDir', storeDir, vscode.ConfigurationTarget.Workspace);
+    });
+
+    after(async () => {
+      await vscode.workspace
+        .getConfiguration('runlog')
+        .update('storeDir', undefined, vscode.ConfigurationTarget.Workspace);
+      await rm(storeDir, { recursive: true, force: true });
+      const { runs } = await api();
+      runs.refresh();
+    });
+
+    it('shows experiments, runs, params and metrics', async () => {
+      const { runs } = await api();
+      const experiments = await waitFor('the store to be read', async () => {
+        const nodes = await runs.getChildren();
+        return nodes.length > 0 ? nodes : undefined;
+      });
+      assert.equal(experiments.length, 1);
+      const experimentItem = runs.getTreeItem(experiments[0]);
+      assert.equal(labelOf(experimentItem), 'house-prices');
+      const runNodes = await runs.getChildren(experiments[0]);
+      const labels = runNodes.map((n) => labelOf(runs.getTreeItem(n)));
+      assert.deepEqual(labels, ['calm-fox', '<b>bright-owl</b>'], 'newest first, names shown as given');
+      const finished = runs.getTreeItem(runNodes[1]);
+      assert.match(String(finished.description), /^finished/);
+      const tooltip = finished.tooltip as vscode.MarkdownString;
+      assert.ok(!tooltip.value.includes('<b>'), 'a run name with HTML is escaped in the tooltip');
+      const sections = await runs.getChildren(runNodes[1]);
+      const values = (await Promise.all(sections.map((s) => runs.getChildren(s)))).flat();
+      const described = values.map((n) => {
+        const item = runs.getTreeItem(n);
+        return `${labelOf(item)}=${String(item.description)}`;
+      });
+      assert.deepEqual(described, ['lr=0.01', 'rmse=0.25 (min 0.25, max 0.5)']);
+    });
+  });
+
+  it('starts a run of a Python script as a task with the store in its environment', async () => {
+    const folder = workspaceFolder();
+    const script = vscode.Uri.joinPath(folder.uri, 'train_marker.py');
+    const marker = join(folder.uri.fsPath, 'launched.json');
+    await rm(marker, { force: true });
+    const ended = new Promise<number | undefined>((resolve) => {
+      const listener = vscode.tasks.onDidEndTaskProcess((e) => {
+        if (e.execution.task.source === 'runlog') {
+          listener.dispose();
+          resolve(e.exitCode);
+        }
+      });
+    });
+    await vscode.commands.executeCommand('runlog.startRun', script);
+    assert.equal(await ended, 0, 'the script exits 0');
+    assert.ok(existsSync(marker), 'the script ran');
+    const launched = JSON.parse(await readFile(marker, 'utf8')) as { argv: string[]; runlog_dir: string };
+    assert.equal(launched.argv[0], script.fsPath);
+    assert.equal(launched.runlog_dir, join(folder.uri.fsPath, '.runlog'));
+  });
+
+  it('copies the demo project out of the extension for Open the Demo Project', async () => {
+    const extension = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(extension);
+    const storage = vscode.Uri.file(await mkdtemp(join(tmpdir(), 'runlog-demo-')));
+    const demo = await prepareDemoProject(extension.extensionUri, storage);
+    assert.ok(existsSync(join(demo.fsPath, 'README.md')), 'the demo is copied with its README');
+    await rm(storage.fsPath, { recursive: true, force: true });
+  });
+
+  after(async () => {
+    // Leave what a user sees on an empty store for the runner to check: the Runlog container, open.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('workbench.view.extension.runlog');
+  });
+});

@@ -1,0 +1,288 @@
+// Runs the integration suite (out/test/integration/index.js) inside a real VS Code.
+//   node test/runner/runIntegration.mjs --vsix runlog-0.1.0.vsix [--runner code-server|electron] [--timeout 600]
+// code-server (the default on linux-x64): installs the .vsix into a fresh code-server, opens the
+// workbench in Debian's Chromium so the extension host starts, lets the test-driver extension run the
+// suite, then checks what a user sees (the Runs view's welcome) and saves a screenshot.
+// electron: @vscode/test-electron downloads (or finds) VS Code and runs the same suite.
+// Exits non-zero on any failure, on timeout, and when no test ran. Writes test-results/integration.json.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureCodeServer } from './toolchain.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const resultsDir = join(root, 'test-results');
+const suiteEntry = join(root, 'out/test/integration/index.js');
+const fixtureWorkspace = join(root, 'test/fixtures/workspace');
+const CHROMIUM = process.env.RUNLOG_CHROMIUM || '/usr/bin/chromium';
+
+function option(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : process.argv[i + 1];
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function waitForHttp(url, deadline) {
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url, { redirect: 'manual' });
+      if (response.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(250);
+  }
+  throw new Error(`code-server did not answer at ${url}`);
+}
+
+/** Prints what the suite logs while it runs, so a hang shows where it hangs. */
+function tailer(file) {
+  let printed = 0;
+  return () => {
+    if (!existsSync(file)) return;
+    const size = statSync(file).size;
+    if (size <= printed) return;
+    process.stdout.write(readFileSync(file).subarray(printed, size).toString('utf8'));
+    printed = size;
+  };
+}
+
+async function summarize(outcome) {
+  await mkdir(resultsDir, { recursive: true });
+  await writeFile(join(resultsDir, 'integration.json'), JSON.stringify(outcome, null, 2));
+  console.log(`integration: ${outcome.passed} passed, ${outcome.failed} failed`);
+  if (!outcome.ok) console.error(`integration suite failed: ${outcome.error}`);
+  process.exitCode = outcome.ok ? 0 : 1;
+}
+
+async function runInCodeServer(vsix, timeoutMs) {
+  const tool = await ensureCodeServer();
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install chromium)`);
+  const { chromium } = await import('playwright-core');
+
+  const tmp = await mkdtemp(join(tmpdir(), 'runlog-it-'));
+  const userData = join(tmp, 'user-data');
+  const extensions = join(tmp, 'extensions');
+  const workspace = join(tmp, 'workspace');
+  const resultFile = join(tmp, 'result.json');
+  const logFile = join(tmp, 'suite.log');
+  await cp(fixtureWorkspace, workspace, { recursive: true });
+  await mkdir(join(userData, 'User'), { recursive: true });
+  await writeFile(
+    join(userData, 'User/settings.json'),
+    JSON.stringify({
+      'workbench.startupEditor': 'none',
+      'workbench.tips.enabled': false,
+      'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      'chat.disableAIFeatures': true,
+      'extensions.autoCheckUpdates': false,
+      'extensions.autoUpdate': false,
+      'telemetry.telemetryLevel': 'off',
+    }),
+  );
+
+  // Install the package a user would install, then add the driver beside it.
+  const install = spawnSync(
+    tool.node,
+    [tool.entry, '--extensions-dir', extensions, '--user-data-dir', userData, '--install-extension', vsix],
+    { encoding: 'utf8' },
+  );
+  if (install.status !== 0) throw new Error(`installing ${vsix} failed:\n${install.stdout}${install.stderr}`);
+  const driverDir = 'runlog.test-driver-0.0.1';
+  await cp(join(root, 'test/runner/driver'), join(extensions, driverDir), { recursive: true });
+  const manifestFile = join(extensions, 'extensions.json');
+  const manifest = existsSync(manifestFile) ? JSON.parse(await readFile(manifestFile, 'utf8')) : [];
+  if (!manifest.some((e) => e.identifier?.id === 'runlog.runlog')) throw new Error(`${vsix} did not install`);
+  manifest.push({
+    identifier: { id: 'runlog.test-driver' },
+    version: '0.0.1',
+    location: { $mid: 1, path: join(extensions, driverDir), scheme: 'file' },
+    relativeLocation: driverDir,
+  });
+  await writeFile(manifestFile, JSON.stringify(manifest));
+
+  const port = await freePort();
+  const serverLog = join(tmp, 'code-server.log');
+  const { openSync } = await import('node:fs');
+  const out = openSync(serverLog, 'a');
+  const server = spawn(
+    tool.node,
+    [
+      tool.entry,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--config',
+      join(tmp, 'config.yaml'),
+      '--user-data-dir',
+      userData,
+      '--extensions-dir',
+      extensions,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      workspace,
+    ],
+    {
+      env: { ...process.env, RUNLOG_TEST_ENTRY: suiteEntry, RUNLOG_TEST_RESULT: resultFile, RUNLOG_TEST_LOG: logFile },
+      stdio: ['ignore', out, out],
+      detached: true,
+    },
+  );
+  const stopServer = () => {
+    try {
+      process.kill(-server.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  process.on('exit', stopServer);
+
+  let browser;
+  const outcome = { ok: false, passed: 0, failed: 0, error: '', vscodeVersion: '', screenshot: '' };
+  try {
+    const deadline = Date.now() + timeoutMs;
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, Math.min(deadline, Date.now() + 60_000));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+    const tail = tailer(logFile);
+    while (!existsSync(resultFile) && Date.now() < deadline) {
+      tail();
+      await sleep(500);
+    }
+    tail();
+    if (!existsSync(resultFile)) {
+      outcome.error = `timed out after ${timeoutMs / 1000} s with no result from the suite`;
+    } else {
+      const result = JSON.parse(await readFile(resultFile, 'utf8'));
+      outcome.passed = result.stats?.passes ?? 0;
+      outcome.failed = result.stats?.failures ?? 0;
+      outcome.vscodeVersion = result.stats?.vscodeVersion ?? '';
+      outcome.ok = result.ok && outcome.failed === 0 && outcome.passed > 0;
+      if (!result.ok) outcome.error = result.error;
+      else if (outcome.passed === 0) outcome.error = 'no test ran';
+    }
+    if (outcome.ok) {
+      // What a user sees: the suite leaves the store empty and the Runlog container open.
+      const checks = ['No runs yet', 'Start a Run', 'Open the Demo Project'];
+      for (const text of checks) {
+        const visible = await page
+          .getByText(text, { exact: false })
+          .first()
+          .waitFor({ state: 'visible', timeout: 15_000 })
+          .then(
+            () => true,
+            () => false,
+          );
+        if (visible) {
+          outcome.passed++;
+          console.log(`  ✓ the Runs view shows "${text}" (checked in the browser)`);
+        } else {
+          outcome.failed++;
+          outcome.ok = false;
+          outcome.error = `the Runs view does not show "${text}"`;
+          console.log(`  ✗ the Runs view does not show "${text}"`);
+        }
+      }
+    }
+    await mkdir(resultsDir, { recursive: true });
+    outcome.screenshot = join(resultsDir, 'integration.png');
+    await page.screenshot({ path: outcome.screenshot });
+  } catch (error) {
+    outcome.ok = false;
+    outcome.error = String(error?.stack ?? error);
+  } finally {
+    await browser?.close().catch(() => undefined);
+    stopServer();
+    if (!outcome.ok) {
+      await mkdir(resultsDir, { recursive: true });
+      await cp(serverLog, join(resultsDir, 'code-server.log')).catch(() => undefined);
+      await cp(join(userData, 'logs'), join(resultsDir, 'vscode-logs'), { recursive: true }).catch(() => undefined);
+      console.error(`logs saved in ${resultsDir}`);
+    }
+    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+  }
+  return outcome;
+}
+
+async function runInElectron(timeoutMs) {
+  const { runTests } = await import('@vscode/test-electron');
+  const tmp = await mkdtemp(join(tmpdir(), 'runlog-it-'));
+  const workspace = join(tmp, 'workspace');
+  const resultFile = join(tmp, 'result.json');
+  await cp(fixtureWorkspace, workspace, { recursive: true });
+  const outcome = { ok: false, passed: 0, failed: 0, error: '', vscodeVersion: '' };
+  const timer = setTimeout(() => {
+    console.error(`timed out after ${timeoutMs / 1000} s`);
+    process.exit(1);
+  }, timeoutMs);
+  try {
+    await runTests({
+      extensionDevelopmentPath: root,
+      extensionTestsPath: suiteEntry,
+      launchArgs: [workspace, '--disable-extensions'],
+      extensionTestsEnv: { RUNLOG_TEST_STATS: resultFile },
+    });
+    outcome.ok = true;
+  } catch (error) {
+    outcome.error = String(error);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (existsSync(resultFile)) {
+    const stats = JSON.parse(await readFile(resultFile, 'utf8'));
+    Object.assign(outcome, { passed: stats.passes, failed: stats.failures, vscodeVersion: stats.vscodeVersion });
+  }
+  if (outcome.passed === 0) {
+    outcome.ok = false;
+    outcome.error ||= 'no test ran';
+  }
+  await rm(tmp, { recursive: true, force: true });
+  return outcome;
+}
+
+const runner = option('runner', process.platform === 'linux' && process.arch === 'x64' ? 'code-server' : 'electron');
+const timeoutMs = Number(option('timeout', '600')) * 1000;
+let outcome;
+try {
+  if (runner === 'electron') {
+    outcome = await runInElectron(timeoutMs);
+  } else {
+    const vsix = option('vsix');
+    if (!vsix || !existsSync(vsix))
+      throw new Error('--vsix FILE is required for the code-server runner (npm run package makes it)');
+    outcome = await runInCodeServer(resolve(vsix), timeoutMs);
+  }
+} catch (error) {
+  outcome = { ok: false, passed: 0, failed: 0, error: String(error?.stack ?? error) };
+}
+await summarize(outcome);
