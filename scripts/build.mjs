@@ -2,6 +2,7 @@
 //   node scripts/build.mjs               development build of the extension and webviews
 //   node scripts/build.mjs --production  minified, no source maps (what `npm run package` ships)
 //   node scripts/build.mjs --tests       also transpile src/, shared/ and test/ to out/ for mocha
+//   node scripts/build.mjs --tests-only [--out DIR]  only the transpile for mocha, into DIR (default out)
 //   node scripts/build.mjs --watch       rebuild on change
 import * as esbuild from 'esbuild';
 import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
@@ -13,7 +14,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 const production = args.has('--production');
 const watch = args.has('--watch');
-const tests = args.has('--tests');
+const testsOnly = args.has('--tests-only');
+const tests = args.has('--tests') || testsOnly;
+const outIndex = process.argv.indexOf('--out');
+const outDir = join(root, outIndex === -1 ? 'out' : process.argv[outIndex + 1]);
 
 async function listFiles(dir, predicate) {
   if (!existsSync(dir)) return [];
@@ -47,17 +51,19 @@ async function webviewEntries() {
 }
 
 async function configs() {
-  const list = [
-    {
-      ...common,
-      entryPoints: { extension: join(root, 'src/extension.ts') },
-      outdir: join(root, 'dist'),
-      platform: 'node',
-      format: 'cjs',
-      external: ['vscode'],
-    },
-  ];
-  const webviews = await webviewEntries();
+  const list = testsOnly
+    ? []
+    : [
+        {
+          ...common,
+          entryPoints: { extension: join(root, 'src/extension.ts') },
+          outdir: join(root, 'dist'),
+          platform: 'node',
+          format: 'cjs',
+          external: ['vscode'],
+        },
+      ];
+  const webviews = testsOnly ? {} : await webviewEntries();
   if (Object.keys(webviews).length > 0) {
     list.push({
       ...common,
@@ -79,7 +85,7 @@ async function configs() {
     list.push({
       entryPoints: sources,
       outbase: root,
-      outdir: join(root, 'out'),
+      outdir: outDir,
       bundle: false,
       platform: 'node',
       format: 'cjs',
@@ -96,8 +102,8 @@ async function copyAssets() {
   await copyFile(join(root, 'node_modules/sql.js/dist/sql-wasm.wasm'), join(root, 'dist/sql-wasm.wasm'));
 }
 
-await rm(join(root, 'dist'), { recursive: true, force: true });
-if (tests) await rm(join(root, 'out'), { recursive: true, force: true });
+if (!testsOnly) await rm(join(root, 'dist'), { recursive: true, force: true });
+if (tests) await rm(outDir, { recursive: true, force: true });
 const all = await configs();
 if (watch) {
   for (const config of all) await (await esbuild.context(config)).watch();
@@ -105,7 +111,7 @@ if (watch) {
   console.log('watching for changes…');
 } else {
   await Promise.all(all.map((config) => esbuild.build(config)));
-  await copyAssets();
+  if (!testsOnly) await copyAssets();
   console.log(
     `built ${all.length} bundle group(s) into ${relative(process.cwd(), join(root, 'dist')) || 'dist'}${tests ? ' and out' : ''}`,
   );

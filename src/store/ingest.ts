@@ -1,0 +1,160 @@
+import type { RunEvent } from './events';
+import type { JournalChunk } from './journal';
+import type { PendingPoints } from './metrics';
+import { appendPoints } from './metrics';
+import type { Db } from './sqlite';
+
+/** The run-name tag: a client that joins an editor-created run renames it through this tag. */
+export const RUN_NAME_TAG = 'runlog.name';
+
+export interface Rejection {
+  readonly runId: string;
+  readonly line: number;
+  readonly reason: string;
+}
+
+export interface IngestStats {
+  readonly events: number;
+  readonly points: number;
+  readonly rejected: readonly Rejection[];
+}
+
+function experimentId(db: Db, name: string, ts: number): number {
+  db.run('INSERT OR IGNORE INTO experiments (name, created) VALUES (?, ?)', [name, ts]);
+  return (db.get<{ id: number }>('SELECT id FROM experiments WHERE name = ?', [name]) as { id: number }).id;
+}
+
+/**
+ * Applies one journal chunk to the database, and records how far the journal has been read — in
+ * the same transaction, so the database never claims events it does not hold. Malformed lines and
+ * params that try to change value are kept in `rejected_events` with the reason.
+ */
+export function ingestChunk(db: Db, runId: string, chunk: JournalChunk): IngestStats {
+  const rejected: Rejection[] = chunk.malformed.map((m) => ({ runId, line: m.line, reason: m.reason }));
+  const series = new Map<string, PendingPoints>();
+  let points = 0;
+  db.transaction(() => {
+    const firstTs = chunk.events[0]?.ts ?? Date.now();
+    // A run exists from its first event, even when its run_start line was lost.
+    db.run("INSERT OR IGNORE INTO runs (id, name, experiment_id, status, start_time) VALUES (?, ?, 0, 'RUNNING', ?)", [
+      runId,
+      runId,
+      firstTs,
+    ]);
+    chunk.events.forEach((event, index) => {
+      if (event.t === 'metric') {
+        let pending = series.get(event.key);
+        if (!pending) {
+          pending = { steps: [], times: [], values: [] };
+          series.set(event.key, pending);
+        }
+        pending.steps.push(event.step);
+        pending.times.push(event.ts);
+        pending.values.push(event.value);
+        points++;
+        return;
+      }
+      const problem = applyEvent(db, runId, event);
+      if (problem) rejected.push({ runId, line: chunk.lines[index], reason: problem });
+    });
+    for (const [key, pending] of series) appendPoints(db, runId, key, pending);
+    for (const r of rejected) {
+      db.run('INSERT OR REPLACE INTO rejected_events (run_id, line, reason) VALUES (?, ?, ?)', [
+        r.runId,
+        r.line,
+        r.reason,
+      ]);
+    }
+    db.run('INSERT OR REPLACE INTO journals (run_id, offset, line) VALUES (?, ?, ?)', [
+      runId,
+      chunk.nextOffset,
+      chunk.nextLine,
+    ]);
+  });
+  return { events: chunk.events.length, points, rejected };
+}
+
+/** Applies one non-metric event; returns why it was refused, if it was. */
+function applyEvent(db: Db, runId: string, event: Exclude<RunEvent, { t: 'metric' }>): string | undefined {
+  switch (event.t) {
+    case 'run_start':
+      db.run(
+        `UPDATE runs SET name = ?, experiment_id = ?, start_time = ?, command = ?, cwd = ?, entry_point = ?,
+           source = ?, user = ?, parent_run_id = ? WHERE id = ?`,
+        [
+          event.name,
+          experimentId(db, event.experiment, event.ts),
+          event.ts,
+          event.command ?? null,
+          event.cwd ?? null,
+          event.entry_point ?? null,
+          event.source ?? null,
+          event.user ?? null,
+          event.parent_run_id ?? null,
+          runId,
+        ],
+      );
+      return undefined;
+    case 'run_end':
+      db.run('UPDATE runs SET status = ?, end_time = ?, exit_code = ?, error = ? WHERE id = ?', [
+        event.status,
+        event.ts,
+        event.exit_code ?? null,
+        event.error ?? null,
+        runId,
+      ]);
+      return undefined;
+    case 'status':
+      db.run('UPDATE runs SET status = ? WHERE id = ?', [event.status, runId]);
+      return undefined;
+    case 'param': {
+      const existing = db.get<{ value: string }>('SELECT value FROM params WHERE run_id = ? AND key = ?', [
+        runId,
+        event.key,
+      ]);
+      if (!existing) {
+        db.run('INSERT INTO params (run_id, key, value) VALUES (?, ?, ?)', [runId, event.key, event.value]);
+      } else if (existing.value !== event.value) {
+        return `param "${event.key}" is already "${existing.value}"; params are write-once, so "${event.value}" was not stored`;
+      }
+      return undefined;
+    }
+    case 'tag':
+      db.run('INSERT OR REPLACE INTO tags (run_id, key, value) VALUES (?, ?, ?)', [runId, event.key, event.value]);
+      if (event.key === RUN_NAME_TAG && event.value !== '') {
+        db.run('UPDATE runs SET name = ? WHERE id = ?', [event.value, runId]);
+      }
+      return undefined;
+    case 'artifact':
+      db.run('INSERT OR REPLACE INTO artifacts (run_id, path, size, sha256) VALUES (?, ?, ?, ?)', [
+        runId,
+        event.path,
+        event.size,
+        event.sha256,
+      ]);
+      return undefined;
+    case 'input':
+      db.run('INSERT OR REPLACE INTO inputs (run_id, name, path, digest) VALUES (?, ?, ?, ?)', [
+        runId,
+        event.name,
+        event.path,
+        event.digest,
+      ]);
+      return undefined;
+    case 'git':
+      db.run(
+        `INSERT OR REPLACE INTO git_state (run_id, commit_sha, branch, remote, dirty, patch, untracked)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        [
+          runId,
+          event.commit,
+          event.branch ?? null,
+          event.remote ?? null,
+          event.dirty ? 1 : 0,
+          event.patch,
+          JSON.stringify(event.untracked),
+        ],
+      );
+      return undefined;
+  }
+}

@@ -1,0 +1,513 @@
+import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomicFile';
+import type { IngestStats, Rejection } from './ingest';
+import { ingestChunk } from './ingest';
+import { readJournal } from './journal';
+import type { Range, XAxis, Buckets } from './metrics';
+import { bucketSeries, readSeries } from './metrics';
+import type { PointColumns } from './chunkCodec';
+import { NewerStoreError, migrate } from './schema';
+import type { SqlValue } from './sqlite';
+import { Db } from './sqlite';
+import type { RunStatus } from './events';
+
+export const DB_FILE = 'runlog.db';
+export const RUNS_DIR = 'runs';
+export const JOURNAL_FILE = 'events.jsonl';
+/** Journals are read in pieces of this size, so replaying a huge one never needs it all in memory. */
+const READ_PIECE = 32 * 1024 * 1024;
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+export interface StoreOptions {
+  /** The store folder (`.runlog/`). */
+  readonly dir: string;
+  /** Whether this process writes `runlog.db` (it holds the lock); readers never touch the file. */
+  readonly writer: boolean;
+  /** Written into the database, so a newer store can say which Runlog wrote it. */
+  readonly version: string;
+  readonly wasmFile?: string;
+  readonly log?: (message: string) => void;
+}
+
+export interface RunRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly experimentId: number;
+  readonly experiment: string;
+  readonly status: RunStatus;
+  readonly startTime: number;
+  readonly endTime: number | null;
+  readonly command: string | null;
+  readonly cwd: string | null;
+  readonly entryPoint: string | null;
+  readonly source: string | null;
+  readonly exitCode: number | null;
+  readonly error: string | null;
+  readonly user: string | null;
+  readonly parentRunId: string | null;
+  readonly deleted: boolean;
+}
+
+export interface MetricSummary {
+  readonly key: string;
+  readonly count: number;
+  /** The value at the highest step (NaN when that value was NaN). */
+  readonly last: number;
+  readonly lastStep: number;
+  readonly lastTime: number;
+  /** NaN when the series has no non-NaN value. */
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface GitState {
+  readonly commit: string;
+  readonly branch: string | null;
+  readonly remote: string | null;
+  readonly dirty: boolean;
+  readonly patch: string;
+  readonly untracked: readonly { path: string; content?: string }[];
+}
+
+export interface RunDetails extends RunRecord {
+  readonly params: Readonly<Record<string, string>>;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly metrics: readonly MetricSummary[];
+  readonly git: GitState | null;
+  readonly artifacts: readonly { path: string; size: number; sha256: string }[];
+  readonly inputs: readonly { name: string; path: string; digest: string }[];
+  readonly rejected: readonly { line: number; reason: string }[];
+}
+
+export interface Experiment {
+  readonly id: number;
+  readonly name: string;
+  readonly runCount: number;
+}
+
+export type SortKey = 'start_time' | 'name' | 'duration' | 'status' | `metrics.${string}` | `params.${string}`;
+
+export interface ListRunsQuery {
+  readonly experimentIds?: readonly number[];
+  /** A boolean SQL expression over `r` (the runs table) with its bound values: see filter.ts. */
+  readonly where?: { readonly sql: string; readonly params: readonly (string | number)[] };
+  readonly sort?: { readonly key: SortKey; readonly descending?: boolean };
+  readonly offset?: number;
+  readonly limit?: number;
+  readonly deleted?: 'active' | 'deleted' | 'all';
+}
+
+export interface RunPage {
+  readonly runs: RunRecord[];
+  readonly total: number;
+}
+
+export interface SyncResult {
+  readonly changedRuns: string[];
+  readonly stats: IngestStats;
+}
+
+interface RunRow {
+  id: string;
+  name: string;
+  experiment_id: number;
+  experiment: string;
+  status: RunStatus;
+  start_time: number;
+  end_time: number | null;
+  command: string | null;
+  cwd: string | null;
+  entry_point: string | null;
+  source: string | null;
+  exit_code: number | null;
+  error: string | null;
+  user: string | null;
+  parent_run_id: string | null;
+  deleted: number;
+}
+
+interface SeriesSummaryRow {
+  key: string;
+  count: number;
+  last: number | null;
+  last_step: number;
+  last_time: number;
+  min: number | null;
+  max: number | null;
+}
+
+const RUN_COLUMNS = `r.id, r.name, r.experiment_id, e.name AS experiment, r.status, r.start_time, r.end_time, r.command,
+  r.cwd, r.entry_point, r.source, r.exit_code, r.error, r.user, r.parent_run_id, r.deleted`;
+
+function toRun(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    experimentId: row.experiment_id,
+    experiment: row.experiment,
+    status: row.status,
+    startTime: row.start_time,
+    endTime: row.end_time,
+    command: row.command,
+    cwd: row.cwd,
+    entryPoint: row.entry_point,
+    source: row.source,
+    exitCode: row.exit_code,
+    error: row.error,
+    user: row.user,
+    parentRunId: row.parent_run_id,
+    deleted: row.deleted !== 0,
+  };
+}
+
+const nan = (value: number | null): number => (value === null ? Number.NaN : value);
+
+function toSummary(row: SeriesSummaryRow): MetricSummary {
+  return {
+    key: row.key,
+    count: row.count,
+    last: nan(row.last),
+    lastStep: row.last_step,
+    lastTime: row.last_time,
+    min: nan(row.min),
+    max: nan(row.max),
+  };
+}
+
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+/**
+ * The run store: an in-memory sql.js database fed from the run journals, persisted by atomic
+ * snapshots. The journals are the write-ahead log: the database records how far it has read each
+ * one, and `open` replays whatever the snapshot lacks. No SQL lives outside src/store/.
+ */
+export class RunStore {
+  private dirty = false;
+  private readonly log: (message: string) => void;
+
+  private constructor(
+    private readonly db: Db,
+    readonly options: StoreOptions,
+    /** Where a corrupt database was moved aside, when it was. */
+    readonly recoveredFrom: string | undefined,
+  ) {
+    this.log = options.log ?? (() => undefined);
+  }
+
+  static async open(options: StoreOptions): Promise<RunStore> {
+    const log = options.log ?? (() => undefined);
+    const file = join(options.dir, DB_FILE);
+    let data: Uint8Array | undefined;
+    try {
+      data = await readFile(file);
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
+    let db: Db | undefined;
+    let recoveredFrom: string | undefined;
+    if (data && data.length > 0) {
+      try {
+        db = await Db.open(data, options.wasmFile);
+        const check = db.get<{ quick_check: string }>('PRAGMA quick_check(1)');
+        if (check?.quick_check !== 'ok') throw new Error(`integrity check: ${check?.quick_check ?? 'no answer'}`);
+        migrate(db, options.version);
+      } catch (error) {
+        db?.close();
+        db = undefined;
+        if (error instanceof NewerStoreError) throw error;
+        const reason = error instanceof Error ? error.message : String(error);
+        if (options.writer) {
+          recoveredFrom = join(options.dir, `${DB_FILE}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+          await rename(file, recoveredFrom);
+          log(
+            `The run database was unreadable (${reason}); moved it to ${recoveredFrom} and rebuilt it from the run journals.`,
+          );
+        } else {
+          log(`The run database is unreadable (${reason}); reading the run journals instead.`);
+        }
+      }
+    }
+    if (!db) {
+      db = await Db.open(undefined, options.wasmFile);
+      migrate(db, options.version);
+    }
+    const store = new RunStore(db, options, recoveredFrom);
+    // Nothing is written until there is something to keep: opening never creates the folder.
+    store.dirty = recoveredFrom !== undefined;
+    await store.syncJournals();
+    return store;
+  }
+
+  /** Ingests whatever the journals hold beyond what the database has read. */
+  async syncJournals(onlyRuns?: readonly string[]): Promise<SyncResult> {
+    const runsDir = join(this.options.dir, RUNS_DIR);
+    let ids: string[];
+    if (onlyRuns) {
+      ids = onlyRuns.filter((id) => RUN_ID.test(id));
+    } else {
+      try {
+        ids = (await readdir(runsDir)).filter((id) => RUN_ID.test(id));
+      } catch (error) {
+        if (isMissing(error)) ids = [];
+        else throw error;
+      }
+    }
+    const positions = new Map(
+      this.db
+        .all<{ run_id: string; offset: number; line: number }>('SELECT run_id, offset, line FROM journals')
+        .map((row) => [row.run_id, row]),
+    );
+    const changedRuns: string[] = [];
+    let events = 0;
+    let points = 0;
+    const rejected: Rejection[] = [];
+    for (const runId of ids) {
+      const file = join(runsDir, runId, JOURNAL_FILE);
+      let size: number;
+      try {
+        size = (await stat(file)).size;
+      } catch (error) {
+        if (isMissing(error)) continue;
+        throw error;
+      }
+      let position = positions.get(runId) ?? { offset: 0, line: 1 };
+      if (size < position.offset) {
+        this.log(`The journal of run ${runId} got shorter than what was read of it; reading it again from the start.`);
+        this.forgetRun(runId);
+        position = { offset: 0, line: 1 };
+      }
+      let changed = false;
+      while (position.offset < size) {
+        const chunk = await readJournal(file, position.offset, position.line, READ_PIECE);
+        if (chunk.nextOffset === position.offset) {
+          if (size - position.offset >= READ_PIECE) {
+            this.log(
+              `Run ${runId}'s journal has a line longer than ${READ_PIECE} bytes at line ${position.line}; it cannot be read.`,
+            );
+          }
+          break;
+        }
+        const stats = ingestChunk(this.db, runId, chunk);
+        events += stats.events;
+        points += stats.points;
+        rejected.push(...stats.rejected);
+        position = { offset: chunk.nextOffset, line: chunk.nextLine };
+        changed = true;
+      }
+      if (changed) changedRuns.push(runId);
+    }
+    for (const r of rejected) this.log(`Run ${r.runId}, journal line ${r.line}: ${r.reason}`);
+    if (changedRuns.length > 0) this.dirty = true;
+    return { changedRuns, stats: { events, points, rejected } };
+  }
+
+  /** Drops everything known about a run (its journal will be read again from the start). */
+  private forgetRun(runId: string): void {
+    this.db.transaction(() => {
+      this.db.run('DELETE FROM metric_chunks WHERE series_id IN (SELECT id FROM metric_series WHERE run_id = ?)', [
+        runId,
+      ]);
+      for (const table of [
+        'metric_series',
+        'params',
+        'tags',
+        'artifacts',
+        'inputs',
+        'git_state',
+        'journals',
+        'rejected_events',
+      ]) {
+        this.db.run(`DELETE FROM ${table} WHERE run_id = ?`, [runId]);
+      }
+      this.db.run('DELETE FROM runs WHERE id = ?', [runId]);
+    });
+  }
+
+  get hasUnsavedChanges(): boolean {
+    return this.dirty;
+  }
+
+  /** Writes the database file atomically, if anything changed since the last snapshot. */
+  async snapshot(): Promise<boolean> {
+    if (!this.options.writer || !this.dirty) return false;
+    const image = this.db.export();
+    this.dirty = false;
+    try {
+      await ensureStoreDir(this.options.dir);
+      await writeFileAtomic(join(this.options.dir, DB_FILE), image);
+    } catch (error) {
+      this.dirty = true;
+      throw error;
+    }
+    return true;
+  }
+
+  experiments(): Experiment[] {
+    return this.db
+      .all<{ id: number; name: string; runs: number }>(
+        `SELECT e.id, e.name, COUNT(r.id) AS runs FROM experiments e
+         LEFT JOIN runs r ON r.experiment_id = e.id AND r.deleted = 0
+         WHERE e.deleted = 0 GROUP BY e.id ORDER BY e.name`,
+      )
+      .map((row) => ({ id: row.id, name: row.name, runCount: row.runs }));
+  }
+
+  listRuns(query: ListRunsQuery = {}): RunPage {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    const deleted = query.deleted ?? 'active';
+    if (deleted !== 'all') where.push(deleted === 'active' ? 'r.deleted = 0' : 'r.deleted = 1');
+    if (query.experimentIds && query.experimentIds.length > 0) {
+      where.push(`r.experiment_id IN (${query.experimentIds.map(() => '?').join(', ')})`);
+      params.push(...query.experimentIds);
+    }
+    if (query.where) {
+      where.push(`(${query.where.sql})`);
+      params.push(...query.where.params);
+    }
+    const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const total = this.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM runs r ${whereSql}`, params)?.n ?? 0;
+
+    const { join: sortJoin, order, params: sortParams } = sortClause(query.sort);
+    const rows = this.db.all<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id ${sortJoin}
+       ${whereSql} ORDER BY ${order}, r.id LIMIT ? OFFSET ?`,
+      [...sortParams, ...params, query.limit ?? -1, query.offset ?? 0],
+    );
+    return { runs: rows.map(toRun), total };
+  }
+
+  getRun(runId: string): RunDetails | undefined {
+    const row = this.db.get<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ?`,
+      [runId],
+    );
+    if (!row) return undefined;
+    const pairs = (table: string): Record<string, string> =>
+      Object.fromEntries(
+        this.db
+          .all<{ key: string; value: string }>(`SELECT key, value FROM ${table} WHERE run_id = ? ORDER BY key`, [runId])
+          .map((p) => [p.key, p.value]),
+      );
+    const git = this.db.get<{
+      commit_sha: string;
+      branch: string | null;
+      remote: string | null;
+      dirty: number;
+      patch: string;
+      untracked: string;
+    }>('SELECT commit_sha, branch, remote, dirty, patch, untracked FROM git_state WHERE run_id = ?', [runId]);
+    return {
+      ...toRun(row),
+      params: pairs('params'),
+      tags: pairs('tags'),
+      metrics: this.metricSummaries([runId]).get(runId) ?? [],
+      git: git
+        ? {
+            commit: git.commit_sha,
+            branch: git.branch,
+            remote: git.remote,
+            dirty: git.dirty !== 0,
+            patch: git.patch,
+            untracked: JSON.parse(git.untracked) as GitState['untracked'],
+          }
+        : null,
+      artifacts: this.db.all('SELECT path, size, sha256 FROM artifacts WHERE run_id = ? ORDER BY path', [runId]),
+      inputs: this.db.all('SELECT name, path, digest FROM inputs WHERE run_id = ? ORDER BY name, path', [runId]),
+      rejected: this.db.all('SELECT line, reason FROM rejected_events WHERE run_id = ? ORDER BY line', [runId]),
+    };
+  }
+
+  /** Metric summaries of many runs at once (for a page of the Runs view). */
+  metricSummaries(runIds: readonly string[]): Map<string, MetricSummary[]> {
+    const result = new Map<string, MetricSummary[]>();
+    if (runIds.length === 0) return result;
+    const rows = this.db.all<SeriesSummaryRow & { run_id: string }>(
+      `SELECT run_id, key, count, last, last_step, last_time, min, max FROM metric_series
+       WHERE run_id IN (${runIds.map(() => '?').join(', ')}) ORDER BY run_id, key`,
+      [...runIds],
+    );
+    for (const row of rows) {
+      const list = result.get(row.run_id);
+      if (list) list.push(toSummary(row));
+      else result.set(row.run_id, [toSummary(row)]);
+    }
+    return result;
+  }
+
+  /** Params of many runs at once. */
+  params(runIds: readonly string[]): Map<string, Record<string, string>> {
+    const result = new Map<string, Record<string, string>>();
+    if (runIds.length === 0) return result;
+    for (const row of this.db.all<{ run_id: string; key: string; value: string }>(
+      `SELECT run_id, key, value FROM params WHERE run_id IN (${runIds.map(() => '?').join(', ')}) ORDER BY key`,
+      [...runIds],
+    )) {
+      const map = result.get(row.run_id) ?? {};
+      map[row.key] = row.value;
+      result.set(row.run_id, map);
+    }
+    return result;
+  }
+
+  /** Every metric key (or param key) in use, for columns, sort menus and hovers. */
+  keys(kind: 'metrics' | 'params'): string[] {
+    const table = kind === 'metrics' ? 'metric_series' : 'params';
+    return this.db.all<{ key: string }>(`SELECT DISTINCT key FROM ${table} ORDER BY key`).map((row) => row.key);
+  }
+
+  /** The full-resolution points of one series, optionally within an x range. */
+  series(runId: string, key: string, x: XAxis = 'step', range?: Range): PointColumns {
+    return readSeries(this.db, runId, key, x, range);
+  }
+
+  /** A downsampled series: min, max and last per bucket, `buckets` (≤ 4000) across the range. */
+  buckets(runId: string, key: string, buckets: number, x: XAxis = 'step', range?: Range): Buckets {
+    return bucketSeries(readSeries(this.db, runId, key, x, range), buckets, x, range);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function sortClause(sort: ListRunsQuery['sort']): { join: string; order: string; params: SqlValue[] } {
+  const direction = sort?.descending === false ? 'ASC' : 'DESC';
+  const key = sort?.key ?? 'start_time';
+  if (key.startsWith('metrics.')) {
+    return {
+      join: 'LEFT JOIN metric_series sort_m ON sort_m.run_id = r.id AND sort_m.key = ?',
+      order: `sort_m.last IS NULL, sort_m.last ${direction}`,
+      params: [key.slice('metrics.'.length)],
+    };
+  }
+  if (key.startsWith('params.')) {
+    return {
+      join: 'LEFT JOIN params sort_p ON sort_p.run_id = r.id AND sort_p.key = ?',
+      order: `sort_p.value IS NULL, CAST(sort_p.value AS REAL) ${direction}, sort_p.value ${direction}`,
+      params: [key.slice('params.'.length)],
+    };
+  }
+  const column =
+    key === 'name'
+      ? 'r.name COLLATE NOCASE'
+      : key === 'status'
+        ? 'r.status'
+        : key === 'duration'
+          ? `(COALESCE(r.end_time, ${Date.now()}) - r.start_time)`
+          : 'r.start_time';
+  return { join: '', order: `${column} ${direction}`, params: [] };
+}
+
+/** Creates the store folder with a `.gitignore` of `*`, so runs never slip into the user's git history. */
+async function ensureStoreDir(dir: string): Promise<void> {
+  await mkdir(join(dir, RUNS_DIR), { recursive: true });
+  try {
+    await writeFile(join(dir, '.gitignore'), '*\n', { flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}

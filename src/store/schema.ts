@@ -1,0 +1,183 @@
+import type { Db } from './sqlite';
+
+/**
+ * The store's SQLite schema and its forward migrations. `SCHEMA_VERSION` is the version this build
+ * writes; `MIGRATIONS[n]` takes a database from version n to n + 1. A database whose version is
+ * newer than `SCHEMA_VERSION` was written by a newer Runlog and is never touched.
+ *
+ * The version lives in SQLite's `PRAGMA user_version`.
+ *
+ * Metric points are most of the data, so they are not one row per point: each (run, key) is a
+ * series whose points live in chunks — columnar, compressed blobs of up to CHUNK_POINTS points with
+ * per-chunk summaries (count, step/time range, min, max, last) that answer most queries unread.
+ */
+
+export const SCHEMA_VERSION = 1;
+
+const V1 = `
+-- Facts about the database itself, e.g. which Runlog wrote it (for the "newer version" message).
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE experiments (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created INTEGER NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+  status TEXT NOT NULL,
+  start_time INTEGER NOT NULL,
+  end_time INTEGER,
+  command TEXT,
+  cwd TEXT,
+  entry_point TEXT,
+  source TEXT,
+  exit_code INTEGER,
+  error TEXT,
+  user TEXT,
+  parent_run_id TEXT,
+  deleted INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX runs_by_experiment ON runs(experiment_id, start_time);
+
+CREATE TABLE params (
+  run_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE INDEX params_by_key ON params(key, value);
+
+CREATE TABLE tags (
+  run_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+
+-- One row per (run, metric key): the series' running summary.
+CREATE TABLE metric_series (
+  id INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  last REAL,
+  last_step INTEGER NOT NULL,
+  last_time INTEGER NOT NULL,
+  min REAL,
+  max REAL,
+  UNIQUE (run_id, key)
+);
+CREATE INDEX metric_series_by_key ON metric_series(key);
+
+-- Points of a series in chunks, in arrival order by seq; data is the encoded columns
+-- (src/store/chunkCodec.ts); the ranges let a query skip chunks, min/max/last summarise values.
+CREATE TABLE metric_chunks (
+  series_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  min_step INTEGER NOT NULL,
+  max_step INTEGER NOT NULL,
+  min_time INTEGER NOT NULL,
+  max_time INTEGER NOT NULL,
+  min REAL,
+  max REAL,
+  last REAL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (series_id, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE git_state (
+  run_id TEXT PRIMARY KEY,
+  commit_sha TEXT NOT NULL,
+  branch TEXT,
+  remote TEXT,
+  dirty INTEGER NOT NULL,
+  patch TEXT NOT NULL,
+  untracked TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE artifacts (
+  run_id TEXT NOT NULL,
+  path TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  PRIMARY KEY (run_id, path)
+) WITHOUT ROWID;
+
+CREATE TABLE inputs (
+  run_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  path TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  PRIMARY KEY (run_id, name, path)
+) WITHOUT ROWID;
+CREATE INDEX inputs_by_digest ON inputs(digest);
+
+-- How far each run's journal has been ingested: the database replays the rest on open.
+CREATE TABLE journals (
+  run_id TEXT PRIMARY KEY,
+  offset INTEGER NOT NULL,
+  line INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Journal lines the store refused (malformed, or a param changing value), kept so nothing is lost silently.
+CREATE TABLE rejected_events (
+  run_id TEXT NOT NULL,
+  line INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  PRIMARY KEY (run_id, line)
+) WITHOUT ROWID;
+
+INSERT INTO experiments (id, name, created) VALUES (0, 'Default', 0);
+`;
+
+/** MIGRATIONS[n] upgrades version n to n + 1; version 0 is an empty database. */
+export const MIGRATIONS: readonly string[] = [V1];
+
+export class NewerStoreError extends Error {
+  constructor(
+    readonly found: number,
+    readonly writtenBy: string | undefined,
+  ) {
+    super(
+      `This run store was written by a newer Runlog${writtenBy ? ` (${writtenBy})` : ''} (schema version ${found}; this Runlog reads up to ${SCHEMA_VERSION}). Update Runlog to open it; nothing was changed.`,
+    );
+    this.name = 'NewerStoreError';
+  }
+}
+
+interface Versioned {
+  user_version: number;
+}
+
+/**
+ * Brings a database up to `SCHEMA_VERSION`, one migration per transaction. A database from a newer
+ * Runlog throws `NewerStoreError` before anything is written.
+ */
+export function migrate(db: Db, writtenBy: string): void {
+  const version = db.get<Versioned>('PRAGMA user_version')?.user_version ?? 0;
+  if (version > SCHEMA_VERSION) {
+    let by: string | undefined;
+    try {
+      by = db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'written_by'")?.value;
+    } catch {
+      by = undefined;
+    }
+    throw new NewerStoreError(version, by);
+  }
+  for (let v = version; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+    });
+  }
+  db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('written_by', ?)", [writtenBy]);
+}

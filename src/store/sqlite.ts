@@ -1,0 +1,99 @@
+import initSqlJs from 'sql.js';
+
+export type SqlValue = initSqlJs.SqlValue;
+type SqlJs = initSqlJs.SqlJsStatic;
+type Statement = initSqlJs.Statement;
+
+const loaded = new Map<string, Promise<SqlJs>>();
+
+/**
+ * Loads sql.js once per process. `wasmFile` is where `sql-wasm.wasm` is (the bundle ships it in
+ * dist/); without it sql.js looks next to its own script, which is right when run from node_modules.
+ */
+export function loadSqlJs(wasmFile?: string): Promise<SqlJs> {
+  const key = wasmFile ?? '';
+  let promise = loaded.get(key);
+  if (!promise) {
+    promise = initSqlJs(wasmFile ? { locateFile: () => wasmFile } : undefined);
+    loaded.set(key, promise);
+  }
+  return promise;
+}
+
+/** A thin layer over a sql.js database: cached prepared statements, typed rows, transactions. */
+export class Db {
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(private readonly raw: initSqlJs.Database) {}
+
+  static async open(data?: Uint8Array, wasmFile?: string): Promise<Db> {
+    const sql = await loadSqlJs(wasmFile);
+    return new Db(new sql.Database(data));
+  }
+
+  private statement(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.raw.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Runs one statement, reusing its prepared form. */
+  run(sql: string, params: SqlValue[] = []): void {
+    const statement = this.statement(sql);
+    statement.run(params);
+  }
+
+  all<T extends object>(sql: string, params: SqlValue[] = []): T[] {
+    const statement = this.statement(sql);
+    statement.bind(params);
+    const rows: T[] = [];
+    try {
+      while (statement.step()) rows.push(statement.getAsObject() as T);
+    } finally {
+      statement.reset();
+    }
+    return rows;
+  }
+
+  get<T extends object>(sql: string, params: SqlValue[] = []): T | undefined {
+    const statement = this.statement(sql);
+    statement.bind(params);
+    try {
+      return statement.step() ? (statement.getAsObject() as T) : undefined;
+    } finally {
+      statement.reset();
+    }
+  }
+
+  /** Runs a script of several statements (migrations); nothing is cached. */
+  exec(sql: string): void {
+    this.raw.exec(sql);
+  }
+
+  /** Runs `body` in one transaction: all of it is applied, or none when it throws. */
+  transaction<T>(body: () => T): T {
+    this.raw.exec('BEGIN');
+    try {
+      const result = body();
+      this.raw.exec('COMMIT');
+      return result;
+    } catch (error) {
+      this.raw.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  /** The whole database as a file image. Never called inside a transaction. */
+  export(): Uint8Array {
+    return this.raw.export();
+  }
+
+  close(): void {
+    for (const statement of this.statements.values()) statement.free();
+    this.statements.clear();
+    this.raw.close();
+  }
+}

@@ -1,0 +1,268 @@
+import * as assert from 'node:assert/strict';
+import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CHUNK_POINTS } from '../../../src/store/metrics';
+import { DB_FILE, RunStore } from '../../../src/store/runStore';
+import { NewerStoreError, SCHEMA_VERSION } from '../../../src/store/schema';
+import { Db } from '../../../src/store/sqlite';
+
+const line = (event: object): string => `${JSON.stringify(event)}\n`;
+const metricLine = (key: string, step: number, value: number | string, ts = 1000 + step): string =>
+  `{"t":"metric","ts":${ts},"key":"${key}","value":${typeof value === 'string' ? `"${value}"` : value},"step":${step}}\n`;
+
+describe('run store', () => {
+  let dir: string;
+  let logs: string[];
+
+  beforeEach(async () => {
+    dir = join(await mkdtemp(join(tmpdir(), 'runlog-store-')), '.runlog');
+    logs = [];
+  });
+  afterEach(async () => {
+    await rm(join(dir, '..'), { recursive: true, force: true });
+  });
+
+  const open = (writer = true): Promise<RunStore> =>
+    RunStore.open({ dir, writer, version: 'test', log: (m) => logs.push(m) });
+
+  async function journal(runId: string, text: string): Promise<void> {
+    await mkdir(join(dir, 'runs', runId), { recursive: true });
+    await appendFile(join(dir, 'runs', runId, 'events.jsonl'), text);
+  }
+
+  const start = (runId: string, ts: number, experiment = 'prices', name = `name-${runId}`): string =>
+    line({ t: 'run_start', ts, run_id: runId, name, experiment, command: 'python train.py' });
+
+  it('opens a folder with no store without creating anything', async () => {
+    const store = await open();
+    assert.deepEqual(store.listRuns(), { runs: [], total: 0 });
+    assert.equal(await store.snapshot(), false);
+    assert.equal(existsSync(dir), false);
+    store.close();
+  });
+
+  it('ingests journals into runs, params, tags, metrics, git, artifacts and inputs', async () => {
+    await journal(
+      'r1',
+      start('r1', 100) +
+        line({
+          t: 'git',
+          ts: 101,
+          commit: 'abc',
+          branch: 'main',
+          dirty: true,
+          patch: 'diff --git',
+          untracked: [{ path: 'x.py', content: 'x' }],
+        }) +
+        line({ t: 'param', ts: 102, key: 'lr', value: '0.01' }) +
+        line({ t: 'param', ts: 103, key: 'lr', value: '0.01' }) +
+        line({ t: 'param', ts: 104, key: 'lr', value: '0.5' }) +
+        line({ t: 'tag', ts: 105, key: 'note', value: 'a' }) +
+        line({ t: 'tag', ts: 106, key: 'note', value: 'b' }) +
+        metricLine('loss', 0, 0.9) +
+        metricLine('loss', 1, 'NaN') +
+        metricLine('loss', 2, 0.3) +
+        line({ t: 'artifact', ts: 107, path: 'model.pkl', size: 3, sha256: 'ff' }) +
+        line({ t: 'input', ts: 108, name: 'train', path: 'data/train.csv', digest: 'dd' }) +
+        'this is not json\n' +
+        line({ t: 'run_end', ts: 200, status: 'FINISHED', exit_code: 0 }),
+    );
+    const store = await open();
+    const run = store.getRun('r1');
+    assert.ok(run);
+    assert.equal(run.name, 'name-r1');
+    assert.equal(run.experiment, 'prices');
+    assert.equal(run.status, 'FINISHED');
+    assert.equal(run.startTime, 100);
+    assert.equal(run.endTime, 200);
+    assert.equal(run.exitCode, 0);
+    assert.deepEqual(run.params, { lr: '0.01' });
+    assert.deepEqual(run.tags, { note: 'b' });
+    assert.equal(run.metrics.length, 1);
+    assert.deepEqual(
+      { ...run.metrics[0] },
+      { key: 'loss', count: 3, last: 0.3, lastStep: 2, lastTime: 1002, min: 0.3, max: 0.9 },
+    );
+    assert.deepEqual(run.git, {
+      commit: 'abc',
+      branch: 'main',
+      remote: null,
+      dirty: true,
+      patch: 'diff --git',
+      untracked: [{ path: 'x.py', content: 'x' }],
+    });
+    assert.deepEqual(run.artifacts, [{ path: 'model.pkl', size: 3, sha256: 'ff' }]);
+    assert.deepEqual(run.inputs, [{ name: 'train', path: 'data/train.csv', digest: 'dd' }]);
+    assert.deepEqual(
+      run.rejected.map((r) => r.line),
+      [5, 13],
+    );
+    assert.match(run.rejected[0]?.reason ?? '', /param "lr" is already "0.01"; params are write-once/);
+    assert.match(run.rejected[1]?.reason ?? '', /not valid JSON/);
+    assert.ok(logs.some((m) => m.includes('write-once')));
+    const points = store.series('r1', 'loss');
+    assert.deepEqual([...points.steps], [0, 1, 2]);
+    assert.ok(Number.isNaN(points.values[1]));
+    store.close();
+  });
+
+  it('reads only what is new, leaves a half-written line for later, and splits points into chunks', async () => {
+    await journal('r1', start('r1', 1));
+    const store = await open();
+    const total = CHUNK_POINTS * 2 + 100;
+    let text = '';
+    for (let i = 0; i < total; i++) text += metricLine('acc', i, i / total);
+    await journal('r1', text + '{"t":"metric","ts":5,"key":"acc"');
+    const first = await store.syncJournals();
+    assert.deepEqual(first.changedRuns, ['r1']);
+    assert.equal(first.stats.points, total);
+    assert.deepEqual(await store.syncJournals().then((r) => r.changedRuns), []);
+    await journal('r1', `,"value":1,"step":${total}}\n`);
+    const second = await store.syncJournals();
+    assert.equal(second.stats.points, 1);
+    const series = store.series('r1', 'acc');
+    assert.equal(series.values.length, total + 1);
+    assert.deepEqual([...series.steps.subarray(0, 5)], [0, 1, 2, 3, 4]);
+    assert.equal(series.steps[total], total);
+    assert.deepEqual(store.getRun('r1')?.metrics[0]?.count, total + 1);
+    store.close();
+  });
+
+  it('survives a restart: the snapshot plus the journals hold every event exactly once', async () => {
+    await journal('r1', start('r1', 1) + metricLine('loss', 0, 1) + metricLine('loss', 1, 0.5));
+    const store = await open();
+    assert.equal(await store.snapshot(), true);
+    assert.ok(existsSync(join(dir, DB_FILE)));
+    assert.equal((await readFile(join(dir, '.gitignore'), 'utf8')).trim(), '*');
+    store.close();
+    // Written after the snapshot, as if the editor died before the next one.
+    await journal('r1', metricLine('loss', 2, 0.25) + line({ t: 'run_end', ts: 9, status: 'KILLED' }));
+    const reopened = await open();
+    const run = reopened.getRun('r1');
+    assert.equal(run?.status, 'KILLED');
+    assert.equal(run?.metrics[0]?.count, 3);
+    assert.deepEqual([...reopened.series('r1', 'loss').values], [1, 0.5, 0.25]);
+    reopened.close();
+  });
+
+  it('moves a corrupt database aside, rebuilds it from the journals and says where the old one is', async () => {
+    await journal('r1', start('r1', 1) + metricLine('loss', 0, 1));
+    await writeFile(join(dir, DB_FILE), 'SQLite format 3\0 but then garbage '.repeat(200));
+    const store = await open();
+    assert.ok(store.recoveredFrom);
+    assert.ok(existsSync(store.recoveredFrom));
+    assert.equal(existsSync(join(dir, DB_FILE)), false, 'the corrupt file is kept, not overwritten');
+    assert.ok(logs.some((m) => m.includes(store.recoveredFrom as string)));
+    assert.equal(store.getRun('r1')?.metrics[0]?.count, 1);
+    assert.equal(await store.snapshot(), true);
+    store.close();
+  });
+
+  it('reads around a corrupt database without moving it when it is not the writer', async () => {
+    await journal('r1', start('r1', 1));
+    await writeFile(join(dir, DB_FILE), 'garbage'.repeat(1000));
+    const store = await open(false);
+    assert.equal(store.recoveredFrom, undefined);
+    assert.equal((await readdir(dir)).filter((f) => f.includes('corrupt')).length, 0);
+    assert.equal(store.listRuns().total, 1);
+    assert.equal(await store.snapshot(), false, 'a reader never writes the database');
+    store.close();
+  });
+
+  it('refuses a store written by a newer Runlog and changes nothing', async () => {
+    await mkdir(dir, { recursive: true });
+    const db = await Db.open();
+    db.exec(
+      `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT); INSERT INTO meta VALUES ('written_by', 'Runlog 9.0.0'); PRAGMA user_version = ${SCHEMA_VERSION + 1};`,
+    );
+    const image = db.export();
+    db.close();
+    await writeFile(join(dir, DB_FILE), image);
+    await assert.rejects(open(), (error: unknown) => {
+      assert.ok(error instanceof NewerStoreError);
+      assert.match(error.message, /written by a newer Runlog \(Runlog 9\.0\.0\).*nothing was changed/);
+      return true;
+    });
+    assert.deepEqual(new Uint8Array(await readFile(join(dir, DB_FILE))), image);
+    assert.deepEqual((await readdir(dir)).sort(), [DB_FILE]);
+  });
+
+  it('reads a journal again when it was replaced by a shorter one', async () => {
+    await journal('r1', start('r1', 1) + metricLine('loss', 0, 1) + metricLine('loss', 1, 2));
+    const store = await open();
+    await writeFile(join(dir, 'runs', 'r1', 'events.jsonl'), start('r1', 1) + metricLine('loss', 0, 7));
+    await store.syncJournals();
+    assert.deepEqual([...store.series('r1', 'loss').values], [7]);
+    assert.ok(logs.some((m) => m.includes('got shorter')));
+    store.close();
+  });
+
+  it('lists runs with paging, experiments and sorting by a metric', async () => {
+    for (let i = 0; i < 5; i++) {
+      await journal(
+        `r${i}`,
+        start(`r${i}`, i * 10, i % 2 === 0 ? 'even' : 'odd') + metricLine('rmse', 0, [3, 1, 4, 1.5, 9][i]),
+      );
+    }
+    await journal('r5', start('r5', 60, 'odd'));
+    const store = await open();
+    assert.deepEqual(
+      store.experiments().map((e) => [e.name, e.runCount]),
+      [
+        ['Default', 0],
+        ['even', 3],
+        ['odd', 3],
+      ],
+    );
+    const page = store.listRuns({ limit: 2, offset: 1 });
+    assert.equal(page.total, 6);
+    assert.deepEqual(
+      page.runs.map((r) => r.id),
+      ['r4', 'r3'],
+    );
+    const even = store.experiments().find((e) => e.name === 'even')?.id as number;
+    assert.deepEqual(
+      store.listRuns({ experimentIds: [even], sort: { key: 'metrics.rmse', descending: false } }).runs.map((r) => r.id),
+      ['r0', 'r2', 'r4'],
+    );
+    assert.deepEqual(
+      store.listRuns({ sort: { key: 'metrics.rmse', descending: false } }).runs.map((r) => r.id),
+      ['r1', 'r3', 'r0', 'r2', 'r4', 'r5'],
+      'runs without the metric come last',
+    );
+    assert.deepEqual(store.listRuns({ where: { sql: 'r.status = ?', params: ['RUNNING'] } }).total, 6);
+    assert.deepEqual(store.keys('metrics'), ['rmse']);
+    store.close();
+  });
+
+  it('downsamples to min, max and last per bucket, matching a brute-force count', async () => {
+    const n = 10_000;
+    let text = start('r1', 1);
+    const values: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const v = Math.sin(i / 50) + (i % 97 === 0 ? 5 : 0);
+      values.push(v);
+      text += metricLine('wave', i, v);
+    }
+    await journal('r1', text);
+    const store = await open();
+    const buckets = store.buckets('r1', 'wave', 100);
+    assert.equal(buckets.x.length, 100);
+    for (let b = 0; b < 100; b++) {
+      const slice = values.slice(b * 100, b * 100 + 100).concat(b === 99 ? values.slice(10_000) : []);
+      assert.equal(buckets.min[b], Math.min(...slice), `min of bucket ${b}`);
+      assert.equal(buckets.max[b], Math.max(...slice), `max of bucket ${b}`);
+    }
+    assert.equal(buckets.last[99], values[n - 1]);
+    assert.equal(buckets.x[99], n - 1);
+    const zoomed = store.buckets('r1', 'wave', 10, 'step', { from: 500, to: 599 });
+    assert.equal(
+      zoomed.count.reduce((a, b) => a + b, 0),
+      100,
+    );
+    assert.equal(zoomed.x[0], 509);
+    store.close();
+  });
+});
