@@ -56,7 +56,7 @@ async function configs() {
     : [
         {
           ...common,
-          entryPoints: { extension: join(root, 'src/extension.ts') },
+          entryPoints: { extension: join(root, 'src/extension.ts'), storeWorker: join(root, 'src/store/storeWorker.ts') },
           outdir: join(root, 'dist'),
           platform: 'node',
           format: 'cjs',

@@ -186,6 +186,7 @@ function isMissing(error: unknown): boolean {
  */
 export class RunStore {
   private dirty = false;
+  private writer: boolean;
   private readonly log: (message: string) => void;
 
   private constructor(
@@ -195,6 +196,16 @@ export class RunStore {
     readonly recoveredFrom: string | undefined,
   ) {
     this.log = options.log ?? (() => undefined);
+    this.writer = options.writer;
+  }
+
+  /** Whether this process may write `runlog.db` (it holds the lock). Changes when the lock does. */
+  get isWriter(): boolean {
+    return this.writer;
+  }
+
+  setWriter(writer: boolean): void {
+    this.writer = writer;
   }
 
   static async open(options: StoreOptions): Promise<RunStore> {
@@ -332,7 +343,7 @@ export class RunStore {
 
   /** Writes the database file atomically, if anything changed since the last snapshot. */
   async snapshot(): Promise<boolean> {
-    if (!this.options.writer || !this.dirty) return false;
+    if (!this.writer || !this.dirty) return false;
     const image = this.db.export();
     this.dirty = false;
     try {

@@ -1,0 +1,84 @@
+import type { Buckets, Range, XAxis } from './metrics';
+import type { PointColumns } from './chunkCodec';
+import type { Experiment, ListRunsQuery, MetricSummary, RunDetails, RunPage } from './runStore';
+
+/**
+ * What the extension host may ask the store worker. Each method becomes a request message
+ * `{ type: <method>, args: [...] }` and its (awaited) return value the reply; typed arrays cross the
+ * thread boundary by structured clone.
+ */
+export interface StoreApi {
+  listRuns(query: ListRunsQuery): RunPage;
+  getRun(runId: string): RunDetails | undefined;
+  experiments(): Experiment[];
+  keys(kind: 'metrics' | 'params'): string[];
+  metricSummaries(runIds: readonly string[]): [string, MetricSummary[]][];
+  params(runIds: readonly string[]): [string, Record<string, string>][];
+  series(runId: string, key: string, x?: XAxis, range?: Range): PointColumns;
+  buckets(runId: string, key: string, buckets: number, x?: XAxis, range?: Range): Buckets;
+  /** Reads the journals now instead of at the next change notice; returns the runs that changed. */
+  sync(): Promise<string[]>;
+  /** Writes the database file now if this process is the writer; returns whether it wrote. */
+  snapshot(): Promise<boolean>;
+  /** Whether this process holds the store lock. */
+  status(): StoreStatus;
+}
+
+export interface StoreStatus {
+  readonly dir: string;
+  readonly writer: boolean;
+  readonly recoveredFrom: string | undefined;
+}
+
+export type StoreMethod = keyof StoreApi;
+
+export const STORE_METHODS: readonly StoreMethod[] = [
+  'listRuns',
+  'getRun',
+  'experiments',
+  'keys',
+  'metricSummaries',
+  'params',
+  'series',
+  'buckets',
+  'sync',
+  'snapshot',
+  'status',
+];
+
+export type StoreRequest = {
+  [K in StoreMethod]: { readonly type: K; readonly args: Parameters<StoreApi[K]> };
+}[StoreMethod];
+
+/** What the worker tells the host without being asked. */
+export type StoreEvent =
+  | { readonly type: 'ready'; readonly status: StoreStatus }
+  | { readonly type: 'failed'; readonly message: string; readonly newerVersion: boolean }
+  | { readonly type: 'changed'; readonly runIds: readonly string[] }
+  | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly message: string };
+
+export function isStoreRequest(value: unknown): value is StoreRequest {
+  const v = value as { type?: unknown; args?: unknown } | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (STORE_METHODS as readonly unknown[]).includes(v.type) &&
+    Array.isArray(v.args)
+  );
+}
+
+export function isStoreEvent(value: unknown): value is StoreEvent {
+  const v = value as { type?: unknown } | null;
+  return typeof v === 'object' && v !== null && ['ready', 'failed', 'changed', 'log'].includes(v.type as string);
+}
+
+/** Settings the host passes to the worker when it starts it (see ServiceOptions). */
+export interface StoreWorkerData {
+  readonly dir: string;
+  readonly version: string;
+  readonly wasmFile?: string;
+  readonly settleMs?: number;
+  readonly maxDelayMs?: number;
+  readonly pollMs?: number;
+  readonly heartbeatMs?: number;
+}
