@@ -7,6 +7,8 @@ import { readJournal } from './journal';
 import type { Range, XAxis, Buckets } from './metrics';
 import { bucketSeries, readSeries } from './metrics';
 import type { PointColumns } from './chunkCodec';
+import { parseFilter } from './filter';
+import { compileFilter } from './filterCompile';
 import { NewerStoreError, migrate } from './schema';
 import type { SqlValue } from './sqlite';
 import { Db } from './sqlite';
@@ -90,8 +92,8 @@ export type SortKey = 'start_time' | 'name' | 'duration' | 'status' | `metrics.$
 
 export interface ListRunsQuery {
   readonly experimentIds?: readonly number[];
-  /** A boolean SQL expression over `r` (the runs table) with its bound values: see filter.ts. */
-  readonly where?: { readonly sql: string; readonly params: readonly (string | number)[] };
+  /** The Runs view's query language (filter.ts); a bad filter throws FilterError with its position. */
+  readonly filter?: string;
   readonly sort?: { readonly key: SortKey; readonly descending?: boolean };
   readonly offset?: number;
   readonly limit?: number;
@@ -375,9 +377,10 @@ export class RunStore {
       where.push(`r.experiment_id IN (${query.experimentIds.map(() => '?').join(', ')})`);
       params.push(...query.experimentIds);
     }
-    if (query.where) {
-      where.push(`(${query.where.sql})`);
-      params.push(...query.where.params);
+    if (query.filter) {
+      const compiled = compileFilter(parseFilter(query.filter), { now: Date.now() });
+      where.push(compiled.sql);
+      params.push(...compiled.params);
     }
     const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const total = this.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM runs r ${whereSql}`, params)?.n ?? 0;

@@ -232,7 +232,14 @@ describe('run store', () => {
       ['r1', 'r3', 'r0', 'r2', 'r4', 'r5'],
       'runs without the metric come last',
     );
-    assert.deepEqual(store.listRuns({ where: { sql: 'r.status = ?', params: ['RUNNING'] } }).total, 6);
+    assert.deepEqual(
+      store.listRuns({ filter: "metrics.rmse < 2 OR attributes.run_name = 'name-r5'" }).runs.map((r) => r.id),
+      ['r5', 'r3', 'r1'],
+    );
+    assert.throws(
+      () => store.listRuns({ filter: 'metrics.rmse <' }),
+      /metrics.rmse: expected a value after "<", found end of input/,
+    );
     assert.deepEqual(store.keys('metrics'), ['rmse']);
     store.close();
   });
