@@ -56,7 +56,10 @@ async function configs() {
     : [
         {
           ...common,
-          entryPoints: { extension: join(root, 'src/extension.ts'), storeWorker: join(root, 'src/store/storeWorker.ts') },
+          entryPoints: {
+            extension: join(root, 'src/extension.ts'),
+            storeWorker: join(root, 'src/store/storeWorker.ts'),
+          },
           outdir: join(root, 'dist'),
           platform: 'node',
           format: 'cjs',
@@ -77,7 +80,7 @@ async function configs() {
     // Tests run file by file under mocha: transpile without bundling so each module keeps its path.
     const sources = (
       await Promise.all(
-        ['src', 'shared', 'test'].map((d) =>
+        ['src', 'shared', 'test', 'bench'].map((d) =>
           listFiles(join(root, d), (p) => p.endsWith('.ts') && !p.endsWith('.d.ts')),
         ),
       )

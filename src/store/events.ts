@@ -245,43 +245,8 @@ function parseFields(fields: Fields): ParseResult {
   return { ok: true, event: fields as unknown as RunEvent };
 }
 
-const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
-const METRIC_PREFIX = '{"t":"metric","ts":';
-
-function jsonNumber(text: string): number | undefined {
-  return JSON_NUMBER.test(text) ? Number(text) : undefined;
-}
-
-/**
- * Metric points are nearly all of a journal, and producers write them in one exact shape:
- * `{"t":"metric","ts":<int>,"key":"<key>","value":<number|"NaN"|…>,"step":<int>}`. This reads that
- * shape without JSON.parse; anything else (escapes in the key, other field order, spaces) returns
- * undefined and takes the general path, which gives the same result or a reason.
- */
-function parseMetricFast(line: string): MetricEvent | undefined {
-  if (!line.startsWith(METRIC_PREFIX)) return undefined;
-  const keyAt = line.indexOf(',"key":"', METRIC_PREFIX.length);
-  if (keyAt < 0) return undefined;
-  const ts = jsonNumber(line.slice(METRIC_PREFIX.length, keyAt));
-  const keyEnd = line.indexOf('"', keyAt + 8);
-  if (ts === undefined || keyEnd < 0) return undefined;
-  const key = line.slice(keyAt + 8, keyEnd);
-  if (key === '' || key.includes('\\') || !line.startsWith(',"value":', keyEnd + 1)) return undefined;
-  const valueAt = keyEnd + 10;
-  const stepAt = line.indexOf(',"step":', valueAt);
-  if (stepAt < 0 || line.charCodeAt(line.length - 1) !== 0x7d) return undefined;
-  const valueText = line.slice(valueAt, stepAt);
-  const value = valueText.charCodeAt(0) === 0x22 ? decodeWireNumber(valueText.slice(1, -1)) : jsonNumber(valueText);
-  const step = jsonNumber(line.slice(stepAt + 8, line.length - 1));
-  if (value === undefined || step === undefined || !Number.isSafeInteger(step)) return undefined;
-  if (valueText.charCodeAt(0) === 0x22 && valueText.charCodeAt(valueText.length - 1) !== 0x22) return undefined;
-  return { t: 'metric', ts, key, value, step };
-}
-
 /** Parses one journal line. Never throws: a bad line yields a reason to report, never a crash. */
 export function parseEventLine(line: string): ParseResult {
-  const metric = parseMetricFast(line);
-  if (metric) return { ok: true, event: metric };
   let value: unknown;
   try {
     value = JSON.parse(line);

@@ -1,6 +1,5 @@
 import type { RunEvent } from './events';
 import type { JournalChunk } from './journal';
-import type { PendingPoints } from './metrics';
 import { appendPoints } from './metrics';
 import type { Db } from './sqlite';
 
@@ -31,10 +30,8 @@ function experimentId(db: Db, name: string, ts: number): number {
  */
 export function ingestChunk(db: Db, runId: string, chunk: JournalChunk): IngestStats {
   const rejected: Rejection[] = chunk.malformed.map((m) => ({ runId, line: m.line, reason: m.reason }));
-  const series = new Map<string, PendingPoints>();
-  let points = 0;
   db.transaction(() => {
-    const firstTs = chunk.events[0]?.ts ?? Date.now();
+    const firstTs = chunk.events[0]?.ts ?? firstMetricTime(chunk) ?? Date.now();
     // A run exists from its first event, even when its run_start line was lost.
     db.run("INSERT OR IGNORE INTO runs (id, name, experiment_id, status, start_time) VALUES (?, ?, 0, 'RUNNING', ?)", [
       runId,
@@ -42,22 +39,10 @@ export function ingestChunk(db: Db, runId: string, chunk: JournalChunk): IngestS
       firstTs,
     ]);
     chunk.events.forEach((event, index) => {
-      if (event.t === 'metric') {
-        let pending = series.get(event.key);
-        if (!pending) {
-          pending = { steps: [], times: [], values: [] };
-          series.set(event.key, pending);
-        }
-        pending.steps.push(event.step);
-        pending.times.push(event.ts);
-        pending.values.push(event.value);
-        points++;
-        return;
-      }
       const problem = applyEvent(db, runId, event);
       if (problem) rejected.push({ runId, line: chunk.lines[index], reason: problem });
     });
-    for (const [key, pending] of series) appendPoints(db, runId, key, pending);
+    for (const [key, columns] of chunk.metrics.series) appendPoints(db, runId, key, columns.view());
     for (const r of rejected) {
       db.run('INSERT OR REPLACE INTO rejected_events (run_id, line, reason) VALUES (?, ?, ?)', [
         r.runId,
@@ -71,11 +56,20 @@ export function ingestChunk(db: Db, runId: string, chunk: JournalChunk): IngestS
       chunk.nextLine,
     ]);
   });
-  return { events: chunk.events.length, points, rejected };
+  return { events: chunk.events.length + chunk.metrics.count, points: chunk.metrics.count, rejected };
+}
+
+function firstMetricTime(chunk: JournalChunk): number | undefined {
+  let first: number | undefined;
+  for (const columns of chunk.metrics.series.values()) {
+    const time = columns.times[0];
+    if (columns.length > 0 && (first === undefined || time < first)) first = time;
+  }
+  return first;
 }
 
 /** Applies one non-metric event; returns why it was refused, if it was. */
-function applyEvent(db: Db, runId: string, event: Exclude<RunEvent, { t: 'metric' }>): string | undefined {
+function applyEvent(db: Db, runId: string, event: RunEvent): string | undefined {
   switch (event.t) {
     case 'run_start':
       db.run(
@@ -141,6 +135,9 @@ function applyEvent(db: Db, runId: string, event: Exclude<RunEvent, { t: 'metric
         event.digest,
       ]);
       return undefined;
+    case 'metric':
+      // Metric points travel in chunk.metrics; a metric event here would be a reader bug.
+      return 'metric event outside the metric batch';
     case 'git':
       db.run(
         `INSERT OR REPLACE INTO git_state (run_id, commit_sha, branch, remote, dirty, patch, untracked)

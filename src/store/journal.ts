@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import type { RunEvent } from './events';
 import { parseEventLine } from './events';
+import { MetricBatch, scanMetricLine } from './metricScan';
 
 export interface MalformedLine {
   /** 1-based line number in the journal. */
@@ -9,9 +10,12 @@ export interface MalformedLine {
 }
 
 export interface JournalChunk {
+  /** Every event but metric points, in journal order. */
   readonly events: RunEvent[];
   /** The 1-based journal line of each event, parallel to `events`. */
   readonly lines: number[];
+  /** Metric points, grouped by key, each key's in journal order. */
+  readonly metrics: MetricBatch;
   readonly malformed: MalformedLine[];
   /** Byte offset just past the last complete line read: where the next read starts. */
   readonly nextOffset: number;
@@ -27,26 +31,37 @@ const decoder = new TextDecoder('utf-8');
  * still in progress (or cut short by a crash): it is left for the next read, never half-parsed.
  * Bytes that are not UTF-8 decode to U+FFFD rather than failing the whole read.
  */
-export function parseJournalBuffer(buffer: Uint8Array, startOffset = 0, startLine = 1): JournalChunk {
+export function parseJournalBuffer(input: Uint8Array, startOffset = 0, startLine = 1): JournalChunk {
+  // A plain Uint8Array view, whatever came in (Buffers are a subclass): keeps the scanner monomorphic.
+  const buffer = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   const events: RunEvent[] = [];
   const lines: number[] = [];
+  const metrics = new MetricBatch();
   const malformed: MalformedLine[] = [];
   const end = buffer.lastIndexOf(NEWLINE);
-  if (end === -1) return { events, lines, malformed, nextOffset: startOffset, nextLine: startLine };
-  // One decode and one split for the whole buffer: far faster than a decode per line.
-  const rows = decoder.decode(buffer.subarray(0, end)).split('\n');
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i];
-    if (row.trim() === '') continue;
-    const parsed = parseEventLine(row);
-    if (parsed.ok) {
-      events.push(parsed.event);
-      lines.push(startLine + i);
-    } else {
-      malformed.push({ line: startLine + i, reason: parsed.reason });
+  if (end === -1) return { events, lines, metrics, malformed, nextOffset: startOffset, nextLine: startLine };
+  // Metric lines are read from the bytes; only the other lines are decoded to text.
+  let line = startLine;
+  for (let pos = 0; pos <= end; line++) {
+    let newline = scanMetricLine(buffer, pos, end + 1, metrics);
+    if (newline === -1) {
+      newline = buffer.indexOf(NEWLINE, pos);
+      const row = decoder.decode(buffer.subarray(pos, newline));
+      if (row.trim() !== '') {
+        const parsed = parseEventLine(row);
+        if (!parsed.ok) {
+          malformed.push({ line, reason: parsed.reason });
+        } else if (parsed.event.t === 'metric') {
+          metrics.add(parsed.event.key, parsed.event.step, parsed.event.ts, parsed.event.value);
+        } else {
+          events.push(parsed.event);
+          lines.push(line);
+        }
+      }
     }
+    pos = newline + 1;
   }
-  return { events, lines, malformed, nextOffset: startOffset + end + 1, nextLine: startLine + rows.length };
+  return { events, lines, metrics, malformed, nextOffset: startOffset + end + 1, nextLine: line };
 }
 
 /**

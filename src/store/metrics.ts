@@ -1,5 +1,5 @@
 import type { PointColumns } from './chunkCodec';
-import { decodeChunkInto, encodeChunk } from './chunkCodec';
+import { BLOCK_FIELDS, BLOCK_POINTS, decodeBlocks, decodeChunkInto, encodeBlocks, encodeChunk } from './chunkCodec';
 import type { Db } from './sqlite';
 
 /** Points per chunk: big enough that per-row overhead vanishes, small enough to rewrite the tail often. */
@@ -21,13 +21,6 @@ interface ChunkRow {
   data: Uint8Array;
 }
 
-/** Points waiting to be appended to one series, in arrival order. */
-export interface PendingPoints {
-  steps: number[];
-  times: number[];
-  values: number[];
-}
-
 /** SQLite has no NaN: it stores NULL for it. Summaries read NULL back as NaN. */
 function real(value: number | null): number {
   return value === null ? Number.NaN : value;
@@ -41,7 +34,7 @@ function sqlReal(value: number): number | null {
  * Appends points to a series: fills the partial last chunk, then new chunks, and keeps the series'
  * summary (count, last by step, min, max; NaN never counts as a min or max). Call inside a transaction.
  */
-export function appendPoints(db: Db, runId: string, key: string, points: PendingPoints): void {
+export function appendPoints(db: Db, runId: string, key: string, points: PointColumns): void {
   const n = points.values.length;
   if (n === 0) return;
   db.run('INSERT OR IGNORE INTO metric_series (run_id, key, count, last_step, last_time) VALUES (?, ?, 0, 0, 0)', [
@@ -123,10 +116,12 @@ function writeChunk(db: Db, seriesId: number, seq: number, tail: PointColumns, c
   let maxTime = -Infinity;
   let min = Number.NaN;
   let max = Number.NaN;
+  let ordered = 1;
   for (let i = 0; i < count; i++) {
     const step = tail.steps[i];
     const time = tail.times[i];
     const value = tail.values[i];
+    if (i > 0 && (step < tail.steps[i - 1] || time < tail.times[i - 1])) ordered = 0;
     if (step < minStep) minStep = step;
     if (step > maxStep) maxStep = step;
     if (time < minTime) minTime = time;
@@ -136,8 +131,8 @@ function writeChunk(db: Db, seriesId: number, seq: number, tail: PointColumns, c
   }
   db.run(
     `INSERT OR REPLACE INTO metric_chunks
-       (series_id, seq, count, min_step, max_step, min_time, max_time, min, max, last, data)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       (series_id, seq, count, min_step, max_step, min_time, max_time, min, max, last, ordered, blocks, data)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       seriesId,
       seq,
@@ -149,6 +144,8 @@ function writeChunk(db: Db, seriesId: number, seq: number, tail: PointColumns, c
       sqlReal(min),
       sqlReal(max),
       sqlReal(tail.values[count - 1]),
+      ordered,
+      encodeBlocks(tail, count),
       encodeChunk(tail, 0, count),
     ],
   );
@@ -177,8 +174,18 @@ function rangeClause(x: XAxis, range: Range | undefined): { sql: string; params:
   return { sql, params };
 }
 
-/** Every point of a series (optionally within a range), in arrival order. */
-export function readSeries(db: Db, runId: string, key: string, x: XAxis = 'step', range?: Range): PointColumns {
+/**
+ * Every point of a series (optionally within a range), in arrival order. With `xOnly`, only the x
+ * column asked for is decoded (the other stays zero): what bucketing needs, at half the work.
+ */
+export function readSeries(
+  db: Db,
+  runId: string,
+  key: string,
+  x: XAxis = 'step',
+  range?: Range,
+  xOnly = false,
+): PointColumns {
   const clause = rangeClause(x, range);
   const chunks = db.all<ChunkRow>(
     `SELECT c.seq, c.count, c.data FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
@@ -192,9 +199,10 @@ export function readSeries(db: Db, runId: string, key: string, x: XAxis = 'step'
     times: new Float64Array(total),
     values: new Float64Array(total),
   };
+  const select = xOnly ? { steps: x === 'step', times: x === 'time' } : { steps: true, times: true };
   let offset = 0;
   for (const chunk of chunks) {
-    decodeChunkInto(chunk.data, chunk.count, all, offset);
+    decodeChunkInto(chunk.data, chunk.count, all, offset, select);
     offset += chunk.count;
   }
   if (range?.from === undefined && range?.to === undefined) return all;
@@ -231,12 +239,88 @@ export interface Buckets {
 export const MAX_BUCKETS = 4000;
 
 /**
- * Splits the x range into `buckets` equal buckets and keeps, for each, min, max and the last point
- * (by x, later arrival winning ties): a line through the last points with a min–max band shows every
- * extreme of a million points in a few thousand numbers.
+ * Folds points (or whole blocks of points) into `n` equal buckets across [lo, hi], keeping per
+ * bucket the min, the max and the last point (by x, later arrival winning ties): a line through the
+ * last points with a min–max band shows every extreme of a million points in a few thousand numbers.
  */
+class BucketAccumulator {
+  private readonly x: Float64Array;
+  private readonly last: Float64Array;
+  private readonly min: Float64Array;
+  private readonly max: Float64Array;
+  private readonly count: Uint32Array;
+  private readonly width: number;
+
+  constructor(
+    private readonly n: number,
+    private readonly lo: number,
+    hi: number,
+  ) {
+    this.width = hi > lo ? (hi - lo) / n : 1;
+    this.x = new Float64Array(n).fill(Number.NaN);
+    this.last = new Float64Array(n).fill(Number.NaN);
+    this.min = new Float64Array(n).fill(Number.NaN);
+    this.max = new Float64Array(n).fill(Number.NaN);
+    this.count = new Uint32Array(n);
+  }
+
+  private bucket(x: number): number {
+    const b = Math.floor((x - this.lo) / this.width);
+    return b >= this.n ? this.n - 1 : b;
+  }
+
+  addPoint(x: number, value: number): void {
+    const b = this.bucket(x);
+    if (this.count[b] === 0 || x >= this.x[b]) {
+      this.x[b] = x;
+      this.last[b] = value;
+    }
+    if (!(value >= this.min[b]) && !Number.isNaN(value)) this.min[b] = value;
+    if (!(value <= this.max[b]) && !Number.isNaN(value)) this.max[b] = value;
+    this.count[b]++;
+  }
+
+  /** A whole block of ordered points, placed in the bucket of its last point. */
+  addBlock(lastX: number, count: number, min: number, max: number, lastValue: number): void {
+    const b = this.bucket(lastX);
+    if (this.count[b] === 0 || lastX >= this.x[b]) {
+      this.x[b] = lastX;
+      this.last[b] = lastValue;
+    }
+    if (!(min >= this.min[b]) && !Number.isNaN(min)) this.min[b] = min;
+    if (!(max <= this.max[b]) && !Number.isNaN(max)) this.max[b] = max;
+    this.count[b] += count;
+  }
+
+  /** The non-empty buckets. */
+  result(): Buckets {
+    let kept = 0;
+    for (let b = 0; b < this.n; b++) {
+      if (this.count[b] === 0) continue;
+      this.x[kept] = this.x[b];
+      this.last[kept] = this.last[b];
+      this.min[kept] = this.min[b];
+      this.max[kept] = this.max[b];
+      this.count[kept] = this.count[b];
+      kept++;
+    }
+    return {
+      x: this.x.slice(0, kept),
+      last: this.last.slice(0, kept),
+      min: this.min.slice(0, kept),
+      max: this.max.slice(0, kept),
+      count: this.count.slice(0, kept),
+    };
+  }
+}
+
+function clampBuckets(buckets: number): number {
+  return Math.max(1, Math.min(MAX_BUCKETS, Math.floor(buckets)));
+}
+
+/** Buckets points already in memory (every point, exactly). */
 export function bucketSeries(points: PointColumns, buckets: number, x: XAxis = 'step', range?: Range): Buckets {
-  const n = Math.max(1, Math.min(MAX_BUCKETS, Math.floor(buckets)));
+  const n = clampBuckets(buckets);
   const xs = x === 'step' ? points.steps : points.times;
   const total = xs.length;
   let lo = range?.from ?? Infinity;
@@ -248,41 +332,89 @@ export function bucketSeries(points: PointColumns, buckets: number, x: XAxis = '
       if (range?.to === undefined && v > hi) hi = v;
     }
   }
-  const width = hi > lo ? (hi - lo) / n : 1;
-  const bx = new Float64Array(n).fill(Number.NaN);
-  const last = new Float64Array(n).fill(Number.NaN);
-  const min = new Float64Array(n).fill(Number.NaN);
-  const max = new Float64Array(n).fill(Number.NaN);
-  const count = new Uint32Array(n);
+  const accumulator = new BucketAccumulator(n, lo, hi);
   for (let i = 0; i < total; i++) {
     const v = xs[i];
-    if (v < lo || v > hi) continue;
-    let b = Math.floor((v - lo) / width);
-    if (b >= n) b = n - 1;
-    const value = points.values[i];
-    if (count[b] === 0 || v >= bx[b]) {
-      bx[b] = v;
-      last[b] = value;
+    if (v >= lo && v <= hi) accumulator.addPoint(v, points.values[i]);
+  }
+  return accumulator.result();
+}
+
+interface LodRow {
+  seq: number;
+  count: number;
+  lo: number;
+  hi: number;
+  ordered: number;
+  blocks: Uint8Array;
+}
+
+/**
+ * Downsamples a stored series. When its points are in x order (the usual training log) and there
+ * are many per bucket, whole 32-point blocks are folded from their summaries, so the points are
+ * never read: each block lands in the bucket of its last point, which moves a bucket edge by at most
+ * a block and never loses an extreme. Chunks that straddle the range's ends, series whose steps go
+ * back (a resumed run), and zoomed-in views with few points per bucket are bucketed point by point.
+ */
+export function bucketStoredSeries(
+  db: Db,
+  runId: string,
+  key: string,
+  buckets: number,
+  x: XAxis = 'step',
+  range?: Range,
+): Buckets {
+  const n = clampBuckets(buckets);
+  const clause = rangeClause(x, range);
+  const [loColumn, hiColumn] = x === 'step' ? ['min_step', 'max_step'] : ['min_time', 'max_time'];
+  const rows = db.all<LodRow>(
+    `SELECT c.seq, c.count, c.${loColumn} AS lo, c.${hiColumn} AS hi, c.ordered, c.blocks
+     FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
+     WHERE s.run_id = ? AND s.key = ?${clause.sql} ORDER BY c.seq`,
+    [runId, key, ...clause.params],
+  );
+  let total = 0;
+  let ordered = true;
+  for (let i = 0; i < rows.length; i++) {
+    total += rows[i].count;
+    if (rows[i].ordered !== 1 || (i > 0 && rows[i].lo < rows[i - 1].hi)) ordered = false;
+  }
+  if (!ordered || total < n * BLOCK_POINTS * 2) {
+    return bucketSeries(readSeries(db, runId, key, x, range, true), n, x, range);
+  }
+  const lo = range?.from ?? rows[0].lo;
+  const hi = range?.to ?? rows[rows.length - 1].hi;
+  const accumulator = new BucketAccumulator(n, lo, hi);
+  const xField = x === 'step' ? 1 : 3;
+  for (const row of rows) {
+    if (row.lo >= lo && row.hi <= hi) {
+      const blocks = decodeBlocks(row.blocks);
+      for (let at = 0, left = row.count; at < blocks.length; at += BLOCK_FIELDS, left -= BLOCK_POINTS) {
+        accumulator.addBlock(
+          blocks[at + xField],
+          Math.min(BLOCK_POINTS, left),
+          blocks[at + 4],
+          blocks[at + 5],
+          blocks[at + 6],
+        );
+      }
+      continue;
     }
-    if (!(value >= min[b]) && !Number.isNaN(value)) min[b] = value;
-    if (!(value <= max[b]) && !Number.isNaN(value)) max[b] = value;
-    count[b] = count[b] + 1;
+    const chunk = db.get<{ data: Uint8Array }>(
+      'SELECT c.data FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id WHERE s.run_id = ? AND s.key = ? AND c.seq = ?',
+      [runId, key, row.seq],
+    );
+    if (!chunk) continue;
+    const points: PointColumns = {
+      steps: new Float64Array(row.count),
+      times: new Float64Array(row.count),
+      values: new Float64Array(row.count),
+    };
+    decodeChunkInto(chunk.data, row.count, points, 0, { steps: x === 'step', times: x === 'time' });
+    const xs = x === 'step' ? points.steps : points.times;
+    for (let i = 0; i < row.count; i++) {
+      if (xs[i] >= lo && xs[i] <= hi) accumulator.addPoint(xs[i], points.values[i]);
+    }
   }
-  let kept = 0;
-  for (let b = 0; b < n; b++) {
-    if (count[b] === 0) continue;
-    bx[kept] = bx[b];
-    last[kept] = last[b];
-    min[kept] = min[b];
-    max[kept] = max[b];
-    count[kept] = count[b];
-    kept++;
-  }
-  return {
-    x: bx.slice(0, kept),
-    last: last.slice(0, kept),
-    min: min.slice(0, kept),
-    max: max.slice(0, kept),
-    count: count.slice(0, kept),
-  };
+  return accumulator.result();
 }

@@ -5,7 +5,7 @@ import type { IngestStats, Rejection } from './ingest';
 import { ingestChunk } from './ingest';
 import { readJournal } from './journal';
 import type { Range, XAxis, Buckets } from './metrics';
-import { bucketSeries, readSeries } from './metrics';
+import { bucketStoredSeries, readSeries } from './metrics';
 import type { PointColumns } from './chunkCodec';
 import { parseFilter } from './filter';
 import { compileFilter } from './filterCompile';
@@ -480,7 +480,7 @@ export class RunStore {
 
   /** A downsampled series: min, max and last per bucket, `buckets` (≤ 4000) across the range. */
   buckets(runId: string, key: string, buckets: number, x: XAxis = 'step', range?: Range): Buckets {
-    return bucketSeries(readSeries(this.db, runId, key, x, range), buckets, x, range);
+    return bucketStoredSeries(this.db, runId, key, buckets, x, range);
   }
 
   close(): void {

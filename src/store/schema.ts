@@ -90,6 +90,10 @@ CREATE TABLE metric_chunks (
   min REAL,
   max REAL,
   last REAL,
+  -- 1 when steps and times never decrease within the chunk: then its block summaries can stand in
+  -- for its points when a chart is zoomed out.
+  ordered INTEGER NOT NULL,
+  blocks BLOB NOT NULL,
   data BLOB NOT NULL,
   PRIMARY KEY (series_id, seq)
 ) WITHOUT ROWID;

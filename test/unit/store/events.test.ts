@@ -73,38 +73,3 @@ describe('journal events', () => {
     }
   });
 });
-
-describe('the metric fast path', () => {
-  it('reads the producers’ exact metric shape the same as JSON.parse would', () => {
-    const lines = [
-      '{"t":"metric","ts":1732600000123,"key":"val/loss","value":0.25,"step":3}',
-      '{"t":"metric","ts":1,"key":"acc","value":-1.5e-7,"step":0}',
-      '{"t":"metric","ts":1,"key":"acc","value":"-Infinity","step":-4}',
-      '{"t":"metric","ts":1,"key":"ünïcode ключ","value":10,"step":9007199254740991}',
-    ];
-    for (const text of lines) {
-      const parsed = parseEventLine(text);
-      assert.ok(parsed.ok, text);
-      const expected = JSON.parse(text) as { value: unknown };
-      assert.deepEqual(parsed.event, { ...expected, value: decodeWireNumber(expected.value) });
-    }
-  });
-
-  it('sends anything unusual to the general parser, which names the problem', () => {
-    const cases: [string, RegExp | true][] = [
-      ['{"t":"metric","ts":1,"key":"a\\"b","value":1,"step":0}', true],
-      ['{"t":"metric","ts":1,"key":"a","value":1,"step":0,"extra":1}', true],
-      ['{"t":"metric","ts":1,"key":"a","value":0x10,"step":0}', /not valid JSON/],
-      ['{"t":"metric","ts":1,"key":"a","value":"1","step":0}', /"value" must be a number/],
-      ['{"t":"metric","ts":1,"key":"a","value":1,"step":1.5}', /"step" must be an integer/],
-      ['{"t":"metric","ts":1,"key":"a","value":01,"step":0}', /not valid JSON/],
-      ['{"t":"metric","ts":1,"key":"","value":1,"step":0}', /"key" must be a non-empty string/],
-      ['{"t":"metric","ts":1,"key":"a","value":"NaN,"step":0}', /not valid JSON/],
-    ];
-    for (const [text, expected] of cases) {
-      const parsed = parseEventLine(text);
-      if (expected === true) assert.ok(parsed.ok, text);
-      else assert.match(parsed.ok ? 'parsed' : parsed.reason, expected, text);
-    }
-  });
-});

@@ -244,32 +244,69 @@ describe('run store', () => {
     store.close();
   });
 
-  it('downsamples to min, max and last per bucket, matching a brute-force count', async () => {
+  it('downsamples to min, max and last per bucket without losing an extreme', async () => {
     const n = 10_000;
     let text = start('r1', 1);
     const values: number[] = [];
     for (let i = 0; i < n; i++) {
-      const v = Math.sin(i / 50) + (i % 97 === 0 ? 5 : 0);
+      const v = Math.sin(i / 50) + (i % 97 === 0 ? 5 : 0) - (i === 4321 ? 100 : 0);
       values.push(v);
       text += metricLine('wave', i, v);
     }
+    // A second series whose steps go back (a resumed run): bucketed point by point.
+    for (let i = 0; i < n; i++) text += metricLine('resumed', i < n / 2 ? i : i - n / 4, values[i]);
     await journal('r1', text);
     const store = await open();
+
+    // Zoomed out: 32-point blocks land whole in the bucket of their last point.
     const buckets = store.buckets('r1', 'wave', 100);
-    assert.equal(buckets.x.length, 100);
-    for (let b = 0; b < 100; b++) {
-      const slice = values.slice(b * 100, b * 100 + 100).concat(b === 99 ? values.slice(10_000) : []);
-      assert.equal(buckets.min[b], Math.min(...slice), `min of bucket ${b}`);
-      assert.equal(buckets.max[b], Math.max(...slice), `max of bucket ${b}`);
+    const expected = new Map<number, { min: number; max: number; last: number; x: number; count: number }>();
+    for (let block = 0; block * 32 < n; block++) {
+      const points = values.slice(block * 32, block * 32 + 32);
+      const lastStep = Math.min(n, block * 32 + 32) - 1;
+      const b = Math.min(99, Math.floor(lastStep / ((n - 1) / 100)));
+      const e = expected.get(b) ?? { min: Infinity, max: -Infinity, last: 0, x: 0, count: 0 };
+      expected.set(b, {
+        min: Math.min(e.min, ...points),
+        max: Math.max(e.max, ...points),
+        last: points[points.length - 1],
+        x: lastStep,
+        count: e.count + points.length,
+      });
     }
-    assert.equal(buckets.last[99], values[n - 1]);
-    assert.equal(buckets.x[99], n - 1);
+    assert.equal(buckets.x.length, expected.size);
+    [...expected.values()].forEach((e, i) => {
+      assert.deepEqual(
+        [buckets.min[i], buckets.max[i], buckets.last[i], buckets.x[i], buckets.count[i]],
+        [e.min, e.max, e.last, e.x, e.count],
+        `bucket ${i}`,
+      );
+    });
+    assert.equal(Math.min(...buckets.min), -100 + Math.sin(4321 / 50), 'the global minimum survives');
+    assert.equal(
+      buckets.count.reduce((a, b) => a + b, 0),
+      n,
+    );
+
+    // Zoomed in: few points per bucket, so every point is bucketed exactly.
     const zoomed = store.buckets('r1', 'wave', 10, 'step', { from: 500, to: 599 });
     assert.equal(
       zoomed.count.reduce((a, b) => a + b, 0),
       100,
     );
     assert.equal(zoomed.x[0], 509);
+    for (let b = 0; b < 10; b++) {
+      const slice = values.slice(500 + b * 10, 510 + b * 10);
+      assert.equal(zoomed.min[b], Math.min(...slice));
+      assert.equal(zoomed.max[b], Math.max(...slice));
+    }
+
+    const resumed = store.buckets('r1', 'resumed', 100);
+    assert.equal(
+      resumed.count.reduce((a, b) => a + b, 0),
+      n,
+    );
+    assert.equal(resumed.x[resumed.x.length - 1], (n * 3) / 4 - 1);
     store.close();
   });
 });

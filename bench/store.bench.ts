@@ -1,0 +1,267 @@
+// `npm run bench`: the store's speed and size figures, each beside a reference measured in the same run.
+//   npm run bench                       print the table
+//   npm run bench -- --json FILE        also write [{"name","value","unit","reference","ratio"}]
+//   npm run bench -- --points N         size of the big dataset (default 10,000,000)
+// The reference is native SQLite (better-sqlite3) doing the same job the plain way: one row per point.
+// A ratio ≥ 1 means Runlog did better than the reference.
+import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { writeFileAtomic } from '../src/store/atomicFile';
+import { parseEventLine } from '../src/store/events';
+import { DB_FILE, RunStore } from '../src/store/runStore';
+import { StoreClient } from '../src/store/storeClient';
+
+interface Figure {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly reference: number;
+  readonly ratio: number;
+}
+
+const args = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i === -1 ? undefined : args[i + 1];
+};
+const BIG_POINTS = Number(option('points') ?? 10_000_000);
+const SERIES_POINTS = 1_000_000;
+const figures: Figure[] = [];
+
+/** Higher is better for rates; for times and sizes lower is better, so the ratio flips. */
+function record(name: string, value: number, unit: string, reference: number, higherIsBetter: boolean): void {
+  const ratio = higherIsBetter ? value / reference : reference / value;
+  figures.push({ name, value, unit, reference, ratio });
+  console.log(`  ${name}: ${format(value)} ${unit} (reference ${format(reference)}, ratio ${ratio.toFixed(2)})`);
+}
+
+function format(n: number): string {
+  if (n >= 1000) return Math.round(n).toLocaleString('en-US');
+  return n >= 10 ? n.toFixed(1) : n.toFixed(3);
+}
+
+function median(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function time<T>(body: () => T, runs = 7): { ms: number; result: T } {
+  let result = body();
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    result = body();
+    samples.push(performance.now() - start);
+  }
+  return { ms: median(samples), result };
+}
+
+/** Writes journals the way the Python client does: metric lines in their exact compact shape. */
+async function writeJournal(dir: string, runId: string, keys: readonly string[], pointsPerKey: number): Promise<void> {
+  const runDir = join(dir, 'runs', runId);
+  await mkdir(runDir, { recursive: true });
+  const out = createWriteStream(join(runDir, 'events.jsonl'));
+  const write = (text: string): Promise<void> =>
+    out.write(text) ? Promise.resolve() : new Promise((resolve) => out.once('drain', () => resolve()));
+  await write(
+    JSON.stringify({ t: 'run_start', ts: 1_732_600_000_000, run_id: runId, name: runId, experiment: 'bench' }) + '\n',
+  );
+  let batch = '';
+  for (let step = 0; step < pointsPerKey; step++) {
+    const ts = 1_732_600_000_000 + step * 13;
+    for (const key of keys) {
+      const value = Math.exp(-step / pointsPerKey) + Math.sin(step) * 0.01;
+      batch += `{"t":"metric","ts":${ts},"key":"${key}","value":${value},"step":${step}}\n`;
+    }
+    if (batch.length > 1 << 20) {
+      await write(batch);
+      batch = '';
+    }
+  }
+  await write(batch + JSON.stringify({ t: 'run_end', ts: 1_732_700_000_000, status: 'FINISHED' }) + '\n');
+  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+}
+
+/** The reference: parse every line and insert one row per point into native SQLite. */
+async function referenceIngest(
+  storeDir: string,
+  file: string,
+): Promise<{ ms: number; points: number; db: Database.Database }> {
+  await rm(file, { force: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE points (run_id TEXT, key TEXT, step INTEGER, ts INTEGER, value REAL)');
+  const insert = db.prepare('INSERT INTO points VALUES (?, ?, ?, ?, ?)');
+  const { readdir } = await import('node:fs/promises');
+  const start = performance.now();
+  let points = 0;
+  for (const runId of await readdir(join(storeDir, 'runs'))) {
+    const text = await readFile(join(storeDir, 'runs', runId, 'events.jsonl'), 'utf8');
+    const lines = text.split('\n');
+    db.transaction(() => {
+      for (const line of lines) {
+        if (!line) continue;
+        const event = JSON.parse(line) as { t: string; key: string; step: number; ts: number; value: number };
+        if (event.t !== 'metric') continue;
+        insert.run(runId, event.key, event.step, event.ts, event.value);
+        points++;
+      }
+    })();
+  }
+  return { ms: performance.now() - start, points, db };
+}
+
+async function main(): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'runlog-bench-'));
+  try {
+    console.log(
+      `Runlog store benchmark (Node ${process.version}; big dataset ${BIG_POINTS.toLocaleString('en-US')} points)`,
+    );
+
+    // 1. Ingest: 1,000,000 points from a journal, ours vs one-row-per-point native SQLite.
+    const ingestDir = join(root, 'ingest', '.runlog');
+    await writeJournal(ingestDir, 'big', ['loss'], SERIES_POINTS);
+    console.log('ingest');
+    const ingestStart = performance.now();
+    const store = await RunStore.open({ dir: ingestDir, writer: true, version: 'bench' });
+    const ingestMs = performance.now() - ingestStart;
+    const reference = await referenceIngest(ingestDir, join(root, 'reference-ingest.sqlite'));
+    record(
+      'ingest from journals',
+      SERIES_POINTS / (ingestMs / 1000),
+      'points/s',
+      reference.points / (reference.ms / 1000),
+      true,
+    );
+
+    // 2. Reading a 1M-point series, whole and downsampled to 4000 buckets.
+    console.log('queries on a 1,000,000-point series');
+    reference.db.exec('CREATE INDEX points_series ON points (run_id, key, step)');
+    const history = time(() => store.series('big', 'loss'));
+    if (history.result.values.length !== SERIES_POINTS) throw new Error('history lost points');
+    const selectAll = reference.db
+      .prepare('SELECT step, ts, value FROM points WHERE run_id = ? AND key = ? ORDER BY step')
+      .raw();
+    const referenceHistory = time(() => {
+      const steps = new Float64Array(SERIES_POINTS);
+      const times = new Float64Array(SERIES_POINTS);
+      const values = new Float64Array(SERIES_POINTS);
+      let i = 0;
+      for (const row of selectAll.iterate('big', 'loss') as Iterable<[number, number, number]>) {
+        steps[i] = row[0];
+        times[i] = row[1];
+        values[i] = row[2];
+        i++;
+      }
+      return i;
+    }, 3);
+    record('history of a 1M-point series', history.ms, 'ms', referenceHistory.ms, false);
+    const downsample = time(() => store.buckets('big', 'loss', 4000));
+    const bucketQuery = reference.db.prepare(
+      `SELECT MIN(CAST((step - 0) * 4000 / ? AS INTEGER), 3999) AS b, MIN(value), MAX(value), MAX(step)
+       FROM points WHERE run_id = ? AND key = ? GROUP BY b ORDER BY b`,
+    );
+    const referenceDownsample = time(() => bucketQuery.all(SERIES_POINTS, 'big', 'loss'), 3);
+    record('downsample a 1M-point series to 4000 buckets', downsample.ms, 'ms', referenceDownsample.ms, false);
+    store.close();
+    reference.db.close();
+
+    // 3. Event-loop stall on the extension host while 1M points are ingested: in the worker vs inline.
+    console.log('event-loop stall while ingesting 1,000,000 points');
+    const stallDir = join(root, 'stall', '.runlog');
+    await writeJournal(stallDir, 'big', ['loss'], SERIES_POINTS);
+    const workerStall = await measureStall(async () => {
+      const client = new StoreClient(join(__dirname, '../src/store/storeWorker.js'), {
+        dir: stallDir,
+        version: 'bench',
+      });
+      await client.ready;
+      await client.close();
+    });
+    await rm(join(stallDir, DB_FILE), { force: true });
+    const inlineStall = await measureStall(async () => {
+      const inline = await RunStore.open({ dir: stallDir, writer: false, version: 'bench' });
+      inline.close();
+    });
+    record('event-loop stall p99 while ingesting 1M points', workerStall, 'ms', inlineStall, false);
+
+    // 4. Size on disk and snapshot time for the big dataset.
+    console.log(`size and snapshot of ${BIG_POINTS.toLocaleString('en-US')} points`);
+    const bigDir = join(root, 'big', '.runlog');
+    const runs = Math.max(1, Math.round(BIG_POINTS / 100_000));
+    const keys = ['loss', 'val_loss', 'accuracy', 'lr', 'grad_norm'];
+    const perKey = Math.floor(BIG_POINTS / runs / keys.length);
+    for (let r = 0; r < runs; r++) await writeJournal(bigDir, `run${r}`, keys, perKey);
+    const totalPoints = runs * keys.length * perKey;
+    const big = await RunStore.open({ dir: bigDir, writer: true, version: 'bench' });
+    const snapshotStart = performance.now();
+    await big.snapshot();
+    const snapshotMs = performance.now() - snapshotStart;
+    big.close();
+    const ourBytes = statSync(join(bigDir, DB_FILE)).size;
+    const referenceBig = await referenceIngest(bigDir, join(root, 'reference-big.sqlite'));
+    referenceBig.db.exec('CREATE INDEX points_series ON points (run_id, key, step)');
+    referenceBig.db.pragma('wal_checkpoint(TRUNCATE)');
+    const referenceSnapshotStart = performance.now();
+    await writeFileAtomic(join(root, 'reference-copy.sqlite'), referenceBig.db.serialize());
+    const referenceSnapshotMs = performance.now() - referenceSnapshotStart;
+    referenceBig.db.close();
+    const referenceBytes = statSync(join(root, 'reference-big.sqlite')).size;
+    record('bytes per point on disk', ourBytes / totalPoints, 'bytes', referenceBytes / referenceBig.points, false);
+    record(`snapshot of ${(totalPoints / 1e6).toFixed(0)}M points`, snapshotMs, 'ms', referenceSnapshotMs, false);
+
+    // 5. The Python client logging 1M points in a tight loop, against json.dumps + write per point.
+    if (existsSync(join(__dirname, '../../bench/python_log_metric.py'))) {
+      const python = spawnSync('python3', [join(__dirname, '../../bench/python_log_metric.py'), '--with-reference'], {
+        encoding: 'utf8',
+      });
+      const line = python.stdout.trim().split('\n').pop() ?? '';
+      try {
+        const result = JSON.parse(line) as { value: number; reference: number };
+        record('python client: 1M log_metric calls', result.value, 's', result.reference, false);
+      } catch {
+        console.log(`  python client benchmark did not report: ${python.stderr || line}`);
+      }
+    }
+
+    printTable();
+    const jsonFile = option('json');
+    if (jsonFile) await writeFile(jsonFile, JSON.stringify(figures, null, 2) + '\n');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+async function measureStall(work: () => Promise<void>): Promise<number> {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  await work();
+  histogram.disable();
+  return histogram.percentile(99) / 1e6;
+}
+
+function printTable(): void {
+  const rows = figures.map((f) => [f.name, format(f.value), f.unit, format(f.reference), f.ratio.toFixed(2)]);
+  const header = ['figure', 'value', 'unit', 'reference', 'ratio'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  console.log('');
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const row of rows) console.log(line(row));
+}
+
+// Keep the parser honest: the journals above must be what the store's parser accepts.
+if (!parseEventLine('{"t":"metric","ts":1,"key":"loss","value":0.5,"step":0}').ok)
+  throw new Error('journal format drifted');
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
