@@ -24,7 +24,18 @@ const noVscode = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'out/', 'out-*/', 'test-results/', '**/*.vsix', '.vscode-test/', '.vscode-dev/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'out/',
+      'out-*/',
+      'test-results/',
+      '**/*.vsix',
+      '.vscode-test/',
+      '.vscode-dev/',
+    ],
+  },
   js.configs.recommended,
   importX.flatConfigs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

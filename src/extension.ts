@@ -2,11 +2,15 @@ import * as vscode from 'vscode';
 import { openDemoProject } from './commands/openDemoProject';
 import { startRun } from './commands/startRun';
 import { resolveStoreDir } from './store/storeLocation';
+import { StorePool } from './store/storePool';
+import type { StoreFolder } from './views/runsTreeProvider';
 import { RunsTreeProvider } from './views/runsTreeProvider';
 
 /** What the extension hands to other extensions (and to its own integration tests). */
 export interface RunlogApi {
   readonly runs: RunsTreeProvider;
+  /** The store folder of each workspace folder, as the stores see it. */
+  storeFolders(): readonly StoreFolder[];
 }
 
 function storeDirFor(folder: vscode.WorkspaceFolder): string {
@@ -16,44 +20,72 @@ function storeDirFor(folder: vscode.WorkspaceFolder): string {
   );
 }
 
-/** Wires the pieces together and returns at once: nothing is read until a view or command needs it. */
+let pool: StorePool | undefined;
+
+/** Wires the pieces together and returns at once: no store opens until a view or command needs it. */
 export function activate(context: vscode.ExtensionContext): RunlogApi {
   const log = vscode.window.createOutputChannel('Runlog', { log: true });
-  const storeDirs = (): string[] => (vscode.workspace.workspaceFolders ?? []).map(storeDirFor);
-  const runs = new RunsTreeProvider(storeDirs, log);
-  const runsView = vscode.window.createTreeView('runlog.runs', { treeDataProvider: runs, showCollapseAll: true });
-
-  // Journals change whenever a run logs; coalesce bursts into one refresh.
+  const dist = vscode.Uri.joinPath(context.extensionUri, 'dist');
   let refreshTimer: NodeJS.Timeout | undefined;
-  const scheduleRefresh = (): void => {
-    clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(() => runs.refresh(), 300);
+  const stores = new StorePool({
+    workerFile: vscode.Uri.joinPath(dist, 'storeWorker.js').fsPath,
+    wasmFile: vscode.Uri.joinPath(dist, 'sql-wasm.wasm').fsPath,
+    version: `Runlog ${String((context.extension.packageJSON as { version?: string }).version)}`,
+    // Runs log in bursts; coalesce their change notices into one refresh.
+    changed: () => {
+      clearTimeout(refreshTimer);
+      refreshTimer = setTimeout(() => runs.refresh(), 300);
+    },
+    log: (level, message) => log[level](message),
+  });
+  pool = stores;
+  const folders = (): StoreFolder[] =>
+    (vscode.workspace.workspaceFolders ?? []).map((folder) => ({
+      name: folder.name,
+      store: stores.get(storeDirFor(folder)),
+    }));
+
+  const reported = new Set<string>();
+  const runs = new RunsTreeProvider(folders, (message) => {
+    log.error(message);
+    runsView.message = message;
+    if (!reported.has(message)) {
+      reported.add(message);
+      void vscode.window.showErrorMessage(`Runlog: ${message}`, 'Show Log').then((choice) => {
+        if (choice) log.show();
+      });
+    }
+  });
+  const runsView = vscode.window.createTreeView('runlog.runs', { treeDataProvider: runs, showCollapseAll: true });
+  const storesChanged = (): void => {
+    runsView.message = undefined;
+    void stores.retainOnly((vscode.workspace.workspaceFolders ?? []).map(storeDirFor)).then(() => runs.refresh());
   };
-  const watcher = vscode.workspace.createFileSystemWatcher('**/runs/*/events.jsonl');
-  watcher.onDidCreate(scheduleRefresh);
-  watcher.onDidChange(scheduleRefresh);
-  watcher.onDidDelete(scheduleRefresh);
 
   context.subscriptions.push(
     log,
     runs,
     runsView,
-    watcher,
     { dispose: () => clearTimeout(refreshTimer) },
-    vscode.workspace.onDidChangeWorkspaceFolders(() => runs.refresh()),
+    vscode.workspace.onDidChangeWorkspaceFolders(storesChanged),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('runlog.storeDir')) runs.refresh();
+      if (e.affectsConfiguration('runlog.storeDir')) storesChanged();
     }),
     vscode.commands.registerCommand('runlog.startRun', (target?: vscode.Uri) => startRun(storeDirFor, target)),
     vscode.commands.registerCommand('runlog.openDemoProject', () =>
       openDemoProject(context.extensionUri, context.globalStorageUri),
     ),
-    vscode.commands.registerCommand('runlog.refreshRuns', () => runs.refresh()),
+    vscode.commands.registerCommand('runlog.refreshRuns', async () => {
+      await Promise.all(folders().map((f) => f.store.call('sync').catch(() => [])));
+      runs.refresh();
+    }),
     vscode.commands.registerCommand('runlog.showLog', () => log.show()),
   );
-  return { runs };
+  return { runs, storeFolders: folders };
 }
 
-export function deactivate(): void {
-  // Everything is disposed through context.subscriptions.
+/** Saves unsaved store changes and releases the store locks; VS Code waits for this. */
+export async function deactivate(): Promise<void> {
+  await pool?.closeAll();
+  pool = undefined;
 }

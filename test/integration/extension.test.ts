@@ -127,7 +127,7 @@ describe('Runlog extension', () => {
       const labels = runNodes.map((n) => labelOf(runs.getTreeItem(n)));
       assert.deepEqual(labels, ['calm-fox', '<b>bright-owl</b>'], 'newest first, names shown as given');
       const finished = runs.getTreeItem(runNodes[1]);
-      assert.match(String(finished.description), /^finished/);
+      assert.match(String(finished.description), /^rmse 0\.25 · /, 'the key metric shows beside the run');
       const tooltip = finished.tooltip as vscode.MarkdownString;
       assert.ok(!tooltip.value.includes('<b>'), 'a run name with HTML is escaped in the tooltip');
       const sections = await runs.getChildren(runNodes[1]);
@@ -137,6 +137,22 @@ describe('Runlog extension', () => {
         return `${labelOf(item)}=${String(item.description)}`;
       });
       assert.deepEqual(described, ['lr=0.01', 'rmse=0.25 (min 0.25, max 0.5)']);
+    });
+
+    it('shows points a running run logs within seconds, without a manual refresh', async () => {
+      const { runs } = await api();
+      await writeFile(
+        join(storeDir, 'runs', 'run-b', 'events.jsonl'),
+        JSON.stringify({ t: 'metric', ts: 1_700_000_100_500, key: 'loss', value: 0.125, step: 0 }) + '\n',
+        { flag: 'a' },
+      );
+      const description = await waitFor('the new point in the Runs view', async () => {
+        const [experiment] = await runs.getChildren();
+        const [newest] = experiment ? await runs.getChildren(experiment) : [];
+        const text = newest ? String(runs.getTreeItem(newest).description) : '';
+        return text.startsWith('loss 0.125') ? text : undefined;
+      });
+      assert.match(description, /^loss 0\.125 · /);
     });
   });
 
