@@ -55,11 +55,37 @@ async function unitTests() {
   }
 }
 
+/** The Python client's unittest suite; its summary lines give the counts. */
+function pythonTests() {
+  console.log('\n▶ Python client tests (unittest)');
+  const result = spawnSync('python3', ['-m', 'unittest', 'discover', '-s', 'test/python', '-t', 'test/python'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  const ran = Number(/^Ran (\d+) tests?/m.exec(result.stderr)?.[1] ?? 0);
+  const summary = /^(?:OK|FAILED) \((.*)\)$/m.exec(result.stderr)?.[1] ?? '';
+  const count = (name) => Number(new RegExp(`${name}=(\\d+)`).exec(summary)?.[1] ?? 0);
+  const bad = count('failures') + count('errors');
+  const skipped = count('skipped');
+  passed += Math.max(0, ran - bad - skipped);
+  failed += bad;
+  if (result.status !== 0 && bad === 0) {
+    console.error(`✗ the Python tests did not run (exit ${result.status ?? result.signal})`);
+    failed++;
+  } else if (ran === 0) {
+    console.error('✗ no Python test ran');
+    failed++;
+  }
+}
+
 step('lint (ESLint, type-aware, no warnings)', 'npx', ['eslint', '--max-warnings=0', '.']);
 step('format (Prettier)', 'npx', ['prettier', '--check', '.']);
 step('type-check (host, tests, webviews)', 'npm', ['run', '--silent', 'typecheck']);
 step('build tests', 'node', ['scripts/build.mjs', '--tests']);
 await unitTests();
+pythonTests();
 step('package the .vsix', 'npm', ['run', '--silent', 'package']);
 const size = statSync(vsix).size;
 if (size > MAX_VSIX_BYTES) {

@@ -1,0 +1,49 @@
+"""Runlog's Python client: log runs, parameters and metrics into a Runlog store.
+
+Standard library only, Python 3.8+. The fluent API mirrors MLflow's::
+
+    import runlog
+
+    with runlog.start_run(params={"lr": 0.01}) as run:
+        for step in range(100):
+            runlog.log_metric("loss", train_one_epoch(), step=step)
+        runlog.log_artifact("model.pt")
+
+Each run is a folder ``<store>/runs/<run-id>/`` holding an append-only journal, ``events.jsonl``
+(docs/JOURNAL.md). Launched by the editor (``RUNLOG_RUN_ID`` and ``RUNLOG_DIR`` set), the first
+top-level run joins the editor's run instead of starting one. See python/README.md.
+"""
+
+from ._api import (
+    active_run,
+    end_run,
+    flush,
+    log_artifact,
+    log_input,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    set_tag,
+    set_tags,
+    start_run,
+)
+from ._run import Run
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Run",
+    "active_run",
+    "end_run",
+    "flush",
+    "log_artifact",
+    "log_input",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "set_tag",
+    "set_tags",
+    "start_run",
+]

@@ -1,0 +1,312 @@
+"""A run (``Run``) and the process-wide stack of active runs.
+
+The active runs form one stack: a run started while another is active is its child, and the
+module-level API (``_api.py``) acts on the innermost one. Ending a run ends the runs inside it.
+"""
+
+import itertools
+import json
+import os
+import threading
+import time
+import traceback
+from typing import Any, Dict, List, Mapping, Optional, Union
+
+from . import _files
+from ._journal import Journal, encode_event, now_ms, warn
+
+PathArg = Union[str, "os.PathLike"]
+
+END_STATUSES = ("FINISHED", "FAILED", "KILLED")
+# JavaScript reads steps as doubles: larger integers would not survive the trip.
+_MAX_SAFE_INTEGER = 2 ** 53 - 1
+_time_ns = time.time_ns
+# How much of a traceback a failed run keeps in its ``run_end`` event.
+_ERROR_LINES = 20
+_ERROR_CHARS = 4000
+
+
+def _check_key(key: Any, what: str) -> str:
+    if not isinstance(key, str) or not key:
+        raise ValueError("a %s key must be a non-empty string, not %r" % (what, key))
+    return key
+
+
+def _as_step(step: Any) -> int:
+    """An explicit step as an integer; floats are accepted when they hold a whole number."""
+    if isinstance(step, float) and step.is_integer():
+        step = int(step)
+    try:
+        number = step.__index__()
+    except (AttributeError, TypeError):
+        raise TypeError("a metric step must be an integer, not %r" % (step,)) from None
+    if not -_MAX_SAFE_INTEGER <= number <= _MAX_SAFE_INTEGER:
+        raise ValueError("a metric step must be within +-(2**53 - 1), not %d" % number)
+    return number
+
+
+def _explicit_step(entry: List[Any], step: Any) -> int:
+    """Checks an explicit step and makes the key's next automatic step follow it."""
+    number = _as_step(step)
+    entry[1] = itertools.count(number + 1)
+    return number
+
+
+def _non_finite(value: float) -> str:
+    """How JSON carries NaN and the infinities (docs/JOURNAL.md)."""
+    if value != value:
+        return '"NaN"'
+    return '"Infinity"' if value > 0 else '"-Infinity"'
+
+
+def _format_error(exc_type: type, exc: BaseException, tb: Any) -> str:
+    """The last lines of a formatted traceback, which end with the exception itself."""
+    text = "".join(traceback.format_exception(exc_type, exc, tb)).rstrip()
+    text = "\n".join(text.splitlines()[-_ERROR_LINES:])
+    return text[-_ERROR_CHARS:]
+
+
+def _status_for(exc_type: Optional[type], exc: Optional[BaseException]) -> str:
+    """How an exception escaping a run ends it: Ctrl+C is KILLED, ``sys.exit(0)`` FINISHED."""
+    if exc_type is None:
+        return "FINISHED"
+    if issubclass(exc_type, KeyboardInterrupt):
+        return "KILLED"
+    if issubclass(exc_type, SystemExit) and getattr(exc, "code", None) in (None, 0):
+        return "FINISHED"
+    return "FAILED"
+
+
+class Run:
+    """One run: a folder ``<store>/runs/<id>/`` whose ``events.jsonl`` this object appends to.
+
+    Attributes: ``id``, ``name``, ``experiment``, ``dir`` (the run folder), ``store``,
+    ``parent_id`` (the enclosing run's id, or None) and ``joined`` (True for a run the editor
+    created and this process only logs into). Use it as a context manager to end it.
+    """
+
+    def __init__(
+        self,
+        run_id: str,
+        name: str,
+        experiment: str,
+        store: str,
+        parent_id: Optional[str] = None,
+        joined: bool = False,
+    ) -> None:
+        self.id = run_id
+        self.name = name
+        self.experiment = experiment
+        self.store = store
+        self.dir = os.path.join(store, "runs", run_id)
+        self.parent_id = parent_id
+        self.joined = joined
+        self.status = "RUNNING"
+        self._pid = os.getpid()
+        self._params: Dict[str, str] = {}
+        self._param_lock = threading.Lock()
+        # key -> [the line's middle part ',"key":<json>,"value":', itertools.count of next steps]
+        self._metric_keys: Dict[str, List[Any]] = {}
+        self._metric_lock = threading.Lock()
+        self._ended = False
+        try:
+            os.makedirs(self.dir, exist_ok=True)
+        except OSError as exc:
+            warn("could not create the run folder %s: %s" % (self.dir, exc.strerror or exc))
+        self._journal = Journal(os.path.join(self.dir, "events.jsonl"))
+        # The metric hot path appends to the journal's queue directly (Journal never rebinds it).
+        self._lines = self._journal._lines
+        self._flush_lines = self._journal.flush_lines
+
+    def __repr__(self) -> str:
+        return "<runlog.Run %s (%s) %s>" % (self.name, self.id, self.status)
+
+    def __enter__(self) -> "Run":
+        return self
+
+    def __exit__(self, exc_type: Optional[type], exc: Optional[BaseException], tb: Any) -> bool:
+        status = _status_for(exc_type, exc)
+        error = _format_error(exc_type, exc, tb) if exc_type is not None and status != "FINISHED" else None
+        self.end(status, error=error)
+        return False  # never swallow the exception
+
+    # --- writing events ---
+
+    def _write(self, t: str, fields: dict) -> None:
+        if self._ended:
+            raise self._ended_error()
+        self._journal.append(encode_event(t, fields))
+
+    def log_param(self, key: str, value: Any) -> None:
+        """Logs a parameter (stored as ``str(value)``). Parameters are write-once: logging a key
+        again with the same value does nothing; with a different value raises ``ValueError``."""
+        self.log_params({key: value})
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Logs several parameters; if any of them conflicts, none is written."""
+        items = [(_check_key(key, "parameter"), str(value)) for key, value in params.items()]
+        with self._param_lock:
+            for key, text in items:
+                old = self._params.get(key)
+                if old is not None and old != text:
+                    raise ValueError(
+                        "parameter %r of run %s is already %r; it cannot change to %r "
+                        "(parameters are write-once: log values that change as metrics or tags)"
+                        % (key, self.name, old, text)
+                    )
+            for key, text in items:
+                if key not in self._params:
+                    self._write("param", {"key": key, "value": text})
+                    self._params[key] = text
+
+    @property
+    def params(self) -> Dict[str, str]:
+        """The parameters logged so far (a copy)."""
+        with self._param_lock:
+            return dict(self._params)
+
+    def set_tag(self, key: str, value: Any) -> None:
+        """Sets a tag (stored as ``str(value)``); a later value overwrites an earlier one."""
+        self._write("tag", {"key": _check_key(key, "tag"), "value": str(value)})
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        items = [(_check_key(key, "tag"), str(value)) for key, value in tags.items()]
+        for key, text in items:
+            self._write("tag", {"key": key, "value": text})
+
+    def _metric_key(self, key: Any) -> List[Any]:
+        """The cached line fragment and step counter of a metric key, created on first use."""
+        with self._metric_lock:
+            entry = self._metric_keys.get(key)
+            if entry is None:
+                encoded = json.dumps(_check_key(key, "metric"), ensure_ascii=False)
+                # next() on an itertools.count is atomic under the GIL: automatic steps need no lock.
+                entry = [',"key":%s,"value":' % encoded, itertools.count()]
+                self._metric_keys[key] = entry
+            return entry
+
+    def _ended_error(self) -> RuntimeError:
+        return RuntimeError("run %s (%s) has ended; start a new run to log more" % (self.name, self.id))
+
+    def log_metric(self, key: str, value: Any, step: Optional[int] = None, timestamp: Optional[int] = None) -> None:
+        """Logs one metric point. ``value`` goes through ``float()``; ``step`` defaults to this
+        key's previous step + 1 (0 first); ``timestamp`` is in milliseconds (default: now)."""
+        # The hot path: a training loop may call this millions of times, so the line is assembled
+        # by hand from a per-key cached fragment, and rare cases live in helpers. The module-level
+        # log_metric repeats these lines to save a call; test_run checks that both write alike.
+        if self._ended:
+            raise self._ended_error()
+        value = float(value)
+        entry = self._metric_keys.get(key) or self._metric_key(key)
+        step = next(entry[1]) if step is None else _explicit_step(entry, step)
+        ts = _time_ns() // 1000000 if timestamp is None else int(timestamp)
+        lines = self._lines
+        if value - value == 0.0:  # finite: repr() round-trips and always reads as a JSON number
+            lines.append(f'{{"t":"metric","ts":{ts}{entry[0]}{value!r},"step":{step}}}\n')
+        else:
+            lines.append(f'{{"t":"metric","ts":{ts}{entry[0]}{_non_finite(value)},"step":{step}}}\n')
+        if len(lines) >= self._flush_lines:
+            self._journal._on_full()
+
+    def log_metrics(self, metrics: Mapping[str, Any], step: Optional[int] = None, timestamp: Optional[int] = None) -> None:
+        """Logs several metrics with one timestamp (and one step, if given)."""
+        values = [(key, float(value)) for key, value in metrics.items()]
+        ts = now_ms() if timestamp is None else int(timestamp)
+        for key, value in values:
+            self.log_metric(key, value, step, ts)
+
+    def log_artifact(self, path: PathArg, artifact_path: Optional[str] = None) -> None:
+        """Copies a file, or a folder recursively, to ``artifacts/[artifact_path/]<name>`` in the
+        run folder, with one ``artifact`` event (path, size, sha256) per file copied.
+
+        A missing ``path`` raises ``FileNotFoundError``; a file that cannot be copied is reported
+        on stderr and skipped, so a full disk does not end the training.
+        """
+        source = os.fspath(path)
+        if not os.path.exists(source):
+            raise FileNotFoundError("runlog: no file or folder %r to log as an artifact" % source)
+        prefix = _clean_artifact_path(artifact_path)
+        base = os.path.basename(os.path.abspath(source)) or "artifact"
+        target_root = os.path.join(self.dir, "artifacts")
+        if os.path.isdir(source):
+            # Never copy the store into itself (logging the project folder, say).
+            store = os.path.realpath(self.store)
+            files = _files.list_files(source, prune=lambda folder: os.path.realpath(folder) == store)
+            entries = [(file, "%s/%s" % (base, relative)) for file, relative in files]
+        else:
+            entries = [(source, base)]
+        for file, relative in entries:
+            relative = "%s/%s" % (prefix, relative) if prefix else relative
+            target = os.path.join(target_root, *relative.split("/"))
+            try:
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                size, digest = _files.copy_with_digest(file, target)
+            except OSError as exc:
+                warn("could not copy %s to %s: %s" % (file, target, exc.strerror or exc))
+                continue
+            self._write("artifact", {"path": relative, "size": size, "sha256": digest})
+
+    def log_input(self, path: PathArg, name: Optional[str] = None) -> str:
+        """Records a dataset the run read, with a digest of its content; returns the digest.
+
+        A file's digest is the SHA-256 of its bytes; a folder's is a SHA-256 over its files'
+        relative paths and SHA-256s (see ``_files.folder_digest``). ``name`` defaults to the
+        file or folder name.
+        """
+        given = os.fspath(path)
+        if os.path.isfile(given):
+            digest = _files.sha256_file(given)
+        elif os.path.isdir(given):
+            digest = _files.folder_digest(given)
+        else:
+            raise FileNotFoundError("runlog: no file or folder %r to log as an input" % given)
+        name = name or os.path.basename(os.path.abspath(given)) or given
+        self._write("input", {"name": name, "path": given, "digest": digest})
+        return digest
+
+    # --- ending ---
+
+    def end(self, status: str = "FINISHED", error: Optional[str] = None) -> None:
+        """Ends the run (and any run still active inside it) with ``status``.
+
+        A joined run (one the editor created) writes no ``run_end``: the editor records the end
+        with the exit code when the process finishes. Ending an ended run does nothing.
+        """
+        if status not in END_STATUSES:
+            raise ValueError("a run ends with one of %s, not %r" % (", ".join(END_STATUSES), status))
+        with _state_lock:
+            if self._ended:
+                return
+            if self in _stack:
+                while _stack[-1] is not self:
+                    _stack[-1]._finish(status, None)
+                    _stack.pop()
+                _stack.pop()
+            self._finish(status, error)
+
+    def _finish(self, status: str, error: Optional[str]) -> None:
+        if self._ended:
+            return
+        if not self.joined:
+            fields: Dict[str, Any] = {"status": status}
+            if error:
+                fields["error"] = error
+            self._journal.append(encode_event("run_end", fields))
+        self._ended = True
+        self.status = status
+        self._journal.close()
+
+
+def _clean_artifact_path(artifact_path: Optional[str]) -> str:
+    """``artifact_path`` as a relative POSIX path inside artifacts/ ('' for none)."""
+    if not artifact_path:
+        return ""
+    parts = [part for part in os.fspath(artifact_path).replace("\\", "/").split("/") if part not in ("", ".")]
+    if os.path.isabs(artifact_path) or ".." in parts:
+        raise ValueError("artifact_path must be a relative path inside the run's artifacts, not %r" % artifact_path)
+    return "/".join(parts)
+
+
+# The active runs, innermost last, and the lock that guards starting and ending them.
+_stack: List[Run] = []
+_state_lock = threading.RLock()

@@ -1,0 +1,226 @@
+"""Shared helpers for the Python client's tests: isolation, journal reading, schema checks.
+
+Test modules import this after putting their own folder on ``sys.path``, so the suite runs the
+same whether unittest imports it as ``test.python.*`` or as top-level modules.
+"""
+
+import contextlib
+import io
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CLIENT = os.path.join(ROOT, "python")
+if CLIENT not in sys.path:
+    sys.path.insert(0, CLIENT)
+
+import runlog  # noqa: E402,F401 - re-exported for the test modules
+from runlog import _api, _journal, _run  # noqa: E402
+
+RUN_STATUSES = ("RUNNING", "QUEUED", "FINISHED", "FAILED", "KILLED", "INTERRUPTED")
+END_STATUSES = ("FINISHED", "FAILED", "KILLED")
+MAX_SAFE_INTEGER = 2 ** 53 - 1
+
+
+# --- the journal schema (a mirror of src/store/events.ts) ------------------------------------
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _non_empty(event, names):
+    for name in names:
+        if not isinstance(event.get(name), str) or event.get(name) == "":
+            return '"%s" must be a non-empty string' % name
+    return None
+
+
+def _optional(event, names):
+    for name in names:
+        if name in event and not isinstance(event[name], str):
+            return '"%s" must be a string' % name
+    return None
+
+
+def event_problem(event):
+    """Why ``event`` is not a valid journal event (as src/store/events.ts decides), or None."""
+    if not isinstance(event, dict):
+        return "not a JSON object"
+    ts = event.get("ts")
+    if not (isinstance(ts, (int, float)) and not isinstance(ts, bool) and math.isfinite(ts)):
+        return '"ts" must be a number'
+    t = event.get("t")
+    if t == "run_start":
+        return _non_empty(event, ["run_id", "name", "experiment"]) or _optional(
+            event, ["command", "cwd", "entry_point", "source", "user", "parent_run_id"]
+        )
+    if t == "run_end":
+        if event.get("status") not in END_STATUSES:
+            return "bad run_end status"
+        if "exit_code" in event and not _is_int(event["exit_code"]):
+            return '"exit_code" must be an integer'
+        return _optional(event, ["error"])
+    if t == "status":
+        return None if event.get("status") in RUN_STATUSES else "bad status"
+    if t in ("param", "tag"):
+        return _non_empty(event, ["key"]) or (None if isinstance(event.get("value"), str) else '"value" must be a string')
+    if t == "metric":
+        value = event.get("value")
+        if _non_empty(event, ["key"]):
+            return _non_empty(event, ["key"])
+        if not (isinstance(value, (int, float)) and not isinstance(value, bool)) and value not in ("NaN", "Infinity", "-Infinity"):
+            return '"value" must be a number or NaN/Infinity/-Infinity'
+        step = event.get("step")
+        if not (_is_int(step) and abs(step) <= MAX_SAFE_INTEGER):
+            return '"step" must be an integer'
+        return None
+    if t == "artifact":
+        size = event.get("size")
+        return _non_empty(event, ["path", "sha256"]) or (
+            None if _is_int(size) and 0 <= size <= MAX_SAFE_INTEGER else '"size" must be a non-negative integer'
+        )
+    if t == "input":
+        return _non_empty(event, ["name", "path", "digest"])
+    if t == "git":
+        problem = _non_empty(event, ["commit"]) or _optional(event, ["branch", "remote"])
+        if problem:
+            return problem
+        if not isinstance(event.get("dirty"), bool):
+            return '"dirty" must be true or false'
+        if not isinstance(event.get("patch"), str):
+            return '"patch" must be a string'
+        untracked = event.get("untracked")
+        if not isinstance(untracked, list):
+            return '"untracked" must be a list'
+        for entry in untracked:
+            if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+                return "bad untracked entry"
+            if "content" in entry and not isinstance(entry["content"], str):
+                return "bad untracked content"
+        return None
+    return "unknown event type %r" % (t,)
+
+
+def read_events(path):
+    """Every event of a journal file; fails the test on a line that is not a valid event."""
+    if os.path.isdir(path):
+        path = os.path.join(path, "events.jsonl")
+    with open(path, "rb") as handle:
+        data = handle.read()
+    if data and not data.endswith(b"\n"):
+        raise AssertionError("%s does not end with a newline" % path)
+    events = []
+    for number, raw in enumerate(data.split(b"\n")[:-1], 1):
+        text = raw.decode("utf-8")  # strict: the journal must be valid UTF-8
+        event = json.loads(text)
+        problem = event_problem(event)
+        if problem:
+            raise AssertionError("%s line %d: %s: %s" % (path, number, problem, text[:200]))
+        events.append(event)
+    return events
+
+
+def read_bytes(path):
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def read_text(path):
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def of_type(events, t):
+    return [event for event in events if event["t"] == t]
+
+
+# --- isolation ------------------------------------------------------------------------------
+
+
+def reset_client():
+    """Ends every active run and forgets process-wide state, so tests do not leak into each other."""
+    with _run._state_lock:
+        runs = list(reversed(_run._stack))
+    for run in runs:
+        run.end("FINISHED")
+    _api._joined_claimed = False
+    _api._git_cache.clear()
+    _journal.flush_all()
+    with _journal._registry_lock:
+        del _journal._journals[:]
+
+
+class ClientTest(unittest.TestCase):
+    """Runs each test in its own temporary folder (also the cwd), with no RUNLOG_* variables and
+    no git state capture of this repository (the main script is treated as absent)."""
+
+    def setUp(self):
+        self.tmp = os.path.realpath(tempfile.mkdtemp(prefix="runlog-test-"))
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self._saved_env = {name: value for name, value in os.environ.items() if name.startswith("RUNLOG_")}
+        for name in self._saved_env:
+            del os.environ[name]
+        self.addCleanup(self._restore_env)
+        self._cwd = os.getcwd()
+        os.chdir(self.tmp)
+        self.addCleanup(os.chdir, self._cwd)
+        self._main_script = _api._main_script
+        _api._main_script = lambda: None
+        self.addCleanup(setattr, _api, "_main_script", self._main_script)
+        reset_client()
+        self.addCleanup(reset_client)
+
+    def _restore_env(self):
+        for name in [name for name in os.environ if name.startswith("RUNLOG_")]:
+            del os.environ[name]
+        os.environ.update(self._saved_env)
+
+    def use_store(self):
+        """Points RUNLOG_DIR at a fresh store inside the test folder and returns it."""
+        store = os.path.join(self.tmp, "store")
+        os.environ["RUNLOG_DIR"] = store
+        return store
+
+    @contextlib.contextmanager
+    def captured_stderr(self):
+        buffer = io.StringIO()
+        with contextlib.redirect_stderr(buffer):
+            yield buffer
+
+
+def git(cwd, *args):
+    """Runs git for a test fixture, failing loudly."""
+    env = dict(os.environ)
+    env.update(
+        GIT_AUTHOR_NAME="Test", GIT_AUTHOR_EMAIL="test@example.com",
+        GIT_COMMITTER_NAME="Test", GIT_COMMITTER_EMAIL="test@example.com",
+        GIT_CONFIG_NOSYSTEM="1", HOME=cwd,
+    )
+    return subprocess.run(["git"] + list(args), cwd=cwd, env=env, check=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE).stdout.decode()
+
+
+def has_git():
+    try:
+        return subprocess.run(["git", "--version"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+    except OSError:
+        return False
+
+
+def run_script(source, cwd, env=None):
+    """Runs ``source`` in a fresh interpreter that can import runlog; returns the CompletedProcess."""
+    full_env = {name: value for name, value in os.environ.items() if not name.startswith("RUNLOG_")}
+    full_env["PYTHONPATH"] = CLIENT
+    full_env.update(env or {})
+    script = os.path.join(cwd, "script_under_test.py")
+    with open(script, "w", encoding="utf-8") as handle:
+        handle.write(source)
+    return subprocess.run([sys.executable, os.path.basename(script)], cwd=cwd, env=full_env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=60)
