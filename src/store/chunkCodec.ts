@@ -95,19 +95,19 @@ function readColumn(
   let previous = 0;
   for (let i = 0; i < count; i++) {
     let byte = blob[pos++];
-    let zigzagged: number;
     if (byte < 0x80) {
-      zigzagged = byte;
+      // One byte (the usual case: a step of +1, a few ms): small enough for bit operations.
+      previous += byte & 1 ? -((byte + 1) >> 1) : byte >> 1;
     } else {
-      zigzagged = byte & 0x7f;
+      let zigzagged = byte & 0x7f;
       let scale = 0x80;
       do {
         byte = blob[pos++];
         zigzagged += (byte & 0x7f) * scale;
         scale *= 0x80;
       } while (byte >= 0x80);
+      previous += zigzagged % 2 === 0 ? zigzagged / 2 : -(zigzagged + 1) / 2;
     }
-    previous += zigzagged % 2 === 0 ? zigzagged / 2 : -(zigzagged + 1) / 2;
     into[offset + i] = previous;
   }
 }
