@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunEvent } from '../store/events';
+import { encodeWireNumber } from '../store/events';
+
+/** New run ids: 32 hex digits, like the Python client's uuid4().hex. */
+export function newRunId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+const ADJECTIVES =
+  'bright calm brave clever eager gentle happy jolly keen lively lucky merry nimble proud quick quiet rapid shy silent sunny swift tidy vivid warm wise bold crisp fuzzy golden hidden icy lush misty noble polar rosy rusty sandy silver steady stormy sturdy velvet wild witty young zesty amber azure'.split(
+    ' ',
+  );
+const ANIMALS =
+  'owl fox otter lynx heron panda tiger whale falcon badger beaver bison camel cobra crane deer dingo eagle ferret finch gecko goose hare hawk ibis jaguar koala lemur llama mole moose newt orca puffin quail raven robin seal shark sloth snail swan tapir toad trout viper walrus wolf yak zebra'.split(
+    ' ',
+  );
+
+export function randomRunName(): string {
+  const pick = (list: readonly string[]): string =>
+    list[randomBytes(2).readUInt16BE(0) % list.length] ?? list[0] ?? 'run';
+  return `${pick(ADJECTIVES)}-${pick(ANIMALS)}`;
+}
+
+/** Serializes an event as one journal line, keeping NaN and infinities (docs/JOURNAL.md). */
+export function eventLine(event: RunEvent): string {
+  if (event.t === 'metric') {
+    return `${JSON.stringify({ t: 'metric', ts: event.ts, key: event.key, value: encodeWireNumber(event.value), step: event.step })}\n`;
+  }
+  return `${JSON.stringify(event)}\n`;
+}
+
+/**
+ * The editor's writer of one run's journal. Like every producer it only appends whole lines, each
+ * batch in one write, so a reader never sees half a line from it.
+ */
+export class RunJournal {
+  readonly dir: string;
+  readonly file: string;
+
+  constructor(
+    storeDir: string,
+    readonly runId: string,
+  ) {
+    this.dir = join(storeDir, 'runs', runId);
+    this.file = join(this.dir, 'events.jsonl');
+  }
+
+  /** Creates the store (with its `.gitignore`) and the run folder. */
+  static async create(storeDir: string, runId: string): Promise<RunJournal> {
+    await mkdir(join(storeDir, 'runs', runId, 'artifacts'), { recursive: true });
+    try {
+      await writeFile(join(storeDir, '.gitignore'), '*\n', { flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    return new RunJournal(storeDir, runId);
+  }
+
+  append(...events: RunEvent[]): Promise<void> {
+    return appendFile(this.file, events.map(eventLine).join(''));
+  }
+}
