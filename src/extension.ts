@@ -1,6 +1,9 @@
 import * as vscode from 'vscode';
+import { Launcher } from './commands/launcher';
 import { openDemoProject } from './commands/openDemoProject';
-import { startRun } from './commands/startRun';
+import { scriptOf, startRun } from './commands/startRun';
+import { stopRun } from './commands/stopRun';
+import { TrainingCodeLensProvider } from './editor/trainingCodeLens';
 import { resolveStoreDir } from './store/storeLocation';
 import { StorePool } from './store/storePool';
 import type { StoreFolder } from './views/runsTreeProvider';
@@ -9,6 +12,7 @@ import { RunsTreeProvider } from './views/runsTreeProvider';
 /** What the extension hands to other extensions (and to its own integration tests). */
 export interface RunlogApi {
   readonly runs: RunsTreeProvider;
+  readonly launcher: Launcher;
   /** The store folder of each workspace folder, as the stores see it. */
   storeFolders(): readonly StoreFolder[];
 }
@@ -57,6 +61,8 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     }
   });
   const runsView = vscode.window.createTreeView('runlog.runs', { treeDataProvider: runs, showCollapseAll: true });
+  const launcher = new Launcher(context, storeDirFor, log, () => runs.refresh());
+  const lenses = new TrainingCodeLensProvider((script) => launcher.lastLaunch(script)?.values);
   const storesChanged = (): void => {
     runsView.message = undefined;
     void stores.retainOnly((vscode.workspace.workspaceFolders ?? []).map(storeDirFor)).then(() => runs.refresh());
@@ -71,7 +77,24 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('runlog.storeDir')) storesChanged();
     }),
-    vscode.commands.registerCommand('runlog.startRun', (target?: vscode.Uri) => startRun(storeDirFor, target)),
+    launcher,
+    lenses,
+    launcher.onDidChangeLast(() => lenses.refresh()),
+    vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, lenses),
+    vscode.commands.registerCommand('runlog.startRun', (target?: vscode.Uri) => startRun(launcher, target)),
+    vscode.commands.registerCommand('runlog.runScript', async (target?: unknown) => {
+      const script = await scriptOf(target);
+      return script ? launcher.launch(script, 'defaults') : [];
+    }),
+    vscode.commands.registerCommand('runlog.runWithParameters', async (target?: unknown) => {
+      const script = await scriptOf(target);
+      return script ? launcher.launch(script, 'form') : [];
+    }),
+    vscode.commands.registerCommand('runlog.rerunLast', async (target?: unknown) => {
+      const script = await scriptOf(target);
+      return script ? launcher.launch(script, 'last') : [];
+    }),
+    vscode.commands.registerCommand('runlog.stopRun', (target?: unknown) => stopRun(launcher, folders, target)),
     vscode.commands.registerCommand('runlog.openDemoProject', () =>
       openDemoProject(context.extensionUri, context.globalStorageUri),
     ),
@@ -81,7 +104,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     }),
     vscode.commands.registerCommand('runlog.showLog', () => log.show()),
   );
-  return { runs, storeFolders: folders };
+  return { runs, launcher, storeFolders: folders };
 }
 
 /** Saves unsaved store changes and releases the store locks; VS Code waits for this. */

@@ -1,45 +1,22 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { findPythonScripts, pickInterpreter } from '../runs/launch';
+import { findPythonScripts } from '../runs/launch';
+import type { Launcher } from './launcher';
 
 const EXCLUDE = '{**/node_modules/**,**/.venv/**,**/venv/**,**/.runlog/**,**/site-packages/**,**/.git/**}';
 
-/**
- * `Runlog: Start Run…`: picks a Python script and runs it as a VS Code task, so its output streams
- * into the terminal panel. The environment names the store, so the Runlog client logs into it.
- */
-export async function startRun(
-  storeDirFor: (folder: vscode.WorkspaceFolder) => string,
-  target?: vscode.Uri,
-): Promise<void> {
-  if (!vscode.workspace.isTrusted) {
-    const manage = 'Manage Workspace Trust';
-    const choice = await vscode.window.showWarningMessage(
-      'Runlog cannot start a run in a restricted workspace: launching a training script runs its code. Trust this workspace to launch runs; browsing runs keeps working.',
-      manage,
-    );
-    if (choice === manage) await vscode.commands.executeCommand('workbench.trust.manage');
-    return;
-  }
+/** `Runlog: Start Run…`: picks a Python training script, then asks for its parameters and launches. */
+export async function startRun(launcher: Launcher, target?: vscode.Uri): Promise<string[]> {
   const script = target ?? (await pickScript());
-  if (!script) return;
-  const folder = vscode.workspace.getWorkspaceFolder(script);
-  if (!folder) {
-    void vscode.window.showErrorMessage(
-      `Runlog runs scripts that are inside the open workspace; ${script.fsPath} is not.`,
-    );
-    return;
-  }
-  const configured = vscode.workspace.getConfiguration('runlog', folder).get<string>('pythonPath');
-  const python = pickInterpreter(configured, process.platform);
-  const relative = path.relative(folder.uri.fsPath, script.fsPath);
-  const execution = new vscode.ProcessExecution(python, [script.fsPath], {
-    cwd: folder.uri.fsPath,
-    env: { RUNLOG_DIR: storeDirFor(folder), PYTHONUNBUFFERED: '1' },
-  });
-  const task = new vscode.Task({ type: 'runlog', script: relative }, folder, `Run ${relative}`, 'runlog', execution);
-  task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated };
-  await vscode.tasks.executeTask(task);
+  return script ? launcher.launch(script, 'form') : [];
+}
+
+/** The script to act on: the argument, else the active Python editor, else one picked from the workspace. */
+export async function scriptOf(target: unknown): Promise<vscode.Uri | undefined> {
+  if (target instanceof vscode.Uri) return target;
+  const active = vscode.window.activeTextEditor?.document;
+  if (active?.languageId === 'python' && active.uri.scheme === 'file') return active.uri;
+  return pickScript();
 }
 
 async function pickScript(): Promise<vscode.Uri | undefined> {

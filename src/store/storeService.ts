@@ -66,7 +66,14 @@ export class StoreService implements StoreApi {
     service.lock = lock;
     service.startWatching();
     service.every(options.heartbeatMs ?? HEARTBEAT_MS, () => service.keepLock());
-    service.every(options.pollMs ?? 5_000, () => service.requestSync());
+    // Rescan every pollMs as a safety net; every second while there is no watcher (the runs
+    // folder does not exist yet), so the first run of a new store shows up quickly.
+    let lastScan = Date.now();
+    service.every(Math.min(1_000, options.pollMs ?? 5_000), () => {
+      if (service.watcher && Date.now() - lastScan < (options.pollMs ?? 5_000)) return Promise.resolve();
+      lastScan = Date.now();
+      return service.requestSync();
+    });
     if (store.hasUnsavedChanges) service.scheduleSnapshot();
     return service;
   }

@@ -1,0 +1,273 @@
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ParamSpec } from '../params/paramSpec';
+import { ParamError, renderArgs } from '../params/paramSpec';
+import { discoverPythonParams } from '../params/pythonParams';
+import { expandGrid } from '../params/sweep';
+import { pickInterpreter } from '../runs/launch';
+import { createRun } from '../runs/runLauncher';
+import type { RunOutcome } from '../runs/runProcess';
+import { RunProcess } from '../runs/runProcess';
+import { RunQueue } from '../runs/runQueue';
+import { StdoutMetricParser, usesTrackingClient } from '../runs/stdoutMetrics';
+import { defaultText, showParameterForm } from './parameterForm';
+
+export type LaunchMode = 'defaults' | 'form' | 'last';
+
+export interface LastLaunch {
+  readonly values: Record<string, string>;
+  readonly extra: string[];
+}
+
+/** A run's process shown in a terminal: its output streams in, and closing it (or Ctrl+C) stops the run. */
+class RunTerminal implements vscode.Pseudoterminal {
+  private readonly writeEmitter = new vscode.EventEmitter<string>();
+  private readonly closeEmitter = new vscode.EventEmitter<number>();
+  readonly onDidWrite = this.writeEmitter.event;
+  readonly onDidClose = this.closeEmitter.event;
+
+  constructor(
+    private readonly process: RunProcess,
+    private readonly banner: string,
+  ) {}
+
+  open(): void {
+    this.writeEmitter.fire(`${this.banner}\r\n\r\n`);
+    this.process.start((text) => this.writeEmitter.fire(text.replace(/\r?\n/g, '\r\n')));
+    void this.process.exited.then((outcome) => {
+      this.writeEmitter.fire(
+        `\r\nRunlog: the run ${outcome.status.toLowerCase()}${outcome.exitCode !== null ? ` (exit code ${outcome.exitCode})` : ''}.\r\n`,
+      );
+      this.closeEmitter.fire(outcome.exitCode ?? 1);
+    });
+  }
+
+  handleInput(data: string): void {
+    if (data === '\x03') this.process.stop();
+  }
+
+  close(): void {
+    this.process.stop();
+  }
+}
+
+/**
+ * Launches training scripts from the editor: reads their parameters, asks for values (with
+ * sweeps), creates one run per combination with its git state and params, and runs them through
+ * the queue as tasks whose pseudoterminals stream the output. Also stops runs.
+ */
+export class Launcher implements vscode.Disposable {
+  private readonly queue: RunQueue;
+  private readonly processes = new Map<string, RunProcess>();
+  private readonly lastChanged = new vscode.EventEmitter<void>();
+  readonly onDidChangeLast = this.lastChanged.event;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly storeDirFor: (folder: vscode.WorkspaceFolder) => string,
+    private readonly log: vscode.LogOutputChannel,
+    onQueueChange: () => void,
+  ) {
+    this.queue = new RunQueue(
+      () => vscode.workspace.getConfiguration('runlog').get<number>('maxParallelRuns', 1),
+      onQueueChange,
+    );
+  }
+
+  private lastKey(script: vscode.Uri): string {
+    return `runlog.lastLaunch:${script.toString()}`;
+  }
+
+  /** The values the script was last launched with, if any. */
+  lastLaunch(script: vscode.Uri): LastLaunch | undefined {
+    return this.context.workspaceState.get<LastLaunch>(this.lastKey(script));
+  }
+
+  /** The script's workspace folder, after checking that launching is allowed at all. */
+  private async launchable(script: vscode.Uri): Promise<vscode.WorkspaceFolder | undefined> {
+    if (!vscode.workspace.isTrusted) {
+      const manage = 'Manage Workspace Trust';
+      const choice = await vscode.window.showWarningMessage(
+        'Runlog cannot launch a run in a restricted workspace: launching a training script runs its code. Trust this workspace to launch runs; browsing runs keeps working.',
+        manage,
+      );
+      if (choice === manage) await vscode.commands.executeCommand('workbench.trust.manage');
+      return undefined;
+    }
+    const folder = vscode.workspace.getWorkspaceFolder(script);
+    if (!folder) {
+      void vscode.window.showErrorMessage(
+        `Runlog runs scripts that are inside the open workspace; ${script.fsPath} is not.`,
+      );
+    }
+    return folder;
+  }
+
+  /** Launches `script`, asking for values as `mode` says; returns the ids of the runs created. */
+  async launch(script: vscode.Uri, mode: LaunchMode): Promise<string[]> {
+    const folder = await this.launchable(script);
+    if (!folder) return [];
+    const last = this.lastLaunch(script);
+    if (mode === 'defaults') return this.launchWith(script, { values: {}, extra: [] }, false);
+    if (mode === 'last' && last) return this.launchWith(script, last);
+    const specs = discoverPythonParams(await readFile(script.fsPath, 'utf8')).specs.filter(
+      (s) => !s.hidden && s.subcommand === undefined,
+    );
+    const title = `Run ${path.relative(folder.uri.fsPath, script.fsPath)}`;
+    const form = await showParameterForm(title, specs, last?.values ?? {}, last?.extra.join(' ') ?? '');
+    return form ? this.launchWith(script, { values: form.values, extra: form.extraArgs }) : [];
+  }
+
+  /**
+   * Launches `script` with parameter values (each a value or a sweep) and extra arguments: one run
+   * per combination, queued. Returns the ids of the runs created.
+   */
+  async launchWith(script: vscode.Uri, chosen: LastLaunch, remember = true): Promise<string[]> {
+    const folder = await this.launchable(script);
+    if (!folder) return [];
+    const source = await readFile(script.fsPath, 'utf8');
+    const specs = discoverPythonParams(source).specs.filter((s) => !s.hidden && s.subcommand === undefined);
+    const relative = path.relative(folder.uri.fsPath, script.fsPath);
+    let combinations: Record<string, string>[];
+    try {
+      combinations = expandGrid(specs, chosen.values);
+    } catch (error) {
+      const problems = error instanceof ParamError ? error.problems.join('; ') : String(error);
+      void vscode.window.showErrorMessage(`Runlog cannot launch ${relative}: ${problems}`);
+      return [];
+    }
+    if (remember) {
+      await this.context.workspaceState.update(this.lastKey(script), chosen);
+      this.lastChanged.fire();
+    }
+    const config = vscode.workspace.getConfiguration('runlog', folder);
+    const python = await this.interpreter(folder);
+    const storeDir = this.storeDirFor(folder);
+    const patterns = config.get<string[]>('stdoutMetricPatterns', []);
+    const parseStdout = config.get<boolean>('stdoutMetrics', true) && !usesTrackingClient(source);
+    const sweep = combinations.length > 1 ? `${relative} × ${combinations.length}` : undefined;
+    const runIds: string[] = [];
+    for (const combination of combinations) {
+      const args = [...renderArgs(specs, combination), ...chosen.extra];
+      const params = recordedParams(specs, combination);
+      const journal = await createRun(
+        {
+          storeDir,
+          cwd: folder.uri.fsPath,
+          python,
+          script: script.fsPath,
+          args,
+          params,
+          experiment: config.get<string>('experiment') || 'Default',
+          ...(sweep ? { tags: { 'runlog.sweep': sweep } } : {}),
+        },
+        combinations.length > 1 || this.queue.active.running.length > 0,
+      );
+      runIds.push(journal.runId);
+      const process = new RunProcess(journal, {
+        command: python,
+        args: [script.fsPath, ...args],
+        cwd: folder.uri.fsPath,
+        storeDir,
+        clientPath: vscode.Uri.joinPath(this.context.extensionUri, 'python').fsPath,
+        ...(parseStdout
+          ? {
+              stdoutMetrics: new StdoutMetricParser(patterns, (p, reason) =>
+                this.log.warn(`runlog.stdoutMetricPatterns: "${p}" is skipped: ${reason}`),
+              ),
+            }
+          : {}),
+      });
+      const banner = `Runlog: ${[python, relative, ...args].join(' ')}  (run ${journal.runId})`;
+      this.queue.enqueue({
+        journal,
+        start: async () => {
+          this.processes.set(journal.runId, process);
+          await journal.append({ t: 'status', ts: Date.now(), status: 'RUNNING' });
+          const task = new vscode.Task(
+            { type: 'runlog', script: relative, runId: journal.runId },
+            folder,
+            `${relative} (${journal.runId.slice(0, 8)})`,
+            'runlog',
+            new vscode.CustomExecution(() => Promise.resolve(new RunTerminal(process, banner))),
+          );
+          task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.New };
+          await vscode.tasks.executeTask(task);
+          const outcome = await process.exited;
+          this.processes.delete(journal.runId);
+          this.reportOutcome(relative, outcome);
+          return outcome.status;
+        },
+        stop: () => process.stop(),
+      });
+    }
+    return runIds;
+  }
+
+  private reportOutcome(relative: string, outcome: RunOutcome): void {
+    if (outcome.status === 'FAILED' && outcome.exitCode === null) {
+      const set = 'Set Python Interpreter';
+      void vscode.window
+        .showErrorMessage(`Runlog could not start Python for ${relative}: is the interpreter installed?`, set)
+        .then((choice) => {
+          if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'runlog.pythonPath');
+        });
+    }
+  }
+
+  /** The Python extension's interpreter for the folder when it has one, else `runlog.pythonPath`, else python3. */
+  private async interpreter(folder: vscode.WorkspaceFolder): Promise<string> {
+    const extension = vscode.extensions.getExtension('ms-python.python');
+    if (extension) {
+      try {
+        const api = (extension.isActive ? extension.exports : await extension.activate()) as PythonApi | undefined;
+        const active = api?.environments?.getActiveEnvironmentPath(folder.uri);
+        const resolved = active ? await api?.environments?.resolveEnvironment(active) : undefined;
+        const executable = resolved?.executable?.uri?.fsPath ?? active?.path;
+        if (executable) return executable;
+      } catch (error) {
+        this.log.warn(`The Python extension gave no interpreter: ${(error as Error).message}`);
+      }
+    }
+    return pickInterpreter(
+      vscode.workspace.getConfiguration('runlog', folder).get<string>('pythonPath'),
+      process.platform,
+    );
+  }
+
+  /** Stops a running run or cancels a queued one. */
+  stop(runId: string): Promise<boolean> {
+    return this.queue.stop(runId);
+  }
+
+  get active(): { running: string[]; waiting: string[] } {
+    return this.queue.active;
+  }
+
+  dispose(): void {
+    for (const process of this.processes.values()) process.stop();
+    this.lastChanged.dispose();
+  }
+}
+
+/** The subset of the Python extension's API Runlog reads (its environments API). */
+interface PythonApi {
+  readonly environments?: {
+    getActiveEnvironmentPath(resource?: vscode.Uri): { readonly path: string } | undefined;
+    resolveEnvironment(environment: {
+      readonly path: string;
+    }): Promise<{ readonly executable?: { readonly uri?: vscode.Uri } } | undefined>;
+  };
+}
+
+/** What a run records as params: the values it was launched with, else the script's defaults. */
+function recordedParams(specs: readonly ParamSpec[], values: Readonly<Record<string, string>>): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const spec of specs) {
+    const value = values[spec.name] ?? defaultText(spec);
+    if (value !== '') params[spec.name] = value;
+  }
+  for (const [name, value] of Object.entries(values)) params[name] ??= value;
+  return params;
+}

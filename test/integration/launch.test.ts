@@ -1,0 +1,149 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { RunDetails } from '../../src/store/runStore';
+import { EXTENSION_ID, api, labelOf, waitFor, workspaceFolder } from './helpers';
+
+describe('Launching runs from the editor', function () {
+  this.timeout(120_000);
+  let storeDir: string;
+  let script: vscode.Uri;
+
+  async function run(runId: string): Promise<RunDetails | undefined> {
+    const [folder] = (await api()).storeFolders();
+    assert.ok(folder);
+    return folder.store.call('getRun', runId);
+  }
+
+  function ended(runId: string): Promise<RunDetails> {
+    return waitFor(`run ${runId} to end`, async () => {
+      const details = await run(runId);
+      return details && !['RUNNING', 'QUEUED'].includes(details.status) ? details : undefined;
+    });
+  }
+
+  before(async () => {
+    const folder = workspaceFolder();
+    script = vscode.Uri.joinPath(folder.uri, 'train_small.py');
+    const git = (...args: string[]): void => {
+      execFileSync('git', args, { cwd: folder.uri.fsPath, stdio: 'ignore' });
+    };
+    git('init', '-q');
+    git('config', 'user.email', 'suite@example.invalid');
+    git('config', 'user.name', 'Suite');
+    // The suite's own settings changes (.vscode/settings.json) must not make the tree dirty.
+    await writeFile(join(folder.uri.fsPath, '.git', 'info', 'exclude'), '.vscode/\n');
+    git('add', '.');
+    git('commit', '-q', '-m', 'fixture');
+    storeDir = await mkdtemp(join(tmpdir(), 'runlog-launch-'));
+    await vscode.workspace
+      .getConfiguration('runlog')
+      .update('storeDir', storeDir, vscode.ConfigurationTarget.Workspace);
+  });
+
+  after(async () => {
+    await vscode.workspace
+      .getConfiguration('runlog')
+      .update('storeDir', undefined, vscode.ConfigurationTarget.Workspace);
+    // The store worker may still be saving its last snapshot there.
+    await rm(storeDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  });
+
+  it('shows Run and Run with parameters lenses on a training script', async () => {
+    await vscode.window.showTextDocument(script);
+    const lenses = await waitFor('code lenses', async () => {
+      const found = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', script);
+      return found.length > 0 ? found : undefined;
+    });
+    assert.deepEqual(
+      lenses.map((l) => l.command?.title),
+      ['▶ Run', '▶ Run with parameters…'],
+    );
+  });
+
+  it('runs a script: params, metrics, git state and the output log land in the store', async () => {
+    const ids = await vscode.commands.executeCommand<string[]>('runlog.runScript', script);
+    assert.equal(ids.length, 1);
+    const details = await ended(ids[0]);
+    assert.equal(details.status, 'FINISHED');
+    assert.equal(details.exitCode, 0);
+    assert.deepEqual(details.params, { epochs: '3', lr: '0.01', optimizer: 'sgd', sleep: '0' });
+    const loss = details.metrics.find((m) => m.key === 'loss');
+    assert.equal(loss?.count, 3);
+    assert.match(details.git?.commit ?? '', /^[0-9a-f]{40}$/);
+    assert.equal(details.git?.dirty, false, details.git?.patch.slice(0, 500));
+    assert.equal(details.entryPoint, 'train_small.py');
+    assert.ok(
+      details.artifacts.some((a) => a.path === 'output.log' && a.size > 0),
+      'the output is kept',
+    );
+    assert.deepEqual(details.rejected, []);
+  });
+
+  it('launches a sweep of three values as three runs, remembered for Rerun last', async () => {
+    const { launcher } = await api();
+    const ids = await launcher.launchWith(script, { values: { lr: '0.1,0.01,0.001' }, extra: [] });
+    assert.equal(ids.length, 3);
+    const runs = await Promise.all(ids.map(ended));
+    assert.deepEqual(
+      runs.map((r) => [r.status, r.params['lr']]),
+      [
+        ['FINISHED', '0.1'],
+        ['FINISHED', '0.01'],
+        ['FINISHED', '0.001'],
+      ],
+    );
+    assert.ok(runs.every((r) => r.tags['runlog.sweep'] === 'train_small.py × 3'));
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', script);
+    assert.equal(lenses[2]?.command?.title, '↻ Rerun last (lr=0.1,0.01,0.001)');
+  });
+
+  it('stops a running run: it ends KILLED with what it logged so far', async () => {
+    const { launcher } = await api();
+    const [id] = await launcher.launchWith(script, { values: { epochs: '600', sleep: '0.05' }, extra: [] }, false);
+    assert.ok(id);
+    await waitFor('the run to log', async () => ((await run(id))?.metrics[0]?.count ?? 0) > 2 || undefined);
+    await vscode.commands.executeCommand('runlog.stopRun', id);
+    const details = await ended(id);
+    assert.equal(details.status, 'KILLED');
+    assert.ok((details.metrics[0]?.count ?? 0) < 600);
+  });
+
+  it('reads metrics from the printed lines of a script that logs nothing itself', async () => {
+    const printer = vscode.Uri.joinPath(workspaceFolder().uri, 'print_metrics.py');
+    const [id] = await vscode.commands.executeCommand<string[]>('runlog.runScript', printer);
+    assert.ok(id);
+    const details = await ended(id);
+    assert.equal(details.status, 'FINISHED');
+    const metrics = Object.fromEntries(details.metrics.map((m) => [m.key, [m.count, m.last]]));
+    assert.deepEqual(metrics, { acc: [3, 0.7], loss: [3, 0.333] });
+  });
+
+  it('shows a run started from a plain terminal', async () => {
+    const extension = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(extension);
+    const child = spawn('python3', [script.fsPath, '--epochs', '2'], {
+      cwd: workspaceFolder().uri.fsPath,
+      env: {
+        ...process.env,
+        PYTHONPATH: join(extension.extensionPath, 'python'),
+        RUNLOG_DIR: storeDir,
+        RUNLOG_RUN_ID: '',
+      },
+      stdio: 'ignore',
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0);
+    const { runs } = await api();
+    const names = await waitFor('the terminal run in the Runs view', async () => {
+      runs.refresh();
+      const [experiment] = await runs.getChildren();
+      const list = experiment ? await runs.getChildren(experiment) : [];
+      return list.length === 7 ? list.map((n) => labelOf(runs.getTreeItem(n))) : undefined;
+    });
+    assert.equal(names.length, 7);
+  });
+});
