@@ -131,7 +131,8 @@ def start_run(
 
     While a run is active, the new run is its child (``parent_run_id``). When the editor launched
     this process (``RUNLOG_RUN_ID``), the first top-level run joins the editor's run instead of
-    creating one; its ``name`` is then recorded as the tag ``runlog.name``.
+    creating one; its ``name`` is then recorded as the tag ``runlog.name`` and its ``experiment`` as
+    ``runlog.experiment``, which move the editor's run.
     """
     global _joined_claimed
     with _state_lock:
@@ -150,6 +151,10 @@ def start_run(
         _install_exit_hooks()
     if run.joined and name:
         run.set_tag("runlog.name", name)
+    if run.joined and experiment and experiment != run.experiment:
+        # The editor filed the run before the script said where it belongs: move it there.
+        run.experiment = experiment
+        run.set_tag("runlog.experiment", experiment)
     if tags:
         run.set_tags(tags)
     if params:

@@ -85,14 +85,16 @@ export class Launcher implements vscode.Disposable {
   }
 
   /** The script's workspace folder, after checking that launching is allowed at all. */
-  private async launchable(script: vscode.Uri): Promise<vscode.WorkspaceFolder | undefined> {
+  private launchable(script: vscode.Uri): vscode.WorkspaceFolder | undefined {
     if (!vscode.workspace.isTrusted) {
       const manage = 'Manage Workspace Trust';
-      const choice = await vscode.window.showWarningMessage(
-        'Runlog cannot launch a run in a restricted workspace: launching a training script runs its code. Trust this workspace to launch runs; browsing runs keeps working.',
-        manage,
-      );
-      if (choice === manage) await vscode.commands.executeCommand('workbench.trust.manage');
+      // Not awaited: the caller learns at once that nothing was launched.
+      void vscode.window
+        .showWarningMessage(
+          'Runlog cannot launch a run in a restricted workspace: launching a training script runs its code. Trust this workspace to launch runs; browsing runs keeps working.',
+          manage,
+        )
+        .then((choice) => (choice === manage ? vscode.commands.executeCommand('workbench.trust.manage') : undefined));
       return undefined;
     }
     const folder = vscode.workspace.getWorkspaceFolder(script);
@@ -106,7 +108,7 @@ export class Launcher implements vscode.Disposable {
 
   /** Launches `script`, asking for values as `mode` says; returns the ids of the runs created. */
   async launch(script: vscode.Uri, mode: LaunchMode): Promise<string[]> {
-    const folder = await this.launchable(script);
+    const folder = this.launchable(script);
     if (!folder) return [];
     const last = this.lastLaunch(script);
     if (mode === 'defaults') return this.launchWith(script, { values: {}, extra: [] }, false);
@@ -124,7 +126,7 @@ export class Launcher implements vscode.Disposable {
    * per combination, queued. Returns the ids of the runs created.
    */
   async launchWith(script: vscode.Uri, chosen: LastLaunch, remember = true): Promise<string[]> {
-    const folder = await this.launchable(script);
+    const folder = this.launchable(script);
     if (!folder) return [];
     const source = await readFile(script.fsPath, 'utf8');
     const specs = discoverPythonParams(source).specs.filter((s) => !s.hidden && s.subcommand === undefined);

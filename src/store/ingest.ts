@@ -3,8 +3,9 @@ import type { JournalChunk } from './journal';
 import { appendPoints } from './metrics';
 import type { Db } from './sqlite';
 
-/** The run-name tag: a client that joins an editor-created run renames it through this tag. */
+/** A client that joins an editor-created run renames it, or files it under its experiment, with these tags. */
 export const RUN_NAME_TAG = 'runlog.name';
+export const RUN_EXPERIMENT_TAG = 'runlog.experiment';
 
 export interface Rejection {
   readonly runId: string;
@@ -117,6 +118,9 @@ function applyEvent(db: Db, runId: string, event: RunEvent): string | undefined 
       db.run('INSERT OR REPLACE INTO tags (run_id, key, value) VALUES (?, ?, ?)', [runId, event.key, event.value]);
       if (event.key === RUN_NAME_TAG && event.value !== '') {
         db.run('UPDATE runs SET name = ? WHERE id = ?', [event.value, runId]);
+      }
+      if (event.key === RUN_EXPERIMENT_TAG && event.value !== '') {
+        db.run('UPDATE runs SET experiment_id = ? WHERE id = ?', [experimentId(db, event.value, event.ts), runId]);
       }
       return undefined;
     case 'artifact':

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -99,6 +99,30 @@ describe('Launching runs from the editor', function () {
     assert.ok(runs.every((r) => r.tags['runlog.sweep'] === 'train_small.py × 3'));
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', script);
     assert.equal(lenses[2]?.command?.title, '↻ Rerun last (lr=0.1,0.01,0.001)');
+  });
+
+  it('runs the demo project: a forest, its metrics per tree, the dataset digest and the model', async () => {
+    const extension = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(extension);
+    const demo = join(workspaceFolder().uri.fsPath, 'house-prices');
+    await cp(join(extension.extensionPath, 'examples', 'house-prices'), demo, { recursive: true });
+    const train = vscode.Uri.joinPath(workspaceFolder().uri, 'house-prices', 'train.py');
+    // The lens provider command reads the editor's model of the file: open it first.
+    await vscode.workspace.openTextDocument(train);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', train);
+    assert.equal(lenses[1]?.command?.title, '▶ Run with parameters…');
+    const { launcher } = await api();
+    const [id] = await launcher.launchWith(train, { values: { model: 'forest', n_estimators: '4' }, extra: [] }, false);
+    assert.ok(id);
+    const details = await ended(id);
+    assert.equal(details.status, 'FINISHED', details.error ?? '');
+    assert.equal(details.experiment, 'house-prices');
+    assert.equal(details.params['n_estimators'], '4');
+    const rmse = details.metrics.find((m) => m.key === 'rmse');
+    assert.equal(rmse?.count, 4, 'one RMSE per tree');
+    assert.ok((details.metrics.find((m) => m.key === 'r2')?.last ?? 0) > 0.8, 'the forest predicts prices');
+    assert.equal(details.inputs[0]?.name, 'houses');
+    assert.ok(details.artifacts.some((a) => a.path === 'model.pkl'));
   });
 
   it('stops a running run: it ends KILLED with what it logged so far', async () => {

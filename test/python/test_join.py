@@ -52,6 +52,14 @@ class JoinTest(support.ClientTest):
                 runlog.log_param("lr", 0.5)  # the editor logged lr=0.01
         self.assertEqual(of_type(read_events(self.run_dir), "tag"), [])
 
+    def test_a_joined_run_moves_to_the_experiment_the_script_names(self):
+        with runlog.start_run(experiment="pricing-v2") as run:
+            self.assertEqual(run.experiment, "pricing-v2")
+        with runlog.start_run(experiment="pricing-v2"):
+            pass
+        tags = [(e["key"], e["value"]) for e in of_type(read_events(self.run_dir), "tag")]
+        self.assertEqual(tags, [("runlog.experiment", "pricing-v2")])
+
     def test_a_failure_in_a_joined_run_is_left_to_the_editor(self):
         with self.assertRaises(RuntimeError):
             with runlog.start_run():

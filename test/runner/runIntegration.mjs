@@ -16,7 +16,15 @@ import { ensureCodeServer } from './toolchain.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const resultsDir = join(root, 'test-results');
-const suiteEntry = join(root, 'out/test/integration/index.js');
+const SUITES = [
+  { name: 'trusted workspace', entry: join(root, 'out/test/integration/index.js'), trusted: true, uiChecks: true },
+  {
+    name: 'restricted workspace',
+    entry: join(root, 'out/test/integration/restricted/index.js'),
+    trusted: false,
+    uiChecks: false,
+  },
+];
 const fixtureWorkspace = join(root, 'test/fixtures/workspace');
 const CHROMIUM = process.env.RUNLOG_CHROMIUM || '/usr/bin/chromium';
 
@@ -71,7 +79,8 @@ async function summarize(outcome) {
   process.exitCode = outcome.ok ? 0 : 1;
 }
 
-async function runInCodeServer(vsix, timeoutMs) {
+async function runInCodeServer(vsix, timeoutMs, suite) {
+  console.log(`\n${suite.name}:`);
   const tool = await ensureCodeServer();
   if (!existsSync(CHROMIUM))
     throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install chromium)`);
@@ -138,11 +147,11 @@ async function runInCodeServer(vsix, timeoutMs) {
       extensions,
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      ...(suite.trusted ? ['--disable-workspace-trust'] : []),
       workspace,
     ],
     {
-      env: { ...process.env, RUNLOG_TEST_ENTRY: suiteEntry, RUNLOG_TEST_RESULT: resultFile, RUNLOG_TEST_LOG: logFile },
+      env: { ...process.env, RUNLOG_TEST_ENTRY: suite.entry, RUNLOG_TEST_RESULT: resultFile, RUNLOG_TEST_LOG: logFile },
       stdio: ['ignore', out, out],
       detached: true,
     },
@@ -191,7 +200,7 @@ async function runInCodeServer(vsix, timeoutMs) {
       if (!result.ok) outcome.error = result.error;
       else if (outcome.passed === 0) outcome.error = 'no test ran';
     }
-    if (outcome.ok) {
+    if (outcome.ok && suite.uiChecks) {
       // What a user sees: the suite leaves the store empty and the Runlog container open.
       const checks = ['No runs yet', 'Start a Run', 'Open the Demo Project'];
       for (const text of checks) {
@@ -215,7 +224,7 @@ async function runInCodeServer(vsix, timeoutMs) {
       }
     }
     await mkdir(resultsDir, { recursive: true });
-    outcome.screenshot = join(resultsDir, 'integration.png');
+    outcome.screenshot = join(resultsDir, `integration-${suite.trusted ? 'trusted' : 'restricted'}.png`);
     await page.screenshot({ path: outcome.screenshot });
   } catch (error) {
     outcome.ok = false;
@@ -248,7 +257,7 @@ async function runInElectron(timeoutMs) {
   try {
     await runTests({
       extensionDevelopmentPath: root,
-      extensionTestsPath: suiteEntry,
+      extensionTestsPath: SUITES[0].entry,
       launchArgs: [workspace, '--disable-extensions'],
       extensionTestsEnv: { RUNLOG_TEST_STATS: resultFile },
     });
@@ -280,7 +289,17 @@ try {
     const vsix = option('vsix');
     if (!vsix || !existsSync(vsix))
       throw new Error('--vsix FILE is required for the code-server runner (npm run package makes it)');
-    outcome = await runInCodeServer(resolve(vsix), timeoutMs);
+    outcome = { ok: true, passed: 0, failed: 0, error: '', vscodeVersion: '' };
+    for (const suite of SUITES) {
+      const part = await runInCodeServer(resolve(vsix), timeoutMs, suite);
+      outcome = {
+        ok: outcome.ok && part.ok,
+        passed: outcome.passed + part.passed,
+        failed: outcome.failed + part.failed,
+        error: [outcome.error, part.error].filter(Boolean).join('\n'),
+        vscodeVersion: part.vscodeVersion || outcome.vscodeVersion,
+      };
+    }
   }
 } catch (error) {
   outcome = { ok: false, passed: 0, failed: 0, error: String(error?.stack ?? error) };

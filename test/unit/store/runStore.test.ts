@@ -108,6 +108,20 @@ describe('run store', () => {
     store.close();
   });
 
+  it('renames and refiles a run through the tags a joining client writes', async () => {
+    await journal(
+      'r1',
+      start('r1', 1, 'Default', 'calm-otter') +
+        line({ t: 'tag', ts: 2, key: 'runlog.name', value: 'my-run' }) +
+        line({ t: 'tag', ts: 3, key: 'runlog.experiment', value: 'house-prices' }),
+    );
+    const store = await open();
+    const run = store.getRun('r1');
+    assert.equal(run?.name, 'my-run');
+    assert.equal(run?.experiment, 'house-prices');
+    store.close();
+  });
+
   it('reads only what is new, leaves a half-written line for later, and splits points into chunks', async () => {
     await journal('r1', start('r1', 1));
     const store = await open();

@@ -1,0 +1,93 @@
+"""Predict house prices: Linear Regression against a Random Forest, tracked with Runlog.
+
+Open this file in VS Code with Runlog and click "▶ Run with parameters…" above it. Try a sweep:
+model = linear,forest or n_estimators = 10,30,60. Every run logs its parameters, RMSE and R² per
+epoch (linear) or per tree (forest), the dataset's digest and the trained model.
+
+Runs with plain python3; uses scikit-learn instead of the pure-Python models when it is installed.
+"""
+
+import argparse
+import os
+import pickle
+
+import runlog
+
+import data
+import models
+
+try:  # scikit-learn is optional: the demo has pure-Python models of its own.
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.linear_model import SGDRegressor
+
+    HAVE_SKLEARN = True
+except ImportError:
+    HAVE_SKLEARN = False
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description="Train a house price model")
+    parser.add_argument("--model", choices=["linear", "forest"], default="forest", help="which model to fit")
+    parser.add_argument("--epochs", type=int, default=60, help="gradient descent epochs (linear)")
+    parser.add_argument("--lr", type=float, default=0.05, help="learning rate (linear)")
+    parser.add_argument("--n-estimators", type=int, default=20, help="number of trees (forest)")
+    parser.add_argument("--max-depth", type=int, default=6, help="maximum tree depth (forest)")
+    parser.add_argument("--seed", type=int, default=42, help="random seed")
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    features, prices = data.load()
+    (train_x, train_y), (val_x, val_y) = data.split(features, prices)
+    scaler = models.Scaler().fit(train_x)
+    train_x, val_x = scaler.transform(train_x), scaler.transform(val_x)
+    scale = 100_000  # prices in units of 100k keep gradient descent well-conditioned
+    train_t = [y / scale for y in train_y]
+
+    with runlog.start_run(experiment="house-prices"):
+        runlog.set_tag("library", "scikit-learn" if HAVE_SKLEARN else "pure-python")
+        runlog.log_input(data.CSV_PATH, name="houses")
+
+        def report(step, model_predict):
+            predicted = [p * scale for p in model_predict(val_x)]
+            runlog.log_metrics({"rmse": models.rmse(val_y, predicted), "r2": models.r2(val_y, predicted)}, step=step)
+            return predicted
+
+        if args.model == "linear":
+            if HAVE_SKLEARN:
+                model = SGDRegressor(learning_rate="constant", eta0=args.lr / 10, random_state=args.seed)
+                for epoch in range(args.epochs):
+                    model.partial_fit(train_x, train_t)
+                    predicted = report(epoch, model.predict)
+            else:
+                model = models.LinearRegression(len(train_x[0]), args.lr)
+                for epoch in range(args.epochs):
+                    model.epoch(train_x, train_t)
+                    predicted = report(epoch, model.predict)
+        else:
+            if HAVE_SKLEARN:
+                model = RandomForestRegressor(
+                    n_estimators=0, max_depth=args.max_depth, warm_start=True, random_state=args.seed
+                )
+                for trees in range(1, args.n_estimators + 1):
+                    model.set_params(n_estimators=trees)
+                    model.fit(train_x, train_t)
+                    predicted = report(trees, model.predict)
+            else:
+                model = models.RandomForest(args.max_depth, args.seed)
+                for trees in range(1, args.n_estimators + 1):
+                    model.add_tree(train_x, train_t)
+                    predicted = report(trees, model.predict)
+
+        print("validation RMSE %.0f, R² %.3f" % (models.rmse(val_y, predicted), models.r2(val_y, predicted)))
+        outputs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "outputs")
+        os.makedirs(outputs, exist_ok=True)
+        path = os.path.join(outputs, "model.pkl")
+        with open(path, "wb") as handle:
+            pickle.dump({"model": model, "scaler": scaler, "price_scale": scale}, handle)
+        runlog.log_artifact(path)
+
+
+if __name__ == "__main__":
+    main()
