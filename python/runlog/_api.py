@@ -10,6 +10,7 @@ import getpass
 import json
 import os
 import shlex
+import socket
 import sys
 import uuid
 from typing import Any, Dict, Mapping, Optional
@@ -100,6 +101,9 @@ def _create(name: Optional[str], experiment: Optional[str], parent: Optional[Run
         parent_id=parent.id if parent is not None else None,
     )
     start: Dict[str, Any] = {"run_id": run.id, "name": run.name, "experiment": run.experiment}
+    # Which process logs the run, so an editor that finds it gone can mark the run interrupted.
+    start["pid"] = os.getpid()
+    start["host"] = socket.gethostname()
     if sys.argv and sys.argv[0]:
         start["command"] = " ".join(shlex.quote(arg) for arg in sys.argv)
     start["cwd"] = os.getcwd()

@@ -186,7 +186,6 @@ export class Launcher implements vscode.Disposable {
         journal,
         start: async () => {
           this.processes.set(journal.runId, process);
-          await journal.append({ t: 'status', ts: Date.now(), status: 'RUNNING' });
           const task = new vscode.Task(
             { type: 'runlog', script: relative, runId: journal.runId },
             folder,

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { basename, relative } from 'node:path';
 import { readGitState } from '../git/gitState';
 import type { RunEvent } from '../store/events';
@@ -52,7 +53,8 @@ export async function createRun(request: LaunchRequest, queued: boolean): Promis
   events.push(git ? { t: 'git', ts, ...git } : { t: 'tag', ts, key: 'runlog.git', value: 'none' });
   for (const [key, value] of Object.entries(request.params)) events.push({ t: 'param', ts, key, value });
   for (const [key, value] of Object.entries(request.tags ?? {})) events.push({ t: 'tag', ts, key, value });
-  if (queued) events.push({ t: 'status', ts, status: 'QUEUED' });
+  // A queued run depends on the editor that holds the queue: if it goes, the run is interrupted.
+  if (queued) events.push({ t: 'status', ts, status: 'QUEUED', pid: process.pid, host: hostname() });
   await journal.append(...events);
   return journal;
 }

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { EndStatus } from '../store/events';
 import type { RunJournal } from './runJournal';
@@ -78,6 +79,12 @@ export class RunProcess {
       return;
     }
     this.child = child;
+    if (child.pid !== undefined) {
+      // From now on the run depends on this process: a later session that finds it gone marks the run interrupted.
+      void this.journal
+        .append({ t: 'status', ts: Date.now(), status: 'RUNNING', pid: child.pid, host: hostname() })
+        .catch(() => undefined);
+    }
     let pending = '';
     child.stdout?.setEncoding('utf8');
     child.stderr?.setEncoding('utf8');

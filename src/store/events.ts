@@ -28,6 +28,9 @@ export interface RunStartEvent {
   readonly source?: string;
   readonly user?: string;
   readonly parent_run_id?: string;
+  /** The process logging the run and its host, so a later session can tell whether it still runs. */
+  readonly pid?: number;
+  readonly host?: string;
 }
 
 export interface RunEndEvent {
@@ -42,6 +45,9 @@ export interface StatusEvent {
   readonly t: 'status';
   readonly ts: number;
   readonly status: RunStatus;
+  /** The process the run now depends on (the script when RUNNING, the editor while QUEUED). */
+  readonly pid?: number;
+  readonly host?: string;
 }
 
 export interface ParamEvent {
@@ -160,6 +166,13 @@ function requireStrings(fields: Fields, names: readonly string[]): string | unde
   return undefined;
 }
 
+function processProblem(fields: Fields): string | undefined {
+  const pid = fields['pid'];
+  return pid === undefined || (Number.isSafeInteger(pid) && (pid as number) > 0)
+    ? undefined
+    : '"pid" must be a positive integer';
+}
+
 function parseFields(fields: Fields): ParseResult {
   const ts = fields['ts'];
   if (!isFiniteNumber(ts)) return fail('"ts" must be a number (milliseconds since the epoch)');
@@ -169,7 +182,8 @@ function parseFields(fields: Fields): ParseResult {
     case 'run_start':
       problem =
         requireStrings(fields, ['run_id', 'name', 'experiment']) ??
-        optionalStrings(fields, ['command', 'cwd', 'entry_point', 'source', 'user', 'parent_run_id']);
+        optionalStrings(fields, ['command', 'cwd', 'entry_point', 'source', 'user', 'parent_run_id', 'host']) ??
+        processProblem(fields);
       break;
     case 'run_end':
       if (!(END_STATUSES as readonly unknown[]).includes(fields['status'])) {
@@ -183,6 +197,8 @@ function parseFields(fields: Fields): ParseResult {
     case 'status':
       if (!(RUN_STATUSES as readonly unknown[]).includes(fields['status'])) {
         problem = `"status" must be one of ${RUN_STATUSES.join(', ')}`;
+      } else {
+        problem = optionalStrings(fields, ['host']) ?? processProblem(fields);
       }
       break;
     case 'param':

@@ -75,7 +75,7 @@ function applyEvent(db: Db, runId: string, event: RunEvent): string | undefined 
     case 'run_start':
       db.run(
         `UPDATE runs SET name = ?, experiment_id = ?, start_time = ?, command = ?, cwd = ?, entry_point = ?,
-           source = ?, user = ?, parent_run_id = ? WHERE id = ?`,
+           source = ?, user = ?, parent_run_id = ?, pid = ?, host = ? WHERE id = ?`,
         [
           event.name,
           experimentId(db, event.experiment, event.ts),
@@ -86,6 +86,8 @@ function applyEvent(db: Db, runId: string, event: RunEvent): string | undefined 
           event.source ?? null,
           event.user ?? null,
           event.parent_run_id ?? null,
+          event.pid ?? null,
+          event.host ?? null,
           runId,
         ],
       );
@@ -100,7 +102,13 @@ function applyEvent(db: Db, runId: string, event: RunEvent): string | undefined 
       ]);
       return undefined;
     case 'status':
-      db.run('UPDATE runs SET status = ? WHERE id = ?', [event.status, runId]);
+      // A run that already ended keeps its end: a late status line (a queue that learns of a
+      // cancel, say) cannot revive it.
+      db.run(
+        `UPDATE runs SET status = ?, pid = COALESCE(?, pid), host = COALESCE(?, host)
+         WHERE id = ? AND status NOT IN ('FINISHED', 'FAILED', 'KILLED')`,
+        [event.status, event.pid ?? null, event.host ?? null, runId],
+      );
       return undefined;
     case 'param': {
       const existing = db.get<{ value: string }>('SELECT value FROM params WHERE run_id = ? AND key = ?', [

@@ -22,7 +22,7 @@ export interface LockOptions {
   readonly isAlive?: (pid: number) => boolean;
 }
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -467,6 +467,13 @@ export class RunStore {
     return result;
   }
 
+  /** Runs that are RUNNING or QUEUED and name the process they depend on. */
+  runsInFlight(): { id: string; pid: number; host: string | null }[] {
+    return this.db.all(
+      "SELECT id, pid, host FROM runs WHERE status IN ('RUNNING', 'QUEUED') AND pid IS NOT NULL AND deleted = 0",
+    );
+  }
+
   /** Every metric key (or param key) in use, for columns, sort menus and hovers. */
   keys(kind: 'metrics' | 'params'): string[] {
     const table = kind === 'metrics' ? 'metric_series' : 'params';

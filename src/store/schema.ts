@@ -43,6 +43,9 @@ CREATE TABLE runs (
   error TEXT,
   user TEXT,
   parent_run_id TEXT,
+  -- The process the run depends on and its host: a RUNNING run whose process is gone was interrupted.
+  pid INTEGER,
+  host TEXT,
   deleted INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX runs_by_experiment ON runs(experiment_id, start_time);

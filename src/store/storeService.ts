@@ -3,9 +3,13 @@ import { watch } from 'node:fs';
 import { join } from 'node:path';
 import type { Range, XAxis } from './metrics';
 import { HEARTBEAT_MS, StoreLock } from './lock';
+import { findInterrupted, markInterrupted } from './reconcile';
 import type { ListRunsQuery } from './runStore';
 import { RUNS_DIR, RunStore } from './runStore';
 import type { StoreApi, StoreStatus } from './storeProtocol';
+
+/** How often runs whose process died are looked for. */
+const RECONCILE_MS = 30_000;
 
 export interface ServiceOptions {
   readonly dir: string;
@@ -75,6 +79,10 @@ export class StoreService implements StoreApi {
       return service.requestSync();
     });
     if (store.hasUnsavedChanges) service.scheduleSnapshot();
+    // Runs whose process died with the last session are interrupted; checked again now and then,
+    // for scripts that die while no Runlog window is watching.
+    await service.reconcile();
+    service.every(RECONCILE_MS, () => service.reconcile());
     return service;
   }
 
@@ -166,6 +174,16 @@ export class StoreService implements StoreApi {
       this.snapshotTimer = setTimeout(() => void this.writeSnapshot(), 5_000);
       return false;
     }
+  }
+
+  /** Marks RUNNING or QUEUED runs whose process is gone as interrupted. Only the writer does. */
+  private async reconcile(): Promise<void> {
+    if (!this.store.isWriter || this.closed) return;
+    const interrupted = findInterrupted(this.store);
+    if (interrupted.length === 0) return;
+    await markInterrupted(this.options.dir, interrupted);
+    this.events.log('info', `Marked ${interrupted.length} run(s) as interrupted: their process is gone.`);
+    await this.requestSync();
   }
 
   /** Renews the lock, notices losing it, and takes it when the previous writer is gone. */

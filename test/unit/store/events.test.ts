@@ -59,6 +59,12 @@ describe('journal events', () => {
       ['{"t":"run_end","ts":1,"status":"DONE"}', /"status" must be one of FINISHED, FAILED, KILLED/],
       ['{"t":"run_end","ts":1,"status":"FAILED","exit_code":"1"}', /"exit_code" must be an integer/],
       ['{"t":"status","ts":1,"status":"running"}', /"status" must be one of/],
+      ['{"t":"status","ts":1,"status":"RUNNING","pid":-1}', /status: "pid" must be a positive integer/],
+      [
+        '{"t":"run_start","ts":1,"run_id":"r","name":"n","experiment":"e","pid":1.5}',
+        /"pid" must be a positive integer/,
+      ],
+      ['{"t":"run_start","ts":1,"run_id":"r","name":"n","experiment":"e","host":7}', /"host" must be a string/],
       ['{"t":"run_start","ts":1,"run_id":"r","name":"n"}', /"experiment" must be a non-empty string/],
       ['{"t":"run_start","ts":1,"run_id":"r","name":"n","experiment":"e","cwd":3}', /"cwd" must be a string/],
       ['{"t":"artifact","ts":1,"path":"a","sha256":"b","size":-1}', /"size" must be a non-negative integer/],

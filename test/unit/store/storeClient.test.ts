@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StoreLock } from '../../../src/store/lock';
 import { DB_FILE } from '../../../src/store/runStore';
@@ -99,6 +99,20 @@ describe('store worker', function () {
       (await second.client.call('status')).writer ? true : undefined,
     );
     assert.equal((await StoreLock.read(dir))?.pid, process.pid);
+  });
+
+  it('marks runs whose process died with the last session as interrupted when it opens', async () => {
+    await appendFile(
+      join(dir, 'runs', 'r1', 'events.jsonl'),
+      JSON.stringify({ t: 'status', ts: 2, status: 'RUNNING', pid: 999_999_999, host: hostname() }) + '\n',
+    );
+    const { client } = start();
+    await client.ready;
+    const run = await waitFor('the run to be marked', async () => {
+      const details = await client.call('getRun', 'r1');
+      return details?.status === 'INTERRUPTED' ? details : undefined;
+    });
+    assert.equal(run.status, 'INTERRUPTED');
   });
 
   it('fails to start, clearly, on a store from a newer Runlog', async () => {
