@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
@@ -99,6 +100,27 @@ describe('store worker', function () {
       (await second.client.call('status')).writer ? true : undefined,
     );
     assert.equal((await StoreLock.read(dir))?.pid, process.pid);
+  });
+
+  it('shares a store with another process: one writes, and the survivor takes over when it is killed', async () => {
+    const other = spawn(process.execPath, [join(__dirname, 'fixtures', 'holdStore.js'), dir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const firstLine = await new Promise<string>((resolve) =>
+        other.stdout.once('data', (d: Buffer) => resolve(d.toString())),
+      );
+      assert.match(firstLine, /^writer=true/);
+      const { client } = start({ heartbeatMs: 100 });
+      assert.equal((await client.ready).writer, false, 'the other process holds the lock');
+      other.kill('SIGKILL');
+      await waitFor('the lock of the killed process to be taken over', async () =>
+        (await client.call('status')).writer ? true : undefined,
+      );
+      assert.equal((await StoreLock.read(dir))?.pid, process.pid);
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 
   it('marks runs whose process died with the last session as interrupted when it opens', async () => {
