@@ -94,6 +94,9 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
       const script = await scriptOf(target);
       return script ? launcher.launch(script, 'last') : [];
     }),
+    vscode.commands.registerCommand('runlog.runEntryPoint', (mlproject: vscode.Uri, name: string) =>
+      launcher.launchEntryPoint(mlproject, name),
+    ),
     vscode.commands.registerCommand('runlog.stopRun', (target?: unknown) => stopRun(launcher, folders, target)),
     vscode.commands.registerCommand('runlog.openDemoProject', () =>
       openDemoProject(context.extensionUri, context.globalStorageUri),

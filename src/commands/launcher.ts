@@ -4,8 +4,11 @@ import * as vscode from 'vscode';
 import type { ParamSpec } from '../params/paramSpec';
 import { ParamError, renderArgs } from '../params/paramSpec';
 import { discoverPythonParams } from '../params/pythonParams';
+import { parseMLproject } from '../params/mlproject';
+import { renderMLprojectCommand, shellQuote } from '../params/mlprojectCommand';
 import { expandGrid } from '../params/sweep';
 import { pickInterpreter } from '../runs/launch';
+import type { RunJournal } from '../runs/runJournal';
 import { createRun } from '../runs/runLauncher';
 import type { RunOutcome } from '../runs/runProcess';
 import { RunProcess } from '../runs/runProcess';
@@ -181,29 +184,45 @@ export class Launcher implements vscode.Disposable {
             }
           : {}),
       });
-      const banner = `Runlog: ${[python, relative, ...args].join(' ')}  (run ${journal.runId})`;
-      this.queue.enqueue({
+      this.enqueue(
+        folder,
+        relative,
         journal,
-        start: async () => {
-          this.processes.set(journal.runId, process);
-          const task = new vscode.Task(
-            { type: 'runlog', script: relative, runId: journal.runId },
-            folder,
-            `${relative} (${journal.runId.slice(0, 8)})`,
-            'runlog',
-            new vscode.CustomExecution(() => Promise.resolve(new RunTerminal(process, banner))),
-          );
-          task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.New };
-          await vscode.tasks.executeTask(task);
-          const outcome = await process.exited;
-          this.processes.delete(journal.runId);
-          this.reportOutcome(relative, outcome);
-          return outcome.status;
-        },
-        stop: () => process.stop(),
-      });
+        process,
+        `Runlog: ${[python, relative, ...args].join(' ')}  (run ${journal.runId})`,
+      );
     }
     return runIds;
+  }
+
+  /** Queues a created run; when its turn comes it runs as a task whose terminal shows its output. */
+  private enqueue(
+    folder: vscode.WorkspaceFolder,
+    label: string,
+    journal: RunJournal,
+    process: RunProcess,
+    banner: string,
+  ): void {
+    this.queue.enqueue({
+      journal,
+      start: async () => {
+        this.processes.set(journal.runId, process);
+        const task = new vscode.Task(
+          { type: 'runlog', script: label, runId: journal.runId },
+          folder,
+          `${label} (${journal.runId.slice(0, 8)})`,
+          'runlog',
+          new vscode.CustomExecution(() => Promise.resolve(new RunTerminal(process, banner))),
+        );
+        task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.New };
+        await vscode.tasks.executeTask(task);
+        const outcome = await process.exited;
+        this.processes.delete(journal.runId);
+        this.reportOutcome(label, outcome);
+        return outcome.status;
+      },
+      stop: () => process.stop(),
+    });
   }
 
   private reportOutcome(relative: string, outcome: RunOutcome): void {
@@ -235,6 +254,88 @@ export class Launcher implements vscode.Disposable {
       vscode.workspace.getConfiguration('runlog', folder).get<string>('pythonPath'),
       process.platform,
     );
+  }
+
+  /**
+   * Launches an entry point of an MLflow MLproject file: its typed parameters in the form (with
+   * sweeps), its command rendered the way MLflow renders it (values shell-quoted) and run by the
+   * shell in the project's folder, with the chosen interpreter first on PATH.
+   */
+  async launchEntryPoint(mlproject: vscode.Uri, name: string, preset?: LastLaunch): Promise<string[]> {
+    const folder = this.launchable(mlproject);
+    if (!folder) return [];
+    const project = parseMLproject(await readFile(mlproject.fsPath, 'utf8'));
+    const entryPoint = project.entryPoints.find((e) => e.name === name);
+    const where = path.relative(folder.uri.fsPath, mlproject.fsPath);
+    if (!entryPoint) {
+      void vscode.window.showErrorMessage(`Runlog: ${where} has no entry point "${name}".`);
+      return [];
+    }
+    const key = vscode.Uri.parse(`${mlproject.toString()}#${name}`);
+    let chosen = preset;
+    if (!chosen) {
+      const last = this.lastLaunch(key);
+      const form = await showParameterForm(
+        `Run ${where} › ${name}`,
+        entryPoint.params,
+        last?.values ?? {},
+        last?.extra.join(' ') ?? '',
+      );
+      if (!form) return [];
+      chosen = { values: form.values, extra: form.extraArgs };
+    }
+    let commands: { values: Record<string, string>; command: string }[];
+    try {
+      commands = expandGrid(entryPoint.params, chosen.values).map((values) => ({
+        values,
+        command: [renderMLprojectCommand(entryPoint, values), ...chosen.extra.map(shellQuote)].join(' '),
+      }));
+    } catch (error) {
+      const problems = error instanceof ParamError ? error.problems.join('; ') : String(error);
+      void vscode.window.showErrorMessage(`Runlog cannot launch ${where} › ${name}: ${problems}`);
+      return [];
+    }
+    await this.context.workspaceState.update(this.lastKey(key), chosen);
+    const python = await this.interpreter(folder);
+    const config = vscode.workspace.getConfiguration('runlog', folder);
+    const storeDir = this.storeDirFor(folder);
+    const cwd = path.dirname(mlproject.fsPath);
+    const shell =
+      process.platform === 'win32'
+        ? { command: 'cmd.exe', flags: ['/d', '/s', '/c'] }
+        : { command: '/bin/sh', flags: ['-c'] };
+    const pathEnv: Record<string, string> = path.isAbsolute(python)
+      ? { PATH: `${path.dirname(python)}${path.delimiter}${process.env['PATH'] ?? ''}` }
+      : {};
+    const runIds: string[] = [];
+    for (const { values, command } of commands) {
+      const journal = await createRun(
+        {
+          storeDir,
+          cwd,
+          python,
+          script: mlproject.fsPath,
+          args: [],
+          params: { ...entryPoint.defaultArgs, ...values },
+          experiment: config.get<string>('experiment') || project.name || 'Default',
+          entryPoint: `${where} › ${name}`,
+          shellCommand: command,
+          ...(commands.length > 1 ? { tags: { 'runlog.sweep': `${where} › ${name} × ${commands.length}` } } : {}),
+        },
+        commands.length > 1 || this.queue.active.running.length > 0,
+      );
+      runIds.push(journal.runId);
+      const process = new RunProcess(journal, {
+        command: shell.command,
+        args: [...shell.flags, command],
+        cwd,
+        storeDir,
+        env: pathEnv,
+        clientPath: vscode.Uri.joinPath(this.context.extensionUri, 'python').fsPath,
+      });
+      this.enqueue(folder, `${where} › ${name}`, journal, process, `Runlog: ${command}  (run ${journal.runId})`);
+    }
+    return runIds;
   }
 
   /** Stops a running run or cancels a queued one. */

@@ -19,6 +19,9 @@ export interface LaunchRequest {
   readonly name?: string;
   /** Tags to set at creation, e.g. the sweep a run belongs to. */
   readonly tags?: Readonly<Record<string, string>>;
+  /** For an MLproject entry point: its name, and the shell command it renders to. */
+  readonly entryPoint?: string;
+  readonly shellCommand?: string;
 }
 
 /** Quotes an argv word for display in a shell (the process itself is never started through one). */
@@ -35,7 +38,7 @@ export async function createRun(request: LaunchRequest, queued: boolean): Promis
   const runId = newRunId();
   const journal = await RunJournal.create(request.storeDir, runId);
   const ts = Date.now();
-  const entryPoint = relative(request.cwd, request.script) || basename(request.script);
+  const entryPoint = request.entryPoint ?? (relative(request.cwd, request.script) || basename(request.script));
   const events: RunEvent[] = [
     {
       t: 'run_start',
@@ -43,7 +46,7 @@ export async function createRun(request: LaunchRequest, queued: boolean): Promis
       run_id: runId,
       name: request.name ?? randomRunName(),
       experiment: request.experiment,
-      command: [request.python, request.script, ...request.args].map(shellQuote).join(' '),
+      command: request.shellCommand ?? [request.python, request.script, ...request.args].map(shellQuote).join(' '),
       cwd: request.cwd,
       entry_point: entryPoint,
       source: request.script,

@@ -125,6 +125,29 @@ describe('Launching runs from the editor', function () {
     assert.ok(details.artifacts.some((a) => a.path === 'model.pkl'));
   });
 
+  it('runs an MLproject entry point, with a sweep, the way MLflow renders its command', async () => {
+    const { launcher } = await api();
+    const mlproject = vscode.Uri.joinPath(workspaceFolder().uri, 'house-prices', 'MLproject');
+    const ids = await launcher.launchEntryPoint(mlproject, 'main', {
+      values: { model: 'linear,forest', n_estimators: '2', epochs: '5' },
+      extra: [],
+    });
+    assert.equal(ids.length, 2);
+    const runs = await Promise.all(ids.map(ended));
+    assert.deepEqual(
+      runs.map((r) => [r.status, r.params['model'], r.experiment, r.entryPoint]),
+      [
+        ['FINISHED', 'linear', 'house-prices', 'house-prices/MLproject › main'],
+        ['FINISHED', 'forest', 'house-prices', 'house-prices/MLproject › main'],
+      ],
+    );
+    assert.equal(
+      runs[0]?.command,
+      'python train.py --model linear --n-estimators 2 --max-depth 6 --epochs 5 --lr 0.05',
+    );
+    assert.equal(runs[0]?.metrics.find((m) => m.key === 'rmse')?.count, 5, 'one RMSE per epoch');
+  });
+
   it('stops a running run: it ends KILLED with what it logged so far', async () => {
     const { launcher } = await api();
     const [id] = await launcher.launchWith(script, { values: { epochs: '600', sleep: '0.05' }, extra: [] }, false);
