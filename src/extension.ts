@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { Launcher } from './commands/launcher';
+import { RunsQueryControl } from './commands/filterRuns';
 import { openDemoProject } from './commands/openDemoProject';
 import { scriptOf, startRun } from './commands/startRun';
 import { stopRun } from './commands/stopRun';
@@ -50,17 +51,24 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     }));
 
   const reported = new Set<string>();
-  const runs = new RunsTreeProvider(folders, (message) => {
-    log.error(message);
-    runsView.message = message;
-    if (!reported.has(message)) {
-      reported.add(message);
-      void vscode.window.showErrorMessage(`Runlog: ${message}`, 'Show Log').then((choice) => {
-        if (choice) log.show();
-      });
-    }
-  });
+  const runs = new RunsTreeProvider(
+    folders,
+    (message) => {
+      log.error(message);
+      runsView.message = message;
+      if (!reported.has(message)) {
+        reported.add(message);
+        void vscode.window.showErrorMessage(`Runlog: ${message}`, 'Show Log').then((choice) => {
+          if (choice) log.show();
+        });
+      }
+    },
+    (message) => {
+      runsView.message = message;
+    },
+  );
   const runsView = vscode.window.createTreeView('runlog.runs', { treeDataProvider: runs, showCollapseAll: true });
+  const runsQuery = new RunsQueryControl(context.workspaceState, runs, runsView);
   const launcher = new Launcher(context, storeDirFor, log, () => runs.refresh());
   const lenses = new TrainingCodeLensProvider((script) => launcher.lastLaunch(script)?.values);
   const storesChanged = (): void => {
@@ -106,6 +114,9 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
       runs.refresh();
     }),
     vscode.commands.registerCommand('runlog.showLog', () => log.show()),
+    vscode.commands.registerCommand('runlog.filterRuns', () => runsQuery.filter()),
+    vscode.commands.registerCommand('runlog.clearRunsFilter', () => runsQuery.clearFilter()),
+    vscode.commands.registerCommand('runlog.sortRuns', () => runsQuery.sort(folders())),
   );
   return { runs, launcher, storeFolders: folders };
 }

@@ -1,11 +1,16 @@
 import * as vscode from 'vscode';
 import { formatMetricValue, formatRelativeTime } from '../runs/format';
 import type { RunStatus } from '../store/events';
-import type { Experiment, MetricSummary, RunDetails, RunRecord } from '../store/runStore';
+import type { Experiment, MetricSummary, RunDetails, RunRecord, SortKey } from '../store/runStore';
 import type { StoreClient } from '../store/storeClient';
 
 /** Runs per page under an experiment; the rest come through a "Load more" item. */
 export const RUNS_PAGE = 200;
+
+export interface RunsQuery {
+  readonly filter?: string;
+  readonly sort: { readonly key: SortKey; readonly descending: boolean };
+}
 
 export interface StoreFolder {
   readonly name: string;
@@ -58,15 +63,28 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
   readonly onDidChangeTreeData = this.changed.event;
   /** Run details fetched for expanded runs, dropped on refresh. */
   private readonly details = new Map<string, Promise<RunDetails | undefined>>();
+  /** The view's query (the store's filter language) and order; set through the view's toolbar. */
+  private query: RunsQuery = { sort: { key: 'start_time', descending: true } };
 
   constructor(
     private readonly folders: () => readonly StoreFolder[],
     private readonly onError: (message: string) => void,
+    /** Says (or clears) why the view is empty when a filter hides every run. */
+    private readonly onMessage: (message: string | undefined) => void = () => undefined,
   ) {}
 
   refresh(): void {
     this.details.clear();
     this.changed.fire(undefined);
+  }
+
+  get currentQuery(): RunsQuery {
+    return this.query;
+  }
+
+  setQuery(query: RunsQuery): void {
+    this.query = query;
+    this.refresh();
   }
 
   async getChildren(node?: RunsTreeNode): Promise<RunsTreeNode[]> {
@@ -80,13 +98,25 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
 
   private async children(node?: RunsTreeNode): Promise<RunsTreeNode[]> {
     if (!node) {
-      const folders = this.folders();
-      if (folders.length === 1 && folders[0]) return this.experiments(folders[0].store);
-      const withRuns = await Promise.all(
-        folders.map(async (folder) => ((await this.experiments(folder.store)).length > 0 ? folder : undefined)),
-      );
-      return withRuns.filter((f): f is StoreFolder => f !== undefined).map((folder) => ({ kind: 'folder', folder }));
+      const roots = await this.roots();
+      const filter = this.query.filter;
+      this.onMessage(filter && roots.length === 0 ? `No run matches the filter: ${filter}` : undefined);
+      return roots;
     }
+    return this.below(node);
+  }
+
+  /** Experiments of the one workspace folder, or the folders that have runs when there are several. */
+  private async roots(): Promise<RunsTreeNode[]> {
+    const folders = this.folders();
+    if (folders.length === 1 && folders[0]) return this.experiments(folders[0].store);
+    const withRuns = await Promise.all(
+      folders.map(async (folder) => ((await this.experiments(folder.store)).length > 0 ? folder : undefined)),
+    );
+    return withRuns.filter((f): f is StoreFolder => f !== undefined).map((folder) => ({ kind: 'folder', folder }));
+  }
+
+  private async below(node: RunsTreeNode): Promise<RunsTreeNode[]> {
     switch (node.kind) {
       case 'folder':
         return this.experiments(node.folder.store);
@@ -105,12 +135,27 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
 
   private async experiments(store: StoreClient): Promise<RunsTreeNode[]> {
     await store.ready;
-    const experiments = await store.call('experiments');
-    return experiments.filter((e) => e.runCount > 0).map((experiment) => ({ kind: 'experiment', store, experiment }));
+    const experiments = (await store.call('experiments')).filter((e) => e.runCount > 0);
+    const filter = this.query.filter;
+    if (!filter) return experiments.map((experiment) => ({ kind: 'experiment', store, experiment }));
+    // With a filter, experiments show how many of their runs match, and those without a match hide.
+    const counted = await Promise.all(
+      experiments.map(async (experiment) => ({
+        ...experiment,
+        runCount: (await store.call('listRuns', { experimentIds: [experiment.id], filter, limit: 0 })).total,
+      })),
+    );
+    return counted.filter((e) => e.runCount > 0).map((experiment) => ({ kind: 'experiment', store, experiment }));
   }
 
   private async runs(store: StoreClient, experiment: Experiment, offset: number): Promise<RunsTreeNode[]> {
-    const page = await store.call('listRuns', { experimentIds: [experiment.id], offset, limit: RUNS_PAGE });
+    const page = await store.call('listRuns', {
+      experimentIds: [experiment.id],
+      offset,
+      limit: RUNS_PAGE,
+      sort: this.query.sort,
+      ...(this.query.filter ? { filter: this.query.filter } : {}),
+    });
     const metrics = new Map(
       await store.call(
         'metricSummaries',

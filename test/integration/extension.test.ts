@@ -108,6 +108,24 @@ describe('Runlog extension', () => {
       assert.deepEqual(described, ['lr=0.01', 'rmse=0.25 (min 0.25, max 0.5)']);
     });
 
+    it('filters and sorts runs with the store query language', async () => {
+      const { runs } = await api();
+      const namesUnder = async (): Promise<string[]> => {
+        const [experiment] = await runs.getChildren();
+        return experiment ? (await runs.getChildren(experiment)).map((n) => labelOf(runs.getTreeItem(n))) : [];
+      };
+      try {
+        runs.setQuery({ filter: 'metrics.rmse < 0.3', sort: { key: 'start_time', descending: true } });
+        assert.deepEqual(await namesUnder(), ['<b>bright-owl</b>']);
+        runs.setQuery({ sort: { key: 'name', descending: false } });
+        assert.deepEqual(await namesUnder(), ['<b>bright-owl</b>', 'calm-fox']);
+        runs.setQuery({ filter: "params.lr = '0.5'", sort: { key: 'start_time', descending: true } });
+        assert.deepEqual(await runs.getChildren(), [], 'a filter that matches nothing leaves the view empty');
+      } finally {
+        runs.setQuery({ sort: { key: 'start_time', descending: true } });
+      }
+    });
+
     it('shows points a running run logs within seconds, without a manual refresh', async () => {
       const { runs } = await api();
       await writeFile(
