@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureCodeServer } from '../test/runner/toolchain.mjs';
+import { ensureCodeServer, serverArgs } from '../test/runner/toolchain.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const demo = join(root, 'examples');
@@ -39,24 +39,10 @@ if (hasCode) {
     '--force',
   ]);
   const port = process.env.PORT || '8765';
+  // Workspace trust stays on: the demo should look as it will for a user.
   const server = spawn(
     tool.node,
-    [
-      tool.entry,
-      '--auth',
-      'none',
-      '--bind-addr',
-      `127.0.0.1:${port}`,
-      '--config',
-      join(state, 'config.yaml'),
-      '--user-data-dir',
-      userData,
-      '--extensions-dir',
-      extensions,
-      '--disable-telemetry',
-      '--disable-update-check',
-      demo,
-    ],
+    [tool.entry, ...serverArgs({ port, stateDir: state, userData, extensions, trusted: false, folder: demo })],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   console.log(`Runlog is running in code-server: open http://127.0.0.1:${port}/?folder=${encodeURIComponent(demo)}`);

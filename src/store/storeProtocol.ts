@@ -72,13 +72,19 @@ export function isStoreEvent(value: unknown): value is StoreEvent {
   return typeof v === 'object' && v !== null && ['ready', 'failed', 'changed', 'log'].includes(v.type as string);
 }
 
-/** Settings the host passes to the worker when it starts it (see ServiceOptions). */
-export interface StoreWorkerData {
+/** How a store service runs; the host passes these to the worker when it starts it. */
+export interface ServiceOptions {
   readonly dir: string;
   readonly version: string;
   readonly wasmFile?: string;
+  /** Snapshot this long after changes settle… */
   readonly settleMs?: number;
+  /** …and at least this often while they keep coming. */
   readonly maxDelayMs?: number;
+  /** Safety-net rescan of every journal, in case a change notice was missed. */
   readonly pollMs?: number;
+  /** How often the lock is renewed (or, by a reader, tried). */
   readonly heartbeatMs?: number;
 }
+
+export type StoreWorkerData = ServiceOptions;

@@ -6,24 +6,10 @@ import { HEARTBEAT_MS, StoreLock } from './lock';
 import { findInterrupted, markInterrupted } from './reconcile';
 import type { ListRunsQuery } from './runStore';
 import { RUNS_DIR, RunStore } from './runStore';
-import type { StoreApi, StoreStatus } from './storeProtocol';
+import type { ServiceOptions, StoreApi, StoreStatus } from './storeProtocol';
 
 /** How often runs whose process died are looked for. */
 const RECONCILE_MS = 30_000;
-
-export interface ServiceOptions {
-  readonly dir: string;
-  readonly version: string;
-  readonly wasmFile?: string;
-  /** Snapshot this long after changes settle… */
-  readonly settleMs?: number;
-  /** …and at least this often while they keep coming. */
-  readonly maxDelayMs?: number;
-  /** Safety-net rescan of every journal, in case a change notice was missed. */
-  readonly pollMs?: number;
-  /** How often the lock is renewed (or, by a reader, tried). */
-  readonly heartbeatMs?: number;
-}
 
 export interface ServiceEvents {
   changed(runIds: readonly string[]): void;

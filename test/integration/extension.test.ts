@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { prepareDemoProject } from '../../src/commands/openDemoProject';
-import { EXTENSION_ID, api, labelOf, waitFor } from './helpers';
+import { EXTENSION_ID, api, dropStoreDir, labelOf, useStoreDir, waitFor } from './helpers';
 
 describe('Runlog extension', () => {
   it('runs inside a real VS Code', () => {
@@ -68,17 +68,11 @@ describe('Runlog extension', () => {
       await journal('run-b', [
         { t: 'run_start', ts: 1_700_000_100_000, run_id: 'run-b', name: 'calm-fox', experiment: 'house-prices' },
       ]);
-      await vscode.workspace
-        .getConfiguration('runlog')
-        .update('storeDir', storeDir, vscode.ConfigurationTarget.Workspace);
+      await useStoreDir(storeDir);
     });
 
     after(async () => {
-      await vscode.workspace
-        .getConfiguration('runlog')
-        .update('storeDir', undefined, vscode.ConfigurationTarget.Workspace);
-      // The store worker may still be saving its last snapshot there.
-      await rm(storeDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+      await dropStoreDir(storeDir);
       const { runs } = await api();
       runs.refresh();
     });

@@ -1,6 +1,9 @@
 import * as assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import type { RunlogApi } from '../../src/extension';
+
+export { waitFor } from '../support/waitFor';
 
 export const EXTENSION_ID = 'runlog.runlog';
 
@@ -16,18 +19,15 @@ export function workspaceFolder(): vscode.WorkspaceFolder {
   return folder;
 }
 
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** Points the workspace's runs view at another store folder (undefined: back to the default). */
+export async function useStoreDir(dir: string | undefined): Promise<void> {
+  await vscode.workspace.getConfiguration('runlog').update('storeDir', dir, vscode.ConfigurationTarget.Workspace);
+}
+
+/** Goes back to the default store and deletes `dir`, which its worker may still be saving into. */
+export async function dropStoreDir(dir: string): Promise<void> {
+  await useStoreDir(undefined);
+  await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 }
 
 export function labelOf(item: vscode.TreeItem): string {

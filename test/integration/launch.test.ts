@@ -1,11 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RunDetails } from '../../src/store/runStore';
-import { EXTENSION_ID, api, labelOf, waitFor, workspaceFolder } from './helpers';
+import { EXTENSION_ID, api, dropStoreDir, labelOf, useStoreDir, waitFor, workspaceFolder } from './helpers';
 
 describe('Launching runs from the editor', function () {
   this.timeout(120_000);
@@ -39,17 +39,11 @@ describe('Launching runs from the editor', function () {
     git('add', '.');
     git('commit', '-q', '-m', 'fixture');
     storeDir = await mkdtemp(join(tmpdir(), 'runlog-launch-'));
-    await vscode.workspace
-      .getConfiguration('runlog')
-      .update('storeDir', storeDir, vscode.ConfigurationTarget.Workspace);
+    await useStoreDir(storeDir);
   });
 
   after(async () => {
-    await vscode.workspace
-      .getConfiguration('runlog')
-      .update('storeDir', undefined, vscode.ConfigurationTarget.Workspace);
-    // The store worker may still be saving its last snapshot there.
-    await rm(storeDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    await dropStoreDir(storeDir);
   });
 
   it('shows Run and Run with parameters lenses on a training script', async () => {

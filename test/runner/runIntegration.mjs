@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureCodeServer } from './toolchain.mjs';
+import { ensureCodeServer, serverArgs } from './toolchain.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const resultsDir = join(root, 'test-results');
@@ -135,20 +135,7 @@ async function runInCodeServer(vsix, timeoutMs, suite) {
     tool.node,
     [
       tool.entry,
-      '--auth',
-      'none',
-      '--bind-addr',
-      `127.0.0.1:${port}`,
-      '--config',
-      join(tmp, 'config.yaml'),
-      '--user-data-dir',
-      userData,
-      '--extensions-dir',
-      extensions,
-      '--disable-telemetry',
-      '--disable-update-check',
-      ...(suite.trusted ? ['--disable-workspace-trust'] : []),
-      workspace,
+      ...serverArgs({ port, stateDir: tmp, userData, extensions, trusted: suite.trusted, folder: workspace }),
     ],
     {
       env: { ...process.env, RUNLOG_TEST_ENTRY: suite.entry, RUNLOG_TEST_RESULT: resultFile, RUNLOG_TEST_LOG: logFile },

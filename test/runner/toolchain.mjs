@@ -58,3 +58,23 @@ export async function ensureCodeServer() {
   await writeFile(join(dir, '.complete'), new Date().toISOString() + '\n');
   return tool;
 }
+
+/** The command line that serves a workspace from code-server on 127.0.0.1 (after the entry script). */
+export function serverArgs({ port, stateDir, userData, extensions, trusted = true, folder }) {
+  return [
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--config',
+    join(stateDir, 'config.yaml'),
+    '--user-data-dir',
+    userData,
+    '--extensions-dir',
+    extensions,
+    '--disable-telemetry',
+    '--disable-update-check',
+    ...(trusted ? ['--disable-workspace-trust'] : []),
+    folder,
+  ];
+}

@@ -8,26 +8,13 @@ import { StoreLock } from '../../../src/store/lock';
 import { DB_FILE } from '../../../src/store/runStore';
 import { StoreClient } from '../../../src/store/storeClient';
 import { Db } from '../../../src/store/sqlite';
+import { waitFor } from '../../support/waitFor';
 
 // The transpiled worker sits beside the transpiled client.
 const WORKER = join(__dirname, '../../../src/store/storeWorker.js');
 
 const metricLine = (key: string, step: number, value: number): string =>
   `{"t":"metric","ts":${1000 + step},"key":"${key}","value":${value},"step":${step}}\n`;
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('store worker', function () {
   this.timeout(20_000);
