@@ -106,6 +106,54 @@ export interface GitEvent {
   readonly untracked: readonly UntrackedFile[];
 }
 
+export interface ModelFile {
+  readonly path: string;
+  readonly size: number;
+  readonly sha256: string;
+}
+
+/** A model the run logged: a folder of its artifacts with an MLmodel manifest. */
+export interface ModelEvent {
+  readonly t: 'model';
+  readonly ts: number;
+  /** The model's folder under the run's artifacts, e.g. "model". */
+  readonly name: string;
+  readonly flavor: string;
+  readonly uuid: string;
+  readonly files: readonly ModelFile[];
+  /** The signature as JSON text, when one was given. */
+  readonly signature?: string;
+}
+
+export const REGISTRY_ACTIONS = [
+  'create_model',
+  'update_model',
+  'delete_model',
+  'create_version',
+  'update_version',
+  'delete_version',
+  'set_alias',
+  'delete_alias',
+] as const;
+export type RegistryAction = (typeof REGISTRY_ACTIONS)[number];
+
+/**
+ * A change to the model registry. Registry events live in their own journal,
+ * `<store>/registry/events.jsonl`, not in a run's.
+ */
+export interface RegistryEvent {
+  readonly t: 'registry';
+  readonly ts: number;
+  readonly action: RegistryAction;
+  readonly model: string;
+  readonly version?: number;
+  readonly alias?: string;
+  /** For create_version: the run and the model's folder in its artifacts. */
+  readonly run_id?: string;
+  readonly source?: string;
+  readonly description?: string;
+}
+
 export type RunEvent =
   | RunStartEvent
   | RunEndEvent
@@ -115,7 +163,9 @@ export type RunEvent =
   | TagEvent
   | ArtifactEvent
   | InputEvent
-  | GitEvent;
+  | GitEvent
+  | ModelEvent
+  | RegistryEvent;
 
 export type EventType = RunEvent['t'];
 
@@ -229,6 +279,40 @@ function parseFields(fields: Fields): ParseResult {
       break;
     case 'input':
       problem = requireStrings(fields, ['name', 'path', 'digest']);
+      break;
+    case 'model': {
+      problem = requireStrings(fields, ['name', 'flavor', 'uuid']) ?? optionalStrings(fields, ['signature']);
+      const files = fields['files'];
+      if (!problem && !Array.isArray(files)) problem = '"files" must be a list';
+      if (!problem) {
+        for (const entry of files as unknown[]) {
+          const file = entry as Fields | null;
+          if (
+            typeof file !== 'object' ||
+            file === null ||
+            !isString(file['path']) ||
+            !isString(file['sha256']) ||
+            !Number.isSafeInteger(file['size'])
+          ) {
+            problem = '"files" entries must be {"path": string, "size": integer, "sha256": string}';
+            break;
+          }
+        }
+      }
+      break;
+    }
+    case 'registry':
+      if (!(REGISTRY_ACTIONS as readonly unknown[]).includes(fields['action'])) {
+        problem = `"action" must be one of ${REGISTRY_ACTIONS.join(', ')}`;
+      } else {
+        problem =
+          requireStrings(fields, ['model']) ??
+          optionalStrings(fields, ['alias', 'run_id', 'source', 'description']) ??
+          (fields['version'] === undefined ||
+          (Number.isSafeInteger(fields['version']) && (fields['version'] as number) > 0)
+            ? undefined
+            : '"version" must be a positive integer');
+      }
       break;
     case 'git': {
       problem =

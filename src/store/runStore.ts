@@ -2,7 +2,7 @@ import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promi
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomicFile';
 import type { IngestStats, Rejection } from './ingest';
-import { ingestChunk } from './ingest';
+import { REGISTRY_JOURNAL, ingestChunk, ingestRegistryChunk } from './ingest';
 import { readJournal } from './journal';
 import type { Range, XAxis, Buckets } from './metrics';
 import { bucketStoredSeries, readSeries } from './metrics';
@@ -17,6 +17,7 @@ import type { RunStatus } from './events';
 export const DB_FILE = 'runlog.db';
 export const RUNS_DIR = 'runs';
 export const JOURNAL_FILE = 'events.jsonl';
+export const REGISTRY_DIR = 'registry';
 /** Journals are read in pieces of this size, so replaying a huge one never needs it all in memory. */
 const READ_PIECE = 32 * 1024 * 1024;
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -80,6 +81,34 @@ export interface RunDetails extends RunRecord {
   readonly artifacts: readonly { path: string; size: number; sha256: string }[];
   readonly inputs: readonly { name: string; path: string; digest: string }[];
   readonly rejected: readonly { line: number; reason: string }[];
+  readonly models: readonly LoggedModel[];
+}
+
+export interface LoggedModel {
+  readonly name: string;
+  readonly flavor: string;
+  readonly uuid: string;
+  readonly created: number;
+  readonly signature: string | null;
+  readonly files: readonly { path: string; size: number; sha256: string }[];
+}
+
+export interface ModelVersion {
+  readonly version: number;
+  readonly runId: string | null;
+  readonly source: string | null;
+  readonly created: number;
+  readonly description: string | null;
+  readonly aliases: readonly string[];
+}
+
+export interface RegisteredModel {
+  readonly name: string;
+  readonly created: number;
+  readonly updated: number;
+  readonly description: string | null;
+  /** Live versions, newest first. */
+  readonly versions: readonly ModelVersion[];
 }
 
 export interface Experiment {
@@ -214,13 +243,14 @@ export class RunStore {
     const log = options.log ?? (() => undefined);
     const file = join(options.dir, DB_FILE);
     let data: Uint8Array | undefined;
+    let unreadable: string | undefined;
     try {
       data = await readFile(file);
     } catch (error) {
-      if (!isMissing(error)) throw error;
+      // A folder or a file we may not read where the database should be: as bad as a corrupt one.
+      if (!isMissing(error)) unreadable = error instanceof Error ? error.message : String(error);
     }
     let db: Db | undefined;
-    let recoveredFrom: string | undefined;
     if (data && data.length > 0) {
       try {
         db = await Db.open(data, options.wasmFile);
@@ -231,16 +261,26 @@ export class RunStore {
         db?.close();
         db = undefined;
         if (error instanceof NewerStoreError) throw error;
-        const reason = error instanceof Error ? error.message : String(error);
-        if (options.writer) {
-          recoveredFrom = join(options.dir, `${DB_FILE}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-          await rename(file, recoveredFrom);
+        unreadable = error instanceof Error ? error.message : String(error);
+      }
+    }
+    let recoveredFrom: string | undefined;
+    if (unreadable !== undefined) {
+      if (options.writer) {
+        const aside = join(options.dir, `${DB_FILE}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+        try {
+          await rename(file, aside);
+          recoveredFrom = aside;
           log(
-            `The run database was unreadable (${reason}); moved it to ${recoveredFrom} and rebuilt it from the run journals.`,
+            `The run database was unreadable (${unreadable}); moved it to ${aside} and rebuilt it from the run journals.`,
           );
-        } else {
-          log(`The run database is unreadable (${reason}); reading the run journals instead.`);
+        } catch (error) {
+          log(
+            `The run database is unreadable (${unreadable}) and could not be moved aside (${(error as Error).message}); reading the run journals instead.`,
+          );
         }
+      } else {
+        log(`The run database is unreadable (${unreadable}); reading the run journals instead.`);
       }
     }
     if (!db) {
@@ -312,9 +352,55 @@ export class RunStore {
       }
       if (changed) changedRuns.push(runId);
     }
-    for (const r of rejected) this.log(`Run ${r.runId}, journal line ${r.line}: ${r.reason}`);
+    const registry = await this.syncRegistry(positions.get(REGISTRY_JOURNAL));
+    if (registry) {
+      events += registry.events;
+      rejected.push(...registry.rejected);
+      changedRuns.push(REGISTRY_JOURNAL);
+    }
+    for (const r of rejected) {
+      this.log(
+        r.runId === REGISTRY_JOURNAL
+          ? `Registry journal line ${r.line}: ${r.reason}`
+          : `Run ${r.runId}, journal line ${r.line}: ${r.reason}`,
+      );
+    }
     if (changedRuns.length > 0) this.dirty = true;
     return { changedRuns, stats: { events, points, rejected } };
+  }
+
+  /** Reads what is new in `registry/events.jsonl`; undefined when nothing is. */
+  private async syncRegistry(position: { offset: number; line: number } | undefined): Promise<IngestStats | undefined> {
+    const file = join(this.options.dir, REGISTRY_DIR, JOURNAL_FILE);
+    let size: number;
+    try {
+      size = (await stat(file)).size;
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+    let at = position ?? { offset: 0, line: 1 };
+    if (size < at.offset) {
+      this.log('The registry journal got shorter than what was read of it; reading it again from the start.');
+      this.db.transaction(() => {
+        for (const table of ['model_aliases', 'model_versions', 'registered_models'])
+          this.db.run(`DELETE FROM ${table}`);
+        this.db.run('DELETE FROM rejected_events WHERE run_id = ?', [REGISTRY_JOURNAL]);
+      });
+      at = { offset: 0, line: 1 };
+    }
+    if (size === at.offset) return undefined;
+    let events = 0;
+    const rejected: Rejection[] = [];
+    while (at.offset < size) {
+      const chunk = await readJournal(file, at.offset, at.line, READ_PIECE);
+      if (chunk.nextOffset === at.offset) break;
+      const stats = ingestRegistryChunk(this.db, chunk);
+      events += stats.events;
+      rejected.push(...stats.rejected);
+      at = { offset: chunk.nextOffset, line: chunk.nextLine };
+    }
+    return { events, points: 0, rejected };
   }
 
   /** Drops everything known about a run (its journal will be read again from the start). */
@@ -330,6 +416,7 @@ export class RunStore {
         'artifacts',
         'inputs',
         'git_state',
+        'models',
         'journals',
         'rejected_events',
       ]) {
@@ -432,6 +519,12 @@ export class RunStore {
       artifacts: this.db.all('SELECT path, size, sha256 FROM artifacts WHERE run_id = ? ORDER BY path', [runId]),
       inputs: this.db.all('SELECT name, path, digest FROM inputs WHERE run_id = ? ORDER BY name, path', [runId]),
       rejected: this.db.all('SELECT line, reason FROM rejected_events WHERE run_id = ? ORDER BY line', [runId]),
+      models: this.db
+        .all<{ name: string; flavor: string; uuid: string; created: number; signature: string | null; files: string }>(
+          'SELECT name, flavor, uuid, created, signature, files FROM models WHERE run_id = ? ORDER BY name',
+          [runId],
+        )
+        .map((m) => ({ ...m, files: JSON.parse(m.files) as LoggedModel['files'] })),
     };
   }
 
@@ -465,6 +558,55 @@ export class RunStore {
       result.set(row.run_id, map);
     }
     return result;
+  }
+
+  /** The model registry: every registered model with its live versions and their aliases. */
+  registeredModels(): RegisteredModel[] {
+    const aliases = new Map<string, string[]>();
+    for (const row of this.db.all<{ model: string; alias: string; version: number }>(
+      'SELECT model, alias, version FROM model_aliases ORDER BY alias',
+    )) {
+      const key = `${row.model}\0${row.version}`;
+      aliases.set(key, [...(aliases.get(key) ?? []), row.alias]);
+    }
+    const versions = new Map<string, ModelVersion[]>();
+    for (const row of this.db.all<{
+      model: string;
+      version: number;
+      run_id: string | null;
+      source: string | null;
+      created: number;
+      description: string | null;
+    }>(
+      'SELECT model, version, run_id, source, created, description FROM model_versions WHERE deleted = 0 ORDER BY version DESC',
+    )) {
+      const list = versions.get(row.model) ?? [];
+      list.push({
+        version: row.version,
+        runId: row.run_id,
+        source: row.source,
+        created: row.created,
+        description: row.description,
+        aliases: aliases.get(`${row.model}\0${row.version}`) ?? [],
+      });
+      versions.set(row.model, list);
+    }
+    return this.db
+      .all<{ name: string; created: number; updated: number; description: string | null }>(
+        'SELECT name, created, updated, description FROM registered_models ORDER BY name',
+      )
+      .map((m) => ({ ...m, versions: versions.get(m.name) ?? [] }));
+  }
+
+  /** Downsampled series of one metric for many runs (for a chart that overlays them). */
+  bucketsOfRuns(
+    runIds: readonly string[],
+    key: string,
+    buckets: number,
+    x: XAxis = 'step',
+    range?: Range,
+  ): [string, Buckets][] {
+    return runIds.map((runId) => [runId, bucketStoredSeries(this.db, runId, key, buckets, x, range)]);
   }
 
   /** Runs that are RUNNING or QUEUED and name the process they depend on. */

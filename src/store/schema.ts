@@ -119,6 +119,45 @@ CREATE TABLE artifacts (
   PRIMARY KEY (run_id, path)
 ) WITHOUT ROWID;
 
+-- Models the runs logged (a folder of artifacts with an MLmodel manifest); files as JSON.
+CREATE TABLE models (
+  run_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  flavor TEXT NOT NULL,
+  uuid TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  signature TEXT,
+  files TEXT NOT NULL,
+  PRIMARY KEY (run_id, name)
+) WITHOUT ROWID;
+
+-- The model registry (its journal is registry/events.jsonl): named models, numbered versions
+-- pointing at a run's model, and aliases that each point at one version.
+CREATE TABLE registered_models (
+  name TEXT PRIMARY KEY,
+  created INTEGER NOT NULL,
+  updated INTEGER NOT NULL,
+  description TEXT
+) WITHOUT ROWID;
+
+CREATE TABLE model_versions (
+  model TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  run_id TEXT,
+  source TEXT,
+  created INTEGER NOT NULL,
+  description TEXT,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (model, version)
+) WITHOUT ROWID;
+
+CREATE TABLE model_aliases (
+  model TEXT NOT NULL,
+  alias TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (model, alias)
+) WITHOUT ROWID;
+
 CREATE TABLE inputs (
   run_id TEXT NOT NULL,
   name TEXT NOT NULL,

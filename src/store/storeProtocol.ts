@@ -1,6 +1,6 @@
 import type { Buckets, Range, XAxis } from './metrics';
 import type { PointColumns } from './chunkCodec';
-import type { Experiment, ListRunsQuery, MetricSummary, RunDetails, RunPage } from './runStore';
+import type { Experiment, ListRunsQuery, MetricSummary, RegisteredModel, RunDetails, RunPage } from './runStore';
 
 /**
  * What the extension host may ask the store worker. Each method becomes a request message
@@ -16,6 +16,8 @@ export interface StoreApi {
   params(runIds: readonly string[]): [string, Record<string, string>][];
   series(runId: string, key: string, x?: XAxis, range?: Range): PointColumns;
   buckets(runId: string, key: string, buckets: number, x?: XAxis, range?: Range): Buckets;
+  bucketsOfRuns(runIds: readonly string[], key: string, buckets: number, x?: XAxis, range?: Range): [string, Buckets][];
+  registeredModels(): RegisteredModel[];
   /** Reads the journals now instead of at the next change notice; returns the runs that changed. */
   sync(): Promise<string[]>;
   /** Writes the database file now if this process is the writer; returns whether it wrote. */
@@ -41,6 +43,8 @@ export const STORE_METHODS: readonly StoreMethod[] = [
   'params',
   'series',
   'buckets',
+  'bucketsOfRuns',
+  'registeredModels',
   'sync',
   'snapshot',
   'status',

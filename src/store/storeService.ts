@@ -1,11 +1,10 @@
 import type { FSWatcher } from 'node:fs';
 import { watch } from 'node:fs';
-import { join } from 'node:path';
 import type { Range, XAxis } from './metrics';
 import { HEARTBEAT_MS, StoreLock } from './lock';
 import { findInterrupted, markInterrupted } from './reconcile';
 import type { ListRunsQuery } from './runStore';
-import { RUNS_DIR, RunStore } from './runStore';
+import { REGISTRY_DIR, RUNS_DIR, RunStore } from './runStore';
 import type { ServiceOptions, StoreApi, StoreStatus } from './storeProtocol';
 
 /** How often runs whose process died are looked for. */
@@ -84,8 +83,10 @@ export class StoreService implements StoreApi {
   private startWatching(): void {
     if (this.watcher) return;
     try {
-      this.watcher = watch(join(this.options.dir, RUNS_DIR), { recursive: true }, () => {
-        void this.requestSync();
+      this.watcher = watch(this.options.dir, { recursive: true }, (_event, file) => {
+        // Journals only: the snapshot this process writes must not wake it up again.
+        const name = typeof file === 'string' ? file : '';
+        if (name.startsWith(RUNS_DIR) || name.startsWith(REGISTRY_DIR)) void this.requestSync();
       });
       this.watcher.on('error', () => {
         this.watcher?.close();
@@ -212,6 +213,18 @@ export class StoreService implements StoreApi {
   }
   buckets(runId: string, key: string, buckets: number, x?: XAxis, range?: Range): ReturnType<StoreApi['buckets']> {
     return this.store.buckets(runId, key, buckets, x, range);
+  }
+  bucketsOfRuns(
+    runIds: readonly string[],
+    key: string,
+    buckets: number,
+    x?: XAxis,
+    range?: Range,
+  ): ReturnType<StoreApi['bucketsOfRuns']> {
+    return this.store.bucketsOfRuns(runIds, key, buckets, x, range);
+  }
+  registeredModels(): ReturnType<StoreApi['registeredModels']> {
+    return this.store.registeredModels();
   }
   sync(): Promise<string[]> {
     return this.requestSync();

@@ -21,6 +21,16 @@ describe('journal events', () => {
         patch: 'diff',
         untracked: [{ path: 'new.py', content: 'x' }],
       },
+      {
+        t: 'model',
+        ts: 10,
+        name: 'model',
+        flavor: 'sklearn',
+        uuid: 'u',
+        files: [{ path: 'model/m.pkl', size: 1, sha256: 'f' }],
+      },
+      { t: 'registry', ts: 11, action: 'create_version', model: 'prices', run_id: 'r1', source: 'model' },
+      { t: 'registry', ts: 12, action: 'set_alias', model: 'prices', alias: 'champion', version: 1 },
     ];
     for (const line of lines) {
       const parsed = parseEventLine(JSON.stringify(line));
@@ -71,6 +81,9 @@ describe('journal events', () => {
       ['{"t":"git","ts":1,"commit":"c","dirty":"yes","patch":"","untracked":[]}', /"dirty" must be true or false/],
       ['{"t":"git","ts":1,"commit":"c","dirty":false,"patch":"","untracked":[{"path":1}]}', /"untracked" entries/],
       ['{"t":"git","ts":1,"commit":"c","dirty":false,"patch":""}', /"untracked" must be a list/],
+      ['{"t":"model","ts":1,"name":"m","flavor":"f","uuid":"u","files":[{"path":"a"}]}', /"files" entries must be/],
+      ['{"t":"registry","ts":1,"action":"promote","model":"m"}', /"action" must be one of create_model/],
+      ['{"t":"registry","ts":1,"action":"set_alias","model":"m","version":0}', /"version" must be a positive integer/],
     ];
     for (const [line, reason] of cases) {
       const parsed = parseEventLine(line);
