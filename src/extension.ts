@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { Launcher } from './commands/launcher';
 import { RunsQueryControl } from './commands/filterRuns';
 import { openDemoProject } from './commands/openDemoProject';
+import { copyRunId, openOutputLog, revealRun } from './commands/runActions';
 import { scriptOf, startRun } from './commands/startRun';
 import { stopRun } from './commands/stopRun';
 import { TrainingCodeLensProvider } from './editor/trainingCodeLens';
@@ -114,6 +115,9 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
       runs.refresh();
     }),
     vscode.commands.registerCommand('runlog.showLog', () => log.show()),
+    vscode.commands.registerCommand('runlog.copyRunId', copyRunId),
+    vscode.commands.registerCommand('runlog.openOutputLog', openOutputLog),
+    vscode.commands.registerCommand('runlog.revealRun', revealRun),
     vscode.commands.registerCommand('runlog.filterRuns', () => runsQuery.filter()),
     vscode.commands.registerCommand('runlog.clearRunsFilter', () => runsQuery.clearFilter()),
     vscode.commands.registerCommand('runlog.sortRuns', () => runsQuery.sort(folders())),

@@ -77,6 +77,24 @@ describe('Launching runs from the editor', function () {
     assert.deepEqual(details.rejected, []);
   });
 
+  it('opens the output log of a run from the Runs view', async () => {
+    const { runs } = await api();
+    runs.refresh();
+    const [experiment] = await runs.getChildren();
+    assert.ok(experiment);
+    const [node] = await runs.getChildren(experiment);
+    assert.ok(node && node.kind === 'run');
+    await vscode.commands.executeCommand('runlog.openOutputLog', node);
+    const editor = await waitFor('the output log', () =>
+      vscode.window.activeTextEditor?.document.uri.fsPath.endsWith('output.log')
+        ? vscode.window.activeTextEditor
+        : undefined,
+    );
+    assert.match(editor.document.getText(), /epoch 2 loss 0\.9703/);
+    // Copy Run ID is not exercised here: the browser's clipboard in code-server waits for a
+    // permission no one grants in a headless run.
+  });
+
   it('launches a sweep of three values as three runs, remembered for Rerun last', async () => {
     const { launcher } = await api();
     const ids = await launcher.launchWith(script, { values: { lr: '0.1,0.01,0.001' }, extra: [] });
