@@ -22,17 +22,20 @@ from ._api import (
     log_input,
     log_metric,
     log_metrics,
+    log_model,
     log_param,
     log_params,
     set_tag,
     set_tags,
     start_run,
 )
+from ._model import LoggedModel
 from ._run import Run
+from ._version import __version__
 
-__version__ = "0.1.0"
 
 __all__ = [
+    "LoggedModel",
     "Run",
     "active_run",
     "end_run",
@@ -41,6 +44,7 @@ __all__ = [
     "log_input",
     "log_metric",
     "log_metrics",
+    "log_model",
     "log_param",
     "log_params",
     "set_tag",

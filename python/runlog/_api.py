@@ -17,6 +17,7 @@ from typing import Any, Dict, Mapping, Optional
 
 from . import _git, _names, _store
 from ._journal import flush_all, shutdown, warn
+from ._model import LoggedModel
 from ._run import PathArg, Run, _explicit_step, _format_error, _non_finite, _stack, _state_lock, _status_for, _time_ns
 
 _joined_claimed = False  # the editor's run can be joined once per process
@@ -240,6 +241,17 @@ def set_tags(tags: Mapping[str, Any]) -> None:
 def log_artifact(path: PathArg, artifact_path: Optional[str] = None) -> None:
     """Copies a file or folder into the active run's artifacts (see ``Run.log_artifact``)."""
     _current().log_artifact(path, artifact_path)
+
+
+def log_model(
+    path: PathArg,
+    name: str = "model",
+    flavor: str = "pickle",
+    signature: Optional[Dict[str, Any]] = None,
+    input_example: Any = None,
+) -> LoggedModel:
+    """Logs a model file or folder with an MLmodel manifest into the active run (see ``Run.log_model``)."""
+    return _current().log_model(path, name, flavor, signature, input_example)
 
 
 def log_input(path: PathArg, name: Optional[str] = None) -> str:

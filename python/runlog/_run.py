@@ -12,7 +12,8 @@ import time
 import traceback
 from typing import Any, Dict, List, Mapping, Optional, Union
 
-from . import _files
+from . import _files, _model
+from ._version import __version__
 from ._journal import Journal, encode_event, now_ms, warn
 
 PathArg = Union[str, "os.PathLike"]
@@ -245,6 +246,50 @@ class Run:
                 warn("could not copy %s to %s: %s" % (file, target, exc.strerror or exc))
                 continue
             self._write("artifact", {"path": relative, "size": size, "sha256": digest})
+
+    def log_model(
+        self,
+        path: PathArg,
+        name: str = "model",
+        flavor: str = "pickle",
+        signature: Optional[Dict[str, Any]] = None,
+        input_example: Any = None,
+    ) -> "_model.LoggedModel":
+        """Logs a model: copies the file or folder into ``artifacts/<name>/``, writes an ``MLmodel``
+        manifest in MLflow's layout (and ``input_example.json`` when given), and records a ``model``
+        event with every file's size and SHA-256. Returns an object whose ``uri`` is
+        ``runs:/<run-id>/<name>``.
+        """
+        source = os.fspath(path)
+        name = (name or "").strip("/")
+        _model.check(name, flavor, source)
+        if os.path.isfile(source):
+            data = os.path.basename(os.path.abspath(source))
+            self.log_artifact(source, name)
+        else:
+            data = "."
+            for file, relative in _files.list_files(source):
+                self.log_artifact(file, "/".join([name] + relative.split("/")[:-1]))
+        folder = os.path.join(self.dir, "artifacts", *name.split("/"))
+        os.makedirs(folder, exist_ok=True)
+        if input_example is not None:
+            with open(os.path.join(folder, "input_example.json"), "w", encoding="utf-8") as handle:
+                json.dump(input_example, handle)
+        model_uuid = _model.new_uuid()
+        with open(os.path.join(folder, "MLmodel"), "w", encoding="utf-8") as handle:
+            handle.write(_model.manifest(name, flavor, self.id, model_uuid, data, signature, __version__))
+        files = []
+        for file, relative in _files.list_files(folder):
+            files.append({"path": "%s/%s" % (name, relative), "size": os.path.getsize(file), "sha256": _files.sha256_file(file)})
+        for extra in ("MLmodel", "input_example.json"):
+            entry = next((f for f in files if f["path"] == "%s/%s" % (name, extra)), None)
+            if entry:
+                self._write("artifact", dict(entry))
+        event: Dict[str, Any] = {"name": name, "flavor": flavor, "uuid": model_uuid, "files": files}
+        if signature:
+            event["signature"] = json.dumps(signature, sort_keys=True)
+        self._write("model", event)
+        return _model.LoggedModel(self.id, name, flavor, model_uuid)
 
     def log_input(self, path: PathArg, name: Optional[str] = None) -> str:
         """Records a dataset the run read, with a digest of its content; returns the digest.

@@ -105,6 +105,22 @@ def event_problem(event):
             if "content" in entry and not isinstance(entry["content"], str):
                 return "bad untracked content"
         return None
+    if t == "model":
+        problem = _non_empty(event, ["name", "flavor", "uuid"]) or _optional(event, ["signature"])
+        if problem:
+            return problem
+        files = event.get("files")
+        if not isinstance(files, list):
+            return '"files" must be a list'
+        for entry in files:
+            if not (
+                isinstance(entry, dict)
+                and isinstance(entry.get("path"), str)
+                and isinstance(entry.get("sha256"), str)
+                and _is_int(entry.get("size"))
+            ):
+                return "bad model file entry"
+        return None
     return "unknown event type %r" % (t,)
 
 

@@ -34,6 +34,7 @@ describe('the Python client and the store', function () {
         '    runlog.log_input("data.csv")',
         '    runlog.log_artifact("model.bin")',
         '    runlog.set_tag("note", "done")',
+        '    runlog.log_model("model.bin", flavor="custom")',
       ].join('\n') + '\n',
     );
     const result = spawnSync('python3', [script], {
@@ -62,8 +63,11 @@ describe('the Python client and the store', function () {
       assert.ok(Number.isNaN(metrics['nan']?.last));
       assert.equal(metrics['inf']?.last, Number.NEGATIVE_INFINITY);
       assert.equal(details.inputs[0]?.name, 'data.csv');
-      assert.equal(details.artifacts[0]?.path, 'model.bin');
-      assert.equal(details.artifacts[0]?.size, 7);
+      assert.ok(details.artifacts.some((a) => a.path === 'model.bin' && a.size === 7));
+      assert.deepEqual(
+        details.models.map((m) => [m.name, m.flavor, m.files.map((f) => f.path).sort()]),
+        [['model', 'custom', ['model/MLmodel', 'model/model.bin']]],
+      );
     } finally {
       store.close();
     }
