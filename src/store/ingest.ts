@@ -44,18 +44,7 @@ export function ingestChunk(db: Db, runId: string, chunk: JournalChunk): IngestS
       if (problem) rejected.push({ runId, line: chunk.lines[index], reason: problem });
     });
     for (const [key, columns] of chunk.metrics.series) appendPoints(db, runId, key, columns.view());
-    for (const r of rejected) {
-      db.run('INSERT OR REPLACE INTO rejected_events (run_id, line, reason) VALUES (?, ?, ?)', [
-        r.runId,
-        r.line,
-        r.reason,
-      ]);
-    }
-    db.run('INSERT OR REPLACE INTO journals (run_id, offset, line) VALUES (?, ?, ?)', [
-      runId,
-      chunk.nextOffset,
-      chunk.nextLine,
-    ]);
+    recordProgress(db, runId, chunk, rejected);
   });
   return { events: chunk.events.length + chunk.metrics.count, points: chunk.metrics.count, rejected };
 }
@@ -176,6 +165,25 @@ function applyEvent(db: Db, runId: string, event: RunEvent): string | undefined 
   }
 }
 
+/**
+ * Keeps a chunk's refused lines and how far its journal has been read. Called inside the chunk's
+ * transaction, so the database never claims events it does not hold.
+ */
+function recordProgress(db: Db, journal: string, chunk: JournalChunk, rejected: readonly Rejection[]): void {
+  for (const r of rejected) {
+    db.run('INSERT OR REPLACE INTO rejected_events (run_id, line, reason) VALUES (?, ?, ?)', [
+      r.runId,
+      r.line,
+      r.reason,
+    ]);
+  }
+  db.run('INSERT OR REPLACE INTO journals (run_id, offset, line) VALUES (?, ?, ?)', [
+    journal,
+    chunk.nextOffset,
+    chunk.nextLine,
+  ]);
+}
+
 /** The registry journal's key in the `journals` table: no run id can start with "@". */
 export const REGISTRY_JOURNAL = '@registry';
 
@@ -205,18 +213,7 @@ export function ingestRegistryChunk(db: Db, chunk: JournalChunk): IngestStats {
         reason: 'metric points do not belong in the registry journal',
       });
     }
-    for (const r of rejected) {
-      db.run('INSERT OR REPLACE INTO rejected_events (run_id, line, reason) VALUES (?, ?, ?)', [
-        r.runId,
-        r.line,
-        r.reason,
-      ]);
-    }
-    db.run('INSERT OR REPLACE INTO journals (run_id, offset, line) VALUES (?, ?, ?)', [
-      REGISTRY_JOURNAL,
-      chunk.nextOffset,
-      chunk.nextLine,
-    ]);
+    recordProgress(db, REGISTRY_JOURNAL, chunk, rejected);
   });
   return { events: chunk.events.length, points: 0, rejected };
 }

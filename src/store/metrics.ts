@@ -5,14 +5,19 @@ import type { Db } from './sqlite';
 /** Points per chunk: big enough that per-row overhead vanishes, small enough to rewrite the tail often. */
 export const CHUNK_POINTS = 2048;
 
-interface SeriesRow {
-  id: number;
+/** A metric_series row: the series' running summary (NULL where a value was NaN or absent). */
+export interface SeriesSummaryRow {
+  key: string;
   count: number;
   last: number | null;
   last_step: number;
   last_time: number;
   min: number | null;
   max: number | null;
+}
+
+interface SeriesRow extends Omit<SeriesSummaryRow, 'key'> {
+  id: number;
 }
 
 interface ChunkRow {

@@ -4,7 +4,7 @@ import { writeFileAtomic } from './atomicFile';
 import type { IngestStats, Rejection } from './ingest';
 import { REGISTRY_JOURNAL, ingestChunk, ingestRegistryChunk } from './ingest';
 import { readJournal } from './journal';
-import type { Range, XAxis, Buckets } from './metrics';
+import type { Buckets, Range, SeriesSummaryRow, XAxis } from './metrics';
 import { bucketStoredSeries, readSeries } from './metrics';
 import type { PointColumns } from './chunkCodec';
 import { parseFilter } from './filter';
@@ -156,16 +156,6 @@ interface RunRow {
   user: string | null;
   parent_run_id: string | null;
   deleted: number;
-}
-
-interface SeriesSummaryRow {
-  key: string;
-  count: number;
-  last: number | null;
-  last_step: number;
-  last_time: number;
-  min: number | null;
-  max: number | null;
 }
 
 const RUN_COLUMNS = `r.id, r.name, r.experiment_id, e.name AS experiment, r.status, r.start_time, r.end_time, r.command,

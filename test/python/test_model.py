@@ -7,21 +7,11 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import support  # noqa: E402
 from support import of_type, read_events, runlog  # noqa: E402
+from test_files import FilesTest  # noqa: E402
 
 
-class ModelTest(support.ClientTest):
-    def setUp(self):
-        super().setUp()
-        self.use_store()
-
-    def write(self, relative, data):
-        path = os.path.join(self.tmp, relative)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as handle:
-            handle.write(data)
-        return path
+class ModelTest(FilesTest):
 
     def test_a_file_becomes_a_model_folder_with_a_manifest(self):
         self.write("model.pkl", b"pickled")
