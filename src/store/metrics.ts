@@ -248,7 +248,7 @@ export const MAX_BUCKETS = 4000;
  * bucket the min, the max and the last point (by x, later arrival winning ties): a line through the
  * last points with a min–max band shows every extreme of a million points in a few thousand numbers.
  */
-class BucketAccumulator {
+export class BucketAccumulator {
   private readonly x: Float64Array;
   private readonly last: Float64Array;
   private readonly min: Float64Array;
@@ -295,6 +295,11 @@ class BucketAccumulator {
     if (!(min >= this.min[b]) && !Number.isNaN(min)) this.min[b] = min;
     if (!(max <= this.max[b]) && !Number.isNaN(max)) this.max[b] = max;
     this.count[b] += count;
+  }
+
+  /** Every bucket, empty ones NaN (count 0): runs bucketed over the same range line up by index. */
+  aligned(): Buckets {
+    return { x: this.x, last: this.last, min: this.min, max: this.max, count: this.count };
   }
 
   /** The non-empty buckets. */
@@ -390,6 +395,57 @@ export function bucketStoredSeries(
   const lo = range?.from ?? rows[0].lo;
   const hi = range?.to ?? rows[rows.length - 1].hi;
   const accumulator = new BucketAccumulator(n, lo, hi);
+  foldStoredRows(db, runId, key, rows, accumulator, x, lo, hi);
+  return accumulator.result();
+}
+
+/**
+ * Folds a series into an accumulator over [lo, hi], from block summaries where its points are
+ * ordered and dense enough (see `bucketStoredSeries`), point by point otherwise.
+ */
+export function accumulateStoredSeries(
+  db: Db,
+  runId: string,
+  key: string,
+  accumulator: BucketAccumulator,
+  buckets: number,
+  x: XAxis,
+  lo: number,
+  hi: number,
+): void {
+  const [loColumn, hiColumn] = x === 'step' ? ['min_step', 'max_step'] : ['min_time', 'max_time'];
+  const clause = rangeClause(x, { from: lo, to: hi });
+  const rows = db.all<LodRow>(
+    `SELECT c.seq, c.count, c.${loColumn} AS lo, c.${hiColumn} AS hi, c.ordered, c.blocks
+     FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
+     WHERE s.run_id = ? AND s.key = ?${clause.sql} ORDER BY c.seq`,
+    [runId, key, ...clause.params],
+  );
+  let total = 0;
+  let ordered = true;
+  for (let i = 0; i < rows.length; i++) {
+    total += rows[i].count;
+    if (rows[i].ordered !== 1 || (i > 0 && rows[i].lo < rows[i - 1].hi)) ordered = false;
+  }
+  if (!ordered || total < buckets * BLOCK_POINTS * 2) {
+    const points = readSeries(db, runId, key, x, { from: lo, to: hi }, true);
+    const xs = x === 'step' ? points.steps : points.times;
+    for (let i = 0; i < xs.length; i++) accumulator.addPoint(xs[i], points.values[i]);
+    return;
+  }
+  foldStoredRows(db, runId, key, rows, accumulator, x, lo, hi);
+}
+
+function foldStoredRows(
+  db: Db,
+  runId: string,
+  key: string,
+  rows: readonly LodRow[],
+  accumulator: BucketAccumulator,
+  x: XAxis,
+  lo: number,
+  hi: number,
+): void {
   const xField = x === 'step' ? 1 : 3;
   for (const row of rows) {
     if (row.lo >= lo && row.hi <= hi) {
@@ -421,5 +477,4 @@ export function bucketStoredSeries(
       if (xs[i] >= lo && xs[i] <= hi) accumulator.addPoint(xs[i], points.values[i]);
     }
   }
-  return accumulator.result();
 }

@@ -6,6 +6,8 @@ import { REGISTRY_JOURNAL, ingestChunk, ingestRegistryChunk } from './ingest';
 import { readJournal } from './journal';
 import type { Buckets, Range, SeriesSummaryRow, XAxis } from './metrics';
 import { bucketStoredSeries, readSeries } from './metrics';
+import type { ChartExtent, ChartRunSeries, ChartSeriesQuery, ChartX } from './chartData';
+import { chartExtent, chartSeries } from './chartData';
 import type { PointColumns } from './chunkCodec';
 import { parseFilter } from './filter';
 import { compileFilter } from './filterCompile';
@@ -597,6 +599,16 @@ export class RunStore {
     range?: Range,
   ): [string, Buckets][] {
     return runIds.map((runId) => [runId, bucketStoredSeries(this.db, runId, key, buckets, x, range)]);
+  }
+
+  /** The x range a chart of `key` over these runs needs. */
+  chartExtent(runIds: readonly string[], key: string, x: ChartX): ChartExtent | null {
+    return chartExtent(this.db, runIds, key, x);
+  }
+
+  /** The runs' series of `key` on one shared bucket grid (see chartData.ts). */
+  chartSeries(query: ChartSeriesQuery): ChartRunSeries[] {
+    return chartSeries(this.db, query);
   }
 
   /** Runs that are RUNNING or QUEUED and name the process they depend on. */

@@ -1,4 +1,5 @@
 import type { Buckets, Range, XAxis } from './metrics';
+import type { ChartExtent, ChartRunSeries, ChartSeriesQuery, ChartX } from './chartData';
 import type { PointColumns } from './chunkCodec';
 import type { Experiment, ListRunsQuery, MetricSummary, RegisteredModel, RunDetails, RunPage } from './runStore';
 
@@ -17,6 +18,8 @@ export interface StoreApi {
   series(runId: string, key: string, x?: XAxis, range?: Range): PointColumns;
   buckets(runId: string, key: string, buckets: number, x?: XAxis, range?: Range): Buckets;
   bucketsOfRuns(runIds: readonly string[], key: string, buckets: number, x?: XAxis, range?: Range): [string, Buckets][];
+  chartExtent(runIds: readonly string[], key: string, x: ChartX): ChartExtent | null;
+  chartSeries(query: ChartSeriesQuery): ChartRunSeries[];
   registeredModels(): RegisteredModel[];
   /** Reads the journals now instead of at the next change notice; returns the runs that changed. */
   sync(): Promise<string[]>;
@@ -44,6 +47,8 @@ export const STORE_METHODS: readonly StoreMethod[] = [
   'series',
   'buckets',
   'bucketsOfRuns',
+  'chartExtent',
+  'chartSeries',
   'registeredModels',
   'sync',
   'snapshot',

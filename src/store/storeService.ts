@@ -1,6 +1,7 @@
 import type { FSWatcher } from 'node:fs';
 import { watch } from 'node:fs';
 import type { Range, XAxis } from './metrics';
+import type { ChartSeriesQuery, ChartX } from './chartData';
 import { HEARTBEAT_MS, StoreLock } from './lock';
 import { findInterrupted, markInterrupted } from './reconcile';
 import type { ListRunsQuery } from './runStore';
@@ -222,6 +223,12 @@ export class StoreService implements StoreApi {
     range?: Range,
   ): ReturnType<StoreApi['bucketsOfRuns']> {
     return this.store.bucketsOfRuns(runIds, key, buckets, x, range);
+  }
+  chartExtent(runIds: readonly string[], key: string, x: ChartX): ReturnType<StoreApi['chartExtent']> {
+    return this.store.chartExtent(runIds, key, x);
+  }
+  chartSeries(query: ChartSeriesQuery): ReturnType<StoreApi['chartSeries']> {
+    return this.store.chartSeries(query);
   }
   registeredModels(): ReturnType<StoreApi['registeredModels']> {
     return this.store.registeredModels();

@@ -1,0 +1,125 @@
+import * as assert from 'node:assert/strict';
+import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { smoothEma } from '../../../shared/smoothing';
+import { RunStore } from '../../../src/store/runStore';
+
+const line = (event: object): string => `${JSON.stringify(event)}\n`;
+
+describe('chart data', () => {
+  let dir: string;
+  let store: RunStore;
+
+  async function journal(runId: string, start: number, points: [number, number, number][]): Promise<void> {
+    await mkdir(join(dir, 'runs', runId), { recursive: true });
+    let text = line({ t: 'run_start', ts: start, run_id: runId, name: runId, experiment: 'e' });
+    for (const [step, value, ts] of points) text += line({ t: 'metric', ts, key: 'loss', value, step });
+    await appendFile(join(dir, 'runs', runId, 'events.jsonl'), text);
+  }
+
+  beforeEach(async () => {
+    dir = join(await mkdtemp(join(tmpdir(), 'runlog-chart-')), '.runlog');
+    // r1: steps 0..9999 (dense: block summaries); r2: steps 0..99, started 5 s later.
+    await journal(
+      'r1',
+      1000,
+      Array.from({ length: 10_000 }, (_, i): [number, number, number] => [
+        i,
+        Math.sin(i / 50) + (i === 4321 ? 9 : 0),
+        1000 + i,
+      ]),
+    );
+    await journal(
+      'r2',
+      6000,
+      Array.from({ length: 100 }, (_, i): [number, number, number] => [i, i, 6000 + 10 * i]),
+    );
+    store = await RunStore.open({ dir, writer: true, version: 'test' });
+    await store.syncJournals();
+  });
+  afterEach(async () => {
+    store.close();
+    await rm(join(dir, '..'), { recursive: true, force: true });
+  });
+
+  it('reports the x extent over the runs, per axis', () => {
+    assert.deepEqual(store.chartExtent(['r1', 'r2'], 'loss', 'step'), { lo: 0, hi: 9999 });
+    assert.deepEqual(store.chartExtent(['r1', 'r2'], 'loss', 'time'), { lo: 1000, hi: 10999 });
+    assert.deepEqual(store.chartExtent(['r1', 'r2'], 'loss', 'relative'), { lo: 0, hi: 9999 });
+    assert.deepEqual(store.chartExtent(['r2'], 'loss', 'relative'), { lo: 0, hi: 990 });
+    assert.equal(store.chartExtent(['r1'], 'nope', 'step'), null);
+    assert.equal(store.chartExtent(['missing'], 'loss', 'step'), null);
+  });
+
+  it('puts every run on one grid, keeping every extreme', () => {
+    const [r1, r2] = store.chartSeries({
+      runIds: ['r1', 'r2'],
+      key: 'loss',
+      x: 'step',
+      lo: 0,
+      hi: 9999,
+      buckets: 100,
+      smoothing: 0,
+    });
+    assert.equal(r1.last.length, 100);
+    assert.equal(r2.last.length, 100);
+    assert.equal(r1.points, 10_000);
+    assert.equal(r2.points, 100);
+    assert.equal(Math.max(...r1.max), Math.sin(4321 / 50) + 9, 'the spike survives downsampling');
+    // r2's 100 steps fall into the first bucket (width 100 steps): its last value is step 99's.
+    assert.equal(r2.last[0], 99);
+    assert.equal(r2.min[0], 0);
+    assert.ok(Number.isNaN(r2.last[1]), 'empty buckets are NaN');
+    assert.equal(r1.smoothed, null);
+  });
+
+  it('zooms in to full resolution', () => {
+    const [r1] = store.chartSeries({
+      runIds: ['r1'],
+      key: 'loss',
+      x: 'step',
+      lo: 4300,
+      hi: 4339,
+      buckets: 40,
+      smoothing: 0,
+    });
+    assert.equal(r1.points, 40);
+    for (let i = 0; i < 40; i++) assert.equal(r1.last[i], Math.sin((4300 + i) / 50) + (4300 + i === 4321 ? 9 : 0));
+  });
+
+  it('aligns runs by time since their start on the relative axis', () => {
+    const [, r2] = store.chartSeries({
+      runIds: ['r1', 'r2'],
+      key: 'loss',
+      x: 'relative',
+      lo: 0,
+      hi: 1000,
+      buckets: 10,
+      smoothing: 0,
+    });
+    // r2 logs every 10 ms from its start: 100 ms per bucket holds 10 of its points.
+    assert.equal(r2.points, 100);
+    assert.equal(r2.last[0], 9);
+    assert.equal(r2.last[9], 99);
+  });
+
+  it('smooths full-resolution points before bucketing, from the series start even when zoomed', () => {
+    const [r2] = store.chartSeries({
+      runIds: ['r2'],
+      key: 'loss',
+      x: 'step',
+      lo: 50,
+      hi: 99,
+      buckets: 50,
+      smoothing: 0.9,
+    });
+    const expected = smoothEma(
+      Array.from({ length: 100 }, (_, i) => i),
+      0.9,
+    );
+    assert.ok(r2.smoothed);
+    for (let i = 0; i < 50; i++) assert.equal(r2.smoothed[i], expected[50 + i]);
+    assert.equal(r2.last[0], 50, 'the raw line stays alongside');
+  });
+});
