@@ -1,11 +1,15 @@
 import * as vscode from 'vscode';
 import { Launcher } from './commands/launcher';
 import { RunsQueryControl } from './commands/filterRuns';
+import { openCharts } from './commands/openCharts';
 import { openDemoProject } from './commands/openDemoProject';
+import { resolveRunTargets } from './commands/runTargets';
 import { copyRunId, openOutputLog, revealRun } from './commands/runActions';
 import { scriptOf, startRun } from './commands/startRun';
 import { stopRun } from './commands/stopRun';
 import { TrainingCodeLensProvider } from './editor/trainingCodeLens';
+import type { ChartsPanelDeps } from './panels/chartsPanel';
+import { ChartsPanel } from './panels/chartsPanel';
 import { resolveStoreDir } from './store/storeLocation';
 import { StorePool } from './store/storePool';
 import type { StoreFolder } from './views/runsTreeProvider';
@@ -15,8 +19,10 @@ import { RunsTreeProvider } from './views/runsTreeProvider';
 export interface RunlogApi {
   readonly runs: RunsTreeProvider;
   readonly launcher: Launcher;
+  /** The open Charts panel, if any. */
+  readonly charts: () => ChartsPanel | undefined;
   /** The store folder of each workspace folder, as the stores see it. */
-  storeFolders(): readonly StoreFolder[];
+  readonly storeFolders: () => readonly StoreFolder[];
 }
 
 function storeDirFor(folder: vscode.WorkspaceFolder): string {
@@ -33,12 +39,14 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   const log = vscode.window.createOutputChannel('Runlog', { log: true });
   const dist = vscode.Uri.joinPath(context.extensionUri, 'dist');
   let refreshTimer: NodeJS.Timeout | undefined;
+  const storeChanged = new vscode.EventEmitter<{ readonly dir: string; readonly runIds: readonly string[] }>();
   const stores = new StorePool({
     workerFile: vscode.Uri.joinPath(dist, 'storeWorker.js').fsPath,
     wasmFile: vscode.Uri.joinPath(dist, 'sql-wasm.wasm').fsPath,
     version: `Runlog ${String((context.extension.packageJSON as { version?: string }).version)}`,
     // Runs log in bursts; coalesce their change notices into one refresh.
-    changed: () => {
+    changed: (dir, runIds) => {
+      storeChanged.fire({ dir, runIds });
       clearTimeout(refreshTimer);
       refreshTimer = setTimeout(() => runs.refresh(), 300);
     },
@@ -72,6 +80,14 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   const runsQuery = new RunsQueryControl(context.workspaceState, runs, runsView);
   const launcher = new Launcher(context, storeDirFor, log, () => runs.refresh());
   const lenses = new TrainingCodeLensProvider((script) => launcher.lastLaunch(script)?.values);
+  const chartsDeps: ChartsPanelDeps = {
+    extensionUri: context.extensionUri,
+    workspaceState: context.workspaceState,
+    log,
+    onStoreChanged: storeChanged.event,
+    resolve: (runIds) => resolveRunTargets({ runIds }, undefined, folders),
+    revealRun: (runId) => void vscode.commands.executeCommand('runlog.revealRunInTree', { runIds: [runId] }),
+  };
   const storesChanged = (): void => {
     runsView.message = undefined;
     void stores.retainOnly((vscode.workspace.workspaceFolders ?? []).map(storeDirFor)).then(() => runs.refresh());
@@ -79,6 +95,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
 
   context.subscriptions.push(
     log,
+    storeChanged,
     runs,
     runsView,
     { dispose: () => clearTimeout(refreshTimer) },
@@ -121,8 +138,17 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     vscode.commands.registerCommand('runlog.filterRuns', () => runsQuery.filter()),
     vscode.commands.registerCommand('runlog.clearRunsFilter', () => runsQuery.clearFilter()),
     vscode.commands.registerCommand('runlog.sortRuns', () => runsQuery.sort(folders())),
+    vscode.commands.registerCommand('runlog.openCharts', (first?: unknown, selected?: unknown) =>
+      openCharts(chartsDeps, folders, first, selected),
+    ),
+    vscode.window.registerWebviewPanelSerializer(ChartsPanel.viewType, {
+      deserializeWebviewPanel: async (panel, state) => {
+        await ChartsPanel.revive(panel, chartsDeps, state);
+      },
+    }),
+    { dispose: () => ChartsPanel.active?.dispose() },
   );
-  return { runs, launcher, storeFolders: folders };
+  return { runs, launcher, storeFolders: folders, charts: () => ChartsPanel.active };
 }
 
 /** Saves unsaved store changes and releases the store locks; VS Code waits for this. */

@@ -1,5 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RunlogApi } from '../../src/extension';
 
@@ -28,6 +30,18 @@ export async function useStoreDir(dir: string | undefined): Promise<void> {
 export async function dropStoreDir(dir: string): Promise<void> {
   await useStoreDir(undefined);
   await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+}
+
+/**
+ * Asks the code-server runner for a screenshot of the workbench (test-results/integration-<name>.png)
+ * and waits until it is taken; does nothing under a runner without screenshots.
+ */
+export async function screenshot(name: string): Promise<void> {
+  const dir = process.env['RUNLOG_TEST_SCREENSHOTS'];
+  if (!dir) return;
+  const done = join(dir, `${name}.done`);
+  await writeFile(join(dir, `${name}.request`), '');
+  for (let i = 0; i < 60 && !existsSync(done); i++) await new Promise((r) => setTimeout(r, 250));
 }
 
 export function labelOf(item: vscode.TreeItem): string {

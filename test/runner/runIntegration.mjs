@@ -79,6 +79,23 @@ async function summarize(outcome) {
   process.exitCode = outcome.ok ? 0 : 1;
 }
 
+/**
+ * A test asks for a screenshot of what a user sees mid-suite (a panel, a hover) by writing
+ * `<name>.request` into RUNLOG_TEST_SCREENSHOTS; the runner saves test-results/integration-<name>.png
+ * and writes `<name>.done`, which the test waits for.
+ */
+async function takeRequestedScreenshots(page, dir) {
+  const { readdir } = await import('node:fs/promises');
+  for (const file of await readdir(dir)) {
+    if (!file.endsWith('.request')) continue;
+    const name = file.slice(0, -'.request'.length).replace(/[^a-z0-9-]/gi, '_');
+    await mkdir(resultsDir, { recursive: true });
+    await page.screenshot({ path: join(resultsDir, `integration-${name}.png`) }).catch(() => undefined);
+    await rm(join(dir, file), { force: true });
+    await writeFile(join(dir, `${name}.done`), '');
+  }
+}
+
 async function runInCodeServer(vsix, timeoutMs, suite) {
   console.log(`\n${suite.name}:`);
   const tool = await ensureCodeServer();
@@ -92,6 +109,8 @@ async function runInCodeServer(vsix, timeoutMs, suite) {
   const workspace = join(tmp, 'workspace');
   const resultFile = join(tmp, 'result.json');
   const logFile = join(tmp, 'suite.log');
+  const shots = join(tmp, 'screenshots');
+  await mkdir(shots, { recursive: true });
   await cp(fixtureWorkspace, workspace, { recursive: true });
   await mkdir(join(userData, 'User'), { recursive: true });
   await writeFile(
@@ -138,7 +157,13 @@ async function runInCodeServer(vsix, timeoutMs, suite) {
       ...serverArgs({ port, stateDir: tmp, userData, extensions, trusted: suite.trusted, folder: workspace }),
     ],
     {
-      env: { ...process.env, RUNLOG_TEST_ENTRY: suite.entry, RUNLOG_TEST_RESULT: resultFile, RUNLOG_TEST_LOG: logFile },
+      env: {
+        ...process.env,
+        RUNLOG_TEST_ENTRY: suite.entry,
+        RUNLOG_TEST_RESULT: resultFile,
+        RUNLOG_TEST_LOG: logFile,
+        RUNLOG_TEST_SCREENSHOTS: shots,
+      },
       stdio: ['ignore', out, out],
       detached: true,
     },
@@ -173,7 +198,8 @@ async function runInCodeServer(vsix, timeoutMs, suite) {
     const tail = tailer(logFile);
     while (!existsSync(resultFile) && Date.now() < deadline) {
       tail();
-      await sleep(500);
+      await takeRequestedScreenshots(page, shots);
+      await sleep(250);
     }
     tail();
     if (!existsSync(resultFile)) {

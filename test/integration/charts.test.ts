@@ -1,0 +1,117 @@
+import * as assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { RenderReport } from '../../shared/chartsProtocol';
+import { api, dropStoreDir, screenshot, useStoreDir, waitFor } from './helpers';
+
+const T0 = 1_700_000_000_000;
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+function metricLines(key: string, from: number, to: number, value: (step: number) => number): object[] {
+  return Array.from({ length: to - from }, (_, i) => ({
+    t: 'metric',
+    ts: T0 + from + i,
+    key,
+    value: value(from + i),
+    step: from + i,
+  }));
+}
+
+describe('Charts panel', () => {
+  let storeDir: string;
+  const journal = async (id: string, lines: object[], flag = 'w'): Promise<void> => {
+    await mkdir(join(storeDir, 'runs', id), { recursive: true });
+    await writeFile(join(storeDir, 'runs', id, 'events.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n', {
+      flag,
+    });
+  };
+
+  before(async () => {
+    storeDir = await mkdtemp(join(tmpdir(), 'runlog-charts-'));
+    await journal('fin-1', [
+      { t: 'run_start', ts: T0, run_id: 'fin-1', name: 'calm-fox', experiment: 'charts' },
+      { t: 'param', ts: T0, key: 'lr', value: '0.1' },
+      ...metricLines('loss', 0, 3000, (s) => 1 / (1 + s / 100)),
+      ...metricLines('acc', 0, 300, (s) => s / 300),
+      { t: 'run_end', ts: T0 + 5000, status: 'FINISHED' },
+    ]);
+    await journal('fin-2', [
+      { t: 'run_start', ts: T0 + 10, run_id: 'fin-2', name: HOSTILE, experiment: 'charts' },
+      { t: 'param', ts: T0, key: 'lr', value: '0.01' },
+      ...metricLines('loss', 0, 2000, (s) => 2 / (1 + s / 100)),
+      { t: 'run_end', ts: T0 + 5000, status: 'FINISHED' },
+    ]);
+    await journal('live-1', [
+      { t: 'run_start', ts: T0 + 20, run_id: 'live-1', name: 'busy-bee', experiment: 'charts' },
+      ...metricLines('loss', 0, 100, (s) => 1 / (1 + s)),
+    ]);
+    await useStoreDir(storeDir);
+    const { storeFolders } = await api();
+    await waitFor('the store to read the runs', async () => {
+      const [folder] = storeFolders();
+      const page = await folder?.store.call('listRuns', {});
+      return page && page.total === 3 ? true : undefined;
+    });
+  });
+
+  after(async () => {
+    api()
+      .then((a) => a.charts()?.dispose())
+      .catch(() => undefined);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await dropStoreDir(storeDir);
+  });
+
+  const report = async (what: string, ok: (r: RenderReport) => boolean): Promise<RenderReport> => {
+    const { charts } = await api();
+    return waitFor(what, () => {
+      const r = charts()?.lastReport;
+      return Promise.resolve(r && ok(r) ? r : undefined);
+    });
+  };
+
+  it('draws one chart per metric over every chosen run, run names as text', async () => {
+    await vscode.commands.executeCommand('runlog.openCharts', { runIds: ['fin-1', 'fin-2'] });
+    const drawn = await report('the charts to be drawn', (r) => r.charts === 2 && r.points === 5300);
+    assert.deepEqual(drawn.legend, ['calm-fox', HOSTILE], 'the legend shows names as given, in order');
+    assert.equal(drawn.foreignElements, 0, 'a run name with HTML creates no element');
+    // Per run: a line and the two edges of its min-max band.
+    assert.equal(drawn.series, 3 * 2 + 3 * 1);
+    const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+    assert.ok(tab?.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('runlog.charts'));
+    await screenshot('charts');
+  });
+
+  it('exports a chart as PNG and its points as CSV', async () => {
+    const panel = (await api()).charts();
+    assert.ok(panel);
+    const png = vscode.Uri.file(join(storeDir, 'loss.png'));
+    assert.equal(await panel.exportPng('loss', png), true);
+    const bytes = await readFile(png.fsPath);
+    assert.deepEqual([...bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'a PNG file');
+    const csv = vscode.Uri.file(join(storeDir, 'loss.csv'));
+    await panel.exportCsv('loss', csv);
+    const lines = (await readFile(csv.fsPath, 'utf8')).trim().split('\r\n');
+    assert.equal(lines[0], 'run_id,run_name,key,step,timestamp_ms,value');
+    assert.equal(lines.length, 1 + 3000 + 2000, 'every point, not the drawn buckets');
+    assert.equal(lines[1], `fin-1,calm-fox,loss,0,${T0},1`);
+  });
+
+  it('appends the points of a running run while it runs', async () => {
+    await vscode.commands.executeCommand('runlog.openCharts', { runIds: ['live-1'] });
+    await report('the live chart', (r) => r.charts === 1 && r.points === 100);
+    const appended = Date.now();
+    await journal(
+      'live-1',
+      metricLines('loss', 100, 150, (s) => 1 / (1 + s)),
+      'a',
+    );
+    const grown = await report('the appended points', (r) => r.points === 150);
+    const ms = Date.now() - appended;
+    console.log(`    (appended points drawn after ${ms} ms)`);
+    assert.equal(grown.charts, 1);
+    assert.ok(ms < 5_000, `drawn after ${ms} ms`);
+  });
+});

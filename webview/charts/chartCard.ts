@@ -1,0 +1,369 @@
+import uPlot from 'uplot';
+import type { ChartData, ChartsState, ChartsViewMessage } from '../../shared/chartsProtocol';
+import { isChartData } from '../../shared/chartsProtocol';
+import { el } from '../common/host';
+import { X_LABELS, formatDuration, formatValue, formatX } from './format';
+import type { PlotData } from './plotData';
+import { plotData, valueAt } from './plotData';
+
+const HEIGHT = 240;
+/** The y axis and padding take this much of a card's width; the rest is the plot, one bucket per pixel. */
+const AXIS_WIDTH = 64;
+const CLICK_SLOP_PX = 8;
+
+export interface CardContext {
+  state(): ChartsState;
+  request(message: ChartsViewMessage): Promise<unknown>;
+  send(message: ChartsViewMessage): void;
+  /** The card moved, was pinned or hidden. */
+  act(key: string, action: 'pin' | 'hide' | 'earlier' | 'later'): void;
+  /** A card finished drawing: how many series and raw points it shows. */
+  drew(key: string, series: number, points: number): void;
+  error(message: string): void;
+}
+
+function cssVar(name: string, fallback: string): string {
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+}
+
+/**
+ * One chart: a metric key over every shown run. Data comes from the host sized to the plot's pixel
+ * width; dragging zooms and asks for the zoomed range at full fidelity; double-click zooms out.
+ * Live updates replace the changed runs' columns and redraw without rebuilding the chart.
+ */
+export class ChartCard {
+  readonly element: HTMLElement;
+  private readonly plot: HTMLElement;
+  private readonly note: HTMLElement;
+  private readonly tooltip: HTMLElement;
+  private readonly pinButton: HTMLButtonElement;
+  private chart: uPlot | undefined;
+  private current: { data: ChartData; plot: PlotData; shape: string } | undefined;
+  private zoom: { from: number; to: number } | undefined;
+  /** Set while the card changes the x scale itself, so the hook does not take it for a zoom. */
+  private settingScale = false;
+  private zoomTimer: ReturnType<typeof setTimeout> | undefined;
+  private generation = 0;
+
+  constructor(
+    readonly key: string,
+    private readonly context: CardContext,
+  ) {
+    this.note = el('span', { className: 'note' });
+    this.pinButton = this.button('Pin', 'Pin this chart to the top', () => context.act(key, 'pin'));
+    const header = el(
+      'div',
+      { className: 'chart-header' },
+      el('span', { className: 'chart-title', text: key, title: key }),
+      this.note,
+      el(
+        'span',
+        { className: 'chart-actions' },
+        this.button('◀', 'Move earlier', () => context.act(key, 'earlier')),
+        this.button('▶', 'Move later', () => context.act(key, 'later')),
+        this.pinButton,
+        this.button('Hide', 'Hide this chart (the toolbar shows it again)', () => context.act(key, 'hide')),
+        this.button('PNG', 'Save this chart as a PNG image', () => void this.savePng()),
+        this.button('CSV', 'Save every point of this metric as CSV', () => void this.saveCsv()),
+      ),
+    );
+    this.plot = el('div', { className: 'chart-plot' });
+    this.tooltip = el('div', { className: 'chart-tooltip' });
+    this.tooltip.hidden = true;
+    this.element = el('section', { className: 'chart' }, header, this.plot, this.tooltip);
+    this.element.dataset['key'] = key;
+  }
+
+  private button(text: string, title: string, onClick: () => void): HTMLButtonElement {
+    const button = el('button', { className: 'chart-button', text, title });
+    button.type = 'button';
+    button.addEventListener('click', onClick);
+    return button;
+  }
+
+  setPinned(pinned: boolean): void {
+    this.pinButton.textContent = pinned ? 'Unpin' : 'Pin';
+    this.element.classList.toggle('pinned', pinned);
+  }
+
+  private width(): number {
+    return Math.max(200, Math.floor(this.element.clientWidth || 480) - 16);
+  }
+
+  private buckets(): number {
+    return Math.max(16, this.width() - AXIS_WIDTH);
+  }
+
+  /** Fetches the whole chart (or the zoomed range) and draws it. */
+  async load(): Promise<void> {
+    const generation = ++this.generation;
+    const { layout } = this.context.state();
+    const reply = await this.context.request({
+      type: 'chartData',
+      key: this.key,
+      buckets: this.buckets(),
+      x: layout.x,
+      smoothing: layout.smoothing,
+      ...(this.zoom ? { range: this.zoom } : {}),
+    });
+    if (generation !== this.generation) return;
+    if (!isChartData(reply)) throw new Error(`the host sent malformed data for ${this.key}`);
+    this.draw(reply);
+  }
+
+  /** New points of these runs: fetch just them on the current grid, or everything when they outgrow it. */
+  async refreshRuns(runIds: readonly string[]): Promise<void> {
+    const current = this.current;
+    if (!current) return this.load();
+    const wanted = runIds.filter((id) => current.data.runs.some((r) => r.runId === id));
+    if (wanted.length === 0) return this.load();
+    const generation = this.generation;
+    const { layout } = this.context.state();
+    const reply = await this.context.request({
+      type: 'chartData',
+      key: this.key,
+      buckets: current.data.buckets,
+      x: layout.x,
+      smoothing: layout.smoothing,
+      range: { from: current.data.lo, to: current.data.hi },
+      runIds: wanted,
+    });
+    if (generation !== this.generation || this.current !== current) return;
+    if (!isChartData(reply)) throw new Error(`the host sent malformed data for ${this.key}`);
+    if (!this.zoom && reply.extent && reply.extent.hi > current.data.hi) return this.load();
+    const replaced = new Map(reply.runs.map((r) => [r.runId, r]));
+    const merged: ChartData = {
+      ...current.data,
+      extent: reply.extent,
+      runs: current.data.runs.map((r) => replaced.get(r.runId) ?? r),
+    };
+    this.draw(merged);
+  }
+
+  private shapeOf(data: ChartData): string {
+    const { layout } = this.context.state();
+    const theme = document.body.className;
+    const drawn = data.runs.filter((r) => r.points > 0).map((r) => [r.runId, r.smoothed !== null]);
+    return JSON.stringify([drawn, layout.x, layout.yLog, theme]);
+  }
+
+  private draw(data: ChartData): void {
+    const state = this.context.state();
+    const plot = plotData(data, state.runs, state.layout.yLog);
+    const shape = this.shapeOf(data);
+    let points = 0;
+    for (const r of data.runs) points += r.points;
+    this.note.textContent =
+      data.runs.length === 0
+        ? 'no points'
+        : plot.hiddenByLog > 0
+          ? `${plot.hiddenByLog} values ≤ 0 not shown on the log scale`
+          : '';
+    this.settingScale = true;
+    try {
+      if (this.chart && this.current?.shape === shape) {
+        this.current = { data, plot, shape };
+        this.chart.setData(plot.data, true);
+      } else {
+        this.chart?.destroy();
+        this.current = { data, plot, shape };
+        this.chart = new uPlot(this.options(plot), plot.data, this.plot);
+      }
+    } finally {
+      this.settingScale = false;
+    }
+    this.showRange();
+    this.context.drew(this.key, plot.series.length - 1, points);
+  }
+
+  /** Not zoomed: the data's extent (the grid may reach further, for a running run's next points). */
+  private showRange(): void {
+    const chart = this.chart;
+    const data = this.current?.data;
+    if (!chart || !data) return;
+    const range = this.zoom ?? (data.extent ? { from: data.extent.lo, to: data.extent.hi } : undefined);
+    if (!range) return;
+    const to = range.to > range.from ? range.to : range.from + 1;
+    this.settingScale = true;
+    try {
+      chart.setScale('x', { min: range.from, max: to });
+    } finally {
+      this.settingScale = false;
+    }
+  }
+
+  private options(plot: PlotData): uPlot.Options {
+    const { layout } = this.context.state();
+    const foreground = cssVar('--vscode-foreground', '#888');
+    const grid = cssVar('--vscode-editorWidget-border', 'rgba(128,128,128,0.25)');
+    const font = `11px ${cssVar('--vscode-font-family', 'sans-serif')}`;
+    const axis = (values?: uPlot.Axis['values']): uPlot.Axis => ({
+      stroke: foreground,
+      grid: { stroke: grid, width: 1 },
+      ticks: { stroke: grid, width: 1 },
+      font,
+      ...(values ? { values } : {}),
+    });
+    return {
+      width: this.width(),
+      height: HEIGHT,
+      ms: 1,
+      legend: { show: false },
+      scales: { x: { time: layout.x === 'time' }, y: { distr: layout.yLog ? 3 : 1 } },
+      axes: [
+        axis(layout.x === 'relative' ? (_u, splits) => splits.map((v) => formatDuration(v)) : undefined),
+        { ...axis((_u, splits) => splits.map((v) => formatValue(v))), size: AXIS_WIDTH - 10 },
+      ],
+      series: plot.series,
+      bands: plot.bands,
+      cursor: {
+        points: { show: false },
+        drag: { x: true, y: false, setScale: true },
+        // Double-click zooms out to the whole extent (uPlot's own reset would zoom to the grid).
+        bind: { dblclick: () => null },
+      },
+      hooks: {
+        setScale: [(_u, scale) => this.scaleChanged(scale)],
+        setCursor: [(u) => this.showTooltip(u)],
+        ready: [(u) => this.bindPointer(u)],
+      },
+    };
+  }
+
+  private scaleChanged(scale: string): void {
+    if (scale !== 'x' || this.settingScale || !this.chart) return;
+    const { min, max } = this.chart.scales.x;
+    if (min === undefined || max === undefined || min === null || max === null) return;
+    this.zoom = { from: min, to: max };
+    clearTimeout(this.zoomTimer);
+    this.zoomTimer = setTimeout(() => void this.load().catch((e: unknown) => this.context.error(String(e))), 120);
+  }
+
+  private bindPointer(u: uPlot): void {
+    u.over.addEventListener('dblclick', () => {
+      if (!this.zoom) return;
+      this.zoom = undefined;
+      void this.load().catch((e: unknown) => this.context.error(String(e)));
+    });
+    let down: { x: number; y: number } | undefined;
+    u.over.addEventListener('mousedown', (e) => (down = { x: e.clientX, y: e.clientY }));
+    u.over.addEventListener('mouseup', (e) => {
+      if (down && Math.abs(e.clientX - down.x) < 3 && Math.abs(e.clientY - down.y) < 3) this.clicked(u);
+      down = undefined;
+    });
+    u.over.addEventListener('mouseleave', () => (this.tooltip.hidden = true));
+  }
+
+  /** A click near a line reveals its run in the Runs view. */
+  private clicked(u: uPlot): void {
+    const idx = u.cursor.idx;
+    const top = u.cursor.top;
+    if (idx === null || idx === undefined || top === undefined || !this.current) return;
+    let best: { runId: string; distance: number } | undefined;
+    for (const entry of this.current.plot.index) {
+      const value = valueAt(u.data, entry.line, idx);
+      if (value === null) continue;
+      const distance = Math.abs(u.valToPos(value, 'y') - top);
+      if (distance <= CLICK_SLOP_PX && (!best || distance < best.distance)) best = { runId: entry.runId, distance };
+    }
+    if (best) this.context.send({ type: 'revealRun', runId: best.runId });
+  }
+
+  /** The crosshair's values: every run at the cursor, best first for the eye (sorted by value). */
+  private showTooltip(u: uPlot): void {
+    const idx = u.cursor.idx;
+    const current = this.current;
+    if (idx === null || idx === undefined || !current || u.cursor.left === undefined || u.cursor.left < 0) {
+      this.tooltip.hidden = true;
+      return;
+    }
+    const state = this.context.state();
+    const runs = new Map(state.runs.map((r) => [r.id, r]));
+    const rows = current.plot.index
+      .map((entry) => ({ entry, run: runs.get(entry.runId), value: valueAt(u.data, entry.line, idx) }))
+      .filter((row) => row.run && row.value !== null)
+      .sort((a, b) => (b.value ?? 0) - (a.value ?? 0));
+    const x = (u.data[0] as number[])[idx];
+    this.tooltip.replaceChildren(
+      el('div', { className: 'tooltip-x', text: `${X_LABELS[state.layout.x]} ${formatX(state.layout.x, x)}` }),
+    );
+    const shown = rows.slice(0, 30);
+    for (const { run, value } of shown) {
+      const swatch = el('span', { className: 'swatch' });
+      swatch.style.backgroundColor = run?.color ?? '';
+      this.tooltip.append(
+        el(
+          'div',
+          { className: 'tooltip-row' },
+          swatch,
+          el('span', { className: 'tooltip-name', text: run?.name ?? '' }),
+          el('span', { className: 'tooltip-value', text: formatValue(value) }),
+        ),
+      );
+    }
+    if (rows.length > shown.length)
+      this.tooltip.append(el('div', { className: 'tooltip-more', text: `+${rows.length - shown.length} more` }));
+    this.tooltip.hidden = rows.length === 0;
+    const left = u.cursor.left + AXIS_WIDTH;
+    this.tooltip.style.left = `${Math.min(left + 16, this.element.clientWidth - 220)}px`;
+  }
+
+  /** The chart as a PNG data: URL: a title line, the plot, and the runs' colors. */
+  png(): string | null {
+    const chart = this.chart;
+    if (!chart) return null;
+    const source = chart.ctx.canvas;
+    const runs = this.context.state().runs.slice(0, 12);
+    const ratio = source.width / Math.max(1, chart.width);
+    const titleHeight = Math.round(24 * ratio);
+    const legendHeight = Math.round(18 * ratio * Math.ceil(runs.length / 3));
+    const canvas = document.createElement('canvas');
+    canvas.width = source.width;
+    canvas.height = source.height + titleHeight + legendHeight;
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return null;
+    ctx.fillStyle = cssVar('--vscode-editor-background', '#ffffff');
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.fillStyle = cssVar('--vscode-foreground', '#333333');
+    ctx.font = `${Math.round(13 * ratio)}px sans-serif`;
+    ctx.fillText(this.key, 8 * ratio, 17 * ratio);
+    ctx.drawImage(source, 0, titleHeight);
+    ctx.font = `${Math.round(11 * ratio)}px sans-serif`;
+    runs.forEach((run, i) => {
+      const x = (8 + (i % 3) * (chart.width / 3)) * ratio;
+      const y = source.height + titleHeight + (Math.floor(i / 3) * 18 + 13) * ratio;
+      ctx.fillStyle = run.color;
+      ctx.fillRect(x, y - 9 * ratio, 10 * ratio, 10 * ratio);
+      ctx.fillStyle = cssVar('--vscode-foreground', '#333333');
+      ctx.fillText(run.name.slice(0, 40), x + 14 * ratio, y);
+    });
+    return canvas.toDataURL('image/png');
+  }
+
+  private async savePng(): Promise<void> {
+    const dataUrl = this.png();
+    if (dataUrl) await this.context.request({ type: 'exportPng', key: this.key, dataUrl });
+  }
+
+  private async saveCsv(): Promise<void> {
+    await this.context.request({ type: 'exportCsv', key: this.key });
+  }
+
+  /** The card's width changed: resize, and fetch again when the bucket count is far off. */
+  resize(): void {
+    if (!this.chart || !this.current) return;
+    this.chart.setSize({ width: this.width(), height: HEIGHT });
+    const wanted = this.buckets();
+    if (Math.abs(wanted - this.current.data.buckets) > wanted * 0.2) {
+      void this.load().catch((e: unknown) => this.context.error(String(e)));
+    }
+  }
+
+  destroy(): void {
+    this.generation++;
+    clearTimeout(this.zoomTimer);
+    this.chart?.destroy();
+    this.chart = undefined;
+    this.element.remove();
+  }
+}

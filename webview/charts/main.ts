@@ -1,0 +1,262 @@
+import { provideVSCodeDesignSystem, vsCodeCheckbox, vsCodeDropdown, vsCodeOption } from '@vscode/webview-ui-toolkit';
+import 'uplot/dist/uPlot.min.css';
+import './charts.css';
+import type { ChartLayout, ChartsHostMessage, ChartsState, ChartsViewMessage } from '../../shared/chartsProtocol';
+import { isChartX, isChartsHostMessage } from '../../shared/chartsProtocol';
+import { connectToHost, el, setWebviewState } from '../common/host';
+import { ChartCard } from './chartCard';
+import { X_LABELS } from './format';
+
+provideVSCodeDesignSystem().register(vsCodeCheckbox(), vsCodeDropdown(), vsCodeOption());
+
+let state: ChartsState | undefined;
+const cards = new Map<string, ChartCard>();
+/** Cards still drawing since the last state: when they are all done the host gets a report. */
+let pending: { started: number; left: Set<string>; series: number; points: number } | undefined;
+
+const channel = connectToHost<ChartsViewMessage, ChartsHostMessage>({
+  isMessage: isChartsHostMessage,
+  onEvent: (message) => {
+    if (message.type === 'state') applyState(message.state);
+    else if (message.type === 'runsChanged') refreshRuns(message.runIds);
+  },
+  onRequest: (message) => {
+    if (message.type === 'pngOf') return Promise.resolve(cards.get(message.key)?.png() ?? null);
+    return Promise.reject(new Error(`${message.type} is not a request`));
+  },
+  onInvalid: (reason) => showError(`dropped a message from the extension (${reason})`),
+});
+
+// ---- page ----------------------------------------------------------------------------------------
+const app = document.getElementById('app') ?? document.body;
+const xSelect = document.createElement('vscode-dropdown') as HTMLElement & { value: string };
+for (const x of ['step', 'time', 'relative'] as const) {
+  const option = el('vscode-option' as 'option', { text: X_LABELS[x] });
+  option.setAttribute('value', x);
+  xSelect.append(option);
+}
+const logBox = document.createElement('vscode-checkbox') as HTMLElement & { checked: boolean };
+logBox.textContent = 'Log scale';
+const smoothing = el('input', { className: 'smoothing', title: 'EMA smoothing, computed on every point' });
+smoothing.type = 'range';
+smoothing.min = '0';
+smoothing.max = '0.99';
+smoothing.step = '0.01';
+const smoothingValue = el('span', { className: 'smoothing-value', text: '0' });
+const hiddenSelect = document.createElement('vscode-dropdown') as HTMLElement & { value: string };
+const summary = el('span', { className: 'summary' });
+const errorLine = el('div', { className: 'error' });
+errorLine.hidden = true;
+const legend = el('div', { className: 'legend', title: 'Click a run to show it in the Runs view' });
+const grid = el('div', { className: 'grid' });
+app.append(
+  el(
+    'div',
+    { className: 'toolbar' },
+    el('label', { className: 'field', text: 'X axis ' }, xSelect),
+    logBox,
+    el('label', { className: 'field', text: 'Smoothing ' }, smoothing, smoothingValue),
+    hiddenSelect,
+    summary,
+  ),
+  errorLine,
+  legend,
+  grid,
+);
+
+function showError(message: string): void {
+  errorLine.textContent = message;
+  errorLine.hidden = false;
+}
+
+function setLayout(change: Partial<ChartLayout>): void {
+  if (!state) return;
+  channel.send({ type: 'layout', layout: { ...state.layout, ...change } });
+}
+
+xSelect.addEventListener('change', () => {
+  if (isChartX(xSelect.value) && xSelect.value !== state?.layout.x) setLayout({ x: xSelect.value });
+});
+logBox.addEventListener('change', () => {
+  if (state && logBox.checked !== state.layout.yLog) setLayout({ yLog: logBox.checked });
+});
+let smoothingTimer: ReturnType<typeof setTimeout> | undefined;
+smoothing.addEventListener('input', () => {
+  smoothingValue.textContent = smoothing.value;
+  clearTimeout(smoothingTimer);
+  smoothingTimer = setTimeout(() => setLayout({ smoothing: Number(smoothing.value) }), 250);
+});
+hiddenSelect.addEventListener('change', () => {
+  if (!state || !hiddenSelect.value) return;
+  setLayout({ hidden: state.layout.hidden.filter((k) => k !== hiddenSelect.value) });
+});
+
+// ---- cards ---------------------------------------------------------------------------------------
+function act(key: string, action: 'pin' | 'hide' | 'earlier' | 'later'): void {
+  if (!state) return;
+  const { layout } = state;
+  if (action === 'hide') return setLayout({ hidden: [...layout.hidden, key] });
+  if (action === 'pin') {
+    const pinned = layout.pinned.includes(key) ? layout.pinned.filter((k) => k !== key) : [...layout.pinned, key];
+    return setLayout({ pinned });
+  }
+  const order = visibleKeys();
+  const at = order.indexOf(key);
+  const to = action === 'earlier' ? at - 1 : at + 1;
+  if (at < 0 || to < 0 || to >= order.length) return;
+  [order[at], order[to]] = [order[to], order[at]];
+  // Moving a card past a pinned one would fight the pin order: moves happen among equals.
+  setLayout({
+    order,
+    pinned: layout.pinned.filter((k) => order.includes(k)).sort((a, b) => order.indexOf(a) - order.indexOf(b)),
+  });
+}
+
+function visibleKeys(): string[] {
+  if (!state) return [];
+  const hidden = new Set(state.layout.hidden);
+  return state.keys.filter((k) => !hidden.has(k));
+}
+
+const context = {
+  state: (): ChartsState => {
+    if (!state) throw new Error('no state yet');
+    return state;
+  },
+  request: (message: ChartsViewMessage) => channel.request<unknown>(message),
+  send: (message: ChartsViewMessage) => channel.send(message),
+  act,
+  drew: (key: string, series: number, points: number) => {
+    if (!pending?.left.delete(key)) return;
+    pending.series += series;
+    pending.points += points;
+    if (pending.left.size === 0) report();
+  },
+  error: showError,
+};
+
+function report(): void {
+  if (!pending) return;
+  const ms = performance.now() - pending.started;
+  summary.textContent = `${state?.runs.length ?? 0} runs · ${cards.size} charts · ${pending.points.toLocaleString()} points`;
+  channel.send({
+    type: 'rendered',
+    report: {
+      charts: cards.size,
+      series: pending.series,
+      points: pending.points,
+      ms,
+      legend: [...legend.querySelectorAll('.legend-name')].map((n) => n.textContent ?? ''),
+      foreignElements: app.querySelectorAll('img, script, iframe, object, embed, a').length,
+    },
+  });
+  pending = undefined;
+}
+
+function startReport(keys: Iterable<string>): void {
+  pending = { started: performance.now(), left: new Set(keys), series: 0, points: 0 };
+  if (pending.left.size === 0) report();
+}
+
+function load(card: ChartCard, reload: () => Promise<void>): void {
+  reload().catch((error: unknown) => {
+    showError(`${card.key}: ${error instanceof Error ? error.message : String(error)}`);
+    context.drew(card.key, 0, 0);
+  });
+}
+
+function refreshRuns(runIds: readonly string[]): void {
+  startReport(cards.keys());
+  for (const card of cards.values()) load(card, () => card.refreshRuns(runIds));
+}
+
+/** What forces every chart to fetch again: other runs, another axis, scale or smoothing. */
+function dataShape(s: ChartsState): string {
+  return JSON.stringify([s.runs.map((r) => r.id), s.layout.x, s.layout.yLog, s.layout.smoothing]);
+}
+
+function renderLegend(s: ChartsState): void {
+  legend.replaceChildren(
+    ...s.runs.map((run) => {
+      const swatch = el('span', { className: 'swatch' });
+      swatch.style.backgroundColor = run.color;
+      const chip = el(
+        'button',
+        { className: `legend-item status-${run.status.toLowerCase()}`, title: `${run.name} (${run.status})` },
+        swatch,
+        el('span', { className: 'legend-name', text: run.name }),
+        el('span', { className: 'legend-label', text: run.label }),
+      );
+      chip.type = 'button';
+      chip.addEventListener('click', () => channel.send({ type: 'revealRun', runId: run.id }));
+      return chip;
+    }),
+  );
+}
+
+function applyState(next: ChartsState): void {
+  const previous = state;
+  state = next;
+  setWebviewState({ runIds: next.runs.map((r) => r.id), layout: next.layout });
+  errorLine.hidden = true;
+  xSelect.value = next.layout.x;
+  logBox.checked = next.layout.yLog;
+  smoothing.value = String(next.layout.smoothing);
+  smoothingValue.textContent = String(next.layout.smoothing);
+  hiddenSelect.replaceChildren();
+  const placeholder = el('vscode-option' as 'option', { text: `Hidden charts (${next.layout.hidden.length})` });
+  placeholder.setAttribute('value', '');
+  hiddenSelect.append(placeholder);
+  for (const key of next.layout.hidden.filter((k) => next.keys.includes(k))) {
+    const option = el('vscode-option' as 'option', { text: `Show ${key}` });
+    option.setAttribute('value', key);
+    hiddenSelect.append(option);
+  }
+  hiddenSelect.hidden = next.layout.hidden.length === 0;
+  renderLegend(next);
+
+  const keys = visibleKeys();
+  for (const [key, card] of cards) {
+    if (!keys.includes(key)) {
+      card.destroy();
+      cards.delete(key);
+    }
+  }
+  const reloadAll = !previous || dataShape(previous) !== dataShape(next);
+  const fresh: ChartCard[] = [];
+  for (const key of keys) {
+    let card = cards.get(key);
+    if (!card) {
+      card = new ChartCard(key, context);
+      cards.set(key, card);
+      fresh.push(card);
+    }
+    card.setPinned(next.layout.pinned.includes(key));
+    grid.append(card.element);
+  }
+  if (keys.length === 0) {
+    grid.replaceChildren(
+      el('p', {
+        className: 'empty',
+        text: next.runs.length === 0 ? 'No runs to chart.' : 'These runs logged no metrics yet.',
+      }),
+    );
+  } else grid.querySelector('.empty')?.remove();
+  const toLoad = reloadAll ? [...cards.values()] : fresh;
+  startReport(toLoad.map((c) => c.key));
+  for (const card of toLoad) load(card, () => card.load());
+}
+
+new ResizeObserver(() => {
+  for (const card of cards.values()) card.resize();
+}).observe(grid);
+
+// Theme changes (light, dark, high contrast) restyle the canvas: draw everything again.
+new MutationObserver(() => {
+  if (state) {
+    startReport(cards.keys());
+    for (const card of cards.values()) load(card, () => card.load());
+  }
+}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+channel.send({ type: 'ready' });
