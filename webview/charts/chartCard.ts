@@ -2,7 +2,8 @@ import uPlot from 'uplot';
 import type { ChartData, ChartsState, ChartsViewMessage } from '../../shared/chartsProtocol';
 import { isChartData } from '../../shared/chartsProtocol';
 import { el } from '../common/host';
-import { X_LABELS, formatDuration, formatValue, formatX } from './format';
+import { chartOptions } from './chartOptions';
+import { X_LABELS, formatValue, formatX } from './format';
 import type { PlotData } from './plotData';
 import { plotData, valueAt } from './plotData';
 
@@ -193,41 +194,23 @@ export class ChartCard {
   }
 
   private options(plot: PlotData): uPlot.Options {
-    const { layout } = this.context.state();
-    const foreground = cssVar('--vscode-foreground', '#888');
-    const grid = cssVar('--vscode-editorWidget-border', 'rgba(128,128,128,0.25)');
-    const font = `11px ${cssVar('--vscode-font-family', 'sans-serif')}`;
-    const axis = (values?: uPlot.Axis['values']): uPlot.Axis => ({
-      stroke: foreground,
-      grid: { stroke: grid, width: 1 },
-      ticks: { stroke: grid, width: 1 },
-      font,
-      ...(values ? { values } : {}),
-    });
-    return {
+    return chartOptions({
+      plot,
+      layout: this.context.state().layout,
       width: this.width(),
       height: HEIGHT,
-      ms: 1,
-      legend: { show: false },
-      scales: { x: { time: layout.x === 'time' }, y: { distr: layout.yLog ? 3 : 1 } },
-      axes: [
-        axis(layout.x === 'relative' ? (_u, splits) => splits.map((v) => formatDuration(v)) : undefined),
-        { ...axis((_u, splits) => splits.map((v) => formatValue(v))), size: AXIS_WIDTH - 10 },
-      ],
-      series: plot.series,
-      bands: plot.bands,
-      cursor: {
-        points: { show: false },
-        drag: { x: true, y: false, setScale: true },
-        // Double-click zooms out to the whole extent (uPlot's own reset would zoom to the grid).
-        bind: { dblclick: () => null },
+      axisWidth: AXIS_WIDTH,
+      theme: {
+        foreground: cssVar('--vscode-foreground', '#888'),
+        grid: cssVar('--vscode-editorWidget-border', 'rgba(128,128,128,0.25)'),
+        font: `11px ${cssVar('--vscode-font-family', 'sans-serif')}`,
       },
       hooks: {
         setScale: [(_u, scale) => this.scaleChanged(scale)],
         setCursor: [(u) => this.showTooltip(u)],
         ready: [(u) => this.bindPointer(u)],
       },
-    };
+    });
   }
 
   private scaleChanged(scale: string): void {

@@ -14,7 +14,6 @@ export interface RunSeriesIndex {
 export interface PlotData {
   readonly data: uPlot.AlignedData;
   readonly series: uPlot.Series[];
-  readonly bands: uPlot.Band[];
   readonly index: RunSeriesIndex[];
   /** Values hidden because the log scale cannot show them (≤ 0). */
   readonly hiddenByLog: number;
@@ -41,6 +40,71 @@ function column(values: Float64Array, log: boolean, hidden: { count: number }): 
   return out;
 }
 
+/**
+ * The min–max band as plain polygons (max forward, min back), one per stretch of non-empty
+ * buckets, with at most one vertex pair per pixel column (the column's highest max and lowest min).
+ * uPlot's own bands clip the canvas per band, which with a hundred runs on a software canvas costs
+ * more than the lines; a filled polygon paints the same pixels.
+ */
+function bandPaths(minIdx: number): uPlot.Series.PathBuilder {
+  return (u, maxIdx, idx0, idx1) => {
+    const xs = u.data[0];
+    const hi = u.data[maxIdx] as (number | null | undefined)[];
+    const lo = u.data[minIdx] as (number | null | undefined)[];
+    // Pixel columns of the current stretch: x, top (smallest canvas y), bottom (largest).
+    const colX: number[] = [];
+    const colTop: number[] = [];
+    const colBottom: number[] = [];
+    const stretches: { x: number[]; top: number[]; bottom: number[] }[] = [];
+    let columns = 0;
+    const flush = (): void => {
+      if (colX.length > 0) stretches.push({ x: colX.splice(0), top: colTop.splice(0), bottom: colBottom.splice(0) });
+    };
+    for (let i = idx0; i <= idx1; i++) {
+      const top = hi[i];
+      const bottom = lo[i];
+      if (top === null || top === undefined || bottom === null || bottom === undefined) {
+        flush();
+        continue;
+      }
+      const x = Math.round(u.valToPos(xs[i], 'x', true));
+      const yTop = u.valToPos(top, 'y', true);
+      const yBottom = u.valToPos(bottom, 'y', true);
+      const last = colX.length - 1;
+      if (last >= 0 && colX[last] === x) {
+        if (yTop < colTop[last]) colTop[last] = yTop;
+        if (yBottom > colBottom[last]) colBottom[last] = yBottom;
+      } else {
+        colX.push(x);
+        colTop.push(yTop);
+        colBottom.push(yBottom);
+      }
+    }
+    flush();
+    for (const s of stretches) columns += s.x.length;
+    // Dense (about a column per pixel): a 1-px vertical stroke per column paints the band far
+    // cheaper than filling a polygon. Sparse (zoomed in): a polygon between the columns.
+    if (columns >= u.bbox.width / 2) {
+      const stroke = new Path2D();
+      for (const s of stretches) {
+        for (let j = 0; j < s.x.length; j++) {
+          stroke.moveTo(s.x[j] + 0.5, s.top[j]);
+          stroke.lineTo(s.x[j] + 0.5, Math.max(s.bottom[j], s.top[j] + 1));
+        }
+      }
+      return { stroke, fill: null };
+    }
+    const fill = new Path2D();
+    for (const s of stretches) {
+      fill.moveTo(s.x[0], s.top[0]);
+      for (let j = 1; j < s.x.length; j++) fill.lineTo(s.x[j], s.top[j]);
+      for (let j = s.x.length - 1; j >= 0; j--) fill.lineTo(s.x[j], s.bottom[j]);
+      fill.closePath();
+    }
+    return { fill, stroke: null };
+  };
+}
+
 /** The x of each grid bucket: its centre. */
 export function gridX(data: Pick<ChartData, 'lo' | 'hi' | 'buckets'>): number[] {
   const width = (data.hi - data.lo) / data.buckets;
@@ -56,30 +120,24 @@ export function plotData(chart: ChartData, runs: readonly ChartRun[], log: boole
   const hidden = { count: 0 };
   const columns: uPlot.AlignedData[number][] = [gridX(chart)];
   const series: uPlot.Series[] = [{}];
-  const bands: uPlot.Band[] = [];
   const index: RunSeriesIndex[] = [];
   const byId = new Map(runs.map((r) => [r.id, r]));
   for (const run of chart.runs) {
     const meta = byId.get(run.runId);
     // A run that never logged this key has nothing to draw (it joins when its first point arrives).
     if (!meta || run.points === 0) continue;
+    // The min series draws nothing (it still counts for the y range); the max series fills the band.
     const min = columns.push(column(run.min, log, hidden)) - 1;
-    series.push({
-      label: `${meta.name} min`,
-      stroke: 'transparent',
-      width: 0,
-      points: { show: false },
-      spanGaps: true,
-    });
+    series.push({ label: `${meta.name} min`, width: 0, points: { show: false }, paths: () => null });
     const max = columns.push(column(run.max, log, hidden)) - 1;
     series.push({
       label: `${meta.name} max`,
-      stroke: 'transparent',
-      width: 0,
+      width: 1,
+      stroke: withAlpha(meta.color, 0.2),
+      fill: withAlpha(meta.color, 0.16),
       points: { show: false },
-      spanGaps: true,
+      paths: bandPaths(min),
     });
-    bands.push({ series: [max, min], fill: withAlpha(meta.color, 0.16) });
     let raw = -1;
     if (run.smoothed) {
       raw = columns.push(column(run.last, log, hidden)) - 1;
@@ -95,7 +153,7 @@ export function plotData(chart: ChartData, runs: readonly ChartRun[], log: boole
     series.push({ label: meta.name, stroke: meta.color, width: 1.5, points: { show: false }, spanGaps: true });
     index.push({ runId: run.runId, line, min, max, raw });
   }
-  return { data: columns as uPlot.AlignedData, series, bands, index, hiddenByLog: hidden.count };
+  return { data: columns as uPlot.AlignedData, series, index, hiddenByLog: hidden.count };
 }
 
 /** The run's value at bucket `idx`, or the nearest drawn value before it (a line passes through it). */

@@ -1,0 +1,78 @@
+// `npm run bench` (charts part): how long the Charts panel takes to draw, measured in a real
+// browser (Debian's Chromium through playwright-core), beside bare Canvas 2D drawing the same
+// lines and bands in the same page. Target from the issue: 100 runs × 2000 points ≤ 100 ms.
+import * as esbuild from 'esbuild';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { Figures, option } from './figures';
+
+const CHROMIUM = process.env['RUNLOG_CHROMIUM'] ?? '/usr/bin/chromium';
+const root = join(__dirname, '..', '..');
+
+async function main(): Promise<void> {
+  if (!existsSync(CHROMIUM)) {
+    console.log(`charts benchmark skipped: ${CHROMIUM} not found (apt-get install chromium, or set RUNLOG_CHROMIUM)`);
+    return;
+  }
+  const figures = new Figures();
+  const dir = await mkdtemp(join(tmpdir(), 'runlog-chart-bench-'));
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+  });
+  try {
+    await esbuild.build({
+      entryPoints: { bench: join(root, 'webview/charts/renderBench.ts') },
+      bundle: true,
+      minify: true,
+      outdir: dir,
+      platform: 'browser',
+      format: 'iife',
+      logLevel: 'warning',
+    });
+    await writeFile(
+      join(dir, 'index.html'),
+      '<!DOCTYPE html><html><head><link rel="stylesheet" href="bench.css"></head><body><script src="bench.js"></script></body></html>',
+    );
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(pathToFileURL(join(dir, 'index.html')).href);
+    console.log(`Runlog charts benchmark (Chromium ${browser.version()}, 1200×240 px charts, median of 5)`);
+    const cases: [string, number, number, number][] = [
+      ['draw 1 chart: 100 runs × 2,000 points', 1, 100, 2000],
+      ['draw 10 charts: 100 runs × 600 buckets each', 10, 100, 600],
+      ['draw 1 chart: 10 runs × 2,000 points', 1, 10, 2000],
+    ];
+    for (const [name, charts, runs, buckets] of cases) {
+      // The page's global, typed here because this file is compiled without the DOM library.
+      const result = await page.evaluate(
+        ([c, r, b]) =>
+          (
+            globalThis as unknown as {
+              runlogBench(
+                c: number,
+                r: number,
+                b: number,
+                repeat: number,
+              ): Promise<{ runlog: number; reference: number }>;
+            }
+          ).runlogBench(c, r, b, 5),
+        [charts, runs, buckets] as const,
+      );
+      figures.record(name, result.runlog, 'ms', result.reference, false);
+    }
+    figures.printTable();
+    await figures.writeJson(option('json'));
+  } finally {
+    await browser.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
