@@ -35,10 +35,11 @@ function walk(dir) {
   );
 }
 
-async function unitTests() {
-  console.log('\n▶ unit tests (mocha, plain Node)');
-  const mocha = new Mocha({ reporter: 'spec', timeout: 10_000 });
-  for (const file of walk(join(root, 'out/test/unit'))
+/** Mocha over the compiled tests of one folder: `unit` (plain Node) or `browser` (webview code in Chromium). */
+async function mochaTests(folder, title, timeout) {
+  console.log(`\n▶ ${title}`);
+  const mocha = new Mocha({ reporter: 'spec', timeout });
+  for (const file of walk(join(root, 'out/test', folder))
     .filter((f) => f.endsWith('.test.js'))
     .sort()) {
     mocha.addFile(file);
@@ -50,7 +51,7 @@ async function unitTests() {
   passed += stats.passes;
   failed += stats.failures;
   if (stats.passes === 0) {
-    console.error('✗ no unit test ran');
+    console.error(`✗ no ${folder} test ran`);
     failed++;
   }
 }
@@ -84,7 +85,8 @@ step('lint (ESLint, type-aware, no warnings)', 'npx', ['eslint', '--max-warnings
 step('format (Prettier)', 'npx', ['prettier', '--check', '.']);
 step('type-check (host, tests, webviews)', 'npm', ['run', '--silent', 'typecheck']);
 step('build tests', 'node', ['scripts/build.mjs', '--tests']);
-await unitTests();
+await mochaTests('unit', 'unit tests (mocha, plain Node)', 10_000);
+await mochaTests('browser', "webview tests (mocha, the panels' code in Chromium)", 60_000);
 pythonTests();
 step('package the .vsix', 'npm', ['run', '--silent', 'package']);
 const size = statSync(vsix).size;

@@ -123,6 +123,13 @@ export class ChartsPanel implements vscode.Disposable {
     return this.refs.map((r) => r.runId);
   }
 
+  /** Changes the layout as the toolbar would (axis, scale, smoothing, order, pins, hidden charts). */
+  updateLayout(change: Partial<ChartLayout>): void {
+    const layout = { ...this.layout, ...change };
+    if (!isChartLayout(layout)) throw new Error('invalid chart layout');
+    this.onEvent({ type: 'layout', layout });
+  }
+
   /** Writes every point of the runs' `key` series as CSV. */
   async exportCsv(key: string, target: vscode.Uri): Promise<void> {
     const rows = await Promise.all(

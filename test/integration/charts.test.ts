@@ -84,6 +84,23 @@ describe('Charts panel', () => {
     await screenshot('charts');
   });
 
+  it('smooths on the store side and keeps the raw line, on every x axis', async () => {
+    const panel = (await api()).charts();
+    assert.ok(panel);
+    try {
+      panel.updateLayout({ smoothing: 0.9 });
+      // Per run now also a faint raw line: 4 series per run that logged the key.
+      await report('the smoothed charts', (r) => r.series === 4 * 2 + 4 * 1 && r.points === 5300);
+      panel.updateLayout({ smoothing: 0, x: 'relative', yLog: true, hidden: ['acc'] });
+      const relative = await report('one chart on relative time', (r) => r.charts === 1 && r.series === 6);
+      assert.equal(relative.points, 5000);
+      await screenshot('charts-relative-log');
+    } finally {
+      panel.updateLayout({ smoothing: 0, x: 'step', yLog: false, hidden: [] });
+    }
+    await report('the charts back as they were', (r) => r.charts === 2 && r.series === 9);
+  });
+
   it('exports a chart as PNG and its points as CSV', async () => {
     const panel = (await api()).charts();
     assert.ok(panel);

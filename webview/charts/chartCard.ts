@@ -41,8 +41,6 @@ export class ChartCard {
   private chart: uPlot | undefined;
   private current: { data: ChartData; plot: PlotData; shape: string } | undefined;
   private zoom: { from: number; to: number } | undefined;
-  /** Set while the card changes the x scale itself, so the hook does not take it for a zoom. */
-  private settingScale = false;
   private zoomTimer: ReturnType<typeof setTimeout> | undefined;
   private generation = 0;
 
@@ -160,18 +158,13 @@ export class ChartCard {
         : plot.hiddenByLog > 0
           ? `${plot.hiddenByLog} values ≤ 0 not shown on the log scale`
           : '';
-    this.settingScale = true;
-    try {
-      if (this.chart && this.current?.shape === shape) {
-        this.current = { data, plot, shape };
-        this.chart.setData(plot.data, true);
-      } else {
-        this.chart?.destroy();
-        this.current = { data, plot, shape };
-        this.chart = new uPlot(this.options(plot), plot.data, this.plot);
-      }
-    } finally {
-      this.settingScale = false;
+    if (this.chart && this.current?.shape === shape) {
+      this.current = { data, plot, shape };
+      this.chart.setData(plot.data, true);
+    } else {
+      this.chart?.destroy();
+      this.current = { data, plot, shape };
+      this.chart = new uPlot(this.options(plot), plot.data, this.plot);
     }
     this.showRange();
     this.context.drew(this.key, plot.series.length - 1, points);
@@ -185,12 +178,7 @@ export class ChartCard {
     const range = this.zoom ?? (data.extent ? { from: data.extent.lo, to: data.extent.hi } : undefined);
     if (!range) return;
     const to = range.to > range.from ? range.to : range.from + 1;
-    this.settingScale = true;
-    try {
-      chart.setScale('x', { min: range.from, max: to });
-    } finally {
-      this.settingScale = false;
-    }
+    chart.setScale('x', { min: range.from, max: to });
   }
 
   private options(plot: PlotData): uPlot.Options {
@@ -206,20 +194,38 @@ export class ChartCard {
         font: `11px ${cssVar('--vscode-font-family', 'sans-serif')}`,
       },
       hooks: {
-        setScale: [(_u, scale) => this.scaleChanged(scale)],
+        setSelect: [(u) => this.selected(u)],
         setCursor: [(u) => this.showTooltip(u)],
         ready: [(u) => this.bindPointer(u)],
       },
     });
   }
 
-  private scaleChanged(scale: string): void {
-    if (scale !== 'x' || this.settingScale || !this.chart) return;
-    const { min, max } = this.chart.scales.x;
-    if (min === undefined || max === undefined || min === null || max === null) return;
-    this.zoom = { from: min, to: max };
+  /**
+   * A drag across the plot: zoom to it and ask for that range at full fidelity. uPlot's own
+   * drag-to-zoom is off: its scale hooks fire later than the card's own scale changes, so they
+   * cannot tell a user's zoom from the card's.
+   */
+  private selected(u: uPlot): void {
+    const { left, width } = u.select;
+    if (width < 2) return;
+    const from = u.posToVal(left, 'x');
+    const to = u.posToVal(left + width, 'x');
+    u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+    if (!(to > from)) return;
+    this.zoom = { from, to };
+    u.setScale('x', { min: from, max: to });
     clearTimeout(this.zoomTimer);
-    this.zoomTimer = setTimeout(() => void this.load().catch((e: unknown) => this.context.error(String(e))), 120);
+    this.zoomTimer = setTimeout(() => void this.load().catch((e: unknown) => this.context.error(String(e))), 50);
+  }
+
+  /** Zoomed ranges mean nothing on another x axis. */
+  resetZoom(): void {
+    this.zoom = undefined;
+  }
+
+  get zoomedTo(): { from: number; to: number } | undefined {
+    return this.zoom;
   }
 
   private bindPointer(u: uPlot): void {

@@ -40,7 +40,8 @@ export function chartOptions(options: {
     series: plot.series,
     cursor: {
       points: { show: false },
-      drag: { x: true, y: false, setScale: true },
+      // The card turns a drag selection into a zoom itself (see ChartCard.selected).
+      drag: { x: true, y: false, setScale: false },
       // Double-click zooms out to the whole extent (uPlot's own reset would zoom to the grid).
       bind: { dblclick: () => null },
     },

@@ -242,6 +242,7 @@ function applyState(next: ChartsState): void {
       }),
     );
   } else grid.querySelector('.empty')?.remove();
+  if (previous && previous.layout.x !== next.layout.x) for (const card of cards.values()) card.resetZoom();
   const toLoad = reloadAll ? [...cards.values()] : fresh;
   startReport(toLoad.map((c) => c.key));
   for (const card of toLoad) load(card, () => card.load());

@@ -1,0 +1,148 @@
+// The charts webview's ChartCard in a real browser (Debian's Chromium through playwright-core):
+// zooming asks the host for the zoomed range, double-click zooms out, a click reveals the run
+// under the cursor, and the crosshair shows hostile run names as text.
+import * as assert from 'node:assert/strict';
+import * as esbuild from 'esbuild';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import type { ChartsViewMessage } from '../../shared/chartsProtocol';
+import { waitFor } from '../support/waitFor';
+
+const CHROMIUM = process.env['RUNLOG_CHROMIUM'] ?? '/usr/bin/chromium';
+const root = join(__dirname, '..', '..', '..');
+
+interface Harness {
+  requests: ChartsViewMessage[];
+  sent: ChartsViewMessage[];
+  drawn: { series: number; points: number }[];
+  load(): Promise<void>;
+  zoomedTo(): { from: number; to: number } | undefined;
+  pointOf(run: string, step: number): { x: number; y: number };
+  overBox(): { left: number; top: number; width: number; height: number };
+  png(): string | null;
+}
+
+describe('charts webview: a chart card in Chromium', function () {
+  this.timeout(60_000);
+  let browser: Browser;
+  let page: Page;
+  let dir: string;
+
+  /** Reads a harness field, or calls a harness method, inside the page. */
+  const harness = <K extends keyof Harness>(
+    name: K,
+    ...args: Harness[K] extends (...a: infer A) => unknown ? A : []
+  ): Promise<Harness[K] extends (...a: never[]) => infer R ? Awaited<R> : Harness[K]> =>
+    page.evaluate(
+      ([field, values]) => {
+        const value = (globalThis as unknown as { harness: Record<string, unknown> }).harness[field];
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown)(...values) : value;
+      },
+      [name, args as unknown[]] as const,
+    ) as never;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'runlog-webview-test-'));
+    await esbuild.build({
+      entryPoints: { page: join(root, 'test/browser/chartCardPage.ts') },
+      bundle: true,
+      outdir: dir,
+      platform: 'browser',
+      format: 'iife',
+      logLevel: 'warning',
+    });
+    await writeFile(
+      join(dir, 'index.html'),
+      '<!DOCTYPE html><html><head><link rel="stylesheet" href="page.css"></head><body><script src="page.js"></script></body></html>',
+    );
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    page = await browser.newPage({ viewport: { width: 1000, height: 600 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(pathToFileURL(join(dir, 'index.html')).href);
+    await harness('load');
+    assert.deepEqual(errors, []);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('asks for one bucket per pixel of the whole extent and draws every run', async () => {
+    const requests = await harness('requests');
+    assert.equal(requests.length, 1);
+    const first = requests[0];
+    assert.ok(first.type === 'chartData' && first.range === undefined);
+    assert.ok(first.buckets > 500 && first.buckets < 800, `buckets ${first.buckets} for an 800-px card`);
+    const [drawn] = await harness('drawn');
+    assert.deepEqual(drawn, { series: 6, points: 20_000 });
+  });
+
+  it('zooms to a dragged range at full fidelity, and out on double-click', async () => {
+    const box = await harness('overBox');
+    const y = box.top + box.height / 2;
+    await page.mouse.move(box.left + box.width * 0.25, y);
+    await page.mouse.down();
+    await page.mouse.move(box.left + box.width * 0.4, y, { steps: 5 });
+    await page.mouse.move(box.left + box.width * 0.5, y, { steps: 5 });
+    await page.mouse.up();
+    const zoom = await waitFor('the zoom request', async () => {
+      const requests = await harness('requests');
+      const last = requests[requests.length - 1];
+      return last.type === 'chartData' && last.range ? last.range : undefined;
+    });
+    assert.ok(Math.abs(zoom.from - 2500) < 100 && Math.abs(zoom.to - 5000) < 100, JSON.stringify(zoom));
+    assert.deepEqual(await harness('zoomedTo'), zoom);
+    const drawn = await waitFor('the zoomed chart', async () => {
+      const all = await harness('drawn');
+      return all.length >= 2 ? all[all.length - 1] : undefined;
+    });
+    const span = Math.floor(zoom.to) - Math.ceil(zoom.from) + 1;
+    assert.equal(drawn.points, 2 * span, 'every point of the zoomed range');
+
+    await page.mouse.dblclick(box.left + box.width * 0.5, y);
+    const reset = await waitFor('the zoom-out request', async () => {
+      const requests = await harness('requests');
+      const last = requests[requests.length - 1];
+      return requests.length >= 3 && last.type === 'chartData' && !last.range ? last : undefined;
+    });
+    assert.ok(reset);
+    assert.equal(await harness('zoomedTo'), undefined);
+  });
+
+  it('reveals the run whose line is clicked', async () => {
+    await waitFor('the whole chart again', async () => {
+      const all = await harness('drawn');
+      return all.length >= 3 ? true : undefined;
+    });
+    const point = await page.evaluate(() => (globalThis as unknown as { harness: Harness }).harness.pointOf('b', 1000));
+    await page.mouse.click(point.x, point.y);
+    const sent = await waitFor('the reveal', async () => {
+      const all = await harness('sent');
+      return all.length > 0 ? all : undefined;
+    });
+    assert.deepEqual(sent, [{ type: 'revealRun', runId: 'b' }]);
+  });
+
+  it('lists every run at the crosshair, names as text', async () => {
+    const box = await harness('overBox');
+    await page.mouse.move(box.left + box.width * 0.3, box.top + box.height / 2);
+    const tooltip = page.locator('.chart-tooltip');
+    await tooltip.waitFor({ state: 'visible' });
+    const names = await tooltip.locator('.tooltip-name').allTextContents();
+    assert.deepEqual(names.sort(), ['<img src=x onerror="window.injected=1">', 'calm-fox'].sort());
+    assert.equal(await page.locator('img').count(), 0);
+    assert.equal(await page.evaluate(() => (globalThis as Record<string, unknown>)['injected']), undefined);
+  });
+
+  it('renders a PNG with the title, the plot and the run colors', async () => {
+    const png = await harness('png');
+    assert.ok(png?.startsWith('data:image/png;base64,'));
+    assert.ok(png && png.length > 5_000, 'not an empty image');
+  });
+});
