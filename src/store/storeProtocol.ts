@@ -1,3 +1,12 @@
+import type {
+  InsightQuery,
+  LatestMetric,
+  MetricInsight,
+  ParamHistory,
+  ParamHistoryQuery,
+  ScriptSummary,
+  ScriptSummaryQuery,
+} from './insightQueries';
 import type { Buckets, Range, XAxis } from './metrics';
 import type { PointColumns } from './chunkCodec';
 import type { Experiment, ListRunsQuery, MetricSummary, RegisteredModel, RunDetails, RunPage } from './runStore';
@@ -18,6 +27,10 @@ export interface StoreApi {
   buckets(runId: string, key: string, buckets: number, x?: XAxis, range?: Range): Buckets;
   bucketsOfRuns(runIds: readonly string[], key: string, buckets: number, x?: XAxis, range?: Range): [string, Buckets][];
   registeredModels(): RegisteredModel[];
+  metricInsights(query: InsightQuery): MetricInsight[];
+  latestMetrics(query: { readonly script?: string; readonly keys: readonly string[] }): LatestMetric[];
+  scriptSummary(query: ScriptSummaryQuery): ScriptSummary;
+  paramHistory(query: ParamHistoryQuery): ParamHistory;
   /** Reads the journals now instead of at the next change notice; returns the runs that changed. */
   sync(): Promise<string[]>;
   /** Writes the database file now if this process is the writer; returns whether it wrote. */
@@ -45,6 +58,10 @@ export const STORE_METHODS: readonly StoreMethod[] = [
   'buckets',
   'bucketsOfRuns',
   'registeredModels',
+  'metricInsights',
+  'latestMetrics',
+  'scriptSummary',
+  'paramHistory',
   'sync',
   'snapshot',
   'status',
