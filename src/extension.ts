@@ -5,6 +5,8 @@ import { openDemoProject } from './commands/openDemoProject';
 import { copyRunId, openOutputLog, revealRun } from './commands/runActions';
 import { scriptOf, startRun } from './commands/startRun';
 import { stopRun } from './commands/stopRun';
+import { CodeInsights, throttled } from './editor/codeInsights';
+import type { InlineValues } from './editor/inlineValues';
 import { TrainingCodeLensProvider } from './editor/trainingCodeLens';
 import { resolveStoreDir } from './store/storeLocation';
 import { StorePool } from './store/storePool';
@@ -15,6 +17,8 @@ import { RunsTreeProvider } from './views/runsTreeProvider';
 export interface RunlogApi {
   readonly runs: RunsTreeProvider;
   readonly launcher: Launcher;
+  /** The inline values shown after metric-logging lines (`shown(uri)`), and when they update. */
+  readonly inlineValues: InlineValues;
   /** The store folder of each workspace folder, as the stores see it. */
   storeFolders(): readonly StoreFolder[];
 }
@@ -33,6 +37,9 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   const log = vscode.window.createOutputChannel('Runlog', { log: true });
   const dist = vscode.Uri.joinPath(context.extensionUri, 'dist');
   let refreshTimer: NodeJS.Timeout | undefined;
+  // The editor's insights (hovers, inline values, the summary lens) follow the runs live, at most once a second.
+  const runsChanged = new vscode.EventEmitter<void>();
+  const notifyEditors = throttled(() => runsChanged.fire(), 1_000);
   const stores = new StorePool({
     workerFile: vscode.Uri.joinPath(dist, 'storeWorker.js').fsPath,
     wasmFile: vscode.Uri.joinPath(dist, 'sql-wasm.wasm').fsPath,
@@ -41,6 +48,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     changed: () => {
       clearTimeout(refreshTimer);
       refreshTimer = setTimeout(() => runs.refresh(), 300);
+      notifyEditors();
     },
     log: (level, message) => log[level](message),
   });
@@ -71,10 +79,20 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   const runsView = vscode.window.createTreeView('runlog.runs', { treeDataProvider: runs, showCollapseAll: true });
   const runsQuery = new RunsQueryControl(context.workspaceState, runs, runsView);
   const launcher = new Launcher(context, storeDirFor, log, () => runs.refresh());
-  const lenses = new TrainingCodeLensProvider((script) => launcher.lastLaunch(script)?.values);
+  const insights = new CodeInsights({
+    storeFor: (uri) => {
+      const folder = vscode.workspace.getWorkspaceFolder(uri);
+      return folder ? stores.get(storeDirFor(folder)) : undefined;
+    },
+    onDidChangeRuns: runsChanged.event,
+  });
+  const lenses = new TrainingCodeLensProvider((script) => launcher.lastLaunch(script)?.values, insights.summaryLens);
   const storesChanged = (): void => {
     runsView.message = undefined;
-    void stores.retainOnly((vscode.workspace.workspaceFolders ?? []).map(storeDirFor)).then(() => runs.refresh());
+    void stores.retainOnly((vscode.workspace.workspaceFolders ?? []).map(storeDirFor)).then(() => {
+      runs.refresh();
+      runsChanged.fire();
+    });
   };
 
   context.subscriptions.push(
@@ -82,6 +100,9 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     runs,
     runsView,
     { dispose: () => clearTimeout(refreshTimer) },
+    notifyEditors,
+    runsChanged,
+    insights,
     vscode.workspace.onDidChangeWorkspaceFolders(storesChanged),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('runlog.storeDir')) storesChanged();
@@ -89,6 +110,12 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     launcher,
     lenses,
     launcher.onDidChangeLast(() => lenses.refresh()),
+    runsChanged.event(() => lenses.runsChanged()),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('runlog.keyMetric') || e.affectsConfiguration('runlog.metricGoals')) {
+        runsChanged.fire();
+      }
+    }),
     vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, lenses),
     vscode.commands.registerCommand('runlog.startRun', (target?: vscode.Uri) => startRun(launcher, target)),
     vscode.commands.registerCommand('runlog.runScript', async (target?: unknown) => {
@@ -122,7 +149,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     vscode.commands.registerCommand('runlog.clearRunsFilter', () => runsQuery.clearFilter()),
     vscode.commands.registerCommand('runlog.sortRuns', () => runsQuery.sort(folders())),
   );
-  return { runs, launcher, storeFolders: folders };
+  return { runs, launcher, inlineValues: insights.inlineValues, storeFolders: folders };
 }
 
 /** Saves unsaved store changes and releases the store locks; VS Code waits for this. */
