@@ -5,12 +5,13 @@ import { openDemoProject } from './commands/openDemoProject';
 import { copyRunId, openOutputLog, revealRun } from './commands/runActions';
 import { scriptOf, startRun } from './commands/startRun';
 import { stopRun } from './commands/stopRun';
-import { CodeInsights, throttled } from './editor/codeInsights';
+import { CodeInsights } from './editor/codeInsights';
 import type { InlineValues } from './editor/inlineValues';
 import { TrainingCodeLensProvider } from './editor/trainingCodeLens';
 import { resolveStoreDir } from './store/storeLocation';
 import { StorePool } from './store/storePool';
 import type { StoreFolder } from './views/runsTreeProvider';
+import { throttled } from './util/throttle';
 import { RunsTreeProvider } from './views/runsTreeProvider';
 
 /** What the extension hands to other extensions (and to its own integration tests). */

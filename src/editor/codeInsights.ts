@@ -43,25 +43,3 @@ export class CodeInsights implements vscode.Disposable {
     for (const subscription of this.subscriptions) subscription.dispose();
   }
 }
-
-/**
- * Calls `fire` at most once per `ms` while calls keep coming, and once more after the last one: a
- * training run changes the store several times a second, and the editor should follow it live
- * without asking the store each time.
- */
-export function throttled(fire: () => void, ms: number): { (): void; dispose(): void } {
-  let timer: NodeJS.Timeout | undefined;
-  let last = 0;
-  const call = (): void => {
-    if (timer) return;
-    timer = setTimeout(
-      () => {
-        timer = undefined;
-        last = Date.now();
-        fire();
-      },
-      Math.max(0, last + ms - Date.now()),
-    );
-  };
-  return Object.assign(call, { dispose: () => clearTimeout(timer) });
-}
