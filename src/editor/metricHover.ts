@@ -58,16 +58,17 @@ export class MetricHoverProvider implements vscode.HoverProvider {
     const store = this.stores.storeFor(document.uri);
     if (!store) return undefined;
     const settings = insightSettings(document.uri);
-    const [insight] =
-      (await ask(() =>
-        store.call('metricInsights', {
-          script: document.uri.fsPath,
-          keys: [key],
-          goals: settings.goals,
-          recent: RECENT_RUNS,
-        }),
-      )) ?? [];
-    if (token.isCancellationRequested) return undefined;
+    const insights = await ask(() =>
+      store.call('metricInsights', {
+        script: document.uri.fsPath,
+        keys: [key],
+        goals: settings.goals,
+        recent: RECENT_RUNS,
+      }),
+    );
+    // No answer (the store could not be opened): say nothing rather than "no run logged it".
+    if (!insights || token.isCancellationRequested) return undefined;
+    const [insight] = insights;
     if (!insight) return new vscode.Hover(trusted(`**${escapeMarkdown(key)}** · no run logged it yet`), range);
     const latest = insight.recent[0];
     let sparkline: string | undefined;
