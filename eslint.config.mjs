@@ -12,6 +12,7 @@ const DOMAIN = [
   'src/mlflow/**',
   'src/registry/**',
   'src/util/**',
+  'src/insights/**',
 ];
 const hostOnly = {
   group: ['**/test/**', '**/webview/**'],

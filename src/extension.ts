@@ -7,12 +7,15 @@ import { resolveRunTargets } from './commands/runTargets';
 import { copyRunId, openOutputLog, revealRun } from './commands/runActions';
 import { scriptOf, startRun } from './commands/startRun';
 import { stopRun } from './commands/stopRun';
+import { CodeInsights } from './editor/codeInsights';
+import type { InlineValues } from './editor/inlineValues';
 import { TrainingCodeLensProvider } from './editor/trainingCodeLens';
 import type { ChartsPanelDeps } from './panels/chartsPanel';
 import { ChartsPanel } from './panels/chartsPanel';
 import { resolveStoreDir } from './store/storeLocation';
 import { StorePool } from './store/storePool';
 import type { StoreFolder } from './views/runsTreeProvider';
+import { throttled } from './util/throttle';
 import { RunsTreeProvider } from './views/runsTreeProvider';
 
 /** What the extension hands to other extensions (and to its own integration tests). */
@@ -21,6 +24,8 @@ export interface RunlogApi {
   readonly launcher: Launcher;
   /** The open Charts panel, if any. */
   readonly charts: () => ChartsPanel | undefined;
+  /** The inline values shown after metric-logging lines (`shown(uri)`), and when they update. */
+  readonly inlineValues: InlineValues;
   /** The store folder of each workspace folder, as the stores see it. */
   readonly storeFolders: () => readonly StoreFolder[];
 }
@@ -40,6 +45,9 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   const dist = vscode.Uri.joinPath(context.extensionUri, 'dist');
   let refreshTimer: NodeJS.Timeout | undefined;
   const storeChanged = new vscode.EventEmitter<{ readonly dir: string; readonly runIds: readonly string[] }>();
+  // The editor's insights (hovers, inline values, the summary lens) follow the runs live, at most once a second.
+  const runsChanged = new vscode.EventEmitter<void>();
+  const notifyEditors = throttled(() => runsChanged.fire(), 1_000);
   const stores = new StorePool({
     workerFile: vscode.Uri.joinPath(dist, 'storeWorker.js').fsPath,
     wasmFile: vscode.Uri.joinPath(dist, 'sql-wasm.wasm').fsPath,
@@ -49,6 +57,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
       storeChanged.fire({ dir, runIds });
       clearTimeout(refreshTimer);
       refreshTimer = setTimeout(() => runs.refresh(), 300);
+      notifyEditors();
     },
     log: (level, message) => log[level](message),
   });
@@ -79,7 +88,6 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   const runsView = vscode.window.createTreeView('runlog.runs', { treeDataProvider: runs, showCollapseAll: true });
   const runsQuery = new RunsQueryControl(context.workspaceState, runs, runsView);
   const launcher = new Launcher(context, storeDirFor, log, () => runs.refresh());
-  const lenses = new TrainingCodeLensProvider((script) => launcher.lastLaunch(script)?.values);
   const chartsDeps: ChartsPanelDeps = {
     extensionUri: context.extensionUri,
     workspaceState: context.workspaceState,
@@ -88,9 +96,20 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     resolve: (runIds) => resolveRunTargets({ runIds }, undefined, folders),
     revealRun: (runId) => void vscode.commands.executeCommand('runlog.revealRunInTree', { runIds: [runId] }),
   };
+  const insights = new CodeInsights({
+    storeFor: (uri) => {
+      const folder = vscode.workspace.getWorkspaceFolder(uri);
+      return folder ? stores.get(storeDirFor(folder)) : undefined;
+    },
+    onDidChangeRuns: runsChanged.event,
+  });
+  const lenses = new TrainingCodeLensProvider((script) => launcher.lastLaunch(script)?.values, insights.summaryLens);
   const storesChanged = (): void => {
     runsView.message = undefined;
-    void stores.retainOnly((vscode.workspace.workspaceFolders ?? []).map(storeDirFor)).then(() => runs.refresh());
+    void stores.retainOnly((vscode.workspace.workspaceFolders ?? []).map(storeDirFor)).then(() => {
+      runs.refresh();
+      runsChanged.fire();
+    });
   };
 
   context.subscriptions.push(
@@ -99,6 +118,9 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     runs,
     runsView,
     { dispose: () => clearTimeout(refreshTimer) },
+    notifyEditors,
+    runsChanged,
+    insights,
     vscode.workspace.onDidChangeWorkspaceFolders(storesChanged),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('runlog.storeDir')) storesChanged();
@@ -106,6 +128,12 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     launcher,
     lenses,
     launcher.onDidChangeLast(() => lenses.refresh()),
+    runsChanged.event(() => lenses.runsChanged()),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('runlog.keyMetric') || e.affectsConfiguration('runlog.metricGoals')) {
+        runsChanged.fire();
+      }
+    }),
     vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, lenses),
     vscode.commands.registerCommand('runlog.startRun', (target?: vscode.Uri) => startRun(launcher, target)),
     vscode.commands.registerCommand('runlog.runScript', async (target?: unknown) => {
@@ -148,7 +176,13 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     }),
     { dispose: () => ChartsPanel.active?.dispose() },
   );
-  return { runs, launcher, storeFolders: folders, charts: () => ChartsPanel.active };
+  return {
+    runs,
+    launcher,
+    inlineValues: insights.inlineValues,
+    storeFolders: folders,
+    charts: () => ChartsPanel.active,
+  };
 }
 
 /** Saves unsaved store changes and releases the store locks; VS Code waits for this. */

@@ -2,6 +2,16 @@ import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promi
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomicFile';
 import type { IngestStats, Rejection } from './ingest';
+import type {
+  InsightQuery,
+  LatestMetric,
+  MetricInsight,
+  ParamHistory,
+  ParamHistoryQuery,
+  ScriptSummary,
+  ScriptSummaryQuery,
+} from './insightQueries';
+import { latestMetrics, metricInsights, paramHistory, scriptSummary } from './insightQueries';
 import { REGISTRY_JOURNAL, ingestChunk, ingestRegistryChunk } from './ingest';
 import { readJournal } from './journal';
 import type { Buckets, Range, SeriesSummaryRow, XAxis } from './metrics';
@@ -609,6 +619,26 @@ export class RunStore {
   /** The runs' series of `key` on one shared bucket grid (see chartData.ts). */
   chartSeries(query: ChartSeriesQuery): ChartRunSeries[] {
     return chartSeries(this.db, query);
+  }
+
+  /** Metrics as the editor shows them in a script: latest value, best across runs, recent runs. */
+  metricInsights(query: InsightQuery): MetricInsight[] {
+    return metricInsights(this.db, query);
+  }
+
+  /** Each key's value in the latest run that logged it, for inline values. */
+  latestMetrics(query: { readonly script?: string; readonly keys: readonly string[] }): LatestMetric[] {
+    return latestMetrics(this.db, query);
+  }
+
+  /** A script's runs and its key metric, for the summary lens above it. */
+  scriptSummary(query: ScriptSummaryQuery): ScriptSummary {
+    return scriptSummary(this.db, query);
+  }
+
+  /** The values a parameter took in recent runs, each with the key metric the run reached. */
+  paramHistory(query: ParamHistoryQuery): ParamHistory {
+    return paramHistory(this.db, query);
   }
 
   /** Runs that are RUNNING or QUEUED and name the process they depend on. */

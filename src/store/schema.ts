@@ -12,7 +12,7 @@ import type { Db } from './sqlite';
  * per-chunk summaries (count, step/time range, min, max, last) that answer most queries unread.
  */
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const V1 = `
 -- Facts about the database itself, e.g. which Runlog wrote it (for the "newer version" message).
@@ -185,8 +185,15 @@ CREATE TABLE rejected_events (
 INSERT INTO experiments (id, name, created) VALUES (0, 'Default', 0);
 `;
 
+// The editor asks about the runs of one script (hovers, inline values, the summary lens) and about
+// the latest runs of the store: src/store/insightQueries.ts.
+const V2 = `
+CREATE INDEX runs_by_source ON runs(source, start_time);
+CREATE INDEX runs_by_start ON runs(start_time);
+`;
+
 /** MIGRATIONS[n] upgrades version n to n + 1; version 0 is an empty database. */
-export const MIGRATIONS: readonly string[] = [V1];
+export const MIGRATIONS: readonly string[] = [V1, V2];
 
 export class NewerStoreError extends Error {
   constructor(

@@ -1,3 +1,12 @@
+import type {
+  InsightQuery,
+  LatestMetric,
+  MetricInsight,
+  ParamHistory,
+  ParamHistoryQuery,
+  ScriptSummary,
+  ScriptSummaryQuery,
+} from './insightQueries';
 import type { Buckets, Range, XAxis } from './metrics';
 import type { ChartExtent, ChartRunSeries, ChartSeriesQuery, ChartX } from './chartData';
 import type { PointColumns } from './chunkCodec';
@@ -21,6 +30,10 @@ export interface StoreApi {
   chartExtent(runIds: readonly string[], key: string, x: ChartX): ChartExtent | null;
   chartSeries(query: ChartSeriesQuery): ChartRunSeries[];
   registeredModels(): RegisteredModel[];
+  metricInsights(query: InsightQuery): MetricInsight[];
+  latestMetrics(query: { readonly script?: string; readonly keys: readonly string[] }): LatestMetric[];
+  scriptSummary(query: ScriptSummaryQuery): ScriptSummary;
+  paramHistory(query: ParamHistoryQuery): ParamHistory;
   /** Reads the journals now instead of at the next change notice; returns the runs that changed. */
   sync(): Promise<string[]>;
   /** Writes the database file now if this process is the writer; returns whether it wrote. */
@@ -50,6 +63,10 @@ export const STORE_METHODS: readonly StoreMethod[] = [
   'chartExtent',
   'chartSeries',
   'registeredModels',
+  'metricInsights',
+  'latestMetrics',
+  'scriptSummary',
+  'paramHistory',
   'sync',
   'snapshot',
   'status',

@@ -1,5 +1,6 @@
 import type { FSWatcher } from 'node:fs';
 import { watch } from 'node:fs';
+import type { InsightQuery, ParamHistoryQuery, ScriptSummaryQuery } from './insightQueries';
 import type { Range, XAxis } from './metrics';
 import type { ChartSeriesQuery, ChartX } from './chartData';
 import { HEARTBEAT_MS, StoreLock } from './lock';
@@ -232,6 +233,18 @@ export class StoreService implements StoreApi {
   }
   registeredModels(): ReturnType<StoreApi['registeredModels']> {
     return this.store.registeredModels();
+  }
+  metricInsights(query: InsightQuery): ReturnType<StoreApi['metricInsights']> {
+    return this.store.metricInsights(query);
+  }
+  latestMetrics(query: Parameters<StoreApi['latestMetrics']>[0]): ReturnType<StoreApi['latestMetrics']> {
+    return this.store.latestMetrics(query);
+  }
+  scriptSummary(query: ScriptSummaryQuery): ReturnType<StoreApi['scriptSummary']> {
+    return this.store.scriptSummary(query);
+  }
+  paramHistory(query: ParamHistoryQuery): ReturnType<StoreApi['paramHistory']> {
+    return this.store.paramHistory(query);
   }
   sync(): Promise<string[]> {
     return this.requestSync();
