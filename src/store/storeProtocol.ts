@@ -1,6 +1,15 @@
 import type { Buckets, Range, XAxis } from './metrics';
 import type { PointColumns } from './chunkCodec';
-import type { Experiment, ListRunsQuery, MetricSummary, RegisteredModel, RunDetails, RunPage } from './runStore';
+import type {
+  Experiment,
+  ListRunsQuery,
+  MetricSummary,
+  RegisteredModel,
+  RunDetails,
+  RunGroup,
+  RunGrouping,
+  RunPage,
+} from './runStore';
 
 /**
  * What the extension host may ask the store worker. Each method becomes a request message
@@ -18,6 +27,7 @@ export interface StoreApi {
   buckets(runId: string, key: string, buckets: number, x?: XAxis, range?: Range): Buckets;
   bucketsOfRuns(runIds: readonly string[], key: string, buckets: number, x?: XAxis, range?: Range): [string, Buckets][];
   registeredModels(): RegisteredModel[];
+  runGroups(by: RunGrouping, query?: Omit<ListRunsQuery, 'group' | 'sort' | 'offset' | 'limit'>): RunGroup[];
   /** Reads the journals now instead of at the next change notice; returns the runs that changed. */
   sync(): Promise<string[]>;
   /** Writes the database file now if this process is the writer; returns whether it wrote. */
@@ -45,6 +55,7 @@ export const STORE_METHODS: readonly StoreMethod[] = [
   'buckets',
   'bucketsOfRuns',
   'registeredModels',
+  'runGroups',
   'sync',
   'snapshot',
   'status',

@@ -3,7 +3,7 @@ import { watch } from 'node:fs';
 import type { Range, XAxis } from './metrics';
 import { HEARTBEAT_MS, StoreLock } from './lock';
 import { findInterrupted, markInterrupted } from './reconcile';
-import type { ListRunsQuery } from './runStore';
+import type { ListRunsQuery, RunGrouping } from './runStore';
 import { REGISTRY_DIR, RUNS_DIR, RunStore } from './runStore';
 import type { ServiceOptions, StoreApi, StoreStatus } from './storeProtocol';
 
@@ -225,6 +225,12 @@ export class StoreService implements StoreApi {
   }
   registeredModels(): ReturnType<StoreApi['registeredModels']> {
     return this.store.registeredModels();
+  }
+  runGroups(
+    by: RunGrouping,
+    query?: Omit<ListRunsQuery, 'group' | 'sort' | 'offset' | 'limit'>,
+  ): ReturnType<StoreApi['runGroups']> {
+    return this.store.runGroups(by, query);
   }
   sync(): Promise<string[]> {
     return this.requestSync();
