@@ -2,12 +2,18 @@ import * as vscode from 'vscode';
 import { Launcher } from './commands/launcher';
 import { RunsQueryControl } from './commands/filterRuns';
 import { openDemoProject } from './commands/openDemoProject';
+import { RUN_DIFF_SCHEME, RunDiffDocuments, openRunDiff } from './commands/openRunDiff';
+import { rerunRuns } from './commands/rerunRuns';
+import { RunLifecycle } from './commands/runLifecycle';
+import { resolveRunTargets } from './commands/runTargets';
 import { copyRunId, openOutputLog, revealRun } from './commands/runActions';
 import { scriptOf, startRun } from './commands/startRun';
 import { stopRun } from './commands/stopRun';
 import { TrainingCodeLensProvider } from './editor/trainingCodeLens';
 import { resolveStoreDir } from './store/storeLocation';
 import { StorePool } from './store/storePool';
+import { RunNotifications } from './views/runNotifications';
+import { RunStatusBar } from './views/runStatusBar';
 import type { StoreFolder } from './views/runsTreeProvider';
 import { RunsTreeProvider } from './views/runsTreeProvider';
 
@@ -17,6 +23,15 @@ export interface RunlogApi {
   readonly launcher: Launcher;
   /** The store folder of each workspace folder, as the stores see it. */
   storeFolders(): readonly StoreFolder[];
+  /** Fires when a store has read new journal lines: the store folder and the runs that changed. */
+  readonly onDidChangeRuns: vscode.Event<RunsChange>;
+  /** The status bar item of running runs (its text is undefined while it is hidden). */
+  readonly runStatus: RunStatusBar;
+}
+
+export interface RunsChange {
+  readonly storeDir: string;
+  readonly runIds: readonly string[];
 }
 
 function storeDirFor(folder: vscode.WorkspaceFolder): string {
@@ -33,14 +48,19 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   const log = vscode.window.createOutputChannel('Runlog', { log: true });
   const dist = vscode.Uri.joinPath(context.extensionUri, 'dist');
   let refreshTimer: NodeJS.Timeout | undefined;
+  const runsChanged = new vscode.EventEmitter<RunsChange>();
   const stores = new StorePool({
     workerFile: vscode.Uri.joinPath(dist, 'storeWorker.js').fsPath,
     wasmFile: vscode.Uri.joinPath(dist, 'sql-wasm.wasm').fsPath,
     version: `Runlog ${String((context.extension.packageJSON as { version?: string }).version)}`,
     // Runs log in bursts; coalesce their change notices into one refresh.
-    changed: () => {
+    changed: (storeDir, runIds) => {
       clearTimeout(refreshTimer);
-      refreshTimer = setTimeout(() => runs.refresh(), 300);
+      refreshTimer = setTimeout(() => {
+        runs.refresh();
+        void runStatus.update();
+      }, 300);
+      runsChanged.fire({ storeDir, runIds });
     },
     log: (level, message) => log[level](message),
   });
@@ -68,9 +88,28 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
       runsView.message = message;
     },
   );
-  const runsView = vscode.window.createTreeView('runlog.runs', { treeDataProvider: runs, showCollapseAll: true });
+  const runsView = vscode.window.createTreeView('runlog.runs', {
+    treeDataProvider: runs,
+    showCollapseAll: true,
+    canSelectMany: true,
+  });
   const runsQuery = new RunsQueryControl(context.workspaceState, runs, runsView);
-  const launcher = new Launcher(context, storeDirFor, log, () => runs.refresh());
+  const runStatus = new RunStatusBar(folders);
+  const notifications = new RunNotifications();
+  const storeDirs = (): string[] => (vscode.workspace.workspaceFolders ?? []).map(storeDirFor);
+  const launcher = new Launcher(context, storeDirFor, log, () => {
+    runs.refresh();
+    // Runs launched here are reported when they end, even if the first news of them is their end.
+    const { running, waiting } = launcher.active;
+    for (const dir of storeDirs()) for (const id of [...running, ...waiting]) notifications.expect(dir, id);
+    void runStatus.update();
+  });
+  const lifecycle = new RunLifecycle(
+    folders,
+    () => runsView.selection,
+    () => runs.refresh(),
+  );
+  const diffs = new RunDiffDocuments((dir) => (storeDirs().includes(dir) ? stores.get(dir) : undefined));
   const lenses = new TrainingCodeLensProvider((script) => launcher.lastLaunch(script)?.values);
   const storesChanged = (): void => {
     runsView.message = undefined;
@@ -82,9 +121,20 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     runs,
     runsView,
     { dispose: () => clearTimeout(refreshTimer) },
+    runsChanged,
+    runStatus,
+    runsChanged.event(({ storeDir, runIds }) => {
+      diffs.clear();
+      if (!storeDirs().includes(storeDir)) return;
+      notifications
+        .changed(storeDir, stores.get(storeDir), runIds)
+        .catch((error: unknown) => log.warn(`Run notifications: ${String(error)}`));
+    }),
+    vscode.workspace.registerTextDocumentContentProvider(RUN_DIFF_SCHEME, diffs),
     vscode.workspace.onDidChangeWorkspaceFolders(storesChanged),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('runlog.storeDir')) storesChanged();
+      if (e.affectsConfiguration('runlog.keyMetric') || e.affectsConfiguration('runlog.metricGoals')) runs.refresh();
     }),
     launcher,
     lenses,
@@ -121,8 +171,46 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     vscode.commands.registerCommand('runlog.filterRuns', () => runsQuery.filter()),
     vscode.commands.registerCommand('runlog.clearRunsFilter', () => runsQuery.clearFilter()),
     vscode.commands.registerCommand('runlog.sortRuns', () => runsQuery.sort(folders())),
+    vscode.commands.registerCommand('runlog.groupRuns', (group?: unknown) =>
+      runsQuery.group(typeof group === 'string' ? (group as Parameters<typeof runsQuery.group>[0]) : undefined),
+    ),
+    vscode.commands.registerCommand('runlog.renameRun', (first?: unknown, selected?: unknown, name?: unknown) =>
+      lifecycle.rename(first, selected, typeof name === 'string' ? name : undefined),
+    ),
+    vscode.commands.registerCommand('runlog.tagRuns', (first?: unknown, selected?: unknown, tags?: unknown) =>
+      lifecycle.tag(first, selected, typeof tags === 'string' ? tags : undefined),
+    ),
+    vscode.commands.registerCommand('runlog.pinRun', (first?: unknown, selected?: unknown) =>
+      lifecycle.pin(first, selected),
+    ),
+    vscode.commands.registerCommand('runlog.unpinRun', (first?: unknown, selected?: unknown) =>
+      lifecycle.unpin(first, selected),
+    ),
+    vscode.commands.registerCommand('runlog.deleteRun', (first?: unknown, selected?: unknown) =>
+      lifecycle.trash(first, selected),
+    ),
+    vscode.commands.registerCommand('runlog.restoreRun', (first?: unknown, selected?: unknown) =>
+      lifecycle.restore(first, selected),
+    ),
+    vscode.commands.registerCommand(
+      'runlog.deleteRunPermanently',
+      (first?: unknown, selected?: unknown, options?: { confirm?: boolean }) =>
+        lifecycle.deletePermanently(first, selected, options),
+    ),
+    vscode.commands.registerCommand('runlog.rerunRun', async (first?: unknown, selected?: unknown) => {
+      const targets = await resolveRunTargets(
+        first ?? runsView.selection[0],
+        first === undefined ? runsView.selection : selected,
+        folders,
+      );
+      return rerunRuns(launcher, targets);
+    }),
+    vscode.commands.registerCommand('runlog.openRunDiff', (ref?: unknown) => openRunDiff(diffs, ref)),
+    vscode.commands.registerCommand('runlog.showRunningRuns', () =>
+      runStatus.pick((runId) => Promise.resolve(vscode.commands.executeCommand('runlog.stopRun', runId))),
+    ),
   );
-  return { runs, launcher, storeFolders: folders };
+  return { runs, launcher, storeFolders: folders, onDidChangeRuns: runsChanged.event, runStatus };
 }
 
 /** Saves unsaved store changes and releases the store locks; VS Code waits for this. */
