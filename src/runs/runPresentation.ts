@@ -3,6 +3,9 @@ import { bestValue, metricGoal } from '../../shared/metricGoal';
 import type { MetricSummary, RunRecord } from '../store/runStore';
 import { formatMetricValue, formatRelativeTime } from './format';
 
+/** Runs per page under an experiment or group in the Runs view; the rest come through "Load more". */
+export const RUNS_PAGE = 200;
+
 /**
  * How a run reads in the Runs view, the status bar and notifications, as plain data: the view turns
  * it into a TreeItem, and the benchmark builds it in Node without VS Code.

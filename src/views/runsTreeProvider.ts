@@ -4,6 +4,7 @@ import type { MetricGoal } from '../../shared/metricGoal';
 import { patchFiles } from '../git/runDiff';
 import { formatMetricValue } from '../runs/format';
 import type { PresentationSettings } from '../runs/runPresentation';
+import { RUNS_PAGE } from '../runs/runPresentation';
 import type {
   Experiment,
   ListRunsQuery,
@@ -16,8 +17,7 @@ import type {
 import type { StoreClient } from '../store/storeClient';
 import { runTreeItem, statusIcon } from './runsTreeItems';
 
-/** Runs per page under an experiment or group; the rest come through a "Load more" item. */
-export const RUNS_PAGE = 200;
+export { RUNS_PAGE };
 
 export type RunsGrouping = 'experiment' | RunGrouping;
 
