@@ -113,7 +113,11 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   const lenses = new TrainingCodeLensProvider((script) => launcher.lastLaunch(script)?.values);
   const storesChanged = (): void => {
     runsView.message = undefined;
-    void stores.retainOnly((vscode.workspace.workspaceFolders ?? []).map(storeDirFor)).then(() => runs.refresh());
+    void stores.retainOnly((vscode.workspace.workspaceFolders ?? []).map(storeDirFor)).then(() => {
+      runs.refresh();
+      // Only a shown item can be stale; a hidden one must not start the new folder's store.
+      if (runStatus.text !== undefined) void runStatus.update();
+    });
   };
 
   context.subscriptions.push(

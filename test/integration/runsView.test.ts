@@ -70,7 +70,7 @@ describe('Runs view actions', function () {
     ]);
     await writeFile(join(storeDir, 'runs', 'run-old', 'artifacts', 'notes.txt'), 'hello\n');
     await journal('run-new', [
-      start('run-new', 1_700_000_100_000, 'new-lynx'),
+      start('run-new', 1_700_000_100_000, 'new-lynx', { cwd: repo }),
       {
         t: 'git',
         ts: 1_700_000_100_001,
