@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { readGitState } from '../../src/git/gitState';
+import { previousRun } from '../../src/views/runNotifications';
 import type { RunsTreeNode } from '../../src/views/runsTreeProvider';
-import { api, dropStoreDir, labelOf, useStoreDir, waitFor } from './helpers';
+import { api, dropStoreDir, labelOf, useStoreDir, waitFor, workspaceFolder } from './helpers';
 
 type RunNode = Extract<RunsTreeNode, { kind: 'run' }>;
 
@@ -239,6 +240,14 @@ describe('Runs view actions', function () {
     assert.equal(editor.document.getText(), 'hello\n');
   });
 
+  it('finds the previous run of the same script and experiment, for Compare with Previous', async () => {
+    const newer = await runNode('run-new');
+    const previous = await previousRun(newer.store, newer.run);
+    assert.equal(previous?.id, 'run-old');
+    const older = await runNode('run-old');
+    assert.equal(await previousRun(older.store, older.run), undefined);
+  });
+
   it('shows running runs in the status bar while they run', async () => {
     const { runStatus } = await api();
     // A change notice is what updates the item: the live run logs a point.
@@ -271,5 +280,26 @@ describe('Runs view actions', function () {
     );
     const runlog = await api();
     assert.equal(await runlog.storeFolders()[0]?.store.call('getRun', 'run-old'), undefined);
+  });
+
+  it('reruns a run: its script again, with the params it recorded', async () => {
+    const script = join(workspaceFolder().uri.fsPath, 'train_small.py');
+    const params = { lr: '0.5', epochs: '1', optimizer: 'adam', sleep: '0' };
+    await journal('run-script', [
+      start('run-script', 1_700_000_400_000, 'script-owl', { source: script, entry_point: 'train_small.py' }),
+      ...Object.entries(params).map(([key, value]) => ({ t: 'param', ts: 1_700_000_400_001, key, value })),
+      { t: 'run_end', ts: 1_700_000_400_002, status: 'FINISHED' },
+    ]);
+    const node = await runNode('run-script');
+    const ids = await vscode.commands.executeCommand<string[]>('runlog.rerunRun', node, [node]);
+    assert.equal(ids.length, 1);
+    const runlog = await api();
+    const rerun = await waitFor('the rerun to end', async () => {
+      const run = await runlog.storeFolders()[0]?.store.call('getRun', ids[0] ?? '');
+      return run && run.status !== 'RUNNING' && run.status !== 'QUEUED' ? run : undefined;
+    });
+    assert.equal(rerun.status, 'FINISHED', rerun.error ?? '');
+    assert.deepEqual(rerun.params, params);
+    assert.equal(rerun.metrics.find((m) => m.key === 'loss')?.count, 1);
   });
 });
