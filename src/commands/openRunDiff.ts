@@ -11,7 +11,7 @@ export const RUN_DIFF_SCHEME = 'runlog-diff';
 interface DiffSide {
   readonly dir: string;
   readonly runId: string;
-  readonly side: 'commit' | 'run';
+  readonly side: 'commit' | 'run' | 'untracked';
 }
 
 type Resolved = { run: RunDetails & { git: NonNullable<RunDetails['git']> }; repo: string } | { problem: string };
@@ -90,6 +90,10 @@ export class RunDiffDocuments implements vscode.TextDocumentContentProvider {
       return `Runlog cannot read this address: ${uri.toString()}`;
     }
     const path = uri.path.slice(1);
+    if (side.side === 'untracked') {
+      const run = await this.storeAt(side.dir)?.call('getRun', side.runId);
+      return run?.git?.untracked.find((f) => f.path === path)?.content ?? '';
+    }
     const resolved = await this.resolve(side.dir, side.runId);
     if ('problem' in resolved) return resolved.problem;
     const { run, repo } = resolved;
@@ -111,6 +115,11 @@ function isRunFileRef(value: unknown): value is RunFileRef {
 export async function openRunDiff(documents: RunDiffDocuments, ref: unknown): Promise<void> {
   if (!isRunFileRef(ref)) return;
   const path = ref.newPath ?? ref.oldPath ?? '';
+  if (ref.untracked) {
+    const uri = RunDiffDocuments.uri(path, { dir: ref.storeDir, runId: ref.runId, side: 'untracked' });
+    await vscode.window.showTextDocument(uri, { preview: true });
+    return;
+  }
   if (ref.binary) {
     void vscode.window.showInformationMessage(`Runlog: ${path} is a binary file; its change cannot be shown as text.`);
     return;

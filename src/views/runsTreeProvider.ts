@@ -57,6 +57,8 @@ export interface RunFileRef {
   readonly oldPath: string | null;
   readonly newPath: string | null;
   readonly binary: boolean;
+  /** An untracked file whose content the run kept: it opens alone, there is nothing to compare. */
+  readonly untracked?: boolean;
 }
 
 export type RunsTreeNode =
@@ -447,7 +449,28 @@ function gitValues(
       command: { command: 'runlog.openRunDiff', title: 'Open Changes', arguments: [ref] },
     });
   }
-  if (git.untracked.length > 0) rows.push(value('untracked files', String(git.untracked.length)));
+  for (const file of git.untracked) {
+    if (file.content === undefined) {
+      rows.push(value(file.path, 'untracked (only its name was kept)'));
+      continue;
+    }
+    const ref: RunFileRef = {
+      storeDir,
+      runId: run.id,
+      oldPath: null,
+      newPath: file.path,
+      binary: false,
+      untracked: true,
+    };
+    rows.push({
+      kind: 'value',
+      label: file.path,
+      value: 'untracked',
+      tooltip: `${file.path}: not in git; the run kept its content`,
+      icon: 'new-file',
+      command: { command: 'runlog.openRunDiff', title: 'Open File', arguments: [ref] },
+    });
+  }
   return rows;
 }
 

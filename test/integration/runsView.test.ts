@@ -58,6 +58,7 @@ describe('Runs view actions', function () {
     git('add', '.');
     git('commit', '-q', '-m', 'first');
     await writeFile(join(repo, 'train.py'), 'lr = 0.5\n');
+    await writeFile(join(repo, 'helper.py'), 'def helps(): pass\n');
     const state = await readGitState(repo);
     assert.ok(state?.dirty);
 
@@ -212,6 +213,15 @@ describe('Runs view actions', function () {
     const input = tab.input as vscode.TabInputTextDiff;
     assert.equal((await vscode.workspace.openTextDocument(input.original)).getText(), 'lr = 0.1\n');
     assert.equal((await vscode.workspace.openTextDocument(input.modified)).getText(), 'lr = 0.5\n');
+    const untracked = (await runs.getChildren(git))
+      .map((n) => runs.getTreeItem(n))
+      .find((i) => labelOf(i) === 'helper.py');
+    assert.equal(untracked?.description, 'untracked');
+    await vscode.commands.executeCommand('runlog.openRunDiff', ...((untracked?.command?.arguments ?? []) as unknown[]));
+    const editor = await waitFor('the untracked file', () =>
+      vscode.window.activeTextEditor?.document.uri.path === '/helper.py' ? vscode.window.activeTextEditor : undefined,
+    );
+    assert.equal(editor.document.getText(), 'def helps(): pass\n');
   });
 
   it('says plainly when the commit of a run is not in the repository', async () => {
