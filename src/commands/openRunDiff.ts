@@ -4,7 +4,7 @@ import { gitTopLevel } from '../git/gitState';
 import { PatchError, fileAtCommit, filesAfterPatch, hasCommit, patchFiles } from '../git/runDiff';
 import type { RunDetails } from '../store/runStore';
 import type { StoreClient } from '../store/storeClient';
-import type { RunFileRef } from '../views/runsTreeProvider';
+import type { RunFileRef } from '../views/runSections';
 
 export const RUN_DIFF_SCHEME = 'runlog-diff';
 

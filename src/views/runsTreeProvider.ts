@@ -1,8 +1,5 @@
-import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { MetricGoal } from '../../shared/metricGoal';
-import { patchFiles } from '../git/runDiff';
-import { formatMetricValue } from '../runs/format';
 import type { PresentationSettings } from '../runs/runPresentation';
 import { RUNS_PAGE } from '../runs/runPresentation';
 import type {
@@ -15,9 +12,12 @@ import type {
   SortKey,
 } from '../store/runStore';
 import type { StoreClient } from '../store/storeClient';
+import type { Section, ValueNode } from './runSections';
+import { sectionValues, userTags } from './runSections';
 import { runTreeItem, statusIcon } from './runsTreeItems';
 
 export { RUNS_PAGE };
+export type { RunFileRef } from './runSections';
 
 export type RunsGrouping = 'experiment' | RunGrouping;
 
@@ -50,17 +50,6 @@ export type RunsParent =
     }
   | { readonly kind: 'trash'; readonly store: StoreClient; readonly runCount: number };
 
-/** Where the diff editor finds a changed file of a run (see commands/openRunDiff.ts). */
-export interface RunFileRef {
-  readonly storeDir: string;
-  readonly runId: string;
-  readonly oldPath: string | null;
-  readonly newPath: string | null;
-  readonly binary: boolean;
-  /** An untracked file whose content the run kept: it opens alone, there is nothing to compare. */
-  readonly untracked?: boolean;
-}
-
 export type RunsTreeNode =
   | { readonly kind: 'folder'; readonly folder: StoreFolder }
   | RunsParent
@@ -75,16 +64,9 @@ export type RunsTreeNode =
       readonly kind: 'section';
       readonly store: StoreClient;
       readonly runId: string;
-      readonly section: 'params' | 'metrics' | 'tags' | 'git' | 'artifacts' | 'inputs' | 'problems';
+      readonly section: Section;
     }
-  | {
-      readonly kind: 'value';
-      readonly label: string;
-      readonly value: string;
-      readonly tooltip?: string;
-      readonly command?: vscode.Command;
-      readonly icon?: string;
-    };
+  | ValueNode;
 
 const SECTIONS = {
   params: ['Params', 'symbol-parameter'],
@@ -102,10 +84,6 @@ const NO_GROUP: Record<RunGrouping, string> = {
   commit: '(no git)',
   status: '(no status)',
 };
-
-function userTags(tags: Readonly<Record<string, string>>): [string, string][] {
-  return Object.entries(tags).filter(([key]) => !key.startsWith('runlog.'));
-}
 
 /**
  * The Runs view: experiments (or branches, commits, statuses) → runs → params, metrics, tags, git,
@@ -288,44 +266,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
   private async sectionValues(node: Extract<RunsTreeNode, { kind: 'section' }>): Promise<RunsTreeNode[]> {
     const run = await this.detailsOf(node.store, node.runId);
     if (!run) return [];
-    const value = (label: string, text: string, tooltip?: string): RunsTreeNode => ({
-      kind: 'value',
-      label,
-      value: text,
-      ...(tooltip ? { tooltip } : {}),
-    });
-    switch (node.section) {
-      case 'params':
-        return Object.entries(run.params).map(([key, v]) => value(key, v));
-      case 'metrics':
-        return run.metrics.map((m) =>
-          value(
-            m.key,
-            `${formatMetricValue(m.last)} (min ${formatMetricValue(m.min)}, max ${formatMetricValue(m.max)})`,
-            `${m.count} points; last at step ${m.lastStep}`,
-          ),
-        );
-      case 'tags':
-        return userTags(run.tags).map(([key, v]) => value(key, v));
-      case 'git':
-        return gitValues(run, (await node.store.call('status')).dir, value);
-      case 'artifacts': {
-        const { dir } = await node.store.call('status');
-        return run.artifacts.map((a) => ({
-          ...(value(a.path, formatBytes(a.size), `sha256 ${a.sha256}`) as Extract<RunsTreeNode, { kind: 'value' }>),
-          icon: 'file',
-          command: {
-            command: 'vscode.open',
-            title: 'Open Artifact',
-            arguments: [vscode.Uri.file(join(dir, 'runs', run.id, 'artifacts', ...a.path.split('/')))],
-          },
-        }));
-      }
-      case 'inputs':
-        return run.inputs.map((i) => value(i.name, i.path, `digest ${i.digest}`));
-      case 'problems':
-        return run.rejected.map((r) => value(`line ${r.line}`, r.reason, r.reason));
-    }
+    const needsDir = node.section === 'git' || node.section === 'artifacts';
+    return sectionValues(run, node.section, needsDir ? (await node.store.call('status')).dir : '');
   }
 
   getTreeItem(node: RunsTreeNode): vscode.TreeItem {
@@ -409,73 +351,4 @@ function readSettings(): PresentationSettings {
 
 function runCount(n: number): string {
   return `${n} run${n === 1 ? '' : 's'}`;
-}
-
-/** The Git section: commit, branch, remote, and each changed file, which opens in a diff editor. */
-function gitValues(
-  run: RunDetails,
-  storeDir: string,
-  value: (label: string, text: string, tooltip?: string) => RunsTreeNode,
-): RunsTreeNode[] {
-  if (!run.git) return [];
-  const git = run.git;
-  const rows = [value('commit', git.commit.slice(0, 12), git.commit)];
-  if (git.branch) rows.push(value('branch', git.branch));
-  if (git.remote) rows.push(value('remote', git.remote));
-  rows.push(value('working tree', git.dirty ? 'dirty (the diff is stored)' : 'clean'));
-  for (const file of patchFiles(git.patch)) {
-    const path = file.newPath ?? file.oldPath ?? '';
-    const change =
-      file.oldPath === null
-        ? 'added'
-        : file.newPath === null
-          ? 'deleted'
-          : file.oldPath !== file.newPath
-            ? `renamed from ${file.oldPath}`
-            : 'modified';
-    const ref: RunFileRef = {
-      storeDir,
-      runId: run.id,
-      oldPath: file.oldPath,
-      newPath: file.newPath,
-      binary: file.binary,
-    };
-    rows.push({
-      kind: 'value',
-      label: path,
-      value: file.binary ? `${change} (binary)` : change,
-      tooltip: `${path}: ${change}; click to compare with commit ${git.commit.slice(0, 12)}`,
-      icon: 'diff',
-      command: { command: 'runlog.openRunDiff', title: 'Open Changes', arguments: [ref] },
-    });
-  }
-  for (const file of git.untracked) {
-    if (file.content === undefined) {
-      rows.push(value(file.path, 'untracked (only its name was kept)'));
-      continue;
-    }
-    const ref: RunFileRef = {
-      storeDir,
-      runId: run.id,
-      oldPath: null,
-      newPath: file.path,
-      binary: false,
-      untracked: true,
-    };
-    rows.push({
-      kind: 'value',
-      label: file.path,
-      value: 'untracked',
-      tooltip: `${file.path}: not in git; the run kept its content`,
-      icon: 'new-file',
-      command: { command: 'runlog.openRunDiff', title: 'Open File', arguments: [ref] },
-    });
-  }
-  return rows;
-}
-
-function formatBytes(size: number): string {
-  if (size < 1024) return `${size} B`;
-  if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} KB`;
-  return `${(size / 1024 / 1024).toFixed(1)} MB`;
 }
