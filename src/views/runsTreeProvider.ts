@@ -123,10 +123,16 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
   }
 
   async getChildren(node?: RunsTreeNode): Promise<RunsTreeNode[]> {
+    const asked = this.folders().map((f) => f.store);
     try {
       return await this.children(node);
     } catch (error) {
-      this.onError(error instanceof Error ? error.message : String(error));
+      // A store closed while it was asked (the store folder changed, and with it the stores): not
+      // an error to show; the refresh that follows the change asks the new store.
+      const current = this.folders().map((f) => f.store);
+      const nodeStore = node && 'store' in node ? node.store : undefined;
+      const stale = asked.some((s) => !current.includes(s)) || (nodeStore && !current.includes(nodeStore));
+      if (!stale) this.onError(error instanceof Error ? error.message : String(error));
       return [];
     }
   }
