@@ -3,6 +3,9 @@ import { Launcher } from './commands/launcher';
 import { RunsQueryControl } from './commands/filterRuns';
 import { openCharts } from './commands/openCharts';
 import { openDemoProject } from './commands/openDemoProject';
+import { RUN_DIFF_SCHEME, RunDiffDocuments, openRunDiff } from './commands/openRunDiff';
+import { rerunRuns } from './commands/rerunRuns';
+import { RunLifecycle } from './commands/runLifecycle';
 import { resolveRunTargets } from './commands/runTargets';
 import { copyRunId, openOutputLog, revealRun } from './commands/runActions';
 import { scriptOf, startRun } from './commands/startRun';
@@ -14,6 +17,8 @@ import type { ChartsPanelDeps } from './panels/chartsPanel';
 import { ChartsPanel } from './panels/chartsPanel';
 import { resolveStoreDir } from './store/storeLocation';
 import { StorePool } from './store/storePool';
+import { RunNotifications } from './views/runNotifications';
+import { RunStatusBar } from './views/runStatusBar';
 import type { StoreFolder } from './views/runsTreeProvider';
 import { throttled } from './util/throttle';
 import { RunsTreeProvider } from './views/runsTreeProvider';
@@ -28,6 +33,15 @@ export interface RunlogApi {
   readonly inlineValues: InlineValues;
   /** The store folder of each workspace folder, as the stores see it. */
   readonly storeFolders: () => readonly StoreFolder[];
+  /** Fires when a store has read new journal lines: the store folder and the runs that changed. */
+  readonly onDidChangeRuns: vscode.Event<RunsChange>;
+  /** The status bar item of running runs (its text is undefined while it is hidden). */
+  readonly runStatus: RunStatusBar;
+}
+
+export interface RunsChange {
+  readonly storeDir: string;
+  readonly runIds: readonly string[];
 }
 
 function storeDirFor(folder: vscode.WorkspaceFolder): string {
@@ -44,19 +58,22 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   const log = vscode.window.createOutputChannel('Runlog', { log: true });
   const dist = vscode.Uri.joinPath(context.extensionUri, 'dist');
   let refreshTimer: NodeJS.Timeout | undefined;
-  const storeChanged = new vscode.EventEmitter<{ readonly dir: string; readonly runIds: readonly string[] }>();
+  const runsChanged = new vscode.EventEmitter<RunsChange>();
   // The editor's insights (hovers, inline values, the summary lens) follow the runs live, at most once a second.
-  const runsChanged = new vscode.EventEmitter<void>();
-  const notifyEditors = throttled(() => runsChanged.fire(), 1_000);
+  const editorRunsChanged = new vscode.EventEmitter<void>();
+  const notifyEditors = throttled(() => editorRunsChanged.fire(), 1_000);
   const stores = new StorePool({
     workerFile: vscode.Uri.joinPath(dist, 'storeWorker.js').fsPath,
     wasmFile: vscode.Uri.joinPath(dist, 'sql-wasm.wasm').fsPath,
     version: `Runlog ${String((context.extension.packageJSON as { version?: string }).version)}`,
     // Runs log in bursts; coalesce their change notices into one refresh.
-    changed: (dir, runIds) => {
-      storeChanged.fire({ dir, runIds });
+    changed: (storeDir, runIds) => {
       clearTimeout(refreshTimer);
-      refreshTimer = setTimeout(() => runs.refresh(), 300);
+      refreshTimer = setTimeout(() => {
+        runs.refresh();
+        void runStatus.update();
+      }, 300);
+      runsChanged.fire({ storeDir, runIds });
       notifyEditors();
     },
     log: (level, message) => log[level](message),
@@ -85,14 +102,33 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
       runsView.message = message;
     },
   );
-  const runsView = vscode.window.createTreeView('runlog.runs', { treeDataProvider: runs, showCollapseAll: true });
+  const runsView = vscode.window.createTreeView('runlog.runs', {
+    treeDataProvider: runs,
+    showCollapseAll: true,
+    canSelectMany: true,
+  });
   const runsQuery = new RunsQueryControl(context.workspaceState, runs, runsView);
-  const launcher = new Launcher(context, storeDirFor, log, () => runs.refresh());
+  const runStatus = new RunStatusBar(folders);
+  const notifications = new RunNotifications();
+  const storeDirs = (): string[] => (vscode.workspace.workspaceFolders ?? []).map(storeDirFor);
+  const launcher = new Launcher(context, storeDirFor, log, () => {
+    runs.refresh();
+    // Runs launched here are reported when they end, even if the first news of them is their end.
+    const { running, waiting } = launcher.active;
+    for (const dir of storeDirs()) for (const id of [...running, ...waiting]) notifications.expect(dir, id);
+    void runStatus.update();
+  });
+  const lifecycle = new RunLifecycle(
+    folders,
+    () => runsView.selection,
+    () => runs.refresh(),
+  );
+  const diffs = new RunDiffDocuments((dir) => (storeDirs().includes(dir) ? stores.get(dir) : undefined));
   const chartsDeps: ChartsPanelDeps = {
     extensionUri: context.extensionUri,
     workspaceState: context.workspaceState,
     log,
-    onStoreChanged: storeChanged.event,
+    onStoreChanged: runsChanged.event,
     resolve: (runIds) => resolveRunTargets({ runIds }, undefined, folders),
     revealRun: (runId) => void vscode.commands.executeCommand('runlog.revealRunInTree', { runIds: [runId] }),
   };
@@ -101,39 +137,49 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
       const folder = vscode.workspace.getWorkspaceFolder(uri);
       return folder ? stores.get(storeDirFor(folder)) : undefined;
     },
-    onDidChangeRuns: runsChanged.event,
+    onDidChangeRuns: editorRunsChanged.event,
   });
   const lenses = new TrainingCodeLensProvider((script) => launcher.lastLaunch(script)?.values, insights.summaryLens);
   const storesChanged = (): void => {
     runsView.message = undefined;
     void stores.retainOnly((vscode.workspace.workspaceFolders ?? []).map(storeDirFor)).then(() => {
       runs.refresh();
-      runsChanged.fire();
+      editorRunsChanged.fire();
+      // Only a shown item can be stale; a hidden one must not start the new folder's store.
+      if (runStatus.text !== undefined) void runStatus.update();
     });
   };
 
   context.subscriptions.push(
     log,
-    storeChanged,
     runs,
     runsView,
     { dispose: () => clearTimeout(refreshTimer) },
     notifyEditors,
-    runsChanged,
+    editorRunsChanged,
     insights,
+    runsChanged,
+    runStatus,
+    runsChanged.event(({ storeDir, runIds }) => {
+      diffs.clear();
+      if (!storeDirs().includes(storeDir)) return;
+      notifications
+        .changed(storeDir, stores.get(storeDir), runIds)
+        .catch((error: unknown) => log.warn(`Run notifications: ${String(error)}`));
+    }),
+    vscode.workspace.registerTextDocumentContentProvider(RUN_DIFF_SCHEME, diffs),
     vscode.workspace.onDidChangeWorkspaceFolders(storesChanged),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('runlog.storeDir')) storesChanged();
+      if (e.affectsConfiguration('runlog.keyMetric') || e.affectsConfiguration('runlog.metricGoals')) {
+        runs.refresh();
+        editorRunsChanged.fire();
+      }
     }),
     launcher,
     lenses,
     launcher.onDidChangeLast(() => lenses.refresh()),
-    runsChanged.event(() => lenses.runsChanged()),
-    vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('runlog.keyMetric') || e.affectsConfiguration('runlog.metricGoals')) {
-        runsChanged.fire();
-      }
-    }),
+    editorRunsChanged.event(() => lenses.runsChanged()),
     vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, lenses),
     vscode.commands.registerCommand('runlog.startRun', (target?: vscode.Uri) => startRun(launcher, target)),
     vscode.commands.registerCommand('runlog.runScript', async (target?: unknown) => {
@@ -166,6 +212,17 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     vscode.commands.registerCommand('runlog.filterRuns', () => runsQuery.filter()),
     vscode.commands.registerCommand('runlog.clearRunsFilter', () => runsQuery.clearFilter()),
     vscode.commands.registerCommand('runlog.sortRuns', () => runsQuery.sort(folders())),
+    vscode.commands.registerCommand('runlog.revealRunInTree', async (target?: unknown) => {
+      const [runId] = ((target as { runIds?: unknown } | undefined)?.runIds as string[] | undefined) ?? [];
+      if (typeof runId !== 'string') return false;
+      const node = await runs.findRun(runId);
+      if (!node) {
+        void vscode.window.showInformationMessage('Runlog: that run is not in the Runs view (is a filter hiding it?).');
+        return false;
+      }
+      await runsView.reveal(node, { select: true, focus: true });
+      return true;
+    }),
     vscode.commands.registerCommand('runlog.openCharts', (first?: unknown, selected?: unknown) =>
       openCharts(chartsDeps, folders, first, selected),
     ),
@@ -175,12 +232,52 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
       },
     }),
     { dispose: () => ChartsPanel.active?.dispose() },
+    vscode.commands.registerCommand('runlog.groupRuns', (group?: unknown) =>
+      runsQuery.group(typeof group === 'string' ? (group as Parameters<typeof runsQuery.group>[0]) : undefined),
+    ),
+    vscode.commands.registerCommand('runlog.renameRun', (first?: unknown, selected?: unknown, name?: unknown) =>
+      lifecycle.rename(first, selected, typeof name === 'string' ? name : undefined),
+    ),
+    vscode.commands.registerCommand('runlog.tagRuns', (first?: unknown, selected?: unknown, tags?: unknown) =>
+      lifecycle.tag(first, selected, typeof tags === 'string' ? tags : undefined),
+    ),
+    vscode.commands.registerCommand('runlog.pinRun', (first?: unknown, selected?: unknown) =>
+      lifecycle.pin(first, selected),
+    ),
+    vscode.commands.registerCommand('runlog.unpinRun', (first?: unknown, selected?: unknown) =>
+      lifecycle.unpin(first, selected),
+    ),
+    vscode.commands.registerCommand('runlog.deleteRun', (first?: unknown, selected?: unknown) =>
+      lifecycle.trash(first, selected),
+    ),
+    vscode.commands.registerCommand('runlog.restoreRun', (first?: unknown, selected?: unknown) =>
+      lifecycle.restore(first, selected),
+    ),
+    vscode.commands.registerCommand(
+      'runlog.deleteRunPermanently',
+      (first?: unknown, selected?: unknown, options?: { confirm?: boolean }) =>
+        lifecycle.deletePermanently(first, selected, options),
+    ),
+    vscode.commands.registerCommand('runlog.rerunRun', async (first?: unknown, selected?: unknown) => {
+      const targets = await resolveRunTargets(
+        first ?? runsView.selection[0],
+        first === undefined ? runsView.selection : selected,
+        folders,
+      );
+      return rerunRuns(launcher, targets);
+    }),
+    vscode.commands.registerCommand('runlog.openRunDiff', (ref?: unknown) => openRunDiff(diffs, ref)),
+    vscode.commands.registerCommand('runlog.showRunningRuns', () =>
+      runStatus.pick((runId) => Promise.resolve(vscode.commands.executeCommand('runlog.stopRun', runId))),
+    ),
   );
   return {
     runs,
     launcher,
     inlineValues: insights.inlineValues,
     storeFolders: folders,
+    onDidChangeRuns: runsChanged.event,
+    runStatus,
     charts: () => ChartsPanel.active,
   };
 }

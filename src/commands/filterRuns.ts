@@ -1,11 +1,20 @@
 import * as vscode from 'vscode';
+import type { MetricGoal } from '../../shared/metricGoal';
+import { metricGoal } from '../../shared/metricGoal';
 import { FilterError, parseFilter } from '../store/filter';
 import type { SortKey } from '../store/runStore';
-import type { RunsQuery, RunsTreeProvider, StoreFolder } from '../views/runsTreeProvider';
+import type { RunsGrouping, RunsQuery, RunsTreeProvider, StoreFolder } from '../views/runsTreeProvider';
 
 const QUERY_KEY = 'runlog.runsQuery';
 
-/** The Runs view's filter and order: kept per workspace, shown in the view's description. */
+const GROUPINGS: readonly { label: string; group: RunsGrouping }[] = [
+  { label: 'Experiment', group: 'experiment' },
+  { label: 'Git branch', group: 'branch' },
+  { label: 'Git commit', group: 'commit' },
+  { label: 'Status', group: 'status' },
+];
+
+/** The Runs view's filter, order and grouping: kept per workspace, shown in the view's description. */
 export class RunsQueryControl {
   constructor(
     private readonly state: vscode.Memento,
@@ -24,12 +33,14 @@ export class RunsQueryControl {
   }
 
   private describe(query: RunsQuery): void {
+    const value = query.sort.value && query.sort.value !== 'last' ? ` (best)` : '';
     const sort =
       query.sort.key === 'start_time' && query.sort.descending
         ? ''
-        : `sorted by ${query.sort.key}${query.sort.descending ? ' ↓' : ' ↑'}`;
+        : `sorted by ${query.sort.key}${value}${query.sort.descending ? ' ↓' : ' ↑'}`;
+    const group = query.group && query.group !== 'experiment' ? `by ${query.group}` : '';
     this.view.description =
-      [query.filter ? `filter: ${query.filter}` : '', sort].filter(Boolean).join(' · ') || undefined;
+      [group, query.filter ? `filter: ${query.filter}` : '', sort].filter(Boolean).join(' · ') || undefined;
     void vscode.commands.executeCommand('setContext', 'runlog.runsFiltered', query.filter !== undefined);
   }
 
@@ -54,7 +65,23 @@ export class RunsQueryControl {
   }
 
   clearFilter(): void {
-    this.apply({ sort: this.runs.currentQuery.sort });
+    const { group, sort } = this.runs.currentQuery;
+    this.apply({ sort, ...(group ? { group } : {}) });
+  }
+
+  /** `Runlog: Group Runs By…`: experiment, git branch, git commit or status; `group` skips the pick. */
+  async group(group?: RunsGrouping): Promise<void> {
+    const current = this.runs.currentQuery.group ?? 'experiment';
+    const chosen =
+      group ??
+      (
+        await vscode.window.showQuickPick(
+          GROUPINGS.map((g) => ({ ...g, description: g.group === current ? 'current' : undefined })),
+          { title: 'Runlog: Group Runs By' },
+        )
+      )?.group;
+    if (!chosen || !GROUPINGS.some((g) => g.group === chosen)) return;
+    this.apply({ ...this.runs.currentQuery, group: chosen });
   }
 
   /** `Runlog: Sort Runs…`: by start time, name, duration, status, or any metric's last value or param. */
@@ -65,15 +92,36 @@ export class RunsQueryControl {
         for (const key of await folder.store.call('keys', kind).catch(() => [])) keys.add(`${kind}.${key}`);
       }
     }
-    const options: { label: string; key: SortKey }[] = [
+    const goals = vscode.workspace.getConfiguration('runlog').get<Record<string, MetricGoal>>('metricGoals', {});
+    const options: { label: string; key: SortKey; best?: MetricGoal; description?: string }[] = [
       { label: 'Start time', key: 'start_time' },
       { label: 'Name', key: 'name' },
       { label: 'Duration', key: 'duration' },
       { label: 'Status', key: 'status' },
-      ...[...keys].sort().map((key) => ({ label: key, key: key as SortKey })),
+      ...[...keys].sort().flatMap((key) => {
+        if (!key.startsWith('metrics.')) return [{ label: key, key: key as SortKey }];
+        const best = metricGoal(key.slice('metrics.'.length), goals);
+        return [
+          { label: key, key: key as SortKey, description: 'last value' },
+          {
+            label: `${key} (best)`,
+            key: key as SortKey,
+            best,
+            description: `${best === 'min' ? 'lowest' : 'highest'} value, best first`,
+          },
+        ];
+      }),
     ];
     const picked = await vscode.window.showQuickPick(options, { title: 'Runlog: Sort Runs By' });
     if (!picked) return;
+    if (picked.best) {
+      // Best first needs no second question: the metric's goal says which way is better.
+      this.apply({
+        ...this.runs.currentQuery,
+        sort: { key: picked.key, descending: picked.best === 'max', value: picked.best },
+      });
+      return;
+    }
     const order = await vscode.window.showQuickPick(
       [
         { label: 'Descending', descending: true },

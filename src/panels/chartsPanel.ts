@@ -19,8 +19,8 @@ export interface ChartsPanelDeps {
   readonly extensionUri: vscode.Uri;
   readonly workspaceState: vscode.Memento;
   readonly log: vscode.LogOutputChannel;
-  /** Fires with a store folder and the runs whose journals changed. */
-  readonly onStoreChanged: vscode.Event<{ readonly dir: string; readonly runIds: readonly string[] }>;
+  /** Fires with the runs whose journals changed. */
+  readonly onStoreChanged: vscode.Event<{ readonly runIds: readonly string[] }>;
   /** Finds runs by id across the workspace's stores. */
   resolve(runIds: readonly string[]): Promise<RunRef[]>;
   /** Shows a run in the Runs view. */

@@ -154,6 +154,21 @@ export interface RegistryEvent {
   readonly description?: string;
 }
 
+export const LIFECYCLE_ACTIONS = ['delete', 'restore', 'pin', 'unpin', 'remove_tag'] as const;
+export type LifecycleAction = (typeof LIFECYCLE_ACTIONS)[number];
+
+/**
+ * What a user did to a run from the editor: moved it to the trash or back, pinned it, removed a
+ * tag (a `tag` event can only set one). Renaming and tagging are `tag` events.
+ */
+export interface LifecycleEvent {
+  readonly t: 'lifecycle';
+  readonly ts: number;
+  readonly action: LifecycleAction;
+  /** For remove_tag: the tag's key. */
+  readonly key?: string;
+}
+
 export type RunEvent =
   | RunStartEvent
   | RunEndEvent
@@ -165,7 +180,8 @@ export type RunEvent =
   | InputEvent
   | GitEvent
   | ModelEvent
-  | RegistryEvent;
+  | RegistryEvent
+  | LifecycleEvent;
 
 export type EventType = RunEvent['t'];
 
@@ -312,6 +328,14 @@ function parseFields(fields: Fields): ParseResult {
           (Number.isSafeInteger(fields['version']) && (fields['version'] as number) > 0)
             ? undefined
             : '"version" must be a positive integer');
+      }
+      break;
+    case 'lifecycle':
+      if (!(LIFECYCLE_ACTIONS as readonly unknown[]).includes(fields['action'])) {
+        problem = `"action" must be one of ${LIFECYCLE_ACTIONS.join(', ')}`;
+      } else {
+        problem =
+          fields['action'] === 'remove_tag' ? requireStrings(fields, ['key']) : optionalStrings(fields, ['key']);
       }
       break;
     case 'git': {

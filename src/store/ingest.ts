@@ -6,6 +6,8 @@ import type { Db } from './sqlite';
 /** A client that joins an editor-created run renames it, or files it under its experiment, with these tags. */
 export const RUN_NAME_TAG = 'runlog.name';
 export const RUN_EXPERIMENT_TAG = 'runlog.experiment';
+/** A pinned run has this tag (set and cleared by lifecycle events); the Runs view lists it first. */
+export const RUN_PINNED_TAG = 'runlog.pinned';
 
 export interface Rejection {
   readonly runId: string;
@@ -147,6 +149,23 @@ function applyEvent(db: Db, runId: string, event: RunEvent): string | undefined 
       return undefined;
     case 'registry':
       return 'registry events belong in registry/events.jsonl, not in a run journal';
+    case 'lifecycle':
+      switch (event.action) {
+        case 'delete':
+        case 'restore':
+          db.run('UPDATE runs SET deleted = ? WHERE id = ?', [event.action === 'delete' ? 1 : 0, runId]);
+          return undefined;
+        case 'pin':
+          db.run('INSERT OR REPLACE INTO tags (run_id, key, value) VALUES (?, ?, ?)', [runId, RUN_PINNED_TAG, 'true']);
+          return undefined;
+        case 'unpin':
+          db.run('DELETE FROM tags WHERE run_id = ? AND key = ?', [runId, RUN_PINNED_TAG]);
+          return undefined;
+        case 'remove_tag':
+          db.run('DELETE FROM tags WHERE run_id = ? AND key = ?', [runId, event.key ?? '']);
+          return undefined;
+      }
+      return undefined;
     case 'git':
       db.run(
         `INSERT OR REPLACE INTO git_state (run_id, commit_sha, branch, remote, dirty, patch, untracked)

@@ -12,7 +12,7 @@ import type {
   ScriptSummaryQuery,
 } from './insightQueries';
 import { latestMetrics, metricInsights, paramHistory, scriptSummary } from './insightQueries';
-import { REGISTRY_JOURNAL, ingestChunk, ingestRegistryChunk } from './ingest';
+import { REGISTRY_JOURNAL, RUN_PINNED_TAG, ingestChunk, ingestRegistryChunk } from './ingest';
 import { readJournal } from './journal';
 import type { Buckets, Range, SeriesSummaryRow, XAxis } from './metrics';
 import { bucketStoredSeries, readSeries } from './metrics';
@@ -62,6 +62,8 @@ export interface RunRecord {
   readonly user: string | null;
   readonly parentRunId: string | null;
   readonly deleted: boolean;
+  /** Pinned runs come first in the Runs view (the `runlog.pinned` tag, set by lifecycle events). */
+  readonly pinned: boolean;
 }
 
 export interface MetricSummary {
@@ -131,14 +133,34 @@ export interface Experiment {
 
 export type SortKey = 'start_time' | 'name' | 'duration' | 'status' | `metrics.${string}` | `params.${string}`;
 
+/** What the Runs view can group runs by besides their experiment. */
+export type RunGrouping = 'branch' | 'commit' | 'status';
+
+export interface RunGroup {
+  /** The branch, commit or status; null for runs without one (no git, a detached HEAD). */
+  readonly value: string | null;
+  readonly runCount: number;
+}
+
 export interface ListRunsQuery {
   readonly experimentIds?: readonly number[];
   /** The Runs view's query language (filter.ts); a bad filter throws FilterError with its position. */
   readonly filter?: string;
-  readonly sort?: { readonly key: SortKey; readonly descending?: boolean };
+  readonly sort?: {
+    readonly key: SortKey;
+    readonly descending?: boolean;
+    /** For a metric: order by its last value (the default), or its lowest or highest. */
+    readonly value?: 'last' | 'min' | 'max';
+  };
   readonly offset?: number;
   readonly limit?: number;
   readonly deleted?: 'active' | 'deleted' | 'all';
+  readonly runIds?: readonly string[];
+  readonly statuses?: readonly RunStatus[];
+  /** Only the runs of one group (see `runGroups`). */
+  readonly group?: { readonly by: RunGrouping; readonly value: string | null };
+  /** Pinned runs before the others, each part in the sort's order. */
+  readonly pinnedFirst?: boolean;
 }
 
 export interface RunPage {
@@ -168,10 +190,19 @@ interface RunRow {
   user: string | null;
   parent_run_id: string | null;
   deleted: number;
+  pinned: number;
 }
 
 const RUN_COLUMNS = `r.id, r.name, r.experiment_id, e.name AS experiment, r.status, r.start_time, r.end_time, r.command,
-  r.cwd, r.entry_point, r.source, r.exit_code, r.error, r.user, r.parent_run_id, r.deleted`;
+  r.cwd, r.entry_point, r.source, r.exit_code, r.error, r.user, r.parent_run_id, r.deleted,
+  EXISTS (SELECT 1 FROM tags pin WHERE pin.run_id = r.id AND pin.key = '${RUN_PINNED_TAG}') AS pinned`;
+
+/** The SQL value a run is grouped by, for `runGroups` and `ListRunsQuery.group`. */
+const GROUP_VALUE: Readonly<Record<RunGrouping, string>> = {
+  branch: '(SELECT gs.branch FROM git_state gs WHERE gs.run_id = r.id)',
+  commit: '(SELECT gs.commit_sha FROM git_state gs WHERE gs.run_id = r.id)',
+  status: 'r.status',
+};
 
 function toRun(row: RunRow): RunRecord {
   return {
@@ -191,6 +222,7 @@ function toRun(row: RunRow): RunRecord {
     user: row.user,
     parentRunId: row.parent_run_id,
     deleted: row.deleted !== 0,
+    pinned: row.pinned !== 0,
   };
 }
 
@@ -325,8 +357,12 @@ export class RunStore {
       try {
         size = (await stat(file)).size;
       } catch (error) {
-        if (isMissing(error)) continue;
-        throw error;
+        if (!isMissing(error)) throw error;
+        if (positions.has(runId)) {
+          this.forgetRun(runId);
+          changedRuns.push(runId);
+        }
+        continue;
       }
       let position = positions.get(runId) ?? { offset: 0, line: 1 };
       if (size < position.offset) {
@@ -353,6 +389,15 @@ export class RunStore {
         changed = true;
       }
       if (changed) changedRuns.push(runId);
+    }
+    if (!onlyRuns) {
+      // A run whose folder is gone was deleted for good (here or by another window): forget it.
+      const present = new Set(ids);
+      for (const runId of positions.keys()) {
+        if (runId === REGISTRY_JOURNAL || present.has(runId)) continue;
+        this.forgetRun(runId);
+        changedRuns.push(runId);
+      }
     }
     const registry = await this.syncRegistry(positions.get(REGISTRY_JOURNAL));
     if (registry) {
@@ -458,29 +503,30 @@ export class RunStore {
   }
 
   listRuns(query: ListRunsQuery = {}): RunPage {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    const deleted = query.deleted ?? 'active';
-    if (deleted !== 'all') where.push(deleted === 'active' ? 'r.deleted = 0' : 'r.deleted = 1');
-    if (query.experimentIds && query.experimentIds.length > 0) {
-      where.push(`r.experiment_id IN (${query.experimentIds.map(() => '?').join(', ')})`);
-      params.push(...query.experimentIds);
-    }
-    if (query.filter) {
-      const compiled = compileFilter(parseFilter(query.filter), { now: Date.now() });
-      where.push(compiled.sql);
-      params.push(...compiled.params);
-    }
-    const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const { whereSql, params } = runConditions(query);
     const total = this.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM runs r ${whereSql}`, params)?.n ?? 0;
 
     const { join: sortJoin, order, params: sortParams } = sortClause(query.sort);
+    const pinned = query.pinnedFirst ? 'pinned DESC, ' : '';
     const rows = this.db.all<RunRow>(
       `SELECT ${RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id ${sortJoin}
-       ${whereSql} ORDER BY ${order}, r.id LIMIT ? OFFSET ?`,
+       ${whereSql} ORDER BY ${pinned}${order}, r.id LIMIT ? OFFSET ?`,
       [...sortParams, ...params, query.limit ?? -1, query.offset ?? 0],
     );
     return { runs: rows.map(toRun), total };
+  }
+
+  /** The branches, commits or statuses of the runs a query selects, with how many runs each has. */
+  runGroups(by: RunGrouping, query: Omit<ListRunsQuery, 'group' | 'sort' | 'offset' | 'limit'> = {}): RunGroup[] {
+    const { whereSql, params } = runConditions(query);
+    const value = GROUP_VALUE[by];
+    return this.db
+      .all<{ value: string | null; n: number }>(
+        `SELECT ${value} AS value, COUNT(*) AS n FROM runs r ${whereSql} GROUP BY 1
+         ORDER BY value IS NULL, ${by === 'commit' ? 'MAX(r.start_time) DESC' : 'value COLLATE NOCASE'}`,
+        params,
+      )
+      .map((row) => ({ value: row.value, runCount: row.n }));
   }
 
   getRun(runId: string): RunDetails | undefined {
@@ -669,13 +715,49 @@ export class RunStore {
   }
 }
 
+/** The WHERE clause of a run query, without its order and page. */
+function runConditions(query: Omit<ListRunsQuery, 'sort' | 'offset' | 'limit'>): {
+  whereSql: string;
+  params: SqlValue[];
+} {
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  const list = (values: readonly SqlValue[]): string => values.map(() => '?').join(', ');
+  const deleted = query.deleted ?? 'active';
+  if (deleted !== 'all') where.push(deleted === 'active' ? 'r.deleted = 0' : 'r.deleted = 1');
+  if (query.experimentIds && query.experimentIds.length > 0) {
+    where.push(`r.experiment_id IN (${list(query.experimentIds)})`);
+    params.push(...query.experimentIds);
+  }
+  if (query.runIds) {
+    where.push(`r.id IN (${list(query.runIds)})`);
+    params.push(...query.runIds);
+  }
+  if (query.statuses) {
+    where.push(`r.status IN (${list(query.statuses)})`);
+    params.push(...query.statuses);
+  }
+  if (query.group) {
+    where.push(`${GROUP_VALUE[query.group.by]} IS ?`);
+    params.push(query.group.value);
+  }
+  if (query.filter) {
+    const compiled = compileFilter(parseFilter(query.filter), { now: Date.now() });
+    where.push(compiled.sql);
+    params.push(...compiled.params);
+  }
+  return { whereSql: where.length > 0 ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
 function sortClause(sort: ListRunsQuery['sort']): { join: string; order: string; params: SqlValue[] } {
   const direction = sort?.descending === false ? 'ASC' : 'DESC';
   const key = sort?.key ?? 'start_time';
   if (key.startsWith('metrics.')) {
+    // The value arrives from another thread: only these three column names reach the SQL.
+    const column = sort?.value === 'min' ? 'sort_m.min' : sort?.value === 'max' ? 'sort_m.max' : 'sort_m.last';
     return {
       join: 'LEFT JOIN metric_series sort_m ON sort_m.run_id = r.id AND sort_m.key = ?',
-      order: `sort_m.last IS NULL, sort_m.last ${direction}`,
+      order: `${column} IS NULL, ${column} ${direction}`,
       params: [key.slice('metrics.'.length)],
     };
   }

@@ -10,7 +10,16 @@ import type {
 import type { Buckets, Range, XAxis } from './metrics';
 import type { ChartExtent, ChartRunSeries, ChartSeriesQuery, ChartX } from './chartData';
 import type { PointColumns } from './chunkCodec';
-import type { Experiment, ListRunsQuery, MetricSummary, RegisteredModel, RunDetails, RunPage } from './runStore';
+import type {
+  Experiment,
+  ListRunsQuery,
+  MetricSummary,
+  RegisteredModel,
+  RunDetails,
+  RunGroup,
+  RunGrouping,
+  RunPage,
+} from './runStore';
 
 /**
  * What the extension host may ask the store worker. Each method becomes a request message
@@ -34,6 +43,7 @@ export interface StoreApi {
   latestMetrics(query: { readonly script?: string; readonly keys: readonly string[] }): LatestMetric[];
   scriptSummary(query: ScriptSummaryQuery): ScriptSummary;
   paramHistory(query: ParamHistoryQuery): ParamHistory;
+  runGroups(by: RunGrouping, query?: Omit<ListRunsQuery, 'group' | 'sort' | 'offset' | 'limit'>): RunGroup[];
   /** Reads the journals now instead of at the next change notice; returns the runs that changed. */
   sync(): Promise<string[]>;
   /** Writes the database file now if this process is the writer; returns whether it wrote. */
@@ -67,6 +77,7 @@ export const STORE_METHODS: readonly StoreMethod[] = [
   'latestMetrics',
   'scriptSummary',
   'paramHistory',
+  'runGroups',
   'sync',
   'snapshot',
   'status',

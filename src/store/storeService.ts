@@ -5,7 +5,7 @@ import type { Range, XAxis } from './metrics';
 import type { ChartSeriesQuery, ChartX } from './chartData';
 import { HEARTBEAT_MS, StoreLock } from './lock';
 import { findInterrupted, markInterrupted } from './reconcile';
-import type { ListRunsQuery } from './runStore';
+import type { ListRunsQuery, RunGrouping } from './runStore';
 import { REGISTRY_DIR, RUNS_DIR, RunStore } from './runStore';
 import type { ServiceOptions, StoreApi, StoreStatus } from './storeProtocol';
 
@@ -245,6 +245,12 @@ export class StoreService implements StoreApi {
   }
   paramHistory(query: ParamHistoryQuery): ReturnType<StoreApi['paramHistory']> {
     return this.store.paramHistory(query);
+  }
+  runGroups(
+    by: RunGrouping,
+    query?: Omit<ListRunsQuery, 'group' | 'sort' | 'offset' | 'limit'>,
+  ): ReturnType<StoreApi['runGroups']> {
+    return this.store.runGroups(by, query);
   }
   sync(): Promise<string[]> {
     return this.requestSync();

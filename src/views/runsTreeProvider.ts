@@ -1,15 +1,36 @@
 import * as vscode from 'vscode';
-import { formatMetricValue, formatRelativeTime } from '../runs/format';
-import type { RunStatus } from '../store/events';
-import type { Experiment, MetricSummary, RunDetails, RunRecord, SortKey } from '../store/runStore';
+import type { MetricGoal } from '../../shared/metricGoal';
+import type { PresentationSettings } from '../runs/runPresentation';
+import { RUNS_PAGE } from '../runs/runPresentation';
+import type {
+  Experiment,
+  ListRunsQuery,
+  RunDetails,
+  RunGrouping,
+  RunRecord,
+  MetricSummary,
+  SortKey,
+} from '../store/runStore';
 import type { StoreClient } from '../store/storeClient';
+import type { Section, ValueNode } from './runSections';
+import { sectionValues, userTags } from './runSections';
+import { runTreeItem, statusIcon } from './runsTreeItems';
 
-/** Runs per page under an experiment; the rest come through a "Load more" item. */
-export const RUNS_PAGE = 200;
+export { RUNS_PAGE };
+export type { RunFileRef } from './runSections';
+
+export type RunsGrouping = 'experiment' | RunGrouping;
 
 export interface RunsQuery {
   readonly filter?: string;
-  readonly sort: { readonly key: SortKey; readonly descending: boolean };
+  readonly sort: {
+    readonly key: SortKey;
+    readonly descending: boolean;
+    /** For a metric: its last value (default) or its lowest or highest (the metric's best). */
+    readonly value?: 'last' | 'min' | 'max';
+  };
+  /** What the top level lists: experiments (the default), branches, commits or statuses. */
+  readonly group?: RunsGrouping;
 }
 
 export interface StoreFolder {
@@ -17,54 +38,69 @@ export interface StoreFolder {
   readonly store: StoreClient;
 }
 
+/** What a page of runs hangs under. */
+export type RunsParent =
+  | { readonly kind: 'experiment'; readonly store: StoreClient; readonly experiment: Experiment }
+  | {
+      readonly kind: 'group';
+      readonly store: StoreClient;
+      readonly by: RunGrouping;
+      readonly value: string | null;
+      readonly runCount: number;
+    }
+  | { readonly kind: 'trash'; readonly store: StoreClient; readonly runCount: number };
+
 export type RunsTreeNode =
   | { readonly kind: 'folder'; readonly folder: StoreFolder }
-  | { readonly kind: 'experiment'; readonly store: StoreClient; readonly experiment: Experiment }
+  | RunsParent
   | {
       readonly kind: 'run';
       readonly store: StoreClient;
       readonly run: RunRecord;
       readonly metrics: readonly MetricSummary[];
     }
-  | { readonly kind: 'more'; readonly store: StoreClient; readonly experiment: Experiment; readonly offset: number }
+  | { readonly kind: 'more'; readonly store: StoreClient; readonly parent: RunsParent; readonly offset: number }
   | {
       readonly kind: 'section';
       readonly store: StoreClient;
       readonly runId: string;
-      readonly section: 'params' | 'metrics' | 'git' | 'artifacts' | 'inputs' | 'problems';
+      readonly section: Section;
     }
-  | { readonly kind: 'value'; readonly label: string; readonly value: string; readonly tooltip?: string };
-
-const STATUS_ICONS: Record<RunStatus, vscode.ThemeIcon> = {
-  RUNNING: new vscode.ThemeIcon('sync~spin'),
-  QUEUED: new vscode.ThemeIcon('clock'),
-  FINISHED: new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')),
-  FAILED: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
-  KILLED: new vscode.ThemeIcon('circle-slash'),
-  INTERRUPTED: new vscode.ThemeIcon('debug-disconnect'),
-};
+  | ValueNode;
 
 const SECTIONS = {
   params: ['Params', 'symbol-parameter'],
   metrics: ['Metrics', 'graph-line'],
+  tags: ['Tags', 'tag'],
   git: ['Git', 'git-commit'],
   artifacts: ['Artifacts', 'file'],
   inputs: ['Inputs', 'database'],
   problems: ['Journal problems', 'warning'],
 } as const;
 
+const GROUP_ICONS: Record<RunGrouping, string> = { branch: 'git-branch', commit: 'git-commit', status: 'pulse' };
+const NO_GROUP: Record<RunGrouping, string> = {
+  branch: '(no branch)',
+  commit: '(no git)',
+  status: '(no status)',
+};
+
 /**
- * The Runs view: experiments → runs → params, metrics, git, artifacts, inputs. Every read goes to
- * the store worker when VS Code asks for children (the view is visible), never at activation; an
- * empty store yields no items, which lets the welcome content show.
+ * The Runs view: experiments (or branches, commits, statuses) → runs → params, metrics, tags, git,
+ * artifacts, inputs, and a Trash of deleted runs. Every read goes to the store worker when VS Code
+ * asks for children (the view is visible), never at activation; an empty store yields no items,
+ * which lets the welcome content show.
  */
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<RunsTreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   /** Run details fetched for expanded runs, dropped on refresh. */
   private readonly details = new Map<string, Promise<RunDetails | undefined>>();
-  /** The view's query (the store's filter language) and order; set through the view's toolbar. */
+  /** The view's query (the store's filter language), order and grouping; set through the view's toolbar. */
   private query: RunsQuery = { sort: { key: 'start_time', descending: true } };
+  private settings: PresentationSettings = readSettings();
+  /** Each node's parent as the view last asked for it: what `reveal` walks up. */
+  private readonly parents = new WeakMap<RunsTreeNode, RunsTreeNode>();
 
   constructor(
     private readonly folders: () => readonly StoreFolder[],
@@ -75,6 +111,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
 
   refresh(): void {
     this.details.clear();
+    this.settings = readSettings();
     this.changed.fire(undefined);
   }
 
@@ -88,12 +125,52 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
   }
 
   async getChildren(node?: RunsTreeNode): Promise<RunsTreeNode[]> {
+    const asked = this.folders().map((f) => f.store);
     try {
-      return await this.children(node);
+      const children = await this.children(node);
+      if (node) for (const child of children) this.parents.set(child, node);
+      return children;
     } catch (error) {
-      this.onError(error instanceof Error ? error.message : String(error));
+      // A store closed while it was asked (the store folder changed, and with it the stores): not
+      // an error to show; the refresh that follows the change asks the new store.
+      const current = this.folders().map((f) => f.store);
+      const nodeStore = node && 'store' in node ? node.store : undefined;
+      const stale = asked.some((s) => !current.includes(s)) || (nodeStore && !current.includes(nodeStore));
+      if (!stale) this.onError(error instanceof Error ? error.message : String(error));
       return [];
     }
+  }
+
+  getParent(node: RunsTreeNode): RunsTreeNode | undefined {
+    return this.parents.get(node);
+  }
+
+  /**
+   * A run's node as the view shows it (under its experiment, group or the Trash, paging through
+   * "Load more" as needed), or undefined when the view's filter hides it.
+   */
+  async findRun(runId: string): Promise<RunsTreeNode | undefined> {
+    let where: { store: StoreClient; experimentId: number; deleted: boolean } | undefined;
+    for (const { store } of this.folders()) {
+      const run = await store.call('getRun', runId).catch(() => undefined);
+      if (run) where = { store, experimentId: run.experimentId, deleted: run.deleted };
+    }
+    if (!where) return undefined;
+    const queue = await this.getChildren();
+    while (queue.length > 0) {
+      const node = queue.shift() as RunsTreeNode;
+      if (node.kind === 'run') {
+        if (node.run.id === runId) return node;
+        continue;
+      }
+      if (node.kind === 'folder' && node.folder.store !== where.store) continue;
+      if (node.kind === 'experiment' && (where.deleted || node.experiment.id !== where.experimentId)) continue;
+      if (node.kind === 'group' && where.deleted) continue;
+      if (node.kind === 'trash' && !where.deleted) continue;
+      if (['folder', 'experiment', 'group', 'trash', 'more'].includes(node.kind))
+        queue.push(...(await this.getChildren(node)));
+    }
+    return undefined;
   }
 
   private async children(node?: RunsTreeNode): Promise<RunsTreeNode[]> {
@@ -106,12 +183,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
     return this.below(node);
   }
 
-  /** Experiments of the one workspace folder, or the folders that have runs when there are several. */
+  /** The top level of the one workspace folder, or the folders that have runs when there are several. */
   private async roots(): Promise<RunsTreeNode[]> {
     const folders = this.folders();
-    if (folders.length === 1 && folders[0]) return this.experiments(folders[0].store);
+    if (folders.length === 1 && folders[0]) return this.topLevel(folders[0].store);
     const withRuns = await Promise.all(
-      folders.map(async (folder) => ((await this.experiments(folder.store)).length > 0 ? folder : undefined)),
+      folders.map(async (folder) => ((await this.topLevel(folder.store)).length > 0 ? folder : undefined)),
     );
     return withRuns.filter((f): f is StoreFolder => f !== undefined).map((folder) => ({ kind: 'folder', folder }));
   }
@@ -119,11 +196,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
   private async below(node: RunsTreeNode): Promise<RunsTreeNode[]> {
     switch (node.kind) {
       case 'folder':
-        return this.experiments(node.folder.store);
+        return this.topLevel(node.folder.store);
       case 'experiment':
-        return this.runs(node.store, node.experiment, 0);
+      case 'group':
+      case 'trash':
+        return this.runs(node, 0);
       case 'more':
-        return this.runs(node.store, node.experiment, node.offset);
+        return this.runs(node.parent, node.offset);
       case 'run':
         return this.sections(node.store, node.run.id);
       case 'section':
@@ -133,8 +212,27 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
     }
   }
 
-  private async experiments(store: StoreClient): Promise<RunsTreeNode[]> {
+  private filterQuery(): Pick<ListRunsQuery, 'filter'> {
+    return this.query.filter ? { filter: this.query.filter } : {};
+  }
+
+  /** Experiments or groups, then the Trash when it holds runs. */
+  private async topLevel(store: StoreClient): Promise<RunsTreeNode[]> {
     await store.ready;
+    const by = this.query.group ?? 'experiment';
+    const [nodes, trash] = await Promise.all([
+      by === 'experiment' ? this.experiments(store) : this.groups(store, by),
+      store.call('listRuns', { ...this.filterQuery(), deleted: 'deleted', limit: 0 }),
+    ]);
+    return trash.total > 0 ? [...nodes, { kind: 'trash', store, runCount: trash.total }] : nodes;
+  }
+
+  private async groups(store: StoreClient, by: RunGrouping): Promise<RunsTreeNode[]> {
+    const groups = await store.call('runGroups', by, this.filterQuery());
+    return groups.map((g) => ({ kind: 'group', store, by, value: g.value, runCount: g.runCount }));
+  }
+
+  private async experiments(store: StoreClient): Promise<RunsTreeNode[]> {
     const experiments = (await store.call('experiments')).filter((e) => e.runCount > 0);
     const filter = this.query.filter;
     if (!filter) return experiments.map((experiment) => ({ kind: 'experiment', store, experiment }));
@@ -148,13 +246,20 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
     return counted.filter((e) => e.runCount > 0).map((experiment) => ({ kind: 'experiment', store, experiment }));
   }
 
-  private async runs(store: StoreClient, experiment: Experiment, offset: number): Promise<RunsTreeNode[]> {
+  private async runs(parent: RunsParent, offset: number): Promise<RunsTreeNode[]> {
+    const { store } = parent;
+    const where: ListRunsQuery =
+      parent.kind === 'experiment'
+        ? { experimentIds: [parent.experiment.id], pinnedFirst: true }
+        : parent.kind === 'group'
+          ? { group: { by: parent.by, value: parent.value }, pinnedFirst: true }
+          : { deleted: 'deleted' };
     const page = await store.call('listRuns', {
-      experimentIds: [experiment.id],
+      ...where,
+      ...this.filterQuery(),
       offset,
       limit: RUNS_PAGE,
       sort: this.query.sort,
-      ...(this.query.filter ? { filter: this.query.filter } : {}),
     });
     const metrics = new Map(
       await store.call(
@@ -169,7 +274,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
       metrics: metrics.get(run.id) ?? [],
     }));
     if (offset + page.runs.length < page.total) {
-      nodes.push({ kind: 'more', store, experiment, offset: offset + page.runs.length });
+      nodes.push({ kind: 'more', store, parent, offset: offset + page.runs.length });
     }
     return nodes;
   }
@@ -189,6 +294,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
     const present: Record<keyof typeof SECTIONS, boolean> = {
       params: Object.keys(run.params).length > 0,
       metrics: run.metrics.length > 0,
+      tags: userTags(run.tags).length > 0,
       git: run.git !== null,
       artifacts: run.artifacts.length > 0,
       inputs: run.inputs.length > 0,
@@ -202,40 +308,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
   private async sectionValues(node: Extract<RunsTreeNode, { kind: 'section' }>): Promise<RunsTreeNode[]> {
     const run = await this.detailsOf(node.store, node.runId);
     if (!run) return [];
-    const value = (label: string, text: string, tooltip?: string): RunsTreeNode => ({
-      kind: 'value',
-      label,
-      value: text,
-      ...(tooltip ? { tooltip } : {}),
-    });
-    switch (node.section) {
-      case 'params':
-        return Object.entries(run.params).map(([key, v]) => value(key, v));
-      case 'metrics':
-        return run.metrics.map((m) =>
-          value(
-            m.key,
-            `${formatMetricValue(m.last)} (min ${formatMetricValue(m.min)}, max ${formatMetricValue(m.max)})`,
-            `${m.count} points; last at step ${m.lastStep}`,
-          ),
-        );
-      case 'git': {
-        if (!run.git) return [];
-        const git = run.git;
-        const rows = [value('commit', git.commit.slice(0, 12), git.commit)];
-        if (git.branch) rows.push(value('branch', git.branch));
-        if (git.remote) rows.push(value('remote', git.remote));
-        rows.push(value('working tree', git.dirty ? 'dirty (the diff is stored)' : 'clean'));
-        if (git.untracked.length > 0) rows.push(value('untracked files', String(git.untracked.length)));
-        return rows;
-      }
-      case 'artifacts':
-        return run.artifacts.map((a) => value(a.path, formatBytes(a.size), `sha256 ${a.sha256}`));
-      case 'inputs':
-        return run.inputs.map((i) => value(i.name, i.path, `digest ${i.digest}`));
-      case 'problems':
-        return run.rejected.map((r) => value(`line ${r.line}`, r.reason, r.reason));
-    }
+    const needsDir = node.section === 'git' || node.section === 'artifacts';
+    return sectionValues(run, node.section, needsDir ? (await node.store.call('status')).dir : '');
   }
 
   getTreeItem(node: RunsTreeNode): vscode.TreeItem {
@@ -250,16 +324,40 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
         const item = new vscode.TreeItem(experiment.name, vscode.TreeItemCollapsibleState.Expanded);
         item.id = `experiment:${experiment.id}:${experiment.name}`;
         item.iconPath = new vscode.ThemeIcon('beaker');
-        item.description = `${experiment.runCount} run${experiment.runCount === 1 ? '' : 's'}`;
+        item.description = runCount(experiment.runCount);
         item.contextValue = 'runlog.experiment';
         return item;
       }
+      case 'group': {
+        const label =
+          node.value === null ? NO_GROUP[node.by] : node.by === 'commit' ? node.value.slice(0, 12) : node.value;
+        const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `group:${node.by}:${node.value ?? ''}`;
+        item.iconPath =
+          node.by === 'status' && node.value !== null
+            ? statusIcon(node.value as RunRecord['status'])
+            : new vscode.ThemeIcon(GROUP_ICONS[node.by]);
+        item.description = runCount(node.runCount);
+        if (node.value !== null) item.tooltip = node.value;
+        item.contextValue = `runlog.group.${node.by}`;
+        return item;
+      }
+      case 'trash': {
+        const item = new vscode.TreeItem('Trash', vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = 'trash';
+        item.iconPath = new vscode.ThemeIcon('trash');
+        item.description = runCount(node.runCount);
+        item.tooltip = 'Deleted runs: restore them, or delete them permanently.';
+        item.contextValue = 'runlog.trash';
+        return item;
+      }
       case 'run':
-        return runItem(node.run, node.metrics);
+        return runTreeItem(node.run, node.metrics, this.settings);
       case 'more': {
         const item = new vscode.TreeItem('Load more runs…', vscode.TreeItemCollapsibleState.Expanded);
         item.iconPath = new vscode.ThemeIcon('ellipsis');
-        item.description = `${node.experiment.runCount - node.offset} more`;
+        const total = node.parent.kind === 'experiment' ? node.parent.experiment.runCount : node.parent.runCount;
+        item.description = `${total - node.offset} more`;
         return item;
       }
       case 'section': {
@@ -273,6 +371,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
         const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
         item.description = node.value;
         item.tooltip = node.tooltip ?? `${node.label} = ${node.value}`;
+        if (node.command) item.command = node.command;
+        if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon);
         return item;
       }
     }
@@ -283,50 +383,14 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
   }
 }
 
-function formatBytes(size: number): string {
-  if (size < 1024) return `${size} B`;
-  if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} KB`;
-  return `${(size / 1024 / 1024).toFixed(1)} MB`;
-}
-
-function runItem(run: RunRecord, metrics: readonly MetricSummary[]): vscode.TreeItem {
-  const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.Collapsed);
-  item.id = `run:${run.id}`;
-  item.iconPath = STATUS_ICONS[run.status];
-  const key = metrics[0];
-  const parts = [key ? `${key.key} ${formatMetricValue(key.last)}` : run.status.toLowerCase()];
-  parts.push(formatRelativeTime(run.startTime, Date.now()));
-  item.description = parts.join(' · ');
-  item.tooltip = runTooltip(run, metrics);
-  item.contextValue = `runlog.run.${run.status.toLowerCase()}`;
-  return item;
-}
-
-/** Run names, params and metric keys come from user scripts: appended as text, never as markdown. */
-function runTooltip(run: RunRecord, metrics: readonly MetricSummary[]): vscode.MarkdownString {
-  const md = new vscode.MarkdownString();
-  const line = (text: string): void => {
-    md.appendText(text);
-    md.appendMarkdown('  \n');
+function readSettings(): PresentationSettings {
+  const config = vscode.workspace.getConfiguration('runlog');
+  return {
+    keyMetric: config.get<string>('keyMetric', ''),
+    goals: config.get<Record<string, MetricGoal>>('metricGoals', {}),
   };
-  md.appendMarkdown('**');
-  md.appendText(run.name);
-  md.appendMarkdown('**  \n');
-  line(`${run.status.toLowerCase()} · ${run.experiment} · run ${run.id}`);
-  if (run.endTime !== null) line(`took ${formatDuration(run.endTime - run.startTime)}`);
-  if (run.command) line(run.command);
-  for (const metric of metrics) {
-    line(
-      `${metric.key}: ${formatMetricValue(metric.last)} (min ${formatMetricValue(metric.min)}, max ${formatMetricValue(metric.max)})`,
-    );
-  }
-  if (run.error) line(run.error.split('\n').slice(-3).join(' / '));
-  return md;
 }
 
-function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+function runCount(n: number): string {
+  return `${n} run${n === 1 ? '' : 's'}`;
 }

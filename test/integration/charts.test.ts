@@ -82,6 +82,9 @@ describe('Charts panel', () => {
     const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
     assert.ok(tab?.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('runlog.charts'));
     await screenshot('charts');
+    // Clicking a line or a legend entry asks for this; the run is then selected in the Runs view.
+    assert.equal(await vscode.commands.executeCommand('runlog.revealRunInTree', { runIds: ['fin-1'] }), true);
+    assert.equal(await vscode.commands.executeCommand('runlog.revealRunInTree', { runIds: ['nope'] }), false);
   });
 
   it('smooths on the store side and keeps the raw line, on every x axis', async () => {

@@ -1,0 +1,177 @@
+import * as vscode from 'vscode';
+import type { RunEvent } from '../store/events';
+import type { RunDetails } from '../store/runStore';
+import { appendRunEvents, deleteRunFolder, formatTags, parseTags, renameEvents, tagEvents } from '../runs/runEdits';
+import type { RunsTreeNode, StoreFolder } from '../views/runsTreeProvider';
+import type { RunRef } from './runTargets';
+import { resolveRunTargets } from './runTargets';
+
+/**
+ * Rename, Tag, Pin, Unpin, Delete (to the trash), Restore and Delete Permanently. Every change is an
+ * event appended to the run's journal, so every window and process reading the store sees it;
+ * permanent deletion removes the run's folder, and every store forgets the run at its next scan.
+ */
+export class RunLifecycle {
+  constructor(
+    private readonly folders: () => readonly StoreFolder[],
+    /** The Runs view's selection, for a command run from the palette or a key binding. */
+    private readonly selection: () => readonly RunsTreeNode[],
+    private readonly refresh: () => void,
+  ) {}
+
+  private async targets(first: unknown, selected: unknown): Promise<RunRef[]> {
+    if (first === undefined && selected === undefined)
+      return resolveRunTargets(undefined, this.selection(), this.folders);
+    return resolveRunTargets(first, selected, this.folders);
+  }
+
+  private async details(refs: readonly RunRef[]): Promise<{ ref: RunRef; run: RunDetails }[]> {
+    const found = await Promise.all(refs.map(async (ref) => ({ ref, run: await ref.store.call('getRun', ref.runId) })));
+    return found.filter((f): f is { ref: RunRef; run: RunDetails } => f.run !== undefined);
+  }
+
+  /** Appends each run's events, then has its store read them now rather than at the next notice. */
+  private async write(edits: readonly { ref: RunRef; events: RunEvent[] }[]): Promise<number> {
+    const stores = new Set<RunRef['store']>();
+    let written = 0;
+    const failures: string[] = [];
+    for (const { ref, events } of edits) {
+      if (events.length === 0) continue;
+      try {
+        await appendRunEvents((await ref.store.call('status')).dir, ref.runId, events);
+        stores.add(ref.store);
+        written++;
+      } catch (error) {
+        failures.push(`${ref.runId}: ${(error as Error).message}`);
+      }
+    }
+    await Promise.all([...stores].map((store) => store.call('sync').catch(() => [])));
+    this.refresh();
+    if (failures.length > 0) void vscode.window.showErrorMessage(`Runlog could not change ${failures.join('; ')}`);
+    return written;
+  }
+
+  private async lifecycle(
+    first: unknown,
+    selected: unknown,
+    action: 'delete' | 'restore' | 'pin' | 'unpin',
+  ): Promise<number> {
+    const refs = await this.targets(first, selected);
+    const ts = Date.now();
+    return this.write(refs.map((ref) => ({ ref, events: [{ t: 'lifecycle', ts, action }] })));
+  }
+
+  /** `Rename Run…`; `name` skips the input box (for other code and tests). */
+  async rename(first: unknown, selected: unknown, name?: string): Promise<void> {
+    const [target] = await this.details(await this.targets(first, selected));
+    if (!target) return;
+    const chosen =
+      name ??
+      (await vscode.window.showInputBox({
+        title: `Runlog: Rename ${target.run.name}`,
+        value: target.run.name,
+        validateInput: (text) => (text.trim() === '' ? 'A run name cannot be empty.' : undefined),
+      }));
+    if (chosen === undefined || chosen.trim() === '' || chosen.trim() === target.run.name) return;
+    await this.write([{ ref: target.ref, events: renameEvents(chosen) }]);
+  }
+
+  /**
+   * `Tag Runs…`: the tags the selected runs share, as `key=value, key2`, to edit: what is added is
+   * set on every run, what is removed is removed from every run; tags only some runs have stay.
+   * `text` skips the input box.
+   */
+  async tag(first: unknown, selected: unknown, text?: string): Promise<void> {
+    const targets = await this.details(await this.targets(first, selected));
+    if (targets.length === 0) return;
+    const [head, ...rest] = targets.map((t) => t.run.tags);
+    const shared = Object.fromEntries(
+      Object.entries(head ?? {}).filter(([key, value]) => rest.every((tags) => tags[key] === value)),
+    );
+    const typed =
+      text ??
+      (await vscode.window.showInputBox({
+        title:
+          targets.length === 1
+            ? `Runlog: Tags of ${targets[0]?.run.name ?? ''}`
+            : `Runlog: Tags of ${targets.length} runs`,
+        prompt: 'key=value pairs separated by commas; a key alone is a tag without a value; remove a tag to delete it',
+        value: formatTags(shared),
+        validateInput: (input) => {
+          const parsed = parseTags(input);
+          return 'error' in parsed ? String(parsed.error) : undefined;
+        },
+      }));
+    if (typed === undefined) return;
+    const after = parseTags(typed);
+    if ('error' in after) {
+      void vscode.window.showErrorMessage(`Runlog: ${String(after.error)}`);
+      return;
+    }
+    const ts = Date.now();
+    await this.write(targets.map(({ ref }) => ({ ref, events: tagEvents(shared, after, ts) })));
+  }
+
+  pin(first: unknown, selected: unknown): Promise<number> {
+    return this.lifecycle(first, selected, 'pin');
+  }
+
+  unpin(first: unknown, selected: unknown): Promise<number> {
+    return this.lifecycle(first, selected, 'unpin');
+  }
+
+  /** `Delete` moves runs to the Trash, where Restore brings them back. */
+  trash(first: unknown, selected: unknown): Promise<number> {
+    return this.lifecycle(first, selected, 'delete');
+  }
+
+  restore(first: unknown, selected: unknown): Promise<number> {
+    return this.lifecycle(first, selected, 'restore');
+  }
+
+  /**
+   * `Delete Permanently`: after a modal confirmation naming the count (`options.confirm: false`
+   * skips it, for tests and scripted use), removes each run's folder — journal, metrics,
+   * artifacts, output log. Running and queued runs are left alone. Returns how many were deleted.
+   */
+  async deletePermanently(first: unknown, selected: unknown, options?: { confirm?: boolean }): Promise<number> {
+    const targets = await this.details(await this.targets(first, selected));
+    const live = targets.filter((t) => t.run.status === 'RUNNING' || t.run.status === 'QUEUED');
+    const doomed = targets.filter((t) => !live.includes(t));
+    if (live.length > 0) {
+      void vscode.window.showWarningMessage(
+        `Runlog: ${live.map((t) => t.run.name).join(', ')} ${live.length === 1 ? 'is' : 'are'} still running or queued; stop ${live.length === 1 ? 'it' : 'them'} before deleting.`,
+      );
+    }
+    if (doomed.length === 0) return 0;
+    if (options?.confirm !== false) {
+      const what = doomed.length === 1 ? `the run ${doomed[0]?.run.name ?? ''}` : `${doomed.length} runs`;
+      const button = 'Delete Permanently';
+      const choice = await vscode.window.showWarningMessage(
+        `Delete ${what} permanently?`,
+        {
+          modal: true,
+          detail: 'The journal, metrics, artifacts and output log are removed from disk. This cannot be undone.',
+        },
+        button,
+      );
+      if (choice !== button) return 0;
+    }
+    const stores = new Set<RunRef['store']>();
+    let deleted = 0;
+    const failures: string[] = [];
+    for (const { ref, run } of doomed) {
+      try {
+        await deleteRunFolder((await ref.store.call('status')).dir, run.id, run.status);
+        stores.add(ref.store);
+        deleted++;
+      } catch (error) {
+        failures.push(`${run.name}: ${(error as Error).message}`);
+      }
+    }
+    await Promise.all([...stores].map((store) => store.call('sync').catch(() => [])));
+    this.refresh();
+    if (failures.length > 0) void vscode.window.showErrorMessage(`Runlog could not delete ${failures.join('; ')}`);
+    return deleted;
+  }
+}

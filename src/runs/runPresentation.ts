@@ -1,0 +1,97 @@
+import type { MetricGoal } from '../../shared/metricGoal';
+import { bestValue, metricGoal } from '../../shared/metricGoal';
+import type { MetricSummary, RunRecord } from '../store/runStore';
+import { formatMetricValue, formatRelativeTime } from './format';
+
+/** Runs per page under an experiment or group in the Runs view; the rest come through "Load more". */
+export const RUNS_PAGE = 200;
+
+/**
+ * How a run reads in the Runs view, the status bar and notifications, as plain data: the view turns
+ * it into a TreeItem, and the benchmark builds it in Node without VS Code.
+ */
+export interface RunItemModel {
+  readonly id: string;
+  readonly label: string;
+  readonly description: string;
+  /** `runlog.run.<status>[.pinned][.deleted]`: menus pick their runs with `viewItem` regexes. */
+  readonly contextValue: string;
+  /** Tooltip lines, user text as it is: the view escapes them. */
+  readonly tooltip: readonly string[];
+}
+
+export interface PresentationSettings {
+  /** `runlog.keyMetric`: "" means the run's first metric. */
+  readonly keyMetric: string;
+  /** `runlog.metricGoals`. */
+  readonly goals: Readonly<Record<string, MetricGoal>>;
+}
+
+/** The metric a run is summed up by: the configured key when the run logged it, else its first. */
+export function keyMetricOf(metrics: readonly MetricSummary[], keyMetric: string): MetricSummary | undefined {
+  return (keyMetric ? metrics.find((m) => m.key === keyMetric) : undefined) ?? metrics[0];
+}
+
+export function runContextValue(run: Pick<RunRecord, 'status' | 'pinned' | 'deleted'>): string {
+  return `runlog.run.${run.status.toLowerCase()}${run.pinned && !run.deleted ? '.pinned' : ''}${run.deleted ? '.deleted' : ''}`;
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+export function runItemModel(
+  run: RunRecord,
+  metrics: readonly MetricSummary[],
+  settings: PresentationSettings,
+  now: number,
+  tags: Readonly<Record<string, string>> = {},
+): RunItemModel {
+  const key = keyMetricOf(metrics, settings.keyMetric);
+  const description = [
+    key ? `${key.key} ${formatMetricValue(key.last)}` : run.status.toLowerCase(),
+    formatRelativeTime(run.startTime, now),
+  ].join(' · ');
+  const tooltip = [
+    `${run.status.toLowerCase()}${run.pinned ? ' · pinned' : ''}${run.deleted ? ' · in the trash' : ''} · ${run.experiment} · run ${run.id}`,
+  ];
+  if (run.endTime !== null) tooltip.push(`took ${formatDuration(run.endTime - run.startTime)}`);
+  if (run.command) tooltip.push(run.command);
+  for (const metric of metrics) {
+    const goal = metricGoal(metric.key, settings.goals);
+    tooltip.push(
+      `${metric.key}: ${formatMetricValue(metric.last)} (best ${formatMetricValue(bestValue(metric, goal))}, min ${formatMetricValue(metric.min)}, max ${formatMetricValue(metric.max)})`,
+    );
+  }
+  const userTags = Object.entries(tags).filter(([k]) => !k.startsWith('runlog.'));
+  if (userTags.length > 0) tooltip.push(`tags: ${userTags.map(([k, v]) => (v ? `${k}=${v}` : k)).join(', ')}`);
+  if (run.error) tooltip.push(run.error.split('\n').slice(-3).join(' / '));
+  return { id: `run:${run.id}`, label: run.name, description, contextValue: runContextValue(run), tooltip };
+}
+
+/**
+ * The line of a run's error worth showing: the exception line of a Python traceback (its last
+ * `SomethingError: …`), else the first line. The stored error is the tail of stderr, which
+ * usually ends with the traceback.
+ */
+export function errorHeadline(error: string | null): string | undefined {
+  const lines = (error ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const exception = lines.filter((l) => /^[\w.]*(Error|Exception|Interrupt|Exit)\b:?/.test(l)).pop();
+  return exception ?? lines[0];
+}
+
+/** "bright-owl finished · val_loss 0.213", "bright-owl failed: ValueError: …". */
+export function endNotice(run: RunRecord, metrics: readonly MetricSummary[], keyMetric: string): string {
+  if (run.status === 'FAILED') {
+    const headline = errorHeadline(run.error);
+    return `${run.name} failed${headline ? `: ${headline}` : run.exitCode !== null ? ` (exit code ${run.exitCode})` : ''}`;
+  }
+  const key = keyMetricOf(metrics, keyMetric);
+  return `${run.name} ${run.status.toLowerCase()}${key ? ` · ${key.key} ${formatMetricValue(key.last)}` : ''}`;
+}

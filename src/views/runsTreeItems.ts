@@ -1,0 +1,58 @@
+import * as vscode from 'vscode';
+import type { PresentationSettings } from '../runs/runPresentation';
+import { runItemModel } from '../runs/runPresentation';
+import type { RunStatus } from '../store/events';
+import type { MetricSummary, RunRecord } from '../store/runStore';
+
+const STATUS_ICONS: Record<RunStatus, [string, string?]> = {
+  RUNNING: ['sync~spin'],
+  QUEUED: ['clock'],
+  FINISHED: ['pass', 'testing.iconPassed'],
+  FAILED: ['error', 'testing.iconFailed'],
+  KILLED: ['circle-slash'],
+  INTERRUPTED: ['debug-disconnect'],
+};
+
+export function statusIcon(status: RunStatus): vscode.ThemeIcon {
+  const [id, color] = STATUS_ICONS[status];
+  return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
+}
+
+/**
+ * A run's tree item. A pinned run that is not running shows a pin in its outcome's colour, so a
+ * glance still tells a failed pinned run from a finished one; running and queued runs keep their
+ * spinner and clock.
+ */
+export function runTreeItem(
+  run: RunRecord,
+  metrics: readonly MetricSummary[],
+  settings: PresentationSettings,
+): vscode.TreeItem {
+  const model = runItemModel(run, metrics, settings, Date.now());
+  const item = new vscode.TreeItem(model.label, vscode.TreeItemCollapsibleState.Collapsed);
+  item.id = model.id;
+  const [, color] = STATUS_ICONS[run.status];
+  const live = run.status === 'RUNNING' || run.status === 'QUEUED';
+  const pinned = run.pinned && !run.deleted;
+  item.iconPath =
+    pinned && !live
+      ? new vscode.ThemeIcon('pinned', color ? new vscode.ThemeColor(color) : undefined)
+      : statusIcon(run.status);
+  item.description = pinned && live ? `pinned · ${model.description}` : model.description;
+  item.tooltip = markdownOf(model.label, model.tooltip);
+  item.contextValue = model.contextValue;
+  return item;
+}
+
+/** Run names, params and metric keys come from user scripts: appended as text, never as markdown. */
+function markdownOf(title: string, lines: readonly string[]): vscode.MarkdownString {
+  const md = new vscode.MarkdownString();
+  md.appendMarkdown('**');
+  md.appendText(title);
+  md.appendMarkdown('**  \n');
+  for (const line of lines) {
+    md.appendText(line);
+    md.appendMarkdown('  \n');
+  }
+  return md;
+}

@@ -1,0 +1,83 @@
+import * as assert from 'node:assert/strict';
+import {
+  endNotice,
+  errorHeadline,
+  keyMetricOf,
+  runContextValue,
+  runItemModel,
+} from '../../../src/runs/runPresentation';
+import type { MetricSummary, RunRecord } from '../../../src/store/runStore';
+
+const run: RunRecord = {
+  id: 'r1',
+  name: 'bright-owl',
+  experimentId: 1,
+  experiment: 'prices',
+  status: 'FINISHED',
+  startTime: 1_000_000,
+  endTime: 1_090_000,
+  command: 'python train.py',
+  cwd: null,
+  entryPoint: null,
+  source: null,
+  exitCode: 0,
+  error: null,
+  user: null,
+  parentRunId: null,
+  deleted: false,
+  pinned: false,
+};
+const metric = (key: string, last: number, min: number, max: number): MetricSummary => ({
+  key,
+  count: 3,
+  last,
+  lastStep: 2,
+  lastTime: 0,
+  min,
+  max,
+});
+const metrics = [metric('accuracy', 0.9, 0.5, 0.95), metric('val_loss', 0.213, 0.2, 0.8)];
+
+describe('run presentation', () => {
+  it('sums a run up by the configured key metric, else its first', () => {
+    assert.equal(keyMetricOf(metrics, '')?.key, 'accuracy');
+    assert.equal(keyMetricOf(metrics, 'val_loss')?.key, 'val_loss');
+    assert.equal(keyMetricOf(metrics, 'missing')?.key, 'accuracy');
+    assert.equal(keyMetricOf([], 'val_loss'), undefined);
+  });
+
+  it('describes a run item with its key metric, time, and best values in the tooltip', () => {
+    const model = runItemModel(run, metrics, { keyMetric: 'val_loss', goals: {} }, 1_000_000 + 5 * 60_000, {
+      team: 'vision',
+      'runlog.pinned': 'true',
+    });
+    assert.equal(model.label, 'bright-owl');
+    assert.equal(model.description, 'val_loss 0.213 · 5 min ago');
+    assert.equal(model.contextValue, 'runlog.run.finished');
+    assert.ok(model.tooltip.includes('val_loss: 0.213 (best 0.2, min 0.2, max 0.8)'));
+    assert.ok(model.tooltip.includes('accuracy: 0.9 (best 0.95, min 0.5, max 0.95)'));
+    assert.ok(model.tooltip.includes('tags: team=vision'));
+    assert.ok(model.tooltip.includes('took 1 min 30 s'));
+    const overridden = runItemModel(run, metrics, { keyMetric: '', goals: { accuracy: 'min' } }, 0);
+    assert.ok(overridden.tooltip.includes('accuracy: 0.9 (best 0.5, min 0.5, max 0.95)'));
+  });
+
+  it('encodes status, pin and trash in the context value', () => {
+    assert.equal(runContextValue({ status: 'RUNNING', pinned: true, deleted: false }), 'runlog.run.running.pinned');
+    assert.equal(runContextValue({ status: 'FAILED', pinned: true, deleted: true }), 'runlog.run.failed.deleted');
+  });
+
+  it('words the end of a run for a notification', () => {
+    assert.equal(endNotice(run, metrics, 'val_loss'), 'bright-owl finished · val_loss 0.213');
+    assert.equal(endNotice(run, [], ''), 'bright-owl finished');
+    const failed: RunRecord = {
+      ...run,
+      status: 'FAILED',
+      exitCode: 1,
+      error: 'Traceback (most recent call last):\n  File "train.py", line 3\nValueError: lr must be positive',
+    };
+    assert.equal(endNotice(failed, metrics, ''), 'bright-owl failed: ValueError: lr must be positive');
+    assert.equal(endNotice({ ...failed, error: null }, [], ''), 'bright-owl failed (exit code 1)');
+    assert.equal(errorHeadline('\n\ncould not open data.csv\nmore'), 'could not open data.csv');
+  });
+});
