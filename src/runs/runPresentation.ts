@@ -49,6 +49,7 @@ export function runItemModel(
   settings: PresentationSettings,
   now: number,
   tags: Readonly<Record<string, string>> = {},
+  params: Readonly<Record<string, string>> = {},
 ): RunItemModel {
   const key = keyMetricOf(metrics, settings.keyMetric);
   const description = [
@@ -60,6 +61,15 @@ export function runItemModel(
   ];
   if (run.endTime !== null) tooltip.push(`took ${formatDuration(run.endTime - run.startTime)}`);
   if (run.command) tooltip.push(run.command);
+  if (run.git) {
+    const branch = run.git.branch ? ` on ${run.git.branch}` : '';
+    tooltip.push(`git ${run.git.commit.slice(0, 12)}${branch}${run.git.dirty ? ' with uncommitted changes' : ''}`);
+  }
+  const paramList = Object.entries(params);
+  if (paramList.length > 0) {
+    const shown = paramList.slice(0, 20).map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 59)}…` : v}`);
+    tooltip.push(`params: ${shown.join(', ')}${paramList.length > 20 ? `, … (${paramList.length} in all)` : ''}`);
+  }
   for (const metric of metrics) {
     const goal = metricGoal(metric.key, settings.goals);
     tooltip.push(

@@ -62,6 +62,8 @@ export interface RunRecord {
   readonly user: string | null;
   readonly parentRunId: string | null;
   readonly deleted: boolean;
+  /** The code the run ran: its commit, branch and whether the working tree had changes. */
+  readonly git: { readonly commit: string; readonly branch: string | null; readonly dirty: boolean } | null;
   /** Pinned runs come first in the Runs view (the `runlog.pinned` tag, set by lifecycle events). */
   readonly pinned: boolean;
 }
@@ -191,11 +193,17 @@ interface RunRow {
   parent_run_id: string | null;
   deleted: number;
   pinned: number;
+  git_commit: string | null;
+  git_branch: string | null;
+  git_dirty: number | null;
 }
 
 const RUN_COLUMNS = `r.id, r.name, r.experiment_id, e.name AS experiment, r.status, r.start_time, r.end_time, r.command,
   r.cwd, r.entry_point, r.source, r.exit_code, r.error, r.user, r.parent_run_id, r.deleted,
-  EXISTS (SELECT 1 FROM tags pin WHERE pin.run_id = r.id AND pin.key = '${RUN_PINNED_TAG}') AS pinned`;
+  EXISTS (SELECT 1 FROM tags pin WHERE pin.run_id = r.id AND pin.key = '${RUN_PINNED_TAG}') AS pinned,
+  (SELECT g.commit_sha FROM git_state g WHERE g.run_id = r.id) AS git_commit,
+  (SELECT g.branch FROM git_state g WHERE g.run_id = r.id) AS git_branch,
+  (SELECT g.dirty FROM git_state g WHERE g.run_id = r.id) AS git_dirty`;
 
 /** The SQL value a run is grouped by, for `runGroups` and `ListRunsQuery.group`. */
 const GROUP_VALUE: Readonly<Record<RunGrouping, string>> = {
@@ -223,6 +231,10 @@ function toRun(row: RunRow): RunRecord {
     parentRunId: row.parent_run_id,
     deleted: row.deleted !== 0,
     pinned: row.pinned !== 0,
+    git:
+      row.git_commit === null
+        ? null
+        : { commit: row.git_commit, branch: row.git_branch, dirty: row.git_dirty !== null && row.git_dirty !== 0 },
   };
 }
 

@@ -27,8 +27,9 @@ export function runTreeItem(
   run: RunRecord,
   metrics: readonly MetricSummary[],
   settings: PresentationSettings,
+  params: Readonly<Record<string, string>> = {},
 ): vscode.TreeItem {
-  const model = runItemModel(run, metrics, settings, Date.now());
+  const model = runItemModel(run, metrics, settings, Date.now(), {}, params);
   const item = new vscode.TreeItem(model.label, vscode.TreeItemCollapsibleState.Collapsed);
   item.id = model.id;
   const [, color] = STATUS_ICONS[run.status];

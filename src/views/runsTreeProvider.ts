@@ -58,6 +58,8 @@ export type RunsTreeNode =
       readonly store: StoreClient;
       readonly run: RunRecord;
       readonly metrics: readonly MetricSummary[];
+      /** For the tooltip; absent where a command built the node. */
+      readonly params?: Readonly<Record<string, string>>;
     }
   | { readonly kind: 'more'; readonly store: StoreClient; readonly parent: RunsParent; readonly offset: number }
   | {
@@ -261,17 +263,16 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
       limit: RUNS_PAGE,
       sort: this.query.sort,
     });
-    const metrics = new Map(
-      await store.call(
-        'metricSummaries',
-        page.runs.map((r) => r.id),
-      ),
-    );
+    const ids = page.runs.map((r) => r.id);
+    const [summaries, values] = await Promise.all([store.call('metricSummaries', ids), store.call('params', ids)]);
+    const metrics = new Map(summaries);
+    const params = new Map(values);
     const nodes: RunsTreeNode[] = page.runs.map((run) => ({
       kind: 'run',
       store,
       run,
       metrics: metrics.get(run.id) ?? [],
+      params: params.get(run.id) ?? {},
     }));
     if (offset + page.runs.length < page.total) {
       nodes.push({ kind: 'more', store, parent, offset: offset + page.runs.length });
@@ -352,7 +353,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
         return item;
       }
       case 'run':
-        return runTreeItem(node.run, node.metrics, this.settings);
+        return runTreeItem(node.run, node.metrics, this.settings, node.params);
       case 'more': {
         const item = new vscode.TreeItem('Load more runs…', vscode.TreeItemCollapsibleState.Expanded);
         item.iconPath = new vscode.ThemeIcon('ellipsis');

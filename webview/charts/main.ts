@@ -165,9 +165,42 @@ function load(card: ChartCard, reload: () => Promise<void>): void {
   });
 }
 
+/** Cards on screen or near it. The others fetch and draw when they scroll into view. */
+const onScreen = new Set<string>();
+/** Off-screen cards whose data changed: they load when they come into view. */
+const stale = new Set<string>();
+
+function schedule(list: readonly ChartCard[], how: (card: ChartCard) => () => Promise<void>): void {
+  const now = list.filter((card) => onScreen.has(card.key));
+  for (const card of list) if (!onScreen.has(card.key)) stale.add(card.key);
+  startReport(now.map((card) => card.key));
+  for (const card of now) {
+    stale.delete(card.key);
+    load(card, how(card));
+  }
+}
+
+const visibility = new IntersectionObserver(
+  (entries) => {
+    const woke: ChartCard[] = [];
+    for (const entry of entries) {
+      const key = (entry.target as HTMLElement).dataset['key'];
+      if (key === undefined) continue;
+      if (!entry.isIntersecting) {
+        onScreen.delete(key);
+        continue;
+      }
+      onScreen.add(key);
+      const card = cards.get(key);
+      if (card && stale.has(key)) woke.push(card);
+    }
+    if (woke.length > 0) schedule(woke, (card) => () => card.load());
+  },
+  { rootMargin: '300px' },
+);
+
 function refreshRuns(runIds: readonly string[]): void {
-  startReport(cards.keys());
-  for (const card of cards.values()) load(card, () => card.refreshRuns(runIds));
+  schedule([...cards.values()], (card) => () => card.refreshRuns(runIds));
 }
 
 /** What forces every chart to fetch again: other runs, another axis, scale or smoothing. */
@@ -218,8 +251,11 @@ function applyState(next: ChartsState): void {
   const keys = visibleKeys();
   for (const [key, card] of cards) {
     if (!keys.includes(key)) {
+      visibility.unobserve(card.element);
       card.destroy();
       cards.delete(key);
+      onScreen.delete(key);
+      stale.delete(key);
     }
   }
   const reloadAll = !previous || dataShape(previous) !== dataShape(next);
@@ -229,6 +265,7 @@ function applyState(next: ChartsState): void {
     if (!card) {
       card = new ChartCard(key, context);
       cards.set(key, card);
+      visibility.observe(card.element);
       fresh.push(card);
     }
     card.setPinned(next.layout.pinned.includes(key));
@@ -243,9 +280,7 @@ function applyState(next: ChartsState): void {
     );
   } else grid.querySelector('.empty')?.remove();
   if (previous && previous.layout.x !== next.layout.x) for (const card of cards.values()) card.resetZoom();
-  const toLoad = reloadAll ? [...cards.values()] : fresh;
-  startReport(toLoad.map((c) => c.key));
-  for (const card of toLoad) load(card, () => card.load());
+  schedule(reloadAll ? [...cards.values()] : fresh, (card) => () => card.load());
 }
 
 new ResizeObserver(() => {
@@ -254,10 +289,7 @@ new ResizeObserver(() => {
 
 // Theme changes (light, dark, high contrast) restyle the canvas: draw everything again.
 new MutationObserver(() => {
-  if (state) {
-    startReport(cards.keys());
-    for (const card of cards.values()) load(card, () => card.load());
-  }
+  if (state) schedule([...cards.values()], (card) => () => card.load());
 }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
 channel.send({ type: 'ready' });

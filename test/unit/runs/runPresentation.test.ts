@@ -26,6 +26,7 @@ const run: RunRecord = {
   parentRunId: null,
   deleted: false,
   pinned: false,
+  git: { commit: '0123456789abcdef0123', branch: 'main', dirty: true },
 };
 const metric = (key: string, last: number, min: number, max: number): MetricSummary => ({
   key,
@@ -58,6 +59,9 @@ describe('run presentation', () => {
     assert.ok(model.tooltip.includes('accuracy: 0.9 (best 0.95, min 0.5, max 0.95)'));
     assert.ok(model.tooltip.includes('tags: team=vision'));
     assert.ok(model.tooltip.includes('took 1 min 30 s'));
+    assert.ok(model.tooltip.includes('git 0123456789ab on main with uncommitted changes'));
+    const withParams = runItemModel(run, [], { keyMetric: '', goals: {} }, 0, {}, { lr: '0.1', note: 'x'.repeat(100) });
+    assert.ok(withParams.tooltip.includes(`params: lr=0.1, note=${'x'.repeat(59)}…`));
     const overridden = runItemModel(run, metrics, { keyMetric: '', goals: { accuracy: 'min' } }, 0);
     assert.ok(overridden.tooltip.includes('accuracy: 0.9 (best 0.5, min 0.5, max 0.95)'));
   });
