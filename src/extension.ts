@@ -5,6 +5,8 @@ import { openCharts } from './commands/openCharts';
 import { openDemoProject } from './commands/openDemoProject';
 import { RUN_DIFF_SCHEME, RunDiffDocuments, openRunDiff } from './commands/openRunDiff';
 import { rerunRuns } from './commands/rerunRuns';
+import { RunReproductions } from './commands/reproduceRun';
+import { RUN_CODE_SCHEME, RunCodeDocuments, checkOutRunCode, showCodeChangesSinceRun } from './commands/runCode';
 import { RunLifecycle } from './commands/runLifecycle';
 import { resolveRunTargets } from './commands/runTargets';
 import { copyRunId, openOutputLog, revealRun } from './commands/runActions';
@@ -37,6 +39,8 @@ export interface RunlogApi {
   readonly onDidChangeRuns: vscode.Event<RunsChange>;
   /** The status bar item of running runs (its text is undefined while it is hidden). */
   readonly runStatus: RunStatusBar;
+  /** Reproduce Run: reports when a reproduction ends. */
+  readonly reproductions: RunReproductions;
 }
 
 export interface RunsChange {
@@ -123,6 +127,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     () => runsView.selection,
     () => runs.refresh(),
   );
+  const reproductions = new RunReproductions(launcher, folders);
   const diffs = new RunDiffDocuments((dir) => (storeDirs().includes(dir) ? stores.get(dir) : undefined));
   const chartsDeps: ChartsPanelDeps = {
     extensionUri: context.extensionUri,
@@ -160,6 +165,22 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     insights,
     runsChanged,
     runStatus,
+    reproductions,
+    runsChanged.event(({ runIds }) => {
+      reproductions.changed(runIds).catch((error: unknown) => log.warn(`Reproduce Run: ${String(error)}`));
+    }),
+    vscode.workspace.registerTextDocumentContentProvider(RUN_CODE_SCHEME, new RunCodeDocuments()),
+    vscode.commands.registerCommand('runlog.reproduceRun', (first?: unknown, selected?: unknown) =>
+      reproductions.reproduce(first, selected),
+    ),
+    vscode.commands.registerCommand(
+      'runlog.checkOutRunCode',
+      (first?: unknown, selected?: unknown, options?: { confirm?: boolean }) =>
+        checkOutRunCode(folders, first, selected, options),
+    ),
+    vscode.commands.registerCommand('runlog.showCodeChangesSinceRun', (first?: unknown, selected?: unknown) =>
+      showCodeChangesSinceRun(folders, first, selected),
+    ),
     runsChanged.event(({ storeDir, runIds }) => {
       diffs.clear();
       if (!storeDirs().includes(storeDir)) return;
@@ -278,6 +299,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     storeFolders: folders,
     onDidChangeRuns: runsChanged.event,
     runStatus,
+    reproductions,
     charts: () => ChartsPanel.active,
   };
 }

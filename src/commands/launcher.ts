@@ -60,6 +60,21 @@ class RunTerminal implements vscode.Pseudoterminal {
  * sweeps), creates one run per combination with its git state and params, and runs them through
  * the queue as tasks whose pseudoterminals stream the output. Also stops runs.
  */
+/**
+ * Runs a launch from a rebuilt copy of the code (Reproduce Run): paths under `from` (the
+ * repository) run from the same place under `to` (its copy), while the run still records the
+ * workspace's script, so it counts as a run of that script.
+ */
+export interface Relocation {
+  readonly from: string;
+  readonly to: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+function relocated(file: string, relocation: Relocation | undefined): string {
+  return relocation ? path.join(relocation.to, path.relative(relocation.from, file)) : file;
+}
+
 export class Launcher implements vscode.Disposable {
   private readonly queue: RunQueue;
   private readonly processes = new Map<string, RunProcess>();
@@ -128,10 +143,17 @@ export class Launcher implements vscode.Disposable {
    * Launches `script` with parameter values (each a value or a sweep) and extra arguments: one run
    * per combination, queued. Returns the ids of the runs created.
    */
-  async launchWith(script: vscode.Uri, chosen: LastLaunch, remember = true): Promise<string[]> {
+  async launchWith(
+    script: vscode.Uri,
+    chosen: LastLaunch,
+    remember = true,
+    relocation?: Relocation,
+  ): Promise<string[]> {
     const folder = this.launchable(script);
     if (!folder) return [];
-    const source = await readFile(script.fsPath, 'utf8');
+    const runScript = relocated(script.fsPath, relocation);
+    const runCwd = relocated(folder.uri.fsPath, relocation);
+    const source = await readFile(runScript, 'utf8');
     const specs = discoverPythonParams(source).specs.filter((s) => !s.hidden && s.subcommand === undefined);
     const relative = path.relative(folder.uri.fsPath, script.fsPath);
     let combinations: Record<string, string>[];
@@ -159,21 +181,21 @@ export class Launcher implements vscode.Disposable {
       const journal = await createRun(
         {
           storeDir,
-          cwd: folder.uri.fsPath,
+          cwd: runCwd,
           python,
           script: script.fsPath,
           args,
           params,
           experiment: config.get<string>('experiment') || 'Default',
-          ...(sweep ? { tags: { 'runlog.sweep': sweep } } : {}),
+          tags: { ...(sweep ? { 'runlog.sweep': sweep } : {}), ...relocation?.tags },
         },
         combinations.length > 1 || this.queue.active.running.length > 0,
       );
       runIds.push(journal.runId);
       const process = new RunProcess(journal, {
         command: python,
-        args: [script.fsPath, ...args],
-        cwd: folder.uri.fsPath,
+        args: [runScript, ...args],
+        cwd: runCwd,
         storeDir,
         clientPath: vscode.Uri.joinPath(this.context.extensionUri, 'python').fsPath,
         ...(parseStdout
@@ -261,10 +283,15 @@ export class Launcher implements vscode.Disposable {
    * sweeps), its command rendered the way MLflow renders it (values shell-quoted) and run by the
    * shell in the project's folder, with the chosen interpreter first on PATH.
    */
-  async launchEntryPoint(mlproject: vscode.Uri, name: string, preset?: LastLaunch): Promise<string[]> {
+  async launchEntryPoint(
+    mlproject: vscode.Uri,
+    name: string,
+    preset?: LastLaunch,
+    relocation?: Relocation,
+  ): Promise<string[]> {
     const folder = this.launchable(mlproject);
     if (!folder) return [];
-    const project = parseMLproject(await readFile(mlproject.fsPath, 'utf8'));
+    const project = parseMLproject(await readFile(relocated(mlproject.fsPath, relocation), 'utf8'));
     const entryPoint = project.entryPoints.find((e) => e.name === name);
     const where = path.relative(folder.uri.fsPath, mlproject.fsPath);
     if (!entryPoint) {
@@ -295,11 +322,11 @@ export class Launcher implements vscode.Disposable {
       void vscode.window.showErrorMessage(`Runlog cannot launch ${where} › ${name}: ${problems}`);
       return [];
     }
-    await this.context.workspaceState.update(this.lastKey(key), chosen);
+    if (!relocation) await this.context.workspaceState.update(this.lastKey(key), chosen);
     const python = await this.interpreter(folder);
     const config = vscode.workspace.getConfiguration('runlog', folder);
     const storeDir = this.storeDirFor(folder);
-    const cwd = path.dirname(mlproject.fsPath);
+    const cwd = relocated(path.dirname(mlproject.fsPath), relocation);
     const shell =
       process.platform === 'win32'
         ? { command: 'cmd.exe', flags: ['/d', '/s', '/c'] }
@@ -320,7 +347,10 @@ export class Launcher implements vscode.Disposable {
           experiment: config.get<string>('experiment') || project.name || 'Default',
           entryPoint: `${where} › ${name}`,
           shellCommand: command,
-          ...(commands.length > 1 ? { tags: { 'runlog.sweep': `${where} › ${name} × ${commands.length}` } } : {}),
+          tags: {
+            ...(commands.length > 1 ? { 'runlog.sweep': `${where} › ${name} × ${commands.length}` } : {}),
+            ...relocation?.tags,
+          },
         },
         commands.length > 1 || this.queue.active.running.length > 0,
       );
