@@ -9,6 +9,8 @@ import { scriptOf, startRun } from './commands/startRun';
 import { stopRun } from './commands/stopRun';
 import { CodeInsights } from './editor/codeInsights';
 import type { InlineValues } from './editor/inlineValues';
+import { MLprojectCodeLensProvider } from './editor/mlprojectCodeLens';
+import { MLprojectDiagnostics } from './editor/mlprojectDiagnostics';
 import { TrainingCodeLensProvider } from './editor/trainingCodeLens';
 import type { ChartsPanelDeps } from './panels/chartsPanel';
 import { ChartsPanel } from './panels/chartsPanel';
@@ -104,6 +106,9 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     onDidChangeRuns: runsChanged.event,
   });
   const lenses = new TrainingCodeLensProvider((script) => launcher.lastLaunch(script)?.values, insights.summaryLens);
+  const mlprojectLenses = new MLprojectCodeLensProvider((mlproject, name) =>
+    launcher.lastEntryPointLaunch(mlproject, name),
+  );
   const storesChanged = (): void => {
     runsView.message = undefined;
     void stores.retainOnly((vscode.workspace.workspaceFolders ?? []).map(storeDirFor)).then(() => {
@@ -135,6 +140,16 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
       }
     }),
     vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, lenses),
+    new MLprojectDiagnostics(),
+    mlprojectLenses,
+    launcher.onDidChangeLast(() => mlprojectLenses.refresh()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => mlprojectLenses.refresh()),
+    // By file name, not language, so lenses stay when a user maps the file to another language;
+    // MLflow ignores the name's case.
+    vscode.languages.registerCodeLensProvider(
+      { scheme: 'file', pattern: '**/[Mm][Ll][Pp][Rr][Oo][Jj][Ee][Cc][Tt]' },
+      mlprojectLenses,
+    ),
     vscode.commands.registerCommand('runlog.startRun', (target?: vscode.Uri) => startRun(launcher, target)),
     vscode.commands.registerCommand('runlog.runScript', async (target?: unknown) => {
       const script = await scriptOf(target);
@@ -148,8 +163,10 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
       const script = await scriptOf(target);
       return script ? launcher.launch(script, 'last') : [];
     }),
-    vscode.commands.registerCommand('runlog.runEntryPoint', (mlproject: vscode.Uri, name: string) =>
-      launcher.launchEntryPoint(mlproject, name),
+    vscode.commands.registerCommand('runlog.runEntryPoint', (mlproject: unknown, name: unknown, mode?: unknown) =>
+      mlproject instanceof vscode.Uri && typeof name === 'string'
+        ? launcher.launchEntryPoint(mlproject, name, mode === 'defaults' || mode === 'last' ? mode : 'form')
+        : startRun(launcher),
     ),
     vscode.commands.registerCommand('runlog.stopRun', (target?: unknown) => stopRun(launcher, folders, target)),
     vscode.commands.registerCommand('runlog.openDemoProject', () =>
