@@ -10,7 +10,8 @@ import { stopRun } from './commands/stopRun';
 import { CodeInsights } from './editor/codeInsights';
 import type { InlineValues } from './editor/inlineValues';
 import { MLprojectCodeLensProvider } from './editor/mlprojectCodeLens';
-import { MLprojectDiagnostics } from './editor/mlprojectDiagnostics';
+import { MLPROJECT_FILES, MLprojectDiagnostics } from './editor/mlprojectDiagnostics';
+import { MLprojectHoverProvider } from './editor/mlprojectHover';
 import { TrainingCodeLensProvider } from './editor/trainingCodeLens';
 import type { ChartsPanelDeps } from './panels/chartsPanel';
 import { ChartsPanel } from './panels/chartsPanel';
@@ -144,11 +145,15 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     mlprojectLenses,
     launcher.onDidChangeLast(() => mlprojectLenses.refresh()),
     vscode.workspace.onDidGrantWorkspaceTrust(() => mlprojectLenses.refresh()),
-    // By file name, not language, so lenses stay when a user maps the file to another language;
-    // MLflow ignores the name's case.
-    vscode.languages.registerCodeLensProvider(
-      { scheme: 'file', pattern: '**/[Mm][Ll][Pp][Rr][Oo][Jj][Ee][Cc][Tt]' },
-      mlprojectLenses,
+    vscode.languages.registerCodeLensProvider(MLPROJECT_FILES, mlprojectLenses),
+    vscode.languages.registerHoverProvider(
+      MLPROJECT_FILES,
+      new MLprojectHoverProvider({
+        storeFor: (uri) => {
+          const folder = vscode.workspace.getWorkspaceFolder(uri);
+          return folder ? stores.get(storeDirFor(folder)) : undefined;
+        },
+      }),
     ),
     vscode.commands.registerCommand('runlog.startRun', (target?: vscode.Uri) => startRun(launcher, target)),
     vscode.commands.registerCommand('runlog.runScript', async (target?: unknown) => {

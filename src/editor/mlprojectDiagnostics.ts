@@ -8,6 +8,15 @@ import type { SourceRange } from '../params/paramSpec';
 /** Typing pauses shorter than this do not re-check the file. */
 const DEBOUNCE_MS = 300;
 
+/**
+ * MLproject files by name rather than language, so lenses and hovers stay when a user maps the file
+ * to another language; MLflow ignores the name's case.
+ */
+export const MLPROJECT_FILES: vscode.DocumentFilter = {
+  scheme: 'file',
+  pattern: '**/[Mm][Ll][Pp][Rr][Oo][Jj][Ee][Cc][Tt]',
+};
+
 export function isMLprojectDocument(document: vscode.TextDocument): boolean {
   return document.uri.scheme === 'file' && isMLprojectFile(document.uri.fsPath);
 }

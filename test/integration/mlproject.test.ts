@@ -174,4 +174,34 @@ describe('MLproject files in the editor', function () {
     });
     assert.deepEqual(rerun.command?.arguments?.slice(1), ['main', 'last']);
   });
+
+  it('hovers over a parameter with its type, default and the values it took in recent runs', async () => {
+    const mlproject = vscode.Uri.joinPath(workspaceFolder().uri, 'house-prices', 'MLproject');
+    const document = await vscode.workspace.openTextDocument(mlproject);
+    const line = document
+      .getText()
+      .split('\n')
+      .findIndex((l) => l.trim().startsWith('epochs:'));
+    const position = new vscode.Position(line, document.lineAt(line).firstNonWhitespaceCharacterIndex + 2);
+    const text = await waitFor('a hover with both runs', async () => {
+      const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+        'vscode.executeHoverProvider',
+        mlproject,
+        position,
+      );
+      const value = hovers
+        .flatMap((h) => h.contents)
+        .map((c) => (typeof c === 'string' ? c : c.value))
+        .join('\n');
+      // The ▶ Run test ran 60 epochs, the Rerun last test 3.
+      return /^\| 3 \|/m.test(value) && /^\| 60 \|/m.test(value) ? value : undefined;
+    });
+    assert.match(text, /^\*\*epochs\*\* · `int` · default `60` · entry point `main`/);
+    assert.match(text, /\| epochs \| rmse \(lowest\) \| run \|/);
+    const editor = await vscode.window.showTextDocument(document);
+    editor.selection = new vscode.Selection(position, position);
+    await vscode.commands.executeCommand('editor.action.showHover');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await screenshot('mlproject-hover');
+  });
 });
