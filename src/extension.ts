@@ -14,6 +14,9 @@ import { scriptOf, startRun } from './commands/startRun';
 import { stopRun } from './commands/stopRun';
 import { CodeInsights } from './editor/codeInsights';
 import type { InlineValues } from './editor/inlineValues';
+import { MLprojectCodeLensProvider } from './editor/mlprojectCodeLens';
+import { MLPROJECT_FILES, MLprojectDiagnostics } from './editor/mlprojectDiagnostics';
+import { MLprojectHoverProvider } from './editor/mlprojectHover';
 import { TrainingCodeLensProvider } from './editor/trainingCodeLens';
 import type { ChartsPanelDeps } from './panels/chartsPanel';
 import { ChartsPanel } from './panels/chartsPanel';
@@ -145,6 +148,9 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     onDidChangeRuns: editorRunsChanged.event,
   });
   const lenses = new TrainingCodeLensProvider((script) => launcher.lastLaunch(script)?.values, insights.summaryLens);
+  const mlprojectLenses = new MLprojectCodeLensProvider((mlproject, name) =>
+    launcher.lastEntryPointLaunch(mlproject, name),
+  );
   const storesChanged = (): void => {
     runsView.message = undefined;
     void stores.retainOnly((vscode.workspace.workspaceFolders ?? []).map(storeDirFor)).then(() => {
@@ -202,6 +208,20 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     launcher.onDidChangeLast(() => lenses.refresh()),
     editorRunsChanged.event(() => lenses.runsChanged()),
     vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, lenses),
+    new MLprojectDiagnostics(),
+    mlprojectLenses,
+    launcher.onDidChangeLast(() => mlprojectLenses.refresh()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => mlprojectLenses.refresh()),
+    vscode.languages.registerCodeLensProvider(MLPROJECT_FILES, mlprojectLenses),
+    vscode.languages.registerHoverProvider(
+      MLPROJECT_FILES,
+      new MLprojectHoverProvider({
+        storeFor: (uri) => {
+          const folder = vscode.workspace.getWorkspaceFolder(uri);
+          return folder ? stores.get(storeDirFor(folder)) : undefined;
+        },
+      }),
+    ),
     vscode.commands.registerCommand('runlog.startRun', (target?: vscode.Uri) => startRun(launcher, target)),
     vscode.commands.registerCommand('runlog.runScript', async (target?: unknown) => {
       const script = await scriptOf(target);
@@ -215,8 +235,10 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
       const script = await scriptOf(target);
       return script ? launcher.launch(script, 'last') : [];
     }),
-    vscode.commands.registerCommand('runlog.runEntryPoint', (mlproject: vscode.Uri, name: string) =>
-      launcher.launchEntryPoint(mlproject, name),
+    vscode.commands.registerCommand('runlog.runEntryPoint', (mlproject: unknown, name: unknown, mode?: unknown) =>
+      mlproject instanceof vscode.Uri && typeof name === 'string'
+        ? launcher.launchEntryPoint(mlproject, name, mode === 'defaults' || mode === 'last' ? mode : 'form')
+        : startRun(launcher),
     ),
     vscode.commands.registerCommand('runlog.stopRun', (target?: unknown) => stopRun(launcher, folders, target)),
     vscode.commands.registerCommand('runlog.openDemoProject', () =>

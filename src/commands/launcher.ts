@@ -278,15 +278,27 @@ export class Launcher implements vscode.Disposable {
     );
   }
 
+  private entryPointKey(mlproject: vscode.Uri, name: string): vscode.Uri {
+    return vscode.Uri.parse(`${mlproject.toString()}#${name}`);
+  }
+
+  /** The values the entry point was last launched with, if any. */
+  lastEntryPointLaunch(mlproject: vscode.Uri, name: string): LastLaunch | undefined {
+    return this.lastLaunch(this.entryPointKey(mlproject, name));
+  }
+
   /**
    * Launches an entry point of an MLflow MLproject file: its typed parameters in the form (with
    * sweeps), its command rendered the way MLflow renders it (values shell-quoted) and run by the
-   * shell in the project's folder, with the chosen interpreter first on PATH.
+   * shell in the project's folder, with the chosen interpreter first on PATH. `how` is a launch
+   * mode or the values themselves: 'defaults' asks nothing unless a parameter has no default,
+   * 'last' reuses the last values (the form when there are none); given values and the form's
+   * values are remembered for 'last'.
    */
   async launchEntryPoint(
     mlproject: vscode.Uri,
     name: string,
-    preset?: LastLaunch,
+    how: LaunchMode | LastLaunch = 'form',
     relocation?: Relocation,
   ): Promise<string[]> {
     const folder = this.launchable(mlproject);
@@ -298,15 +310,21 @@ export class Launcher implements vscode.Disposable {
       void vscode.window.showErrorMessage(`Runlog: ${where} has no entry point "${name}".`);
       return [];
     }
-    const key = vscode.Uri.parse(`${mlproject.toString()}#${name}`);
-    let chosen = preset;
+    const key = this.entryPointKey(mlproject, name);
+    const last = this.lastLaunch(key);
+    let chosen: LastLaunch | undefined;
+    if (typeof how === 'object') chosen = how;
+    else if (how === 'last') chosen = last;
+    // MLflow refuses to run without values for parameters that have no default: the form asks for them.
+    else if (how === 'defaults' && !entryPoint.params.some((p) => p.required)) chosen = { values: {}, extra: [] };
+    const remember = how !== 'defaults' || chosen === undefined;
     if (!chosen) {
-      const last = this.lastLaunch(key);
+      const initial = how === 'defaults' ? undefined : last;
       const form = await showParameterForm(
         `Run ${where} › ${name}`,
         entryPoint.params,
-        last?.values ?? {},
-        last?.extra.join(' ') ?? '',
+        initial?.values ?? {},
+        initial?.extra.join(' ') ?? '',
       );
       if (!form) return [];
       chosen = { values: form.values, extra: form.extraArgs };
@@ -322,7 +340,10 @@ export class Launcher implements vscode.Disposable {
       void vscode.window.showErrorMessage(`Runlog cannot launch ${where} › ${name}: ${problems}`);
       return [];
     }
-    if (!relocation) await this.context.workspaceState.update(this.lastKey(key), chosen);
+    if (remember && !relocation) {
+      await this.context.workspaceState.update(this.lastKey(key), chosen);
+      this.lastChanged.fire();
+    }
     const python = await this.interpreter(folder);
     const config = vscode.workspace.getConfiguration('runlog', folder);
     const storeDir = this.storeDirFor(folder);
