@@ -103,14 +103,20 @@ def log_and_register(predictor, rmse):
             input_example={"dataframe_split": {"columns": data.FEATURES, "data": [[120.0, 3, 15.0, 4.5]]}},
         )
     version = runlog.register_model(logged, "house-prices", tags={"rmse": "%.0f" % rmse})
-    champion = runlog.get_model_version_by_alias("house-prices", "champion")
-    best = runlog.get_run(champion.run_id).metrics.get("rmse") if champion else None
-    if best is None or rmse < best:
-        runlog.set_alias("house-prices", "champion", version.version)
+    while True:
+        champion = runlog.get_model_version_by_alias("house-prices", "champion")
+        best = runlog.get_run(champion.run_id).metrics.get("rmse") if champion else None
+        if best is not None and rmse >= best:
+            print("registered house-prices version %d; the champion stays version %d (RMSE %.0f)"
+                  % (version.version, champion.version, best))
+            return
+        try:
+            # Only if no other run of a parallel sweep moved the champion since we read it.
+            runlog.set_alias("house-prices", "champion", version.version, current=champion and champion.version)
+        except runlog.AliasMovedError:
+            continue
         print("registered house-prices version %d: the new champion" % version.version)
-    else:
-        print("registered house-prices version %d; the champion stays version %d (RMSE %.0f)"
-              % (version.version, champion.version, best))
+        return
 
 
 if __name__ == "__main__":

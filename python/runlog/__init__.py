@@ -32,6 +32,7 @@ from ._api import (
 from ._loading import ModelIntegrityError, ModelLoadError, load_model
 from ._model import LoggedModel
 from ._registry import (
+    AliasMovedError,
     ModelNotFoundError,
     ModelVersion,
     delete_alias,
@@ -48,6 +49,7 @@ from ._version import __version__
 
 
 __all__ = [
+    "AliasMovedError",
     "LoggedModel",
     "ModelIntegrityError",
     "ModelLoadError",

@@ -243,12 +243,36 @@ def register_model(model_uri: Any, name: str, description: Optional[str] = None,
     return _change(folder, "register_model", build, result)
 
 
-def set_alias(name: str, alias: str, version: Any, store: Optional[str] = None) -> None:
-    """Points ``alias`` at ``version`` of ``name`` (moving it if it pointed elsewhere)."""
+class AliasMovedError(ValueError):
+    """``set_alias(..., current=...)`` found the alias pointing elsewhere: someone moved it first."""
+
+
+_ANYWHERE = object()
+
+
+def set_alias(name: str, alias: str, version: Any, store: Optional[str] = None, current: Any = _ANYWHERE) -> None:
+    """Points ``alias`` at ``version`` of ``name`` (moving it if it pointed elsewhere).
+
+    With ``current`` (a version number, or None for "no version"), only if the alias still points
+    there, checked under the registry's lock; else raises AliasMovedError and changes nothing. A
+    script that promotes a better model reads the champion, compares, and sets with ``current``, so
+    two runs finishing at once cannot leave the worse one as champion.
+    """
     name = check_model_name(name, "set_alias")
     fields = {"action": "set_alias", "model": name, "alias": _check_alias(alias, "set_alias"),
               "version": _check_version(version, "set_alias")}
-    _change(store_for(store), "set_alias", lambda state: [fields], lambda state: None)
+    expected = current if current is _ANYWHERE or current is None else _check_version(current, "set_alias")
+
+    def build(state: _registry_state.RegistryState) -> List[Dict[str, Any]]:
+        model = state.models.get(name)
+        now = model.aliases.get(alias) if model is not None else None
+        if expected is not _ANYWHERE and now != expected:
+            raise AliasMovedError("runlog.set_alias: %r of %r points at %s, not %s" % (
+                alias, name, "version %d" % now if now else "no version",
+                "version %d" % expected if expected else "no version"))
+        return [fields]
+
+    _change(store_for(store), "set_alias", build, lambda state: None)
 
 
 def delete_alias(name: str, alias: str, store: Optional[str] = None) -> None:

@@ -119,6 +119,47 @@ class RegistryTest(support.ClientTest):
             with self.assertRaises(ValueError):
                 runlog.resolve_model_uri(uri)
 
+    def test_set_alias_only_if_it_still_points_where_expected(self):
+        _, logged = self.logged_model()
+        for _ in range(2):
+            runlog.register_model(logged, "prices")
+        runlog.set_alias("prices", "champion", 1, current=None)
+        before = registry_events(self.store)
+        with self.assertRaisesRegex(runlog.AliasMovedError, "'champion' of 'prices' points at version 1, not no version"):
+            runlog.set_alias("prices", "champion", 2, current=None)
+        with self.assertRaisesRegex(runlog.AliasMovedError, "points at version 1, not version 2"):
+            runlog.set_alias("prices", "champion", 2, current=2)
+        self.assertEqual(registry_events(self.store), before)
+        runlog.set_alias("prices", "champion", 2, current=1)
+        self.assertEqual(runlog.get_model_version_by_alias("prices", "champion").version, 2)
+
+    def test_processes_promoting_at_once_leave_the_best_as_champion(self):
+        _, logged = self.logged_model()
+        script = (
+            "import runlog, sys, time\n"
+            "score = float(sys.argv[2])\n"
+            "mine = runlog.register_model(sys.argv[1], 'prices', tags={'score': score})\n"
+            "while True:\n"
+            "    champion = runlog.get_model_version_by_alias('prices', 'champion')\n"
+            "    if champion and float(champion.tags['score']) <= score:\n"
+            "        break\n"
+            "    time.sleep(0.01)  # widen the window between reading and setting\n"
+            "    try:\n"
+            "        runlog.set_alias('prices', 'champion', mine.version, current=champion and champion.version)\n"
+            "        break\n"
+            "    except runlog.AliasMovedError:\n"
+            "        pass\n"
+        )
+        env = dict(os.environ, PYTHONPATH=support.CLIENT, RUNLOG_DIR=self.store)
+        import subprocess
+
+        scores = [5, 3, 8, 1, 4, 2]
+        processes = [subprocess.Popen([sys.executable, "-c", script, logged.uri, str(score)], env=env)
+                     for score in scores]
+        self.assertEqual([process.wait(timeout=60) for process in processes], [0] * len(scores))
+        champion = runlog.get_model_version_by_alias("prices", "champion")
+        self.assertEqual(champion.tags["score"], "1.0")
+
     def test_a_line_cut_short_by_a_crash_is_not_glued_to_the_next(self):
         _, logged = self.logged_model()
         runlog.register_model(logged, "prices")
