@@ -14,11 +14,12 @@ import socket
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Tuple
 
 from . import _loading, _registry, _scoring
 
 MAX_BODY = 10 * 1024 * 1024
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
 class ScoringHandler(BaseHTTPRequestHandler):
@@ -30,6 +31,7 @@ class ScoringHandler(BaseHTTPRequestHandler):
     columns: Optional[List[str]] = None
     predict_lock = threading.Lock()  # models are not promised to be thread-safe
     quiet = False
+    allowed_hosts: Optional[Tuple[str, ...]] = LOOPBACK_NAMES  # None: any
 
     def _reply(self, status: int, body: Any) -> None:
         data = (json.dumps(body, allow_nan=False) + "\n").encode("utf-8")
@@ -56,14 +58,28 @@ class ScoringHandler(BaseHTTPRequestHandler):
         if not self.quiet:
             super().log_message(format, *args)
 
+    def _endpoint(self) -> Optional[str]:
+        """The path without its query, or None after refusing a request for another host name:
+        by default only loopback names are served, so a web page whose domain was made to resolve
+        to 127.0.0.1 (DNS rebinding) cannot call the model from the user's browser."""
+        host = self.headers.get("Host")  # browsers always send it; bare HTTP/1.0 clients may not
+        allowed = self.allowed_hosts
+        if allowed is not None and host and _host_name(host).lower() not in allowed:
+            self.close_connection = True  # a body, if any, is not read
+            self._error(403, "this server answers only for %s (see --allowed-hosts)" % ", ".join(allowed), "FORBIDDEN")
+            return None
+        return self.path.split("?", 1)[0]
+
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        if self.path in ("/ping", "/health"):
+        path = self._endpoint()
+        if path is None:
+            return
+        if path in ("/ping", "/health"):
             self._reply(200, {"status": "ok"})
-        elif self.path == "/invocations":
+        elif path == "/invocations":
             self._error(405, "use POST for /invocations", "METHOD_NOT_ALLOWED")
         else:
-            self._error(404, "no endpoint %s: use GET /ping or POST /invocations" % self.path[:200],
-                        "ENDPOINT_NOT_FOUND")
+            self._error(404, "no endpoint %s: use GET /ping or POST /invocations" % path[:200], "ENDPOINT_NOT_FOUND")
 
     do_HEAD = do_GET
 
@@ -73,8 +89,12 @@ class ScoringHandler(BaseHTTPRequestHandler):
     do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        if self.path != "/invocations":
-            self._error(404, "no endpoint %s: POST to /invocations" % self.path[:200], "ENDPOINT_NOT_FOUND")
+        path = self._endpoint()
+        if path is None:
+            return
+        if path != "/invocations":
+            self.close_connection = True  # its body is not read
+            self._error(404, "no endpoint %s: POST to /invocations" % path[:200], "ENDPOINT_NOT_FOUND")
             return
         body = self._body()
         if body is None:
@@ -122,6 +142,13 @@ class ScoringHandler(BaseHTTPRequestHandler):
         return body
 
 
+def _host_name(header: str) -> str:
+    """The name in a Host header: "127.0.0.1:8080" is "127.0.0.1", "[::1]:80" is "[::1]"."""
+    if header.startswith("["):
+        return header.split("]", 1)[0] + "]"
+    return header.rsplit(":", 1)[0]
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -135,10 +162,12 @@ class _Server(ThreadingHTTPServer):
 
 
 def make_server(model: Any, host: str = "127.0.0.1", port: int = 0, columns: Optional[List[str]] = None,
-                quiet: bool = False) -> ThreadingHTTPServer:
-    """A server (not yet serving) for ``model``; port 0 picks a free port (``server.server_port``)."""
+                quiet: bool = False, allowed_hosts: Optional[Tuple[str, ...]] = LOOPBACK_NAMES) -> ThreadingHTTPServer:
+    """A server (not yet serving) for ``model``; port 0 picks a free port (``server.server_port``).
+    ``allowed_hosts``: the Host header names it answers (None: any)."""
     handler = type("Handler", (ScoringHandler,), {"model": model, "columns": columns, "quiet": quiet,
-                                                   "predict_lock": threading.Lock()})
+                                                   "predict_lock": threading.Lock(),
+                                                   "allowed_hosts": allowed_hosts})
     server_class = _Server
     if ":" in host:
         server_class = type("Server6", (_Server,), {"address_family": socket.AF_INET6})
@@ -159,13 +188,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="the port; 0 (the default) picks a free one")
     parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
     parser.add_argument("--store", help="the store folder (default: RUNLOG_DIR, else the nearest .runlog/)")
+    parser.add_argument("--allowed-hosts", default=",".join(LOOPBACK_NAMES),
+                        help="comma-separated Host names to answer, '*' for any (default: %(default)s)")
     args = parser.parse_args(argv)
+    names = [name.strip().lower() for name in args.allowed_hosts.split(",") if name.strip()]
+    allowed = None if "*" in names else tuple(names)
     try:
         model = _loading.load_model(args.model, args.store)
         columns = _columns(args.model, args.store)
         if not callable(getattr(model, "predict", None)):
             raise _loading.ModelLoadError("the model (a %s) has no predict method" % type(model).__name__)
-        server = make_server(model, args.host, args.port, columns)
+        server = make_server(model, args.host, args.port, columns, allowed_hosts=allowed)
     except (LookupError, ValueError, OSError, _loading.ModelLoadError) as exc:
         print("runlog.serve: %s" % exc, file=sys.stderr)
         return 1

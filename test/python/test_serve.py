@@ -128,6 +128,26 @@ class ServerTest(unittest.TestCase):
         self.assertBadRequest(self.raw(b"POST /invocations HTTP/1.1\r\nContent-Type: application/json\r\n"
                                        b"Content-Length: 100\r\n\r\n{\"inputs\":"), 400, "incomplete")
         self.assertBadRequest(self.raw(b"GET /a b HTTP/1.1\r\n\r\n"), 400)
+        self.assertEqual(self.request("GET", "/ping?probe=1")[0], 200)
+        self.assertEqual(self.request("GET", "/ping", headers={"Host": "localhost:1"})[0], 200)
+        self.assertEqual(self.request("GET", "/ping", headers={"Host": "[::1]:1"})[0], 200)
+        rebound = self.request("POST", "/invocations", b'{"inputs": []}',
+                               {"Content-Type": "application/json", "Host": "evil.example:%d" % self.port})
+        self.assertBadRequest(rebound, 403, "only for 127.0.0.1, localhost, [::1] (see --allowed-hosts)")
+
+    def test_other_host_names_when_allowed(self):
+        anyone = serve.make_server(Summer(), port=0, quiet=True, allowed_hosts=None)
+        thread = threading.Thread(target=anyone.serve_forever, daemon=True)
+        thread.start()
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", anyone.server_port, timeout=10)
+            connection.request("GET", "/ping", headers={"Host": "forwarded.example"})
+            self.assertEqual(connection.getresponse().status, 200)
+            connection.close()
+        finally:
+            anyone.shutdown()
+            anyone.server_close()
+            thread.join(5)
         self.assertEqual(self.request("GET", "/ping")[0], 200, "still serving")
 
     def raw(self, data):
