@@ -109,16 +109,17 @@ def _change(store: str, what: str, build: Callable[[_registry_state.RegistryStat
         state = _registry_state.derive(data)
         lines = []
         for fields in build(state):
-            line = encode_event("registry", fields)
-            event, problem = _registry_state.parse_line(line.encode("utf-8"))
+            # 'replace': lone surrogates (from file names, say) must not make invalid UTF-8.
+            line = encode_event("registry", fields).encode("utf-8", "replace")
+            event, problem = _registry_state.parse_line(line)
             if event is not None:
                 problem = state.apply(event)
             if problem:
                 raise ValueError("runlog.%s: %s" % (what, problem))
             lines.append(line)
         # A writer that died mid-line left a fragment: end it, so our line is not glued to it.
-        prefix = "\n" if data and not data.endswith(b"\n") else ""
-        _append(path, (prefix + "".join(lines)).encode("utf-8"))
+        prefix = b"\n" if data and not data.endswith(b"\n") else b""
+        _append(path, prefix + b"".join(lines))
         return result(state)
 
 

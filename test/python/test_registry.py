@@ -46,6 +46,9 @@ class RegistryTest(support.ClientTest):
         events = registry_events(self.store)
         self.assertEqual([(e["action"], e["version"]) for e in events], [("create_version", 1), ("create_version", 2)])
         self.assertEqual(events[0]["tags"], {"rmse": "41000"})
+        odd = runlog.register_model(logged, "house-prices", description="caf\udce9 <b>")
+        self.assertEqual(odd.description, "caf? <b>", "a lone surrogate cannot reach the journal")
+        self.assertEqual(registry_events(self.store)[-1]["description"], "caf? <b>")
         self.assertTrue(all(_registry_state.event_problem(e) is None for e in events))
 
     def test_aliases_move_and_go_with_a_deleted_version(self):
