@@ -1,11 +1,15 @@
 import * as vscode from 'vscode';
 import { Launcher } from './commands/launcher';
 import { RunsQueryControl } from './commands/filterRuns';
+import { compareRuns } from './commands/compareRuns';
+import { RUN_CODE_SCHEME, RunCodeDocuments, diffRunCode } from './commands/diffRunCode';
 import { openDemoProject } from './commands/openDemoProject';
 import { copyRunId, openOutputLog, revealRun } from './commands/runActions';
 import { scriptOf, startRun } from './commands/startRun';
 import { stopRun } from './commands/stopRun';
 import { TrainingCodeLensProvider } from './editor/trainingCodeLens';
+import { COMPARE_VIEW_TYPE } from './panels/comparePanel';
+import { ComparePanels } from './panels/comparePanels';
 import { resolveStoreDir } from './store/storeLocation';
 import { StorePool } from './store/storePool';
 import type { StoreFolder } from './views/runsTreeProvider';
@@ -15,6 +19,8 @@ import { RunsTreeProvider } from './views/runsTreeProvider';
 export interface RunlogApi {
   readonly runs: RunsTreeProvider;
   readonly launcher: Launcher;
+  /** The Compare panels (tests read what they rendered). */
+  readonly compare: ComparePanels;
   /** The store folder of each workspace folder, as the stores see it. */
   storeFolders(): readonly StoreFolder[];
 }
@@ -38,9 +44,10 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     wasmFile: vscode.Uri.joinPath(dist, 'sql-wasm.wasm').fsPath,
     version: `Runlog ${String((context.extension.packageJSON as { version?: string }).version)}`,
     // Runs log in bursts; coalesce their change notices into one refresh.
-    changed: () => {
+    changed: (_dir, runIds) => {
       clearTimeout(refreshTimer);
       refreshTimer = setTimeout(() => runs.refresh(), 300);
+      compare.storeChanged(runIds);
     },
     log: (level, message) => log[level](message),
   });
@@ -71,6 +78,13 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   const runsView = vscode.window.createTreeView('runlog.runs', { treeDataProvider: runs, showCollapseAll: true });
   const runsQuery = new RunsQueryControl(context.workspaceState, runs, runsView);
   const launcher = new Launcher(context, storeDirFor, log, () => runs.refresh());
+  const runCode = new RunCodeDocuments(folders);
+  const compare = new ComparePanels({
+    extensionUri: context.extensionUri,
+    folders,
+    log,
+    diffCode: (left, right) => runCode.diff(left, right),
+  });
   const lenses = new TrainingCodeLensProvider((script) => launcher.lastLaunch(script)?.values);
   const storesChanged = (): void => {
     runsView.message = undefined;
@@ -121,8 +135,20 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     vscode.commands.registerCommand('runlog.filterRuns', () => runsQuery.filter()),
     vscode.commands.registerCommand('runlog.clearRunsFilter', () => runsQuery.clearFilter()),
     vscode.commands.registerCommand('runlog.sortRuns', () => runsQuery.sort(folders())),
+    compare,
+    vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, compare),
+    vscode.workspace.registerTextDocumentContentProvider(RUN_CODE_SCHEME, runCode),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('runlog.metricGoals')) compare.refreshAll();
+    }),
+    vscode.commands.registerCommand('runlog.compareRuns', (first?: unknown, selected?: unknown) =>
+      compareRuns(compare, folders, first, selected),
+    ),
+    vscode.commands.registerCommand('runlog.diffRunCode', (first?: unknown, selected?: unknown) =>
+      diffRunCode(runCode, folders, first, selected),
+    ),
   );
-  return { runs, launcher, storeFolders: folders };
+  return { runs, launcher, compare, storeFolders: folders };
 }
 
 /** Saves unsaved store changes and releases the store locks; VS Code waits for this. */
