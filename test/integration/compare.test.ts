@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RenderReport } from '../../shared/compareProtocol';
-import { api, dropStoreDir, useStoreDir, waitFor } from './helpers';
+import { api, dropStoreDir, useStoreDir, waitFor, workspaceFolder } from './helpers';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
@@ -102,6 +102,30 @@ describe('Compare panel', () => {
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 
+  it('saves the comparison as CSV through the save dialog', async () => {
+    const { compare } = await api();
+    assert.ok(compare.current);
+    const target = vscode.Uri.joinPath(workspaceFolder().uri, 'runs-comparison.csv');
+    await vscode.workspace.fs.delete(target).then(undefined, () => undefined);
+    const saving = compare.current.export('csv', 'save', true);
+    // code-server's save dialog is a quick input prefilled with the suggested path: accept it.
+    const saved = await waitFor('the CSV file', async () => {
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      return vscode.workspace.fs.readFile(target).then(
+        (bytes) => Buffer.from(bytes).toString('utf8'),
+        () => undefined,
+      );
+    });
+    await saving;
+    await vscode.workspace.fs.delete(target);
+    const [header, x, y] = saved.split('\r\n');
+    assert.ok(header.startsWith('run_id,name,'), header);
+    assert.ok(header.includes('params.lr') && !header.includes('params.optimizer'), 'only the differences');
+    assert.ok(x.startsWith('run-x,<img src=x onerror=alert(1)>,'), x);
+    assert.ok(x.includes('"<img src=x onerror=alert(1)>|a\nb"'), 'a field with a line break is quoted');
+    assert.ok(y.startsWith('run-y,calm-fox,'), y);
+  });
+
   it('follows a run that logs new metrics', async () => {
     await journal('run-y', [{ t: 'metric', ts: 1_700_000_100_010, key: 'accuracy', value: 0.9, step: 2 }], 'a');
     const report = await rendered(['run-x', 'run-y'], (r) => r.differing.includes('metrics.accuracy.last'));
@@ -124,6 +148,16 @@ describe('Compare panel', () => {
     assert.match(right.getText(), /^# commit 2222222222222222222222222222222222222222 on main$/m);
     assert.match(right.getText(), /no uncommitted changes/);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  it('takes the runs selected in the Runs view', async () => {
+    const { runs } = await api();
+    runs.refresh();
+    const [experiment] = await runs.getChildren();
+    assert.ok(experiment);
+    const nodes = await runs.getChildren(experiment);
+    await vscode.commands.executeCommand('runlog.compareRuns', nodes[0], nodes);
+    await rendered(['run-y', 'run-x']);
   });
 
   it('comes back with its runs when VS Code restores it after a reload', async () => {
