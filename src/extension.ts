@@ -2,11 +2,13 @@ import * as vscode from 'vscode';
 import { Launcher } from './commands/launcher';
 import { RunsQueryControl } from './commands/filterRuns';
 import { openCharts } from './commands/openCharts';
+import { compareRuns } from './commands/compareRuns';
+import { RUN_CODE_SCHEME, RunCodeDocuments, diffRunCode } from './commands/diffRunCode';
 import { openDemoProject } from './commands/openDemoProject';
 import { RUN_DIFF_SCHEME, RunDiffDocuments, openRunDiff } from './commands/openRunDiff';
 import { rerunRuns } from './commands/rerunRuns';
 import { RunReproductions } from './commands/reproduceRun';
-import { RUN_CODE_SCHEME, RunCodeDocuments, checkOutRunCode, showCodeChangesSinceRun } from './commands/runCode';
+import { RUN_TREE_SCHEME, RunTreeDocuments, checkOutRunCode, showCodeChangesSinceRun } from './commands/runCode';
 import { RunLifecycle } from './commands/runLifecycle';
 import { resolveRunTargets } from './commands/runTargets';
 import { copyRunId, openOutputLog, revealRun } from './commands/runActions';
@@ -20,6 +22,8 @@ import { MLprojectHoverProvider } from './editor/mlprojectHover';
 import { TrainingCodeLensProvider } from './editor/trainingCodeLens';
 import type { ChartsPanelDeps } from './panels/chartsPanel';
 import { ChartsPanel } from './panels/chartsPanel';
+import { COMPARE_VIEW_TYPE } from './panels/comparePanel';
+import { ComparePanels } from './panels/comparePanels';
 import { resolveStoreDir } from './store/storeLocation';
 import { StorePool } from './store/storePool';
 import { RunNotifications } from './views/runNotifications';
@@ -36,6 +40,8 @@ export interface RunlogApi {
   readonly charts: () => ChartsPanel | undefined;
   /** The inline values shown after metric-logging lines (`shown(uri)`), and when they update. */
   readonly inlineValues: InlineValues;
+  /** The Compare panels (tests read what they rendered). */
+  readonly compare: ComparePanels;
   /** The store folder of each workspace folder, as the stores see it. */
   readonly storeFolders: () => readonly StoreFolder[];
   /** Fires when a store has read new journal lines: the store folder and the runs that changed. */
@@ -82,6 +88,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
       }, 300);
       runsChanged.fire({ storeDir, runIds });
       notifyEditors();
+      compare.storeChanged(runIds);
     },
     log: (level, message) => log[level](message),
   });
@@ -151,6 +158,13 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   const mlprojectLenses = new MLprojectCodeLensProvider((mlproject, name) =>
     launcher.lastEntryPointLaunch(mlproject, name),
   );
+  const runCode = new RunCodeDocuments(folders);
+  const compare = new ComparePanels({
+    extensionUri: context.extensionUri,
+    folders,
+    log,
+    diffCode: (left, right) => runCode.diff(left, right),
+  });
   const storesChanged = (): void => {
     runsView.message = undefined;
     void stores.retainOnly((vscode.workspace.workspaceFolders ?? []).map(storeDirFor)).then(() => {
@@ -175,7 +189,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     runsChanged.event(({ runIds }) => {
       reproductions.changed(runIds).catch((error: unknown) => log.warn(`Reproduce Run: ${String(error)}`));
     }),
-    vscode.workspace.registerTextDocumentContentProvider(RUN_CODE_SCHEME, new RunCodeDocuments()),
+    vscode.workspace.registerTextDocumentContentProvider(RUN_TREE_SCHEME, new RunTreeDocuments()),
     vscode.commands.registerCommand('runlog.reproduceRun', (first?: unknown, selected?: unknown) =>
       reproductions.reproduce(first, selected),
     ),
@@ -313,10 +327,23 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     vscode.commands.registerCommand('runlog.showRunningRuns', () =>
       runStatus.pick((runId) => Promise.resolve(vscode.commands.executeCommand('runlog.stopRun', runId))),
     ),
+    compare,
+    vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, compare),
+    vscode.workspace.registerTextDocumentContentProvider(RUN_CODE_SCHEME, runCode),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('runlog.metricGoals')) compare.refreshAll();
+    }),
+    vscode.commands.registerCommand('runlog.compareRuns', (first?: unknown, selected?: unknown) =>
+      compareRuns(compare, folders, first, selected),
+    ),
+    vscode.commands.registerCommand('runlog.diffRunCode', (first?: unknown, selected?: unknown) =>
+      diffRunCode(runCode, folders, first, selected),
+    ),
   );
   return {
     runs,
     launcher,
+    compare,
     inlineValues: insights.inlineValues,
     storeFolders: folders,
     onDidChangeRuns: runsChanged.event,

@@ -17,10 +17,10 @@ import type { StoreFolder } from '../views/runsTreeProvider';
 import { pickRuns } from './openCharts';
 import { resolveRunTargets } from './runTargets';
 
-/** Read-only documents of a file as a run's code had it: `runlog-run-code:/<path>?<repo>#<tree>`. */
-export const RUN_CODE_SCHEME = 'runlog-run-code';
+/** Read-only documents of a file as a run's code had it: `runlog-run-tree:/<path>?<repo>#<tree>`. */
+export const RUN_TREE_SCHEME = 'runlog-run-tree';
 
-export class RunCodeDocuments implements vscode.TextDocumentContentProvider {
+export class RunTreeDocuments implements vscode.TextDocumentContentProvider {
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const path = uri.path.replace(/^\//, '');
     return (await fileInTree(uri.query, uri.fragment, path)) ?? '';
@@ -135,9 +135,9 @@ export async function showCodeChangesSinceRun(
     return 0;
   }
   const runSide = (path: string): vscode.Uri =>
-    vscode.Uri.from({ scheme: RUN_CODE_SCHEME, path: `/${path}`, query: repo, fragment: tree });
+    vscode.Uri.from({ scheme: RUN_TREE_SCHEME, path: `/${path}`, query: repo, fragment: tree });
   const empty = (path: string): vscode.Uri =>
-    vscode.Uri.from({ scheme: RUN_CODE_SCHEME, path: `/${path}`, query: repo, fragment: '0' });
+    vscode.Uri.from({ scheme: RUN_TREE_SCHEME, path: `/${path}`, query: repo, fragment: '0' });
   const resources = changes.map(([status, path]) => {
     const workspace = vscode.Uri.file(join(repo, path));
     if (status === 'A') return [workspace, empty(path), workspace];
