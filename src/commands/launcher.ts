@@ -75,6 +75,14 @@ function relocated(file: string, relocation: Relocation | undefined): string {
   return relocation ? path.join(relocation.to, path.relative(relocation.from, file)) : file;
 }
 
+/** Where a relocated launch runs: the workspace folder's place in the copy, or the script's folder
+ * when the repository is inside the workspace folder rather than around it. */
+function relocatedCwd(folder: string, script: string, relocation: Relocation | undefined): string {
+  if (!relocation) return folder;
+  const inside = !path.relative(relocation.from, folder).startsWith('..');
+  return inside ? relocated(folder, relocation) : path.dirname(relocated(script, relocation));
+}
+
 export class Launcher implements vscode.Disposable {
   private readonly queue: RunQueue;
   private readonly processes = new Map<string, RunProcess>();
@@ -152,7 +160,7 @@ export class Launcher implements vscode.Disposable {
     const folder = this.launchable(script);
     if (!folder) return [];
     const runScript = relocated(script.fsPath, relocation);
-    const runCwd = relocated(folder.uri.fsPath, relocation);
+    const runCwd = relocatedCwd(folder.uri.fsPath, script.fsPath, relocation);
     const source = await readFile(runScript, 'utf8');
     const specs = discoverPythonParams(source).specs.filter((s) => !s.hidden && s.subcommand === undefined);
     const relative = path.relative(folder.uri.fsPath, script.fsPath);
@@ -188,6 +196,7 @@ export class Launcher implements vscode.Disposable {
           params,
           experiment: config.get<string>('experiment') || 'Default',
           tags: { ...(sweep ? { 'runlog.sweep': sweep } : {}), ...relocation?.tags },
+          codeDir: path.dirname(runScript),
         },
         combinations.length > 1 || this.queue.active.running.length > 0,
       );
@@ -368,6 +377,7 @@ export class Launcher implements vscode.Disposable {
           experiment: config.get<string>('experiment') || project.name || 'Default',
           entryPoint: `${where} › ${name}`,
           shellCommand: command,
+          codeDir: cwd,
           tags: {
             ...(commands.length > 1 ? { 'runlog.sweep': `${where} › ${name} × ${commands.length}` } : {}),
             ...relocation?.tags,

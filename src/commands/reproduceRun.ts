@@ -1,6 +1,6 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { gitTopLevel } from '../git/gitState';
 import { RunCodeError, materializeRunCode, removeRunCode } from '../git/runCode';
@@ -35,6 +35,8 @@ export class RunReproductions implements vscode.Disposable {
   private readonly reported = new vscode.EventEmitter<ReproductionReport>();
   /** Fires when a reproduction ends, with its comparison (integration tests read it). */
   readonly onDidReport = this.reported.event;
+  /** The latest of those comparisons. */
+  lastReport: ReproductionReport | undefined;
 
   constructor(
     private readonly launcher: Launcher,
@@ -58,8 +60,8 @@ export class RunReproductions implements vscode.Disposable {
     const original = plan.kind === 'script' ? plan.script : plan.mlproject;
     const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(original));
     if (!folder) return fail(`${original} is not in this workspace.`);
-    const repo = await gitTopLevel(folder.uri.fsPath);
-    if (!repo) return fail(`${folder.name} is not a git repository.`);
+    const repo = await gitTopLevel(dirname(original));
+    if (!repo) return fail(`${dirname(original)} is not in a git repository.`);
     if (run.git.dirty && run.git.patch === '') {
       void vscode.window.showWarningMessage(
         `Runlog: ${run.name}'s uncommitted changes were too large to keep; the reproduction runs its commit without them.`,
@@ -102,6 +104,7 @@ export class RunReproductions implements vscode.Disposable {
       const original = await pending.store.call('getRun', pending.original);
       if (!original) continue;
       const report = reproductionReport(original, run);
+      this.lastReport = report;
       this.reported.fire(report);
       const summary = report.identical
         ? `${run.name} reproduced ${original.name}: every metric matches.`

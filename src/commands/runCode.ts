@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { gitTopLevel } from '../git/gitState';
 import {
@@ -52,11 +52,15 @@ async function chosenRun(
 
 /** The repository of the workspace folder the run ran in (its script's, or the first folder's). */
 async function repoOf(run: RunDetails): Promise<string | undefined> {
-  const file = run.source ?? run.cwd;
-  const folder =
-    (file ? vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file)) : undefined) ??
-    vscode.workspace.workspaceFolders?.[0];
-  return folder ? gitTopLevel(folder.uri.fsPath) : undefined;
+  const inWorkspace = [run.source, run.cwd].find(
+    (file) => file && vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file)),
+  );
+  const start = inWorkspace
+    ? run.source === inWorkspace
+      ? dirname(inWorkspace)
+      : inWorkspace
+    : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  return start ? gitTopLevel(start) : undefined;
 }
 
 /**
