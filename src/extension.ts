@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { Launcher } from './commands/launcher';
 import { RunsQueryControl } from './commands/filterRuns';
+import { ModelCommands } from './commands/modelCommands';
 import { openCharts } from './commands/openCharts';
 import { compareRuns } from './commands/compareRuns';
 import { RUN_CODE_SCHEME, RunCodeDocuments, diffRunCode } from './commands/diffRunCode';
@@ -31,6 +32,7 @@ import { RunStatusBar } from './views/runStatusBar';
 import type { StoreFolder } from './views/runsTreeProvider';
 import { throttled } from './util/throttle';
 import { RunsTreeProvider } from './views/runsTreeProvider';
+import { ModelsTreeProvider } from './views/modelsTreeProvider';
 
 /** What the extension hands to other extensions (and to its own integration tests). */
 export interface RunlogApi {
@@ -50,6 +52,8 @@ export interface RunlogApi {
   readonly runStatus: RunStatusBar;
   /** Reproduce Run: reports when a reproduction ends. */
   readonly reproductions: RunReproductions;
+  /** The Models view (registered models and their versions). */
+  readonly models: ModelsTreeProvider;
 }
 
 export interface RunsChange {
@@ -84,6 +88,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
       clearTimeout(refreshTimer);
       refreshTimer = setTimeout(() => {
         runs.refresh();
+        models.refresh();
         void runStatus.update();
       }, 300);
       runsChanged.fire({ storeDir, runIds });
@@ -138,6 +143,9 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     () => runs.refresh(),
   );
   const reproductions = new RunReproductions(launcher, folders);
+  const models = new ModelsTreeProvider(folders, (message) => log.error(message));
+  const modelsView = vscode.window.createTreeView('runlog.models', { treeDataProvider: models });
+  const modelCommands = new ModelCommands(launcher, context.extensionUri, folders, () => models.refresh());
   const diffs = new RunDiffDocuments((dir) => (storeDirs().includes(dir) ? stores.get(dir) : undefined));
   const chartsDeps: ChartsPanelDeps = {
     extensionUri: context.extensionUri,
@@ -186,6 +194,27 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     runsChanged,
     runStatus,
     reproductions,
+    models,
+    modelsView,
+    modelCommands,
+    vscode.commands.registerCommand('runlog.refreshModels', () => models.refresh()),
+    vscode.commands.registerCommand('runlog.registerModel', (target?: unknown) => modelCommands.register(target)),
+    vscode.commands.registerCommand('runlog.setModelAlias', (target?: unknown, alias?: unknown) =>
+      modelCommands.setAlias(target, alias),
+    ),
+    vscode.commands.registerCommand('runlog.removeModelAlias', (target?: unknown, alias?: unknown) =>
+      modelCommands.removeAlias(target, alias),
+    ),
+    vscode.commands.registerCommand(
+      'runlog.deleteModelVersion',
+      (target?: unknown, _selected?: unknown, options?: { confirm?: boolean }) =>
+        modelCommands.deleteVersion(target, options),
+    ),
+    vscode.commands.registerCommand('runlog.copyModelUri', (target?: unknown) => modelCommands.copyUri(target)),
+    vscode.commands.registerCommand('runlog.compareModelVersions', (first?: unknown, selected?: unknown) =>
+      modelCommands.compareVersions(first, selected),
+    ),
+    vscode.commands.registerCommand('runlog.serveModel', (target?: unknown) => modelCommands.serve(target)),
     runsChanged.event(({ runIds }) => {
       reproductions.changed(runIds).catch((error: unknown) => log.warn(`Reproduce Run: ${String(error)}`));
     }),
@@ -349,6 +378,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     onDidChangeRuns: runsChanged.event,
     runStatus,
     reproductions,
+    models,
     charts: () => ChartsPanel.active,
   };
 }

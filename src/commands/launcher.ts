@@ -267,8 +267,11 @@ export class Launcher implements vscode.Disposable {
     }
   }
 
-  /** The Python extension's interpreter for the folder when it has one, else `runlog.pythonPath`, else python3. */
-  private async interpreter(folder: vscode.WorkspaceFolder): Promise<string> {
+  /**
+   * The Python extension's interpreter for the folder when it has one, else `runlog.pythonPath`,
+   * else python3. (Also what the registry commands and Serve Model run.)
+   */
+  async interpreter(folder: vscode.WorkspaceFolder): Promise<string> {
     const extension = vscode.extensions.getExtension('ms-python.python');
     if (extension) {
       try {

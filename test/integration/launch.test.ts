@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RunDetails } from '../../src/store/runStore';
-import { EXTENSION_ID, api, dropStoreDir, labelOf, useStoreDir, waitFor, workspaceFolder } from './helpers';
+import { EXTENSION_ID, api, dropStoreDir, labelOf, screenshot, useStoreDir, waitFor, workspaceFolder } from './helpers';
 
 describe('Launching runs from the editor', function () {
   this.timeout(120_000);
@@ -176,6 +176,97 @@ describe('Launching runs from the editor', function () {
       server.kill('SIGTERM');
     }
   }
+
+  it('shows the registered demo model in the Models view, serves it, and manages its versions', async () => {
+    const { models } = await api();
+    const versions = async (): Promise<{ label: string; description: string }[]> => {
+      models.refresh();
+      const roots = await models.getChildren();
+      const demo = roots.find((n) => n.kind === 'model' && n.model.name === 'house-prices');
+      if (!demo) return [];
+      return (await models.getChildren(demo)).map((n) => {
+        const item = models.getTreeItem(n);
+        return { label: labelOf(item), description: String(item.description) };
+      });
+    };
+    const shown = await waitFor('the demo model in the Models view', async () => {
+      const list = await versions();
+      return list.length > 0 ? list : undefined;
+    });
+    assert.equal(shown[0]?.label, 'v1');
+    assert.match(shown[0]?.description ?? '', /^@champion · [a-z]+-[a-z]+ · r2 /, 'alias, run, key metric');
+    await vscode.commands.executeCommand('runlog.models.focus');
+    await screenshot('models');
+
+    // Serve Model: a scoring server in a terminal, answering MLflow's payloads.
+    const url = await vscode.commands.executeCommand<string | undefined>('runlog.serveModel', {
+      name: 'house-prices',
+      version: 1,
+    });
+    assert.ok(url, 'the server started');
+    try {
+      const response = await fetch(`${url}/invocations`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          dataframe_split: { columns: ['rooms', 'area_m2', 'age_years', 'distance_km'], data: [[4, 150, 5, 2]] },
+        }),
+      });
+      assert.equal(response.status, 200);
+      const bad = await fetch(`${url}/invocations`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"inputs": ',
+      });
+      assert.equal(bad.status, 400);
+    } finally {
+      vscode.window.terminals.find((t) => t.name === 'Serve house-prices v1')?.dispose();
+    }
+
+    // Aliases move through the Python client's lock; versions are numbered by it.
+    assert.equal(
+      await vscode.commands.executeCommand('runlog.setModelAlias', { name: 'house-prices', version: 1 }, 'production'),
+      true,
+    );
+    await waitFor('the new alias', async () =>
+      (await versions())[0]?.description.startsWith('@champion · @production') ? true : undefined,
+    );
+    assert.equal(
+      await vscode.commands.executeCommand(
+        'runlog.removeModelAlias',
+        { name: 'house-prices', version: 1 },
+        'production',
+      ),
+      true,
+    );
+    const [folder] = (await api()).storeFolders();
+    assert.ok(folder);
+    const [model] = await folder.store.call('registeredModels');
+    const runId = model?.versions[0]?.runId;
+    assert.ok(runId);
+    const version = await vscode.commands.executeCommand<number>('runlog.registerModel', {
+      runId,
+      model: 'model',
+      name: 'house-prices',
+    });
+    assert.equal(version, 2);
+    assert.equal(
+      await vscode.commands.executeCommand(
+        'runlog.deleteModelVersion',
+        { name: 'house-prices', version: 2 },
+        undefined,
+        {
+          confirm: false,
+        },
+      ),
+      true,
+    );
+    const after = await waitFor('the deleted version gone', async () => {
+      const list = await versions();
+      return list.length === 1 ? list : undefined;
+    });
+    assert.equal(after[0]?.description.startsWith('@champion · '), true);
+  });
 
   it('runs an MLproject entry point, with a sweep, the way MLflow renders its command', async () => {
     const { launcher } = await api();

@@ -1,0 +1,274 @@
+import * as vscode from 'vscode';
+import type { PythonClient } from '../registry/registryCli';
+import { ModelServer, RegistryError, aliasProblem, runRegistry, versionUri } from '../registry/registryCli';
+import type { StoreClient } from '../store/storeClient';
+import type { ModelsTreeNode } from '../views/modelsTreeProvider';
+import type { StoreFolder } from '../views/runsTreeProvider';
+import type { Launcher } from './launcher';
+
+type VersionNode = Extract<ModelsTreeNode, { kind: 'version' }>;
+
+/** A version a command acts on: a Models view item, or `{ name, version }` from code and tests. */
+interface VersionRef {
+  readonly store: StoreClient;
+  readonly name: string;
+  readonly version: number;
+  readonly aliases: readonly string[];
+  readonly runIds: readonly string[];
+}
+
+/**
+ * The Models view's commands. Registry changes go through the Python client's command line (see
+ * registryCli.ts); Serve Model runs `python -m runlog.serve` in a terminal the user can stop.
+ */
+export class ModelCommands implements vscode.Disposable {
+  private readonly servers = new Set<ModelServer>();
+
+  constructor(
+    private readonly launcher: Launcher,
+    private readonly extensionUri: vscode.Uri,
+    private readonly folders: () => readonly StoreFolder[],
+    private readonly refresh: () => void,
+  ) {}
+
+  private async client(): Promise<PythonClient | undefined> {
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage(
+        'Runlog changes the model registry and serves models with Python: trust this workspace first.',
+      );
+      return undefined;
+    }
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    return {
+      python: folder ? await this.launcher.interpreter(folder) : 'python3',
+      clientPath: vscode.Uri.joinPath(this.extensionUri, 'python').fsPath,
+    };
+  }
+
+  private async storeDir(store: StoreClient): Promise<string> {
+    return (await store.call('status')).dir;
+  }
+
+  /** A Models view item, or `{ name, version }` looked up in the stores. */
+  private async versionOf(target: unknown): Promise<VersionRef | undefined> {
+    const node = target as VersionNode | undefined;
+    if (node?.kind === 'version') {
+      return {
+        store: node.store,
+        name: node.model,
+        version: node.version.version,
+        aliases: node.version.aliases,
+        runIds: node.version.runId ? [node.version.runId] : [],
+      };
+    }
+    const asked = target as { name?: unknown; version?: unknown } | undefined;
+    if (typeof asked?.name !== 'string' || typeof asked.version !== 'number') return undefined;
+    for (const { store } of this.folders()) {
+      const model = (await store.call('registeredModels')).find((m) => m.name === asked.name);
+      const version = model?.versions.find((v) => v.version === asked.version);
+      if (version) {
+        return {
+          store,
+          name: asked.name,
+          version: version.version,
+          aliases: version.aliases,
+          runIds: version.runId ? [version.runId] : [],
+        };
+      }
+    }
+    return undefined;
+  }
+
+  private async registry(store: StoreClient, args: readonly string[]): Promise<unknown> {
+    const client = await this.client();
+    if (!client) return undefined;
+    try {
+      const answer = await runRegistry(client, await this.storeDir(store), args);
+      await store.call('sync');
+      this.refresh();
+      return answer;
+    } catch (error) {
+      const why = error instanceof RegistryError ? error.message : String(error);
+      void vscode.window.showErrorMessage(`Runlog: the registry refused: ${why}`);
+      return undefined;
+    }
+  }
+
+  /** `Register Model…` on a run (or `{ runId, model?, name? }`): the run's logged model as a new version. */
+  async register(target: unknown): Promise<number | undefined> {
+    const given = target as { runId?: unknown; model?: unknown; name?: unknown; store?: unknown } | undefined;
+    const node = target as { kind?: string; store?: StoreClient; run?: { id: string } } | undefined;
+    const runId = node?.kind === 'run' ? node.run?.id : typeof given?.runId === 'string' ? given.runId : undefined;
+    if (!runId) return undefined;
+    let store = node?.kind === 'run' ? node.store : undefined;
+    let details = store ? await store.call('getRun', runId) : undefined;
+    for (const folder of store ? [] : this.folders()) {
+      details = await folder.store.call('getRun', runId);
+      if (details) {
+        store = folder.store;
+        break;
+      }
+    }
+    if (!store || !details) return undefined;
+    if (details.models.length === 0) {
+      void vscode.window.showInformationMessage(
+        `Runlog: ${details.name} logged no model (runlog.log_model), so there is nothing to register.`,
+      );
+      return undefined;
+    }
+    let model = typeof given?.model === 'string' ? given.model : undefined;
+    if (!model) {
+      model =
+        details.models.length === 1
+          ? details.models[0]?.name
+          : await vscode.window.showQuickPick(
+              details.models.map((m) => m.name),
+              { title: `Runlog: which model of ${details.name}?` },
+            );
+    }
+    if (!model) return undefined;
+    const existing = (await store.call('registeredModels')).map((m) => m.name);
+    const name =
+      typeof given?.name === 'string'
+        ? given.name
+        : await vscode.window.showInputBox({
+            title: `Runlog: register ${details.name}'s ${model}`,
+            prompt: `A registered model's name (existing: ${existing.join(', ') || 'none yet'})`,
+            value: existing[0] ?? model,
+            validateInput: (value) => (value.trim() === '' ? 'a name is required' : undefined),
+          });
+    if (!name) return undefined;
+    const answer = (await this.registry(store, ['register', `runs:/${runId}/${model}`, name.trim()])) as
+      { version?: number } | undefined;
+    if (typeof answer?.version === 'number') {
+      void vscode.window.showInformationMessage(`Runlog: registered ${name.trim()} version ${answer.version}.`);
+    }
+    return answer?.version;
+  }
+
+  async setAlias(target: unknown, alias?: unknown): Promise<boolean> {
+    const version = await this.versionOf(target);
+    if (!version) return false;
+    const chosen =
+      typeof alias === 'string'
+        ? alias
+        : await vscode.window.showInputBox({
+            title: `Runlog: an alias for ${version.name} v${version.version}`,
+            prompt: 'It moves here from the version that holds it, e.g. champion, production',
+            value: 'champion',
+            validateInput: (value) => aliasProblem(value.trim()),
+          });
+    if (!chosen) return false;
+    const problem = aliasProblem(chosen.trim());
+    if (problem) {
+      void vscode.window.showErrorMessage(`Runlog: ${problem}`);
+      return false;
+    }
+    return (
+      (await this.registry(version.store, ['set-alias', version.name, chosen.trim(), String(version.version)])) !==
+      undefined
+    );
+  }
+
+  async removeAlias(target: unknown, alias?: unknown): Promise<boolean> {
+    const version = await this.versionOf(target);
+    if (!version || version.aliases.length === 0) return false;
+    const chosen =
+      typeof alias === 'string'
+        ? alias
+        : version.aliases.length === 1
+          ? version.aliases[0]
+          : await vscode.window.showQuickPick([...version.aliases], { title: 'Runlog: remove which alias?' });
+    if (!chosen) return false;
+    return (await this.registry(version.store, ['delete-alias', version.name, chosen])) !== undefined;
+  }
+
+  async deleteVersion(target: unknown, options: { confirm?: boolean } = {}): Promise<boolean> {
+    const version = await this.versionOf(target);
+    if (!version) return false;
+    if (options.confirm !== false) {
+      const remove = 'Delete Version';
+      const aliases = version.aliases.length > 0 ? ` and its aliases (${version.aliases.join(', ')})` : '';
+      const choice = await vscode.window.showWarningMessage(
+        `Delete ${version.name} version ${version.version}${aliases}? Its number is never reused; the run and its model files stay.`,
+        { modal: true },
+        remove,
+      );
+      if (choice !== remove) return false;
+    }
+    return (
+      (await this.registry(version.store, ['delete-version', version.name, String(version.version)])) !== undefined
+    );
+  }
+
+  async copyUri(target: unknown): Promise<string | undefined> {
+    const version = await this.versionOf(target);
+    if (!version) return undefined;
+    const uri = version.aliases[0]
+      ? `models:/${version.name}@${version.aliases[0]}`
+      : versionUri(version.name, version.version);
+    await vscode.env.clipboard.writeText(uri);
+    return uri;
+  }
+
+  /** `Compare Versions`: the Compare panel on the runs the selected versions came from. */
+  async compareVersions(first: unknown, selected: unknown): Promise<unknown> {
+    const targets = Array.isArray(selected) && selected.length > 0 ? (selected as unknown[]) : [first];
+    const runIds = (await Promise.all(targets.map((t) => this.versionOf(t)))).flatMap((v) => v?.runIds ?? []);
+    if (runIds.length === 0) return undefined;
+    return vscode.commands.executeCommand('runlog.compareRuns', { runIds });
+  }
+
+  /**
+   * `Serve Model`: a local scoring server (127.0.0.1, a free port) in a terminal; closing the
+   * terminal or Ctrl+C stops it. Resolves with its URL once it listens.
+   */
+  async serve(target: unknown): Promise<string | undefined> {
+    const version = await this.versionOf(target);
+    const client = version ? await this.client() : undefined;
+    if (!version || !client) return undefined;
+    const uri = versionUri(version.name, version.version);
+    const write = new vscode.EventEmitter<string>();
+    const close = new vscode.EventEmitter<number>();
+    const server = new ModelServer(client, await this.storeDir(version.store), uri, (text) =>
+      write.fire(text.replace(/\r?\n/g, '\r\n')),
+    );
+    this.servers.add(server);
+    void server.exited.then((code) => {
+      this.servers.delete(server);
+      write.fire(`\r\nRunlog: the server stopped (exit code ${String(code)}).\r\n`);
+      close.fire(code ?? 0);
+    });
+    const terminal = vscode.window.createTerminal({
+      name: `Serve ${version.name} v${version.version}`,
+      pty: {
+        onDidWrite: write.event,
+        onDidClose: close.event,
+        open: () => write.fire(`Runlog: serving ${uri} (POST /invocations, GET /ping)\r\n\r\n`),
+        close: () => server.stop(),
+        handleInput: (data: string) => {
+          if (data === '\x03') server.stop();
+        },
+      },
+    });
+    terminal.show(true);
+    try {
+      const url = await server.url;
+      const copy = 'Copy URL';
+      void vscode.window
+        .showInformationMessage(`Runlog: ${version.name} v${version.version} is served at ${url}/invocations`, copy)
+        .then((choice) => (choice === copy ? vscode.env.clipboard.writeText(`${url}/invocations`) : undefined));
+      return url;
+    } catch (error) {
+      void vscode.window.showErrorMessage(
+        `Runlog could not serve ${uri}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return undefined;
+    }
+  }
+
+  dispose(): void {
+    for (const server of this.servers) server.stop();
+    this.servers.clear();
+  }
+}

@@ -1,0 +1,126 @@
+import * as vscode from 'vscode';
+import { bestValue, metricGoal } from '../../shared/metricGoal';
+import { formatMetricValue, formatRelativeTime } from '../runs/format';
+import { keyMetricOf } from '../runs/runPresentation';
+import type { ModelVersion, RegisteredModel, RunDetails } from '../store/runStore';
+import type { StoreClient } from '../store/storeClient';
+import type { StoreFolder } from './runsTreeProvider';
+
+export type ModelsTreeNode =
+  | { readonly kind: 'model'; readonly store: StoreClient; readonly model: RegisteredModel }
+  | {
+      readonly kind: 'version';
+      readonly store: StoreClient;
+      readonly model: string;
+      readonly version: ModelVersion;
+      readonly run: RunDetails | undefined;
+    };
+
+function escape(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>&]/g, '\\$&');
+}
+
+/**
+ * The Models view: registered models → their versions, newest first, each with its aliases, the
+ * source run's key metric and the commit it ran. Read from the store's registry tables (the
+ * registry journal), refreshed with the Runs view.
+ */
+export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<ModelsTreeNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+
+  constructor(
+    private readonly folders: () => readonly StoreFolder[],
+    private readonly onError: (message: string) => void,
+  ) {}
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  async getChildren(node?: ModelsTreeNode): Promise<ModelsTreeNode[]> {
+    try {
+      if (!node) {
+        const all = await Promise.all(
+          this.folders().map(async ({ store }) =>
+            (await store.call('registeredModels')).map((model): ModelsTreeNode => ({ kind: 'model', store, model })),
+          ),
+        );
+        return all.flat();
+      }
+      if (node.kind !== 'model') return [];
+      return Promise.all(
+        node.model.versions.map(async (version): Promise<ModelsTreeNode> => ({
+          kind: 'version',
+          store: node.store,
+          model: node.model.name,
+          version,
+          run: version.runId ? await node.store.call('getRun', version.runId) : undefined,
+        })),
+      );
+    } catch (error) {
+      this.onError(error instanceof Error ? error.message : String(error));
+      return [];
+    }
+  }
+
+  getTreeItem(node: ModelsTreeNode): vscode.TreeItem {
+    if (node.kind === 'model') {
+      const { model } = node;
+      const item = new vscode.TreeItem(model.name, vscode.TreeItemCollapsibleState.Expanded);
+      item.id = `model:${model.name}`;
+      item.iconPath = new vscode.ThemeIcon('package');
+      const aliases = model.versions.flatMap((v) => v.aliases.map((a) => `@${a}`));
+      item.description = [`${model.versions.length} version${model.versions.length === 1 ? '' : 's'}`, ...aliases].join(
+        ' · ',
+      );
+      item.contextValue = 'runlog.model';
+      if (model.description) item.tooltip = model.description;
+      return item;
+    }
+    const { version, run } = node;
+    const settings = vscode.workspace.getConfiguration('runlog');
+    const key = run ? keyMetricOf(run.metrics, settings.get<string>('keyMetric', '')) : undefined;
+    const item = new vscode.TreeItem(`v${version.version}`, vscode.TreeItemCollapsibleState.None);
+    item.id = `model:${node.model}:v${version.version}`;
+    item.iconPath = new vscode.ThemeIcon(version.aliases.length > 0 ? 'verified-filled' : 'versions');
+    item.description = [
+      ...version.aliases.map((a) => `@${a}`),
+      run?.name,
+      key ? `${key.key} ${formatMetricValue(key.last)}` : undefined,
+      run?.git ? run.git.commit.slice(0, 7) : undefined,
+    ]
+      .filter((part): part is string => part !== undefined)
+      .join(' · ');
+    item.contextValue = `runlog.modelVersion${version.aliases.length > 0 ? '.aliased' : ''}`;
+    const tooltip = new vscode.MarkdownString();
+    tooltip.appendMarkdown(`**${escape(node.model)}** version ${version.version}`);
+    if (version.aliases.length > 0)
+      tooltip.appendMarkdown(` · ${version.aliases.map((a) => `@${escape(a)}`).join(' ')}`);
+    tooltip.appendMarkdown(`\n\nregistered ${formatRelativeTime(version.created, Date.now())}`);
+    if (version.description) tooltip.appendMarkdown(`\n\n${escape(version.description)}`);
+    if (run) {
+      tooltip.appendMarkdown(`\n\nfrom run **${escape(run.name)}** (${run.status.toLowerCase()})`);
+      const goals = settings.get<Record<string, 'min' | 'max'>>('metricGoals', {});
+      for (const metric of run.metrics.slice(0, 10)) {
+        const best = bestValue(metric, metricGoal(metric.key, goals));
+        tooltip.appendMarkdown(
+          `\n- ${escape(metric.key)}: ${formatMetricValue(metric.last)} (best ${formatMetricValue(best)})`,
+        );
+      }
+      if (run.git) {
+        tooltip.appendMarkdown(
+          `\n\ngit ${run.git.commit.slice(0, 12)}${run.git.branch ? ` on ${escape(run.git.branch)}` : ''}${run.git.dirty ? ' with uncommitted changes' : ''}`,
+        );
+      }
+    } else if (version.source) {
+      tooltip.appendMarkdown(`\n\nfrom ${escape(version.source)}`);
+    }
+    item.tooltip = tooltip;
+    return item;
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
