@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { Launcher } from './commands/launcher';
 import { RunsQueryControl } from './commands/filterRuns';
+import { exportRunsToMlflow, importMlflowRuns } from './commands/mlflowRuns';
+import type { MlflowRunsDeps } from './commands/mlflowRuns';
 import { openCharts } from './commands/openCharts';
 import { openDemoProject } from './commands/openDemoProject';
 import { RUN_DIFF_SCHEME, RunDiffDocuments, openRunDiff } from './commands/openRunDiff';
@@ -139,6 +141,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     },
     onDidChangeRuns: editorRunsChanged.event,
   });
+  const mlflowRuns: MlflowRunsDeps = { folders, log, refresh: () => runs.refresh() };
   const lenses = new TrainingCodeLensProvider((script) => launcher.lastLaunch(script)?.values, insights.summaryLens);
   const storesChanged = (): void => {
     runsView.message = undefined;
@@ -269,6 +272,10 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     vscode.commands.registerCommand('runlog.openRunDiff', (ref?: unknown) => openRunDiff(diffs, ref)),
     vscode.commands.registerCommand('runlog.showRunningRuns', () =>
       runStatus.pick((runId) => Promise.resolve(vscode.commands.executeCommand('runlog.stopRun', runId))),
+    ),
+    vscode.commands.registerCommand('runlog.importMlflowRuns', (arg?: unknown) => importMlflowRuns(mlflowRuns, arg)),
+    vscode.commands.registerCommand('runlog.exportRunsToMlflow', (first?: unknown, selected?: unknown) =>
+      exportRunsToMlflow(mlflowRuns, first, selected),
     ),
   );
   return {

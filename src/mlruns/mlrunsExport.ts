@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readJournal } from '../store/journal';
 import type { RunFacts } from './journalFacts';
@@ -115,6 +115,11 @@ export async function exportMlruns(
   }
   await ensureDefault(experiments, target, now);
   return { exported, experiments: used.size, skipped, failed, warnings, cancelled };
+}
+
+/** Where to write: the picked folder when it is an MLflow store, else its `mlruns/` (MLflow's default). */
+export async function exportTarget(folder: string): Promise<string> {
+  return basename(folder) === 'mlruns' || (await exists(join(folder, TRASH_FOLDER))) ? folder : join(folder, 'mlruns');
 }
 
 /** The experiments already in the target, by name (active and in the trash). */
