@@ -44,8 +44,11 @@ export interface ExportSummary {
   readonly cancelled: boolean;
 }
 
-/** The journal is read in slices of this many bytes, so a run of millions of points is never one buffer. */
-const JOURNAL_SLICE = 8 << 20;
+/**
+ * The journal is read in slices of this many bytes (about 30,000 points), so a run of millions of
+ * points is never one buffer and the extension host gets a turn between slices.
+ */
+const JOURNAL_SLICE = 2 << 20;
 
 interface TargetExperiment {
   readonly dir: string;

@@ -13,7 +13,7 @@
  * Keys may hold `/`: they are nested folders. meta.yaml is PyYAML's `safe_dump` with sorted keys.
  * This file is the pure part: the formats of single files, no file system.
  */
-import { parseDocument } from 'yaml';
+import { isMap, isScalar, parseDocument } from 'yaml';
 import type { RunStatus } from '../store/events';
 
 export const TRASH_FOLDER = '.trash';
@@ -83,18 +83,28 @@ function yamlMap(text: string): Parsed<Record<string, unknown>> {
     return { ok: false, reason: `not YAML (${(error as Error).message})` };
   }
   if (doc.errors.length > 0) return { ok: false, reason: `not YAML (${doc.errors[0]?.message.split('\n')[0]})` };
-  const value: unknown = doc.toJS();
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { ok: false, reason: 'not a YAML mapping' };
+  if (!isMap(doc.contents)) return { ok: false, reason: 'not a YAML mapping' };
+  const map: Record<string, unknown> = {};
+  for (const pair of doc.contents.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+    map[key] = scalarValue(pair.value);
   }
-  return { ok: true, value: value as Record<string, unknown> };
+  return { ok: true, value: map };
 }
 
 const NULLS = new Set(['', '~', 'null', 'Null', 'NULL']);
 
+/** A plain `null`, `~` or nothing is null; a quoted 'null' is the string. */
+function scalarValue(node: unknown): unknown {
+  if (node === null || node === undefined) return null;
+  if (!isScalar(node)) return (node as { toJSON(): unknown }).toJSON();
+  const value = String(node.value);
+  return node.type === 'PLAIN' && NULLS.has(value) ? null : value;
+}
+
 function text(map: Record<string, unknown>, key: string): string | undefined {
   const value = map[key];
-  return typeof value === 'string' && !NULLS.has(value) ? value : undefined;
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 /** An int64 field: undefined when absent or null, NaN when present but not an integer. */
@@ -260,6 +270,8 @@ function yamlScalar(value: YamlScalar): string {
   if (value === null) return 'null';
   if (typeof value === 'number') return String(value);
   if (typeof value !== 'string') return '[]';
+  // Single quotes would fold a line break into a space; double quotes keep escapes, as JSON writes them.
+  if ([...value].some((c) => c < ' ' || c === '\u007f')) return JSON.stringify(value);
   const plain =
     PLAIN.test(value) &&
     !value.endsWith(' ') &&

@@ -108,7 +108,48 @@ describe('MLflow file store layout', () => {
       pyyamlDump({ b: 'yes', a: '0123', c: "it's", d: '', e: 'a: b', f: 'two words', g: '1.5', h: '2024-01-02' }),
       "a: '0123'\nb: 'yes'\nc: 'it''s'\nd: ''\ne: 'a: b'\nf: two words\ng: '1.5'\nh: '2024-01-02'\n",
     );
-    assert.equal(pyyamlDump({ name: 'line\nbreak' }), "name: 'line\nbreak'\n");
+    assert.equal(pyyamlDump({ name: 'line\nbreak' }), 'name: "line\\nbreak"\n');
+  });
+
+  it('writes hostile run names so that they read back unchanged', () => {
+    const parsed = parseRunMeta(RUN_META);
+    assert.ok(parsed.ok);
+    const names = [
+      'line\nbreak\ttab',
+      'it\'s "quoted"',
+      '- dash',
+      '#comment',
+      'a: b',
+      'trailing ',
+      ' leading',
+      '[flow]',
+      '{map}',
+      '&anchor',
+      '*alias',
+      '!tag',
+      '|block',
+      '>folded',
+      '%directive',
+      '@at',
+      '`tick`',
+      'null',
+      '~',
+      'yes',
+      '1e3',
+      '0x1F',
+      '.inf',
+      'ünïcødé 名前',
+      'back\\slash',
+      '---',
+      '...',
+      '? key',
+      '',
+    ];
+    for (const runName of names) {
+      const again = parseRunMeta(runMetaYaml({ ...parsed.value, runName }));
+      assert.ok(again.ok, runName);
+      assert.equal(again.value.runName, runName, runName);
+    }
   });
 
   it('reads metric lines, NaN and infinities as written, and the old two-field form', () => {
