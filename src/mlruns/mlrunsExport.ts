@@ -45,10 +45,10 @@ export interface ExportSummary {
 }
 
 /**
- * The journal is read in slices of this many bytes (about 30,000 points), so a run of millions of
+ * The journal is read in slices of this many bytes (about 8,000 points), so a run of millions of
  * points is never one buffer and the extension host gets a turn between slices.
  */
-const JOURNAL_SLICE = 2 << 20;
+const JOURNAL_SLICE = 512 << 10;
 
 interface TargetExperiment {
   readonly dir: string;

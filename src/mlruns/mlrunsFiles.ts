@@ -90,7 +90,7 @@ export async function copyWithDigest(from: string, to: string): Promise<{ size: 
  * The lines of a text file in batches of about `batchBytes`, so a metric file of millions of points
  * is never one string and the event loop gets a turn between batches. The last line may lack `\n`.
  */
-export async function* lineBatches(path: string, batchBytes = 1 << 20): AsyncGenerator<string[]> {
+export async function* lineBatches(path: string, batchBytes = 256 << 10): AsyncGenerator<string[]> {
   let rest = '';
   for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: batchBytes })) {
     const textChunk = rest + (chunk as string);

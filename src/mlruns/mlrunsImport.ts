@@ -49,7 +49,7 @@ interface FoundRun {
 }
 
 /** Metric points are written to the journal in batches of this many lines. */
-const METRIC_BATCH = 10_000;
+const METRIC_BATCH = 4_000;
 
 /**
  * Imports an MLflow file store (`mlruns/`) into a Runlog store: each run becomes a journal
