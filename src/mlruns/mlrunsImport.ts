@@ -8,9 +8,11 @@ import {
   EXPERIMENT_RESERVED,
   META_FILE,
   REGISTRY_FOLDER,
+  TAG_ENTRY_POINT,
   TAG_GIT_BRANCH,
   TAG_GIT_COMMIT,
   TAG_GIT_REPO,
+  TAG_PARENT_RUN,
   TAG_RUN_NAME,
   TAG_SOURCE_NAME,
   TAG_USER,
@@ -188,7 +190,8 @@ function startTime(meta: RunMeta, experiment: ExperimentMeta): number {
 /**
  * run_start, git, params and tags. `mlflow.runName` is the run's name and `mlflow.source.git.commit`
  * its git state (MLflow does not record whether the tree was dirty: clean, with no patch, is all
- * that is known); every other tag stays a tag.
+ * that is known); every other tag stays a tag, and `mlflow.parentRunId`, `mlflow.project.entryPoint`,
+ * `mlflow.source.name` and `mlflow.user` also fill in the run's start.
  */
 export function headEvents(
   meta: RunMeta,
@@ -199,6 +202,8 @@ export function headEvents(
   const ts = startTime(meta, experiment);
   const user = meta.userId || tags.get(TAG_USER);
   const source = tags.get(TAG_SOURCE_NAME);
+  const parent = tags.get(TAG_PARENT_RUN);
+  const entryPoint = tags.get(TAG_ENTRY_POINT);
   const events: RunEvent[] = [
     {
       t: 'run_start',
@@ -208,6 +213,8 @@ export function headEvents(
       experiment: experiment.name,
       ...(user ? { user } : {}),
       ...(source ? { source } : {}),
+      ...(parent && isRunId(parent) ? { parent_run_id: parent } : {}),
+      ...(entryPoint ? { entry_point: entryPoint } : {}),
     },
   ];
   const commit = tags.get(TAG_GIT_COMMIT);

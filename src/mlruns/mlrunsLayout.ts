@@ -35,6 +35,8 @@ export const TAG_GIT_BRANCH = 'mlflow.source.git.branch';
 export const TAG_GIT_REPO = 'mlflow.source.git.repoURL';
 export const TAG_USER = 'mlflow.user';
 export const TAG_SOURCE_NAME = 'mlflow.source.name';
+export const TAG_PARENT_RUN = 'mlflow.parentRunId';
+export const TAG_ENTRY_POINT = 'mlflow.project.entryPoint';
 
 export type Lifecycle = 'active' | 'deleted';
 

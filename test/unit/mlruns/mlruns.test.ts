@@ -286,6 +286,17 @@ describe('MLflow import and export', () => {
       assert.ok(!(await listTree(join(store, 'runs', OWL, 'artifacts'))).files.some((f) => f.path === 'leak'));
     });
 
+    it("fills in a nested run's parent and an MLproject run's entry point, keeping their tags", async () => {
+      const tags = join(source, '0', OWL, 'tags');
+      await writeFile(join(tags, 'mlflow.parentRunId'), FOX);
+      await writeFile(join(tags, 'mlflow.project.entryPoint'), 'train');
+      await importMlruns(source, store);
+      const owl = await events(store, OWL);
+      assert.equal(owl[0]?.t === 'run_start' ? owl[0].parent_run_id : undefined, FOX);
+      assert.equal(owl[0]?.t === 'run_start' ? owl[0].entry_point : undefined, 'train');
+      assert.ok(owl.some((e) => e.t === 'tag' && e.key === 'mlflow.parentRunId' && e.value === FOX));
+    });
+
     it('refuses a folder that is not an MLflow store', async () => {
       await assert.rejects(importMlruns(join(tmp, 'nothing'), store), /does not look like an MLflow store/);
     });
