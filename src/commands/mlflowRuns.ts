@@ -3,7 +3,7 @@ import type { ExportSummary } from '../mlruns/mlrunsExport';
 import { exportMlruns, exportTarget } from '../mlruns/mlrunsExport';
 import type { ImportSummary } from '../mlruns/mlrunsImport';
 import { importMlruns } from '../mlruns/mlrunsImport';
-import { exportSummaryText, importSummaryText } from '../mlruns/mlrunsSummary';
+import { exportSummaryText, importSummaryText, notificationText } from '../mlruns/mlrunsSummary';
 import type { StoreClient } from '../store/storeClient';
 import type { StoreFolder } from '../views/runsTreeProvider';
 import { pickRuns } from './openCharts';
@@ -46,7 +46,7 @@ function report(deps: MlflowRunsDeps, text: string, details: readonly string[]):
   for (const line of details) deps.log.warn(line);
   deps.log.info(text);
   const show = details.length > 0 ? ['Show Log'] : [];
-  const message = `Runlog: ${text}`;
+  const message = notificationText(`Runlog: ${text}`);
   const shown =
     details.length > 0
       ? vscode.window.showWarningMessage(message, ...show)
@@ -90,7 +90,9 @@ export async function importMlflowRuns(deps: MlflowRunsDeps, arg?: unknown): Pro
     return summary;
   } catch (error) {
     deps.log.error(`Import of ${source}: ${(error as Error).message}`);
-    void vscode.window.showErrorMessage(`Runlog could not import ${source}: ${(error as Error).message}`);
+    void vscode.window.showErrorMessage(
+      notificationText(`Runlog could not import ${source}: ${(error as Error).message}`),
+    );
     return undefined;
   }
 }
@@ -122,7 +124,9 @@ export async function exportRunsToMlflow(
     return summary;
   } catch (error) {
     deps.log.error(`Export to ${target}: ${(error as Error).message}`);
-    void vscode.window.showErrorMessage(`Runlog could not export to ${target}: ${(error as Error).message}`);
+    void vscode.window.showErrorMessage(
+      notificationText(`Runlog could not export to ${target}: ${(error as Error).message}`),
+    );
     return undefined;
   }
 }

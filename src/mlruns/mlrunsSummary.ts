@@ -31,3 +31,11 @@ export function exportSummaryText(summary: ExportSummary, folder: string): strin
   ];
   return parts.filter((p) => p !== undefined).join(', ');
 }
+
+/**
+ * Text for a notification, which renders `[label](target)` as a link (command links too): folder
+ * and key names from an mlruns/ folder are anyone's, so no `](` survives to make one.
+ */
+export function notificationText(text: string): string {
+  return text.replace(/\]\s*\(/g, '] (');
+}

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportTarget } from '../../../src/mlruns/mlrunsExport';
-import { exportSummaryText, importSummaryText } from '../../../src/mlruns/mlrunsSummary';
+import { exportSummaryText, importSummaryText, notificationText } from '../../../src/mlruns/mlrunsSummary';
 
 describe('MLflow import and export summaries', () => {
   it('says what was imported, skipped and unreadable, and why', () => {
@@ -29,6 +29,12 @@ describe('MLflow import and export summaries', () => {
       }),
       'Cancelled after importing 1 run from 1 experiment, 2 unreadable: a (and 1 more in the log), 1 item left out (see the log)',
     );
+  });
+
+  it('leaves no markdown link in text from an mlruns folder', () => {
+    const text = notificationText('run [click](command:runlog.deleteRunPermanently): no meta.yaml; [a] \t(b)');
+    assert.equal(text, 'run [click] (command:runlog.deleteRunPermanently): no meta.yaml; [a] (b)');
+    assert.doesNotMatch(text, /\]\(/);
   });
 
   it('says where runs were exported', () => {
