@@ -4,9 +4,13 @@ import { RunsQueryControl } from './commands/filterRuns';
 import { exportRunsToMlflow, importMlflowRuns } from './commands/mlflowRuns';
 import type { MlflowRunsDeps } from './commands/mlflowRuns';
 import { openCharts } from './commands/openCharts';
+import { compareRuns } from './commands/compareRuns';
+import { RUN_CODE_SCHEME, RunCodeDocuments, diffRunCode } from './commands/diffRunCode';
 import { openDemoProject } from './commands/openDemoProject';
 import { RUN_DIFF_SCHEME, RunDiffDocuments, openRunDiff } from './commands/openRunDiff';
 import { rerunRuns } from './commands/rerunRuns';
+import { RunReproductions } from './commands/reproduceRun';
+import { RUN_TREE_SCHEME, RunTreeDocuments, checkOutRunCode, showCodeChangesSinceRun } from './commands/runCode';
 import { RunLifecycle } from './commands/runLifecycle';
 import { resolveRunTargets } from './commands/runTargets';
 import { copyRunId, openOutputLog, revealRun } from './commands/runActions';
@@ -14,9 +18,14 @@ import { scriptOf, startRun } from './commands/startRun';
 import { stopRun } from './commands/stopRun';
 import { CodeInsights } from './editor/codeInsights';
 import type { InlineValues } from './editor/inlineValues';
+import { MLprojectCodeLensProvider } from './editor/mlprojectCodeLens';
+import { MLPROJECT_FILES, MLprojectDiagnostics } from './editor/mlprojectDiagnostics';
+import { MLprojectHoverProvider } from './editor/mlprojectHover';
 import { TrainingCodeLensProvider } from './editor/trainingCodeLens';
 import type { ChartsPanelDeps } from './panels/chartsPanel';
 import { ChartsPanel } from './panels/chartsPanel';
+import { COMPARE_VIEW_TYPE } from './panels/comparePanel';
+import { ComparePanels } from './panels/comparePanels';
 import { resolveStoreDir } from './store/storeLocation';
 import { StorePool } from './store/storePool';
 import { RunNotifications } from './views/runNotifications';
@@ -33,12 +42,16 @@ export interface RunlogApi {
   readonly charts: () => ChartsPanel | undefined;
   /** The inline values shown after metric-logging lines (`shown(uri)`), and when they update. */
   readonly inlineValues: InlineValues;
+  /** The Compare panels (tests read what they rendered). */
+  readonly compare: ComparePanels;
   /** The store folder of each workspace folder, as the stores see it. */
   readonly storeFolders: () => readonly StoreFolder[];
   /** Fires when a store has read new journal lines: the store folder and the runs that changed. */
   readonly onDidChangeRuns: vscode.Event<RunsChange>;
   /** The status bar item of running runs (its text is undefined while it is hidden). */
   readonly runStatus: RunStatusBar;
+  /** Reproduce Run: reports when a reproduction ends. */
+  readonly reproductions: RunReproductions;
 }
 
 export interface RunsChange {
@@ -77,6 +90,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
       }, 300);
       runsChanged.fire({ storeDir, runIds });
       notifyEditors();
+      compare.storeChanged(runIds);
     },
     log: (level, message) => log[level](message),
   });
@@ -125,6 +139,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     () => runsView.selection,
     () => runs.refresh(),
   );
+  const reproductions = new RunReproductions(launcher, folders);
   const diffs = new RunDiffDocuments((dir) => (storeDirs().includes(dir) ? stores.get(dir) : undefined));
   const chartsDeps: ChartsPanelDeps = {
     extensionUri: context.extensionUri,
@@ -143,6 +158,16 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   });
   const mlflowRuns: MlflowRunsDeps = { folders, log, refresh: () => runs.refresh() };
   const lenses = new TrainingCodeLensProvider((script) => launcher.lastLaunch(script)?.values, insights.summaryLens);
+  const mlprojectLenses = new MLprojectCodeLensProvider((mlproject, name) =>
+    launcher.lastEntryPointLaunch(mlproject, name),
+  );
+  const runCode = new RunCodeDocuments(folders);
+  const compare = new ComparePanels({
+    extensionUri: context.extensionUri,
+    folders,
+    log,
+    diffCode: (left, right) => runCode.diff(left, right),
+  });
   const storesChanged = (): void => {
     runsView.message = undefined;
     void stores.retainOnly((vscode.workspace.workspaceFolders ?? []).map(storeDirFor)).then(() => {
@@ -163,6 +188,22 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     insights,
     runsChanged,
     runStatus,
+    reproductions,
+    runsChanged.event(({ runIds }) => {
+      reproductions.changed(runIds).catch((error: unknown) => log.warn(`Reproduce Run: ${String(error)}`));
+    }),
+    vscode.workspace.registerTextDocumentContentProvider(RUN_TREE_SCHEME, new RunTreeDocuments()),
+    vscode.commands.registerCommand('runlog.reproduceRun', (first?: unknown, selected?: unknown) =>
+      reproductions.reproduce(first, selected),
+    ),
+    vscode.commands.registerCommand(
+      'runlog.checkOutRunCode',
+      (first?: unknown, selected?: unknown, options?: { confirm?: boolean }) =>
+        checkOutRunCode(folders, first, selected, options),
+    ),
+    vscode.commands.registerCommand('runlog.showCodeChangesSinceRun', (first?: unknown, selected?: unknown) =>
+      showCodeChangesSinceRun(folders, first, selected),
+    ),
     runsChanged.event(({ storeDir, runIds }) => {
       diffs.clear();
       if (!storeDirs().includes(storeDir)) return;
@@ -184,6 +225,20 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     launcher.onDidChangeLast(() => lenses.refresh()),
     editorRunsChanged.event(() => lenses.runsChanged()),
     vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, lenses),
+    new MLprojectDiagnostics(),
+    mlprojectLenses,
+    launcher.onDidChangeLast(() => mlprojectLenses.refresh()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => mlprojectLenses.refresh()),
+    vscode.languages.registerCodeLensProvider(MLPROJECT_FILES, mlprojectLenses),
+    vscode.languages.registerHoverProvider(
+      MLPROJECT_FILES,
+      new MLprojectHoverProvider({
+        storeFor: (uri) => {
+          const folder = vscode.workspace.getWorkspaceFolder(uri);
+          return folder ? stores.get(storeDirFor(folder)) : undefined;
+        },
+      }),
+    ),
     vscode.commands.registerCommand('runlog.startRun', (target?: vscode.Uri) => startRun(launcher, target)),
     vscode.commands.registerCommand('runlog.runScript', async (target?: unknown) => {
       const script = await scriptOf(target);
@@ -197,8 +252,10 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
       const script = await scriptOf(target);
       return script ? launcher.launch(script, 'last') : [];
     }),
-    vscode.commands.registerCommand('runlog.runEntryPoint', (mlproject: vscode.Uri, name: string) =>
-      launcher.launchEntryPoint(mlproject, name),
+    vscode.commands.registerCommand('runlog.runEntryPoint', (mlproject: unknown, name: unknown, mode?: unknown) =>
+      mlproject instanceof vscode.Uri && typeof name === 'string'
+        ? launcher.launchEntryPoint(mlproject, name, mode === 'defaults' || mode === 'last' ? mode : 'form')
+        : startRun(launcher),
     ),
     vscode.commands.registerCommand('runlog.stopRun', (target?: unknown) => stopRun(launcher, folders, target)),
     vscode.commands.registerCommand('runlog.openDemoProject', () =>
@@ -273,6 +330,18 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     vscode.commands.registerCommand('runlog.showRunningRuns', () =>
       runStatus.pick((runId) => Promise.resolve(vscode.commands.executeCommand('runlog.stopRun', runId))),
     ),
+    compare,
+    vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, compare),
+    vscode.workspace.registerTextDocumentContentProvider(RUN_CODE_SCHEME, runCode),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('runlog.metricGoals')) compare.refreshAll();
+    }),
+    vscode.commands.registerCommand('runlog.compareRuns', (first?: unknown, selected?: unknown) =>
+      compareRuns(compare, folders, first, selected),
+    ),
+    vscode.commands.registerCommand('runlog.diffRunCode', (first?: unknown, selected?: unknown) =>
+      diffRunCode(runCode, folders, first, selected),
+    ),
     vscode.commands.registerCommand('runlog.importMlflowRuns', (arg?: unknown) => importMlflowRuns(mlflowRuns, arg)),
     vscode.commands.registerCommand('runlog.exportRunsToMlflow', (first?: unknown, selected?: unknown) =>
       exportRunsToMlflow(mlflowRuns, first, selected),
@@ -281,10 +350,12 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   return {
     runs,
     launcher,
+    compare,
     inlineValues: insights.inlineValues,
     storeFolders: folders,
     onDidChangeRuns: runsChanged.event,
     runStatus,
+    reproductions,
     charts: () => ChartsPanel.active,
   };
 }

@@ -115,3 +115,21 @@ class RandomForest:
 
     def predict(self, rows):
         return [sum(t.predict_one(row) for t in self.trees) / len(self.trees) for row in rows]
+
+
+class PricePredictor:
+    """The model the demo logs: scaling, the fitted model and the price unit in one object, so
+    `predict(rows)` takes raw feature rows and returns prices (what `python -m runlog.serve` calls)."""
+
+    def __init__(self, scaler, model, price_scale, features):
+        self.scaler = scaler
+        self.model = model
+        self.price_scale = price_scale
+        self.features = list(features)
+
+    def predict(self, rows):
+        for row in rows:
+            if not isinstance(row, (list, tuple)) or len(row) != len(self.features):
+                raise ValueError("each row must hold %d numbers: %s" % (len(self.features), ", ".join(self.features)))
+        scaled = self.scaler.transform([[float(x) for x in row] for row in rows])
+        return [float(p) * self.price_scale for p in self.model.predict(scaled)] if rows else []

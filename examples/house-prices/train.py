@@ -2,7 +2,8 @@
 
 Open this file in VS Code with Runlog and click "▶ Run with parameters…" above it. Try a sweep:
 model = linear,forest or n_estimators = 10,30,60. Every run logs its parameters, RMSE and R² per
-epoch (linear) or per tree (forest), the dataset's digest and the trained model.
+epoch (linear) or per tree (forest), the dataset's digest and the trained model, registers the model
+as "house-prices" and gives it the alias "champion" when it beats the current champion's RMSE.
 
 Runs with plain python3; uses scikit-learn instead of the pure-Python models when it is installed.
 """
@@ -10,6 +11,8 @@ Runs with plain python3; uses scikit-learn instead of the pure-Python models whe
 import argparse
 import os
 import pickle
+import shutil
+import tempfile
 
 import runlog
 
@@ -81,12 +84,39 @@ def main():
                     predicted = report(trees, model.predict)
 
         print("validation RMSE %.0f, R² %.3f" % (models.rmse(val_y, predicted), models.r2(val_y, predicted)))
-        outputs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "outputs")
-        os.makedirs(outputs, exist_ok=True)
-        path = os.path.join(outputs, "model.pkl")
-        with open(path, "wb") as handle:
-            pickle.dump({"model": model, "scaler": scaler, "price_scale": scale}, handle)
-        runlog.log_artifact(path)
+        log_and_register(models.PricePredictor(scaler, model, scale, data.FEATURES), models.rmse(val_y, predicted))
+
+
+def log_and_register(predictor, rmse):
+    """Logs the model, registers it as "house-prices", and makes it the champion if it beats the
+    current champion's validation RMSE (read from the champion's run)."""
+    with tempfile.TemporaryDirectory() as folder:  # one per run: sweeps may run in parallel
+        with open(os.path.join(folder, "model.pkl"), "wb") as handle:
+            pickle.dump(predictor, handle)
+        # The pickle names models.PricePredictor: the model carries that module (MLflow's code/ folder).
+        os.makedirs(os.path.join(folder, "code"))
+        shutil.copy(models.__file__, os.path.join(folder, "code", "models.py"))
+        logged = runlog.log_model(
+            folder,
+            flavor="sklearn" if HAVE_SKLEARN else "pickle",
+            signature={"inputs": [{"name": name, "type": "double"} for name in data.FEATURES]},
+            input_example={"dataframe_split": {"columns": data.FEATURES, "data": [[120.0, 3, 15.0, 4.5]]}},
+        )
+    version = runlog.register_model(logged, "house-prices", tags={"rmse": "%.0f" % rmse})
+    while True:
+        champion = runlog.get_model_version_by_alias("house-prices", "champion")
+        best = runlog.get_run(champion.run_id).metrics.get("rmse") if champion else None
+        if best is not None and rmse >= best:
+            print("registered house-prices version %d; the champion stays version %d (RMSE %.0f)"
+                  % (version.version, champion.version, best))
+            return
+        try:
+            # Only if no other run of a parallel sweep moved the champion since we read it.
+            runlog.set_alias("house-prices", "champion", version.version, current=champion and champion.version)
+        except runlog.AliasMovedError:
+            continue
+        print("registered house-prices version %d: the new champion" % version.version)
+        return
 
 
 if __name__ == "__main__":

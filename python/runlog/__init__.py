@@ -29,17 +29,42 @@ from ._api import (
     set_tags,
     start_run,
 )
+from ._loading import ModelIntegrityError, ModelLoadError, load_model
 from ._model import LoggedModel
+from ._registry import (
+    AliasMovedError,
+    ModelNotFoundError,
+    ModelVersion,
+    delete_alias,
+    delete_model_version,
+    get_model_version,
+    get_model_version_by_alias,
+    register_model,
+    resolve_model_uri,
+    set_alias,
+)
 from ._run import Run
+from ._run_record import RunRecord, get_run
 from ._version import __version__
 
 
 __all__ = [
+    "AliasMovedError",
     "LoggedModel",
+    "ModelIntegrityError",
+    "ModelLoadError",
+    "ModelNotFoundError",
+    "ModelVersion",
     "Run",
+    "RunRecord",
     "active_run",
+    "delete_alias",
+    "delete_model_version",
     "end_run",
     "flush",
+    "get_model_version",
+    "get_model_version_by_alias",
+    "get_run",
     "log_artifact",
     "log_input",
     "log_metric",
@@ -47,6 +72,10 @@ __all__ = [
     "log_model",
     "log_param",
     "log_params",
+    "load_model",
+    "register_model",
+    "resolve_model_uri",
+    "set_alias",
     "set_tag",
     "set_tags",
     "start_run",

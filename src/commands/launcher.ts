@@ -60,6 +60,29 @@ class RunTerminal implements vscode.Pseudoterminal {
  * sweeps), creates one run per combination with its git state and params, and runs them through
  * the queue as tasks whose pseudoterminals stream the output. Also stops runs.
  */
+/**
+ * Runs a launch from a rebuilt copy of the code (Reproduce Run): paths under `from` (the
+ * repository) run from the same place under `to` (its copy), while the run still records the
+ * workspace's script, so it counts as a run of that script.
+ */
+export interface Relocation {
+  readonly from: string;
+  readonly to: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+function relocated(file: string, relocation: Relocation | undefined): string {
+  return relocation ? path.join(relocation.to, path.relative(relocation.from, file)) : file;
+}
+
+/** Where a relocated launch runs: the workspace folder's place in the copy, or the script's folder
+ * when the repository is inside the workspace folder rather than around it. */
+function relocatedCwd(folder: string, script: string, relocation: Relocation | undefined): string {
+  if (!relocation) return folder;
+  const inside = !path.relative(relocation.from, folder).startsWith('..');
+  return inside ? relocated(folder, relocation) : path.dirname(relocated(script, relocation));
+}
+
 export class Launcher implements vscode.Disposable {
   private readonly queue: RunQueue;
   private readonly processes = new Map<string, RunProcess>();
@@ -128,10 +151,17 @@ export class Launcher implements vscode.Disposable {
    * Launches `script` with parameter values (each a value or a sweep) and extra arguments: one run
    * per combination, queued. Returns the ids of the runs created.
    */
-  async launchWith(script: vscode.Uri, chosen: LastLaunch, remember = true): Promise<string[]> {
+  async launchWith(
+    script: vscode.Uri,
+    chosen: LastLaunch,
+    remember = true,
+    relocation?: Relocation,
+  ): Promise<string[]> {
     const folder = this.launchable(script);
     if (!folder) return [];
-    const source = await readFile(script.fsPath, 'utf8');
+    const runScript = relocated(script.fsPath, relocation);
+    const runCwd = relocatedCwd(folder.uri.fsPath, script.fsPath, relocation);
+    const source = await readFile(runScript, 'utf8');
     const specs = discoverPythonParams(source).specs.filter((s) => !s.hidden && s.subcommand === undefined);
     const relative = path.relative(folder.uri.fsPath, script.fsPath);
     let combinations: Record<string, string>[];
@@ -159,21 +189,22 @@ export class Launcher implements vscode.Disposable {
       const journal = await createRun(
         {
           storeDir,
-          cwd: folder.uri.fsPath,
+          cwd: runCwd,
           python,
           script: script.fsPath,
           args,
           params,
           experiment: config.get<string>('experiment') || 'Default',
-          ...(sweep ? { tags: { 'runlog.sweep': sweep } } : {}),
+          tags: { ...(sweep ? { 'runlog.sweep': sweep } : {}), ...relocation?.tags },
+          codeDir: path.dirname(runScript),
         },
         combinations.length > 1 || this.queue.active.running.length > 0,
       );
       runIds.push(journal.runId);
       const process = new RunProcess(journal, {
         command: python,
-        args: [script.fsPath, ...args],
-        cwd: folder.uri.fsPath,
+        args: [runScript, ...args],
+        cwd: runCwd,
         storeDir,
         clientPath: vscode.Uri.joinPath(this.context.extensionUri, 'python').fsPath,
         ...(parseStdout
@@ -256,30 +287,53 @@ export class Launcher implements vscode.Disposable {
     );
   }
 
+  private entryPointKey(mlproject: vscode.Uri, name: string): vscode.Uri {
+    return vscode.Uri.parse(`${mlproject.toString()}#${name}`);
+  }
+
+  /** The values the entry point was last launched with, if any. */
+  lastEntryPointLaunch(mlproject: vscode.Uri, name: string): LastLaunch | undefined {
+    return this.lastLaunch(this.entryPointKey(mlproject, name));
+  }
+
   /**
    * Launches an entry point of an MLflow MLproject file: its typed parameters in the form (with
    * sweeps), its command rendered the way MLflow renders it (values shell-quoted) and run by the
-   * shell in the project's folder, with the chosen interpreter first on PATH.
+   * shell in the project's folder, with the chosen interpreter first on PATH. `how` is a launch
+   * mode or the values themselves: 'defaults' asks nothing unless a parameter has no default,
+   * 'last' reuses the last values (the form when there are none); given values and the form's
+   * values are remembered for 'last'.
    */
-  async launchEntryPoint(mlproject: vscode.Uri, name: string, preset?: LastLaunch): Promise<string[]> {
+  async launchEntryPoint(
+    mlproject: vscode.Uri,
+    name: string,
+    how: LaunchMode | LastLaunch = 'form',
+    relocation?: Relocation,
+  ): Promise<string[]> {
     const folder = this.launchable(mlproject);
     if (!folder) return [];
-    const project = parseMLproject(await readFile(mlproject.fsPath, 'utf8'));
+    const project = parseMLproject(await readFile(relocated(mlproject.fsPath, relocation), 'utf8'));
     const entryPoint = project.entryPoints.find((e) => e.name === name);
     const where = path.relative(folder.uri.fsPath, mlproject.fsPath);
     if (!entryPoint) {
       void vscode.window.showErrorMessage(`Runlog: ${where} has no entry point "${name}".`);
       return [];
     }
-    const key = vscode.Uri.parse(`${mlproject.toString()}#${name}`);
-    let chosen = preset;
+    const key = this.entryPointKey(mlproject, name);
+    const last = this.lastLaunch(key);
+    let chosen: LastLaunch | undefined;
+    if (typeof how === 'object') chosen = how;
+    else if (how === 'last') chosen = last;
+    // MLflow refuses to run without values for parameters that have no default: the form asks for them.
+    else if (how === 'defaults' && !entryPoint.params.some((p) => p.required)) chosen = { values: {}, extra: [] };
+    const remember = how !== 'defaults' || chosen === undefined;
     if (!chosen) {
-      const last = this.lastLaunch(key);
+      const initial = how === 'defaults' ? undefined : last;
       const form = await showParameterForm(
         `Run ${where} › ${name}`,
         entryPoint.params,
-        last?.values ?? {},
-        last?.extra.join(' ') ?? '',
+        initial?.values ?? {},
+        initial?.extra.join(' ') ?? '',
       );
       if (!form) return [];
       chosen = { values: form.values, extra: form.extraArgs };
@@ -295,11 +349,14 @@ export class Launcher implements vscode.Disposable {
       void vscode.window.showErrorMessage(`Runlog cannot launch ${where} › ${name}: ${problems}`);
       return [];
     }
-    await this.context.workspaceState.update(this.lastKey(key), chosen);
+    if (remember && !relocation) {
+      await this.context.workspaceState.update(this.lastKey(key), chosen);
+      this.lastChanged.fire();
+    }
     const python = await this.interpreter(folder);
     const config = vscode.workspace.getConfiguration('runlog', folder);
     const storeDir = this.storeDirFor(folder);
-    const cwd = path.dirname(mlproject.fsPath);
+    const cwd = relocated(path.dirname(mlproject.fsPath), relocation);
     const shell =
       process.platform === 'win32'
         ? { command: 'cmd.exe', flags: ['/d', '/s', '/c'] }
@@ -320,7 +377,11 @@ export class Launcher implements vscode.Disposable {
           experiment: config.get<string>('experiment') || project.name || 'Default',
           entryPoint: `${where} › ${name}`,
           shellCommand: command,
-          ...(commands.length > 1 ? { tags: { 'runlog.sweep': `${where} › ${name} × ${commands.length}` } } : {}),
+          codeDir: cwd,
+          tags: {
+            ...(commands.length > 1 ? { 'runlog.sweep': `${where} › ${name} × ${commands.length}` } : {}),
+            ...relocation?.tags,
+          },
         },
         commands.length > 1 || this.queue.active.running.length > 0,
       );

@@ -19,13 +19,13 @@ export interface PatchFile {
   readonly binary: boolean;
 }
 
-interface GitResult {
+export interface GitResult {
   readonly code: number | null;
   readonly stdout: Buffer;
   readonly stderr: string;
 }
 
-function runGit(
+export function runGit(
   repo: string,
   args: readonly string[],
   options: { input?: string; env?: Record<string, string> } = {},
@@ -133,7 +133,7 @@ export function patchFiles(patch: string): PatchFile[] {
 }
 
 /** Commit ids come from journals: anything but hex could reach git as an option. */
-function isCommitId(commit: string): boolean {
+export function isCommitId(commit: string): boolean {
   return /^[0-9a-f]{4,64}$/i.test(commit);
 }
 

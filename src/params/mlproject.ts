@@ -19,10 +19,12 @@ export interface MLprojectDiagnostic {
   readonly severity: 'error' | 'warning';
   readonly message: string;
   readonly range: SourceRange;
+  /** Set on problems the editor shows differently: an unused parameter is also faded out. */
+  readonly code?: 'unused-parameter' | 'missing-environment-file';
 }
 
 export type MLprojectEnvironment =
-  | { readonly kind: 'python_env' | 'conda_env'; readonly file: string }
+  | { readonly kind: 'python_env' | 'conda_env'; readonly file: string; readonly range: SourceRange }
   | { readonly kind: 'docker_env'; readonly image: string | undefined };
 
 export interface MLproject {
@@ -65,8 +67,8 @@ export function parseMLproject(text: string): MLproject {
 
 function readProject(text: string, diagnostics: MLprojectDiagnostic[]): Omit<MLproject, 'diagnostics'> {
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
-  const report = (severity: MLprojectDiagnostic['severity'], message: string, node: unknown): void => {
-    diagnostics.push({ severity, message, range: nodeRange(text, node) });
+  const report: Report = (severity, message, node, code) => {
+    diagnostics.push({ severity, message, range: nodeRange(text, node), ...(code ? { code } : {}) });
   };
   // After a few dozen syntax errors the rest are echoes of the first ones.
   for (const e of doc.errors.slice(0, MAX_YAML_ERRORS)) {
@@ -103,7 +105,7 @@ function readProject(text: string, diagnostics: MLprojectDiagnostic[]): Omit<MLp
         report('error', `Only one environment may be given, but there are ${environment.kind} and ${key}`, pair.key);
         continue;
       }
-      environment = readEnvironment(key, value, pair, report);
+      environment = readEnvironment(text, key, value, pair, report);
     } else if (key === 'entry_points') {
       if (!isMap(value))
         report('error', 'entry_points must map entry point names to their command and parameters', value ?? pair.key);
@@ -114,9 +116,15 @@ function readProject(text: string, diagnostics: MLprojectDiagnostic[]): Omit<MLp
 }
 
 /** Reports at a YAML node's range, or at a range already computed. */
-type Report = (severity: MLprojectDiagnostic['severity'], message: string, at: unknown) => void;
+type Report = (
+  severity: MLprojectDiagnostic['severity'],
+  message: string,
+  at: unknown,
+  code?: MLprojectDiagnostic['code'],
+) => void;
 
 function readEnvironment(
+  text: string,
   key: string,
   value: Node | null,
   pair: YamlPair,
@@ -129,7 +137,7 @@ function readEnvironment(
     return { kind: 'docker_env', image: typeof image === 'string' ? image : undefined };
   }
   if (isScalar(value) && typeof value.value === 'string')
-    return { kind: key as 'python_env' | 'conda_env', file: value.value };
+    return { kind: key as 'python_env' | 'conda_env', file: value.value, range: nodeRange(text, value) };
   report(
     'error',
     `${key} must be the path of an environment file, e.g. ${key === 'python_env' ? 'python_env.yaml' : 'conda.yaml'}`,
@@ -298,6 +306,7 @@ function checkPlaceholders(
         'warning',
         `Parameter '${p.name}' is not used in the command of '${entry}', so MLflow never passes it`,
         p.location,
+        'unused-parameter',
       );
     }
   }

@@ -1,13 +1,5 @@
-/** Metric values as people read them: up to 4 significant digits, NaN and infinities by name. */
-export function formatMetricValue(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Number.POSITIVE_INFINITY) return '∞';
-  if (value === Number.NEGATIVE_INFINITY) return '-∞';
-  if (Number.isInteger(value) && Math.abs(value) < 1e6) return String(value);
-  const abs = Math.abs(value);
-  if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) return value.toExponential(3);
-  return String(Number(value.toPrecision(4)));
-}
+// Moved to shared/ so webviews format numbers the same way; re-exported for the host's callers.
+export { formatMetricValue } from '../../shared/formatValue';
 
 const UNITS: readonly [number, string][] = [
   [60, 's'],

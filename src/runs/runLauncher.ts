@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { basename, relative } from 'node:path';
+import { basename, dirname, relative } from 'node:path';
 import { readGitState } from '../git/gitState';
 import type { RunEvent } from '../store/events';
 import { RunJournal, newRunId, randomRunName } from './runJournal';
@@ -22,6 +22,8 @@ export interface LaunchRequest {
   /** For an MLproject entry point: its name, and the shell command it renders to. */
   readonly entryPoint?: string;
   readonly shellCommand?: string;
+  /** Where the code runs from, for its git state: default the script's folder (its repository may be nested in the workspace). */
+  readonly codeDir?: string;
 }
 
 /** Quotes an argv word for display in a shell (the process itself is never started through one). */
@@ -52,7 +54,7 @@ export async function createRun(request: LaunchRequest, queued: boolean): Promis
       source: request.script,
     },
   ];
-  const git = await readGitState(request.cwd, request.storeDir);
+  const git = await readGitState(request.codeDir ?? dirname(request.script), request.storeDir);
   events.push(git ? { t: 'git', ts, ...git } : { t: 'tag', ts, key: 'runlog.git', value: 'none' });
   for (const [key, value] of Object.entries(request.params)) events.push({ t: 'param', ts, key, value });
   for (const [key, value] of Object.entries(request.tags ?? {})) events.push({ t: 'tag', ts, key, value });

@@ -152,6 +152,8 @@ export interface RegistryEvent {
   readonly run_id?: string;
   readonly source?: string;
   readonly description?: string;
+  /** For create_version: the version's tags (the Python client's `register_model(tags=…)`). */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 export const LIFECYCLE_ACTIONS = ['delete', 'restore', 'pin', 'unpin', 'remove_tag'] as const;
@@ -237,6 +239,13 @@ function processProblem(fields: Fields): string | undefined {
   return pid === undefined || (Number.isSafeInteger(pid) && (pid as number) > 0)
     ? undefined
     : '"pid" must be a positive integer';
+}
+
+function tagsProblem(tags: unknown): string | undefined {
+  if (tags === undefined) return undefined;
+  return typeof tags === 'object' && tags !== null && !Array.isArray(tags) && Object.values(tags).every(isString)
+    ? undefined
+    : '"tags" must be an object of strings';
 }
 
 function parseFields(fields: Fields): ParseResult {
@@ -327,7 +336,8 @@ function parseFields(fields: Fields): ParseResult {
           (fields['version'] === undefined ||
           (Number.isSafeInteger(fields['version']) && (fields['version'] as number) > 0)
             ? undefined
-            : '"version" must be a positive integer');
+            : '"version" must be a positive integer') ??
+          tagsProblem(fields['tags']);
       }
       break;
     case 'lifecycle':

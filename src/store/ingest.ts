@@ -272,6 +272,13 @@ function applyRegistryEvent(db: Db, event: RegistryEvent): string | undefined {
       return undefined;
     case 'create_version': {
       if (!event.run_id || !event.source) return 'create_version needs "run_id" and "source"';
+      const next =
+        (db.get<{ v: number | null }>('SELECT MAX(version) AS v FROM model_versions WHERE model = ?', [event.model])
+          ?.v ?? 0) + 1;
+      const version = event.version ?? next;
+      // Checked before the model is created, so a refused line changes nothing.
+      if (version !== next)
+        return `version ${version} of "${event.model}" cannot be created: the next version is ${next}`;
       if (!model) {
         // Registering into a model that does not exist yet creates it, as MLflow's register_model does.
         db.run('INSERT INTO registered_models (name, created, updated) VALUES (?, ?, ?)', [
@@ -280,12 +287,6 @@ function applyRegistryEvent(db: Db, event: RegistryEvent): string | undefined {
           event.ts,
         ]);
       }
-      const next =
-        (db.get<{ v: number | null }>('SELECT MAX(version) AS v FROM model_versions WHERE model = ?', [event.model])
-          ?.v ?? 0) + 1;
-      const version = event.version ?? next;
-      if (version !== next)
-        return `version ${version} of "${event.model}" cannot be created: the next version is ${next}`;
       db.run(
         'INSERT INTO model_versions (model, version, run_id, source, created, description) VALUES (?, ?, ?, ?, ?, ?)',
         [event.model, version, event.run_id, event.source, event.ts, event.description ?? null],

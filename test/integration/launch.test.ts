@@ -134,8 +134,48 @@ describe('Launching runs from the editor', function () {
     assert.equal(rmse?.count, 4, 'one RMSE per tree');
     assert.ok((details.metrics.find((m) => m.key === 'r2')?.last ?? 0) > 0.8, 'the forest predicts prices');
     assert.equal(details.inputs[0]?.name, 'houses');
-    assert.ok(details.artifacts.some((a) => a.path === 'model.pkl'));
+    assert.deepEqual(
+      details.models.map((m) => [m.name, m.files.map((f) => f.path).sort()]),
+      [['model', ['model/MLmodel', 'model/code/models.py', 'model/input_example.json', 'model/model.pkl']]],
+    );
+    const [folder] = (await api()).storeFolders();
+    assert.ok(folder);
+    const version = await waitFor('the demo model in the registry', async () => {
+      const models = await folder.store.call('registeredModels');
+      return models.find((m) => m.name === 'house-prices')?.versions.find((v) => v.runId === id);
+    });
+    assert.deepEqual(version.aliases, ['champion'], 'the first model of the store is the champion');
+    await servesTheChampion(extension.extensionPath);
   });
+
+  /** `python -m runlog.serve` (what the Serve Model command runs) answers for the champion. */
+  async function servesTheChampion(extensionPath: string): Promise<void> {
+    const server = spawn('python3', ['-m', 'runlog.serve', '--model', 'models:/house-prices@champion'], {
+      env: { ...process.env, PYTHONPATH: join(extensionPath, 'python'), RUNLOG_DIR: storeDir },
+    });
+    try {
+      let output = '';
+      server.stdout.on('data', (data: Buffer) => (output += data.toString()));
+      server.stderr.on('data', (data: Buffer) => (output += data.toString()));
+      const url = await waitFor(
+        'the scoring server',
+        () => /^Serving \S+ at (http:\/\/127\.0\.0\.1:\d+)$/m.exec(output)?.[1],
+      );
+      const response = await fetch(`${url}/invocations`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          dataframe_split: { columns: ['rooms', 'area_m2', 'age_years', 'distance_km'], data: [[3, 120, 15, 4.5]] },
+        }),
+      });
+      assert.equal(response.status, 200);
+      const { predictions } = (await response.json()) as { predictions: [number] };
+      assert.equal(predictions.length, 1);
+      assert.ok(predictions[0] > 50_000 && predictions[0] < 1_000_000, `a house price, not ${predictions[0]}`);
+    } finally {
+      server.kill('SIGTERM');
+    }
+  }
 
   it('runs an MLproject entry point, with a sweep, the way MLflow renders its command', async () => {
     const { launcher } = await api();

@@ -11,8 +11,10 @@ provideVSCodeDesignSystem().register(vsCodeCheckbox(), vsCodeDropdown(), vsCodeO
 
 let state: ChartsState | undefined;
 const cards = new Map<string, ChartCard>();
-/** Cards still drawing since the last state: when they are all done the host gets a report. */
-let pending: { started: number; left: Set<string>; series: number; points: number } | undefined;
+/** Cards still drawing since the last change: when they are all done the host gets a report. */
+let pending: { started: number; left: Set<string> } | undefined;
+/** What each card drew last: the report sums them over the cards on the page. */
+const drawnBy = new Map<string, { series: number; points: number }>();
 
 const channel = connectToHost<ChartsViewMessage, ChartsHostMessage>({
   isMessage: isChartsHostMessage,
@@ -127,9 +129,8 @@ const context = {
   send: (message: ChartsViewMessage) => channel.send(message),
   act,
   drew: (key: string, series: number, points: number) => {
+    drawnBy.set(key, { series, points });
     if (!pending?.left.delete(key)) return;
-    pending.series += series;
-    pending.points += points;
     if (pending.left.size === 0) report();
   },
   error: showError,
@@ -138,13 +139,19 @@ const context = {
 function report(): void {
   if (!pending) return;
   const ms = performance.now() - pending.started;
-  summary.textContent = `${state?.runs.length ?? 0} runs · ${cards.size} charts · ${pending.points.toLocaleString()} points`;
+  let series = 0;
+  let points = 0;
+  for (const key of cards.keys()) {
+    series += drawnBy.get(key)?.series ?? 0;
+    points += drawnBy.get(key)?.points ?? 0;
+  }
+  summary.textContent = `${state?.runs.length ?? 0} runs · ${cards.size} charts · ${points.toLocaleString()} points`;
   channel.send({
     type: 'rendered',
     report: {
       charts: cards.size,
-      series: pending.series,
-      points: pending.points,
+      series,
+      points,
       ms,
       legend: [...legend.querySelectorAll('.legend-name')].map((n) => n.textContent ?? ''),
       foreignElements: app.querySelectorAll('img, script, iframe, object, embed, a').length,
@@ -154,7 +161,7 @@ function report(): void {
 }
 
 function startReport(keys: Iterable<string>): void {
-  pending = { started: performance.now(), left: new Set(keys), series: 0, points: 0 };
+  pending = { started: performance.now(), left: new Set(keys) };
   if (pending.left.size === 0) report();
 }
 
@@ -256,6 +263,7 @@ function applyState(next: ChartsState): void {
       cards.delete(key);
       onScreen.delete(key);
       stale.delete(key);
+      drawnBy.delete(key);
     }
   }
   const reloadAll = !previous || dataShape(previous) !== dataShape(next);

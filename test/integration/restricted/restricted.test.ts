@@ -1,8 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { api, workspaceFolder } from '../helpers';
+import { api, waitFor, workspaceFolder } from '../helpers';
 
 describe('Runlog in a restricted (untrusted) workspace', () => {
   it('runs in restricted mode', () => {
@@ -19,6 +20,22 @@ describe('Runlog in a restricted (untrusted) workspace', () => {
     const { launcher } = await api();
     assert.deepEqual(await launcher.launch(script, 'defaults'), []);
     assert.deepEqual(await launcher.launchWith(script, { values: { lr: '0.1,0.2' }, extra: [] }), []);
+    assert.equal(existsSync(join(workspaceFolder().uri.fsPath, '.runlog')), false);
+  });
+
+  it('checks MLproject files but offers no lenses that would launch them', async () => {
+    const uri = vscode.Uri.joinPath(workspaceFolder().uri, 'MLproject');
+    await writeFile(uri.fsPath, 'entry_points:\n  main:\n    command: "python train_small.py --lr {lr}"\n');
+    await vscode.window.showTextDocument(uri);
+    const [diagnostic] = await waitFor('the diagnostics', () => {
+      const found = vscode.languages.getDiagnostics(uri);
+      return found.length > 0 ? found : undefined;
+    });
+    assert.equal(diagnostic?.message, "The placeholder {lr} names no parameter of entry point 'main'");
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+    assert.deepEqual(lenses, []);
+    const { launcher } = await api();
+    assert.deepEqual(await launcher.launchEntryPoint(uri, 'main', 'defaults'), []);
     assert.equal(existsSync(join(workspaceFolder().uri.fsPath, '.runlog')), false);
   });
 });

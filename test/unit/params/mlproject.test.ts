@@ -38,7 +38,11 @@ describe('MLproject files', () => {
     it('reads the name, environment and entry points without diagnostics', () => {
       assert.deepEqual(project.diagnostics, []);
       assert.equal(project.name, 'tutorial');
-      assert.deepEqual(project.environment, { kind: 'python_env', file: 'python_env.yaml' });
+      assert.deepEqual(project.environment, {
+        kind: 'python_env',
+        file: 'python_env.yaml',
+        range: where(text, 2, 'python_env.yaml'),
+      });
       assert.deepEqual(
         project.entryPoints.map((e) => [e.name, e.location.line, e.location.column]),
         [
@@ -183,6 +187,14 @@ describe('MLproject files', () => {
           ],
         ],
       );
+    });
+
+    it('marks unused parameters, which the editor also fades out', () => {
+      assert.deepEqual(
+        project.diagnostics.filter((d) => d.code === 'unused-parameter').map((d) => d.range),
+        [where(text, 9, 'epochs'), where(text, 10, 'batch_size')],
+      );
+      assert.ok(project.diagnostics.filter((d) => d.code === undefined).length > 5);
     });
 
     it('still returns what it could read', () => {

@@ -31,6 +31,16 @@ describe('journal events', () => {
       },
       { t: 'registry', ts: 11, action: 'create_version', model: 'prices', run_id: 'r1', source: 'model' },
       { t: 'registry', ts: 12, action: 'set_alias', model: 'prices', alias: 'champion', version: 1 },
+      {
+        t: 'registry',
+        ts: 13,
+        action: 'create_version',
+        model: 'prices',
+        run_id: 'r2',
+        source: 'model',
+        version: 2,
+        tags: { rmse: '41000' },
+      },
     ];
     for (const line of lines) {
       const parsed = parseEventLine(JSON.stringify(line));
@@ -84,6 +94,18 @@ describe('journal events', () => {
       ['{"t":"model","ts":1,"name":"m","flavor":"f","uuid":"u","files":[{"path":"a"}]}', /"files" entries must be/],
       ['{"t":"registry","ts":1,"action":"promote","model":"m"}', /"action" must be one of create_model/],
       ['{"t":"registry","ts":1,"action":"set_alias","model":"m","version":0}', /"version" must be a positive integer/],
+      [
+        '{"t":"registry","ts":1,"action":"create_version","model":"m","tags":{"a":1}}',
+        /"tags" must be an object of strings/,
+      ],
+      [
+        '{"t":"registry","ts":1,"action":"create_version","model":"m","tags":["a"]}',
+        /"tags" must be an object of strings/,
+      ],
+      [
+        '{"t":"registry","ts":1,"action":"create_version","model":"m","tags":null}',
+        /"tags" must be an object of strings/,
+      ],
     ];
     for (const [line, reason] of cases) {
       const parsed = parseEventLine(line);

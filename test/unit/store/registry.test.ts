@@ -65,10 +65,16 @@ describe('models and the registry in the store', () => {
       registry('set_alias', { alias: 'ghost', version: 9 }),
       registry('create_model'),
       registry('update_model', { description: 'house prices' }),
+      { t: 'registry', ts: 11, action: 'create_version', model: 'refused', run_id: 'r', source: 'm', version: 2 },
     ]);
     const store = await RunStore.open({ dir, writer: false, version: 'test' });
-    const [model] = store.registeredModels();
-    assert.equal(model?.name, 'prices');
+    const models = store.registeredModels();
+    assert.deepEqual(
+      models.map((m) => m.name),
+      ['prices'],
+      'a refused create_version does not create its model',
+    );
+    const [model] = models;
     assert.equal(model?.description, 'house prices');
     assert.deepEqual(
       model?.versions.map((v) => [v.version, v.runId, v.aliases]),
@@ -104,7 +110,7 @@ describe('models and the registry in the store', () => {
     );
     assert.ok(logs.some((m) => /alias "ghost" cannot point at version 9/.test(m)));
     assert.ok(logs.some((m) => /registered model "prices" already exists/.test(m)));
-    assert.ok(logs.some((m) => /line 13: "prices" has no alias "staging"/.test(m)));
+    assert.ok(logs.some((m) => /line 14: "prices" has no alias "staging"/.test(m)));
     reopened.close();
   });
 });

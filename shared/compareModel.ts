@@ -1,0 +1,206 @@
+/**
+ * The Compare panel's table, independent of how it is drawn: one row per field (status, duration,
+ * each param, each metric statistic, git), one cell per run, whether the row differs between runs
+ * and which cell is best. The webview draws it; the host exports it as Markdown and CSV.
+ */
+import type { CompareRun, CompareSnapshot } from './compareProtocol';
+import { bestIndex, metricGoal } from './metricGoal';
+import type { MetricGoal } from './metricGoal';
+import { formatDuration, formatMetricValue } from './formatValue';
+
+export type RowSection = 'run' | 'params' | 'metrics' | 'git';
+
+export const METRIC_STATS = ['last', 'best', 'min', 'max'] as const;
+export type MetricStat = (typeof METRIC_STATS)[number];
+
+export interface CompareRow {
+  /** Unique and stable: `run.status`, `params.lr`, `metrics.loss.best`, `git.commit`. */
+  readonly key: string;
+  readonly section: RowSection;
+  /** What the table shows in its first column, within the section. */
+  readonly label: string;
+  /** Display text per run; null where the run has no value. */
+  readonly cells: readonly (string | null)[];
+  /** Full-precision text per run (what CSV holds). */
+  readonly values: readonly (string | null)[];
+  readonly differs: boolean;
+  /** The index of the best cell of a differing metric row, else -1. */
+  readonly best: number;
+}
+
+export interface RowOptions {
+  readonly onlyDifferences?: boolean;
+}
+
+/** "0.01" and "1e-2" are the same parameter value; other text compares as written. */
+function sameness(value: string | null): string {
+  if (value === null) return '\u0000none';
+  const n = value.trim() === '' ? Number.NaN : Number(value);
+  return Number.isFinite(n) ? `n:${n}` : `s:${value}`;
+}
+
+function differs(values: readonly (string | null)[]): boolean {
+  return new Set(values.map(sameness)).size > 1;
+}
+
+function sortedUnion(lists: readonly (readonly string[])[]): string[] {
+  return [...new Set(lists.flat())].sort((a, b) => a.localeCompare(b));
+}
+
+function textRow(section: RowSection, key: string, label: string, values: readonly (string | null)[]): CompareRow {
+  return { key: `${section}.${key}`, section, label, cells: values, values, differs: differs(values), best: -1 };
+}
+
+export function paramKeys(runs: readonly CompareRun[]): string[] {
+  return sortedUnion(runs.map((r) => Object.keys(r.params)));
+}
+
+export function metricKeys(runs: readonly CompareRun[]): string[] {
+  return sortedUnion(runs.map((r) => r.metrics.map((m) => m.key)));
+}
+
+/** A run's value of one metric statistic; null when it has none (or it is NaN). */
+export function metricValue(run: CompareRun, key: string, stat: MetricStat, goal: MetricGoal): number | null {
+  const metric = run.metrics.find((m) => m.key === key);
+  if (!metric) return null;
+  const value = stat === 'best' ? (goal === 'min' ? metric.min : metric.max) : metric[stat];
+  return value === null || Number.isNaN(value) ? null : value;
+}
+
+function metricRows(runs: readonly CompareRun[], goals: Readonly<Record<string, MetricGoal>>): CompareRow[] {
+  const rows: CompareRow[] = [];
+  for (const key of metricKeys(runs)) {
+    const goal = metricGoal(key, goals);
+    for (const stat of METRIC_STATS) {
+      const numbers = runs.map((run) => metricValue(run, key, stat, goal));
+      const values = numbers.map((n) => (n === null ? null : String(n)));
+      const changes = differs(values);
+      rows.push({
+        key: `metrics.${key}.${stat}`,
+        section: 'metrics',
+        label: stat === 'best' ? `${key} (best, ${goal})` : `${key} (${stat})`,
+        cells: numbers.map((n) => (n === null ? null : formatMetricValue(n))),
+        values,
+        differs: changes,
+        best: changes
+          ? bestIndex(
+              numbers.map((n) => n ?? Number.NaN),
+              goal,
+            )
+          : -1,
+      });
+    }
+  }
+  return rows;
+}
+
+/** Every row of the comparison, in the panel's order: run, params, metrics, git. */
+export function compareRows(snapshot: CompareSnapshot, options: RowOptions = {}): CompareRow[] {
+  const { runs } = snapshot;
+  const duration = runs.map((r) => r.durationMs);
+  const rows: CompareRow[] = [
+    textRow(
+      'run',
+      'status',
+      'status',
+      runs.map((r) => r.status),
+    ),
+    {
+      ...textRow(
+        'run',
+        'duration',
+        'duration',
+        duration.map((ms) => (ms === null ? null : String(ms / 1000))),
+      ),
+      cells: duration.map((ms) => (ms === null ? null : formatDuration(ms))),
+    },
+    textRow(
+      'run',
+      'experiment',
+      'experiment',
+      runs.map((r) => r.experiment),
+    ),
+    ...paramKeys(runs).map((key) =>
+      textRow(
+        'params',
+        key,
+        key,
+        runs.map((r) => r.params[key] ?? null),
+      ),
+    ),
+    ...metricRows(runs, snapshot.goals),
+    textRow(
+      'git',
+      'commit',
+      'commit',
+      runs.map((r) => (r.git ? r.git.commit.slice(0, 8) : null)),
+    ),
+    textRow(
+      'git',
+      'branch',
+      'branch',
+      runs.map((r) => r.git?.branch ?? null),
+    ),
+    textRow(
+      'git',
+      'dirty',
+      'uncommitted changes',
+      runs.map((r) => (r.git ? (r.git.dirty ? 'yes' : 'no') : null)),
+    ),
+  ];
+  return options.onlyDifferences ? rows.filter((row) => row.differs) : rows;
+}
+
+/**
+ * Text that Markdown shows as written: HTML becomes entities (a run named `<img …>` stays text in
+ * a pull request), Markdown punctuation is backslash-escaped (`|` would end a table cell), and line
+ * breaks become `<br>` because a table row is one line.
+ */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'))
+    .replace(/[\\`*_[\]|~#]/g, (c) => `\\${c}`)
+    .replace(/\r\n|\r|\n/g, '<br>');
+}
+
+/** A Markdown table for a pull request: a column per run, a row per field, the best values bold. */
+export function toMarkdown(snapshot: CompareSnapshot, options: RowOptions = {}): string {
+  const rows = compareRows(snapshot, options);
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  const out = [
+    line(['', ...snapshot.runs.map((r) => escapeMarkdown(r.name))]),
+    line(['---', ...snapshot.runs.map(() => '---')]),
+  ];
+  for (const row of rows) {
+    const label = row.section === 'run' ? row.label : `${row.section}.${row.label}`;
+    const cells = row.cells.map((cell, i) => {
+      if (cell === null) return '—';
+      return i === row.best ? `**${escapeMarkdown(cell)}**` : escapeMarkdown(cell);
+    });
+    out.push(line([escapeMarkdown(label), ...cells]));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** A formula-looking text field would run in a spreadsheet; a leading `'` keeps it text. */
+function defuse(value: string): string {
+  const numeric = value.trim() !== '' && Number.isFinite(Number(value));
+  return !numeric && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+/** One RFC 4180 field: quoted when it holds a comma, a quote or a line break; quotes doubled. */
+export function csvField(value: string): string {
+  const safe = defuse(value);
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/**
+ * CSV (RFC 4180, CRLF line ends) with a row per run and a column per field — the shape pandas and
+ * spreadsheets want — holding full-precision values; durations in seconds.
+ */
+export function toCsv(snapshot: CompareSnapshot, options: RowOptions = {}): string {
+  const rows = compareRows(snapshot, options);
+  const header = ['run_id', 'name', ...rows.map((r) => (r.key === 'run.duration' ? 'run.duration_s' : r.key))];
+  const lines = [header, ...snapshot.runs.map((run, i) => [run.id, run.name, ...rows.map((r) => r.values[i] ?? '')])];
+  return lines.map((fields) => fields.map(csvField).join(',')).join('\r\n') + '\r\n';
+}

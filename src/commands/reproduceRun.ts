@@ -1,0 +1,129 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as vscode from 'vscode';
+import { gitTopLevel } from '../git/gitState';
+import { RunCodeError, materializeRunCode, removeRunCode } from '../git/runCode';
+import type { ReproductionReport } from '../runs/reproduction';
+import { reproductionMarkdown, reproductionReport } from '../runs/reproduction';
+import { rerunPlan } from '../runs/rerun';
+import type { StoreClient } from '../store/storeClient';
+import type { StoreFolder } from '../views/runsTreeProvider';
+import type { Launcher } from './launcher';
+import { pickRuns } from './openCharts';
+import { trustedForGit } from './runCode';
+import { resolveRunTargets } from './runTargets';
+
+const ENDED = new Set(['FINISHED', 'FAILED', 'KILLED', 'INTERRUPTED']);
+
+interface Pending {
+  readonly store: StoreClient;
+  readonly original: string;
+  readonly repo: string;
+  readonly folder: string;
+}
+
+/**
+ * `Runlog: Reproduce Run`: rebuilds the exact code a run ran — a git worktree at its commit in a
+ * temporary folder, its stored diff applied and its untracked sources restored — and launches the
+ * same script or entry point with the same params from there, into the workspace's store. The new
+ * run is tagged `reproduces=<id>`; when it ends, the worktree is removed and a report compares each
+ * metric with the original's.
+ */
+export class RunReproductions implements vscode.Disposable {
+  private readonly pending = new Map<string, Pending>();
+  private readonly reported = new vscode.EventEmitter<ReproductionReport>();
+  /** Fires when a reproduction ends, with its comparison (integration tests read it). */
+  readonly onDidReport = this.reported.event;
+  /** The latest of those comparisons. */
+  lastReport: ReproductionReport | undefined;
+
+  constructor(
+    private readonly launcher: Launcher,
+    private readonly folders: () => readonly StoreFolder[],
+  ) {}
+
+  async reproduce(first?: unknown, selected?: unknown): Promise<string[]> {
+    if (!trustedForGit('reproduce a run')) return [];
+    let [ref] = first === undefined ? [] : await resolveRunTargets(first, selected, this.folders);
+    if (!ref && first === undefined) [ref] = await pickRuns(this.folders, 'Runlog: the run to reproduce');
+    if (!ref) return [];
+    const run = await ref.store.call('getRun', ref.runId);
+    if (!run) return [];
+    const fail = (why: string): string[] => {
+      void vscode.window.showErrorMessage(`Runlog cannot reproduce ${run.name}: ${why}`);
+      return [];
+    };
+    if (!run.git) return fail('it recorded no git state (it ran outside a git repository), so its code is unknown.');
+    const plan = rerunPlan(run);
+    if (plan.kind === 'none') return fail(plan.reason);
+    const original = plan.kind === 'script' ? plan.script : plan.mlproject;
+    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(original));
+    if (!folder) return fail(`${original} is not in this workspace.`);
+    const repo = await gitTopLevel(dirname(original));
+    if (!repo) return fail(`${dirname(original)} is not in a git repository.`);
+    if (run.git.dirty && run.git.patch === '') {
+      void vscode.window.showWarningMessage(
+        `Runlog: ${run.name}'s uncommitted changes were too large to keep; the reproduction runs its commit without them.`,
+      );
+    }
+    const into = await mkdtemp(join(tmpdir(), 'runlog-reproduce-'));
+    try {
+      const { skipped } = await materializeRunCode(repo, run.git, into);
+      if (skipped.length > 0) {
+        void vscode.window.showWarningMessage(
+          `Runlog: ${run.name} kept only the paths of ${skipped.length} untracked file(s) (${skipped.slice(0, 3).join(', ')}${skipped.length > 3 ? ', …' : ''}); they are missing from the reproduction.`,
+        );
+      }
+    } catch (error) {
+      return fail(error instanceof RunCodeError ? error.message : String(error));
+    }
+    const relocation = { from: repo, to: into, tags: { reproduces: run.id } };
+    const chosen = { values: plan.values, extra: [] };
+    const launched =
+      plan.kind === 'script'
+        ? await this.launcher.launchWith(vscode.Uri.file(plan.script), chosen, false, relocation)
+        : await this.launcher.launchEntryPoint(vscode.Uri.file(plan.mlproject), plan.name, chosen, relocation);
+    if (launched.length === 0) {
+      await removeRunCode(repo, into);
+      return [];
+    }
+    for (const id of launched) this.pending.set(id, { store: ref.store, original: run.id, repo, folder: into });
+    return launched;
+  }
+
+  /** Store change notices: a reproduction that ended gets its report, and its worktree goes. */
+  async changed(runIds: readonly string[]): Promise<void> {
+    for (const id of runIds) {
+      const pending = this.pending.get(id);
+      if (!pending) continue;
+      const run = await pending.store.call('getRun', id);
+      if (!run || !ENDED.has(run.status) || !this.pending.has(id)) continue;
+      this.pending.delete(id);
+      await removeRunCode(pending.repo, pending.folder);
+      const original = await pending.store.call('getRun', pending.original);
+      if (!original) continue;
+      const report = reproductionReport(original, run);
+      this.lastReport = report;
+      this.reported.fire(report);
+      const summary = report.identical
+        ? `${run.name} reproduced ${original.name}: every metric matches.`
+        : `${run.name} reproduced ${original.name}: ${report.metrics.filter((m) => !m.same).length} of ${report.metrics.length} metrics differ (${run.status.toLowerCase()}).`;
+      // Not awaited: a notification waits for the user, and other runs may end meanwhile.
+      void vscode.window.showInformationMessage(`Runlog: ${summary}`, 'Show Comparison').then(async (choice) => {
+        if (!choice) return;
+        const document = await vscode.workspace.openTextDocument({
+          language: 'markdown',
+          content: reproductionMarkdown(report),
+        });
+        await vscode.window.showTextDocument(document, { preview: true });
+      });
+    }
+  }
+
+  dispose(): void {
+    this.reported.dispose();
+    for (const pending of this.pending.values()) void removeRunCode(pending.repo, pending.folder);
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,76 @@
+import type { CompareRun, CompareSnapshot } from '../../shared/compareProtocol';
+import type { MetricGoal } from '../../shared/metricGoal';
+import type { RunDetails } from '../store/runStore';
+
+const orNull = (n: number): number | null => (Number.isNaN(n) ? null : n);
+
+/** What the Compare panel shows of a run; a run still going lasts until `now`. */
+export function toCompareRun(run: RunDetails, now: number): CompareRun {
+  const going = run.status === 'RUNNING';
+  const end = run.endTime ?? (going ? now : null);
+  return {
+    id: run.id,
+    name: run.name,
+    experiment: run.experiment,
+    status: run.status,
+    startTime: run.startTime,
+    durationMs: end === null ? null : Math.max(0, end - run.startTime),
+    params: { ...run.params },
+    metrics: run.metrics.map((m) => ({
+      key: m.key,
+      last: orNull(m.last),
+      min: orNull(m.min),
+      max: orNull(m.max),
+      count: m.count,
+    })),
+    git: run.git ? { commit: run.git.commit, branch: run.git.branch, dirty: run.git.dirty } : null,
+  };
+}
+
+/** The `runlog.metricGoals` setting as read: anything but "min"/"max" is ignored. */
+export function readGoals(setting: unknown): Record<string, MetricGoal> {
+  const goals: Record<string, MetricGoal> = {};
+  if (typeof setting !== 'object' || setting === null) return goals;
+  for (const [key, goal] of Object.entries(setting as Record<string, unknown>)) {
+    if (goal === 'min' || goal === 'max') goals[key] = goal;
+  }
+  return goals;
+}
+
+/** The runs found, in the order asked, and the ids no store had. */
+export function compareSnapshot(
+  runIds: readonly string[],
+  found: ReadonlyMap<string, RunDetails>,
+  goals: Record<string, MetricGoal>,
+  now: number,
+): CompareSnapshot {
+  const runs: CompareRun[] = [];
+  const missing: string[] = [];
+  for (const id of runIds) {
+    const run = found.get(id);
+    if (run) runs.push(toCompareRun(run, now));
+    else missing.push(id);
+  }
+  return { runs, missing, goals };
+}
+
+/**
+ * A run's code as one text: the commit it ran on, then its uncommitted changes (`git diff HEAD`)
+ * and its untracked source files. Two of these side by side in a diff editor show how two runs'
+ * code differed beyond their commits.
+ */
+export function runCodeText(run: RunDetails): string {
+  if (!run.git) return `# ${run.name} (${run.id}) recorded no git state.\n`;
+  const { git } = run;
+  const lines = [
+    `# run ${run.name} (${run.id})`,
+    `# commit ${git.commit}${git.branch ? ` on ${git.branch}` : ''}${git.dirty ? ', with uncommitted changes' : ''}`,
+    '',
+    git.patch === '' ? '# no uncommitted changes to tracked files' : git.patch.replace(/\n$/, ''),
+  ];
+  for (const file of git.untracked) {
+    lines.push('', `# untracked file ${file.path}`);
+    lines.push(file.content === undefined ? '# (content not kept)' : file.content.replace(/\n$/, ''));
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,80 @@
+import type { MetricSummary } from '../store/runStore';
+import { formatMetricValue } from './format';
+
+/** One metric of an original run beside its reproduction. */
+export interface MetricDelta {
+  readonly key: string;
+  readonly original: number | undefined;
+  readonly reproduced: number | undefined;
+  /** reproduced − original; undefined when either side is missing. */
+  readonly delta: number | undefined;
+  readonly same: boolean;
+}
+
+export interface ReproductionReport {
+  readonly original: string;
+  readonly reproduced: string;
+  readonly status: string;
+  readonly metrics: readonly MetricDelta[];
+  /** Every metric both runs logged has the same last value (within `tolerance`), and none is missing. */
+  readonly identical: boolean;
+}
+
+/** Equal, or equal up to a relative tolerance (floating point summed in another order). NaN equals NaN. */
+function same(a: number, b: number, tolerance: number): boolean {
+  if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
+  if (a === b) return true;
+  return Math.abs(a - b) <= tolerance * Math.max(Math.abs(a), Math.abs(b));
+}
+
+/** Compares the last value of every metric of a run and of its reproduction. */
+export function reproductionReport(
+  original: { readonly name: string; readonly metrics: readonly MetricSummary[] },
+  reproduced: { readonly name: string; readonly status: string; readonly metrics: readonly MetricSummary[] },
+  tolerance = 0,
+): ReproductionReport {
+  const before = new Map(original.metrics.map((m) => [m.key, m.last]));
+  const after = new Map(reproduced.metrics.map((m) => [m.key, m.last]));
+  const keys = [...new Set([...before.keys(), ...after.keys()])].sort((a, b) => a.localeCompare(b));
+  const metrics = keys.map((key): MetricDelta => {
+    const a = before.get(key);
+    const b = after.get(key);
+    const both = a !== undefined && b !== undefined;
+    return { key, original: a, reproduced: b, delta: both ? b - a : undefined, same: both && same(a, b, tolerance) };
+  });
+  return {
+    original: original.name,
+    reproduced: reproduced.name,
+    status: reproduced.status,
+    metrics,
+    identical: reproduced.status === 'FINISHED' && metrics.length > 0 && metrics.every((m) => m.same),
+  };
+}
+
+/** `|` and newlines would break a Markdown table row. */
+function cell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+const show = (value: number | undefined): string => (value === undefined ? '—' : formatMetricValue(value));
+
+export function reproductionMarkdown(report: ReproductionReport): string {
+  const lines = [
+    `# Reproduction of ${cell(report.original)}`,
+    '',
+    `${cell(report.reproduced)} rebuilt the code of ${cell(report.original)} (its commit, uncommitted changes and untracked sources) and ran it with the same parameters: ${report.status.toLowerCase()}.`,
+    '',
+    report.identical
+      ? `**Every metric matches.**`
+      : `**${report.metrics.filter((m) => !m.same).length} of ${report.metrics.length} metrics differ.**`,
+    '',
+    `| metric | ${cell(report.original)} | ${cell(report.reproduced)} | delta |`,
+    '| --- | ---: | ---: | ---: |',
+    ...report.metrics.map(
+      (m) =>
+        `| ${cell(m.key)} | ${show(m.original)} | ${show(m.reproduced)} | ${m.same ? '0' : m.delta === undefined ? '—' : (m.delta > 0 ? '+' : '') + formatMetricValue(m.delta)} |`,
+    ),
+    '',
+  ];
+  return lines.join('\n');
+}

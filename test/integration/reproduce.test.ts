@@ -1,0 +1,139 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { RunDetails } from '../../src/store/runStore';
+import { api, dropStoreDir, useStoreDir, waitFor, workspaceFolder } from './helpers';
+
+/** A deterministic script whose result depends on committed code, an uncommitted edit and an untracked module. */
+const SCRIPT = (factor: number): string => `import argparse
+import runlog
+from consts import OFFSET
+
+FACTOR = ${factor}
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--scale", type=float, default=1.0)
+args = parser.parse_args()
+with runlog.start_run():
+    for step in range(3):
+        runlog.log_metric("score", args.scale * FACTOR * (step + 1) + OFFSET, step=step)
+`;
+
+describe('Reproducing a run', function () {
+  this.timeout(180_000);
+  let storeDir: string;
+  let repo: string;
+  let script: vscode.Uri;
+  const git = (...args: string[]): string =>
+    execFileSync('git', ['-c', 'user.email=suite@example.invalid', '-c', 'user.name=Suite', ...args], {
+      cwd: repo,
+      encoding: 'utf8',
+    });
+
+  async function details(runId: string): Promise<RunDetails | undefined> {
+    const [folder] = (await api()).storeFolders();
+    return folder?.store.call('getRun', runId);
+  }
+
+  const ended = (runId: string): Promise<RunDetails> =>
+    waitFor(`run ${runId} to end`, async () => {
+      const run = await details(runId);
+      return run && !['RUNNING', 'QUEUED'].includes(run.status) ? run : undefined;
+    });
+
+  before(async () => {
+    // A repository of its own inside the workspace, so other suites' git state does not matter.
+    repo = join(workspaceFolder().uri.fsPath, 'repro');
+    await mkdir(repo, { recursive: true });
+    await writeFile(join(repo, 'train_repro.py'), SCRIPT(2));
+    git('init', '-q', '-b', 'main');
+    git('add', 'train_repro.py');
+    git('commit', '-q', '-m', 'factor 2');
+    script = vscode.Uri.file(join(repo, 'train_repro.py'));
+    storeDir = await mkdtemp(join(tmpdir(), 'runlog-reproduce-'));
+    await useStoreDir(storeDir);
+  });
+
+  after(async () => {
+    await dropStoreDir(storeDir);
+    await rm(repo, { recursive: true, force: true });
+  });
+
+  it('rebuilds the code of a run from a dirty tree and gets the same metrics', async () => {
+    // The run: an uncommitted edit (factor 5) and an untracked module.
+    await writeFile(join(repo, 'train_repro.py'), SCRIPT(5));
+    await writeFile(join(repo, 'consts.py'), 'OFFSET = 0.5\n');
+    const { launcher, reproductions } = await api();
+    const [original] = await launcher.launchWith(script, { values: { scale: '3' }, extra: [] }, false);
+    assert.ok(original);
+    const first = await ended(original);
+    assert.equal(first.status, 'FINISHED', first.error ?? '');
+    assert.deepEqual(
+      first.metrics.map((m) => [m.key, m.last]),
+      [['score', 3 * 5 * 3 + 0.5]],
+    );
+    assert.equal(first.git?.dirty, true);
+
+    // The code moves on: the edit is reverted and the module deleted; running it now would fail.
+    git('checkout', '-q', '--', 'train_repro.py');
+    await rm(join(repo, 'consts.py'));
+
+    const launched = await vscode.commands.executeCommand<string[]>('runlog.reproduceRun', { runIds: [original] });
+    assert.equal(launched.length, 1);
+    const copy = await ended(launched[0]);
+    assert.equal(copy.status, 'FINISHED', copy.error ?? '');
+    assert.equal(copy.tags['reproduces'], original);
+    assert.equal(copy.git?.commit, first.git?.commit, 'the same commit');
+    assert.equal(copy.source, first.source, "it counts as a run of the workspace's script");
+    assert.deepEqual(copy.params, first.params);
+    const report = await waitFor('the reproduction report', () =>
+      Promise.resolve(reproductions.lastReport?.reproduced === copy.name ? reproductions.lastReport : undefined),
+    );
+    assert.equal(report.identical, true, JSON.stringify(report.metrics));
+    assert.equal(await readFile(join(repo, 'train_repro.py'), 'utf8'), SCRIPT(2), "the user's tree is untouched");
+    assert.ok(!git('worktree', 'list').includes('runlog-reproduce-'), 'the worktree is removed');
+
+    // What changed since: train_repro.py (factor 5 → 2).
+    const changed = await vscode.commands.executeCommand<number>('runlog.showCodeChangesSinceRun', {
+      runIds: [original],
+    });
+    assert.equal(changed, 1);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+
+    // Check it out: a branch with the edit and the module back.
+    const branch = await vscode.commands.executeCommand<string>(
+      'runlog.checkOutRunCode',
+      { runIds: [original] },
+      undefined,
+      { confirm: false },
+    );
+    assert.match(branch, /^runlog\//);
+    assert.equal(git('branch', '--show-current').trim(), branch);
+    assert.equal(await readFile(join(repo, 'train_repro.py'), 'utf8'), SCRIPT(5));
+    assert.ok(existsSync(join(repo, 'consts.py')));
+  });
+
+  it('says plainly when the commit of a run is missing', async () => {
+    const [folder] = (await api()).storeFolders();
+    assert.ok(folder);
+    const id = 'f'.repeat(32);
+    await mkdir(join(storeDir, 'runs', id), { recursive: true });
+    await writeFile(
+      join(storeDir, 'runs', id, 'events.jsonl'),
+      [
+        { t: 'run_start', ts: 1, run_id: id, name: 'lost-code', experiment: 'e', source: script.fsPath },
+        { t: 'git', ts: 2, commit: 'a'.repeat(40), dirty: false, patch: '', untracked: [] },
+        { t: 'run_end', ts: 3, status: 'FINISHED' },
+      ]
+        .map((e) => JSON.stringify(e))
+        .join('\n') + '\n',
+    );
+    await waitFor('the run', () => details(id));
+    const launched = await vscode.commands.executeCommand<string[]>('runlog.reproduceRun', { runIds: [id] });
+    assert.deepEqual(launched, [], 'nothing is launched');
+  });
+});

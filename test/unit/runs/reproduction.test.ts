@@ -1,0 +1,60 @@
+import * as assert from 'node:assert/strict';
+import { reproductionMarkdown, reproductionReport } from '../../../src/runs/reproduction';
+import type { MetricSummary } from '../../../src/store/runStore';
+
+const m = (key: string, last: number): MetricSummary => ({
+  key,
+  count: 1,
+  last,
+  lastStep: 0,
+  lastTime: 0,
+  min: last,
+  max: last,
+});
+
+describe('reproduction report', () => {
+  it('finds a reproduction identical when every metric matches', () => {
+    const report = reproductionReport(
+      { name: 'bright-owl', metrics: [m('rmse', 0.25), m('r2', Number.NaN)] },
+      { name: 'calm-fox', status: 'FINISHED', metrics: [m('r2', Number.NaN), m('rmse', 0.25)] },
+    );
+    assert.equal(report.identical, true);
+    assert.deepEqual(
+      report.metrics.map((x) => [x.key, x.same]),
+      [
+        ['r2', true],
+        ['rmse', true],
+      ],
+    );
+    assert.match(reproductionMarkdown(report), /\*\*Every metric matches\.\*\*/);
+  });
+
+  it('names the metrics that differ or are missing, with their deltas', () => {
+    const report = reproductionReport(
+      { name: 'a|b', metrics: [m('rmse', 0.25), m('gone', 1)] },
+      { name: 'new', status: 'FINISHED', metrics: [m('rmse', 0.5), m('extra', 2)] },
+    );
+    assert.equal(report.identical, false);
+    const rmse = report.metrics.find((x) => x.key === 'rmse');
+    assert.equal(rmse?.delta, 0.25);
+    const markdown = reproductionMarkdown(report);
+    assert.match(markdown, /3 of 3 metrics differ/);
+    assert.match(markdown, /\| rmse \| 0\.25 \| 0\.5 \| \+0\.25 \|/);
+    assert.match(markdown, /\| gone \| 1 \| — \| — \|/);
+    assert.ok(markdown.includes('a\\|b'), 'user text cannot break the table');
+  });
+
+  it('allows a relative tolerance, and a failed reproduction is never identical', () => {
+    const close = reproductionReport(
+      { name: 'a', metrics: [m('x', 1)] },
+      { name: 'b', status: 'FINISHED', metrics: [m('x', 1 + 1e-12)] },
+      1e-9,
+    );
+    assert.equal(close.identical, true);
+    const failed = reproductionReport(
+      { name: 'a', metrics: [m('x', 1)] },
+      { name: 'b', status: 'FAILED', metrics: [m('x', 1)] },
+    );
+    assert.equal(failed.identical, false);
+  });
+});

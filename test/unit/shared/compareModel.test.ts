@@ -1,0 +1,159 @@
+import * as assert from 'node:assert/strict';
+import { compareRows, csvField, escapeMarkdown, toCsv, toMarkdown } from '../../../shared/compareModel';
+import { compareRun, metric, snapshotOf } from './compareFixture';
+
+const runs = [
+  compareRun('a', {
+    name: 'fast',
+    params: { lr: '0.01', depth: '4', optimizer: 'adam' },
+    metrics: [metric('val_loss', 0.3, 0.25, 0.9), metric('accuracy', 0.8, 0.5, 0.81)],
+    git: { commit: '0123456789abcdef', branch: 'main', dirty: true },
+  }),
+  compareRun('b', {
+    name: 'slow',
+    durationMs: 3_725_000,
+    params: { lr: '1e-2', depth: '4.0' },
+    metrics: [metric('val_loss', 0.2, 0.2, 0.8), metric('accuracy', 0.9, 0.6, 0.9)],
+    git: { commit: '0123456789abcdef', branch: 'main', dirty: false },
+  }),
+];
+
+function row(key: string, onlyDifferences = false): ReturnType<typeof compareRows>[number] | undefined {
+  return compareRows(snapshotOf(runs), { onlyDifferences }).find((r) => r.key === key);
+}
+
+describe('compare table', () => {
+  it('has run, params, metrics (last, best, min, max) and git rows, in that order', () => {
+    const keys = compareRows(snapshotOf(runs)).map((r) => r.key);
+    assert.deepEqual(keys, [
+      'run.status',
+      'run.duration',
+      'run.experiment',
+      'params.depth',
+      'params.lr',
+      'params.optimizer',
+      'metrics.accuracy.last',
+      'metrics.accuracy.best',
+      'metrics.accuracy.min',
+      'metrics.accuracy.max',
+      'metrics.val_loss.last',
+      'metrics.val_loss.best',
+      'metrics.val_loss.min',
+      'metrics.val_loss.max',
+      'git.commit',
+      'git.branch',
+      'git.dirty',
+    ]);
+  });
+
+  it('marks rows that differ; equal numbers written differently do not differ, a missing value does', () => {
+    assert.equal(row('params.depth')?.differs, false, '4 and 4.0');
+    assert.equal(row('params.lr')?.differs, false, '0.01 and 1e-2');
+    assert.deepEqual(row('params.lr')?.cells, ['0.01', '1e-2'], 'shown as logged');
+    assert.equal(row('params.optimizer')?.differs, true);
+    assert.deepEqual(row('params.optimizer')?.cells, ['adam', null]);
+    assert.equal(row('git.commit')?.differs, false);
+    assert.equal(row('git.dirty')?.differs, true);
+  });
+
+  it('hides equal rows when asked for only the differences', () => {
+    const keys = compareRows(snapshotOf(runs), { onlyDifferences: true }).map((r) => r.key);
+    assert.ok(!keys.includes('params.depth'));
+    assert.ok(!keys.includes('git.commit'));
+    assert.ok(keys.includes('params.optimizer'));
+    assert.ok(keys.includes('run.duration'));
+  });
+
+  it('marks the best cell of each differing metric row by the metric goal and the setting', () => {
+    assert.equal(row('metrics.val_loss.last')?.best, 1, 'loss: lower is better');
+    assert.equal(row('metrics.accuracy.last')?.best, 1, 'accuracy: higher is better');
+    assert.deepEqual(row('metrics.val_loss.best')?.cells, ['0.25', '0.2'], 'best of a loss is its min');
+    assert.deepEqual(row('metrics.accuracy.best')?.cells, ['0.81', '0.9'], 'best of an accuracy is its max');
+    const flipped = compareRows(snapshotOf(runs, { val_loss: 'max' })).find((r) => r.key === 'metrics.val_loss.last');
+    assert.equal(flipped?.best, 0, 'runlog.metricGoals overrides the name');
+    assert.equal(row('git.dirty')?.best, -1, 'only metric rows have a best');
+  });
+
+  it('marks no best where the values are all equal or missing', () => {
+    const same = snapshotOf([
+      compareRun('a', { metrics: [metric('loss', 1, 1, 1)] }),
+      compareRun('b', { metrics: [metric('loss', 1, 1, 1)] }),
+      compareRun('c'),
+    ]);
+    const rows = compareRows(same);
+    assert.equal(rows.find((r) => r.key === 'metrics.loss.last')?.best, 0, 'a run without the metric differs');
+    const two = compareRows(snapshotOf(same.runs.slice(0, 2)));
+    assert.equal(two.find((r) => r.key === 'metrics.loss.last')?.best, -1);
+    const none = compareRows(snapshotOf([compareRun('a', { metrics: [metric('loss', null, null, null)] })]));
+    assert.equal(none.find((r) => r.key === 'metrics.loss.last')?.best, -1);
+  });
+
+  it('formats durations for people and keeps seconds for CSV', () => {
+    assert.deepEqual(row('run.duration')?.cells, ['1 min 0 s', '1 h 2 min']);
+    assert.deepEqual(row('run.duration')?.values, ['60', '3725']);
+  });
+});
+
+describe('compare exports', () => {
+  it('escapes Markdown: pipes, newlines, HTML and emphasis stay text', () => {
+    assert.equal(escapeMarkdown('a|b'), 'a\\|b');
+    assert.equal(escapeMarkdown('line1\nline2\r\nline3'), 'line1<br>line2<br>line3');
+    assert.equal(escapeMarkdown('<img src=x onerror=alert(1)>'), '&lt;img src=x onerror=alert(1)&gt;');
+    assert.equal(
+      escapeMarkdown('*bold* _it_ `code` [link](x) \\'),
+      '\\*bold\\* \\_it\\_ \\`code\\` \\[link\\](x) \\\\',
+    );
+    assert.equal(escapeMarkdown('a & b'), 'a &amp; b');
+  });
+
+  it('writes a Markdown table with a column per run and the best values bold', () => {
+    const text = toMarkdown(
+      snapshotOf([
+        compareRun('a', { name: 'x|y', params: { note: 'one\ntwo' }, metrics: [metric('loss', 0.5, 0.5, 0.5)] }),
+        compareRun('b', { name: '<b>b</b>', params: {}, metrics: [metric('loss', 0.25, 0.25, 0.25)] }),
+      ]),
+    );
+    const lines = text.trimEnd().split('\n');
+    assert.equal(lines[0], '|  | x\\|y | &lt;b&gt;b&lt;/b&gt; |');
+    assert.equal(lines[1], '| --- | --- | --- |');
+    assert.ok(lines.includes('| params.note | one<br>two | — |'), text);
+    assert.ok(lines.includes('| metrics.loss (last) | 0.5 | **0.25** |'), text);
+    for (const line of lines) assert.equal(line.split(/(?<!\\)\|/).length, 5, `four cells: ${line}`);
+  });
+
+  it('exports only the differing rows when asked', () => {
+    const text = toMarkdown(snapshotOf(runs), { onlyDifferences: true });
+    assert.ok(text.includes('params.optimizer'));
+    assert.ok(!text.includes('params.depth'));
+  });
+
+  it('quotes CSV fields per RFC 4180', () => {
+    assert.equal(csvField('plain'), 'plain');
+    assert.equal(csvField('a,b'), '"a,b"');
+    assert.equal(csvField('say "hi"'), '"say ""hi"""');
+    assert.equal(csvField('two\nlines'), '"two\nlines"');
+    assert.equal(csvField('-0.5'), '-0.5', 'negative numbers stay numbers');
+    assert.equal(csvField('=HYPERLINK("x")'), '"\'=HYPERLINK(""x"")"', 'formulas are defused');
+  });
+
+  it('writes a CSV row per run with full-precision values and CRLF line ends', () => {
+    const text = toCsv(
+      snapshotOf([
+        compareRun('a', {
+          name: 'a, the first',
+          params: { lr: '0.1' },
+          metrics: [metric('loss', 0.123456789, 0.1, 1)],
+        }),
+        compareRun('b', { params: {}, metrics: [] }),
+      ]),
+    );
+    const lines = text.split('\r\n');
+    assert.equal(lines.at(-1), '', 'ends with CRLF');
+    assert.equal(
+      lines[0],
+      'run_id,name,run.status,run.duration_s,run.experiment,params.lr,metrics.loss.last,metrics.loss.best,metrics.loss.min,metrics.loss.max,git.commit,git.branch,git.dirty',
+    );
+    assert.equal(lines[1], 'a,"a, the first",FINISHED,60,exp,0.1,0.123456789,0.1,0.1,1,,,');
+    assert.equal(lines[2], 'b,b,FINISHED,60,exp,,,,,,,,');
+  });
+});
