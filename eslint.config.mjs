@@ -13,6 +13,7 @@ const DOMAIN = [
   'src/registry/**',
   'src/util/**',
   'src/insights/**',
+  'src/mlruns/**',
 ];
 const hostOnly = {
   group: ['**/test/**', '**/webview/**'],

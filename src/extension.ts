@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import { Launcher } from './commands/launcher';
 import { RunsQueryControl } from './commands/filterRuns';
 import { ModelCommands } from './commands/modelCommands';
+import { exportRunsToMlflow, importMlflowRuns } from './commands/mlflowRuns';
+import type { MlflowRunsDeps } from './commands/mlflowRuns';
 import { openCharts } from './commands/openCharts';
 import { compareRuns } from './commands/compareRuns';
 import { RUN_CODE_SCHEME, RunCodeDocuments, diffRunCode } from './commands/diffRunCode';
@@ -162,6 +164,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     },
     onDidChangeRuns: editorRunsChanged.event,
   });
+  const mlflowRuns: MlflowRunsDeps = { folders, log, refresh: () => runs.refresh() };
   const lenses = new TrainingCodeLensProvider((script) => launcher.lastLaunch(script)?.values, insights.summaryLens);
   const mlprojectLenses = new MLprojectCodeLensProvider((mlproject, name) =>
     launcher.lastEntryPointLaunch(mlproject, name),
@@ -367,6 +370,10 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     ),
     vscode.commands.registerCommand('runlog.diffRunCode', (first?: unknown, selected?: unknown) =>
       diffRunCode(runCode, folders, first, selected),
+    ),
+    vscode.commands.registerCommand('runlog.importMlflowRuns', (arg?: unknown) => importMlflowRuns(mlflowRuns, arg)),
+    vscode.commands.registerCommand('runlog.exportRunsToMlflow', (first?: unknown, selected?: unknown) =>
+      exportRunsToMlflow(mlflowRuns, first, selected),
     ),
   );
   return {
