@@ -26,7 +26,8 @@ import {
 /** Every experiment, including those only runs name (given ids now, so they keep them). */
 async function allExperiments(context: EndpointContext): Promise<MlflowExperiment[]> {
   await context.fresh();
-  const names = (await context.reads.experiments()).map((e) => e.name);
+  // A name no run uses any more (a renamed experiment's old one) is not an experiment.
+  const names = (await context.reads.experiments()).filter((e) => e.runCount > 0).map((e) => e.name);
   await context.experiments.ensure(names);
   return [...(await context.experiments.all()).values()];
 }
