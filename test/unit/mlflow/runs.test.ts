@@ -92,7 +92,7 @@ describe('MLflow endpoint: runs', function () {
     assert.equal((await h.post('runs/log-parameter', { run_id: runId, key: 'lr', value: '0.01' })).status, 200);
     assert.equal((await h.post('runs/set-tag', { run_id: runId, key: 'stage', value: 'dev' })).status, 200);
     const run = await getRun(runId);
-    const metrics = Object.fromEntries(run.data.metrics.map((m) => [m['key'], m]));
+    const metrics = Object.fromEntries(run.data.metrics.map((m) => [String(m['key']), m]));
     assert.deepEqual(metrics['loss'], { key: 'loss', value: 0.25, timestamp: 2000, step: 2 });
     assert.equal(metrics['odd']?.['value'], 'NaN');
     assert.equal(metrics['odd']?.['step'], 0);
