@@ -15,6 +15,8 @@ import type { InlineValues } from './editor/inlineValues';
 import { TrainingCodeLensProvider } from './editor/trainingCodeLens';
 import type { ChartsPanelDeps } from './panels/chartsPanel';
 import { ChartsPanel } from './panels/chartsPanel';
+import { MlflowEndpointPool } from './mlflow/endpointPool';
+import { readsFromClient } from './mlflow/storeReads';
 import { resolveStoreDir } from './store/storeLocation';
 import { StorePool } from './store/storePool';
 import { RunNotifications } from './views/runNotifications';
@@ -52,6 +54,7 @@ function storeDirFor(folder: vscode.WorkspaceFolder): string {
 }
 
 let pool: StorePool | undefined;
+let mlflowEndpoints: MlflowEndpointPool | undefined;
 
 /** Wires the pieces together and returns at once: no store opens until a view or command needs it. */
 export function activate(context: vscode.ExtensionContext): RunlogApi {
@@ -111,13 +114,27 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   const runStatus = new RunStatusBar(folders);
   const notifications = new RunNotifications();
   const storeDirs = (): string[] => (vscode.workspace.workspaceFolders ?? []).map(storeDirFor);
-  const launcher = new Launcher(context, storeDirFor, log, () => {
-    runs.refresh();
-    // Runs launched here are reported when they end, even if the first news of them is their end.
-    const { running, waiting } = launcher.active;
-    for (const dir of storeDirs()) for (const id of [...running, ...waiting]) notifications.expect(dir, id);
-    void runStatus.update();
-  });
+  const mlflow = new MlflowEndpointPool(
+    (dir) => readsFromClient(stores.get(dir)),
+    (level, message) => log[level](message),
+  );
+  mlflowEndpoints = mlflow;
+  const launcher = new Launcher(
+    context,
+    storeDirFor,
+    log,
+    () => {
+      runs.refresh();
+      // Runs launched here are reported when they end, even if the first news of them is their end.
+      const { running, waiting } = launcher.active;
+      for (const dir of storeDirs()) for (const id of [...running, ...waiting]) notifications.expect(dir, id);
+      void runStatus.update();
+    },
+    (dir, runId) =>
+      vscode.workspace.getConfiguration('runlog').get<boolean>('mlflowEndpoint', true)
+        ? mlflow.env(dir, runId)
+        : Promise.resolve({}),
+  );
   const lifecycle = new RunLifecycle(
     folders,
     () => runsView.selection,
@@ -284,6 +301,8 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
 
 /** Saves unsaved store changes and releases the store locks; VS Code waits for this. */
 export async function deactivate(): Promise<void> {
+  await mlflowEndpoints?.closeAll();
+  mlflowEndpoints = undefined;
   await pool?.closeAll();
   pool = undefined;
 }

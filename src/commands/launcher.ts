@@ -71,6 +71,9 @@ export class Launcher implements vscode.Disposable {
     private readonly storeDirFor: (folder: vscode.WorkspaceFolder) => string,
     private readonly log: vscode.LogOutputChannel,
     onQueueChange: () => void,
+    /** MLFLOW_TRACKING_URI, _TOKEN and _RUN_ID for a run, so unmodified MLflow code logs into it. */
+    private readonly mlflowEnv: (storeDir: string, runId: string) => Promise<Record<string, string>> = () =>
+      Promise.resolve({}),
   ) {
     this.queue = new RunQueue(
       () => vscode.workspace.getConfiguration('runlog').get<number>('maxParallelRuns', 1),
@@ -175,6 +178,7 @@ export class Launcher implements vscode.Disposable {
         args: [script.fsPath, ...args],
         cwd: folder.uri.fsPath,
         storeDir,
+        env: await this.mlflowEnv(storeDir, journal.runId),
         clientPath: vscode.Uri.joinPath(this.context.extensionUri, 'python').fsPath,
         ...(parseStdout
           ? {
@@ -330,7 +334,7 @@ export class Launcher implements vscode.Disposable {
         args: [...shell.flags, command],
         cwd,
         storeDir,
-        env: pathEnv,
+        env: { ...pathEnv, ...(await this.mlflowEnv(storeDir, journal.runId)) },
         clientPath: vscode.Uri.joinPath(this.context.extensionUri, 'python').fsPath,
       });
       this.enqueue(folder, `${where} › ${name}`, journal, process, `Runlog: ${command}  (run ${journal.runId})`);
