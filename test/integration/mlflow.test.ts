@@ -87,7 +87,8 @@ describe('MLflow code logging into Runlog', function () {
     assert.ok(id);
     const details = await waitFor('the MLflow run to end with its metrics', async () => {
       const d = await run(id);
-      return d && d.status !== 'RUNNING' && d.status !== 'QUEUED' && d.metrics.length === 2 ? d : undefined;
+      // The script reports FINISHED itself; the exit code comes after, when the editor sees the process end.
+      return d && d.exitCode !== null && d.metrics.length === 2 ? d : undefined;
     });
     assert.equal(details.status, 'FINISHED', details.error ?? '');
     assert.equal(details.exitCode, 0);
