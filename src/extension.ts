@@ -159,6 +159,8 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   const lenses = new TrainingCodeLensProvider((script) => launcher.lastLaunch(script)?.values, insights.summaryLens);
   const storesChanged = (): void => {
     runsView.message = undefined;
+    // An endpoint reads through its folder's store worker: it goes when that worker goes.
+    void mlflow.retainOnly((vscode.workspace.workspaceFolders ?? []).map(storeDirFor));
     void stores.retainOnly((vscode.workspace.workspaceFolders ?? []).map(storeDirFor)).then(() => {
       runs.refresh();
       editorRunsChanged.fire();

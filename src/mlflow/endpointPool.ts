@@ -38,9 +38,19 @@ export class MlflowEndpointPool {
     }
   }
 
+  /** Stops the endpoints of store folders no longer open (after a workspace or setting change). */
+  async retainOnly(storeDirs: readonly string[]): Promise<void> {
+    const keep = new Set(storeDirs);
+    const closing: Promise<void>[] = [];
+    for (const [dir, endpoint] of this.endpoints) {
+      if (keep.has(dir)) continue;
+      this.endpoints.delete(dir);
+      closing.push(endpoint.then((e) => e.close()).catch(() => undefined));
+    }
+    await Promise.all(closing);
+  }
+
   async closeAll(): Promise<void> {
-    const all = [...this.endpoints.values()];
-    this.endpoints.clear();
-    await Promise.all(all.map((p) => p.then((e) => e.close()).catch(() => undefined)));
+    await this.retainOnly([]);
   }
 }

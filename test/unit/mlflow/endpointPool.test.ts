@@ -26,8 +26,11 @@ describe('MLflow endpoint pool', () => {
         MLFLOW_TRACKING_TOKEN: first.token,
         MLFLOW_RUN_ID: 'run-1',
       });
-      await pool.closeAll();
+      await pool.retainOnly([join(root, 'b')]);
       await assert.rejects(fetch(`${first.uri}/api/2.0/mlflow/experiments/search`));
+      assert.equal(await pool.get(join(root, 'b')), other);
+      await pool.closeAll();
+      await assert.rejects(fetch(`${other.uri}/api/2.0/mlflow/experiments/search`));
       assert.ok(logs.some((l) => l.includes('listening on')));
     } finally {
       store.close();
