@@ -119,21 +119,17 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     (level, message) => log[level](message),
   );
   mlflowEndpoints = mlflow;
-  const launcher = new Launcher(
-    context,
-    storeDirFor,
-    log,
-    () => {
-      runs.refresh();
-      // Runs launched here are reported when they end, even if the first news of them is their end.
-      const { running, waiting } = launcher.active;
-      for (const dir of storeDirs()) for (const id of [...running, ...waiting]) notifications.expect(dir, id);
-      void runStatus.update();
-    },
-    (dir, runId) =>
-      vscode.workspace.getConfiguration('runlog').get<boolean>('mlflowEndpoint', true)
-        ? mlflow.env(dir, runId)
-        : Promise.resolve({}),
+  const launcher = new Launcher(context, storeDirFor, log, () => {
+    runs.refresh();
+    // Runs launched here are reported when they end, even if the first news of them is their end.
+    const { running, waiting } = launcher.active;
+    for (const dir of storeDirs()) for (const id of [...running, ...waiting]) notifications.expect(dir, id);
+    void runStatus.update();
+  });
+  launcher.useMlflowEnv((dir, runId) =>
+    vscode.workspace.getConfiguration('runlog').get<boolean>('mlflowEndpoint', true)
+      ? mlflow.env(dir, runId)
+      : Promise.resolve({}),
   );
   const lifecycle = new RunLifecycle(
     folders,

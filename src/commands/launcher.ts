@@ -71,14 +71,19 @@ export class Launcher implements vscode.Disposable {
     private readonly storeDirFor: (folder: vscode.WorkspaceFolder) => string,
     private readonly log: vscode.LogOutputChannel,
     onQueueChange: () => void,
-    /** MLFLOW_TRACKING_URI, _TOKEN and _RUN_ID for a run, so unmodified MLflow code logs into it. */
-    private readonly mlflowEnv: (storeDir: string, runId: string) => Promise<Record<string, string>> = () =>
-      Promise.resolve({}),
   ) {
     this.queue = new RunQueue(
       () => vscode.workspace.getConfiguration('runlog').get<number>('maxParallelRuns', 1),
       onQueueChange,
     );
+  }
+
+  /** MLFLOW_TRACKING_URI, _TOKEN and _RUN_ID for a run, so unmodified MLflow code logs into it. */
+  private mlflowEnv: (storeDir: string, runId: string) => Promise<Record<string, string>> = () => Promise.resolve({});
+
+  /** Gives launched runs an MLflow endpoint's environment (see src/mlflow/endpointPool.ts). */
+  useMlflowEnv(env: (storeDir: string, runId: string) => Promise<Record<string, string>>): void {
+    this.mlflowEnv = env;
   }
 
   private lastKey(script: vscode.Uri): string {
