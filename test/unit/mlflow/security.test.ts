@@ -110,6 +110,17 @@ describe('MLflow endpoint: security', function () {
     assert.ok(h.logs.some((l) => /larger than 4096 bytes/.test(l)));
   });
 
+  it('answers a deeply nested body with INVALID_PARAMETER_VALUE, and keeps serving', async () => {
+    const nested = `{"name": ${'['.repeat(2000)}${']'.repeat(2000)}}`;
+    const reply = await h.request('/api/2.0/mlflow/experiments/create', {
+      rawBody: nested,
+      headers: { 'Content-Type': 'application/json' },
+    });
+    assert.equal(reply.status, 400);
+    assert.equal(reply.body['error_code'], 'INVALID_PARAMETER_VALUE');
+    assert.equal((await h.request(search)).status, 200);
+  });
+
   describe('artifact paths', () => {
     let runId: string;
     beforeEach(async () => {
