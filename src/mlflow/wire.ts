@@ -1,5 +1,5 @@
 /**
- * MLflow's wire conventions (see /docs and MLflow's `rest_utils.py`): request fields from the query
+ * MLflow's wire conventions (as MLflow's `rest_utils.py` and `service.proto` have them): request fields from the query
  * string or a JSON body, `{error_code, message}` errors with MLflow's HTTP statuses, and the
  * field readers every handler uses so a bad field always becomes INVALID_PARAMETER_VALUE, never a crash.
  */
