@@ -66,6 +66,17 @@ async function configs() {
           external: ['vscode'],
         },
       ];
+  if (!testsOnly) {
+    // The package's bin (`runlog serve`): plain Node, no vscode, runnable as a command.
+    list.push({
+      ...common,
+      entryPoints: { cli: join(root, 'src/mlflow/cli.ts') },
+      outdir: join(root, 'dist'),
+      platform: 'node',
+      format: 'cjs',
+      banner: { js: '#!/usr/bin/env node' },
+    });
+  }
   const webviews = testsOnly ? {} : await webviewEntries();
   if (Object.keys(webviews).length > 0) {
     list.push({

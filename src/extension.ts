@@ -27,6 +27,8 @@ import type { ChartsPanelDeps } from './panels/chartsPanel';
 import { ChartsPanel } from './panels/chartsPanel';
 import { COMPARE_VIEW_TYPE } from './panels/comparePanel';
 import { ComparePanels } from './panels/comparePanels';
+import { MlflowEndpointPool } from './mlflow/endpointPool';
+import { readsFromClient } from './mlflow/storeReads';
 import { resolveStoreDir } from './store/storeLocation';
 import { StorePool } from './store/storePool';
 import { RunNotifications } from './views/runNotifications';
@@ -71,6 +73,7 @@ function storeDirFor(folder: vscode.WorkspaceFolder): string {
 }
 
 let pool: StorePool | undefined;
+let mlflowEndpoints: MlflowEndpointPool | undefined;
 
 /** Wires the pieces together and returns at once: no store opens until a view or command needs it. */
 export function activate(context: vscode.ExtensionContext): RunlogApi {
@@ -132,6 +135,11 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   const runStatus = new RunStatusBar(folders);
   const notifications = new RunNotifications();
   const storeDirs = (): string[] => (vscode.workspace.workspaceFolders ?? []).map(storeDirFor);
+  const mlflow = new MlflowEndpointPool(
+    (dir) => readsFromClient(stores.get(dir)),
+    (level, message) => log[level](message),
+  );
+  mlflowEndpoints = mlflow;
   const launcher = new Launcher(context, storeDirFor, log, () => {
     runs.refresh();
     // Runs launched here are reported when they end, even if the first news of them is their end.
@@ -139,6 +147,11 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     for (const dir of storeDirs()) for (const id of [...running, ...waiting]) notifications.expect(dir, id);
     void runStatus.update();
   });
+  launcher.useMlflowEnv((dir, runId) =>
+    vscode.workspace.getConfiguration('runlog').get<boolean>('mlflowEndpoint', true)
+      ? mlflow.env(dir, runId)
+      : Promise.resolve({}),
+  );
   const lifecycle = new RunLifecycle(
     folders,
     () => runsView.selection,
@@ -178,6 +191,8 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   });
   const storesChanged = (): void => {
     runsView.message = undefined;
+    // An endpoint reads through its folder's store worker: it goes when that worker goes.
+    void mlflow.retainOnly((vscode.workspace.workspaceFolders ?? []).map(storeDirFor));
     void stores.retainOnly((vscode.workspace.workspaceFolders ?? []).map(storeDirFor)).then(() => {
       runs.refresh();
       editorRunsChanged.fire();
@@ -392,6 +407,8 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
 
 /** Saves unsaved store changes and releases the store locks; VS Code waits for this. */
 export async function deactivate(): Promise<void> {
+  await mlflowEndpoints?.closeAll();
+  mlflowEndpoints = undefined;
   await pool?.closeAll();
   pool = undefined;
 }

@@ -101,6 +101,14 @@ export class Launcher implements vscode.Disposable {
     );
   }
 
+  /** MLFLOW_TRACKING_URI, _TOKEN and _RUN_ID for a run, so unmodified MLflow code logs into it. */
+  private mlflowEnv: (storeDir: string, runId: string) => Promise<Record<string, string>> = () => Promise.resolve({});
+
+  /** Gives launched runs an MLflow endpoint's environment (see src/mlflow/endpointPool.ts). */
+  useMlflowEnv(env: (storeDir: string, runId: string) => Promise<Record<string, string>>): void {
+    this.mlflowEnv = env;
+  }
+
   private lastKey(script: vscode.Uri): string {
     return `runlog.lastLaunch:${script.toString()}`;
   }
@@ -206,6 +214,7 @@ export class Launcher implements vscode.Disposable {
         args: [runScript, ...args],
         cwd: runCwd,
         storeDir,
+        env: await this.mlflowEnv(storeDir, journal.runId),
         clientPath: vscode.Uri.joinPath(this.context.extensionUri, 'python').fsPath,
         ...(parseStdout
           ? {
@@ -394,7 +403,7 @@ export class Launcher implements vscode.Disposable {
         args: [...shell.flags, command],
         cwd,
         storeDir,
-        env: pathEnv,
+        env: { ...pathEnv, ...(await this.mlflowEnv(storeDir, journal.runId)) },
         clientPath: vscode.Uri.joinPath(this.context.extensionUri, 'python').fsPath,
       });
       this.enqueue(folder, `${where} › ${name}`, journal, process, `Runlog: ${command}  (run ${journal.runId})`);

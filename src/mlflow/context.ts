@@ -1,0 +1,79 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { appendRunEvents } from '../runs/runEdits';
+import { eventLine } from '../runs/runJournal';
+import type { RegistryEvent, RunEvent } from '../store/events';
+import type { RunDetails } from '../store/runStore';
+import { ExperimentJournal } from './experiments';
+import type { StoreReads } from './storeReads';
+import type { Fields } from './wire';
+import { MlflowError, missing } from './wire';
+
+export type LogLevel = 'info' | 'warn' | 'error';
+
+/**
+ * What every handler works with. Writes are journal lines appended at once; reads go to the store,
+ * which first reads the journals when this endpoint has appended since it last asked, so a client
+ * always reads what it wrote.
+ */
+export class EndpointContext {
+  readonly experiments: ExperimentJournal;
+  private unsynced = false;
+
+  constructor(
+    readonly storeDir: string,
+    readonly reads: StoreReads,
+    readonly log: (level: LogLevel, message: string) => void,
+  ) {
+    this.experiments = new ExperimentJournal(storeDir);
+  }
+
+  /** Appends to a run's journal; a run without one does not exist. */
+  async append(runId: string, events: readonly RunEvent[]): Promise<void> {
+    try {
+      await appendRunEvents(this.storeDir, runId, events);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || /is not a run id/.test((error as Error).message)) {
+        throw missing(`Run '${runId}' not found.`);
+      }
+      throw error;
+    }
+    this.unsynced = true;
+  }
+
+  async appendRegistry(events: readonly RegistryEvent[]): Promise<void> {
+    const dir = join(this.storeDir, 'registry');
+    await mkdir(dir, { recursive: true });
+    await appendFile(join(dir, 'events.jsonl'), events.map(eventLine).join(''));
+    this.unsynced = true;
+  }
+
+  /** Marks the store as behind the journals (a run folder created by hand, an artifact written). */
+  touched(): void {
+    this.unsynced = true;
+  }
+
+  /** Brings the store up to what this endpoint wrote. */
+  async fresh(): Promise<void> {
+    if (!this.unsynced) return;
+    this.unsynced = false;
+    await this.reads.sync();
+  }
+
+  async run(runId: string): Promise<RunDetails> {
+    await this.fresh();
+    const run = await this.reads.getRun(runId);
+    if (!run) throw missing(`Run '${runId}' not found.`);
+    return run;
+  }
+
+  /** The MLflow id of the experiment a run is filed under (given one the first time it is seen). */
+  async experimentIdOf(name: string): Promise<string> {
+    const id = (await this.experiments.ensure([name])).get(name)?.id;
+    if (id === undefined) throw new MlflowError('INTERNAL_ERROR', `Experiment '${name}' has no id.`);
+    return id;
+  }
+}
+
+export type Handler = (context: EndpointContext, fields: Fields) => Promise<object>;
