@@ -1,16 +1,11 @@
 // `npm run bench` (charts part): how long the Charts panel takes to draw, measured in a real
 // browser (Debian's Chromium through playwright-core), beside bare Canvas 2D drawing the same
 // lines and bands in the same page. Target from the issue: 100 runs × 2000 points ≤ 100 ms.
-import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, openBundledPage } from '../test/support/browserPage';
 import { Figures, option } from './figures';
 
-const CHROMIUM = process.env['RUNLOG_CHROMIUM'] ?? '/usr/bin/chromium';
 const root = join(__dirname, '..', '..');
 
 async function main(): Promise<void> {
@@ -19,27 +14,10 @@ async function main(): Promise<void> {
     return;
   }
   const figures = new Figures();
-  const dir = await mkdtemp(join(tmpdir(), 'runlog-chart-bench-'));
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+  const { browser, page, close } = await openBundledPage(join(root, 'webview/charts/renderBench.ts'), {
+    minify: true,
   });
   try {
-    await esbuild.build({
-      entryPoints: { bench: join(root, 'webview/charts/renderBench.ts') },
-      bundle: true,
-      minify: true,
-      outdir: dir,
-      platform: 'browser',
-      format: 'iife',
-      logLevel: 'warning',
-    });
-    await writeFile(
-      join(dir, 'index.html'),
-      '<!DOCTYPE html><html><head><link rel="stylesheet" href="bench.css"></head><body><script src="bench.js"></script></body></html>',
-    );
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(pathToFileURL(join(dir, 'index.html')).href);
     console.log(`Runlog charts benchmark (Chromium ${browser.version()}, 1200×240 px charts, median of 5)`);
     const cases: [string, number, number, number][] = [
       ['draw 1 chart: 100 runs × 2,000 points', 1, 100, 2000],
@@ -67,8 +45,7 @@ async function main(): Promise<void> {
     figures.printTable();
     await figures.writeJson(option('json'));
   } finally {
-    await browser.close();
-    await rm(dir, { recursive: true, force: true });
+    await close();
   }
 }
 

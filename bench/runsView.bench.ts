@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { RUNS_PAGE, runItemModel } from '../src/runs/runPresentation';
 import type { MetricSummary, RunRecord } from '../src/store/runStore';
 import { RunStore } from '../src/store/runStore';
+import { Figures, option } from './figures';
 import { StoreClient } from '../src/store/storeClient';
 
 const args = process.argv.slice(2);
@@ -139,23 +140,11 @@ async function main(): Promise<void> {
     });
     native.close();
 
-    const rows = [
-      ['figure', 'value', 'unit', 'reference', 'ratio', 'target'],
-      [
-        `expand an experiment of ${RUNS.toLocaleString('en-US')} runs`,
-        ours.toFixed(1),
-        'ms',
-        reference.toFixed(1),
-        (reference / ours).toFixed(2),
-        `≤ ${TARGET_MS} ms ${ours <= TARGET_MS ? 'met' : 'MISSED'}`,
-      ],
-    ];
-    const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i]?.length ?? 0))) ?? [];
-    const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-    console.log('');
-    console.log(line(rows[0] ?? []));
-    console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-    console.log(line(rows[1] ?? []));
+    const figures = new Figures();
+    figures.record(`expand an experiment of ${RUNS.toLocaleString('en-US')} runs`, ours, 'ms', reference, false);
+    figures.printTable();
+    await figures.writeJson(option('json'));
+    console.log(`target: ≤ ${TARGET_MS} ms, ${ours <= TARGET_MS ? 'met' : 'MISSED'}`);
     console.log(
       `The first ${RUNS_PAGE} runs and their tree items. The reference is native SQLite (better-sqlite3) in-process on the same file: no worker round trip.`,
     );

@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -16,40 +16,12 @@ import { parseEventLine } from '../src/store/events';
 import { DB_FILE, RunStore } from '../src/store/runStore';
 import { StoreClient } from '../src/store/storeClient';
 import { loadSqlJs } from '../src/store/sqlite';
+import { Figures, median, option } from './figures';
 
-interface Figure {
-  readonly name: string;
-  readonly value: number;
-  readonly unit: string;
-  readonly reference: number;
-  readonly ratio: number;
-}
-
-const args = process.argv.slice(2);
-const option = (name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? undefined : args[i + 1];
-};
 const BIG_POINTS = Number(option('points') ?? 10_000_000);
 const SERIES_POINTS = 1_000_000;
-const figures: Figure[] = [];
-
-/** Higher is better for rates; for times and sizes lower is better, so the ratio flips. */
-function record(name: string, value: number, unit: string, reference: number, higherIsBetter: boolean): void {
-  const ratio = higherIsBetter ? value / reference : reference / value;
-  figures.push({ name, value, unit, reference, ratio });
-  console.log(`  ${name}: ${format(value)} ${unit} (reference ${format(reference)}, ratio ${ratio.toFixed(2)})`);
-}
-
-function format(n: number): string {
-  if (n >= 1000) return Math.round(n).toLocaleString('en-US');
-  return n >= 10 ? n.toFixed(1) : n.toFixed(3);
-}
-
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
+const figures = new Figures();
+const record = figures.record.bind(figures);
 
 function time<T>(body: () => T, runs = 7): { ms: number; result: T } {
   let result = body();
@@ -245,9 +217,9 @@ async function main(): Promise<void> {
       }
     }
 
-    printTable();
+    figures.printTable();
     const jsonFile = option('json');
-    if (jsonFile) await writeFile(jsonFile, JSON.stringify(figures, null, 2) + '\n');
+    await figures.writeJson(jsonFile);
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -259,17 +231,6 @@ async function measureStall(work: () => Promise<void>): Promise<number> {
   await work();
   histogram.disable();
   return histogram.percentile(99) / 1e6;
-}
-
-function printTable(): void {
-  const rows = figures.map((f) => [f.name, format(f.value), f.unit, format(f.reference), f.ratio.toFixed(2)]);
-  const header = ['figure', 'value', 'unit', 'reference', 'ratio'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  console.log('');
-  console.log(line(header));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const row of rows) console.log(line(row));
 }
 
 // Keep the parser honest: the journals above must be what the store's parser accepts.

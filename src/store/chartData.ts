@@ -1,10 +1,10 @@
+import type { ChartRunData, ChartX } from '../../shared/chartsProtocol';
 import { smoothEma } from '../../shared/smoothing';
 import { BucketAccumulator, MAX_BUCKETS, accumulateStoredSeries, readSeries } from './metrics';
 import type { XAxis } from './metrics';
 import type { Db } from './sqlite';
 
-/** A chart's x axis: the step, wall time (ms), or time since the run started (ms). */
-export type ChartX = 'step' | 'time' | 'relative';
+export type { ChartX };
 
 export interface ChartExtent {
   readonly lo: number;
@@ -23,17 +23,8 @@ export interface ChartSeriesQuery {
   readonly smoothing: number;
 }
 
-/** One run's line on the grid: per bucket the last value, the min and max (NaN where empty). */
-export interface ChartRunSeries {
-  readonly runId: string;
-  readonly last: Float64Array;
-  readonly min: Float64Array;
-  readonly max: Float64Array;
-  /** The smoothed value at each bucket's last point, when smoothing was asked for. */
-  readonly smoothed: Float64Array | null;
-  /** Points inside the grid's range. */
-  readonly points: number;
-}
+/** One run's line on the grid (the Charts panel's wire type). */
+export type ChartRunSeries = ChartRunData;
 
 function storedAxis(x: ChartX): XAxis {
   return x === 'step' ? 'step' : 'time';

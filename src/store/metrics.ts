@@ -375,23 +375,8 @@ export function bucketStoredSeries(
   range?: Range,
 ): Buckets {
   const n = clampBuckets(buckets);
-  const clause = rangeClause(x, range);
-  const [loColumn, hiColumn] = x === 'step' ? ['min_step', 'max_step'] : ['min_time', 'max_time'];
-  const rows = db.all<LodRow>(
-    `SELECT c.seq, c.count, c.${loColumn} AS lo, c.${hiColumn} AS hi, c.ordered, c.blocks
-     FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
-     WHERE s.run_id = ? AND s.key = ?${clause.sql} ORDER BY c.seq`,
-    [runId, key, ...clause.params],
-  );
-  let total = 0;
-  let ordered = true;
-  for (let i = 0; i < rows.length; i++) {
-    total += rows[i].count;
-    if (rows[i].ordered !== 1 || (i > 0 && rows[i].lo < rows[i - 1].hi)) ordered = false;
-  }
-  if (!ordered || total < n * BLOCK_POINTS * 2) {
-    return bucketSeries(readSeries(db, runId, key, x, range, true), n, x, range);
-  }
+  const rows = lodRows(db, runId, key, x, range);
+  if (!foldable(rows, n)) return bucketSeries(readSeries(db, runId, key, x, range, true), n, x, range);
   const lo = range?.from ?? rows[0].lo;
   const hi = range?.to ?? rows[rows.length - 1].hi;
   const accumulator = new BucketAccumulator(n, lo, hi);
@@ -413,27 +398,36 @@ export function accumulateStoredSeries(
   lo: number,
   hi: number,
 ): void {
-  const [loColumn, hiColumn] = x === 'step' ? ['min_step', 'max_step'] : ['min_time', 'max_time'];
-  const clause = rangeClause(x, { from: lo, to: hi });
-  const rows = db.all<LodRow>(
-    `SELECT c.seq, c.count, c.${loColumn} AS lo, c.${hiColumn} AS hi, c.ordered, c.blocks
-     FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
-     WHERE s.run_id = ? AND s.key = ?${clause.sql} ORDER BY c.seq`,
-    [runId, key, ...clause.params],
-  );
-  let total = 0;
-  let ordered = true;
-  for (let i = 0; i < rows.length; i++) {
-    total += rows[i].count;
-    if (rows[i].ordered !== 1 || (i > 0 && rows[i].lo < rows[i - 1].hi)) ordered = false;
-  }
-  if (!ordered || total < buckets * BLOCK_POINTS * 2) {
+  const rows = lodRows(db, runId, key, x, { from: lo, to: hi });
+  if (!foldable(rows, buckets)) {
     const points = readSeries(db, runId, key, x, { from: lo, to: hi }, true);
     const xs = x === 'step' ? points.steps : points.times;
     for (let i = 0; i < xs.length; i++) accumulator.addPoint(xs[i], points.values[i]);
     return;
   }
   foldStoredRows(db, runId, key, rows, accumulator, x, lo, hi);
+}
+
+/** The chunks of a series overlapping a range, with their x bounds and block summaries. */
+function lodRows(db: Db, runId: string, key: string, x: XAxis, range: Range | undefined): LodRow[] {
+  const clause = rangeClause(x, range);
+  const [loColumn, hiColumn] = x === 'step' ? ['min_step', 'max_step'] : ['min_time', 'max_time'];
+  return db.all<LodRow>(
+    `SELECT c.seq, c.count, c.${loColumn} AS lo, c.${hiColumn} AS hi, c.ordered, c.blocks
+     FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
+     WHERE s.run_id = ? AND s.key = ?${clause.sql} ORDER BY c.seq`,
+    [runId, key, ...clause.params],
+  );
+}
+
+/** Block summaries may stand for points when the chunks are in x order and hold many points a bucket. */
+function foldable(rows: readonly LodRow[], buckets: number): boolean {
+  let total = 0;
+  for (let i = 0; i < rows.length; i++) {
+    total += rows[i].count;
+    if (rows[i].ordered !== 1 || (i > 0 && rows[i].lo < rows[i - 1].hi)) return false;
+  }
+  return total >= buckets * BLOCK_POINTS * 2;
 }
 
 function foldStoredRows(

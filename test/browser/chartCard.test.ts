@@ -2,17 +2,13 @@
 // zooming asks the host for the zoomed range, double-click zooms out, a click reveals the run
 // under the cursor, and the crosshair shows hostile run names as text.
 import * as assert from 'node:assert/strict';
-import * as esbuild from 'esbuild';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { ChartsViewMessage } from '../../shared/chartsProtocol';
+import type { BrowserPage } from '../support/browserPage';
+import { openBundledPage } from '../support/browserPage';
 import { waitFor } from '../support/waitFor';
 
-const CHROMIUM = process.env['RUNLOG_CHROMIUM'] ?? '/usr/bin/chromium';
 const root = join(__dirname, '..', '..', '..');
 
 interface Harness {
@@ -28,9 +24,8 @@ interface Harness {
 
 describe('charts webview: a chart card in Chromium', function () {
   this.timeout(60_000);
-  let browser: Browser;
+  let opened: BrowserPage | undefined;
   let page: Page;
-  let dir: string;
 
   /** Reads a harness field, or calls a harness method, inside the page. */
   const harness = <K extends keyof Harness>(
@@ -46,31 +41,16 @@ describe('charts webview: a chart card in Chromium', function () {
     ) as never;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'runlog-webview-test-'));
-    await esbuild.build({
-      entryPoints: { page: join(root, 'test/browser/chartCardPage.ts') },
-      bundle: true,
-      outdir: dir,
-      platform: 'browser',
-      format: 'iife',
-      logLevel: 'warning',
+    opened = await openBundledPage(join(root, 'test/browser/chartCardPage.ts'), {
+      viewport: { width: 1000, height: 600 },
     });
-    await writeFile(
-      join(dir, 'index.html'),
-      '<!DOCTYPE html><html><head><link rel="stylesheet" href="page.css"></head><body><script src="page.js"></script></body></html>',
-    );
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-    page = await browser.newPage({ viewport: { width: 1000, height: 600 } });
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(pathToFileURL(join(dir, 'index.html')).href);
+    page = opened.page;
     await harness('load');
-    assert.deepEqual(errors, []);
+    assert.deepEqual(opened.errors, []);
   });
 
   after(async () => {
-    await browser?.close();
-    await rm(dir, { recursive: true, force: true });
+    await opened?.close();
   });
 
   it('asks for one bucket per pixel of the whole extent and draws every run', async () => {
