@@ -21,18 +21,20 @@ describe('Runlog extension', () => {
     }
   });
 
-  it('contributes the Runlog container, the Runs view and its welcome content', () => {
+  it('contributes the Runlog container, the Runs and Models views and their welcome content', () => {
     const manifest = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as {
       contributes: { views: Record<string, { id: string }[]>; viewsWelcome: { view: string; contents: string }[] };
     };
     assert.deepEqual(
       manifest.contributes.views['runlog']?.map((v) => v.id),
-      ['runlog.runs'],
+      ['runlog.runs', 'runlog.models'],
     );
     const welcome = manifest.contributes.viewsWelcome.find((w) => w.view === 'runlog.runs');
     assert.match(welcome?.contents ?? '', /No runs yet/);
     assert.match(welcome?.contents ?? '', /\[Start a Run\]\(command:runlog\.startRun\)/);
     assert.match(welcome?.contents ?? '', /\[Open the Demo Project\]\(command:runlog\.openDemoProject\)/);
+    const models = manifest.contributes.viewsWelcome.find((w) => w.view === 'runlog.models');
+    assert.match(models?.contents ?? '', /No registered models yet/);
   });
 
   it('resolves the Runs view, empty for an empty store', async () => {
