@@ -669,6 +669,28 @@ export class RunStore {
     return runIds.map((runId) => [runId, bucketStoredSeries(this.db, runId, key, buckets, x, range)]);
   }
 
+  /**
+   * Where each of a run's metrics reached its minimum and maximum (the first step that did), from
+   * every point: for the Runs view's Metrics rows, so it decodes one run's series only when asked.
+   */
+  extremeSteps(runId: string): [string, { minStep: number | null; maxStep: number | null }][] {
+    const keys = this.db
+      .all<{ key: string }>('SELECT key FROM metric_series WHERE run_id = ? ORDER BY key', [runId])
+      .map((row) => row.key);
+    return keys.map((key) => {
+      const { steps, values } = readSeries(this.db, runId, key);
+      let min = -1;
+      let max = -1;
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        if (Number.isNaN(v)) continue;
+        if (min === -1 || v < values[min]) min = i;
+        if (max === -1 || v > values[max]) max = i;
+      }
+      return [key, { minStep: min === -1 ? null : steps[min], maxStep: max === -1 ? null : steps[max] }];
+    });
+  }
+
   /** The x range a chart of `key` over these runs needs. */
   chartExtent(runIds: readonly string[], key: string, x: ChartX): ChartExtent | null {
     return chartExtent(this.db, runIds, key, x);

@@ -38,6 +38,7 @@ export interface StoreApi {
   bucketsOfRuns(runIds: readonly string[], key: string, buckets: number, x?: XAxis, range?: Range): [string, Buckets][];
   chartExtent(runIds: readonly string[], key: string, x: ChartX): ChartExtent | null;
   chartSeries(query: ChartSeriesQuery): ChartRunSeries[];
+  extremeSteps(runId: string): [string, { minStep: number | null; maxStep: number | null }][];
   registeredModels(): RegisteredModel[];
   metricInsights(query: InsightQuery): MetricInsight[];
   latestMetrics(query: { readonly script?: string; readonly keys: readonly string[] }): LatestMetric[];
@@ -72,6 +73,7 @@ export const STORE_METHODS: readonly StoreMethod[] = [
   'bucketsOfRuns',
   'chartExtent',
   'chartSeries',
+  'extremeSteps',
   'registeredModels',
   'metricInsights',
   'latestMetrics',

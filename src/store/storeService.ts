@@ -231,6 +231,9 @@ export class StoreService implements StoreApi {
   chartSeries(query: ChartSeriesQuery): ReturnType<StoreApi['chartSeries']> {
     return this.store.chartSeries(query);
   }
+  extremeSteps(runId: string): ReturnType<StoreApi['extremeSteps']> {
+    return this.store.extremeSteps(runId);
+  }
   registeredModels(): ReturnType<StoreApi['registeredModels']> {
     return this.store.registeredModels();
   }

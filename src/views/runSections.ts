@@ -36,18 +36,28 @@ function value(label: string, text: string, tooltip?: string): ValueNode {
 }
 
 /** The rows under one section of a run; `storeDir` locates its artifacts and its diff. */
-export function sectionValues(run: RunDetails, section: Section, storeDir: string): ValueNode[] {
+/** Where a metric was best: its value and the first step that reached it. */
+export type BestPoints = ReadonlyMap<string, { readonly value: number; readonly step: number | null }>;
+
+export function sectionValues(
+  run: RunDetails,
+  section: Section,
+  storeDir: string,
+  best: BestPoints = new Map(),
+): ValueNode[] {
   switch (section) {
     case 'params':
       return Object.entries(run.params).map(([key, v]) => value(key, v));
     case 'metrics':
-      return run.metrics.map((m) =>
-        value(
+      return run.metrics.map((m) => {
+        const top = best.get(m.key);
+        const at = top && top.step !== null ? `; best ${formatMetricValue(top.value)} at step ${top.step}` : '';
+        return value(
           m.key,
-          `${formatMetricValue(m.last)} (min ${formatMetricValue(m.min)}, max ${formatMetricValue(m.max)})`,
+          `${formatMetricValue(m.last)} (min ${formatMetricValue(m.min)}, max ${formatMetricValue(m.max)}${at})`,
           `${m.count} points; last at step ${m.lastStep}`,
-        ),
-      );
+        );
+      });
     case 'tags':
       return userTags(run.tags).map(([key, v]) => value(key, v));
     case 'git':

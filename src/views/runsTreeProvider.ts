@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { MetricGoal } from '../../shared/metricGoal';
+import { bestValue, metricGoal } from '../../shared/metricGoal';
 import type { PresentationSettings } from '../runs/runPresentation';
 import { RUNS_PAGE } from '../runs/runPresentation';
 import type {
@@ -310,7 +311,18 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
     const run = await this.detailsOf(node.store, node.runId);
     if (!run) return [];
     const needsDir = node.section === 'git' || node.section === 'artifacts';
-    return sectionValues(run, node.section, needsDir ? (await node.store.call('status')).dir : '');
+    const dir = needsDir ? (await node.store.call('status')).dir : '';
+    if (node.section !== 'metrics') return sectionValues(run, node.section, dir);
+    const goals = vscode.workspace.getConfiguration('runlog').get<Record<string, MetricGoal>>('metricGoals', {});
+    const steps = new Map(await node.store.call('extremeSteps', run.id));
+    const best = new Map(
+      run.metrics.map((m) => {
+        const goal = metricGoal(m.key, goals);
+        const at = steps.get(m.key);
+        return [m.key, { value: bestValue(m, goal), step: (goal === 'min' ? at?.minStep : at?.maxStep) ?? null }];
+      }),
+    );
+    return sectionValues(run, node.section, dir, best);
   }
 
   getTreeItem(node: RunsTreeNode): vscode.TreeItem {

@@ -101,7 +101,7 @@ describe('Runlog extension', () => {
         const item = runs.getTreeItem(n);
         return `${labelOf(item)}=${String(item.description)}`;
       });
-      assert.deepEqual(described, ['lr=0.01', 'rmse=0.25 (min 0.25, max 0.5)']);
+      assert.deepEqual(described, ['lr=0.01', 'rmse=0.25 (min 0.25, max 0.5; best 0.25 at step 1)']);
     });
 
     it('filters and sorts runs with the store query language', async () => {

@@ -74,6 +74,12 @@ describe('chart data', () => {
     assert.equal(r1.smoothed, null);
   });
 
+  it("finds the step where each of a run's metrics was lowest and highest", () => {
+    assert.deepEqual(store.extremeSteps('r2'), [['loss', { minStep: 0, maxStep: 99 }]]);
+    assert.equal(store.extremeSteps('r1')[0]?.[1].maxStep, 4321, 'the spike');
+    assert.deepEqual(store.extremeSteps('missing'), []);
+  });
+
   it('zooms in to full resolution', () => {
     const [r1] = store.chartSeries({
       runIds: ['r1'],
