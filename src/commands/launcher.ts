@@ -61,24 +61,27 @@ class RunTerminal implements vscode.Pseudoterminal {
  * the queue as tasks whose pseudoterminals stream the output. Also stops runs.
  */
 /**
- * Runs a launch from a rebuilt copy of the code (Reproduce Run): paths under `from` (the
- * repository) run from the same place under `to` (its copy), while the run still records the
- * workspace's script, so it counts as a run of that script.
+ * Extra for a launch that relaunches a run: tags for the new run (`reproduces`, `runlog.rerun_of`)
+ * and, for Reproduce Run, a rebuilt copy of the code: paths under `from` (the repository) run from
+ * the same place under `to`, while the run still records the workspace's script, so it counts as
+ * a run of that script.
  */
 export interface Relocation {
-  readonly from: string;
-  readonly to: string;
+  readonly from?: string;
+  readonly to?: string;
   readonly tags: Readonly<Record<string, string>>;
 }
 
 function relocated(file: string, relocation: Relocation | undefined): string {
-  return relocation ? path.join(relocation.to, path.relative(relocation.from, file)) : file;
+  return relocation?.from !== undefined && relocation.to !== undefined
+    ? path.join(relocation.to, path.relative(relocation.from, file))
+    : file;
 }
 
 /** Where a relocated launch runs: the workspace folder's place in the copy, or the script's folder
  * when the repository is inside the workspace folder rather than around it. */
 function relocatedCwd(folder: string, script: string, relocation: Relocation | undefined): string {
-  if (!relocation) return folder;
+  if (relocation?.from === undefined || relocation.to === undefined) return folder;
   const inside = !path.relative(relocation.from, folder).startsWith('..');
   return inside ? relocated(folder, relocation) : path.dirname(relocated(script, relocation));
 }
@@ -361,7 +364,7 @@ export class Launcher implements vscode.Disposable {
       void vscode.window.showErrorMessage(`Runlog cannot launch ${where} › ${name}: ${problems}`);
       return [];
     }
-    if (remember && !relocation) {
+    if (remember && relocation?.to === undefined) {
       await this.context.workspaceState.update(this.lastKey(key), chosen);
       this.lastChanged.fire();
     }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { rerunPlan } from '../runs/rerun';
+import { RERUN_OF_TAG, rerunPlan } from '../runs/rerun';
 import type { Launcher } from './launcher';
 import type { RunRef } from './runTargets';
 
@@ -20,15 +20,19 @@ export async function rerunRuns(launcher: Launcher, targets: readonly RunRef[]):
           break;
         case 'script':
           launched.push(
-            ...(await launcher.launchWith(vscode.Uri.file(plan.script), { values: plan.values, extra: [] }, false)),
+            ...(await launcher.launchWith(vscode.Uri.file(plan.script), { values: plan.values, extra: [] }, false, {
+              tags: { [RERUN_OF_TAG]: run.id },
+            })),
           );
           break;
         case 'entryPoint':
           launched.push(
-            ...(await launcher.launchEntryPoint(vscode.Uri.file(plan.mlproject), plan.name, {
-              values: plan.values,
-              extra: [],
-            })),
+            ...(await launcher.launchEntryPoint(
+              vscode.Uri.file(plan.mlproject),
+              plan.name,
+              { values: plan.values, extra: [] },
+              { tags: { [RERUN_OF_TAG]: run.id } },
+            )),
           );
           break;
       }

@@ -22,6 +22,9 @@ export interface RerunSource {
 
 const ENTRY_SEPARATOR = ' › ';
 
+/** The tag a rerun carries naming the run it reran (a reproduction carries `reproduces`). */
+export const RERUN_OF_TAG = 'runlog.rerun_of';
+
 /**
  * A param value as the launcher's sweep syntax reads it back literally: values with commas or
  * `..`, or wrapped in quotes or spaces, would otherwise expand into several runs or lose characters.

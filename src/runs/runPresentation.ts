@@ -1,6 +1,6 @@
 import type { MetricGoal } from '../../shared/metricGoal';
 import { bestValue, metricGoal } from '../../shared/metricGoal';
-import type { MetricSummary, RunRecord } from '../store/runStore';
+import type { LineageChange, MetricSummary, RunRecord } from '../store/runStore';
 import { formatMetricValue, formatRelativeTime } from './format';
 
 /** Runs per page under an experiment or group in the Runs view; the rest come through "Load more". */
@@ -50,9 +50,11 @@ export function runItemModel(
   now: number,
   tags: Readonly<Record<string, string>> = {},
   params: Readonly<Record<string, string>> = {},
+  lineage?: LineageChange,
 ): RunItemModel {
   const key = keyMetricOf(metrics, settings.keyMetric);
   const description = [
+    ...(lineage ? [`⚠ ${lineage.inputs.length === 1 ? 'input' : 'inputs'} changed`] : []),
     key ? `${key.key} ${formatMetricValue(key.last)}` : run.status.toLowerCase(),
     formatRelativeTime(run.startTime, now),
   ].join(' · ');
@@ -79,6 +81,11 @@ export function runItemModel(
   const userTags = Object.entries(tags).filter(([k]) => !k.startsWith('runlog.'));
   if (userTags.length > 0) tooltip.push(`tags: ${userTags.map(([k, v]) => (v ? `${k}=${v}` : k)).join(', ')}`);
   if (run.error) tooltip.push(run.error.split('\n').slice(-3).join(' / '));
+  for (const input of lineage?.inputs ?? []) {
+    tooltip.push(
+      `⚠ input ${input.name} (${input.path}) is not what run ${lineage?.original} read: digest ${input.now.slice(0, 12)}, was ${input.was.slice(0, 12)}`,
+    );
+  }
   return { id: `run:${run.id}`, label: run.name, description, contextValue: runContextValue(run), tooltip };
 }
 

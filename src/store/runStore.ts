@@ -165,6 +165,12 @@ export interface ListRunsQuery {
   readonly pinnedFirst?: boolean;
 }
 
+/** Inputs a relaunched run read that differ from what the run it relaunched read. */
+export interface LineageChange {
+  readonly original: string;
+  readonly inputs: readonly { name: string; path: string; was: string; now: string }[];
+}
+
 export interface RunPage {
   readonly runs: RunRecord[];
   readonly total: number;
@@ -667,6 +673,30 @@ export class RunStore {
     range?: Range,
   ): [string, Buckets][] {
     return runIds.map((runId) => [runId, bucketStoredSeries(this.db, runId, key, buckets, x, range)]);
+  }
+
+  /**
+   * Data lineage of relaunched runs: for each of these runs that reran or reproduced another
+   * (tags `runlog.rerun_of`, `reproduces`), the inputs it read whose digest differs from the
+   * original's input of the same name. Runs with no such change are left out.
+   */
+  lineage(runIds: readonly string[]): [string, LineageChange][] {
+    const result: [string, LineageChange][] = [];
+    for (const runId of runIds) {
+      const origin = this.db.get<{ value: string }>(
+        "SELECT value FROM tags WHERE run_id = ? AND key IN ('reproduces', 'runlog.rerun_of') ORDER BY key LIMIT 1",
+        [runId],
+      );
+      if (!origin) continue;
+      const changed = this.db.all<{ name: string; path: string; was: string; now: string }>(
+        `SELECT n.name, n.path, o.digest AS was, n.digest AS now FROM inputs n
+         JOIN inputs o ON o.run_id = ? AND o.name = n.name
+         WHERE n.run_id = ? AND o.digest != n.digest ORDER BY n.name`,
+        [origin.value, runId],
+      );
+      if (changed.length > 0) result.push([runId, { original: origin.value, inputs: changed }]);
+    }
+    return result;
   }
 
   /**

@@ -12,6 +12,7 @@ import type { ChartExtent, ChartRunSeries, ChartSeriesQuery, ChartX } from './ch
 import type { PointColumns } from './chunkCodec';
 import type {
   Experiment,
+  LineageChange,
   ListRunsQuery,
   MetricSummary,
   RegisteredModel,
@@ -39,6 +40,7 @@ export interface StoreApi {
   chartExtent(runIds: readonly string[], key: string, x: ChartX): ChartExtent | null;
   chartSeries(query: ChartSeriesQuery): ChartRunSeries[];
   extremeSteps(runId: string): [string, { minStep: number | null; maxStep: number | null }][];
+  lineage(runIds: readonly string[]): [string, LineageChange][];
   registeredModels(): RegisteredModel[];
   metricInsights(query: InsightQuery): MetricInsight[];
   latestMetrics(query: { readonly script?: string; readonly keys: readonly string[] }): LatestMetric[];
@@ -74,6 +76,7 @@ export const STORE_METHODS: readonly StoreMethod[] = [
   'chartExtent',
   'chartSeries',
   'extremeSteps',
+  'lineage',
   'registeredModels',
   'metricInsights',
   'latestMetrics',

@@ -234,6 +234,9 @@ export class StoreService implements StoreApi {
   extremeSteps(runId: string): ReturnType<StoreApi['extremeSteps']> {
     return this.store.extremeSteps(runId);
   }
+  lineage(runIds: readonly string[]): ReturnType<StoreApi['lineage']> {
+    return this.store.lineage(runIds);
+  }
   registeredModels(): ReturnType<StoreApi['registeredModels']> {
     return this.store.registeredModels();
   }

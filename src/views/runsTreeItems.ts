@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { PresentationSettings } from '../runs/runPresentation';
 import { runItemModel } from '../runs/runPresentation';
 import type { RunStatus } from '../store/events';
-import type { MetricSummary, RunRecord } from '../store/runStore';
+import type { LineageChange, MetricSummary, RunRecord } from '../store/runStore';
 
 const STATUS_ICONS: Record<RunStatus, [string, string?]> = {
   RUNNING: ['sync~spin'],
@@ -28,8 +28,9 @@ export function runTreeItem(
   metrics: readonly MetricSummary[],
   settings: PresentationSettings,
   params: Readonly<Record<string, string>> = {},
+  lineage?: LineageChange,
 ): vscode.TreeItem {
-  const model = runItemModel(run, metrics, settings, Date.now(), {}, params);
+  const model = runItemModel(run, metrics, settings, Date.now(), {}, params, lineage);
   const item = new vscode.TreeItem(model.label, vscode.TreeItemCollapsibleState.Collapsed);
   item.id = model.id;
   const [, color] = STATUS_ICONS[run.status];

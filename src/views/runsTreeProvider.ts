@@ -9,6 +9,7 @@ import type {
   RunDetails,
   RunGrouping,
   RunRecord,
+  LineageChange,
   MetricSummary,
   SortKey,
 } from '../store/runStore';
@@ -61,6 +62,8 @@ export type RunsTreeNode =
       readonly metrics: readonly MetricSummary[];
       /** For the tooltip; absent where a command built the node. */
       readonly params?: Readonly<Record<string, string>>;
+      /** Inputs that differ from those of the run it reran or reproduced. */
+      readonly lineage?: LineageChange;
     }
   | { readonly kind: 'more'; readonly store: StoreClient; readonly parent: RunsParent; readonly offset: number }
   | {
@@ -265,15 +268,21 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
       sort: this.query.sort,
     });
     const ids = page.runs.map((r) => r.id);
-    const [summaries, values] = await Promise.all([store.call('metricSummaries', ids), store.call('params', ids)]);
+    const [summaries, values, changes] = await Promise.all([
+      store.call('metricSummaries', ids),
+      store.call('params', ids),
+      store.call('lineage', ids),
+    ]);
     const metrics = new Map(summaries);
     const params = new Map(values);
+    const lineage = new Map(changes);
     const nodes: RunsTreeNode[] = page.runs.map((run) => ({
       kind: 'run',
       store,
       run,
       metrics: metrics.get(run.id) ?? [],
       params: params.get(run.id) ?? {},
+      ...(lineage.has(run.id) ? { lineage: lineage.get(run.id) } : {}),
     }));
     if (offset + page.runs.length < page.total) {
       nodes.push({ kind: 'more', store, parent, offset: offset + page.runs.length });
@@ -365,7 +374,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
         return item;
       }
       case 'run':
-        return runTreeItem(node.run, node.metrics, this.settings, node.params);
+        return runTreeItem(node.run, node.metrics, this.settings, node.params, node.lineage);
       case 'more': {
         const item = new vscode.TreeItem('Load more runs…', vscode.TreeItemCollapsibleState.Expanded);
         item.iconPath = new vscode.ThemeIcon('ellipsis');
