@@ -233,6 +233,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
       modelCommands.compareVersions(first, selected),
     ),
     vscode.commands.registerCommand('runlog.serveModel', (target?: unknown) => modelCommands.serve(target)),
+    vscode.commands.registerCommand('runlog.showModelSummary', (target?: unknown) => modelCommands.showSummary(target)),
     runsChanged.event(({ runIds }) => {
       reproductions.changed(runIds).catch((error: unknown) => log.warn(`Reproduce Run: ${String(error)}`));
     }),

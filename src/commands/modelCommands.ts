@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { PythonClient } from '../registry/registryCli';
 import { ModelServer, RegistryError, aliasProblem, runRegistry, versionUri } from '../registry/registryCli';
+import { modelSummaryMarkdown } from '../runs/modelSummary';
 import type { StoreClient } from '../store/storeClient';
 import type { ModelsTreeNode } from '../views/modelsTreeProvider';
 import type { StoreFolder } from '../views/runsTreeProvider';
@@ -209,6 +210,29 @@ export class ModelCommands implements vscode.Disposable {
       : versionUri(version.name, version.version);
     await vscode.env.clipboard.writeText(uri);
     return uri;
+  }
+
+  /** A run's logged model as a readable page (from the Runs view's Models section). */
+  async showSummary(target: unknown): Promise<vscode.TextDocument | undefined> {
+    const given = target as { runId?: unknown; model?: unknown } | undefined;
+    if (typeof given?.runId !== 'string' || typeof given.model !== 'string') return undefined;
+    for (const { store } of this.folders()) {
+      const run = await store.call('getRun', given.runId);
+      const model = run?.models.find((m) => m.name === given.model);
+      if (!run || !model) continue;
+      const registered = (await store.call('registeredModels')).flatMap((r) =>
+        r.versions
+          .filter((v) => v.runId === run.id && (v.source === model.name || v.source?.endsWith(`/${model.name}`)))
+          .map((v) => ({ name: r.name, version: v.version, aliases: v.aliases })),
+      );
+      const document = await vscode.workspace.openTextDocument({
+        language: 'markdown',
+        content: modelSummaryMarkdown(run, model, registered),
+      });
+      await vscode.window.showTextDocument(document, { preview: true });
+      return document;
+    }
+    return undefined;
   }
 
   /** `Compare Versions`: the Compare panel on the runs the selected versions came from. */

@@ -4,7 +4,7 @@ import { patchFiles } from '../git/runDiff';
 import { formatMetricValue } from '../runs/format';
 import type { RunDetails } from '../store/runStore';
 
-export type Section = 'params' | 'metrics' | 'tags' | 'git' | 'artifacts' | 'inputs' | 'problems';
+export type Section = 'params' | 'metrics' | 'tags' | 'git' | 'artifacts' | 'models' | 'inputs' | 'problems';
 
 /** A leaf of the Runs view: a param, a metric, a tag, a file; some open something on a click. */
 export interface ValueNode {
@@ -64,6 +64,20 @@ export function sectionValues(
       return gitValues(run, storeDir);
     case 'artifacts':
       return run.artifacts.map((a) => artifactValue(run.id, a, storeDir));
+    case 'models':
+      return run.models.map((m) => ({
+        ...value(
+          m.name,
+          `${m.flavor} · ${m.files.length} file${m.files.length === 1 ? '' : 's'}`,
+          `runs:/${run.id}/${m.name}`,
+        ),
+        icon: 'package',
+        command: {
+          command: 'runlog.showModelSummary',
+          title: 'Show Model',
+          arguments: [{ runId: run.id, model: m.name }],
+        },
+      }));
     case 'inputs':
       return run.inputs.map((i) => value(i.name, i.path, `digest ${i.digest}`));
     case 'problems':

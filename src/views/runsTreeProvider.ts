@@ -80,6 +80,7 @@ const SECTIONS = {
   tags: ['Tags', 'tag'],
   git: ['Git', 'git-commit'],
   artifacts: ['Artifacts', 'file'],
+  models: ['Models', 'package'],
   inputs: ['Inputs', 'database'],
   problems: ['Journal problems', 'warning'],
 } as const;
@@ -308,6 +309,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
       tags: userTags(run.tags).length > 0,
       git: run.git !== null,
       artifacts: run.artifacts.length > 0,
+      models: run.models.length > 0,
       inputs: run.inputs.length > 0,
       problems: run.rejected.length > 0,
     };

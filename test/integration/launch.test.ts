@@ -244,6 +244,14 @@ describe('Launching runs from the editor', function () {
     const [model] = await folder.store.call('registeredModels');
     const runId = model?.versions[0]?.runId;
     assert.ok(runId);
+    // The run's Models section opens the manifest as a page.
+    const summary = await vscode.commands.executeCommand<vscode.TextDocument>('runlog.showModelSummary', {
+      runId,
+      model: 'model',
+    });
+    assert.match(summary.getText(), /registered as: house-prices v1 @champion/);
+    assert.match(summary.getText(), /\| model\/model\.pkl \|/);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     const version = await vscode.commands.executeCommand<number>('runlog.registerModel', {
       runId,
       model: 'model',
