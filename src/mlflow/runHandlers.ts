@@ -275,8 +275,7 @@ const searchRuns: Handler = async (context, fields) => {
   if (!deleted) throw invalid(`Invalid value '${viewType}' for parameter 'run_view_type'.`);
   const limit = maxResults(fields, 1000, 50_000);
   const offset = decodePageToken(optionalString(fields, 'page_token'));
-  const orderBy = stringList(fields, 'order_by');
-  if (orderBy.length > 1) throw invalid('Runs can be ordered by one order_by clause here.');
+  const orderBy = stringList(fields, 'order_by').map(parseOrderBy);
   const filter = optionalString(fields, 'filter')?.trim();
   await context.fresh();
   const mlflowIds = stringList(fields, 'experiment_ids');
@@ -291,7 +290,7 @@ const searchRuns: Handler = async (context, fields) => {
     limit,
     ...(experimentIds.length > 0 ? { experimentIds } : {}),
     ...(filter ? { filter } : {}),
-    ...(orderBy[0] ? { sort: parseOrderBy(orderBy[0]) } : {}),
+    ...(orderBy[0] ? { sort: orderBy[0], thenBy: orderBy.slice(1) } : {}),
   };
   let page;
   try {

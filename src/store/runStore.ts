@@ -144,16 +144,20 @@ export interface RunGroup {
   readonly runCount: number;
 }
 
+export interface RunSort {
+  readonly key: SortKey;
+  readonly descending?: boolean;
+  /** For a metric: order by its last value (the default), or its lowest or highest. */
+  readonly value?: 'last' | 'min' | 'max';
+}
+
 export interface ListRunsQuery {
   readonly experimentIds?: readonly number[];
   /** The Runs view's query language (filter.ts); a bad filter throws FilterError with its position. */
   readonly filter?: string;
-  readonly sort?: {
-    readonly key: SortKey;
-    readonly descending?: boolean;
-    /** For a metric: order by its last value (the default), or its lowest or highest. */
-    readonly value?: 'last' | 'min' | 'max';
-  };
+  readonly sort?: RunSort;
+  /** Ties of `sort` ordered by these, in turn (MLflow's order_by takes a list). */
+  readonly thenBy?: readonly RunSort[];
   readonly offset?: number;
   readonly limit?: number;
   readonly deleted?: 'active' | 'deleted' | 'all';
@@ -524,7 +528,7 @@ export class RunStore {
     const { whereSql, params } = runConditions(query);
     const total = this.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM runs r ${whereSql}`, params)?.n ?? 0;
 
-    const { join: sortJoin, order, params: sortParams } = sortClause(query.sort);
+    const { join: sortJoin, order, params: sortParams } = sortClauses([query.sort, ...(query.thenBy ?? [])]);
     const pinned = query.pinnedFirst ? 'pinned DESC, ' : '';
     const rows = this.db.all<RunRow>(
       `SELECT ${RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id ${sortJoin}
@@ -813,22 +817,34 @@ function runConditions(query: Omit<ListRunsQuery, 'sort' | 'offset' | 'limit'>):
   return { whereSql: where.length > 0 ? `WHERE ${where.join(' AND ')}` : '', params };
 }
 
-function sortClause(sort: ListRunsQuery['sort']): { join: string; order: string; params: SqlValue[] } {
+/** The ORDER BY of several sorts, each metric or param through a join of its own. */
+function sortClauses(sorts: readonly (RunSort | undefined)[]): { join: string; order: string; params: SqlValue[] } {
+  const parts = sorts.map((sort, i) => sortClause(sort, i));
+  return {
+    join: parts.map((p) => p.join).join(' '),
+    order: parts.map((p) => p.order).join(', '),
+    params: parts.flatMap((p) => p.params),
+  };
+}
+
+function sortClause(sort: RunSort | undefined, index: number): { join: string; order: string; params: SqlValue[] } {
   const direction = sort?.descending === false ? 'ASC' : 'DESC';
   const key = sort?.key ?? 'start_time';
   if (key.startsWith('metrics.')) {
     // The value arrives from another thread: only these three column names reach the SQL.
-    const column = sort?.value === 'min' ? 'sort_m.min' : sort?.value === 'max' ? 'sort_m.max' : 'sort_m.last';
+    const m = `sort_m${index}`;
+    const column = sort?.value === 'min' ? `${m}.min` : sort?.value === 'max' ? `${m}.max` : `${m}.last`;
     return {
-      join: 'LEFT JOIN metric_series sort_m ON sort_m.run_id = r.id AND sort_m.key = ?',
+      join: `LEFT JOIN metric_series ${m} ON ${m}.run_id = r.id AND ${m}.key = ?`,
       order: `${column} IS NULL, ${column} ${direction}`,
       params: [key.slice('metrics.'.length)],
     };
   }
   if (key.startsWith('params.')) {
+    const p = `sort_p${index}`;
     return {
-      join: 'LEFT JOIN params sort_p ON sort_p.run_id = r.id AND sort_p.key = ?',
-      order: `sort_p.value IS NULL, CAST(sort_p.value AS REAL) ${direction}, sort_p.value ${direction}`,
+      join: `LEFT JOIN params ${p} ON ${p}.run_id = r.id AND ${p}.key = ?`,
+      order: `${p}.value IS NULL, CAST(${p}.value AS REAL) ${direction}, ${p}.value ${direction}`,
       params: [key.slice('params.'.length)],
     };
   }

@@ -274,6 +274,15 @@ describe('MLflow endpoint: runs', function () {
     });
     assert.equal((last.body['runs'] as WireRun[]).length, 1);
     assert.equal(last.body['next_page_token'], undefined);
+    // Several order_by clauses: ties of the first are ordered by the next.
+    const twoKeys = await h.post('runs/search', {
+      experiment_ids: ['0'],
+      order_by: ['params.model ASC', 'metrics.rmse DESC'],
+    });
+    assert.deepEqual(
+      (twoKeys.body['runs'] as WireRun[]).map((r) => r.info['run_name']),
+      ['r0', 'r2', 'r4', 'r1', 'r3'],
+    );
     const byId = await h.post('runs/search', { filter: `attributes.run_id IN ('${ids[0] ?? ''}')` });
     assert.equal((byId.body['runs'] as WireRun[]).length, 1);
     const bad = await h.post('runs/search', { filter: 'metrics.rmse <' });
