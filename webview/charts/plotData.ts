@@ -1,4 +1,4 @@
-import type uPlot from 'uplot';
+import uPlot from 'uplot';
 import type { ChartData, ChartRun } from '../../shared/chartsProtocol';
 
 /** Where each run's series sit in the uPlot data: its line, the band's edges, and the faint raw line. */
@@ -40,60 +40,87 @@ function column(values: Float64Array, log: boolean, hidden: { count: number }): 
   return out;
 }
 
+interface Stretch {
+  readonly x: number[];
+  readonly top: number[];
+  readonly bottom: number[];
+  /** Canvas y of the last value in each column. */
+  readonly last: number[];
+}
+
 /**
- * The min–max band as plain polygons (max forward, min back), one per stretch of non-empty
- * buckets, with at most one vertex pair per pixel column (the column's highest max and lowest min).
- * uPlot's own bands clip the canvas per band, which with a hundred runs on a software canvas costs
- * more than the lines; a filled polygon paints the same pixels.
+ * A run's buckets merged into pixel columns (highest max, lowest min, latest last), in stretches
+ * of non-empty buckets, and whether they are dense (about a column per pixel).
  */
-function bandPaths(minIdx: number): uPlot.Series.PathBuilder {
+function pixelColumns(
+  u: uPlot,
+  minIdx: number,
+  maxIdx: number,
+  lastIdx: number,
+  idx0: number,
+  idx1: number,
+): { stretches: Stretch[]; dense: boolean } {
+  const xs = u.data[0];
+  const hi = u.data[maxIdx] as (number | null | undefined)[];
+  const lo = u.data[minIdx] as (number | null | undefined)[];
+  const ends = u.data[lastIdx] as (number | null | undefined)[];
+  const stretches: Stretch[] = [];
+  let current: Stretch | undefined;
+  let columns = 0;
+  for (let i = idx0; i <= idx1; i++) {
+    const top = hi[i];
+    const bottom = lo[i];
+    const end = ends[i];
+    if (
+      top === null ||
+      top === undefined ||
+      bottom === null ||
+      bottom === undefined ||
+      end === null ||
+      end === undefined
+    ) {
+      current = undefined;
+      continue;
+    }
+    const x = Math.round(u.valToPos(xs[i], 'x', true));
+    const yTop = u.valToPos(top, 'y', true);
+    const yBottom = u.valToPos(bottom, 'y', true);
+    const yLast = u.valToPos(end, 'y', true);
+    if (!current) {
+      current = { x: [], top: [], bottom: [], last: [] };
+      stretches.push(current);
+    }
+    const at = current.x.length - 1;
+    if (at >= 0 && current.x[at] === x) {
+      if (yTop < current.top[at]) current.top[at] = yTop;
+      if (yBottom > current.bottom[at]) current.bottom[at] = yBottom;
+      current.last[at] = yLast;
+    } else {
+      current.x.push(x);
+      current.top.push(yTop);
+      current.bottom.push(yBottom);
+      current.last.push(yLast);
+      columns++;
+    }
+  }
+  return { stretches, dense: columns >= u.bbox.width / 3 };
+}
+
+/** About a bucket per pixel or more: without counting columns, from the visible index range. */
+function looksDense(u: uPlot, idx0: number, idx1: number): boolean {
+  return idx1 - idx0 + 1 >= u.bbox.width / 3;
+}
+
+/**
+ * The min–max band. Zoomed in (sparse columns): a polygon between the columns' highs and lows.
+ * Dense, the run's line already passes through every column's extremes (see `envelopePaths`), so
+ * the band adds nothing and is not drawn: a hundred runs' bands cost more than their lines.
+ */
+function bandPaths(minIdx: number, lastIdx: number): uPlot.Series.PathBuilder {
   return (u, maxIdx, idx0, idx1) => {
-    const xs = u.data[0];
-    const hi = u.data[maxIdx] as (number | null | undefined)[];
-    const lo = u.data[minIdx] as (number | null | undefined)[];
-    // Pixel columns of the current stretch: x, top (smallest canvas y), bottom (largest).
-    const colX: number[] = [];
-    const colTop: number[] = [];
-    const colBottom: number[] = [];
-    const stretches: { x: number[]; top: number[]; bottom: number[] }[] = [];
-    let columns = 0;
-    const flush = (): void => {
-      if (colX.length > 0) stretches.push({ x: colX.splice(0), top: colTop.splice(0), bottom: colBottom.splice(0) });
-    };
-    for (let i = idx0; i <= idx1; i++) {
-      const top = hi[i];
-      const bottom = lo[i];
-      if (top === null || top === undefined || bottom === null || bottom === undefined) {
-        flush();
-        continue;
-      }
-      const x = Math.round(u.valToPos(xs[i], 'x', true));
-      const yTop = u.valToPos(top, 'y', true);
-      const yBottom = u.valToPos(bottom, 'y', true);
-      const last = colX.length - 1;
-      if (last >= 0 && colX[last] === x) {
-        if (yTop < colTop[last]) colTop[last] = yTop;
-        if (yBottom > colBottom[last]) colBottom[last] = yBottom;
-      } else {
-        colX.push(x);
-        colTop.push(yTop);
-        colBottom.push(yBottom);
-      }
-    }
-    flush();
-    for (const s of stretches) columns += s.x.length;
-    // Dense (about a column per pixel): a 1-px vertical stroke per column paints the band far
-    // cheaper than filling a polygon. Sparse (zoomed in): a polygon between the columns.
-    if (columns >= u.bbox.width / 2) {
-      const stroke = new Path2D();
-      for (const s of stretches) {
-        for (let j = 0; j < s.x.length; j++) {
-          stroke.moveTo(s.x[j] + 0.5, s.top[j]);
-          stroke.lineTo(s.x[j] + 0.5, Math.max(s.bottom[j], s.top[j] + 1));
-        }
-      }
-      return { stroke, fill: null };
-    }
+    if (looksDense(u, idx0, idx1)) return null;
+    const { stretches, dense } = pixelColumns(u, minIdx, maxIdx, lastIdx, idx0, idx1);
+    if (dense) return null;
     const fill = new Path2D();
     for (const s of stretches) {
       fill.moveTo(s.x[0], s.top[0]);
@@ -102,6 +129,30 @@ function bandPaths(minIdx: number): uPlot.Series.PathBuilder {
       fill.closePath();
     }
     return { fill, stroke: null };
+  };
+}
+
+/**
+ * The line of a run. Dense, it is drawn the M4 way: in each pixel column through the lowest and
+ * highest value the column stands for, then its last, so every extreme of a million points shows
+ * as a raw plot of them would. Sparse (zoomed in to single points), a straight line through the
+ * buckets' last values.
+ */
+function envelopePaths(minIdx: number, maxIdx: number): uPlot.Series.PathBuilder {
+  const straight = uPlot.paths.linear?.();
+  return (u, lastIdx, idx0, idx1) => {
+    if (!looksDense(u, idx0, idx1) && straight) return straight(u, lastIdx, idx0, idx1);
+    const { stretches } = pixelColumns(u, minIdx, maxIdx, lastIdx, idx0, idx1);
+    const stroke = new Path2D();
+    for (const s of stretches) {
+      stroke.moveTo(s.x[0], s.top[0]);
+      for (let j = 0; j < s.x.length; j++) {
+        if (j > 0) stroke.lineTo(s.x[j], s.top[j]);
+        stroke.lineTo(s.x[j], s.bottom[j]);
+        stroke.lineTo(s.x[j], s.last[j]);
+      }
+    }
+    return { stroke, fill: null };
   };
 }
 
@@ -136,7 +187,8 @@ export function plotData(chart: ChartData, runs: readonly ChartRun[], log: boole
       stroke: withAlpha(meta.color, 0.2),
       fill: withAlpha(meta.color, 0.16),
       points: { show: false },
-      paths: bandPaths(min),
+      // The raw last values come next: the faint raw line when smoothed, else the line itself.
+      paths: bandPaths(min, max + 1),
     });
     let raw = -1;
     if (run.smoothed) {
@@ -147,10 +199,18 @@ export function plotData(chart: ChartData, runs: readonly ChartRun[], log: boole
         width: 1,
         points: { show: false },
         spanGaps: true,
+        paths: envelopePaths(min, max),
       });
     }
     const line = columns.push(column(run.smoothed ?? run.last, log, { count: 0 })) - 1;
-    series.push({ label: meta.name, stroke: meta.color, width: 1.5, points: { show: false }, spanGaps: true });
+    series.push({
+      label: meta.name,
+      stroke: meta.color,
+      width: 1.5,
+      points: { show: false },
+      spanGaps: true,
+      ...(run.smoothed ? {} : { paths: envelopePaths(min, max) }),
+    });
     index.push({ runId: run.runId, line, min, max, raw });
   }
   return { data: columns as uPlot.AlignedData, series, index, hiddenByLog: hidden.count };
