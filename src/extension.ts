@@ -44,6 +44,11 @@ export interface RunlogApi {
   readonly launcher: Launcher;
   /** The open Charts panel, if any. */
   readonly charts: () => ChartsPanel | undefined;
+  /**
+   * What VS Code's serializer does with a Charts panel after a reload, on a new panel of this
+   * extension's (tests drive it directly: a test cannot reload the window).
+   */
+  readonly reviveCharts: (state: unknown) => Promise<ChartsPanel>;
   /** The inline values shown after metric-logging lines (`shown(uri)`), and when they update. */
   readonly inlineValues: InlineValues;
   /** The Compare panels (tests read what they rendered). */
@@ -403,6 +408,12 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     reproductions,
     models,
     charts: () => ChartsPanel.active,
+    reviveCharts: (state) =>
+      ChartsPanel.revive(
+        vscode.window.createWebviewPanel(ChartsPanel.viewType, 'Charts', vscode.ViewColumn.Active),
+        chartsDeps,
+        state,
+      ),
   };
 }
 

@@ -119,6 +119,34 @@ describe('Charts panel', () => {
     assert.equal(lines[1], `fin-1,calm-fox,loss,0,${T0},1`);
   });
 
+  it('comes back after a reload from its saved state, and redraws when the color theme changes', async () => {
+    const { reviveCharts } = await api();
+    (await api()).charts()?.dispose();
+    // What VS Code hands the serializer after a reload: a fresh panel and the webview's state.
+    const revived = await reviveCharts({
+      runIds: ['fin-1'],
+      layout: { x: 'step', yLog: false, smoothing: 0, order: [], pinned: ['loss'], hidden: ['acc'] },
+    });
+    const drawn = await report('the restored chart', (r) => r.charts === 1 && r.points === 3000).catch(
+      (error: unknown) => {
+        revived.dispose();
+        throw error;
+      },
+    );
+    assert.deepEqual(drawn.legend, ['calm-fox']);
+    const config = vscode.workspace.getConfiguration('workbench');
+    const theme = config.get<string>('colorTheme');
+    try {
+      const before = revived.lastReport;
+      await config.update('colorTheme', 'Default High Contrast', vscode.ConfigurationTarget.Global);
+      await report('a redraw in the new theme', (r) => r !== before && r.charts === 1 && r.points === 3000);
+      await screenshot('charts-high-contrast');
+    } finally {
+      await config.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
+    }
+    revived.dispose();
+  });
+
   it('appends the points of a running run while it runs', async () => {
     await vscode.commands.executeCommand('runlog.openCharts', { runIds: ['live-1'] });
     await report('the live chart', (r) => r.charts === 1 && r.points === 100);

@@ -145,7 +145,12 @@ function report(): void {
     series += drawnBy.get(key)?.series ?? 0;
     points += drawnBy.get(key)?.points ?? 0;
   }
-  summary.textContent = `${state?.runs.length ?? 0} runs · ${cards.size} charts · ${points.toLocaleString()} points`;
+  const count = (n: number, word: string): string => `${n.toLocaleString()} ${word}${n === 1 ? '' : 's'}`;
+  summary.textContent = [
+    count(state?.runs.length ?? 0, 'run'),
+    count(cards.size, 'chart'),
+    count(points, 'point'),
+  ].join(' · ');
   channel.send({
     type: 'rendered',
     report: {
