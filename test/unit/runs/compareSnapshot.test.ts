@@ -2,36 +2,16 @@ import * as assert from 'node:assert/strict';
 import { isCompareSnapshot } from '../../../shared/compareProtocol';
 import { compareSnapshot, readGoals, runCodeText, toCompareRun } from '../../../src/runs/compareSnapshot';
 import type { RunDetails } from '../../../src/store/runStore';
+import { runDetails } from '../../support/runFixtures';
 
 function details(id: string, extra: Partial<RunDetails> = {}): RunDetails {
-  return {
+  return runDetails({
     id,
     name: `run ${id}`,
-    experimentId: 1,
-    experiment: 'exp',
-    status: 'FINISHED',
-    startTime: 1_000,
-    endTime: 61_000,
-    command: null,
-    cwd: null,
-    entryPoint: null,
-    source: null,
-    exitCode: 0,
-    error: null,
-    user: null,
-    parentRunId: null,
-    deleted: false,
-    pinned: false,
     params: { lr: '0.1' },
-    tags: {},
     metrics: [{ key: 'loss', count: 2, last: Number.NaN, lastStep: 1, lastTime: 2, min: 0.5, max: Number.NaN }],
-    git: null,
-    artifacts: [],
-    inputs: [],
-    rejected: [],
-    models: [],
     ...extra,
-  };
+  });
 }
 
 describe('compare snapshot', () => {

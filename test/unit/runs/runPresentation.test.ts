@@ -7,27 +7,15 @@ import {
   runItemModel,
 } from '../../../src/runs/runPresentation';
 import type { MetricSummary, RunRecord } from '../../../src/store/runStore';
+import { runRecord } from '../../support/runFixtures';
 
-const run: RunRecord = {
-  id: 'r1',
-  name: 'bright-owl',
-  experimentId: 1,
+const run: RunRecord = runRecord({
   experiment: 'prices',
-  status: 'FINISHED',
   startTime: 1_000_000,
   endTime: 1_090_000,
   command: 'python train.py',
-  cwd: null,
-  entryPoint: null,
-  source: null,
-  exitCode: 0,
-  error: null,
-  user: null,
-  parentRunId: null,
-  deleted: false,
-  pinned: false,
   git: { commit: '0123456789abcdef0123', branch: 'main', dirty: true },
-};
+});
 const metric = (key: string, last: number, min: number, max: number): MetricSummary => ({
   key,
   count: 3,
