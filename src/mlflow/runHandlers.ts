@@ -248,7 +248,7 @@ const VIEW_TYPES: Readonly<Record<string, ListRunsQuery['deleted']>> = {
 /** `metrics.rmse DESC`, ``params.`a b` ``, `attributes.start_time`, `start_time ASC`. */
 export function parseOrderBy(clause: string): NonNullable<ListRunsQuery['sort']> {
   const match =
-    /^\s*(?:(metrics?|params?|parameters?|attributes?|attr|run)\.)?(`[^`]+`|"[^"]+"|[^\s]+)\s*(asc|desc)?\s*$/i.exec(
+    /^\s*(?:(metrics?|params?|parameters?|tags?|attributes?|attr|run)\.)?(`[^`]+`|"[^"]+"|[^\s]+)\s*(asc|desc)?\s*$/i.exec(
       clause,
     );
   if (!match) throw invalid(`Invalid order_by clause '${clause}'.`);
@@ -259,11 +259,13 @@ export function parseOrderBy(clause: string): NonNullable<ListRunsQuery['sort']>
   let sortKey: SortKey | undefined;
   if (prefix.startsWith('metric')) sortKey = `metrics.${key}`;
   else if (prefix.startsWith('param')) sortKey = `params.${key}`;
+  else if (prefix.startsWith('tag')) sortKey = `tags.${key}`;
   else {
     const attribute = key.toLowerCase();
     if (attribute === 'start_time' || attribute === 'created') sortKey = 'start_time';
     else if (attribute === 'run_name' || attribute === 'name') sortKey = 'name';
     else if (attribute === 'status') sortKey = 'status';
+    else if (attribute === 'end_time') sortKey = 'end_time';
   }
   if (!sortKey) throw invalid(`Invalid order_by clause '${clause}': runs cannot be ordered by '${key}' here.`);
   return { key: sortKey, descending };

@@ -133,7 +133,15 @@ export interface Experiment {
   readonly runCount: number;
 }
 
-export type SortKey = 'start_time' | 'name' | 'duration' | 'status' | `metrics.${string}` | `params.${string}`;
+export type SortKey =
+  | 'start_time'
+  | 'end_time'
+  | 'name'
+  | 'duration'
+  | 'status'
+  | `metrics.${string}`
+  | `params.${string}`
+  | `tags.${string}`;
 
 /** What the Runs view can group runs by besides their experiment. */
 export type RunGrouping = 'branch' | 'commit' | 'status';
@@ -840,6 +848,14 @@ function sortClause(sort: RunSort | undefined, index: number): { join: string; o
       params: [key.slice('metrics.'.length)],
     };
   }
+  if (key.startsWith('tags.')) {
+    const t = `sort_t${index}`;
+    return {
+      join: `LEFT JOIN tags ${t} ON ${t}.run_id = r.id AND ${t}.key = ?`,
+      order: `${t}.value IS NULL, ${t}.value ${direction}`,
+      params: [key.slice('tags.'.length)],
+    };
+  }
   if (key.startsWith('params.')) {
     const p = `sort_p${index}`;
     return {
@@ -853,9 +869,11 @@ function sortClause(sort: RunSort | undefined, index: number): { join: string; o
       ? 'r.name COLLATE NOCASE'
       : key === 'status'
         ? 'r.status'
-        : key === 'duration'
-          ? `(COALESCE(r.end_time, ${Date.now()}) - r.start_time)`
-          : 'r.start_time';
+        : key === 'end_time'
+          ? `r.end_time IS NULL, r.end_time`
+          : key === 'duration'
+            ? `(COALESCE(r.end_time, ${Date.now()}) - r.start_time)`
+            : 'r.start_time';
   return { join: '', order: `${column} ${direction}`, params: [] };
 }
 

@@ -235,6 +235,7 @@ describe('MLflow endpoint: runs', function () {
         run_id: runId,
         metrics: [{ key: 'rmse', value: 5 - i, timestamp: 1, step: 0 }],
         params: [{ key: 'model', value: i % 2 === 0 ? 'resnet' : 'vit' }],
+        tags: [{ key: 'order', value: `n${i}` }],
       });
       ids.push(runId);
     }
@@ -290,7 +291,12 @@ describe('MLflow endpoint: runs', function () {
     assert.equal(bad.body['error_code'], 'INVALID_PARAMETER_VALUE');
     const badToken = await h.post('runs/search', { page_token: 'garbage!' });
     assert.equal(badToken.body['error_code'], 'INVALID_PARAMETER_VALUE');
-    const badOrder = await h.post('runs/search', { order_by: ['tags.x DESC'] });
+    const byTag = await h.post('runs/search', { experiment_ids: ['0'], order_by: ['tags.order DESC'] });
+    assert.deepEqual(
+      (byTag.body['runs'] as WireRun[]).map((r) => r.info['run_name']),
+      ['r4', 'r3', 'r2', 'r1', 'r0'],
+    );
+    const badOrder = await h.post('runs/search', { order_by: ['attributes.nope DESC'] });
     assert.equal(badOrder.body['error_code'], 'INVALID_PARAMETER_VALUE');
   });
 
