@@ -1,10 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RenderReport } from '../../shared/chartsProtocol';
-import { api, dropStoreDir, screenshot, useStoreDir, waitFor } from './helpers';
+import { api, dropStoreDir, screenshot, useStoreDir, waitFor, writeJournal } from './helpers';
 
 const T0 = 1_700_000_000_000;
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -21,12 +21,8 @@ function metricLines(key: string, from: number, to: number, value: (step: number
 
 describe('Charts panel', () => {
   let storeDir: string;
-  const journal = async (id: string, lines: object[], flag = 'w'): Promise<void> => {
-    await mkdir(join(storeDir, 'runs', id), { recursive: true });
-    await writeFile(join(storeDir, 'runs', id, 'events.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n', {
-      flag,
-    });
-  };
+  const journal = (id: string, lines: object[], flag: 'w' | 'a' = 'w'): Promise<void> =>
+    writeJournal(storeDir, id, lines, flag);
 
   before(async () => {
     storeDir = await mkdtemp(join(tmpdir(), 'runlog-charts-'));

@@ -1,12 +1,21 @@
 import * as assert from 'node:assert/strict';
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { escapeMarkdown } from '../../src/insights/insightText';
 import { formatMetricValue } from '../../src/runs/format';
 import type { RunDetails } from '../../src/store/runStore';
-import { EXTENSION_ID, api, dropStoreDir, useStoreDir, waitFor, workspaceFolder } from './helpers';
+import {
+  EXTENSION_ID,
+  api,
+  dropStoreDir,
+  runEnded,
+  useStoreDir,
+  waitFor,
+  workspaceFolder,
+  writeJournal,
+} from './helpers';
 
 /** The markdown of every hover at a position, joined. */
 async function hoverText(uri: vscode.Uri, position: vscode.Position): Promise<string> {
@@ -31,19 +40,7 @@ describe('Metrics inside the code', function () {
   let train: vscode.Uri;
   let run: RunDetails;
 
-  async function getRun(runId: string): Promise<RunDetails | undefined> {
-    const [folder] = (await api()).storeFolders();
-    assert.ok(folder);
-    return folder.store.call('getRun', runId);
-  }
-
-  async function journal(runId: string, lines: object[]): Promise<void> {
-    await mkdir(join(storeDir, 'runs', runId), { recursive: true });
-    await writeFile(
-      join(storeDir, 'runs', runId, 'events.jsonl'),
-      lines.map((l) => JSON.stringify(l)).join('\n') + '\n',
-    );
-  }
+  const journal = (runId: string, lines: object[]): Promise<void> => writeJournal(storeDir, runId, lines);
 
   before(async () => {
     storeDir = await mkdtemp(join(tmpdir(), 'runlog-insights-'));
@@ -56,10 +53,7 @@ describe('Metrics inside the code', function () {
     const { launcher } = await api();
     const [id] = await launcher.launchWith(train, { values: { model: 'forest', n_estimators: '3' }, extra: [] }, false);
     assert.ok(id);
-    run = await waitFor(`run ${id} to end`, async () => {
-      const details = await getRun(id);
-      return details && !['RUNNING', 'QUEUED'].includes(details.status) ? details : undefined;
-    });
+    run = await runEnded(id);
     assert.equal(run.status, 'FINISHED', run.error ?? '');
     await vscode.window.showTextDocument(train);
   });

@@ -1,10 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RenderReport } from '../../shared/compareProtocol';
-import { api, dropStoreDir, useStoreDir, waitFor, workspaceFolder } from './helpers';
+import { api, dropStoreDir, useStoreDir, waitFor, workspaceFolder, writeJournal } from './helpers';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
@@ -12,11 +12,7 @@ describe('Compare panel', () => {
   let storeDir: string;
 
   const journal = (id: string, lines: object[], flag: 'w' | 'a' = 'w'): Promise<void> =>
-    mkdir(join(storeDir, 'runs', id), { recursive: true }).then(() =>
-      writeFile(join(storeDir, 'runs', id, 'events.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n', {
-        flag,
-      }),
-    );
+    writeJournal(storeDir, id, lines, flag);
 
   /** The next report of a webview that drew exactly these runs and satisfies `check`. */
   async function rendered(runIds: string[], check: (r: RenderReport) => boolean = () => true): Promise<RenderReport> {

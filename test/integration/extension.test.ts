@@ -1,11 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { prepareDemoProject } from '../../src/commands/openDemoProject';
-import { EXTENSION_ID, api, dropStoreDir, labelOf, useStoreDir, waitFor } from './helpers';
+import { EXTENSION_ID, api, dropStoreDir, labelOf, useStoreDir, waitFor, writeJournal } from './helpers';
 
 describe('Runlog extension', () => {
   it('runs inside a real VS Code', () => {
@@ -50,10 +50,7 @@ describe('Runlog extension', () => {
 
     before(async () => {
       storeDir = await mkdtemp(join(tmpdir(), 'runlog-store-'));
-      const journal = (id: string, lines: object[]): Promise<void> =>
-        mkdir(join(storeDir, 'runs', id), { recursive: true }).then(() =>
-          writeFile(join(storeDir, 'runs', id, 'events.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n'),
-        );
+      const journal = (id: string, lines: object[]): Promise<void> => writeJournal(storeDir, id, lines);
       await journal('run-a', [
         {
           t: 'run_start',

@@ -1,11 +1,13 @@
 import * as assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RunlogApi } from '../../src/extension';
+import type { RunDetails } from '../../src/store/runStore';
+import { waitFor } from '../support/waitFor';
 
-export { waitFor } from '../support/waitFor';
+export { waitFor };
 
 export const EXTENSION_ID = 'runlog.runlog';
 
@@ -42,6 +44,34 @@ export async function screenshot(name: string): Promise<void> {
   const done = join(dir, `${name}.done`);
   await writeFile(join(dir, `${name}.request`), '');
   for (let i = 0; i < 60 && !existsSync(done); i++) await new Promise((r) => setTimeout(r, 250));
+}
+
+/** Writes a run's journal (or, with flag 'a', appends to it): one JSON event a line. */
+export async function writeJournal(
+  storeDir: string,
+  runId: string,
+  events: object[],
+  flag: 'w' | 'a' = 'w',
+): Promise<void> {
+  await mkdir(join(storeDir, 'runs', runId), { recursive: true });
+  await writeFile(join(storeDir, 'runs', runId, 'events.jsonl'), events.map((e) => `${JSON.stringify(e)}\n`).join(''), {
+    flag,
+  });
+}
+
+/** A run as the workspace's store has it now. */
+export async function storedRun(runId: string): Promise<RunDetails | undefined> {
+  const [folder] = (await api()).storeFolders();
+  assert.ok(folder);
+  return folder.store.call('getRun', runId);
+}
+
+/** Waits until a run is neither running nor queued. */
+export function runEnded(runId: string): Promise<RunDetails> {
+  return waitFor(`run ${runId} to end`, async () => {
+    const run = await storedRun(runId);
+    return run && !['RUNNING', 'QUEUED'].includes(run.status) ? run : undefined;
+  });
 }
 
 export function labelOf(item: vscode.TreeItem): string {

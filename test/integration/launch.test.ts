@@ -4,26 +4,26 @@ import { cp, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { RunDetails } from '../../src/store/runStore';
-import { EXTENSION_ID, api, dropStoreDir, labelOf, screenshot, useStoreDir, waitFor, workspaceFolder } from './helpers';
+import {
+  EXTENSION_ID,
+  api,
+  dropStoreDir,
+  labelOf,
+  runEnded,
+  screenshot,
+  storedRun,
+  useStoreDir,
+  waitFor,
+  workspaceFolder,
+} from './helpers';
 
 describe('Launching runs from the editor', function () {
   this.timeout(120_000);
   let storeDir: string;
   let script: vscode.Uri;
 
-  async function run(runId: string): Promise<RunDetails | undefined> {
-    const [folder] = (await api()).storeFolders();
-    assert.ok(folder);
-    return folder.store.call('getRun', runId);
-  }
-
-  function ended(runId: string): Promise<RunDetails> {
-    return waitFor(`run ${runId} to end`, async () => {
-      const details = await run(runId);
-      return details && !['RUNNING', 'QUEUED'].includes(details.status) ? details : undefined;
-    });
-  }
+  const run = storedRun;
+  const ended = runEnded;
 
   before(async () => {
     const folder = workspaceFolder();

@@ -5,9 +5,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { RunDetails } from '../../src/store/runStore';
 import type { RunsTreeNode } from '../../src/views/runsTreeProvider';
-import { api, dropStoreDir, labelOf, screenshot, useStoreDir, waitFor, workspaceFolder } from './helpers';
+import { api, dropStoreDir, labelOf, screenshot, storedRun, useStoreDir, waitFor, workspaceFolder } from './helpers';
 
 // A training script that speaks MLflow's REST protocol the way `mlflow` does after
 // `start_run()` joined MLFLOW_RUN_ID, with urllib only (no mlflow package offline).
@@ -49,11 +48,7 @@ describe('MLflow code logging into Runlog', function () {
   let storeDir: string;
   let folder: string;
 
-  async function run(runId: string): Promise<RunDetails | undefined> {
-    const [store] = (await api()).storeFolders();
-    assert.ok(store);
-    return store.store.call('getRun', runId);
-  }
+  const run = storedRun;
 
   before(async () => {
     const root = workspaceFolder().uri.fsPath;

@@ -5,8 +5,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { RunDetails } from '../../src/store/runStore';
-import { api, dropStoreDir, useStoreDir, waitFor, workspaceFolder } from './helpers';
+import { api, dropStoreDir, runEnded, storedRun, useStoreDir, waitFor, workspaceFolder, writeJournal } from './helpers';
 
 /** A deterministic script whose result depends on committed code, an uncommitted edit and an untracked module. */
 const SCRIPT = (factor: number): string => `import argparse
@@ -34,16 +33,8 @@ describe('Reproducing a run', function () {
       encoding: 'utf8',
     });
 
-  async function details(runId: string): Promise<RunDetails | undefined> {
-    const [folder] = (await api()).storeFolders();
-    return folder?.store.call('getRun', runId);
-  }
-
-  const ended = (runId: string): Promise<RunDetails> =>
-    waitFor(`run ${runId} to end`, async () => {
-      const run = await details(runId);
-      return run && !['RUNNING', 'QUEUED'].includes(run.status) ? run : undefined;
-    });
+  const details = storedRun;
+  const ended = runEnded;
 
   before(async () => {
     // A repository of its own inside the workspace, so other suites' git state does not matter.
@@ -121,17 +112,11 @@ describe('Reproducing a run', function () {
     const [folder] = (await api()).storeFolders();
     assert.ok(folder);
     const id = 'f'.repeat(32);
-    await mkdir(join(storeDir, 'runs', id), { recursive: true });
-    await writeFile(
-      join(storeDir, 'runs', id, 'events.jsonl'),
-      [
-        { t: 'run_start', ts: 1, run_id: id, name: 'lost-code', experiment: 'e', source: script.fsPath },
-        { t: 'git', ts: 2, commit: 'a'.repeat(40), dirty: false, patch: '', untracked: [] },
-        { t: 'run_end', ts: 3, status: 'FINISHED' },
-      ]
-        .map((e) => JSON.stringify(e))
-        .join('\n') + '\n',
-    );
+    await writeJournal(storeDir, id, [
+      { t: 'run_start', ts: 1, run_id: id, name: 'lost-code', experiment: 'e', source: script.fsPath },
+      { t: 'git', ts: 2, commit: 'a'.repeat(40), dirty: false, patch: '', untracked: [] },
+      { t: 'run_end', ts: 3, status: 'FINISHED' },
+    ]);
     await waitFor('the run', () => details(id));
     const launched = await vscode.commands.executeCommand<string[]>('runlog.reproduceRun', { runIds: [id] });
     assert.deepEqual(launched, [], 'nothing is launched');
