@@ -5,6 +5,8 @@ import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Mocha from 'mocha';
+import { ensurePrerequisites } from '../test/runner/prerequisites.mjs';
+import { toolchainCached } from '../test/runner/toolchain.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -81,6 +83,8 @@ function pythonTests() {
   }
 }
 
+// Chromium runs the webview tests and the test VS Code; code-server is compiled once if not cached.
+ensurePrerequisites(['python', 'git', 'browser', ...(toolchainCached() ? [] : ['build'])], { label: 'npm test' });
 step('lint (ESLint, type-aware, no warnings)', 'npx', ['eslint', '--max-warnings=0', '.']);
 step('format (Prettier)', 'npx', ['prettier', '--check', '.']);
 step('type-check (host, tests, webviews)', 'npm', ['run', '--silent', 'typecheck']);

