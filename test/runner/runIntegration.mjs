@@ -129,7 +129,17 @@ async function runInCodeServer(vsix, timeoutMs, suite) {
   // Install the package a user would install, then add the driver beside it.
   const install = spawnSync(
     tool.node,
-    [tool.entry, '--extensions-dir', extensions, '--user-data-dir', userData, '--install-extension', vsix],
+    [
+      tool.entry,
+      '--config',
+      join(tmp, 'config.yaml'),
+      '--extensions-dir',
+      extensions,
+      '--user-data-dir',
+      userData,
+      '--install-extension',
+      vsix,
+    ],
     { encoding: 'utf8' },
   );
   if (install.status !== 0) throw new Error(`installing ${vsix} failed:\n${install.stdout}${install.stderr}`);
