@@ -4,7 +4,7 @@
 //   headless Chromium, checks that Runlog loaded (its Runs view, the ▶ Run lens on the demo's
 //   train.py), saves test-results/start-smoke.png and exits: 0 when it loaded, 1 otherwise.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,10 +55,11 @@ if (hasCode) {
     '--force',
   ]);
   const port = process.env.PORT || (smoke ? String(await freePort()) : '8765');
-  // Workspace trust stays on: the demo should look as it will for a user.
+  seedSettings(userData);
+  // The demo is this repository's own code: it opens trusted, so ▶ Run works from the first click.
   const server = spawn(
     tool.node,
-    [tool.entry, ...serverArgs({ port, stateDir: configDir, userData, extensions, trusted: false, folder: demo })],
+    [tool.entry, ...serverArgs({ port, stateDir: configDir, userData, extensions, trusted: true, folder: demo })],
     { stdio: ['ignore', 'ignore', 'inherit'], detached: smoke },
   );
   const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(demo)}`;
@@ -85,6 +86,20 @@ if (hasCode) {
     cleanup();
     process.exit(code ?? 0);
   });
+}
+
+/** First start only: a quiet workbench (no chat side bar, no telemetry); later edits are the user's. */
+function seedSettings(userData) {
+  const file = join(userData, 'User/settings.json');
+  if (existsSync(file)) return;
+  mkdirSync(dirname(file), { recursive: true });
+  const settings = {
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'telemetry.telemetryLevel': 'off',
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+  };
+  writeFileSync(file, JSON.stringify(settings, null, 2) + '\n');
 }
 
 function freePort() {
@@ -138,9 +153,6 @@ async function smokeTest(url) {
   try {
     await page.goto(url);
     await visible(page.locator('.monaco-workbench'), 60_000);
-    // A new user is asked whether they trust the demo's authors; the demo is ours.
-    const trust = page.getByRole('button', { name: /Yes, I trust the authors/ });
-    if (await visible(trust, 10_000)) await trust.first().click();
     await page
       .getByRole('tab', { name: /^Runlog/ })
       .first()
