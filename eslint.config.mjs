@@ -1,6 +1,8 @@
 // Type-aware lint with the architecture's boundaries as rules (docs/ARCHITECTURE.md):
-// domain folders and shared/ never import `vscode`; webview/ imports only webview/ and shared/.
+// domain folders and shared/ never import `vscode`, domain folders never import the surface folders,
+// shared/ imports no Node module; webview/ imports only webview/ and shared/.
 import js from '@eslint/js';
+import { builtinModules } from 'node:module';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
@@ -19,6 +21,15 @@ const hostOnly = {
   group: ['**/test/**', '**/webview/**'],
   message: 'The extension host does not import tests or webview code.',
 };
+const noSurface = {
+  group: ['**/views/**', '**/commands/**', '**/editor/**', '**/panels/**', '**/extension'],
+  message:
+    'Domain code does not import the surface (views/, commands/, editor/, panels/, extension.ts): move what both need into the domain, or pass it in.',
+};
+// Bare names too ('fs' as well as 'node:fs'): shared/ runs in webviews, where Node does not exist.
+const nodeBuiltins = builtinModules
+  .filter((name) => !name.startsWith('_'))
+  .map((name) => ({ name, message: 'shared/ runs in the host, webviews and workers: no Node modules.' }));
 const noVscode = {
   name: 'vscode',
   message:
@@ -93,7 +104,7 @@ export default tseslint.config(
   },
   {
     files: DOMAIN,
-    rules: { 'no-restricted-imports': ['error', { paths: [noVscode], patterns: [hostOnly] }] },
+    rules: { 'no-restricted-imports': ['error', { paths: [noVscode], patterns: [hostOnly, noSurface] }] },
   },
   {
     files: ['shared/**'],
@@ -101,7 +112,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [noVscode],
+          paths: [noVscode, ...nodeBuiltins],
           patterns: [
             {
               group: ['node:*', '**/src/**', '**/webview/**', '**/test/**'],
