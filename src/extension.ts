@@ -7,6 +7,7 @@ import type { MlflowRunsDeps } from './commands/mlflowRuns';
 import { openCharts } from './commands/openCharts';
 import { compareRuns } from './commands/compareRuns';
 import { RUN_CODE_SCHEME, RunCodeDocuments, diffRunCode } from './commands/diffRunCode';
+import { installPythonClient } from './commands/installPythonClient';
 import { openDemoProject } from './commands/openDemoProject';
 import { RUN_DIFF_SCHEME, RunDiffDocuments, openRunDiff } from './commands/openRunDiff';
 import { rerunRuns } from './commands/rerunRuns';
@@ -310,6 +311,9 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     vscode.commands.registerCommand('runlog.stopRun', (target?: unknown) => stopRun(launcher, folders, target)),
     vscode.commands.registerCommand('runlog.openDemoProject', () =>
       openDemoProject(context.extensionUri, context.globalStorageUri),
+    ),
+    vscode.commands.registerCommand('runlog.installPythonClient', () =>
+      installPythonClient(launcher, context.extensionUri),
     ),
     vscode.commands.registerCommand('runlog.refreshRuns', async () => {
       await Promise.all(folders().map((f) => f.store.call('sync').catch(() => [])));

@@ -6,6 +6,14 @@
  * Every event carries `t` (its type) and `ts` (wall time, milliseconds since the Unix epoch).
  */
 
+/**
+ * The journal format this file describes. A change that an older producer or reader would get wrong
+ * (a new event type that matters, a field whose meaning changes) raises it, here and as
+ * `JOURNAL_FORMAT` in python/runlog/_version.py; new optional fields do not. The store records it
+ * in `<store>/format.json` (storeFormat.ts) so an older Python client can say it is out of date.
+ */
+export const JOURNAL_FORMAT = 1;
+
 export const RUN_STATUSES = ['RUNNING', 'QUEUED', 'FINISHED', 'FAILED', 'KILLED', 'INTERRUPTED'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 

@@ -3,10 +3,12 @@ import { watch } from 'node:fs';
 import type { InsightQuery, ParamHistoryQuery, ScriptSummaryQuery } from './insightQueries';
 import type { Range, XAxis } from './metrics';
 import type { ChartSeriesQuery, ChartX } from './chartData';
+import { JOURNAL_FORMAT } from './events';
 import { HEARTBEAT_MS, StoreLock } from './lock';
 import { findInterrupted, markInterrupted } from './reconcile';
 import type { ListRunsQuery, RunGrouping } from './runStore';
 import { REGISTRY_DIR, RUNS_DIR, RunStore } from './runStore';
+import { recordStoreFormat } from './storeFormat';
 import type { ServiceOptions, StoreApi, StoreStatus } from './storeProtocol';
 
 /** How often runs whose process died are looked for. */
@@ -55,6 +57,7 @@ export class StoreService implements StoreApi {
     }
     const service = new StoreService(store, options, events);
     service.lock = lock;
+    if (lock) await service.recordFormat();
     service.startWatching();
     service.every(options.heartbeatMs ?? HEARTBEAT_MS, () => service.keepLock());
     // Rescan every pollMs as a safety net; every second while there is no watcher (the runs
@@ -189,6 +192,22 @@ export class StoreService implements StoreApi {
     if (this.lock) {
       this.store.setWriter(true);
       this.scheduleSnapshot();
+      await this.recordFormat();
+    }
+  }
+
+  /** The writer records the journal format in the store folder, for older Python clients to notice. */
+  private async recordFormat(): Promise<void> {
+    try {
+      const newer = await recordStoreFormat(this.options.dir, this.options.version);
+      if (newer) {
+        this.events.log(
+          'warn',
+          `This store's journals are format ${newer.journal_format}${newer.written_by ? ` (${newer.written_by})` : ''}, newer than ${this.options.version} reads (format ${JOURNAL_FORMAT}): update Runlog. Runs are shown as far as this version understands them.`,
+        );
+      }
+    } catch (error) {
+      this.events.log('warn', `Could not record the store's journal format: ${(error as Error).message}`);
     }
   }
 

@@ -16,7 +16,13 @@ describe('Runlog extension', () => {
   it('activates and registers its commands', async () => {
     await api();
     const commands = await vscode.commands.getCommands(true);
-    for (const id of ['runlog.startRun', 'runlog.openDemoProject', 'runlog.refreshRuns', 'runlog.showLog']) {
+    for (const id of [
+      'runlog.startRun',
+      'runlog.openDemoProject',
+      'runlog.refreshRuns',
+      'runlog.showLog',
+      'runlog.installPythonClient',
+    ]) {
       assert.ok(commands.includes(id), `${id} is registered`);
     }
   });
@@ -33,6 +39,7 @@ describe('Runlog extension', () => {
     assert.match(welcome?.contents ?? '', /No runs yet/);
     assert.match(welcome?.contents ?? '', /\[Start a Run\]\(command:runlog\.startRun\)/);
     assert.match(welcome?.contents ?? '', /\[Open the Demo Project\]\(command:runlog\.openDemoProject\)/);
+    assert.match(welcome?.contents ?? '', /\[Install Python Client\]\(command:runlog\.installPythonClient\)/);
     const models = manifest.contributes.viewsWelcome.find((w) => w.view === 'runlog.models');
     assert.match(models?.contents ?? '', /No registered models yet/);
   });

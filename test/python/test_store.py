@@ -60,5 +60,44 @@ class StoreLocationTest(support.ClientTest):
         self.assertEqual(tags["runlog.git"], "none")
 
 
+class JournalFormatTest(support.ClientTest):
+    """<store>/format.json (written by the editor): a newer format than the client's is said once."""
+
+    def write_marker(self, store, text):
+        os.makedirs(store, exist_ok=True)
+        with open(os.path.join(store, "format.json"), "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+    def test_a_newer_format_is_said_once_and_logging_goes_on(self):
+        store = self.use_store()
+        newer = runlog._version.JOURNAL_FORMAT + 1
+        self.write_marker(store, '{"journal_format": %d, "written_by": "Runlog 9.0.0"}' % newer)
+        with self.captured_stderr() as err:
+            with runlog.start_run() as first:
+                runlog.log_metric("loss", 1.0)
+            with runlog.start_run() as second:
+                runlog.log_metric("loss", 0.5)
+        lines = [line for line in err.getvalue().splitlines() if "journal format" in line]
+        self.assertEqual(len(lines), 1, err.getvalue())
+        self.assertIn("journal format %d (Runlog 9.0.0), newer than this client's format %d (runlog %s)"
+                      % (newer, runlog._version.JOURNAL_FORMAT, runlog.__version__), lines[0])
+        for run in (first, second):
+            self.assertEqual([e["value"] for e in read_events(run.dir) if e["t"] == "metric"],
+                             [1.0] if run is first else [0.5])
+
+    def test_the_same_or_no_or_an_unreadable_format_says_nothing(self):
+        for text in ('{"journal_format": %d}' % runlog._version.JOURNAL_FORMAT, '{"journal_format": true}',
+                     '{"journal_format": "9"}', "[9]", "{not json", None):
+            with self.subTest(marker=text):
+                store = os.path.join(self.tmp, "store-%d" % len(os.listdir(self.tmp)))
+                os.environ["RUNLOG_DIR"] = store
+                if text is not None:
+                    self.write_marker(store, text)
+                with self.captured_stderr() as err:
+                    with runlog.start_run():
+                        pass
+                self.assertEqual(err.getvalue(), "")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -225,7 +225,7 @@ async function runInCodeServer(vsix, timeoutMs, suite) {
     }
     if (outcome.ok && suite.uiChecks) {
       // What a user sees: the suite leaves the store empty and the Runlog container open.
-      const checks = ['No runs yet', 'Start a Run', 'Open the Demo Project'];
+      const checks = ['No runs yet', 'Start a Run', 'Open the Demo Project', 'Install Python Client'];
       for (const text of checks) {
         const visible = await page
           .getByText(text, { exact: false })

@@ -23,6 +23,13 @@ describe('Runlog in a restricted (untrusted) workspace', () => {
     assert.equal(existsSync(join(workspaceFolder().uri.fsPath, '.runlog')), false);
   });
 
+  it('refuses to install the Python client: pip would run code', async () => {
+    await api();
+    const result = await vscode.commands.executeCommand('runlog.installPythonClient');
+    assert.equal(result, undefined);
+    assert.ok(!vscode.window.terminals.some((t) => t.name === 'Runlog: Install Python Client'));
+  });
+
   it('checks MLproject files but offers no lenses that would launch them', async () => {
     const uri = vscode.Uri.joinPath(workspaceFolder().uri, 'MLproject');
     await writeFile(uri.fsPath, 'entry_points:\n  main:\n    command: "python train_small.py --lr {lr}"\n');
