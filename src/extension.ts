@@ -77,6 +77,11 @@ function storeDirFor(folder: vscode.WorkspaceFolder): string {
   );
 }
 
+/** How often the Runs and Models views and the status bar follow a running run, at most. */
+const VIEWS_REFRESH_MS = 300;
+/** How often hovers, inline values and the summary lens follow a running run, at most. */
+const EDITORS_REFRESH_MS = 400;
+
 let pool: StorePool | undefined;
 let mlflowEndpoints: MlflowEndpointPool | undefined;
 
@@ -84,23 +89,25 @@ let mlflowEndpoints: MlflowEndpointPool | undefined;
 export function activate(context: vscode.ExtensionContext): RunlogApi {
   const log = vscode.window.createOutputChannel('Runlog', { log: true });
   const dist = vscode.Uri.joinPath(context.extensionUri, 'dist');
-  let refreshTimer: NodeJS.Timeout | undefined;
   const runsChanged = new vscode.EventEmitter<RunsChange>();
-  // The editor's insights (hovers, inline values, the summary lens) follow the runs live, at most once a second.
+  // A running run changes the store several times a second; the views follow it throttled, never
+  // debounced (a debounce waits for the run to fall quiet). VS Code itself debounces a tree's
+  // changes by 200 ms and a code lens provider's by at least 250 ms: notices closer together than
+  // that would postpone them until the run ends.
+  const refreshViews = throttled(() => {
+    runs.refresh();
+    models.refresh();
+    void runStatus.update();
+  }, VIEWS_REFRESH_MS);
+  // The editor's insights (hovers, inline values, the summary lens) follow the runs live too.
   const editorRunsChanged = new vscode.EventEmitter<void>();
-  const notifyEditors = throttled(() => editorRunsChanged.fire(), 1_000);
+  const notifyEditors = throttled(() => editorRunsChanged.fire(), EDITORS_REFRESH_MS);
   const stores = new StorePool({
     workerFile: vscode.Uri.joinPath(dist, 'storeWorker.js').fsPath,
     wasmFile: vscode.Uri.joinPath(dist, 'sql-wasm.wasm').fsPath,
     version: `Runlog ${String((context.extension.packageJSON as { version?: string }).version)}`,
-    // Runs log in bursts; coalesce their change notices into one refresh.
     changed: (storeDir, runIds) => {
-      clearTimeout(refreshTimer);
-      refreshTimer = setTimeout(() => {
-        runs.refresh();
-        models.refresh();
-        void runStatus.update();
-      }, 300);
+      refreshViews();
       runsChanged.fire({ storeDir, runIds });
       notifyEditors();
       compare.storeChanged(runIds);
@@ -210,7 +217,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     log,
     runs,
     runsView,
-    { dispose: () => clearTimeout(refreshTimer) },
+    refreshViews,
     notifyEditors,
     editorRunsChanged,
     insights,
