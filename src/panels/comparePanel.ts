@@ -80,6 +80,11 @@ export class ComparePanel {
     return this.runIds;
   }
 
+  /** The comparison last sent to the webview (integration tests read its values). */
+  get shown(): CompareSnapshot | undefined {
+    return this.snapshot;
+  }
+
   /** Compares other runs in this panel. */
   show(runIds: readonly string[]): void {
     this.runIds = runIds;
