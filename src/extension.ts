@@ -14,7 +14,9 @@ import { rerunRuns } from './commands/rerunRuns';
 import { RunReproductions } from './commands/reproduceRun';
 import { RUN_TREE_SCHEME, RunTreeDocuments, checkOutRunCode, showCodeChangesSinceRun } from './commands/runCode';
 import { RunLifecycle } from './commands/runLifecycle';
-import { resolveRunTargets } from './commands/runTargets';
+import type { RunChooser, RunPickOptions, VersionChooser } from './commands/runTargets';
+import { onRuns, onVersions, resolveRunTargets } from './commands/runTargets';
+import { runPick, versionPick } from './commands/runPick';
 import { copyRunId, openOutputLog, revealRun } from './commands/runActions';
 import { scriptOf, startRun } from './commands/startRun';
 import { stopRun } from './commands/stopRun';
@@ -34,7 +36,7 @@ import { resolveStoreDir } from './store/storeLocation';
 import { StorePool } from './store/storePool';
 import { RunNotifications } from './views/runNotifications';
 import { RunStatusBar } from './views/runStatusBar';
-import type { StoreFolder } from './views/runsTreeProvider';
+import type { RunsTreeNode, StoreFolder } from './views/runsTreeProvider';
 import { throttled } from './util/throttle';
 import { RunsTreeProvider } from './views/runsTreeProvider';
 import { ModelsTreeProvider } from './views/modelsTreeProvider';
@@ -42,6 +44,8 @@ import { ModelsTreeProvider } from './views/modelsTreeProvider';
 /** What the extension hands to other extensions (and to its own integration tests). */
 export interface RunlogApi {
   readonly runs: RunsTreeProvider;
+  /** The Runs view itself: its selection is what run commands act on from the Command Palette. */
+  readonly runsView: vscode.TreeView<RunsTreeNode>;
   readonly launcher: Launcher;
   /** The open Charts panel, if any. */
   readonly charts: () => ChartsPanel | undefined;
@@ -78,6 +82,11 @@ function storeDirFor(folder: vscode.WorkspaceFolder): string {
   );
 }
 
+/** How often the Runs and Models views and the status bar follow a running run, at most. */
+const VIEWS_REFRESH_MS = 300;
+/** How often hovers, inline values and the summary lens follow a running run, at most. */
+const EDITORS_REFRESH_MS = 400;
+
 let pool: StorePool | undefined;
 let mlflowEndpoints: MlflowEndpointPool | undefined;
 
@@ -85,23 +94,25 @@ let mlflowEndpoints: MlflowEndpointPool | undefined;
 export function activate(context: vscode.ExtensionContext): RunlogApi {
   const log = vscode.window.createOutputChannel('Runlog', { log: true });
   const dist = vscode.Uri.joinPath(context.extensionUri, 'dist');
-  let refreshTimer: NodeJS.Timeout | undefined;
   const runsChanged = new vscode.EventEmitter<RunsChange>();
-  // The editor's insights (hovers, inline values, the summary lens) follow the runs live, at most once a second.
+  // A running run changes the store several times a second; the views follow it throttled, never
+  // debounced (a debounce waits for the run to fall quiet). VS Code itself debounces a tree's
+  // changes by 200 ms and a code lens provider's by at least 250 ms: notices closer together than
+  // that would postpone them until the run ends.
+  const refreshViews = throttled(() => {
+    runs.refresh();
+    models.refresh();
+    void runStatus.update();
+  }, VIEWS_REFRESH_MS);
+  // The editor's insights (hovers, inline values, the summary lens) follow the runs live too.
   const editorRunsChanged = new vscode.EventEmitter<void>();
-  const notifyEditors = throttled(() => editorRunsChanged.fire(), 1_000);
+  const notifyEditors = throttled(() => editorRunsChanged.fire(), EDITORS_REFRESH_MS);
   const stores = new StorePool({
     workerFile: vscode.Uri.joinPath(dist, 'storeWorker.js').fsPath,
     wasmFile: vscode.Uri.joinPath(dist, 'sql-wasm.wasm').fsPath,
     version: `Runlog ${String((context.extension.packageJSON as { version?: string }).version)}`,
-    // Runs log in bursts; coalesce their change notices into one refresh.
     changed: (storeDir, runIds) => {
-      clearTimeout(refreshTimer);
-      refreshTimer = setTimeout(() => {
-        runs.refresh();
-        models.refresh();
-        void runStatus.update();
-      }, 300);
+      refreshViews();
       runsChanged.fire({ storeDir, runIds });
       notifyEditors();
       compare.storeChanged(runIds);
@@ -158,14 +169,34 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
       ? mlflow.env(dir, runId)
       : Promise.resolve({}),
   );
-  const lifecycle = new RunLifecycle(
-    folders,
-    () => runsView.selection,
-    () => runs.refresh(),
-  );
+  const lifecycle = new RunLifecycle(folders, () => runs.refresh());
   const reproductions = new RunReproductions(launcher, folders);
   const models = new ModelsTreeProvider(folders, (message) => log.error(message));
-  const modelsView = vscode.window.createTreeView('runlog.models', { treeDataProvider: models });
+  const modelsView = vscode.window.createTreeView('runlog.models', { treeDataProvider: models, canSelectMany: true });
+  // Commands that act on runs or model versions, called without arguments (the Command Palette, a
+  // key binding), act on the view's selection, or else on what the user picks (runTargets.ts).
+  const runChooser: RunChooser = {
+    folders,
+    selection: () => runsView.selection,
+    pick: runPick((store) =>
+      folders().length > 1 ? folders().find((folder) => folder.store === store)?.name : undefined,
+    ),
+  };
+  const versionChooser: VersionChooser = { folders, selection: () => modelsView.selection, pick: versionPick };
+  const onRunsCommand = (
+    id: string,
+    options: RunPickOptions,
+    handler: (first: unknown, selected: unknown, ...rest: unknown[]) => unknown,
+  ): vscode.Disposable => vscode.commands.registerCommand(id, onRuns(runChooser, options, handler));
+  const onVersionsCommand = (
+    id: string,
+    options: Parameters<typeof onVersions>[1],
+    handler: (first: unknown, selected: unknown, ...rest: unknown[]) => unknown,
+  ): vscode.Disposable => vscode.commands.registerCommand(id, onVersions(versionChooser, options, handler));
+  const launchedHere = (run: { id: string }): boolean => {
+    const { running, waiting } = launcher.active;
+    return running.includes(run.id) || waiting.includes(run.id);
+  };
   const modelCommands = new ModelCommands(launcher, context.extensionUri, folders, () => models.refresh());
   const diffs = new RunDiffDocuments((dir) => (storeDirs().includes(dir) ? stores.get(dir) : undefined));
   const chartsDeps: ChartsPanelDeps = {
@@ -211,7 +242,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     log,
     runs,
     runsView,
-    { dispose: () => clearTimeout(refreshTimer) },
+    refreshViews,
     notifyEditors,
     editorRunsChanged,
     insights,
@@ -222,38 +253,54 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     modelsView,
     modelCommands,
     vscode.commands.registerCommand('runlog.refreshModels', () => models.refresh()),
-    vscode.commands.registerCommand('runlog.registerModel', (target?: unknown) => modelCommands.register(target)),
-    vscode.commands.registerCommand('runlog.setModelAlias', (target?: unknown, alias?: unknown) =>
-      modelCommands.setAlias(target, alias),
+    onRunsCommand('runlog.registerModel', { title: 'Runlog: the run whose model to register', many: false }, (target) =>
+      modelCommands.register(target),
     ),
-    vscode.commands.registerCommand('runlog.removeModelAlias', (target?: unknown, alias?: unknown) =>
-      modelCommands.removeAlias(target, alias),
+    onVersionsCommand(
+      'runlog.setModelAlias',
+      { title: 'Runlog: the version to give an alias', many: false },
+      (target, alias) => modelCommands.setAlias(target, alias),
     ),
-    vscode.commands.registerCommand(
+    onVersionsCommand(
+      'runlog.removeModelAlias',
+      { title: 'Runlog: the version whose alias to remove', many: false },
+      (target, alias) => modelCommands.removeAlias(target, alias),
+    ),
+    onVersionsCommand(
       'runlog.deleteModelVersion',
-      (target?: unknown, _selected?: unknown, options?: { confirm?: boolean }) =>
-        modelCommands.deleteVersion(target, options),
+      { title: 'Runlog: the version to delete', many: false },
+      (target, _selected, options) => modelCommands.deleteVersion(target, options as { confirm?: boolean } | undefined),
     ),
-    vscode.commands.registerCommand('runlog.copyModelUri', (target?: unknown) => modelCommands.copyUri(target)),
-    vscode.commands.registerCommand('runlog.compareModelVersions', (first?: unknown, selected?: unknown) =>
-      modelCommands.compareVersions(first, selected),
+    onVersionsCommand(
+      'runlog.copyModelUri',
+      { title: 'Runlog: the version whose URI to copy', many: false },
+      (target) => modelCommands.copyUri(target),
     ),
-    vscode.commands.registerCommand('runlog.serveModel', (target?: unknown) => modelCommands.serve(target)),
+    onVersionsCommand(
+      'runlog.compareModelVersions',
+      { title: 'Runlog: versions to compare', many: true, preselect: 2 },
+      (first, selected) => modelCommands.compareVersions(first, selected),
+    ),
+    onVersionsCommand('runlog.serveModel', { title: 'Runlog: the version to serve', many: false }, (target) =>
+      modelCommands.serve(target),
+    ),
     vscode.commands.registerCommand('runlog.showModelSummary', (target?: unknown) => modelCommands.showSummary(target)),
     runsChanged.event(({ runIds }) => {
       reproductions.changed(runIds).catch((error: unknown) => log.warn(`Reproduce Run: ${String(error)}`));
     }),
     vscode.workspace.registerTextDocumentContentProvider(RUN_TREE_SCHEME, new RunTreeDocuments()),
-    vscode.commands.registerCommand('runlog.reproduceRun', (first?: unknown, selected?: unknown) =>
+    onRunsCommand('runlog.reproduceRun', { title: 'Runlog: the run to reproduce', many: false }, (first, selected) =>
       reproductions.reproduce(first, selected),
     ),
-    vscode.commands.registerCommand(
+    onRunsCommand(
       'runlog.checkOutRunCode',
-      (first?: unknown, selected?: unknown, options?: { confirm?: boolean }) =>
-        checkOutRunCode(folders, first, selected, options),
+      { title: 'Runlog: the run whose code to check out', many: false },
+      (first, selected, options) => checkOutRunCode(folders, first, selected, options as { confirm?: boolean }),
     ),
-    vscode.commands.registerCommand('runlog.showCodeChangesSinceRun', (first?: unknown, selected?: unknown) =>
-      showCodeChangesSinceRun(folders, first, selected),
+    onRunsCommand(
+      'runlog.showCodeChangesSinceRun',
+      { title: 'Runlog: the run to compare the code with', many: false },
+      (first, selected) => showCodeChangesSinceRun(folders, first, selected),
     ),
     runsChanged.event(({ storeDir, runIds }) => {
       diffs.clear();
@@ -308,7 +355,16 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
         ? launcher.launchEntryPoint(mlproject, name, mode === 'defaults' || mode === 'last' ? mode : 'form')
         : startRun(launcher),
     ),
-    vscode.commands.registerCommand('runlog.stopRun', (target?: unknown) => stopRun(launcher, folders, target)),
+    onRunsCommand(
+      'runlog.stopRun',
+      {
+        title: 'Runlog: runs to stop (queued ones are cancelled)',
+        many: true,
+        statuses: ['RUNNING', 'QUEUED'],
+        only: launchedHere,
+      },
+      (first, selected) => stopRun(launcher, folders, first, selected),
+    ),
     vscode.commands.registerCommand('runlog.openDemoProject', () =>
       openDemoProject(context.extensionUri, context.globalStorageUri),
     ),
@@ -320,9 +376,19 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
       runs.refresh();
     }),
     vscode.commands.registerCommand('runlog.showLog', () => log.show()),
-    vscode.commands.registerCommand('runlog.copyRunId', copyRunId),
-    vscode.commands.registerCommand('runlog.openOutputLog', openOutputLog),
-    vscode.commands.registerCommand('runlog.revealRun', revealRun),
+    onRunsCommand('runlog.copyRunId', { title: 'Runlog: the run whose id to copy', many: false }, (first, selected) =>
+      copyRunId(folders, first, selected),
+    ),
+    onRunsCommand(
+      'runlog.openOutputLog',
+      { title: 'Runlog: the run whose output log to open', many: false },
+      (first, selected) => openOutputLog(folders, first, selected),
+    ),
+    onRunsCommand(
+      'runlog.revealRun',
+      { title: 'Runlog: the run whose folder to reveal', many: false },
+      (first, selected) => revealRun(folders, first, selected),
+    ),
     vscode.commands.registerCommand('runlog.filterRuns', () => runsQuery.filter()),
     vscode.commands.registerCommand('runlog.clearRunsFilter', () => runsQuery.clearFilter()),
     vscode.commands.registerCommand('runlog.sortRuns', () => runsQuery.sort(folders())),
@@ -337,7 +403,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
       await runsView.reveal(node, { select: true, focus: true });
       return true;
     }),
-    vscode.commands.registerCommand('runlog.openCharts', (first?: unknown, selected?: unknown) =>
+    onRunsCommand('runlog.openCharts', { title: 'Runlog: runs to chart', many: true }, (first, selected) =>
       openCharts(chartsDeps, folders, first, selected),
     ),
     vscode.window.registerWebviewPanelSerializer(ChartsPanel.viewType, {
@@ -349,37 +415,42 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     vscode.commands.registerCommand('runlog.groupRuns', (group?: unknown) =>
       runsQuery.group(typeof group === 'string' ? (group as Parameters<typeof runsQuery.group>[0]) : undefined),
     ),
-    vscode.commands.registerCommand('runlog.renameRun', (first?: unknown, selected?: unknown, name?: unknown) =>
+    onRunsCommand('runlog.renameRun', { title: 'Runlog: the run to rename', many: false }, (first, selected, name) =>
       lifecycle.rename(first, selected, typeof name === 'string' ? name : undefined),
     ),
-    vscode.commands.registerCommand('runlog.tagRuns', (first?: unknown, selected?: unknown, tags?: unknown) =>
+    onRunsCommand('runlog.tagRuns', { title: 'Runlog: runs to tag', many: true }, (first, selected, tags) =>
       lifecycle.tag(first, selected, typeof tags === 'string' ? tags : undefined),
     ),
-    vscode.commands.registerCommand('runlog.pinRun', (first?: unknown, selected?: unknown) =>
+    onRunsCommand('runlog.pinRun', { title: 'Runlog: runs to pin', many: true, deleted: false }, (first, selected) =>
       lifecycle.pin(first, selected),
     ),
-    vscode.commands.registerCommand('runlog.unpinRun', (first?: unknown, selected?: unknown) =>
-      lifecycle.unpin(first, selected),
+    onRunsCommand(
+      'runlog.unpinRun',
+      { title: 'Runlog: runs to unpin', many: true, deleted: false, only: (run) => run.pinned },
+      (first, selected) => lifecycle.unpin(first, selected),
     ),
-    vscode.commands.registerCommand('runlog.deleteRun', (first?: unknown, selected?: unknown) =>
-      lifecycle.trash(first, selected),
+    onRunsCommand(
+      'runlog.deleteRun',
+      { title: 'Runlog: runs to move to the trash', many: true, deleted: false },
+      (first, selected) => lifecycle.trash(first, selected),
     ),
-    vscode.commands.registerCommand('runlog.restoreRun', (first?: unknown, selected?: unknown) =>
-      lifecycle.restore(first, selected),
+    onRunsCommand(
+      'runlog.restoreRun',
+      { title: 'Runlog: runs to restore from the trash', many: true, deleted: true },
+      (first, selected) => lifecycle.restore(first, selected),
     ),
-    vscode.commands.registerCommand(
+    onRunsCommand(
       'runlog.deleteRunPermanently',
-      (first?: unknown, selected?: unknown, options?: { confirm?: boolean }) =>
-        lifecycle.deletePermanently(first, selected, options),
+      {
+        title: 'Runlog: runs to delete permanently',
+        many: true,
+        statuses: ['FINISHED', 'FAILED', 'KILLED', 'INTERRUPTED'],
+      },
+      (first, selected, options) => lifecycle.deletePermanently(first, selected, options as { confirm?: boolean }),
     ),
-    vscode.commands.registerCommand('runlog.rerunRun', async (first?: unknown, selected?: unknown) => {
-      const targets = await resolveRunTargets(
-        first ?? runsView.selection[0],
-        first === undefined ? runsView.selection : selected,
-        folders,
-      );
-      return rerunRuns(launcher, targets);
-    }),
+    onRunsCommand('runlog.rerunRun', { title: 'Runlog: runs to rerun', many: true }, async (first, selected) =>
+      rerunRuns(launcher, await resolveRunTargets(first, selected, folders)),
+    ),
     vscode.commands.registerCommand('runlog.openRunDiff', (ref?: unknown) => openRunDiff(diffs, ref)),
     vscode.commands.registerCommand('runlog.showRunningRuns', () =>
       runStatus.pick((runId) => Promise.resolve(vscode.commands.executeCommand('runlog.stopRun', runId))),
@@ -390,19 +461,26 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('runlog.metricGoals')) compare.refreshAll();
     }),
-    vscode.commands.registerCommand('runlog.compareRuns', (first?: unknown, selected?: unknown) =>
-      compareRuns(compare, folders, first, selected),
+    onRunsCommand(
+      'runlog.compareRuns',
+      { title: 'Runlog: runs to compare', many: true, preselect: 2 },
+      (first, selected) => compareRuns(compare, folders, first, selected),
     ),
-    vscode.commands.registerCommand('runlog.diffRunCode', (first?: unknown, selected?: unknown) =>
-      diffRunCode(runCode, folders, first, selected),
+    onRunsCommand(
+      'runlog.diffRunCode',
+      { title: 'Runlog: two runs whose code to diff', many: true, preselect: 2 },
+      (first, selected) => diffRunCode(runCode, folders, first, selected),
     ),
     vscode.commands.registerCommand('runlog.importMlflowRuns', (arg?: unknown) => importMlflowRuns(mlflowRuns, arg)),
-    vscode.commands.registerCommand('runlog.exportRunsToMlflow', (first?: unknown, selected?: unknown) =>
-      exportRunsToMlflow(mlflowRuns, first, selected),
+    onRunsCommand(
+      'runlog.exportRunsToMlflow',
+      { title: 'Runlog: runs to export to MLflow', many: true },
+      (first, selected) => exportRunsToMlflow(mlflowRuns, first, selected),
     ),
   );
   return {
     runs,
+    runsView,
     launcher,
     compare,
     inlineValues: insights.inlineValues,

@@ -6,7 +6,6 @@ import { importMlruns } from '../mlruns/mlrunsImport';
 import { exportSummaryText, importSummaryText, notificationText } from '../mlruns/mlrunsSummary';
 import type { StoreClient } from '../store/storeClient';
 import type { StoreFolder } from '../views/runsTreeProvider';
-import { pickRuns } from './openCharts';
 import type { RunRef } from './runTargets';
 import { resolveRunTargets } from './runTargets';
 
@@ -106,8 +105,7 @@ export async function exportRunsToMlflow(
   first?: unknown,
   selected?: unknown,
 ): Promise<ExportSummary | undefined> {
-  let refs = first === undefined ? [] : await resolveRunTargets(first, selected, deps.folders);
-  if (refs.length === 0 && first === undefined) refs = await pickRuns(deps.folders, 'Runlog: runs to export to MLflow');
+  const refs = await resolveRunTargets(first, selected, deps.folders);
   if (refs.length === 0) return undefined;
   const picked = folderArg(first) ?? (await pickFolder('Runlog: export to an MLflow mlruns folder', 'Export Here'));
   if (!picked) return undefined;

@@ -6,6 +6,7 @@ import type { StoreClient } from '../store/storeClient';
 import type { ModelsTreeNode } from '../views/modelsTreeProvider';
 import type { StoreFolder } from '../views/runsTreeProvider';
 import type { Launcher } from './launcher';
+import { isRunIdsArg } from './runTargets';
 
 type VersionNode = Extract<ModelsTreeNode, { kind: 'version' }>;
 
@@ -95,11 +96,21 @@ export class ModelCommands implements vscode.Disposable {
     }
   }
 
-  /** `Register Model…` on a run (or `{ runId, model?, name? }`): the run's logged model as a new version. */
+  /**
+   * `Register Model…` on a run (or `{ runId, model?, name? }`, or `{ runIds }` from the palette):
+   * the run's logged model as a new version.
+   */
   async register(target: unknown): Promise<number | undefined> {
     const given = target as { runId?: unknown; model?: unknown; name?: unknown; store?: unknown } | undefined;
     const node = target as { kind?: string; store?: StoreClient; run?: { id: string } } | undefined;
-    const runId = node?.kind === 'run' ? node.run?.id : typeof given?.runId === 'string' ? given.runId : undefined;
+    const runId =
+      node?.kind === 'run'
+        ? node.run?.id
+        : typeof given?.runId === 'string'
+          ? given.runId
+          : isRunIdsArg(target)
+            ? target.runIds[0]
+            : undefined;
     if (!runId) return undefined;
     let store = node?.kind === 'run' ? node.store : undefined;
     let details = store ? await store.call('getRun', runId) : undefined;

@@ -10,7 +10,6 @@ import { rerunPlan } from '../runs/rerun';
 import type { StoreClient } from '../store/storeClient';
 import type { StoreFolder } from '../views/runsTreeProvider';
 import type { Launcher } from './launcher';
-import { pickRuns } from './openCharts';
 import { trustedForGit } from './runCode';
 import { resolveRunTargets } from './runTargets';
 
@@ -45,8 +44,7 @@ export class RunReproductions implements vscode.Disposable {
 
   async reproduce(first?: unknown, selected?: unknown): Promise<string[]> {
     if (!trustedForGit('reproduce a run')) return [];
-    let [ref] = first === undefined ? [] : await resolveRunTargets(first, selected, this.folders);
-    if (!ref && first === undefined) [ref] = await pickRuns(this.folders, 'Runlog: the run to reproduce');
+    const [ref] = await resolveRunTargets(first, selected, this.folders);
     if (!ref) return [];
     const run = await ref.store.call('getRun', ref.runId);
     if (!run) return [];

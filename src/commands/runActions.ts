@@ -1,34 +1,53 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { RunsTreeNode } from '../views/runsTreeProvider';
+import type { RunRecord } from '../store/runStore';
+import type { StoreClient } from '../store/storeClient';
+import type { StoreFolder } from '../views/runsTreeProvider';
+import { resolveRunTargets } from './runTargets';
 
-type RunNode = Extract<RunsTreeNode, { kind: 'run' }>;
-
-function runNode(target: unknown): RunNode | undefined {
-  return (target as RunsTreeNode | undefined)?.kind === 'run' ? (target as RunNode) : undefined;
+/**
+ * The run a one-run command acts on: the clicked run (or the first selected), or the first of
+ * `{ runIds }`; from the palette, `onRuns` chose it (extension.ts).
+ */
+async function targetRun(
+  folders: () => readonly StoreFolder[],
+  first: unknown,
+  selected: unknown,
+): Promise<{ store: StoreClient; run: RunRecord } | undefined> {
+  const [ref] = await resolveRunTargets(first, selected, folders);
+  const run = ref ? await ref.store.call('getRun', ref.runId) : undefined;
+  return ref && run ? { store: ref.store, run } : undefined;
 }
 
 /** The run's folder in its store: `<store>/runs/<run-id>`. */
-async function runFolder(node: RunNode): Promise<string> {
-  const { dir } = await node.store.call('status');
-  return join(dir, 'runs', node.run.id);
+async function runFolder(store: StoreClient, run: RunRecord): Promise<string> {
+  const { dir } = await store.call('status');
+  return join(dir, 'runs', run.id);
 }
 
-/** `Copy Run ID` on a run in the Runs view. */
-export async function copyRunId(target: unknown): Promise<void> {
-  const node = runNode(target);
-  if (node) await vscode.env.clipboard.writeText(node.run.id);
+/** `Copy Run ID`. */
+export async function copyRunId(
+  folders: () => readonly StoreFolder[],
+  first: unknown,
+  selected: unknown,
+): Promise<void> {
+  const target = await targetRun(folders, first, selected);
+  if (target) await vscode.env.clipboard.writeText(target.run.id);
 }
 
 /** `Open Output Log`: the output a launched run printed (its output.log artifact). */
-export async function openOutputLog(target: unknown): Promise<void> {
-  const node = runNode(target);
-  if (!node) return;
-  const file = join(await runFolder(node), 'artifacts', 'output.log');
+export async function openOutputLog(
+  folders: () => readonly StoreFolder[],
+  first: unknown,
+  selected: unknown,
+): Promise<void> {
+  const target = await targetRun(folders, first, selected);
+  if (!target) return;
+  const file = join(await runFolder(target.store, target.run), 'artifacts', 'output.log');
   if (!existsSync(file)) {
     void vscode.window.showInformationMessage(
-      `Runlog: ${node.run.name} has no output log: only runs launched from the editor keep one.`,
+      `Runlog: ${target.run.name} has no output log: only runs launched from the editor keep one.`,
     );
     return;
   }
@@ -36,10 +55,14 @@ export async function openOutputLog(target: unknown): Promise<void> {
 }
 
 /** `Reveal Run Folder`: the run's folder (journal and artifacts) in the Explorer, or the system's file manager. */
-export async function revealRun(target: unknown): Promise<void> {
-  const node = runNode(target);
-  if (!node) return;
-  const folder = vscode.Uri.file(await runFolder(node));
+export async function revealRun(
+  folders: () => readonly StoreFolder[],
+  first: unknown,
+  selected: unknown,
+): Promise<void> {
+  const target = await targetRun(folders, first, selected);
+  if (!target) return;
+  const folder = vscode.Uri.file(await runFolder(target.store, target.run));
   const inWorkspace = vscode.workspace.getWorkspaceFolder(folder) !== undefined;
   await vscode.commands.executeCommand(inWorkspace ? 'revealInExplorer' : 'revealFileInOS', folder);
 }

@@ -14,7 +14,6 @@ import {
 } from '../git/runCode';
 import type { RunDetails } from '../store/runStore';
 import type { StoreFolder } from '../views/runsTreeProvider';
-import { pickRuns } from './openCharts';
 import { resolveRunTargets } from './runTargets';
 
 /** Read-only documents of a file as a run's code had it: `runlog-run-tree:/<path>?<repo>#<tree>`. */
@@ -43,10 +42,8 @@ async function chosenRun(
   folders: () => readonly StoreFolder[],
   first: unknown,
   selected: unknown,
-  title: string,
 ): Promise<RunDetails | undefined> {
-  let [ref] = first === undefined ? [] : await resolveRunTargets(first, selected, folders);
-  if (!ref && first === undefined) [ref] = await pickRuns(folders, title);
+  const [ref] = await resolveRunTargets(first, selected, folders);
   return ref ? ref.store.call('getRun', ref.runId) : undefined;
 }
 
@@ -75,7 +72,7 @@ export async function checkOutRunCode(
   options: { confirm?: boolean } = {},
 ): Promise<string | undefined> {
   if (!trustedForGit("check out a run's code")) return undefined;
-  const run = await chosenRun(folders, first, selected, 'Runlog: the run whose code to check out');
+  const run = await chosenRun(folders, first, selected);
   if (!run) return undefined;
   const fail = (why: string): undefined => {
     void vscode.window.showErrorMessage(`Runlog cannot check out ${run.name}'s code: ${why}`);
@@ -114,7 +111,7 @@ export async function showCodeChangesSinceRun(
   selected?: unknown,
 ): Promise<number | undefined> {
   if (!trustedForGit("compare with a run's code")) return undefined;
-  const run = await chosenRun(folders, first, selected, 'Runlog: the run to compare your code with');
+  const run = await chosenRun(folders, first, selected);
   if (!run) return undefined;
   const fail = (why: string): undefined => {
     void vscode.window.showErrorMessage(`Runlog cannot compare with ${run.name}'s code: ${why}`);

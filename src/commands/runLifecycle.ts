@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { RunEvent } from '../store/events';
 import type { RunDetails } from '../store/runStore';
 import { appendRunEvents, deleteRunFolder, formatTags, parseTags, renameEvents, tagEvents } from '../runs/runEdits';
-import type { RunsTreeNode, StoreFolder } from '../views/runsTreeProvider';
+import type { StoreFolder } from '../views/runsTreeProvider';
 import type { RunRef } from './runTargets';
 import { resolveRunTargets } from './runTargets';
 
@@ -14,14 +14,11 @@ import { resolveRunTargets } from './runTargets';
 export class RunLifecycle {
   constructor(
     private readonly folders: () => readonly StoreFolder[],
-    /** The Runs view's selection, for a command run from the palette or a key binding. */
-    private readonly selection: () => readonly RunsTreeNode[],
     private readonly refresh: () => void,
   ) {}
 
+  /** The runs of `(node, nodes)` or `{ runIds }`; from the palette, `onRuns` chose them (extension.ts). */
   private async targets(first: unknown, selected: unknown): Promise<RunRef[]> {
-    if (first === undefined && selected === undefined)
-      return resolveRunTargets(undefined, this.selection(), this.folders);
     return resolveRunTargets(first, selected, this.folders);
   }
 

@@ -1,4 +1,7 @@
+import type { RunStatus } from '../store/events';
+import type { ModelVersion, RunRecord } from '../store/runStore';
 import type { StoreClient } from '../store/storeClient';
+import type { ModelsTreeNode } from '../views/modelsTreeProvider';
 import type { RunsTreeNode, StoreFolder } from '../views/runsTreeProvider';
 
 /** A run and the store that holds it. */
@@ -53,4 +56,225 @@ export async function resolveRunTargets(
     }),
   );
   return unique(found.filter((ref): ref is RunRef => ref !== undefined));
+}
+
+/**
+ * What a command that acts on runs (or model versions) acts on when it is called without
+ * arguments (the Command Palette, a key binding): the rule every such command follows.
+ */
+export interface TargetChoice<T> {
+  /** What is selected in the command's view now (VS Code keeps the selection while the palette is open). */
+  readonly selection: () => readonly T[];
+  /** What a pick offers instead, newest first. */
+  readonly recent: () => Promise<readonly T[]>;
+  /** Asks the user, `preselected` already chosen; resolves with the choice ([] when dismissed). */
+  readonly pick: (candidates: readonly T[], preselected: readonly T[]) => Promise<readonly T[]>;
+}
+
+/**
+ * The view's selection when it holds anything the command acts on; otherwise a pick of the recent
+ * ones with the newest `preselect` of them already chosen, so Enter acts on the latest run.
+ */
+export async function chooseTargets<T>(choice: TargetChoice<T>, preselect: number): Promise<T[]> {
+  const selected = choice.selection();
+  if (selected.length > 0) return [...selected];
+  const candidates = await choice.recent();
+  return [...(await choice.pick(candidates, candidates.slice(0, preselect)))];
+}
+
+/**
+ * A command handler `(first, selected, ...rest)` that, called without arguments, is called with
+ * the targets `choose` found as its arguments instead (and not at all when there are none).
+ * Called with arguments — from a view's context menu, a hover's link, other code — it runs as is.
+ */
+export function withTargets<T, R>(
+  choose: () => Promise<T[]>,
+  asArguments: (targets: T[]) => [first: unknown, selected: unknown],
+  handler: (first: unknown, selected: unknown, ...rest: unknown[]) => R | Promise<R>,
+): (first?: unknown, selected?: unknown, ...rest: unknown[]) => Promise<R | undefined> {
+  return async (first, selected, ...rest) => {
+    if (first !== undefined || selected !== undefined) return handler(first, selected, ...rest);
+    const targets = await choose();
+    return targets.length > 0 ? handler(...asArguments(targets), ...rest) : undefined;
+  };
+}
+
+/** A run a pick offers, with what it shows of it. */
+export interface RunCandidate {
+  readonly ref: RunRef;
+  readonly run: RunRecord;
+}
+
+/** Which runs a run command offers when it has to ask, and how. */
+export interface RunPickOptions {
+  readonly title: string;
+  /** Several runs (a multi-select pick) or one. */
+  readonly many: boolean;
+  /** How many of the newest runs the pick has chosen already (Compare: 2); 1 when omitted. */
+  readonly preselect?: number;
+  /** Only runs in these states (Stop: running and queued). */
+  readonly statuses?: readonly RunStatus[];
+  /** Runs in the trash instead of the others (Restore). */
+  readonly deleted?: boolean;
+  /** Only runs this command can act on (Stop: the runs this window launched). */
+  readonly only?: (run: RunRecord) => boolean;
+}
+
+/** Where run commands find their runs: the stores, the Runs view's selection, and a pick. */
+export interface RunChooser {
+  readonly folders: () => readonly StoreFolder[];
+  /** The Runs view's selection (tree nodes of any kind). */
+  readonly selection: () => readonly unknown[];
+  readonly pick: (
+    candidates: readonly RunCandidate[],
+    preselected: readonly RunCandidate[],
+    options: RunPickOptions,
+  ) => Promise<readonly RunCandidate[]>;
+}
+
+/** How many recent runs a pick offers. */
+export const RECENT_RUNS = 200;
+
+/** The most recent runs of every store that fit `options`, newest first. */
+export async function recentRuns(folders: readonly StoreFolder[], options: RunPickOptions): Promise<RunCandidate[]> {
+  const pages = await Promise.all(
+    folders.map(async ({ store }) => {
+      const page = await store
+        .call('listRuns', {
+          sort: { key: 'start_time', descending: true },
+          limit: RECENT_RUNS,
+          ...(options.statuses ? { statuses: options.statuses } : {}),
+          ...(options.deleted ? { deleted: 'deleted' as const } : {}),
+        })
+        .catch(() => ({ runs: [], total: 0 }));
+      return page.runs.map((run) => ({ ref: { store, runId: run.id }, run }));
+    }),
+  );
+  return pages
+    .flat()
+    .filter(({ run }) => !options.only || options.only(run))
+    .sort((a, b) => b.run.startTime - a.run.startTime)
+    .slice(0, RECENT_RUNS);
+}
+
+/** Whether a run is one `options` lets the command act on. */
+function fits(run: RunRecord, options: RunPickOptions): boolean {
+  return (
+    (!options.statuses || options.statuses.includes(run.status)) &&
+    (options.deleted === undefined || run.deleted === options.deleted) &&
+    (!options.only || options.only(run))
+  );
+}
+
+/**
+ * The runs a run command acts on when called without arguments: the runs selected in the Runs
+ * view that it can act on, else the runs picked from the recent ones (the newest preselected).
+ */
+export function chooseRuns(chooser: RunChooser, options: RunPickOptions): Promise<RunRef[]> {
+  const selection = (): RunCandidate[] => {
+    const seen = new Set<string>();
+    return runNodes(undefined, chooser.selection())
+      .filter((node) => fits(node.run, options) && !seen.has(node.run.id) && seen.add(node.run.id))
+      .map((node) => ({ ref: { store: node.store, runId: node.run.id }, run: node.run }));
+  };
+  return chooseTargets<RunCandidate>(
+    {
+      selection: () => (options.many ? selection() : selection().slice(0, 1)),
+      recent: () => recentRuns(chooser.folders(), options),
+      pick: (candidates, preselected) => chooser.pick(candidates, preselected, options),
+    },
+    options.many ? (options.preselect ?? 1) : 1,
+  ).then((chosen) => chosen.map((c) => c.ref));
+}
+
+/**
+ * A run command's handler `(first, selected, ...rest)`; called without arguments it gets the
+ * chosen runs as `{ runIds }`, which every run command accepts (see `resolveRunTargets`).
+ */
+export function onRuns<R>(
+  chooser: RunChooser,
+  options: RunPickOptions,
+  handler: (first: unknown, selected: unknown, ...rest: unknown[]) => R | Promise<R>,
+): (first?: unknown, selected?: unknown, ...rest: unknown[]) => Promise<R | undefined> {
+  return withTargets(
+    () => chooseRuns(chooser, options),
+    (refs) => [{ runIds: refs.map((ref) => ref.runId) } satisfies RunIdsArg, undefined],
+    handler,
+  );
+}
+
+/** A model version a Models view command acts on: `{ name, version }` is what those commands accept. */
+export interface VersionCandidate {
+  readonly store: StoreClient;
+  readonly name: string;
+  readonly version: ModelVersion;
+}
+
+/** Where Models view commands find their versions: the stores, the view's selection, and a pick. */
+export interface VersionChooser {
+  readonly folders: () => readonly StoreFolder[];
+  /** The Models view's selection (tree nodes of any kind). */
+  readonly selection: () => readonly unknown[];
+  readonly pick: (
+    candidates: readonly VersionCandidate[],
+    preselected: readonly VersionCandidate[],
+    options: VersionPickOptions,
+  ) => Promise<readonly VersionCandidate[]>;
+}
+
+/** How a Models view command asks for versions when it has to. */
+export interface VersionPickOptions {
+  readonly title: string;
+  readonly many: boolean;
+  /** How many of the newest versions the pick has chosen already (Compare Versions: 2); 1 when omitted. */
+  readonly preselect?: number;
+}
+
+/** Every registered version of every store, the newest registration first. */
+export async function recentVersions(folders: readonly StoreFolder[]): Promise<VersionCandidate[]> {
+  const models = await Promise.all(
+    folders.map(async ({ store }) =>
+      (await store.call('registeredModels').catch(() => [])).flatMap((model) =>
+        model.versions.map((version) => ({ store, name: model.name, version })),
+      ),
+    ),
+  );
+  return models.flat().sort((a, b) => b.version.created - a.version.created);
+}
+
+/**
+ * A Models view command's handler `(first, selected, ...rest)`; called without arguments it gets
+ * the versions selected in the Models view, else the ones picked (the newest preselected), as
+ * `({ name, version }, [{ name, version }, …])`.
+ */
+export function onVersions<R>(
+  chooser: VersionChooser,
+  options: VersionPickOptions,
+  handler: (first: unknown, selected: unknown, ...rest: unknown[]) => R | Promise<R>,
+): (first?: unknown, selected?: unknown, ...rest: unknown[]) => Promise<R | undefined> {
+  const selection = (): VersionCandidate[] =>
+    chooser
+      .selection()
+      .filter(
+        (node): node is Extract<ModelsTreeNode, { kind: 'version' }> => (node as ModelsTreeNode)?.kind === 'version',
+      )
+      .map((node) => ({ store: node.store, name: node.model, version: node.version }))
+      .slice(0, options.many ? undefined : 1);
+  const asArgument = (c: VersionCandidate): { name: string; version: number } => ({
+    name: c.name,
+    version: c.version.version,
+  });
+  return withTargets(
+    () =>
+      chooseTargets<VersionCandidate>(
+        {
+          selection,
+          recent: () => recentVersions(chooser.folders()),
+          pick: (candidates, preselected) => chooser.pick(candidates, preselected, options),
+        },
+        options.many ? (options.preselect ?? 1) : 1,
+      ),
+    (versions) => [asArgument(versions[0]), versions.map(asArgument)],
+    handler,
+  );
 }

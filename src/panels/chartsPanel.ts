@@ -12,6 +12,7 @@ import type { MessageChannel } from '../../shared/messaging';
 import { chartsCsv, differingParams, runColor } from '../runs/chartModel';
 import type { RunRef } from '../commands/runTargets';
 import type { StoreClient } from '../store/storeClient';
+import { throttled } from '../util/throttle';
 import { connectToWebview } from './panelChannel';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
@@ -34,7 +35,8 @@ interface SavedState {
 }
 
 const LAYOUT_KEY = 'runlog.charts.layout';
-const STATE_DEBOUNCE_MS = 150;
+/** While a shown run logs, its state is pushed at most this often (and after its last change). */
+const STATE_THROTTLE_MS = 250;
 
 /**
  * `Runlog: Open Charts`: one panel that overlays the chosen runs, one chart per metric key. The
@@ -55,7 +57,13 @@ export class ChartsPanel implements vscode.Disposable {
   lastReport: RenderReport | undefined;
   private layout: ChartLayout;
   private statuses = new Map<string, string>();
-  private stateTimer: NodeJS.Timeout | undefined;
+  /** Shown runs that changed since the state was last pushed. */
+  private readonly touched = new Set<string>();
+  private readonly pushSoon = throttled(() => {
+    const changed = [...this.touched];
+    this.touched.clear();
+    void this.pushState(changed);
+  }, STATE_THROTTLE_MS);
 
   private constructor(
     private readonly panel: vscode.WebviewPanel,
@@ -259,9 +267,9 @@ export class ChartsPanel implements vscode.Disposable {
     const shown = new Set(this.runIds);
     const touched = runIds.filter((id) => shown.has(id));
     if (touched.length === 0) return;
-    // Names, statuses and keys may have changed too; coalesce with other notices.
-    clearTimeout(this.stateTimer);
-    this.stateTimer = setTimeout(() => void this.pushState(touched), STATE_DEBOUNCE_MS);
+    // Names, statuses and keys may have changed too.
+    for (const id of touched) this.touched.add(id);
+    this.pushSoon();
   }
 
   private async pushState(changed?: readonly string[]): Promise<void> {
@@ -301,7 +309,7 @@ export class ChartsPanel implements vscode.Disposable {
     if (this.disposed) return;
     this.disposed = true;
     if (ChartsPanel.current === this) ChartsPanel.current = undefined;
-    clearTimeout(this.stateTimer);
+    this.pushSoon.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();
   }

@@ -12,6 +12,7 @@ import { toCsv, toMarkdown } from '../../shared/compareModel';
 import type { MessageChannel } from '../../shared/messaging';
 import { compareSnapshot, readGoals } from '../runs/compareSnapshot';
 import type { RunDetails } from '../store/runStore';
+import { throttled } from '../util/throttle';
 import type { StoreFolder } from '../views/runsTreeProvider';
 import { connectToWebview } from './panelChannel';
 import { webviewHtml, webviewOptions } from './webviewHtml';
@@ -39,8 +40,8 @@ export async function findRun(folders: readonly StoreFolder[], runId: string): P
 
 /** While a compared run is going, its duration moves even when it logs nothing. */
 const RUNNING_TICK_MS = 5_000;
-/** Runs log in bursts; one snapshot per burst. */
-const CHANGE_SETTLE_MS = 250;
+/** A running run changes several times a second: at most one snapshot per this long, the last change included. */
+const CHANGE_THROTTLE_MS = 250;
 
 /**
  * One Compare panel: the host keeps which runs it compares, reads them from the stores and pushes
@@ -49,7 +50,7 @@ const CHANGE_SETTLE_MS = 250;
 export class ComparePanel {
   private readonly channel: MessageChannel<CompareHostMessage, CompareWebviewMessage>;
   private snapshot: CompareSnapshot | undefined;
-  private pending: NodeJS.Timeout | undefined;
+  private readonly refreshSoon = throttled(() => void this.refresh(), CHANGE_THROTTLE_MS);
   private ticker: NodeJS.Timeout | undefined;
   private disposed = false;
 
@@ -69,7 +70,7 @@ export class ComparePanel {
     });
     panel.onDidDispose(() => {
       this.disposed = true;
-      clearTimeout(this.pending);
+      this.refreshSoon.dispose();
       clearInterval(this.ticker);
       onDispose();
     });
@@ -77,6 +78,11 @@ export class ComparePanel {
 
   get ids(): readonly string[] {
     return this.runIds;
+  }
+
+  /** The comparison last sent to the webview (integration tests read its values). */
+  get shown(): CompareSnapshot | undefined {
+    return this.snapshot;
   }
 
   /** Compares other runs in this panel. */
@@ -89,8 +95,7 @@ export class ComparePanel {
   /** Refreshes when one of the compared runs changed in a store. */
   changed(runIds: readonly string[]): void {
     if (!runIds.some((id) => this.runIds.includes(id))) return;
-    clearTimeout(this.pending);
-    this.pending = setTimeout(() => void this.refresh(), CHANGE_SETTLE_MS);
+    this.refreshSoon();
   }
 
   async refresh(): Promise<void> {

@@ -1,18 +1,29 @@
-import type { FSWatcher } from 'node:fs';
-import { watch } from 'node:fs';
 import type { InsightQuery, ParamHistoryQuery, ScriptSummaryQuery } from './insightQueries';
 import type { Range, XAxis } from './metrics';
 import type { ChartSeriesQuery, ChartX } from './chartData';
 import { JOURNAL_FORMAT } from './events';
+import { REGISTRY_JOURNAL } from './ingest';
+import type { JournalChange } from './journalWatcher';
+import { JournalWatcher } from './journalWatcher';
 import { HEARTBEAT_MS, StoreLock } from './lock';
 import { findInterrupted, markInterrupted } from './reconcile';
+import type { RunStatus } from './events';
 import type { ListRunsQuery, RunGrouping } from './runStore';
-import { REGISTRY_DIR, RUNS_DIR, RunStore } from './runStore';
+import { RunStore } from './runStore';
 import { recordStoreFormat } from './storeFormat';
 import type { ServiceOptions, StoreApi, StoreStatus } from './storeProtocol';
 
 /** How often runs whose process died are looked for. */
 const RECONCILE_MS = 30_000;
+/** Runs whose journals are still being written. */
+const LIVE: readonly RunStatus[] = ['RUNNING', 'QUEUED'];
+
+/** Journal reads asked for and not started yet: some runs, or every journal; and who waits for them. */
+interface SyncRequest {
+  all: boolean;
+  readonly runs: Set<string>;
+  readonly waiters: { resolve(changed: string[]): void; reject(error: unknown): void }[];
+}
 
 export interface ServiceEvents {
   changed(runIds: readonly string[]): void;
@@ -26,19 +37,25 @@ export interface ServiceEvents {
  */
 export class StoreService implements StoreApi {
   private lock: StoreLock | undefined;
-  private watcher: FSWatcher | undefined;
+  private readonly watcher: JournalWatcher;
   private readonly timers = new Set<NodeJS.Timeout>();
   private snapshotTimer: NodeJS.Timeout | undefined;
   private firstUnsaved: number | undefined;
-  private syncing: Promise<string[]> | undefined;
-  private syncAgain = false;
+  /** Reading journals, one pass after another while reads are asked for. */
+  private syncing: Promise<void> = Promise.resolve();
+  private draining = false;
+  private queued: SyncRequest | undefined;
   private closed = false;
 
   private constructor(
     private readonly store: RunStore,
     private readonly options: ServiceOptions,
     private readonly events: ServiceEvents,
-  ) {}
+  ) {
+    this.watcher = new JournalWatcher(options.dir, (change) => {
+      this.requestSync(change).catch((error: unknown) => events.log('error', String(error)));
+    });
+  }
 
   static async start(options: ServiceOptions, events: ServiceEvents): Promise<StoreService> {
     const lock = await StoreLock.tryAcquire(options.dir).catch(() => undefined);
@@ -58,13 +75,13 @@ export class StoreService implements StoreApi {
     const service = new StoreService(store, options, events);
     service.lock = lock;
     if (lock) await service.recordFormat();
-    service.startWatching();
+    service.watch(true);
     service.every(options.heartbeatMs ?? HEARTBEAT_MS, () => service.keepLock());
-    // Rescan every pollMs as a safety net; every second while there is no watcher (the runs
-    // folder does not exist yet), so the first run of a new store shows up quickly.
+    // Rescan every pollMs as a safety net; every second while the store is not watched (its folder
+    // does not exist yet), so the first run of a new store shows up quickly.
     let lastScan = Date.now();
     service.every(Math.min(1_000, options.pollMs ?? 5_000), () => {
-      if (service.watcher && Date.now() - lastScan < (options.pollMs ?? 5_000)) return Promise.resolve();
+      if (service.watch() && Date.now() - lastScan < (options.pollMs ?? 5_000)) return Promise.resolve();
       lastScan = Date.now();
       return service.requestSync();
     });
@@ -84,51 +101,82 @@ export class StoreService implements StoreApi {
     this.timers.add(timer);
   }
 
-  /** Watches the runs folder (recursively) so new journal lines are read within a fraction of a second. */
-  private startWatching(): void {
-    if (this.watcher) return;
-    try {
-      this.watcher = watch(this.options.dir, { recursive: true }, (_event, file) => {
-        // Journals only: the snapshot this process writes must not wake it up again.
-        const name = typeof file === 'string' ? file : '';
-        if (name.startsWith(RUNS_DIR) || name.startsWith(REGISTRY_DIR)) void this.requestSync();
-      });
-      this.watcher.on('error', () => {
-        this.watcher?.close();
-        this.watcher = undefined;
-      });
-    } catch {
-      // The folder does not exist yet: the poll notices when it does and calls us again.
-      this.watcher = undefined;
-    }
+  /**
+   * Watches what is not watched yet of the store, and reads what was written before the watch began:
+   * just after the store was opened (which read everything), the running runs' journals; later, when
+   * the store's folder appeared or came back, every journal. Returns whether it watches.
+   */
+  private watch(justOpened = false): boolean {
+    if (this.watcher.watching) return true;
+    if (!this.watcher.start()) return false;
+    void this.requestSync(justOpened ? this.followLive() : undefined).catch((error: unknown) =>
+      this.events.log('error', String(error)),
+    );
+    return true;
   }
 
-  /** Coalesces change notices: one sync at a time, and one more if notices arrived meanwhile. */
-  requestSync(): Promise<string[]> {
+  /** Follows every running or queued run's journal; returns the runs newly followed. */
+  private followLive(): string[] {
+    const live = this.store.listRuns({ statuses: LIVE, deleted: 'all', limit: 1_000 }).runs;
+    return this.watcher.follow(live.map((run) => run.id));
+  }
+
+  /**
+   * After reading `changed` runs: follow those that run, stop following those that ended. A folder
+   * the store has no run for yet stays followed: its journal may not have its first line yet.
+   */
+  private followChanged(changed: readonly string[]): string[] {
+    const ids = changed.filter((id) => id !== REGISTRY_JOURNAL);
+    if (ids.length === 0) return [];
+    const known = this.store.listRuns({ runIds: ids, deleted: 'all', limit: ids.length }).runs;
+    this.watcher.unfollow(known.filter((run) => !LIVE.includes(run.status)).map((run) => run.id));
+    return this.watcher.follow(known.filter((run) => LIVE.includes(run.status)).map((run) => run.id));
+  }
+
+  /**
+   * Reads the journals of `runIds` (all of them when undefined, and the registry's either way).
+   * Requests coalesce: one pass at a time, and the next takes every request made meanwhile. Each
+   * pass announces what it changed at once, so a run that keeps writing is shown as it goes rather
+   * than when it falls quiet. Resolves with what the pass that covered this request changed.
+   */
+  requestSync(runIds?: JournalChange): Promise<string[]> {
     if (this.closed) return Promise.resolve([]);
-    if (this.syncing) {
-      this.syncAgain = true;
-      return this.syncing;
+    const request = (this.queued ??= { all: false, runs: new Set(), waiters: [] });
+    if (runIds === undefined) request.all = true;
+    else for (const id of runIds) request.runs.add(id);
+    const done = new Promise<string[]>((resolve, reject) => request.waiters.push({ resolve, reject }));
+    if (!this.draining) {
+      this.draining = true;
+      this.syncing = this.drain();
     }
-    this.syncing = (async () => {
-      const changed = new Set<string>();
-      do {
-        this.syncAgain = false;
-        const result = await this.store.syncJournals();
-        for (const id of result.changedRuns) changed.add(id);
-      } while (this.syncAgain && !this.closed);
-      this.startWatching();
-      return [...changed];
-    })().finally(() => {
-      this.syncing = undefined;
-    });
-    return this.syncing.then((changed) => {
-      if (changed.length > 0) {
-        this.events.changed(changed);
-        this.scheduleSnapshot();
+    return done;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queued && !this.closed) {
+        const request = this.queued;
+        this.queued = undefined;
+        try {
+          const { changedRuns } = await this.store.syncJournals(request.all ? undefined : [...request.runs]);
+          if (changedRuns.length > 0) {
+            this.events.changed(changedRuns);
+            this.scheduleSnapshot();
+          }
+          // Runs followed only now may have written before their watch began: read them once more.
+          const followed = [...(request.all ? this.followLive() : []), ...this.followChanged(changedRuns)];
+          if (followed.length > 0) void this.requestSync(followed).catch(() => undefined);
+          for (const waiter of request.waiters) waiter.resolve(changedRuns);
+        } catch (error) {
+          for (const waiter of request.waiters) waiter.reject(error);
+        }
       }
-      return changed;
-    });
+      for (const waiter of this.queued?.waiters ?? []) waiter.resolve([]);
+      this.queued = undefined;
+    } finally {
+      // In the same turn as the last look at `queued`: a request made after this starts a new drain.
+      this.draining = false;
+    }
   }
 
   /** Snapshot `settleMs` after the last change, but no later than `maxDelayMs` after the first unsaved one. */
@@ -292,7 +340,7 @@ export class StoreService implements StoreApi {
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
     clearTimeout(this.snapshotTimer);
-    this.watcher?.close();
+    this.watcher.close();
     await this.syncing;
     try {
       await this.store.snapshot();

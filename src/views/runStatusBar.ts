@@ -1,20 +1,33 @@
 import * as vscode from 'vscode';
-import type { RunRecord } from '../store/runStore';
+import { formatMetricValue } from '../runs/format';
+import { keyMetricOf } from '../runs/runPresentation';
+import type { MetricSummary, RunRecord } from '../store/runStore';
 import type { StoreClient } from '../store/storeClient';
 import type { StoreFolder } from './runsTreeProvider';
 
 interface LiveRun {
   readonly store: StoreClient;
   readonly run: RunRecord;
+  /** The run's key metric now (`runlog.keyMetric`, else its first). */
+  readonly key: MetricSummary | undefined;
 }
 
 /** Enough to list in the quick pick; the count still says how many there are. */
 const LISTED = 100;
+/** Runs the tooltip names, with their key metric. */
+const IN_TOOLTIP = 10;
+
+/** `loss 0.213`, or nothing before the run has logged a metric. */
+function keyText(key: MetricSummary | undefined): string {
+  return key ? ` · ${key.key} ${formatMetricValue(key.last)}` : '';
+}
 
 /**
- * `$(sync~spin) 2 runs` in the status bar while runs are running or queued in any open store
- * (hidden otherwise); a click lists them with Open Charts and Stop. It reads only stores that are
- * already open: `update` runs on change notices and launches, never at activation.
+ * The status bar while runs are running or queued in any open store (hidden otherwise): one run by
+ * name with its key metric as it trains (`$(sync~spin) bright-owl · loss 0.213`), several as
+ * `$(sync~spin) 2 runs` with each one's metric in the tooltip; a click lists them with Open Charts
+ * and Stop. It reads only stores that are already open: `update` runs on change notices and
+ * launches, never at activation.
  */
 export class RunStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('runlog.runningRuns', vscode.StatusBarAlignment.Left, 50);
@@ -51,6 +64,7 @@ export class RunStatusBar implements vscode.Disposable {
   }
 
   private async read(): Promise<void> {
+    const keyMetric = vscode.workspace.getConfiguration('runlog').get<string>('keyMetric', '');
     const pages = await Promise.all(
       this.folders().map(async ({ store }) => {
         const page = await store
@@ -60,18 +74,37 @@ export class RunStatusBar implements vscode.Disposable {
             sort: { key: 'start_time', descending: true },
           })
           .catch(() => ({ runs: [], total: 0 }));
-        return { store, page };
+        const metrics = new Map(
+          page.runs.length > 0
+            ? await store
+                .call(
+                  'metricSummaries',
+                  page.runs.slice(0, IN_TOOLTIP).map((run) => run.id),
+                )
+                .catch(() => [])
+            : [],
+        );
+        return { store, page, metrics };
       }),
     );
-    this.live = pages.flatMap(({ store, page }) => page.runs.map((run) => ({ store, run })));
+    this.live = pages.flatMap(({ store, page, metrics }) =>
+      page.runs.map((run) => ({ store, run, key: keyMetricOf(metrics.get(run.id) ?? [], keyMetric) })),
+    );
     this.count = pages.reduce((n, { page }) => n + page.total, 0);
     if (this.count === 0) {
       this.item.hide();
       return;
     }
     const running = this.live.filter((l) => l.run.status === 'RUNNING').length;
-    this.item.text = `$(sync~spin) ${this.count} run${this.count === 1 ? '' : 's'}`;
-    this.item.tooltip = `Runlog: ${running} running, ${this.count - running} queued. Click to open charts or stop one.`;
+    const [only] = this.live;
+    this.item.text =
+      this.count === 1 && only
+        ? `$(sync~spin) ${only.run.name}${keyText(only.key)}`
+        : `$(sync~spin) ${this.count} runs`;
+    this.item.tooltip = [
+      `Runlog: ${running} running, ${this.count - running} queued. Click to open charts or stop one.`,
+      ...this.live.slice(0, IN_TOOLTIP).map((l) => `${l.run.name} (${l.run.status.toLowerCase()})${keyText(l.key)}`),
+    ].join('\n');
     this.item.show();
   }
 

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -44,6 +44,13 @@ export async function screenshot(name: string): Promise<void> {
   const done = join(dir, `${name}.done`);
   await writeFile(join(dir, `${name}.request`), '');
   for (let i = 0; i < 60 && !existsSync(done); i++) await new Promise((r) => setTimeout(r, 250));
+}
+
+/** A line in the suite's output (figures a test measured), beside the test names. */
+export function report(line: string): void {
+  console.log(line);
+  const file = process.env['RUNLOG_TEST_LOG'];
+  if (file) appendFileSync(file, `${line}\n`);
 }
 
 /** Writes a run's journal (or, with flag 'a', appends to it): one JSON event a line. */

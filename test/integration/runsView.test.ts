@@ -258,14 +258,20 @@ describe('Runs view actions', function () {
     assert.equal(await previousRun(older.store, older.run), undefined);
   });
 
-  it('shows running runs in the status bar while they run', async () => {
+  it('shows running runs in the status bar while they run, with their key metric', async () => {
     const { runStatus } = await api();
     // A change notice is what updates the item: the live run logs a point.
     await appendFile(
       join(storeDir, 'runs', 'run-live', 'events.jsonl'),
       `${JSON.stringify({ t: 'metric', ts: 1_700_000_200_001, key: 'loss', value: 1, step: 0 })}\n`,
     );
-    assert.equal(await waitFor('the status bar item', () => runStatus.text), '$(sync~spin) 1 run');
+    // The item may show the run before it has read the point; then the point follows.
+    assert.equal(
+      await waitFor('the status bar item with the point', () =>
+        runStatus.text?.includes('loss') ? runStatus.text : undefined,
+      ),
+      '$(sync~spin) live-panda · loss 1',
+    );
     await appendFile(
       join(storeDir, 'runs', 'run-live', 'events.jsonl'),
       `${JSON.stringify({ t: 'run_end', ts: 1_700_000_200_002, status: 'FINISHED' })}\n`,

@@ -127,7 +127,10 @@ export class ChartCard {
       range: { from: current.data.lo, to: current.data.hi },
       runIds: wanted,
     });
-    if (generation !== this.generation || this.current !== current) return;
+    // A reload asked after this refresh draws newer points than these.
+    if (generation !== this.generation) return;
+    // Something asked before this refresh drew meanwhile, perhaps older points: ask again on its grid.
+    if (this.current !== current) return this.refreshRuns(runIds);
     if (!isChartData(reply)) throw new Error(`the host sent malformed data for ${this.key}`);
     if (!this.zoom && reply.extent && reply.extent.hi > current.data.hi) return this.load();
     const replaced = new Map(reply.runs.map((r) => [r.runId, r]));

@@ -130,7 +130,10 @@ const context = {
   act,
   drew: (key: string, series: number, points: number) => {
     drawnBy.set(key, { series, points });
-    if (!pending?.left.delete(key)) return;
+    // A card that draws again after the report (a running run's late reply) is reported too, so
+    // the summary and the host's view of the page stay current.
+    if (!pending) return startReport([]);
+    if (!pending.left.delete(key)) return;
     if (pending.left.size === 0) report();
   },
   error: showError,
