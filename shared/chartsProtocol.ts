@@ -43,6 +43,12 @@ export interface ChartRunData {
   readonly min: Float64Array;
   readonly max: Float64Array;
   readonly smoothed: Float64Array | null;
+  /**
+   * 1 where the run's line must not join a bucket to the run's previous non-empty one: a NaN the
+   * run logged, or a long silence for its cadence (`src/store/chartGaps.ts`). Elsewhere the line
+   * bridges the empty buckets between the run's points.
+   */
+  readonly breaks: Uint8Array;
   readonly points: number;
 }
 
@@ -238,6 +244,8 @@ export function isChartData(value: unknown): value is ChartData {
         isSeries(r['min'], n) &&
         isSeries(r['max'], n) &&
         (r['smoothed'] === null || isSeries(r['smoothed'], n)) &&
+        r['breaks'] instanceof Uint8Array &&
+        r['breaks'].length === n &&
         isFiniteNumber(r['points']),
     )
   );

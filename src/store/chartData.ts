@@ -1,5 +1,6 @@
 import type { ChartRunData, ChartX } from '../../shared/chartsProtocol';
 import { smoothEma } from '../../shared/smoothing';
+import { lineBreaks } from './chartGaps';
 import { BucketAccumulator, MAX_BUCKETS, accumulateStoredSeries, readSeries } from './metrics';
 import type { XAxis } from './metrics';
 import type { Db } from './sqlite';
@@ -84,7 +85,15 @@ export function chartSeries(db: Db, query: ChartSeriesQuery): ChartRunSeries[] {
     }
     let points = 0;
     for (let i = 0; i < n; i++) points += buckets.count[i];
-    result.push({ runId, last: buckets.last, min: buckets.min, max: buckets.max, smoothed, points });
+    result.push({
+      runId,
+      last: buckets.last,
+      min: buckets.min,
+      max: buckets.max,
+      smoothed,
+      breaks: lineBreaks(buckets),
+      points,
+    });
   }
   return result;
 }
