@@ -65,9 +65,11 @@ export interface ChartData {
 
 export interface RenderReport {
   readonly charts: number;
+  /** Lines drawn: one per run and chart, and a faint raw one under each smoothed line. */
   readonly series: number;
   /** Raw points the drawn buckets stand for. */
   readonly points: number;
+  /** From the change to the last chart painted. */
   readonly ms: number;
   /** The legend's run labels as the DOM shows them (textContent). */
   readonly legend: readonly string[];

@@ -1,0 +1,144 @@
+// Browser half of chartLines.test.ts: one ChartCard whose fake host buckets the points a test
+// gives it the way the store does (one shared grid, BucketAccumulator, the store's line breaks),
+// and reads back, column by column, which pixels of the plot each run's color inked.
+import 'uplot/dist/uPlot.min.css';
+import '../../webview/charts/charts.css';
+import type { ChartData, ChartLayout, ChartsState } from '../../shared/chartsProtocol';
+import { DEFAULT_LAYOUT } from '../../shared/chartsProtocol';
+import { lineBreaks } from '../../src/store/chartGaps';
+import { BucketAccumulator } from '../../src/store/metrics';
+import { ChartCard } from '../../webview/charts/chartCard';
+
+export interface RunSpec {
+  readonly id: string;
+  /** `#rrggbb`: the test finds the run's line by this color. */
+  readonly color: string;
+  /** [x, value] in any order; value may be NaN. */
+  readonly points: readonly (readonly [number, number])[];
+}
+
+export interface Scenario {
+  readonly runs: readonly RunSpec[];
+  readonly layout?: Partial<ChartLayout>;
+  /** The card's CSS width (default 800). */
+  readonly width?: number;
+}
+
+interface Plot {
+  axes: { _values?: unknown[] }[];
+  valToPos(value: number, scale: string, canvasPixels?: boolean): number;
+  bbox: { left: number; top: number; width: number; height: number };
+  ctx: CanvasRenderingContext2D;
+  over: HTMLElement;
+}
+
+let card: ChartCard | undefined;
+let drawn = 0;
+
+function bucketRun(run: RunSpec, lo: number, hi: number, n: number): ChartData['runs'][number] {
+  const grid = new BucketAccumulator(n, lo, hi);
+  let points = 0;
+  for (const [x, value] of run.points) {
+    if (x < lo || x > hi) continue;
+    grid.addPoint(x, value);
+    points++;
+  }
+  const buckets = grid.aligned();
+  return {
+    runId: run.id,
+    last: buckets.last,
+    min: buckets.min,
+    max: buckets.max,
+    smoothed: null,
+    points,
+    breaks: lineBreaks(buckets),
+  };
+}
+
+async function show(scenario: Scenario): Promise<void> {
+  card?.destroy();
+  const state: ChartsState = {
+    runs: scenario.runs.map((r) => ({ id: r.id, name: r.id, status: 'FINISHED', color: r.color, label: '' })),
+    keys: ['metric'],
+    layout: { ...DEFAULT_LAYOUT, ...scenario.layout },
+  };
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const run of scenario.runs) {
+    for (const [x] of run.points) {
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
+    }
+  }
+  drawn = 0;
+  card = new ChartCard('metric', {
+    state: () => state,
+    request: (message) => {
+      if (message.type !== 'chartData') return Promise.resolve(null);
+      const from = message.range?.from ?? lo;
+      const to = message.range?.to ?? (hi > lo ? hi : lo + 1);
+      const data: ChartData = {
+        key: message.key,
+        lo: from,
+        hi: to,
+        buckets: message.buckets,
+        extent: { lo, hi },
+        runs: scenario.runs.map((run) => bucketRun(run, from, to, message.buckets)),
+      };
+      return Promise.resolve(data);
+    },
+    send: () => undefined,
+    act: () => undefined,
+    drew: () => drawn++,
+    error: (message) => {
+      throw new Error(message);
+    },
+  });
+  card.element.style.width = `${scenario.width ?? 800}px`;
+  document.body.replaceChildren(card.element);
+  await card.load();
+  // Drawing happens in uPlot's commit, a microtask after the data is set.
+  await new Promise((resolve) => requestAnimationFrame(resolve));
+}
+
+function plot(): Plot {
+  const chart = (card as unknown as { chart: Plot | undefined }).chart;
+  if (!chart) throw new Error('no chart drawn');
+  return chart;
+}
+
+function parse(color: string): [number, number, number] {
+  const n = Number.parseInt(color.slice(1), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+/**
+ * Per canvas-pixel column of the plot area, how many pixels are (nearly opaque) `color`: a run's
+ * line and markers, not its faint band or raw line.
+ */
+function ink(color: string): number[] {
+  const u = plot();
+  const { left, top, width, height } = u.bbox;
+  const pixels = u.ctx.getImageData(left, top, width, height).data;
+  const [r, g, b] = parse(color);
+  const columns = new Array<number>(width).fill(0);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const at = (y * width + x) * 4;
+      const near = Math.abs(pixels[at] - r) + Math.abs(pixels[at + 1] - g) + Math.abs(pixels[at + 2] - b) < 90;
+      if (near && pixels[at + 3] >= 110) columns[x]++;
+    }
+  }
+  return columns;
+}
+
+(globalThis as Record<string, unknown>)['harness'] = {
+  show,
+  ink,
+  drawn: () => drawn,
+  /** The canvas-pixel column of the plot area (as `ink` counts them) where `x` is drawn. */
+  column: (x: number) => Math.round(plot().valToPos(x, 'x', true) - plot().bbox.left),
+  /** The y axis' tick labels as drawn. */
+  yLabels: () => plot().axes[1]._values ?? [],
+  note: () => card?.element.querySelector('.note')?.textContent ?? '',
+};
