@@ -63,6 +63,18 @@ export interface ChartData {
   readonly runs: readonly ChartRunData[];
 }
 
+/** How one run's line was drawn on one chart. */
+export interface DrawnLine {
+  readonly key: string;
+  readonly runId: string;
+  /** Pixel columns the line passes through. */
+  readonly columns: number;
+  /** Separate pieces of line: 1 is unbroken; each break (a NaN, a long silence) adds one. */
+  readonly pieces: number;
+  /** Pieces of a single column, drawn as a marker (a lone point). */
+  readonly markers: number;
+}
+
 export interface RenderReport {
   readonly charts: number;
   /** Lines drawn: one per run and chart, and a faint raw one under each smoothed line. */
@@ -75,6 +87,8 @@ export interface RenderReport {
   readonly legend: readonly string[];
   /** Elements in legends and titles that are not the panel's own (must stay 0: names are text). */
   readonly foreignElements: number;
+  /** Every run's line on every chart drawn. */
+  readonly lines: readonly DrawnLine[];
 }
 
 /** Host → webview. */
@@ -176,11 +190,23 @@ export function isChartsHostMessage(value: unknown): value is ChartsHostMessage 
   }
 }
 
+function isDrawnLine(value: unknown): value is DrawnLine {
+  return (
+    isObject(value) &&
+    isString(value['key']) &&
+    isString(value['runId']) &&
+    ['columns', 'pieces', 'markers'].every((k) => isFiniteNumber(value[k]))
+  );
+}
+
 function isRenderReport(value: unknown): value is RenderReport {
   return (
     isObject(value) &&
     ['charts', 'series', 'points', 'ms', 'foreignElements'].every((k) => isFiniteNumber(value[k])) &&
-    isStringList(value['legend'])
+    isStringList(value['legend']) &&
+    Array.isArray(value['lines']) &&
+    value['lines'].length <= 1_000_000 &&
+    value['lines'].every(isDrawnLine)
   );
 }
 

@@ -108,6 +108,14 @@ describe('charts webview: every run is drawn as a line through its own points', 
     assert.equal(await coverage(PURPLE, 1050, 2850), 0, 'no line across the silence');
   });
 
+  it('shows a chart of a single point as a whole marker in the middle', async () => {
+    await show({ runs: [{ id: 'single', color: GREEN, points: [[7, 0.5]] }] });
+    const ink = await call<number[]>('ink', GREEN);
+    const middle = Math.round(ink.length / 2);
+    const near = ink.slice(middle - 4, middle + 5).reduce((a, b) => a + b, 0);
+    assert.ok(near >= 13, `a whole marker in the middle (${near} px inked near column ${middle} of ${ink.length})`);
+  });
+
   it('breaks the line where the run logged NaN, and bridges ordinary spacing', async () => {
     const withNan: RunSpec = {
       id: 'nan',

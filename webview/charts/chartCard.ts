@@ -1,5 +1,5 @@
 import uPlot from 'uplot';
-import type { ChartData, ChartsState, ChartsViewMessage } from '../../shared/chartsProtocol';
+import type { ChartData, ChartsState, ChartsViewMessage, DrawnLine } from '../../shared/chartsProtocol';
 import { isChartData } from '../../shared/chartsProtocol';
 import { el } from '../common/host';
 import { chartOptions } from './chartOptions';
@@ -19,8 +19,8 @@ export interface CardContext {
   send(message: ChartsViewMessage): void;
   /** The card moved, was pinned or hidden. */
   act(key: string, action: 'pin' | 'hide' | 'earlier' | 'later'): void;
-  /** A card finished drawing (its canvas is painted): how many lines and raw points it shows. */
-  drew(key: string, series: number, points: number): void;
+  /** A card finished drawing (its canvas is painted): how many lines and raw points it shows, and how. */
+  drew(key: string, series: number, points: number, lines: readonly DrawnLine[]): void;
   error(message: string): void;
 }
 
@@ -173,10 +173,13 @@ export class ChartCard {
   }
 
   private painted(u: uPlot): void {
-    if (this.current) drawRuns(u, this.current.plot);
+    const drawn = this.current ? drawRuns(u, this.current.plot) : [];
     const report = this.unreported;
     this.unreported = undefined;
-    if (report) this.context.drew(this.key, report.lines, report.points);
+    if (report) {
+      const lines = drawn.map((line) => ({ key: this.key, ...line }));
+      this.context.drew(this.key, report.lines, report.points, lines);
+    }
   }
 
   /** Not zoomed: the data's extent (the grid may reach further, for a running run's next points). */
@@ -186,8 +189,9 @@ export class ChartCard {
     if (!chart || !data) return;
     const range = this.zoom ?? (data.extent ? { from: data.extent.lo, to: data.extent.hi } : undefined);
     if (!range) return;
-    const to = range.to > range.from ? range.to : range.from + 1;
-    chart.setScale('x', { min: range.from, max: to });
+    // A single x (one point, or points all at one step) in the middle of the plot.
+    if (range.to > range.from) chart.setScale('x', { min: range.from, max: range.to });
+    else chart.setScale('x', { min: range.from - 1, max: range.from + 1 });
   }
 
   private options(): uPlot.Options {

@@ -142,18 +142,43 @@ function strokeLine(ctx: CanvasRenderingContext2D, cols: Columns, envelope: bool
   ctx.stroke();
 }
 
-/** A dot on each column that is a stretch of its own (a single point, or one between two gaps). */
-function fillMarkers(ctx: CanvasRenderingContext2D, cols: Columns, radius: number): void {
+/** Separate pieces of a traced line. */
+function pieces(cols: Columns): number {
+  let count = 0;
+  for (let c = 0; c < cols.n; c++) if (cols.join[c] === START) count++;
+  return count;
+}
+
+/** The lone points of a traced line (columns that are a stretch of their own): x, y pairs. */
+function lonePoints(cols: Columns): number[] {
   const { n, x, end, join } = cols;
-  let any = false;
-  ctx.beginPath();
+  const points: number[] = [];
   for (let c = 0; c < n; c++) {
-    if (join[c] !== START || (c + 1 < n && join[c + 1] !== START)) continue;
-    ctx.moveTo(x[c] + radius, end[c]);
-    ctx.arc(x[c], end[c], radius, 0, 2 * Math.PI);
-    any = true;
+    if (join[c] === START && (c + 1 === n || join[c + 1] === START)) points.push(x[c], end[c]);
   }
-  if (any) ctx.fill();
+  return points;
+}
+
+/**
+ * A dot on each lone point. Drawn unclipped, so a lone point on the plot's edge shows whole; points
+ * off the plot (zoomed away) are skipped.
+ */
+function fillMarkers(
+  ctx: CanvasRenderingContext2D,
+  points: readonly number[],
+  radius: number,
+  left: number,
+  right: number,
+): void {
+  ctx.beginPath();
+  for (let i = 0; i < points.length; i += 2) {
+    const x = points[i];
+    const y = points[i + 1];
+    if (x < left - 0.5 || x > right + 0.5) continue;
+    ctx.moveTo(x + radius, y);
+    ctx.arc(x, y, radius, 0, 2 * Math.PI);
+  }
+  ctx.fill();
 }
 
 /** The min–max band between the columns of each stretch. */
@@ -181,6 +206,14 @@ function withAlpha(color: string, alpha: number): string {
   return /^#[0-9a-f]{6}$/i.test(color) ? `${color}${a}` : color;
 }
 
+/** How a run's line was drawn: pixel columns, separate pieces, pieces of one column (markers). */
+export interface RunDrawing {
+  readonly runId: string;
+  readonly columns: number;
+  readonly pieces: number;
+  readonly markers: number;
+}
+
 /**
  * Draws every run of a chart on uPlot's canvas (its `draw` hook, after the axes): per run the
  * min–max band where its columns are sparse (dense, the M4 line already shows every extreme and a
@@ -192,12 +225,14 @@ function withAlpha(color: string, alpha: number): string {
  * hairline to the rasterizer, which Chromium's software canvas fills 30 times faster than a
  * 1.5-px one (a hundred dense runs: 20 ms against 650 ms).
  */
-export function drawRuns(u: uPlot, plot: PlotData): void {
-  if (plot.runs.length === 0) return;
+export function drawRuns(u: uPlot, plot: PlotData): RunDrawing[] {
+  if (plot.runs.length === 0) return [];
   const ctx = u.ctx;
   const ratio = uPlot.pxRatio;
   const { left, top, width, height } = u.bbox;
   const frame = frameOf(u, plot);
+  const drawn: RunDrawing[] = [];
+  const lone: { color: string; points: number[] }[] = [];
   ctx.save();
   ctx.beginPath();
   ctx.rect(left, top, width, height);
@@ -219,8 +254,14 @@ export function drawRuns(u: uPlot, plot: PlotData): void {
     ctx.strokeStyle = run.color;
     ctx.lineWidth = (dense ? DENSE_WIDTH : LINE_WIDTH) * ratio;
     strokeLine(ctx, line, !run.raw);
-    ctx.fillStyle = run.color;
-    fillMarkers(ctx, line, MARKER_RADIUS * ratio);
+    const points = lonePoints(line);
+    if (points.length > 0) lone.push({ color: run.color, points });
+    drawn.push({ runId: run.runId, columns: line.n, pieces: pieces(line), markers: points.length / 2 });
   }
   ctx.restore();
+  for (const { color, points } of lone) {
+    ctx.fillStyle = color;
+    fillMarkers(ctx, points, MARKER_RADIUS * ratio, left, left + width);
+  }
+  return drawn;
 }
