@@ -36,6 +36,14 @@ export interface ChartsState {
   readonly layout: ChartLayout;
 }
 
+/** A run's point just outside a zoomed grid, which its line goes on to (x on the chart's axis). */
+export interface EdgePoint {
+  readonly x: number;
+  readonly last: number;
+  /** The smoothed value there; null without smoothing. */
+  readonly smoothed: number | null;
+}
+
 /** One run's line on the chart's grid (typed arrays survive postMessage; NaN marks an empty bucket). */
 export interface ChartRunData {
   readonly runId: string;
@@ -49,6 +57,9 @@ export interface ChartRunData {
    * bridges the empty buckets between the run's points.
    */
   readonly breaks: Uint8Array;
+  /** Zoomed in: the run's nearest points before and after the grid, when its line goes on to them. */
+  readonly before: EdgePoint | null;
+  readonly after: EdgePoint | null;
   readonly points: number;
 }
 
@@ -248,6 +259,16 @@ export function isChartsViewMessage(value: unknown): value is ChartsViewMessage 
   }
 }
 
+function isEdgePoint(value: unknown): value is EdgePoint | null {
+  return (
+    value === null ||
+    (isObject(value) &&
+      isFiniteNumber(value['x']) &&
+      typeof value['last'] === 'number' &&
+      (value['smoothed'] === null || typeof value['smoothed'] === 'number'))
+  );
+}
+
 function isSeries(value: unknown, n: number): value is Float64Array {
   return value instanceof Float64Array && value.length === n;
 }
@@ -274,6 +295,8 @@ export function isChartData(value: unknown): value is ChartData {
         (r['smoothed'] === null || isSeries(r['smoothed'], n)) &&
         r['breaks'] instanceof Uint8Array &&
         r['breaks'].length === n &&
+        isEdgePoint(r['before']) &&
+        isEdgePoint(r['after']) &&
         isFiniteNumber(r['points']),
     )
   );

@@ -60,3 +60,57 @@ export function lineBreaks(buckets: GapBuckets): Uint8Array {
 function positive(value: number): number | undefined {
   return value > 0 ? value : undefined;
 }
+
+/** A run's point outside the grid: its nearest on one side of a zoomed range. */
+export interface OutsidePoint {
+  readonly x: number;
+  readonly value: number;
+  /** The x of the run's next point further out (its cadence there); NaN when there is none. */
+  readonly beyond: number;
+}
+
+/**
+ * `lineBreaks` on a grid that does not hold all of a run's points (a zoomed range), and whether the
+ * line goes on to the run's nearest point before the grid and after it: zoomed in between two
+ * points of a sparse series, its line still crosses the chart. The outside points count as buckets
+ * beyond the grid's ends, an empty bucket away, so the silence rule always weighs them.
+ */
+export function lineBreaksWithin(
+  buckets: GapBuckets,
+  before: OutsidePoint | null,
+  after: OutsidePoint | null,
+): { breaks: Uint8Array; joinsBefore: boolean; joinsAfter: boolean } {
+  const n = buckets.count.length;
+  if (!before && !after) return { breaks: lineBreaks(buckets), joinsBefore: false, joinsAfter: false };
+  const count = new Float64Array(n + 4);
+  const first = new Float64Array(n + 4).fill(Number.NaN);
+  const x = new Float64Array(n + 4).fill(Number.NaN);
+  const nan = new Float64Array(n + 4);
+  // Each outside bucket holds the point and the next one further out, which gives its spacing.
+  const put = (i: number, point: OutsidePoint): void => {
+    const two = Number.isFinite(point.beyond);
+    count[i] = two ? 2 : 1;
+    first[i] = two ? Math.min(point.x, point.beyond) : point.x;
+    x[i] = two ? Math.max(point.x, point.beyond) : point.x;
+    nan[i] = Number.isNaN(point.value) ? count[i] : 0;
+  };
+  if (before) put(0, before);
+  if (after) put(n + 3, after);
+  for (let i = 0; i < n; i++) {
+    count[i + 2] = buckets.count[i];
+    first[i + 2] = buckets.first[i];
+    x[i + 2] = buckets.x[i];
+    nan[i + 2] = buckets.nan[i];
+  }
+  const padded = lineBreaks({ count, first, x, nan });
+  const drawn = (i: number): boolean => count[i] > nan[i];
+  let firstDrawn = 1;
+  while (firstDrawn < n + 4 && !drawn(firstDrawn)) firstDrawn++;
+  let lastDrawn = n + 2;
+  while (lastDrawn >= 0 && !drawn(lastDrawn)) lastDrawn--;
+  return {
+    breaks: padded.slice(2, n + 2),
+    joinsBefore: drawn(0) && firstDrawn < n + 4 && padded[firstDrawn] === 0,
+    joinsAfter: drawn(n + 3) && lastDrawn >= 0 && padded[n + 3] === 0,
+  };
+}

@@ -33,7 +33,7 @@ function bucket(run: string, lo: number, hi: number, n: number): ChartData['runs
     points++;
   }
   // Every step logged: the line never breaks.
-  return { runId: run, last, min, max, smoothed: null, breaks: new Uint8Array(n), points };
+  return { runId: run, last, min, max, smoothed: null, breaks: new Uint8Array(n), before: null, after: null, points };
 }
 
 const requests: ChartsViewMessage[] = [];

@@ -128,6 +128,21 @@ describe('charts webview: every run is drawn as a line through its own points', 
     assert.equal(await coverage(BLUE, 1450, 1550), 0, 'a gap across the NaN');
   });
 
+  it('zoomed in between two points of a sparse run, still draws its line across, unless a silence is there', async () => {
+    const quiet: RunSpec = {
+      id: 'quiet',
+      color: GREEN,
+      points: [...points(0, 1000, 50, (s) => 2 + s / 3000), ...points(2000, 2950, 50, (s) => 2 + s / 3000)],
+    };
+    await show({ runs: [dense, sparse], zoom: { from: 1010, to: 1040 } });
+    await assertLine(BLUE, 1010, 1040, 'the line from step 1000 to step 1050, through the zoomed range');
+    await show({ runs: [dense, quiet], zoom: { from: 1200, to: 1800 } });
+    assert.equal(await coverage(GREEN, 1200, 1800), 0, 'nothing across its silence');
+    await show({ runs: [dense, quiet], zoom: { from: 900, to: 1500 } });
+    await assertLine(GREEN, 900, 1000, 'up to its last point before the silence');
+    assert.equal(await coverage(GREEN, 1050, 1500), 0, 'and not on towards step 2000');
+  });
+
   it('keeps sparse lines on the log scale and on a wall-time axis', async () => {
     const T0 = 1_700_000_000_000;
     await show({

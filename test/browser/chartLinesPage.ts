@@ -5,7 +5,8 @@ import 'uplot/dist/uPlot.min.css';
 import '../../webview/charts/charts.css';
 import type { ChartData, ChartLayout, ChartsState } from '../../shared/chartsProtocol';
 import { DEFAULT_LAYOUT } from '../../shared/chartsProtocol';
-import { lineBreaks } from '../../src/store/chartGaps';
+import type { OutsidePoint } from '../../src/store/chartGaps';
+import { lineBreaksWithin } from '../../src/store/chartGaps';
 import { BucketAccumulator } from '../../src/store/metrics';
 import { ChartCard } from '../../webview/charts/chartCard';
 
@@ -22,6 +23,8 @@ export interface Scenario {
   readonly layout?: Partial<ChartLayout>;
   /** The card's CSS width (default 800). */
   readonly width?: number;
+  /** Zoomed in to this x range, as a drag across the chart would. */
+  readonly zoom?: { readonly from: number; readonly to: number };
 }
 
 interface Plot {
@@ -38,12 +41,20 @@ let drawn = 0;
 function bucketRun(run: RunSpec, lo: number, hi: number, n: number): ChartData['runs'][number] {
   const grid = new BucketAccumulator(n, lo, hi);
   let points = 0;
+  // The nearest two points on each side of the grid, as the store finds them.
+  const outside = (side: -1 | 1): OutsidePoint | null => {
+    const xs = run.points.filter(([x]) => (side < 0 ? x < lo : x > hi)).sort((a, b) => side * (a[0] - b[0]));
+    return xs.length === 0 ? null : { x: xs[0][0], value: xs[0][1], beyond: xs[1]?.[0] ?? Number.NaN };
+  };
+  const before = outside(-1);
+  const after = outside(1);
   for (const [x, value] of run.points) {
     if (x < lo || x > hi) continue;
     grid.addPoint(x, value);
     points++;
   }
   const buckets = grid.aligned();
+  const shape = lineBreaksWithin(buckets, before, after);
   return {
     runId: run.id,
     last: buckets.last,
@@ -51,7 +62,9 @@ function bucketRun(run: RunSpec, lo: number, hi: number, n: number): ChartData['
     max: buckets.max,
     smoothed: null,
     points,
-    breaks: lineBreaks(buckets),
+    breaks: shape.breaks,
+    before: before && shape.joinsBefore ? { x: before.x, last: before.value, smoothed: null } : null,
+    after: after && shape.joinsAfter ? { x: after.x, last: after.value, smoothed: null } : null,
   };
 }
 
@@ -94,6 +107,7 @@ async function show(scenario: Scenario): Promise<void> {
       throw new Error(message);
     },
   });
+  if (scenario.zoom) (card as unknown as { zoom: Scenario['zoom'] }).zoom = scenario.zoom;
   card.element.style.width = `${scenario.width ?? 800}px`;
   document.body.replaceChildren(card.element);
   await card.load();

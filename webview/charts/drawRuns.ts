@@ -1,5 +1,5 @@
 import uPlot from 'uplot';
-import type { PlotData, PlotRun } from './plotData';
+import type { PlotData, PlotEdge, PlotRun } from './plotData';
 import { drawable } from './plotData';
 
 /** A line through sparse columns; dense ones are hairlines (see `drawRuns`). */
@@ -24,6 +24,8 @@ const BRIDGE = 2;
  */
 class Columns {
   n = 0;
+  /** How many of the n columns are the run's points outside the grid (a zoomed range's neighbours). */
+  outside = 0;
   x = new Float64Array(0);
   top = new Float64Array(0);
   bottom = new Float64Array(0);
@@ -46,12 +48,20 @@ const columns = new Columns();
 interface Frame {
   readonly x0: number;
   readonly dx: number;
+  /** Canvas x of an x value (for points off the grid). */
+  x(value: number): number;
   y(value: number): number;
+  /** Canvas x bounds a line is cut at (points outside the grid may lie very far away). */
+  readonly left: number;
+  readonly right: number;
 }
 
 function frameOf(u: uPlot, plot: PlotData): Frame {
   const x0 = u.valToPos(plot.lo + 0.5 * plot.width, 'x', true);
   const dx = u.valToPos(plot.lo + 1.5 * plot.width, 'x', true) - x0;
+  const x = (value: number): number => x0 + dx * ((value - plot.lo) / plot.width - 0.5);
+  const left = u.bbox.left - u.bbox.width;
+  const right = u.bbox.left + 2 * u.bbox.width;
   const { min, max } = u.scales.y;
   const a = min ?? 0;
   const b = max !== undefined && max !== a ? max : a + 1;
@@ -59,23 +69,51 @@ function frameOf(u: uPlot, plot: PlotData): Frame {
   if (plot.log) {
     const la = Math.log10(a);
     const k = (u.valToPos(b, 'y', true) - ya) / (Math.log10(b) - la);
-    return { x0, dx, y: (v) => ya + (Math.log10(v) - la) * k };
+    return { x0, dx, x, left, right, y: (v) => ya + (Math.log10(v) - la) * k };
   }
   const k = (u.valToPos(b, 'y', true) - ya) / (b - a);
-  return { x0, dx, y: (v) => ya + (v - a) * k };
+  return { x0, dx, x, left, right, y: (v) => ya + (v - a) * k };
+}
+
+/** Moves column `c` along its segment towards column `toward` until it is within [left, right]. */
+function cut(cols: Columns, c: number, toward: number, frame: Frame): void {
+  const { x, top, bottom, end } = cols;
+  const bound = x[c] < frame.left ? frame.left : x[c] > frame.right ? frame.right : x[c];
+  if (bound === x[c] || x[toward] === x[c]) return;
+  const t = (bound - x[c]) / (x[toward] - x[c]);
+  end[c] += t * (end[toward] - end[c]);
+  top[c] = bottom[c] = end[c];
+  x[c] = bound;
 }
 
 /**
  * Fills `columns` with a run's buckets. Empty buckets between two of the run's points are bridged
- * (they are empty because other runs log more often) unless the store marked a break there.
+ * (they are empty because other runs log more often) unless the store marked a break there; on a
+ * zoomed grid the line also goes on to the run's points just outside it, when the store sent them.
  */
-function trace(run: PlotRun, values: Float64Array, frame: Frame, log: boolean): Columns {
+function trace(
+  run: PlotRun,
+  values: Float64Array,
+  pick: (edge: PlotEdge) => number,
+  frame: Frame,
+  log: boolean,
+): Columns {
   const n = values.length;
-  columns.reserve(n);
+  columns.reserve(n + 2);
   const { x, top, bottom, end, join } = columns;
   const { min, max, breaks } = run;
   let c = 0;
   let previous = -2;
+  const edge = (point: PlotEdge | null): void => {
+    if (!point || !drawable(pick(point), log)) return;
+    x[c] = frame.x(point.x);
+    top[c] = bottom[c] = end[c] = frame.y(pick(point));
+    join[c] = c === 0 ? START : BRIDGE;
+    c++;
+    columns.outside++;
+  };
+  columns.outside = 0;
+  edge(run.before);
   for (let i = 0; i < n; i++) {
     const v = values[i];
     const shown = drawable(v, log);
@@ -102,7 +140,13 @@ function trace(run: PlotRun, values: Float64Array, frame: Frame, log: boolean): 
     }
     previous = i;
   }
+  const last = c;
+  edge(run.after);
   columns.n = c;
+  if (c > 1 && columns.outside > 0) {
+    if (run.before && x[0] < frame.left) cut(columns, 0, 1, frame);
+    if (c > last && x[c - 1] > frame.right) cut(columns, c - 1, c - 2, frame);
+  }
   return columns;
 }
 
@@ -239,7 +283,7 @@ export function drawRuns(u: uPlot, plot: PlotData): RunDrawing[] {
   ctx.clip();
   ctx.lineJoin = 'round';
   for (const run of plot.runs) {
-    const raw = trace(run, run.raw ?? run.line, frame, plot.log);
+    const raw = trace(run, run.raw ?? run.line, (e) => e.raw ?? e.line, frame, plot.log);
     const dense = raw.n >= width / ratio / 3;
     if (!dense) {
       ctx.fillStyle = withAlpha(run.color, BAND_ALPHA);
@@ -250,13 +294,18 @@ export function drawRuns(u: uPlot, plot: PlotData): RunDrawing[] {
       ctx.lineWidth = RAW_WIDTH * ratio;
       strokeLine(ctx, raw, true);
     }
-    const line = run.raw ? trace(run, run.line, frame, plot.log) : raw;
+    const line = run.raw ? trace(run, run.line, (e) => e.line, frame, plot.log) : raw;
     ctx.strokeStyle = run.color;
     ctx.lineWidth = (dense ? DENSE_WIDTH : LINE_WIDTH) * ratio;
     strokeLine(ctx, line, !run.raw);
     const points = lonePoints(line);
     if (points.length > 0) lone.push({ color: run.color, points });
-    drawn.push({ runId: run.runId, columns: line.n, pieces: pieces(line), markers: points.length / 2 });
+    drawn.push({
+      runId: run.runId,
+      columns: line.n - line.outside,
+      pieces: pieces(line),
+      markers: points.length / 2,
+    });
   }
   ctx.restore();
   for (const { color, points } of lone) {

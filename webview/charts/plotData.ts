@@ -1,5 +1,14 @@
 import uPlot from 'uplot';
-import type { ChartData, ChartRun } from '../../shared/chartsProtocol';
+import type { ChartData, ChartRun, EdgePoint } from '../../shared/chartsProtocol';
+
+/** A run's point just outside a zoomed grid, which its line goes on to. */
+export interface PlotEdge {
+  readonly x: number;
+  /** The value the run's line goes through there (smoothed, else raw). */
+  readonly line: number;
+  /** The raw value, for the faint raw line under a smoothed one; null without smoothing. */
+  readonly raw: number | null;
+}
 
 /** One run as a chart draws it: the host's typed arrays, one value per bucket of the grid. */
 export interface PlotRun {
@@ -14,6 +23,8 @@ export interface PlotRun {
   readonly max: Float64Array;
   /** 1 where the line must not join a bucket to the run's previous drawn one (a NaN, a long silence). */
   readonly breaks: Uint8Array;
+  readonly before: PlotEdge | null;
+  readonly after: PlotEdge | null;
 }
 
 export interface PlotData {
@@ -43,18 +54,36 @@ export function gridX(data: Pick<ChartData, 'lo' | 'hi' | 'buckets'>): number[] 
   return Array.from({ length: data.buckets }, (_, i) => data.lo + (i + 0.5) * width);
 }
 
+function edgeOf(point: EdgePoint | null): PlotEdge | null {
+  if (!point) return null;
+  return point.smoothed === null
+    ? { x: point.x, line: point.last, raw: null }
+    : { x: point.x, line: point.smoothed, raw: point.last };
+}
+
 /** One chart's runs, ready to draw: the runs that logged the key, the y extent over all of them. */
 export function plotData(chart: ChartData, runs: readonly ChartRun[], log: boolean): PlotData {
   const byId = new Map(runs.map((r) => [r.id, r]));
   const plotted: PlotRun[] = [];
+  const width = (chart.hi - chart.lo) / chart.buckets;
   let hiddenByLog = 0;
   let min = Infinity;
   let max = -Infinity;
+  const include = (v: number): void => {
+    if (!drawable(v, log)) return;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  };
   for (const run of chart.runs) {
     const meta = byId.get(run.runId);
-    // A run that never logged this key has nothing to draw (it joins when its first point arrives).
-    if (!meta || run.points === 0) continue;
+    const before = edgeOf(run.before);
+    const after = edgeOf(run.after);
+    // A run that never logged this key has nothing to draw (it joins when its first point arrives);
+    // zoomed in between two of its points, its line still crosses the chart.
+    if (!meta || (run.points === 0 && !before && !after)) continue;
     const line = run.smoothed ?? run.last;
+    let first = -1;
+    let last = -1;
     for (let i = 0; i < line.length; i++) {
       const lo = run.min[i];
       const hi = run.max[i];
@@ -63,12 +92,24 @@ export function plotData(chart: ChartData, runs: readonly ChartRun[], log: boole
         if (lo <= 0) hiddenByLog++;
         if (hi <= 0) hiddenByLog++;
       }
-      if (drawable(lo, log) && lo < min) min = lo;
-      if (drawable(hi, log) && hi > max) max = hi;
+      include(lo);
+      include(hi);
+      include(v);
       if (drawable(v, log)) {
-        if (v < min) min = v;
-        if (v > max) max = v;
+        if (first < 0) first = i;
+        last = i;
       }
+    }
+    // Where a line from a point outside the grid enters and leaves it.
+    const centre = (i: number): number => chart.lo + (i + 0.5) * width;
+    if (before) {
+      const [x, v] =
+        first >= 0 ? [centre(first), line[first]] : after ? [after.x, after.line] : [before.x, before.line];
+      include(interpolate(before.x, before.line, x, v, chart.lo, log));
+    }
+    if (after) {
+      const [x, v] = last >= 0 ? [centre(last), line[last]] : before ? [before.x, before.line] : [after.x, after.line];
+      include(interpolate(x, v, after.x, after.line, chart.hi, log));
     }
     plotted.push({
       runId: run.runId,
@@ -78,18 +119,28 @@ export function plotData(chart: ChartData, runs: readonly ChartRun[], log: boole
       min: run.min,
       max: run.max,
       breaks: run.breaks,
+      before,
+      after,
     });
   }
   return {
     data: [gridX(chart)],
     lo: chart.lo,
-    width: (chart.hi - chart.lo) / chart.buckets,
+    width,
     runs: plotted,
     log,
     extent: min <= max ? { min, max } : null,
     hiddenByLog,
     lines: plotted.reduce((n, r) => n + (r.raw ? 2 : 1), 0),
   };
+}
+
+/** The value at `x` on the straight line (straight on the chart: in log space on a log scale) through two points. */
+function interpolate(x0: number, v0: number, x1: number, v1: number, x: number, log: boolean): number {
+  if (x1 === x0) return v1;
+  const t = (x - x0) / (x1 - x0);
+  if (!log) return v0 + t * (v1 - v0);
+  return 10 ** (Math.log10(v0) + t * (Math.log10(v1) - Math.log10(v0)));
 }
 
 /** The y scale's range: the drawn values' extent padded the way uPlot pads its own. */

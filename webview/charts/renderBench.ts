@@ -32,7 +32,17 @@ function synthetic(runCount: number, buckets: number): { data: ChartData; runs: 
       color: `hsl(${(r * 37) % 360} 60% 50%)`,
       label: '',
     });
-    series.push({ runId: `r${r}`, last, min, max, smoothed: null, breaks: new Uint8Array(buckets), points: buckets });
+    series.push({
+      runId: `r${r}`,
+      last,
+      min,
+      max,
+      smoothed: null,
+      breaks: new Uint8Array(buckets),
+      before: null,
+      after: null,
+      points: buckets,
+    });
   }
   return { data: { key: 'loss', lo: 0, hi: buckets, buckets, extent: { lo: 0, hi: buckets }, runs: series }, runs };
 }

@@ -106,6 +106,51 @@ describe('chart data', () => {
     }
   });
 
+  it("zoomed in, gives each run's points just outside the grid that its line goes on to", async () => {
+    const val = (step: number): number => 1 / (1 + step / 100);
+    // Every 50 steps, nothing from 1000 to 2000; 20 ms a step.
+    const steps = [
+      ...Array.from({ length: 21 }, (_, i) => 50 * i),
+      ...Array.from({ length: 21 }, (_, i) => 2000 + 50 * i),
+    ];
+    await journal(
+      'val',
+      1000,
+      steps.map((step): [number, number, number] => [step, val(step), 1000 + 20 * step]),
+    );
+    await store.syncJournals();
+    const zoom = (lo: number, hi: number, x: 'step' | 'relative' = 'step', smoothing = 0) => {
+      const [series] = store.chartSeries({ runIds: ['val'], key: 'loss', x, lo, hi, buckets: 30, smoothing });
+      return series;
+    };
+    const between = zoom(810, 840);
+    assert.equal(between.points, 0);
+    assert.deepEqual(between.before, { x: 800, last: val(800), smoothed: null });
+    assert.deepEqual(between.after, { x: 850, last: val(850), smoothed: null });
+    assert.deepEqual(zoom(810 * 20, 840 * 20, 'relative').before, { x: 800 * 20, last: val(800), smoothed: null });
+    const smoothed = zoom(810, 840, 'step', 0.5);
+    const ema = smoothEma(steps.map(val), 0.5);
+    assert.deepEqual(smoothed.before, { x: 800, last: val(800), smoothed: ema[16] });
+    assert.deepEqual(smoothed.after, { x: 850, last: val(850), smoothed: ema[17] });
+    const silent = zoom(1200, 1800);
+    assert.deepEqual([silent.before, silent.after], [null, null], 'no line across 1000 silent steps');
+    const edge = zoom(900, 1500);
+    assert.deepEqual([edge.before?.x, edge.after], [850, null], 'up to the silence');
+    const whole = zoom(0, 3000);
+    assert.deepEqual([whole.before, whole.after], [null, null], 'nothing outside an unzoomed grid');
+    // r1 logs every step: a zoomed grid's neighbours are a step away, read from the one chunk holding them.
+    const [r1] = store.chartSeries({
+      runIds: ['r1'],
+      key: 'loss',
+      x: 'step',
+      lo: 4000,
+      hi: 4099,
+      buckets: 100,
+      smoothing: 0,
+    });
+    assert.deepEqual([r1.before?.x, r1.after?.x], [3999, 4100]);
+  });
+
   it('breaks the line at NaN, also where block summaries stand for the points', async () => {
     // 10,000 steps with NaN from 5000 to 5999: on 100 buckets (100 steps each) the points are folded
     // from their 32-point blocks, whose summaries tell a NaN only by their last value or an all-NaN block.

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { GAP_FACTOR, lineBreaks } from '../../../src/store/chartGaps';
+import { GAP_FACTOR, lineBreaks, lineBreaksWithin } from '../../../src/store/chartGaps';
 import { BucketAccumulator } from '../../../src/store/metrics';
 
 /** The buckets (`n` across [lo, hi]) where the line breaks, for points [x, value]. */
@@ -89,5 +89,47 @@ describe('chart line breaks', () => {
       ),
       [],
     );
+  });
+
+  describe('on a zoomed grid', () => {
+    const empty = (n: number): BucketAccumulator => new BucketAccumulator(n, 1010, 1040);
+
+    it("goes on to the run's points just outside the grid", () => {
+      const shape = lineBreaksWithin(
+        empty(30).aligned(),
+        { x: 1000, value: 1, beyond: 950 },
+        { x: 1050, value: 2, beyond: 1100 },
+      );
+      assert.deepEqual(shape, { breaks: new Uint8Array(30), joinsBefore: true, joinsAfter: true });
+    });
+
+    it('not across a silence, a NaN, or to nothing', () => {
+      const silence = lineBreaksWithin(
+        empty(30).aligned(),
+        { x: 1000, value: 1, beyond: 950 },
+        { x: 2000, value: 2, beyond: 2050 },
+      );
+      assert.equal(silence.joinsBefore || silence.joinsAfter, false, '1000 steps where it logs every 50');
+      const nan = lineBreaksWithin(
+        empty(30).aligned(),
+        { x: 1000, value: Number.NaN, beyond: 950 },
+        { x: 1050, value: 2, beyond: 1100 },
+      );
+      assert.deepEqual([nan.joinsBefore, nan.joinsAfter], [false, false], 'a NaN just before: nothing to join');
+      const alone = lineBreaksWithin(empty(30).aligned(), { x: 1000, value: 1, beyond: Number.NaN }, null);
+      assert.deepEqual([alone.joinsBefore, alone.joinsAfter], [false, false]);
+    });
+
+    it('weighs the outside points by the cadence inside the grid too', () => {
+      // Every step inside the grid; the point before it is 500 steps away.
+      const dense = new BucketAccumulator(100, 1000, 1100);
+      for (let x = 1000; x <= 1100; x++) dense.addPoint(x, 1);
+      const far = lineBreaksWithin(
+        dense.aligned(),
+        { x: 500, value: 1, beyond: 499 },
+        { x: 1101, value: 1, beyond: 1102 },
+      );
+      assert.deepEqual([far.joinsBefore, far.joinsAfter], [false, true]);
+    });
   });
 });
