@@ -143,6 +143,19 @@ describe('charts webview: every run is drawn as a line through its own points', 
     assert.equal(await coverage(GREEN, 1050, 1500), 0, 'and not on towards step 2000');
   });
 
+  it('reveals the run whose line a click hits between two of its points', async () => {
+    // A zigzag every 100 steps: halfway between two points the line is far from both.
+    const zigzag: RunSpec = {
+      id: 'zigzag',
+      color: GREEN,
+      points: points(0, 1000, 100, (s) => (s % 200 === 0 ? 0 : 10)),
+    };
+    await show({ runs: [zigzag, { id: 'flat', color: RED, points: points(0, 1000, 1, () => 20) }] });
+    const at = await call<{ x: number; y: number }>('pagePoint', 150, 5);
+    await page.mouse.click(at.x, at.y);
+    assert.deepEqual(await call('sent'), [{ type: 'revealRun', runId: 'zigzag' }]);
+  });
+
   it('keeps sparse lines on the log scale and on a wall-time axis', async () => {
     const T0 = 1_700_000_000_000;
     await show({

@@ -3,7 +3,7 @@
 // and reads back, column by column, which pixels of the plot each run's color inked.
 import 'uplot/dist/uPlot.min.css';
 import '../../webview/charts/charts.css';
-import type { ChartData, ChartLayout, ChartsState } from '../../shared/chartsProtocol';
+import type { ChartData, ChartLayout, ChartsState, ChartsViewMessage } from '../../shared/chartsProtocol';
 import { DEFAULT_LAYOUT } from '../../shared/chartsProtocol';
 import type { OutsidePoint } from '../../src/store/chartGaps';
 import { lineBreaksWithin } from '../../src/store/chartGaps';
@@ -37,6 +37,7 @@ interface Plot {
 
 let card: ChartCard | undefined;
 let drawn = 0;
+const sent: ChartsViewMessage[] = [];
 
 function bucketRun(run: RunSpec, lo: number, hi: number, n: number): ChartData['runs'][number] {
   const grid = new BucketAccumulator(n, lo, hi);
@@ -100,7 +101,7 @@ async function show(scenario: Scenario): Promise<void> {
       };
       return Promise.resolve(data);
     },
-    send: () => undefined,
+    send: (message) => sent.push(message),
     act: () => undefined,
     drew: () => drawn++,
     error: (message) => {
@@ -152,6 +153,13 @@ function ink(color: string): number[] {
   drawn: () => drawn,
   /** The canvas-pixel column of the plot area (as `ink` counts them) where `x` is drawn. */
   column: (x: number) => Math.round(plot().valToPos(x, 'x', true) - plot().bbox.left),
+  /** Messages the card sent the host (a click's revealRun). */
+  sent: () => sent,
+  /** Page coordinates of (x, value) on the chart, for the mouse. */
+  pagePoint: (x: number, value: number) => {
+    const box = plot().over.getBoundingClientRect();
+    return { x: box.left + plot().valToPos(x, 'x'), y: box.top + plot().valToPos(value, 'y') };
+  },
   /** The y axis' tick labels as drawn. */
   yLabels: () => plot().axes[1]._values ?? [],
   note: () => card?.element.querySelector('.note')?.textContent ?? '',

@@ -6,7 +6,7 @@ import { chartOptions } from './chartOptions';
 import { drawRuns } from './drawRuns';
 import { X_LABELS, formatValue, formatX } from './format';
 import type { PlotData } from './plotData';
-import { plotData, valueAt, yRange } from './plotData';
+import { lineAt, plotData, valueAt, yRange } from './plotData';
 
 const HEIGHT = 240;
 /** The y axis and padding take this much of a card's width; the rest is the plot, one bucket per pixel. */
@@ -265,7 +265,7 @@ export class ChartCard {
     let best: { runId: string; distance: number } | undefined;
     const { plot } = this.current;
     for (const entry of plot.runs) {
-      const value = valueAt(plot, entry, idx);
+      const value = lineAt(plot, entry, idx);
       if (value === null) continue;
       const distance = Math.abs(u.valToPos(value, 'y') - top);
       if (distance <= CLICK_SLOP_PX && (!best || distance < best.distance)) best = { runId: entry.runId, distance };

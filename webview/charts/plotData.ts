@@ -168,3 +168,19 @@ export function valueAt(plot: PlotData, run: PlotRun, idx: number): number | nul
   while (q < values.length && !shown(q)) q++;
   return q < values.length && run.breaks[q] === 0 ? values[p] : null;
 }
+
+/**
+ * Where the run's line is drawn at bucket `idx`: its value there, or between two of its points the
+ * straight line through them; null where no line is drawn. For telling which line a click hit.
+ */
+export function lineAt(plot: PlotData, run: PlotRun, idx: number): number | null {
+  const values = run.line;
+  const shown = (i: number): boolean => drawable(values[i], plot.log);
+  if (idx >= 0 && idx < values.length && shown(idx)) return values[idx];
+  let p = Math.min(idx, values.length) - 1;
+  while (p >= 0 && !shown(p)) p--;
+  let q = Math.max(idx, -1) + 1;
+  while (q < values.length && !shown(q)) q++;
+  if (p < 0 || q >= values.length || run.breaks[q] !== 0) return null;
+  return interpolate(p, values[p], q, values[q], idx, plot.log);
+}
