@@ -108,6 +108,12 @@ describe('charts webview: every run is drawn as a line through its own points', 
     assert.equal(await coverage(PURPLE, 1050, 2850), 0, 'no line across the silence');
   });
 
+  it('draws the whole marker of a lone point on the edge of the plot', async () => {
+    await show({ runs: [dense, { id: 'first', color: GREEN, points: [[0, 2]] }] });
+    const inked = await call<number>('inkAround', GREEN, 0, 2);
+    assert.ok(inked >= 13, `a whole dot at step 0 (${inked} px)`);
+  });
+
   it('shows a chart of a single point as a whole marker in the middle', async () => {
     await show({ runs: [{ id: 'single', color: GREEN, points: [[7, 0.5]] }] });
     const ink = await call<number[]>('ink', GREEN);

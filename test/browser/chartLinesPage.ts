@@ -153,6 +153,20 @@ function ink(color: string): number[] {
   drawn: () => drawn,
   /** The canvas-pixel column of the plot area (as `ink` counts them) where `x` is drawn. */
   column: (x: number) => Math.round(plot().valToPos(x, 'x', true) - plot().bbox.left),
+  /** Pixels of `color` on the whole canvas (the plot and its margins) within 4 px of (x, value). */
+  inkAround: (color: string, x: number, value: number) => {
+    const u = plot();
+    const cx = Math.round(u.valToPos(x, 'x', true));
+    const cy = Math.round(u.valToPos(value, 'y', true));
+    const pixels = u.ctx.getImageData(cx - 4, cy - 4, 9, 9).data;
+    const [r, g, b] = parse(color);
+    let count = 0;
+    for (let at = 0; at < pixels.length; at += 4) {
+      const near = Math.abs(pixels[at] - r) + Math.abs(pixels[at + 1] - g) + Math.abs(pixels[at + 2] - b) < 90;
+      if (near && pixels[at + 3] >= 110) count++;
+    }
+    return count;
+  },
   /** Messages the card sent the host (a click's revealRun). */
   sent: () => sent,
   /** Page coordinates of (x, value) on the chart, for the mouse. */
