@@ -1,6 +1,7 @@
 // `npm run bench` (charts part): how long the Charts panel takes to draw, measured in a real
-// browser (Debian's Chromium through playwright-core), beside bare Canvas 2D drawing the same
-// lines and bands in the same page. Target from the issue: 100 runs × 2000 points ≤ 100 ms.
+// browser (Debian's Chromium through playwright-core) until the pixels are there, beside bare
+// Canvas 2D drawing the same lines and bands in the same page. Targets from the issues: 100 runs ×
+// 2000 points ≤ 100 ms; a panel of 20 charts no slower than bare canvas.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHROMIUM, openBundledPage } from '../test/support/browserPage';
@@ -18,10 +19,12 @@ async function main(): Promise<void> {
     minify: true,
   });
   try {
-    console.log(`Runlog charts benchmark (Chromium ${browser.version()}, 1200×240 px charts, median of 5)`);
+    console.log(
+      `Runlog charts benchmark (Chromium ${browser.version()}, 1200×240 px charts, until rasterized, median of 5)`,
+    );
     const cases: [string, number, number, number][] = [
       ['draw 1 chart: 100 runs × 2,000 points', 1, 100, 2000],
-      ['draw 10 charts: 100 runs × 600 buckets each', 10, 100, 600],
+      ['draw 20 charts: 100 runs × 600 buckets each', 20, 100, 600],
       ['draw 1 chart: 10 runs × 2,000 points', 1, 10, 2000],
     ];
     for (const [name, charts, runs, buckets] of cases) {

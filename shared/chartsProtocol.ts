@@ -36,6 +36,14 @@ export interface ChartsState {
   readonly layout: ChartLayout;
 }
 
+/** A run's point just outside a zoomed grid, which its line goes on to (x on the chart's axis). */
+export interface EdgePoint {
+  readonly x: number;
+  readonly last: number;
+  /** The smoothed value there; null without smoothing. */
+  readonly smoothed: number | null;
+}
+
 /** One run's line on the chart's grid (typed arrays survive postMessage; NaN marks an empty bucket). */
 export interface ChartRunData {
   readonly runId: string;
@@ -43,6 +51,15 @@ export interface ChartRunData {
   readonly min: Float64Array;
   readonly max: Float64Array;
   readonly smoothed: Float64Array | null;
+  /**
+   * 1 where the run's line must not join a bucket to the run's previous non-empty one: a NaN the
+   * run logged, or a long silence for its cadence (`src/store/chartGaps.ts`). Elsewhere the line
+   * bridges the empty buckets between the run's points.
+   */
+  readonly breaks: Uint8Array;
+  /** Zoomed in: the run's nearest points before and after the grid, when its line goes on to them. */
+  readonly before: EdgePoint | null;
+  readonly after: EdgePoint | null;
   readonly points: number;
 }
 
@@ -57,16 +74,32 @@ export interface ChartData {
   readonly runs: readonly ChartRunData[];
 }
 
+/** How one run's line was drawn on one chart. */
+export interface DrawnLine {
+  readonly key: string;
+  readonly runId: string;
+  /** Pixel columns the line passes through. */
+  readonly columns: number;
+  /** Separate pieces of line: 1 is unbroken; each break (a NaN, a long silence) adds one. */
+  readonly pieces: number;
+  /** Pieces of a single column, drawn as a marker (a lone point). */
+  readonly markers: number;
+}
+
 export interface RenderReport {
   readonly charts: number;
+  /** Lines drawn: one per run and chart, and a faint raw one under each smoothed line. */
   readonly series: number;
   /** Raw points the drawn buckets stand for. */
   readonly points: number;
+  /** From the change to the last chart painted. */
   readonly ms: number;
   /** The legend's run labels as the DOM shows them (textContent). */
   readonly legend: readonly string[];
   /** Elements in legends and titles that are not the panel's own (must stay 0: names are text). */
   readonly foreignElements: number;
+  /** Every run's line on every chart drawn. */
+  readonly lines: readonly DrawnLine[];
 }
 
 /** Host → webview. */
@@ -168,11 +201,23 @@ export function isChartsHostMessage(value: unknown): value is ChartsHostMessage 
   }
 }
 
+function isDrawnLine(value: unknown): value is DrawnLine {
+  return (
+    isObject(value) &&
+    isString(value['key']) &&
+    isString(value['runId']) &&
+    ['columns', 'pieces', 'markers'].every((k) => isFiniteNumber(value[k]))
+  );
+}
+
 function isRenderReport(value: unknown): value is RenderReport {
   return (
     isObject(value) &&
     ['charts', 'series', 'points', 'ms', 'foreignElements'].every((k) => isFiniteNumber(value[k])) &&
-    isStringList(value['legend'])
+    isStringList(value['legend']) &&
+    Array.isArray(value['lines']) &&
+    value['lines'].length <= 1_000_000 &&
+    value['lines'].every(isDrawnLine)
   );
 }
 
@@ -214,6 +259,16 @@ export function isChartsViewMessage(value: unknown): value is ChartsViewMessage 
   }
 }
 
+function isEdgePoint(value: unknown): value is EdgePoint | null {
+  return (
+    value === null ||
+    (isObject(value) &&
+      isFiniteNumber(value['x']) &&
+      typeof value['last'] === 'number' &&
+      (value['smoothed'] === null || typeof value['smoothed'] === 'number'))
+  );
+}
+
 function isSeries(value: unknown, n: number): value is Float64Array {
   return value instanceof Float64Array && value.length === n;
 }
@@ -238,6 +293,10 @@ export function isChartData(value: unknown): value is ChartData {
         isSeries(r['min'], n) &&
         isSeries(r['max'], n) &&
         (r['smoothed'] === null || isSeries(r['smoothed'], n)) &&
+        r['breaks'] instanceof Uint8Array &&
+        r['breaks'].length === n &&
+        isEdgePoint(r['before']) &&
+        isEdgePoint(r['after']) &&
         isFiniteNumber(r['points']),
     )
   );

@@ -241,6 +241,14 @@ export interface Buckets {
   readonly count: Uint32Array;
 }
 
+/** Every bucket of a grid (see `BucketAccumulator.aligned`), with what the chart's line breaks need. */
+export interface GridBuckets extends Buckets {
+  /** The lowest x of each bucket's points (`x` is the highest). */
+  readonly first: Float64Array;
+  /** How many of each bucket's points are NaN (from block summaries: 1 when the block ends in NaN). */
+  readonly nan: Uint32Array;
+}
+
 export const MAX_BUCKETS = 4000;
 
 /**
@@ -254,6 +262,8 @@ export class BucketAccumulator {
   private readonly min: Float64Array;
   private readonly max: Float64Array;
   private readonly count: Uint32Array;
+  private readonly first: Float64Array;
+  private readonly nan: Uint32Array;
   private readonly width: number;
 
   constructor(
@@ -267,6 +277,8 @@ export class BucketAccumulator {
     this.min = new Float64Array(n).fill(Number.NaN);
     this.max = new Float64Array(n).fill(Number.NaN);
     this.count = new Uint32Array(n);
+    this.first = new Float64Array(n).fill(Number.NaN);
+    this.nan = new Uint32Array(n);
   }
 
   private bucket(x: number): number {
@@ -282,11 +294,16 @@ export class BucketAccumulator {
     }
     if (!(value >= this.min[b]) && !Number.isNaN(value)) this.min[b] = value;
     if (!(value <= this.max[b]) && !Number.isNaN(value)) this.max[b] = value;
+    if (!(x >= this.first[b])) this.first[b] = x;
+    if (Number.isNaN(value)) this.nan[b]++;
     this.count[b]++;
   }
 
-  /** A whole block of ordered points, placed in the bucket of its last point. */
-  addBlock(lastX: number, count: number, min: number, max: number, lastValue: number): void {
+  /**
+   * A whole block of ordered points, placed in the bucket of its last point. Its summary tells a
+   * NaN only when every value is NaN or the last one is.
+   */
+  addBlock(firstX: number, lastX: number, count: number, min: number, max: number, lastValue: number): void {
     const b = this.bucket(lastX);
     if (this.count[b] === 0 || lastX >= this.x[b]) {
       this.x[b] = lastX;
@@ -294,12 +311,23 @@ export class BucketAccumulator {
     }
     if (!(min >= this.min[b]) && !Number.isNaN(min)) this.min[b] = min;
     if (!(max <= this.max[b]) && !Number.isNaN(max)) this.max[b] = max;
+    if (!(firstX >= this.first[b])) this.first[b] = firstX;
+    if (Number.isNaN(min)) this.nan[b] += count;
+    else if (Number.isNaN(lastValue)) this.nan[b]++;
     this.count[b] += count;
   }
 
   /** Every bucket, empty ones NaN (count 0): runs bucketed over the same range line up by index. */
-  aligned(): Buckets {
-    return { x: this.x, last: this.last, min: this.min, max: this.max, count: this.count };
+  aligned(): GridBuckets {
+    return {
+      x: this.x,
+      last: this.last,
+      min: this.min,
+      max: this.max,
+      count: this.count,
+      first: this.first,
+      nan: this.nan,
+    };
   }
 
   /** The non-empty buckets. */
@@ -440,13 +468,14 @@ function foldStoredRows(
   lo: number,
   hi: number,
 ): void {
-  const xField = x === 'step' ? 1 : 3;
+  const [firstField, lastField] = x === 'step' ? [0, 1] : [2, 3];
   for (const row of rows) {
     if (row.lo >= lo && row.hi <= hi) {
       const blocks = decodeBlocks(row.blocks);
       for (let at = 0, left = row.count; at < blocks.length; at += BLOCK_FIELDS, left -= BLOCK_POINTS) {
         accumulator.addBlock(
-          blocks[at + xField],
+          blocks[at + firstField],
+          blocks[at + lastField],
           Math.min(BLOCK_POINTS, left),
           blocks[at + 4],
           blocks[at + 5],

@@ -31,7 +31,19 @@ function answer(message: Extract<ChartsViewMessage, { type: 'chartData' }>): Cha
     hi,
     buckets: n,
     extent: { lo: 0, hi: steps - 1 },
-    runs: [{ runId: 'live', last, min: last, max: last, smoothed: null, points }],
+    runs: [
+      {
+        runId: 'live',
+        last,
+        min: last,
+        max: last,
+        smoothed: null,
+        points,
+        breaks: new Uint8Array(n),
+        before: null,
+        after: null,
+      },
+    ],
   };
 }
 

@@ -32,7 +32,8 @@ function bucket(run: string, lo: number, hi: number, n: number): ChartData['runs
     if (!(v <= max[b])) max[b] = v;
     points++;
   }
-  return { runId: run, last, min, max, smoothed: null, points };
+  // Every step logged: the line never breaks.
+  return { runId: run, last, min, max, smoothed: null, breaks: new Uint8Array(n), before: null, after: null, points };
 }
 
 const requests: ChartsViewMessage[] = [];

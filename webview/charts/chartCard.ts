@@ -1,11 +1,12 @@
 import uPlot from 'uplot';
-import type { ChartData, ChartsState, ChartsViewMessage } from '../../shared/chartsProtocol';
+import type { ChartData, ChartsState, ChartsViewMessage, DrawnLine } from '../../shared/chartsProtocol';
 import { isChartData } from '../../shared/chartsProtocol';
 import { el } from '../common/host';
 import { chartOptions } from './chartOptions';
+import { drawRuns } from './drawRuns';
 import { X_LABELS, formatValue, formatX } from './format';
 import type { PlotData } from './plotData';
-import { plotData, valueAt } from './plotData';
+import { lineAt, plotData, valueAt, yRange } from './plotData';
 
 const HEIGHT = 240;
 /** The y axis and padding take this much of a card's width; the rest is the plot, one bucket per pixel. */
@@ -18,8 +19,8 @@ export interface CardContext {
   send(message: ChartsViewMessage): void;
   /** The card moved, was pinned or hidden. */
   act(key: string, action: 'pin' | 'hide' | 'earlier' | 'later'): void;
-  /** A card finished drawing: how many series and raw points it shows. */
-  drew(key: string, series: number, points: number): void;
+  /** A card finished drawing (its canvas is painted): how many lines and raw points it shows, and how. */
+  drew(key: string, series: number, points: number, lines: readonly DrawnLine[]): void;
   error(message: string): void;
 }
 
@@ -40,6 +41,8 @@ export class ChartCard {
   private readonly pinButton: HTMLButtonElement;
   private chart: uPlot | undefined;
   private current: { data: ChartData; plot: PlotData; shape: string } | undefined;
+  /** What to report once uPlot has painted the data just set (it paints in a microtask). */
+  private unreported: { lines: number; points: number } | undefined;
   private zoom: { from: number; to: number } | undefined;
   private zoomTimer: ReturnType<typeof setTimeout> | undefined;
   private generation = 0;
@@ -142,17 +145,16 @@ export class ChartCard {
     this.draw(merged);
   }
 
-  private shapeOf(data: ChartData): string {
+  /** What the uPlot instance itself depends on; anything else is new data for the same instance. */
+  private shape(): string {
     const { layout } = this.context.state();
-    const theme = document.body.className;
-    const drawn = data.runs.filter((r) => r.points > 0).map((r) => [r.runId, r.smoothed !== null]);
-    return JSON.stringify([drawn, layout.x, layout.yLog, theme]);
+    return JSON.stringify([layout.x, layout.yLog, document.body.className]);
   }
 
   private draw(data: ChartData): void {
     const state = this.context.state();
     const plot = plotData(data, state.runs, state.layout.yLog);
-    const shape = this.shapeOf(data);
+    const shape = this.shape();
     let points = 0;
     for (const r of data.runs) points += r.points;
     this.note.textContent =
@@ -167,10 +169,20 @@ export class ChartCard {
     } else {
       this.chart?.destroy();
       this.current = { data, plot, shape };
-      this.chart = new uPlot(this.options(plot), plot.data, this.plot);
+      this.chart = new uPlot(this.options(), plot.data, this.plot);
     }
+    this.unreported = { lines: plot.lines, points };
     this.showRange();
-    this.context.drew(this.key, plot.series.length - 1, points);
+  }
+
+  private painted(u: uPlot): void {
+    const drawn = this.current ? drawRuns(u, this.current.plot) : [];
+    const report = this.unreported;
+    this.unreported = undefined;
+    if (report) {
+      const lines = drawn.map((line) => ({ key: this.key, ...line }));
+      this.context.drew(this.key, report.lines, report.points, lines);
+    }
   }
 
   /** Not zoomed: the data's extent (the grid may reach further, for a running run's next points). */
@@ -180,13 +192,13 @@ export class ChartCard {
     if (!chart || !data) return;
     const range = this.zoom ?? (data.extent ? { from: data.extent.lo, to: data.extent.hi } : undefined);
     if (!range) return;
-    const to = range.to > range.from ? range.to : range.from + 1;
-    chart.setScale('x', { min: range.from, max: to });
+    // A single x (one point, or points all at one step) in the middle of the plot.
+    if (range.to > range.from) chart.setScale('x', { min: range.from, max: range.to });
+    else chart.setScale('x', { min: range.from - 1, max: range.from + 1 });
   }
 
-  private options(plot: PlotData): uPlot.Options {
+  private options(): uPlot.Options {
     return chartOptions({
-      plot,
       layout: this.context.state().layout,
       width: this.width(),
       height: HEIGHT,
@@ -196,7 +208,9 @@ export class ChartCard {
         grid: cssVar('--vscode-editorWidget-border', 'rgba(128,128,128,0.25)'),
         font: `11px ${cssVar('--vscode-font-family', 'sans-serif')}`,
       },
+      yRange: () => yRange(this.current?.plot),
       hooks: {
+        draw: [(u) => this.painted(u)],
         setSelect: [(u) => this.selected(u)],
         setCursor: [(u) => this.showTooltip(u)],
         ready: [(u) => this.bindPointer(u)],
@@ -252,8 +266,9 @@ export class ChartCard {
     const top = u.cursor.top;
     if (idx === null || idx === undefined || top === undefined || !this.current) return;
     let best: { runId: string; distance: number } | undefined;
-    for (const entry of this.current.plot.index) {
-      const value = valueAt(u.data, entry.line, idx);
+    const { plot } = this.current;
+    for (const entry of plot.runs) {
+      const value = lineAt(plot, entry, idx);
       if (value === null) continue;
       const distance = Math.abs(u.valToPos(value, 'y') - top);
       if (distance <= CLICK_SLOP_PX && (!best || distance < best.distance)) best = { runId: entry.runId, distance };
@@ -271,8 +286,8 @@ export class ChartCard {
     }
     const state = this.context.state();
     const runs = new Map(state.runs.map((r) => [r.id, r]));
-    const rows = current.plot.index
-      .map((entry) => ({ entry, run: runs.get(entry.runId), value: valueAt(u.data, entry.line, idx) }))
+    const rows = current.plot.runs
+      .map((entry) => ({ entry, run: runs.get(entry.runId), value: valueAt(current.plot, entry, idx) }))
       .filter((row) => row.run && row.value !== null)
       .sort((a, b) => (b.value ?? 0) - (a.value ?? 0));
     const x = (u.data[0] as number[])[idx];

@@ -1,7 +1,6 @@
 import type uPlot from 'uplot';
 import type { ChartLayout } from '../../shared/chartsProtocol';
 import { formatDuration, formatValue } from './format';
-import type { PlotData } from './plotData';
 
 export interface ChartTheme {
   readonly foreground: string;
@@ -9,17 +8,21 @@ export interface ChartTheme {
   readonly font: string;
 }
 
-/** uPlot's options for one chart (shared by the panel and the render benchmark). */
+/**
+ * uPlot's options for one chart. uPlot lays out the axes, owns the scales and the cursor; the runs
+ * are no uPlot series: the `draw` hook among `hooks` draws them (`drawRuns`), and `yRange` gives the
+ * y scale their extent.
+ */
 export function chartOptions(options: {
-  readonly plot: PlotData;
   readonly layout: ChartLayout;
   readonly width: number;
   readonly height: number;
   readonly axisWidth: number;
   readonly theme: ChartTheme;
   readonly hooks: uPlot.Hooks.Arrays;
+  readonly yRange: (u: uPlot) => uPlot.Range.MinMax;
 }): uPlot.Options {
-  const { plot, layout, theme } = options;
+  const { layout, theme } = options;
   const axis = (values?: uPlot.Axis['values']): uPlot.Axis => ({
     stroke: theme.foreground,
     grid: { stroke: theme.grid, width: 1 },
@@ -32,12 +35,19 @@ export function chartOptions(options: {
     height: options.height,
     ms: 1,
     legend: { show: false },
-    scales: { x: { time: layout.x === 'time' }, y: { distr: layout.yLog ? 3 : 1 } },
+    scales: {
+      x: { time: layout.x === 'time' },
+      y: { distr: layout.yLog ? 3 : 1, range: (u) => options.yRange(u) },
+    },
     axes: [
       axis(layout.x === 'relative' ? (_u, splits) => splits.map((v) => formatDuration(v)) : undefined),
-      { ...axis((_u, splits) => splits.map((v) => formatValue(v))), size: options.axisWidth - 10 },
+      // On a log scale uPlot passes null for the ticks it leaves unlabelled.
+      {
+        ...axis((_u, splits) => splits.map((v: number | null) => (v === null ? '' : formatValue(v)))),
+        size: options.axisWidth - 10,
+      },
     ],
-    series: plot.series,
+    series: [{}],
     cursor: {
       points: { show: false },
       // The card turns a drag selection into a zoom itself (see ChartCard.selected).

@@ -1,7 +1,13 @@
 import { provideVSCodeDesignSystem, vsCodeCheckbox, vsCodeDropdown, vsCodeOption } from '@vscode/webview-ui-toolkit';
 import 'uplot/dist/uPlot.min.css';
 import './charts.css';
-import type { ChartLayout, ChartsHostMessage, ChartsState, ChartsViewMessage } from '../../shared/chartsProtocol';
+import type {
+  ChartLayout,
+  ChartsHostMessage,
+  ChartsState,
+  ChartsViewMessage,
+  DrawnLine,
+} from '../../shared/chartsProtocol';
 import { isChartX, isChartsHostMessage } from '../../shared/chartsProtocol';
 import { connectToHost, el, setWebviewState } from '../common/host';
 import { ChartCard } from './chartCard';
@@ -14,7 +20,7 @@ const cards = new Map<string, ChartCard>();
 /** Cards still drawing since the last change: when they are all done the host gets a report. */
 let pending: { started: number; left: Set<string> } | undefined;
 /** What each card drew last: the report sums them over the cards on the page. */
-const drawnBy = new Map<string, { series: number; points: number }>();
+const drawnBy = new Map<string, { series: number; points: number; lines: readonly DrawnLine[] }>();
 
 const channel = connectToHost<ChartsViewMessage, ChartsHostMessage>({
   isMessage: isChartsHostMessage,
@@ -128,8 +134,8 @@ const context = {
   request: (message: ChartsViewMessage) => channel.request<unknown>(message),
   send: (message: ChartsViewMessage) => channel.send(message),
   act,
-  drew: (key: string, series: number, points: number) => {
-    drawnBy.set(key, { series, points });
+  drew: (key: string, series: number, points: number, lines: readonly DrawnLine[]) => {
+    drawnBy.set(key, { series, points, lines });
     // A card that draws again after the report (a running run's late reply) is reported too, so
     // the summary and the host's view of the page stay current.
     if (!pending) return startReport([]);
@@ -144,9 +150,11 @@ function report(): void {
   const ms = performance.now() - pending.started;
   let series = 0;
   let points = 0;
+  const lines: DrawnLine[] = [];
   for (const key of cards.keys()) {
     series += drawnBy.get(key)?.series ?? 0;
     points += drawnBy.get(key)?.points ?? 0;
+    lines.push(...(drawnBy.get(key)?.lines ?? []));
   }
   const count = (n: number, word: string): string => `${n.toLocaleString()} ${word}${n === 1 ? '' : 's'}`;
   summary.textContent = [
@@ -163,6 +171,7 @@ function report(): void {
       ms,
       legend: [...legend.querySelectorAll('.legend-name')].map((n) => n.textContent ?? ''),
       foreignElements: app.querySelectorAll('img, script, iframe, object, embed, a').length,
+      lines,
     },
   });
   pending = undefined;
@@ -176,7 +185,7 @@ function startReport(keys: Iterable<string>): void {
 function load(card: ChartCard, reload: () => Promise<void>): void {
   reload().catch((error: unknown) => {
     showError(`${card.key}: ${error instanceof Error ? error.message : String(error)}`);
-    context.drew(card.key, 0, 0);
+    context.drew(card.key, 0, 0, []);
   });
 }
 

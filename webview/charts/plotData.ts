@@ -1,159 +1,51 @@
 import uPlot from 'uplot';
-import type { ChartData, ChartRun } from '../../shared/chartsProtocol';
+import type { ChartData, ChartRun, EdgePoint } from '../../shared/chartsProtocol';
 
-/** Where each run's series sit in the uPlot data: its line, the band's edges, and the faint raw line. */
-export interface RunSeriesIndex {
-  readonly runId: string;
+/** A run's point just outside a zoomed grid, which its line goes on to. */
+export interface PlotEdge {
+  readonly x: number;
+  /** The value the run's line goes through there (smoothed, else raw). */
   readonly line: number;
-  readonly min: number;
-  readonly max: number;
-  /** The raw line drawn faint under a smoothed one; -1 without smoothing. */
-  readonly raw: number;
+  /** The raw value, for the faint raw line under a smoothed one; null without smoothing. */
+  readonly raw: number | null;
+}
+
+/** One run as a chart draws it: the host's typed arrays, one value per bucket of the grid. */
+export interface PlotRun {
+  readonly runId: string;
+  readonly color: string;
+  /** What the run's line goes through: its smoothed values, else each bucket's last value. */
+  readonly line: Float64Array;
+  /** Each bucket's last raw value, drawn faint under a smoothed line; null without smoothing. */
+  readonly raw: Float64Array | null;
+  /** Each bucket's lowest and highest value: the band, and the extremes a dense line passes through. */
+  readonly min: Float64Array;
+  readonly max: Float64Array;
+  /** 1 where the line must not join a bucket to the run's previous drawn one (a NaN, a long silence). */
+  readonly breaks: Uint8Array;
+  readonly before: PlotEdge | null;
+  readonly after: PlotEdge | null;
 }
 
 export interface PlotData {
+  /** uPlot's data: only x, the centre of each bucket. The runs are drawn by `drawRuns`, not as uPlot series. */
   readonly data: uPlot.AlignedData;
-  readonly series: uPlot.Series[];
-  readonly index: RunSeriesIndex[];
+  /** The grid: bucket i is centred on lo + (i + 0.5) × width. */
+  readonly lo: number;
+  readonly width: number;
+  readonly runs: readonly PlotRun[];
+  readonly log: boolean;
+  /** The lowest and highest value drawn (null when nothing is). */
+  readonly extent: { readonly min: number; readonly max: number } | null;
   /** Values hidden because the log scale cannot show them (≤ 0). */
   readonly hiddenByLog: number;
+  /** Lines drawn: a line per run, and a faint raw one under each smoothed line. */
+  readonly lines: number;
 }
 
-function withAlpha(color: string, alpha: number): string {
-  const a = Math.round(alpha * 255)
-    .toString(16)
-    .padStart(2, '0');
-  return /^#[0-9a-f]{6}$/i.test(color) ? `${color}${a}` : color;
-}
-
-/** NaN (an empty bucket) and, on a log scale, values ≤ 0 become gaps. */
-function column(values: Float64Array, log: boolean, hidden: { count: number }): (number | null)[] {
-  const out = new Array<number | null>(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (Number.isNaN(v) || !Number.isFinite(v)) out[i] = null;
-    else if (log && v <= 0) {
-      out[i] = null;
-      hidden.count++;
-    } else out[i] = v;
-  }
-  return out;
-}
-
-interface Stretch {
-  readonly x: number[];
-  readonly top: number[];
-  readonly bottom: number[];
-  /** Canvas y of the last value in each column. */
-  readonly last: number[];
-}
-
-/**
- * A run's buckets merged into pixel columns (highest max, lowest min, latest last), in stretches
- * of non-empty buckets, and whether they are dense (about a column per pixel).
- */
-function pixelColumns(
-  u: uPlot,
-  minIdx: number,
-  maxIdx: number,
-  lastIdx: number,
-  idx0: number,
-  idx1: number,
-): { stretches: Stretch[]; dense: boolean } {
-  const xs = u.data[0];
-  const hi = u.data[maxIdx] as (number | null | undefined)[];
-  const lo = u.data[minIdx] as (number | null | undefined)[];
-  const ends = u.data[lastIdx] as (number | null | undefined)[];
-  const stretches: Stretch[] = [];
-  let current: Stretch | undefined;
-  let columns = 0;
-  for (let i = idx0; i <= idx1; i++) {
-    const top = hi[i];
-    const bottom = lo[i];
-    const end = ends[i];
-    if (
-      top === null ||
-      top === undefined ||
-      bottom === null ||
-      bottom === undefined ||
-      end === null ||
-      end === undefined
-    ) {
-      current = undefined;
-      continue;
-    }
-    const x = Math.round(u.valToPos(xs[i], 'x', true));
-    const yTop = u.valToPos(top, 'y', true);
-    const yBottom = u.valToPos(bottom, 'y', true);
-    const yLast = u.valToPos(end, 'y', true);
-    if (!current) {
-      current = { x: [], top: [], bottom: [], last: [] };
-      stretches.push(current);
-    }
-    const at = current.x.length - 1;
-    if (at >= 0 && current.x[at] === x) {
-      if (yTop < current.top[at]) current.top[at] = yTop;
-      if (yBottom > current.bottom[at]) current.bottom[at] = yBottom;
-      current.last[at] = yLast;
-    } else {
-      current.x.push(x);
-      current.top.push(yTop);
-      current.bottom.push(yBottom);
-      current.last.push(yLast);
-      columns++;
-    }
-  }
-  return { stretches, dense: columns >= u.bbox.width / 3 };
-}
-
-/** About a bucket per pixel or more: without counting columns, from the visible index range. */
-function looksDense(u: uPlot, idx0: number, idx1: number): boolean {
-  return idx1 - idx0 + 1 >= u.bbox.width / 3;
-}
-
-/**
- * The min–max band. Zoomed in (sparse columns): a polygon between the columns' highs and lows.
- * Dense, the run's line already passes through every column's extremes (see `envelopePaths`), so
- * the band adds nothing and is not drawn: a hundred runs' bands cost more than their lines.
- */
-function bandPaths(minIdx: number, lastIdx: number): uPlot.Series.PathBuilder {
-  return (u, maxIdx, idx0, idx1) => {
-    if (looksDense(u, idx0, idx1)) return null;
-    const { stretches, dense } = pixelColumns(u, minIdx, maxIdx, lastIdx, idx0, idx1);
-    if (dense) return null;
-    const fill = new Path2D();
-    for (const s of stretches) {
-      fill.moveTo(s.x[0], s.top[0]);
-      for (let j = 1; j < s.x.length; j++) fill.lineTo(s.x[j], s.top[j]);
-      for (let j = s.x.length - 1; j >= 0; j--) fill.lineTo(s.x[j], s.bottom[j]);
-      fill.closePath();
-    }
-    return { fill, stroke: null };
-  };
-}
-
-/**
- * The line of a run. Dense, it is drawn the M4 way: in each pixel column through the lowest and
- * highest value the column stands for, then its last, so every extreme of a million points shows
- * as a raw plot of them would. Sparse (zoomed in to single points), a straight line through the
- * buckets' last values.
- */
-function envelopePaths(minIdx: number, maxIdx: number): uPlot.Series.PathBuilder {
-  const straight = uPlot.paths.linear?.();
-  return (u, lastIdx, idx0, idx1) => {
-    if (!looksDense(u, idx0, idx1) && straight) return straight(u, lastIdx, idx0, idx1);
-    const { stretches } = pixelColumns(u, minIdx, maxIdx, lastIdx, idx0, idx1);
-    const stroke = new Path2D();
-    for (const s of stretches) {
-      stroke.moveTo(s.x[0], s.top[0]);
-      for (let j = 0; j < s.x.length; j++) {
-        if (j > 0) stroke.lineTo(s.x[j], s.top[j]);
-        stroke.lineTo(s.x[j], s.bottom[j]);
-        stroke.lineTo(s.x[j], s.last[j]);
-      }
-    }
-    return { stroke, fill: null };
-  };
+/** Whether a value can be drawn: finite, and positive on a log scale. */
+export function drawable(value: number, log: boolean): boolean {
+  return value - value === 0 && (!log || value > 0);
 }
 
 /** The x of each grid bucket: its centre. */
@@ -162,66 +54,133 @@ export function gridX(data: Pick<ChartData, 'lo' | 'hi' | 'buckets'>): number[] 
   return Array.from({ length: data.buckets }, (_, i) => data.lo + (i + 0.5) * width);
 }
 
-/**
- * uPlot's columns for one chart: per run a min–max band (the extremes of every point the bucket
- * stands for), the line through each bucket's last value (or the smoothed value, with the raw line
- * kept faint), all against the grid's shared x.
- */
-export function plotData(chart: ChartData, runs: readonly ChartRun[], log: boolean): PlotData {
-  const hidden = { count: 0 };
-  const columns: uPlot.AlignedData[number][] = [gridX(chart)];
-  const series: uPlot.Series[] = [{}];
-  const index: RunSeriesIndex[] = [];
-  const byId = new Map(runs.map((r) => [r.id, r]));
-  for (const run of chart.runs) {
-    const meta = byId.get(run.runId);
-    // A run that never logged this key has nothing to draw (it joins when its first point arrives).
-    if (!meta || run.points === 0) continue;
-    // The min series draws nothing (it still counts for the y range); the max series fills the band.
-    const min = columns.push(column(run.min, log, hidden)) - 1;
-    series.push({ label: `${meta.name} min`, width: 0, points: { show: false }, paths: () => null });
-    const max = columns.push(column(run.max, log, hidden)) - 1;
-    series.push({
-      label: `${meta.name} max`,
-      width: 1,
-      stroke: withAlpha(meta.color, 0.2),
-      fill: withAlpha(meta.color, 0.16),
-      points: { show: false },
-      // The raw last values come next: the faint raw line when smoothed, else the line itself.
-      paths: bandPaths(min, max + 1),
-    });
-    let raw = -1;
-    if (run.smoothed) {
-      raw = columns.push(column(run.last, log, hidden)) - 1;
-      series.push({
-        label: `${meta.name} raw`,
-        stroke: withAlpha(meta.color, 0.3),
-        width: 1,
-        points: { show: false },
-        spanGaps: true,
-        paths: envelopePaths(min, max),
-      });
-    }
-    const line = columns.push(column(run.smoothed ?? run.last, log, { count: 0 })) - 1;
-    series.push({
-      label: meta.name,
-      stroke: meta.color,
-      width: 1.5,
-      points: { show: false },
-      spanGaps: true,
-      ...(run.smoothed ? {} : { paths: envelopePaths(min, max) }),
-    });
-    index.push({ runId: run.runId, line, min, max, raw });
-  }
-  return { data: columns as uPlot.AlignedData, series, index, hiddenByLog: hidden.count };
+function edgeOf(point: EdgePoint | null): PlotEdge | null {
+  if (!point) return null;
+  return point.smoothed === null
+    ? { x: point.x, line: point.last, raw: null }
+    : { x: point.x, line: point.smoothed, raw: point.last };
 }
 
-/** The run's value at bucket `idx`, or the nearest drawn value before it (a line passes through it). */
-export function valueAt(data: uPlot.AlignedData, seriesIdx: number, idx: number): number | null {
-  const values = data[seriesIdx] as (number | null | undefined)[];
-  for (let i = Math.min(idx, values.length - 1); i >= 0; i--) {
-    const v = values[i];
-    if (v !== null && v !== undefined) return v;
+/** One chart's runs, ready to draw: the runs that logged the key, the y extent over all of them. */
+export function plotData(chart: ChartData, runs: readonly ChartRun[], log: boolean): PlotData {
+  const byId = new Map(runs.map((r) => [r.id, r]));
+  const plotted: PlotRun[] = [];
+  const width = (chart.hi - chart.lo) / chart.buckets;
+  let hiddenByLog = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  const include = (v: number): void => {
+    if (!drawable(v, log)) return;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  };
+  for (const run of chart.runs) {
+    const meta = byId.get(run.runId);
+    const before = edgeOf(run.before);
+    const after = edgeOf(run.after);
+    // A run that never logged this key has nothing to draw (it joins when its first point arrives);
+    // zoomed in between two of its points, its line still crosses the chart.
+    if (!meta || (run.points === 0 && !before && !after)) continue;
+    const line = run.smoothed ?? run.last;
+    let first = -1;
+    let last = -1;
+    for (let i = 0; i < line.length; i++) {
+      const lo = run.min[i];
+      const hi = run.max[i];
+      const v = line[i];
+      if (log) {
+        if (lo <= 0) hiddenByLog++;
+        if (hi <= 0) hiddenByLog++;
+      }
+      include(lo);
+      include(hi);
+      include(v);
+      if (drawable(v, log)) {
+        if (first < 0) first = i;
+        last = i;
+      }
+    }
+    // Where a line from a point outside the grid enters and leaves it.
+    const centre = (i: number): number => chart.lo + (i + 0.5) * width;
+    if (before) {
+      const [x, v] =
+        first >= 0 ? [centre(first), line[first]] : after ? [after.x, after.line] : [before.x, before.line];
+      include(interpolate(before.x, before.line, x, v, chart.lo, log));
+    }
+    if (after) {
+      const [x, v] = last >= 0 ? [centre(last), line[last]] : before ? [before.x, before.line] : [after.x, after.line];
+      include(interpolate(x, v, after.x, after.line, chart.hi, log));
+    }
+    plotted.push({
+      runId: run.runId,
+      color: meta.color,
+      line,
+      raw: run.smoothed ? run.last : null,
+      min: run.min,
+      max: run.max,
+      breaks: run.breaks,
+      before,
+      after,
+    });
   }
-  return null;
+  return {
+    data: [gridX(chart)],
+    lo: chart.lo,
+    width,
+    runs: plotted,
+    log,
+    extent: min <= max ? { min, max } : null,
+    hiddenByLog,
+    lines: plotted.reduce((n, r) => n + (r.raw ? 2 : 1), 0),
+  };
+}
+
+/** The value at `x` on the straight line (straight on the chart: in log space on a log scale) through two points. */
+function interpolate(x0: number, v0: number, x1: number, v1: number, x: number, log: boolean): number {
+  if (x1 === x0) return v1;
+  const t = (x - x0) / (x1 - x0);
+  if (!log) return v0 + t * (v1 - v0);
+  return 10 ** (Math.log10(v0) + t * (Math.log10(v1) - Math.log10(v0)));
+}
+
+/** The y scale's range: the drawn values' extent padded the way uPlot pads its own. */
+export function yRange(plot: PlotData | undefined): uPlot.Range.MinMax {
+  const extent = plot?.extent;
+  if (!extent) return plot?.log ? [1, 10] : [0, 1];
+  return plot.log
+    ? uPlot.rangeLog(extent.min, extent.max, 10, false)
+    : uPlot.rangeNum(extent.min, extent.max, 0.1, true);
+}
+
+/**
+ * The run's value at bucket `idx`: its own, or the last one before it when its line passes
+ * through `idx` (bridging empty buckets); null where the line is not drawn (before the run's first
+ * point, after its last, in a gap).
+ */
+export function valueAt(plot: PlotData, run: PlotRun, idx: number): number | null {
+  const values = run.line;
+  const shown = (i: number): boolean => drawable(values[i], plot.log);
+  let p = Math.min(idx, values.length - 1);
+  while (p >= 0 && !shown(p)) p--;
+  if (p < 0) return null;
+  if (p === idx) return values[p];
+  let q = idx + 1;
+  while (q < values.length && !shown(q)) q++;
+  return q < values.length && run.breaks[q] === 0 ? values[p] : null;
+}
+
+/**
+ * Where the run's line is drawn at bucket `idx`: its value there, or between two of its points the
+ * straight line through them; null where no line is drawn. For telling which line a click hit.
+ */
+export function lineAt(plot: PlotData, run: PlotRun, idx: number): number | null {
+  const values = run.line;
+  const shown = (i: number): boolean => drawable(values[i], plot.log);
+  if (idx >= 0 && idx < values.length && shown(idx)) return values[idx];
+  let p = Math.min(idx, values.length) - 1;
+  while (p >= 0 && !shown(p)) p--;
+  let q = Math.max(idx, -1) + 1;
+  while (q < values.length && !shown(q)) q++;
+  if (p < 0 || q >= values.length || run.breaks[q] !== 0) return null;
+  return interpolate(p, values[p], q, values[q], idx, plot.log);
 }

@@ -1,16 +1,16 @@
-// The browser half of `bench/charts.bench.ts`: draws synthetic charts the way the panel does
-// (plotData + chartOptions + uPlot) and, as the reference, the same lines and bands with bare
-// Canvas 2D calls — the floor any canvas chart pays. Times include layout and the first paint.
-import uPlot from 'uplot';
+// The browser half of `bench/charts.bench.ts`: draws synthetic charts with the panel's own chart
+// cards (ChartCard: plotData, uPlot's axes, drawRuns) against a host that answers at once, and,
+// as the reference, the same lines and bands with bare Canvas 2D calls — the floor any canvas chart
+// pays. Both clocks run until every chart is rasterized: a canvas records drawing calls and fills
+// its pixels later; reading one pixel back from each makes that happen inside the measurement.
 import 'uplot/dist/uPlot.min.css';
-import type { ChartData, ChartRun } from '../../shared/chartsProtocol';
+import './charts.css';
+import type { ChartData, ChartRun, ChartsState } from '../../shared/chartsProtocol';
 import { DEFAULT_LAYOUT } from '../../shared/chartsProtocol';
-import { chartOptions } from './chartOptions';
-import { plotData } from './plotData';
+import { ChartCard } from './chartCard';
 
 const WIDTH = 1200;
 const HEIGHT = 240;
-const THEME = { foreground: '#333', grid: 'rgba(128,128,128,0.25)', font: '11px sans-serif' };
 
 function synthetic(runCount: number, buckets: number): { data: ChartData; runs: ChartRun[] } {
   const runs: ChartRun[] = [];
@@ -32,39 +32,53 @@ function synthetic(runCount: number, buckets: number): { data: ChartData; runs: 
       color: `hsl(${(r * 37) % 360} 60% 50%)`,
       label: '',
     });
-    series.push({ runId: `r${r}`, last, min, max, smoothed: null, points: buckets });
+    series.push({
+      runId: `r${r}`,
+      last,
+      min,
+      max,
+      smoothed: null,
+      breaks: new Uint8Array(buckets),
+      before: null,
+      after: null,
+      points: buckets,
+    });
   }
   return { data: { key: 'loss', lo: 0, hi: buckets, buckets, extent: { lo: 0, hi: buckets }, runs: series }, runs };
 }
 
 async function drawRunlog(charts: number, runCount: number, buckets: number): Promise<number> {
   const { data, runs } = synthetic(runCount, buckets);
-  const host = document.createElement('div');
-  document.body.append(host);
+  const state: ChartsState = { runs, keys: ['loss'], layout: DEFAULT_LAYOUT };
+  const grid = document.createElement('div');
+  document.body.append(grid);
   const start = performance.now();
-  const drawn: Promise<void>[] = [];
-  const plots: uPlot[] = [];
+  const cards: ChartCard[] = [];
+  let left = charts;
+  let done: () => void = () => undefined;
+  const drawn = new Promise<void>((resolve) => (done = resolve));
   for (let c = 0; c < charts; c++) {
-    const plot = plotData(data, runs, false);
-    drawn.push(
-      new Promise((resolve) => {
-        const options = chartOptions({
-          plot,
-          layout: DEFAULT_LAYOUT,
-          width: WIDTH,
-          height: HEIGHT,
-          axisWidth: 64,
-          theme: THEME,
-          hooks: { draw: [() => resolve()] },
-        });
-        plots.push(new uPlot(options, plot.data, host));
-      }),
-    );
+    const card = new ChartCard(`loss${c}`, {
+      state: () => state,
+      request: () => Promise.resolve({ ...data, key: `loss${c}` }),
+      send: () => undefined,
+      act: () => undefined,
+      drew: () => {
+        if (--left === 0) done();
+      },
+      error: (message) => console.error(message),
+    });
+    // Its padding comes on top (charts.css): the chart inside is WIDTH px wide.
+    card.element.style.width = `${WIDTH}px`;
+    grid.append(card.element);
+    cards.push(card);
   }
-  await Promise.all(drawn);
+  await Promise.all(cards.map((card) => card.load()));
+  await drawn;
+  for (const card of cards) card.element.querySelector('canvas')?.getContext('2d')?.getImageData(0, 0, 1, 1);
   const ms = performance.now() - start;
-  for (const p of plots) p.destroy();
-  host.remove();
+  for (const card of cards) card.destroy();
+  grid.remove();
   return ms;
 }
 
@@ -95,8 +109,7 @@ function drawReference(charts: number, runCount: number, buckets: number): numbe
       ctx.stroke();
     }
   }
-  // Reading a pixel waits for the drawing to finish.
-  canvases[canvases.length - 1].getContext('2d')?.getImageData(0, 0, 1, 1);
+  for (const canvas of canvases) canvas.getContext('2d')?.getImageData(0, 0, 1, 1);
   const ms = performance.now() - start;
   for (const c of canvases) c.remove();
   return ms;

@@ -11,10 +11,17 @@ describe('chart data', () => {
   let dir: string;
   let store: RunStore;
 
-  async function journal(runId: string, start: number, points: [number, number, number][]): Promise<void> {
+  async function journal(
+    runId: string,
+    start: number,
+    points: [number, number, number][],
+    key = 'loss',
+  ): Promise<void> {
     await mkdir(join(dir, 'runs', runId), { recursive: true });
     let text = line({ t: 'run_start', ts: start, run_id: runId, name: runId, experiment: 'e' });
-    for (const [step, value, ts] of points) text += line({ t: 'metric', ts, key: 'loss', value, step });
+    for (const [step, value, ts] of points) {
+      text += line({ t: 'metric', ts, key, value: Number.isNaN(value) ? 'NaN' : value, step });
+    }
     await appendFile(join(dir, 'runs', runId, 'events.jsonl'), text);
   }
 
@@ -72,6 +79,120 @@ describe('chart data', () => {
     assert.equal(r2.min[0], 0);
     assert.ok(Number.isNaN(r2.last[1]), 'empty buckets are NaN');
     assert.equal(r1.smoothed, null);
+    assert.deepEqual([...r1.breaks, ...r2.breaks], new Array<number>(200).fill(0), 'no line breaks');
+  });
+
+  it('bridges a sparse series between its points on the grid of a dense one', async () => {
+    // Every 50 steps beside r1's every step: 1 bucket in 5 holds a point.
+    await journal(
+      'val',
+      1000,
+      Array.from({ length: 200 }, (_, i): [number, number, number] => [50 * i, 1 / (1 + i), 1000 + 50 * i]),
+    );
+    await store.syncJournals();
+    for (const x of ['step', 'time', 'relative'] as const) {
+      const extent = store.chartExtent(['r1', 'val'], 'loss', x);
+      assert.ok(extent);
+      const query = { runIds: ['r1', 'val'], key: 'loss', ...extent, buckets: 1000, smoothing: 0 };
+      const [, val] = store.chartSeries({ ...query, x });
+      assert.equal(val.points, 200, x);
+      const filled = [...val.last.keys()].filter((i) => !Number.isNaN(val.last[i]));
+      assert.equal(filled.length, 200, `${x}: every point in a bucket of its own`);
+      assert.deepEqual(
+        [...val.breaks].filter((b) => b !== 0),
+        [],
+        `${x}: one line through them`,
+      );
+    }
+  });
+
+  it("zoomed in, gives each run's points just outside the grid that its line goes on to", async () => {
+    const val = (step: number): number => 1 / (1 + step / 100);
+    // Every 50 steps, nothing from 1000 to 2000; 20 ms a step.
+    const steps = [
+      ...Array.from({ length: 21 }, (_, i) => 50 * i),
+      ...Array.from({ length: 21 }, (_, i) => 2000 + 50 * i),
+    ];
+    await journal(
+      'val',
+      1000,
+      steps.map((step): [number, number, number] => [step, val(step), 1000 + 20 * step]),
+    );
+    await store.syncJournals();
+    const zoom = (lo: number, hi: number, x: 'step' | 'relative' = 'step', smoothing = 0) => {
+      const [series] = store.chartSeries({ runIds: ['val'], key: 'loss', x, lo, hi, buckets: 30, smoothing });
+      return series;
+    };
+    const between = zoom(810, 840);
+    assert.equal(between.points, 0);
+    assert.deepEqual(between.before, { x: 800, last: val(800), smoothed: null });
+    assert.deepEqual(between.after, { x: 850, last: val(850), smoothed: null });
+    assert.deepEqual(zoom(810 * 20, 840 * 20, 'relative').before, { x: 800 * 20, last: val(800), smoothed: null });
+    const smoothed = zoom(810, 840, 'step', 0.5);
+    const ema = smoothEma(steps.map(val), 0.5);
+    assert.deepEqual(smoothed.before, { x: 800, last: val(800), smoothed: ema[16] });
+    assert.deepEqual(smoothed.after, { x: 850, last: val(850), smoothed: ema[17] });
+    const silent = zoom(1200, 1800);
+    assert.deepEqual([silent.before, silent.after], [null, null], 'no line across 1000 silent steps');
+    const edge = zoom(900, 1500);
+    assert.deepEqual([edge.before?.x, edge.after], [850, null], 'up to the silence');
+    const whole = zoom(0, 3000);
+    assert.deepEqual([whole.before, whole.after], [null, null], 'nothing outside an unzoomed grid');
+    // r1 logs every step: a zoomed grid's neighbours are a step away, read from the one chunk holding them.
+    const [r1] = store.chartSeries({
+      runIds: ['r1'],
+      key: 'loss',
+      x: 'step',
+      lo: 4000,
+      hi: 4099,
+      buckets: 100,
+      smoothing: 0,
+    });
+    assert.deepEqual([r1.before?.x, r1.after?.x], [3999, 4100]);
+  });
+
+  it('breaks the line at NaN, also where block summaries stand for the points', async () => {
+    // 10,000 steps with NaN from 5000 to 5999: on 100 buckets (100 steps each) the points are folded
+    // from their 32-point blocks, whose summaries tell a NaN only by their last value or an all-NaN block.
+    const value = (step: number): number => (step >= 5000 && step < 6000 ? Number.NaN : 1 + step / 10_000);
+    await journal(
+      'nan',
+      1000,
+      Array.from({ length: 10_000 }, (_, i): [number, number, number] => [i, value(i), 1000 + i]),
+    );
+    await store.syncJournals();
+    const [folded] = store.chartSeries({
+      runIds: ['nan'],
+      key: 'loss',
+      x: 'step',
+      lo: 0,
+      hi: 9999,
+      buckets: 100,
+      smoothing: 0,
+    });
+    assert.equal(folded.points, 10_000);
+    assert.deepEqual(
+      [...folded.breaks.keys()].filter((i) => folded.breaks[i] === 1),
+      [60],
+      'the line resumes after the NaNs (the block ending at step 6015 is the first drawn one)',
+    );
+    assert.ok(Number.isNaN(folded.max[55]), 'nothing drawn where only NaN was logged');
+    // Zoomed in, point by point: the line stops at step 4999 and resumes at 6000.
+    const [points] = store.chartSeries({
+      runIds: ['nan'],
+      key: 'loss',
+      x: 'step',
+      lo: 4900,
+      hi: 6099,
+      buckets: 1200,
+      smoothing: 0,
+    });
+    assert.deepEqual(
+      [...points.breaks.keys()].filter((i) => points.breaks[i] === 1),
+      [1100],
+    );
+    assert.equal(points.last[99], value(4999));
+    assert.equal(points.last[1100], value(6000));
   });
 
   it("finds the step where each of a run's metrics was lowest and highest", () => {
