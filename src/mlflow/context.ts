@@ -1,8 +1,9 @@
-import { appendFile, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { appendRunEvents } from '../runs/runEdits';
 import { eventLine } from '../runs/runJournal';
 import type { RegistryEvent, RunEvent } from '../store/events';
+import { appendJournal } from '../store/journalAppend';
 import type { RunDetails } from '../store/runStore';
 import { ExperimentJournal } from './experiments';
 import type { StoreReads } from './storeReads';
@@ -45,7 +46,7 @@ export class EndpointContext {
   async appendRegistry(events: readonly RegistryEvent[]): Promise<void> {
     const dir = join(this.storeDir, 'registry');
     await mkdir(dir, { recursive: true });
-    await appendFile(join(dir, 'events.jsonl'), events.map(eventLine).join(''));
+    await appendJournal(join(dir, 'events.jsonl'), events.map(eventLine).join(''), { create: true });
     this.unsynced = true;
   }
 

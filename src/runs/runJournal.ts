@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunEvent } from '../store/events';
 import { encodeWireNumber } from '../store/events';
+import { appendJournal } from '../store/journalAppend';
 
 /** New run ids: 32 hex digits, like the Python client's uuid4().hex. */
 export function newRunId(): string {
@@ -59,7 +60,11 @@ export class RunJournal {
     return new RunJournal(storeDir, runId);
   }
 
+  /** Appends by the journal rule (journalAppend.ts); a run's end is on disk when this resolves. */
   append(...events: RunEvent[]): Promise<void> {
-    return appendFile(this.file, events.map(eventLine).join(''));
+    return appendJournal(this.file, events.map(eventLine).join(''), {
+      create: true,
+      durable: events.some((e) => e.t === 'run_end'),
+    });
   }
 }
