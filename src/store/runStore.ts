@@ -24,6 +24,7 @@ import { compileFilter } from './filterCompile';
 import { NewerStoreError, migrate } from './schema';
 import type { SqlValue } from './sqlite';
 import { Db } from './sqlite';
+import { removeStaleTemp } from './storeTemp';
 import type { RunStatus } from './events';
 
 export const DB_FILE = 'runlog.db';
@@ -354,6 +355,11 @@ export class RunStore {
     const store = new RunStore(db, options, recoveredFrom);
     // Nothing is written until there is something to keep: opening never creates the folder.
     store.dirty = recoveredFrom !== undefined;
+    if (options.writer) {
+      // Uploads cut short by a crash or a kill of their process: nobody will finish them.
+      const removed = await removeStaleTemp(options.dir);
+      if (removed > 0) log(`Removed ${removed} temporary file(s) left by processes that are gone.`);
+    }
     await store.syncJournals();
     return store;
   }
