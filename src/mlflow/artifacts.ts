@@ -6,29 +6,35 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { UnsafeRunPath, runJournalPath } from '../store/journalAppend';
 import { newTempPath } from '../store/storeTemp';
 import type { EndpointContext, Handler } from './context';
 import { artifactUri } from './entities';
 import { Refusal, artifactSegments, confinedPath, reencodePath } from './security';
 import { missing, optionalString, runIdOf } from './wire';
 
-const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-
 function artifactRoot(context: EndpointContext, runId: string): string {
   return join(context.storeDir, 'runs', runId, 'artifacts');
 }
 
 async function runExists(context: EndpointContext, runId: string): Promise<boolean> {
-  if (!RUN_ID.test(runId)) return false;
-  return stat(join(context.storeDir, 'runs', runId, 'events.jsonl')).then(
-    () => true,
-    () => false,
-  );
+  try {
+    // A run folder or journal that is a symbolic link is no run of this store (journalAppend.ts).
+    const journal = await runJournalPath(context.storeDir, runId);
+    if ((await lstat(journal)).isSymbolicLink()) throw new UnsafeRunPath(`the journal of run ${runId} is a link`);
+    if ((await lstat(artifactRoot(context, runId)).catch(() => undefined))?.isSymbolicLink()) {
+      throw new UnsafeRunPath(`the artifact folder of run ${runId} is a symbolic link`);
+    }
+    return true;
+  } catch (error) {
+    if (error instanceof UnsafeRunPath) context.log('warn', `MLflow endpoint: ${error.message}; refused.`);
+    return false;
+  }
 }
 
 interface Listed {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { appendRunEvents } from '../runs/runEdits';
 import { eventLine } from '../runs/runJournal';
 import type { RegistryEvent, RunEvent } from '../store/events';
-import { appendJournal } from '../store/journalAppend';
+import { UnsafeRunPath, appendJournal } from '../store/journalAppend';
 import type { RunDetails } from '../store/runStore';
 import { ExperimentJournal } from './experiments';
 import type { StoreReads } from './storeReads';
@@ -37,6 +37,10 @@ export class EndpointContext {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || /is not a run id/.test((error as Error).message)) {
         throw missing(`Run '${runId}' not found.`);
+      }
+      if (error instanceof UnsafeRunPath) {
+        this.log('warn', `MLflow endpoint: ${error.message}; nothing was written.`);
+        throw missing(`Run '${runId}' not found: ${error.message}.`);
       }
       throw error;
     }

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { RunEvent } from './events';
 import { parseEventLine } from './events';
@@ -69,7 +70,8 @@ export function parseJournalBuffer(input: Uint8Array, startOffset = 0, startLine
  * lines are consumed; read again from `nextOffset` for more.
  */
 export async function readJournal(path: string, offset = 0, startLine = 1, maxBytes = Infinity): Promise<JournalChunk> {
-  const handle = await open(path, 'r');
+  // Never through a symbolic link: a store reads only its own files.
+  const handle = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
   try {
     const { size } = await handle.stat();
     const length = Math.max(0, Math.min(size - offset, maxBytes));

@@ -13,7 +13,7 @@
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { lstat, open } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 const NEWLINE = 0x0a;
 /** 0 where the platform has no O_NOFOLLOW (Windows), whose symlinks need privileges to make. */
@@ -50,7 +50,9 @@ export async function appendJournal(file: string, text: string, options: AppendO
     handle = await open(file, flags, 0o666);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
-      throw new UnsafeRunPath(`${file} is a symbolic link; Runlog does not write through links in a store`);
+      throw new UnsafeRunPath(
+        `the journal ${basename(dirname(file))}/${basename(file)} is a symbolic link; Runlog does not write through links in a store`,
+      );
     }
     throw error;
   }

@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomicFile';
 import type { IngestStats, Rejection } from './ingest';
@@ -283,6 +283,8 @@ function isMissing(error: unknown): boolean {
 export class RunStore {
   private dirty = false;
   private writer: boolean;
+  /** Run folders skipped because they are symbolic links, each reported once. */
+  private readonly skippedLinks = new Set<string>();
   private readonly log: (message: string) => void;
 
   private constructor(
@@ -372,7 +374,9 @@ export class RunStore {
       ids = onlyRuns.filter((id) => RUN_ID.test(id));
     } else {
       try {
-        ids = (await readdir(runsDir)).filter((id) => RUN_ID.test(id));
+        ids = (await readdir(runsDir, { withFileTypes: true }))
+          .filter((entry) => RUN_ID.test(entry.name) && this.isRealFolder(entry.name, !entry.isSymbolicLink()))
+          .map((entry) => entry.name);
       } catch (error) {
         if (isMissing(error)) ids = [];
         else throw error;
@@ -391,7 +395,10 @@ export class RunStore {
       const file = join(runsDir, runId, JOURNAL_FILE);
       let size: number;
       try {
-        size = (await stat(file)).size;
+        if (onlyRuns && !this.isRealFolder(runId, !(await lstat(join(runsDir, runId))).isSymbolicLink())) continue;
+        const info = await lstat(file);
+        if (!this.isRealFolder(runId, !info.isSymbolicLink(), 'journal')) continue;
+        size = info.size;
       } catch (error) {
         if (!isMissing(error)) throw error;
         if (positions.has(runId)) {
@@ -450,6 +457,23 @@ export class RunStore {
     }
     if (changedRuns.length > 0) this.dirty = true;
     return { changedRuns, stats: { events, points, rejected } };
+  }
+
+  /**
+   * Whether a run folder (or its journal) is a real one of the store. A symbolic link is skipped,
+   * said once: following it would read, and let writers write, anywhere on the disk.
+   */
+  private isRealFolder(runId: string, real: boolean, what: 'folder' | 'journal' = 'folder'): boolean {
+    if (real) return true;
+    if (!this.skippedLinks.has(runId)) {
+      this.skippedLinks.add(runId);
+      this.log(
+        what === 'folder'
+          ? `The run folder runs/${runId} is a symbolic link; Runlog skips it (run folders must be real folders of the store).`
+          : `The journal of run ${runId} is a symbolic link; Runlog skips it.`,
+      );
+    }
+    return false;
   }
 
   /** Reads what is new in `registry/events.jsonl`; undefined when nothing is. */
