@@ -12,7 +12,7 @@ import time
 import traceback
 from typing import Any, Dict, List, Mapping, Optional, Union
 
-from . import _files, _model
+from . import _claims, _files, _model
 from ._version import __version__
 from ._journal import Journal, encode_event, now_ms, warn
 
@@ -27,10 +27,34 @@ _ERROR_LINES = 20
 _ERROR_CHARS = 4000
 
 
+# MLflow's limits, which its server enforces too: a longer key or value is refused with ValueError.
+MAX_KEY_LENGTH = 250
+MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000
+
+
 def _check_key(key: Any, what: str) -> str:
     if not isinstance(key, str) or not key:
         raise ValueError("a %s key must be a non-empty string, not %r" % (what, key))
+    if len(key) > MAX_KEY_LENGTH:
+        raise ValueError("a %s key is at most %d characters, not %d (%r...)" % (what, MAX_KEY_LENGTH, len(key), key[:40]))
     return key
+
+
+def _param_value(key: str, value: Any) -> str:
+    text = str(value)
+    if len(text) > MAX_PARAM_VALUE_LENGTH:
+        raise ValueError("parameter %r: a value is at most %d characters, not %d (log long text as an artifact)"
+                         % (key, MAX_PARAM_VALUE_LENGTH, len(text)))
+    return text
+
+
+def _tag_value(key: str, value: Any) -> str:
+    text = str(value)
+    if len(text) > MAX_TAG_VALUE_LENGTH:
+        raise ValueError("tag %r: a value is at most %d characters, not %d (log long text as an artifact)"
+                         % (key, MAX_TAG_VALUE_LENGTH, len(text)))
+    return text
 
 
 def _as_step(step: Any) -> int:
@@ -144,21 +168,39 @@ class Run:
         self.log_params({key: value})
 
     def log_params(self, params: Mapping[str, Any]) -> None:
-        """Logs several parameters; if any of them conflicts, none is written."""
-        items = [(_check_key(key, "parameter"), str(value)) for key, value in params.items()]
+        """Logs several parameters; if any of them conflicts, none is written.
+
+        Write-once holds between processes too (another script joined to the run, the MLflow
+        endpoint): each new key is claimed first (``_claims.py``); a key another process already
+        set to another value raises ``ValueError``.
+        """
+        items = [(_check_key(key, "parameter"), _param_value(key, value)) for key, value in params.items()]
         with self._param_lock:
             for key, text in items:
                 old = self._params.get(key)
+                if old is None:
+                    old = _claims.claimed_value(self.dir, key)
                 if old is not None and old != text:
-                    raise ValueError(
-                        "parameter %r of run %s is already %r; it cannot change to %r "
-                        "(parameters are write-once: log values that change as metrics or tags)"
-                        % (key, self.name, old, text)
-                    )
+                    raise self._param_conflict(key, old, text)
             for key, text in items:
-                if key not in self._params:
-                    self._write("param", {"key": key, "value": text})
-                    self._params[key] = text
+                if key in self._params:
+                    continue
+                try:
+                    stands = _claims.claim(self.dir, key, text)
+                except OSError as exc:
+                    # Unwritable store: the journal cannot take the line either; it stays queued.
+                    warn("could not record parameter %r of run %s: %s" % (key, self.id, exc.strerror or exc))
+                    stands = None
+                if stands is not None:
+                    raise self._param_conflict(key, stands, text)
+                self._write("param", {"key": key, "value": text})
+                self._params[key] = text
+
+    def _param_conflict(self, key: str, old: str, text: str) -> ValueError:
+        return ValueError(
+            "parameter %r of run %s is already %r; it cannot change to %r "
+            "(parameters are write-once: log values that change as metrics or tags)" % (key, self.name, old, text)
+        )
 
     @property
     def params(self) -> Dict[str, str]:
@@ -168,10 +210,11 @@ class Run:
 
     def set_tag(self, key: str, value: Any) -> None:
         """Sets a tag (stored as ``str(value)``); a later value overwrites an earlier one."""
-        self._write("tag", {"key": _check_key(key, "tag"), "value": str(value)})
+        key = _check_key(key, "tag")
+        self._write("tag", {"key": key, "value": _tag_value(key, value)})
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
-        items = [(_check_key(key, "tag"), str(value)) for key, value in tags.items()]
+        items = [(_check_key(key, "tag"), _tag_value(key, value)) for key, value in tags.items()]
         for key, text in items:
             self._write("tag", {"key": key, "value": text})
 

@@ -1,13 +1,15 @@
 /** `runs/*` and `metrics/get-history`: writes become journal lines, reads go to the store. */
+import { join } from 'node:path';
 import { RunJournal, newRunId, randomRunName } from '../runs/runJournal';
 import type { RunEvent } from '../store/events';
 import { FilterError } from '../store/filter';
 import { RUN_NAME_TAG } from '../store/ingest';
+import { claimParam, claimedValue } from '../store/paramClaims';
 import type { ListRunsQuery, SortKey } from '../store/runStore';
 import type { EndpointContext, Handler } from './context';
 import type { MlflowStatus } from './entities';
 import { MLFLOW_STATUSES, runEntity, runInfo } from './entities';
-import type { Fields } from './wire';
+import type { Fields, MlflowError } from './wire';
 import {
   decodePageToken,
   encodePageToken,
@@ -71,23 +73,34 @@ function tagEvents(key: string, value: string, ts: number): RunEvent[] {
   return events;
 }
 
-/** Params are write-once: the same value again is fine, a different one is refused. */
-async function checkParams(
+function paramConflict(runId: string, key: string, before: string, value: string): MlflowError {
+  return invalid(
+    `Changing param values is not allowed. Param with key='${key}' was already logged with value='${before}' for run ID='${runId}'. Attempted logging new value '${value}'.`,
+  );
+}
+
+/**
+ * Params are write-once: the same value again is fine, a different one is refused — checked
+ * against what the store has read, then claimed (paramClaims.ts), which decides between requests
+ * and processes racing on one key. A batch's params are all checked before any is claimed.
+ */
+async function claimParams(
   context: EndpointContext,
   runId: string,
   params: readonly [string, string][],
 ): Promise<void> {
   if (params.length === 0) return;
   const existing = (await context.run(runId)).params;
+  const runDir = join(context.storeDir, 'runs', runId);
   const seen = new Map<string, string>();
   for (const [key, value] of params) {
-    const before = seen.get(key) ?? existing[key];
-    if (before !== undefined && before !== value) {
-      throw invalid(
-        `Changing param values is not allowed. Param with key='${key}' was already logged with value='${before}' for run ID='${runId}'. Attempted logging new value '${value}'.`,
-      );
-    }
+    const before = seen.get(key) ?? existing[key] ?? (await claimedValue(runDir, key));
+    if (before !== undefined && before !== value) throw paramConflict(runId, key, before, value);
     seen.set(key, value);
+  }
+  for (const [key, value] of seen) {
+    const claim = await claimParam(runDir, key, value);
+    if (!claim.ok) throw paramConflict(runId, key, claim.existing, value);
   }
 }
 
@@ -166,7 +179,7 @@ const logMetric: Handler = async (context, fields) => {
 const logParam: Handler = async (context, fields) => {
   const runId = runIdOf(fields);
   const pair = paramPair(fields);
-  await checkParams(context, runId, [pair]);
+  await claimParams(context, runId, [pair]);
   await context.append(runId, [{ t: 'param', ts: Date.now(), key: pair[0], value: pair[1] }]);
   return {};
 };
@@ -205,7 +218,7 @@ const logBatch: Handler = async (context, fields) => {
   const events: RunEvent[] = metrics.map((m) => metricEvent(m, now));
   const paramPairs = params.map(paramPair);
   const tagPairs = tags.map(tagPair);
-  await checkParams(context, runId, paramPairs);
+  await claimParams(context, runId, paramPairs);
   for (const [key, value] of paramPairs) events.push({ t: 'param', ts: now, key, value });
   for (const [key, value] of tagPairs) events.push(...tagEvents(key, value, now));
   if (events.length > 0) await context.append(runId, events);
