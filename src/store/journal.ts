@@ -87,3 +87,36 @@ export async function readJournal(path: string, offset = 0, startLine = 1, maxBy
     await handle.close();
   }
 }
+
+/**
+ * The offset of the first `\n` at or after `from` in a journal, read a megabyte at a time, or -1
+ * when the file ends first (the line is still being written). For stepping over a line too long to
+ * read whole.
+ */
+export async function findLineEnd(path: string, from: number): Promise<number> {
+  const handle = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  try {
+    const piece = Buffer.alloc(1 << 20);
+    for (let at = from; ; ) {
+      const { bytesRead } = await handle.read(piece, 0, piece.length, at);
+      if (bytesRead === 0) return -1;
+      const newline = piece.subarray(0, bytesRead).indexOf(NEWLINE);
+      if (newline !== -1) return at + newline;
+      at += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A chunk that reads nothing but one refused line: for a line too long to read, skipped whole. */
+export function skippedLineChunk(line: number, reason: string, nextOffset: number): JournalChunk {
+  return {
+    events: [],
+    lines: [],
+    metrics: new MetricBatch(),
+    malformed: [{ line, reason }],
+    nextOffset,
+    nextLine: line + 1,
+  };
+}
