@@ -29,10 +29,13 @@ export class EndpointContext {
     this.experiments = new ExperimentJournal(storeDir);
   }
 
-  /** Appends to a run's journal; a run without one does not exist. */
-  async append(runId: string, events: readonly RunEvent[]): Promise<void> {
+  /**
+   * Appends to a run's journal (`lines` already encoded go first, in the same write); a run
+   * without one does not exist.
+   */
+  async append(runId: string, events: readonly RunEvent[], lines = ''): Promise<void> {
     try {
-      await appendRunEvents(this.storeDir, runId, events);
+      await appendRunEvents(this.storeDir, runId, events, lines);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || /is not a run id/.test((error as Error).message)) {

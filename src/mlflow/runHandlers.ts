@@ -1,6 +1,6 @@
 /** `runs/*` and `metrics/get-history`: writes become journal lines, reads go to the store. */
 import { join } from 'node:path';
-import { RunJournal, newRunId, randomRunName } from '../runs/runJournal';
+import { RunJournal, metricLine, newRunId, randomRunName } from '../runs/runJournal';
 import type { RunEvent } from '../store/events';
 import { FilterError } from '../store/filter';
 import { RUN_NAME_TAG } from '../store/ingest';
@@ -17,6 +17,7 @@ import {
   maxResults,
   missing,
   objectList,
+  optionalExactInteger,
   optionalInteger,
   optionalString,
   requiredDouble,
@@ -35,13 +36,14 @@ function checkKey(key: string): void {
   if (key.length > MAX_KEY_LENGTH) throw invalid(`Key '${key.slice(0, 40)}…' is longer than ${MAX_KEY_LENGTH}.`);
 }
 
-function metricEvent(fields: Fields, now: number): RunEvent {
+/** A metric as its journal line: steps and timestamps keep every digit of an int64. */
+function metricText(fields: Fields, now: number): string {
   const key = requiredString(fields, 'key');
   checkKey(key);
   const value = requiredDouble(fields, 'value');
-  const ts = optionalInteger(fields, 'timestamp') ?? now;
-  const step = optionalInteger(fields, 'step') ?? 0;
-  return { t: 'metric', ts, key, value, step };
+  const ts = optionalExactInteger(fields, 'timestamp') ?? now;
+  const step = optionalExactInteger(fields, 'step') ?? 0;
+  return metricLine(ts, key, value, step);
 }
 
 function paramPair(fields: Fields): [string, string] {
@@ -172,7 +174,7 @@ const getRun: Handler = async (context, fields) => {
 };
 
 const logMetric: Handler = async (context, fields) => {
-  await context.append(runIdOf(fields), [metricEvent(fields, Date.now())]);
+  await context.append(runIdOf(fields), [], metricText(fields, Date.now()));
   return {};
 };
 
@@ -215,13 +217,14 @@ const logBatch: Handler = async (context, fields) => {
   over('tags', tags.length, BATCH_LIMITS.tags);
   over('entities', metrics.length + params.length + tags.length, BATCH_LIMITS.total);
   const now = Date.now();
-  const events: RunEvent[] = metrics.map((m) => metricEvent(m, now));
+  const lines = metrics.map((m) => metricText(m, now)).join('');
+  const events: RunEvent[] = [];
   const paramPairs = params.map(paramPair);
   const tagPairs = tags.map(tagPair);
   await claimParams(context, runId, paramPairs);
   for (const [key, value] of paramPairs) events.push({ t: 'param', ts: now, key, value });
   for (const [key, value] of tagPairs) events.push(...tagEvents(key, value, now));
-  if (events.length > 0) await context.append(runId, events);
+  if (events.length > 0 || lines !== '') await context.append(runId, events, lines);
   else await context.run(runId);
   return {};
 };

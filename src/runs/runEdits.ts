@@ -17,12 +17,20 @@ function runDir(storeDir: string, runId: string): string {
  * Appends events to an existing run's journal. The Python client may be appending to the same file
  * right now: every write here is one `write` of whole lines on an O_APPEND descriptor, so lines
  * never interleave; a journal whose last line was cut off gets a newline first (journalAppend.ts).
- * A run's end is fsynced before this resolves. Throws when the run has no journal, or when its
- * folder is a symbolic link.
+ * `lines` (journal lines already encoded, such as metricLine's) go first, in the same write. A run's
+ * end is fsynced before this resolves. Throws when the run has no journal, or when its folder is a
+ * symbolic link.
  */
-export async function appendRunEvents(storeDir: string, runId: string, events: readonly RunEvent[]): Promise<void> {
+export async function appendRunEvents(
+  storeDir: string,
+  runId: string,
+  events: readonly RunEvent[],
+  lines = '',
+): Promise<void> {
   const file = await runJournalPath(storeDir, runId);
-  await appendJournal(file, events.map(eventLine).join(''), { durable: events.some((e) => e.t === 'run_end') });
+  await appendJournal(file, lines + events.map(eventLine).join(''), {
+    durable: events.some((e) => e.t === 'run_end'),
+  });
 }
 
 /** The events of renaming a run: the store applies the `runlog.name` tag to the run itself. */

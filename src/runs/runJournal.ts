@@ -25,11 +25,22 @@ export function randomRunName(): string {
   return `${pick(ADJECTIVES)}-${pick(ANIMALS)}`;
 }
 
-/** Serializes an event as one journal line, keeping NaN and infinities (docs/JOURNAL.md). */
+/** A metric value as journal text: NaN and the infinities as strings, -0 kept as -0.0. */
+function metricValueText(value: number): string {
+  return Object.is(value, -0) ? '-0.0' : JSON.stringify(encodeWireNumber(value));
+}
+
+/**
+ * One metric line in the exact shape of docs/JOURNAL.md. `ts` and `step` may be bigints (the MLflow
+ * endpoint takes any int64): the journal keeps their digits, the store reads them as doubles.
+ */
+export function metricLine(ts: number | bigint, key: string, value: number, step: number | bigint): string {
+  return `{"t":"metric","ts":${ts},"key":${JSON.stringify(key)},"value":${metricValueText(value)},"step":${step}}\n`;
+}
+
+/** Serializes an event as one journal line, keeping NaN, infinities and -0 (docs/JOURNAL.md). */
 export function eventLine(event: RunEvent): string {
-  if (event.t === 'metric') {
-    return `${JSON.stringify({ t: 'metric', ts: event.ts, key: event.key, value: encodeWireNumber(event.value), step: event.step })}\n`;
-  }
+  if (event.t === 'metric') return metricLine(event.ts, event.key, event.value, event.step);
   return `${JSON.stringify(event)}\n`;
 }
 

@@ -97,7 +97,7 @@ export async function findLineEnd(path: string, from: number): Promise<number> {
   const handle = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
   try {
     const piece = Buffer.alloc(1 << 20);
-    for (let at = from; ; ) {
+    for (let at = from; ;) {
       const { bytesRead } = await handle.read(piece, 0, piece.length, at);
       if (bytesRead === 0) return -1;
       const newline = piece.subarray(0, bytesRead).indexOf(NEWLINE);
