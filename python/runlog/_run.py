@@ -138,7 +138,7 @@ class Run:
             os.makedirs(self.dir, exist_ok=True)
         except OSError as exc:
             warn("could not create the run folder %s: %s" % (self.dir, exc.strerror or exc))
-        self._journal = Journal(os.path.join(self.dir, "events.jsonl"))
+        self._journal = Journal(os.path.join(self.dir, "events.jsonl"), "%s (%s)" % (name, run_id))
         # The metric hot path appends to the journal's queue directly (Journal never rebinds it).
         self._lines = self._journal._lines
         self._flush_lines = self._journal.flush_lines
@@ -301,11 +301,22 @@ class Run:
         """Logs a model: copies the file or folder into ``artifacts/<name>/``, writes an ``MLmodel``
         manifest in MLflow's layout (and ``input_example.json`` when given), and records a ``model``
         event with every file's size and SHA-256. Returns an object whose ``uri`` is
-        ``runs:/<run-id>/<name>``.
+        ``runs:/<run-id>/<name>``. A store that cannot be written (full, read-only) is reported on
+        stderr, not raised; the model is then not recorded.
         """
         source = os.fspath(path)
         name = (name or "").strip("/")
         _model.check(name, flavor, source)
+        model_uuid = _model.new_uuid()
+        try:
+            self._copy_model(source, name, flavor, signature, input_example, model_uuid)
+        except OSError as exc:
+            # A full or read-only disk must not end the training: said, and the model is not recorded.
+            warn("could not log model %r of run %s: %s" % (name, self.id, exc.strerror or exc))
+        return _model.LoggedModel(self.id, name, flavor, model_uuid)
+
+    def _copy_model(self, source: str, name: str, flavor: str, signature: Optional[Dict[str, Any]],
+                    input_example: Any, model_uuid: str) -> None:
         if os.path.isfile(source):
             data = os.path.basename(os.path.abspath(source))
             self.log_artifact(source, name)
@@ -318,7 +329,6 @@ class Run:
         if input_example is not None:
             with open(os.path.join(folder, "input_example.json"), "w", encoding="utf-8") as handle:
                 json.dump(input_example, handle)
-        model_uuid = _model.new_uuid()
         with open(os.path.join(folder, "MLmodel"), "w", encoding="utf-8") as handle:
             handle.write(_model.manifest(name, flavor, self.id, model_uuid, data, signature, __version__))
         files = []
@@ -332,7 +342,6 @@ class Run:
         if signature:
             event["signature"] = json.dumps(signature, sort_keys=True)
         self._write("model", event)
-        return _model.LoggedModel(self.id, name, flavor, model_uuid)
 
     def log_input(self, path: PathArg, name: Optional[str] = None) -> str:
         """Records a dataset the run read, with a digest of its content; returns the digest.
@@ -342,12 +351,13 @@ class Run:
         file or folder name.
         """
         given = os.fspath(path)
-        if os.path.isfile(given):
-            digest = _files.sha256_file(given)
-        elif os.path.isdir(given):
-            digest = _files.folder_digest(given)
-        else:
+        if not os.path.exists(given):
             raise FileNotFoundError("runlog: no file or folder %r to log as an input" % given)
+        try:
+            digest = _files.sha256_file(given) if os.path.isfile(given) else _files.folder_digest(given)
+        except OSError as exc:
+            warn("could not read %s to digest it: %s; the input is not recorded" % (given, exc.strerror or exc))
+            return ""
         name = name or os.path.basename(os.path.abspath(given)) or given
         self._write("input", {"name": name, "path": given, "digest": digest})
         return digest
