@@ -2,7 +2,8 @@
  * Artifacts: `artifacts/list` of the tracking API, and the `mlflow-artifacts` proxy a client uses
  * when a run's `artifact_uri` is `mlflow-artifacts:/<run>` (upload with PUT, download with GET,
  * list with `?path=`). Every path goes through security.ts first; uploads stream to a temporary
- * file and become the run's files (with an `artifact` journal event) only when complete.
+ * file in `<store>/tmp/` and become the run's files (with an `artifact` journal event) only when
+ * complete. A run folder or artifact folder that is a symbolic link is no run's.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -53,7 +54,7 @@ async function listFolder(folder: string, prefix: string): Promise<Listed[]> {
   }
   const listed: Listed[] = [];
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    // A half-written upload is not an artifact yet.
+    // A half-written upload of an older Runlog, which wrote them beside the target.
     if (entry.name.includes('.runlog-upload-')) continue;
     const path = prefix ? `${prefix}/${entry.name}` : entry.name;
     if (entry.isDirectory()) listed.push({ path, is_dir: true });
