@@ -150,6 +150,23 @@ class FreshLineTest(support.ClientTest):
         self.assertRegex(lines[2], r'^\{"t":"param","ts":\d+,"key":"lr","value":"0.1"\}$')
 
 
+class SymlinkTest(support.ClientTest):
+    def test_a_client_does_not_join_a_run_whose_folder_is_a_symlink(self):
+        store = self.use_store()
+        elsewhere = os.path.join(self.tmp, "elsewhere")
+        os.makedirs(elsewhere)
+        os.makedirs(os.path.join(store, "runs"))
+        os.symlink(elsewhere, os.path.join(store, "runs", "linked"))
+        os.environ["RUNLOG_RUN_ID"] = "linked"
+        with self.captured_stderr() as stderr:
+            run = runlog.start_run()
+            runlog.log_metric("loss", 1.0)
+            runlog.end_run()
+        self.assertIn("symbolic link", stderr.getvalue())
+        self.assertNotEqual(run.id, "linked")
+        self.assertEqual(os.listdir(elsewhere), [])
+
+
 class StoreFailureTest(support.ClientTest):
     def test_logging_calls_never_raise_on_a_read_only_or_full_store(self):
         for code in (errno.EROFS, errno.ENOSPC):

@@ -1,4 +1,6 @@
 import * as assert from 'node:assert/strict';
+import fs from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { appendFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,5 +92,34 @@ describe('every journal writer starts on a fresh line after a cut-off one', () =
     await symlink(elsewhere, link);
     await assert.rejects(appendJournal(link, '{"t":"tag"}\n'), /symbolic link/);
     assert.equal(await readFile(elsewhere, 'utf8'), '');
+  });
+
+  it("a run's end is on disk before it is acknowledged; other lines are not fsynced", async () => {
+    const promises = fs.promises as unknown as { open: (...args: unknown[]) => Promise<FileHandle> };
+    const realOpen = promises.open;
+    const synced: string[] = [];
+    promises.open = async (...args: unknown[]) => {
+      const handle = await realOpen(...args);
+      const realSync = handle.sync.bind(handle);
+      handle.sync = () => {
+        synced.push(String(args[0]));
+        return realSync();
+      };
+      return handle;
+    };
+    const harness = await Harness.start();
+    try {
+      const runId = await harness.createRun();
+      synced.length = 0;
+      await harness.post('runs/set-tag', { run_id: runId, key: 'k', value: 'v' });
+      await harness.post('runs/log-metric', { run_id: runId, key: 'm', value: 1, timestamp: 1 });
+      assert.deepEqual(synced, []);
+      assert.equal((await harness.post('runs/update', { run_id: runId, status: 'FINISHED' })).status, 200);
+      const runDir = join(harness.dir, 'runs', runId);
+      assert.deepEqual(synced, [join(runDir, 'events.jsonl'), runDir]);
+    } finally {
+      promises.open = realOpen;
+      await harness.stop();
+    }
   });
 });
