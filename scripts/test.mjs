@@ -83,6 +83,26 @@ function pythonTests() {
   }
 }
 
+/** The fault suite's short mode: each fault is one check, held or not (its table is printed). */
+function faultTests() {
+  console.log('\n▶ fault injection (npm run faults, short mode)');
+  const resultFile = join(root, 'test-results/faults.json');
+  rmSync(resultFile, { force: true });
+  const result = spawnSync('node', ['out/test/faults/faults.js', '--short', '--json', resultFile], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (!existsSync(resultFile)) {
+    console.error(`✗ the fault suite wrote no result (exit ${result.status ?? result.signal})`);
+    failed++;
+    return;
+  }
+  for (const row of JSON.parse(readFileSync(resultFile, 'utf8'))) {
+    if (row.failed || row.lost > 0 || row.corrupt > 0 || row.leaked > 0 || row.trials === 0) failed++;
+    else passed++;
+  }
+}
+
 // Chromium runs the webview tests and the test VS Code; code-server is compiled once if not cached.
 ensurePrerequisites(['python', 'git', 'browser', ...(toolchainCached() ? [] : ['build'])], { label: 'npm test' });
 step('lint (ESLint, type-aware, no warnings)', 'npx', ['eslint', '--max-warnings=0', '.']);
@@ -92,6 +112,7 @@ step('build tests', 'node', ['scripts/build.mjs', '--tests']);
 await mochaTests('unit', 'unit tests (mocha, plain Node)', 10_000);
 await mochaTests('browser', "webview tests (mocha, the panels' code in Chromium)", 60_000);
 pythonTests();
+faultTests();
 step('package the .vsix', 'npm', ['run', '--silent', 'package']);
 const size = statSync(vsix).size;
 if (size > MAX_VSIX_BYTES) {

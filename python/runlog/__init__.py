@@ -29,6 +29,7 @@ from ._api import (
     set_tags,
     start_run,
 )
+from ._errors import StoreError
 from ._loading import ModelIntegrityError, ModelLoadError, load_model
 from ._model import LoggedModel
 from ._registry import (
@@ -57,6 +58,7 @@ __all__ = [
     "ModelVersion",
     "Run",
     "RunRecord",
+    "StoreError",
     "active_run",
     "delete_alias",
     "delete_model_version",

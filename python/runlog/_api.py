@@ -16,7 +16,8 @@ import uuid
 from typing import Any, Dict, Mapping, Optional
 
 from . import _git, _names, _store
-from ._journal import flush_all, shutdown, warn
+from ._errors import StoreError
+from ._journal import failures, flush_all, shutdown, warn
 from ._model import LoggedModel
 from ._run import PathArg, Run, _explicit_step, _format_error, _non_finite, _stack, _state_lock, _status_for, _time_ns
 
@@ -72,6 +73,10 @@ def _read_journal_head(path: str) -> dict:
 def _join(run_id: str, name: Optional[str]) -> Run:
     """The editor's run: log into its journal, which already holds ``run_start`` and ``git``."""
     store = _store.find_store()  # RUNLOG_DIR, which the editor sets
+    if os.path.islink(os.path.join(store, "runs", run_id)):
+        warn("ignoring RUNLOG_RUN_ID=%r: its run folder is a symbolic link, which Runlog does not follow; "
+             "starting a new run" % run_id)
+        return _create(name, None, None)
     head = _read_journal_head(os.path.join(store, "runs", run_id, "events.jsonl"))
     start = head.get("run_start", {})
     run = Run(
@@ -259,10 +264,16 @@ def log_input(path: PathArg, name: Optional[str] = None) -> str:
     return _current().log_input(path, name)
 
 
-def flush() -> bool:
-    """Writes every buffered line now (a forked worker about to ``os._exit`` may want this).
-    Returns False if some journal could not be written (it will be retried)."""
-    return flush_all()
+def flush(raise_errors: bool = False) -> bool:
+    """Writes every buffered line now and fsyncs it (a forked worker about to ``os._exit`` may want
+    this). Returns whether everything was written: False if some journal could not be written (its
+    events stay pending and are retried) or metric points were dropped to bound memory. With
+    ``raise_errors=True``, raises ``StoreError`` saying what is missing instead of returning False."""
+    ok = flush_all()
+    problems = failures()
+    if problems and raise_errors:
+        raise StoreError("runlog.flush: " + "; ".join(problems))
+    return ok and not problems
 
 
 # --- interpreter exit -----------------------------------------------------------------------

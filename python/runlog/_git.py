@@ -16,8 +16,9 @@ GIT_TIMEOUT = 10.0
 MAX_UNTRACKED_FILE = 256 * 1024
 # ...until their contents add up to this much; later ones keep only their path.
 MAX_UNTRACKED_TOTAL = 8 * 1024 * 1024
-# A tracked diff larger than this is left out (the run is still marked dirty).
-MAX_PATCH = 64 * 1024 * 1024
+# A tracked diff larger than this is left out (the run is still marked dirty): with JSON escaping the
+# git line stays well under the store's 32 MB read piece.
+MAX_PATCH = 16 * 1024 * 1024
 
 SOURCE_EXTENSIONS = frozenset(
     (

@@ -3,28 +3,44 @@
 Logging calls only append a finished line to an in-memory list; one daemon thread per process
 appends every journal's pending lines to its file at least every 100 ms, and a journal whose
 buffer grows past ``FLUSH_LINES`` is written at once by the caller. A write that fails (disk
-full, permission denied, folder deleted) never raises: the lines stay buffered and are retried on
-the next flush, with one warning on stderr per failure episode.
+full, read-only, folder deleted) never raises: the lines stay pending and are retried with a
+growing delay (100 ms up to ``MAX_RETRY_DELAY``), with one warning on stderr per failure episode.
+
+Pending lines are encoded once, into chunks of whole lines; a retry writes the same chunks again
+without re-encoding or joining them. While writes fail, pending events may take ``MAX_BUFFER``
+bytes; past it the oldest metric points are dropped (and counted), every other event is kept.
+At exit, events that could still not be written are reported on stderr, with how many and why.
+
+Durability: a journal is fsynced when its run ends, on ``runlog.flush()``, and at most every
+``FSYNC_INTERVAL`` seconds while lines keep being written.
 """
 
+import collections
 import errno
 import json
 import os
 import sys
 import threading
 import time
-from typing import List, Optional, Tuple
+from typing import Deque, List, Optional, Tuple
 
 # How often the background thread writes pending lines.
 FLUSH_INTERVAL = 0.1
 # Above this many buffered lines (about 1 MB of metric lines) the logging call itself writes them.
 FLUSH_LINES = 16384
-# While writes fail, the buffer may grow to this many characters; beyond it the oldest metric
-# points are dropped (every other event is small and too important to lose).
+# While writes fail, pending events may take this many bytes; beyond it the oldest metric points
+# are dropped (every other event is small and too important to lose).
 MAX_BUFFER = 64 << 20
+# Failed writes are retried after FLUSH_INTERVAL, doubling up to this many seconds.
+MAX_RETRY_DELAY = 5.0
+# While a run writes, its journal is fsynced at most this often (and always at its end).
+FSYNC_INTERVAL = 5.0
+# False turns every fsync off (the benchmark's reference).
+FSYNC = True
 
-_METRIC_LINE_START = '{"t":"metric"'
-_OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
+_METRIC_LINE_START = b'{"t":"metric"'
+_OPEN_FLAGS = (os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
+               | getattr(os, "O_NOFOLLOW", 0))
 
 
 def now_ms() -> int:
@@ -54,50 +70,89 @@ def _encode(text: str) -> bytes:
     return text.encode("utf-8", "replace")
 
 
-def _append_bytes(path: str, data: bytes) -> Tuple[int, Optional[OSError]]:
-    """Appends ``data`` to ``path``; returns how many bytes reached the file and the error, if any."""
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "it is a symbolic link, which Runlog does not write through"
+    return exc.strerror or str(exc)
+
+
+def _write_all(fd: int, data: bytes) -> Tuple[int, Optional[str]]:
+    """Writes ``data``; returns how many bytes reached the file and why it stopped, if it did.
+
+    Only the reason (a string) leaves this function, never the exception: its traceback would
+    hold this frame and the caller's, and with them the data, in a cycle only the GC can free.
+    """
     written = 0
+    view = memoryview(data)
     try:
-        fd = os.open(path, _OPEN_FLAGS, 0o666)
-    except OSError as exc:
-        return 0, exc
-    try:
-        view = memoryview(data)
         while written < len(data):
             count = os.write(fd, view[written:])
             if count <= 0:
-                raise OSError(errno.EIO, "the write made no progress")
+                return written, "the write made no progress"
             written += count
         return written, None
     except OSError as exc:
-        return written, exc
+        return written, _reason(exc)
     finally:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
+        view.release()
+
+
+def _ends_line(fd: int) -> bool:
+    """Whether the file ends with ``\\n`` (an empty one counts): else a writer died mid-line."""
+    size = os.fstat(fd).st_size
+    if size == 0:
+        return True
+    if hasattr(os, "pread"):
+        return os.pread(fd, 1, size - 1) == b"\n"
+    os.lseek(fd, size - 1, os.SEEK_SET)  # O_APPEND: writes still go to the end
+    return os.read(fd, 1) == b"\n"
+
+
+def _fsync_folder(path: str) -> None:
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 class Journal:
     """The buffered writer of one ``events.jsonl``.
 
     ``append`` is cheap and thread-safe without a lock: ``list.append``, slicing and slice
-    deletion are each atomic under the GIL, so ``flush`` takes the first ``n`` lines and then
-    deletes exactly those, and a line appended meanwhile stays queued. ``flush`` writes whole lines
-    with one ``write`` call; if the file system refuses, what did not reach the file stays queued,
-    in order, for the next flush. A write cut short mid-line leaves the rest of that line as
-    ``_head``, written first next time, so the file never gets a line twice or a broken one.
+    deletion are each atomic under the GIL, so a flush takes the first ``n`` lines and then deletes
+    exactly those, and a line appended meanwhile stays queued. Taken lines are encoded once into a
+    chunk; chunks are written in order, each with one ``write``. What a failed write did not get
+    into the file stays pending, in order. A write cut short mid-line leaves the file ending in our
+    own partial line (``_mid_line``), which the next write completes before anything else; any
+    other file that does not end in ``\\n`` (another writer died mid-line) gets one first.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, label: Optional[str] = None) -> None:
         self.path = path
+        self.label = label or path
         self.flush_lines = FLUSH_LINES
         self.max_buffer = MAX_BUFFER
         self._lines: List[str] = []  # never rebound: appends may race with a flush
-        self._head = b""
+        self._chunks: Deque[bytes] = collections.deque()  # encoded whole lines, oldest first
+        self._pending_bytes = 0
+        self._mid_line = False
         self._write_lock = threading.Lock()  # one flush at a time, so lines keep their order
-        self._failing = False
+        self._failing: Optional[str] = None  # why writing fails, while it does
+        self._last_failure: Optional[str] = None
+        self._delay = FLUSH_INTERVAL
+        self._retry_at = 0.0
         self._dropped = 0
+        self._unsynced = False
+        self._synced_at = time.monotonic()
+        self._folder_synced = False
         self._closed = False
         _register(self)
 
@@ -109,113 +164,191 @@ class Journal:
             self._on_full()
 
     def _on_full(self) -> None:
-        if not self._failing:
+        if self._failing is None:
             # Written by the caller so memory stays bounded however fast lines come.
-            self.flush()
-        elif len(self._lines) % self.flush_lines == 0:
-            # While the file system refuses, only the background thread retries (every
-            # FLUSH_INTERVAL); the caller merely keeps the buffer under its cap.
+            self.flush(sync=False)
+        elif len(self._lines) >= self.flush_lines:
+            # While the file system refuses, only the background thread retries; the caller
+            # encodes what is queued (once) and keeps it under the cap.
             with self._write_lock:
+                self._take_lines()
                 self._enforce_cap()
 
-    def flush(self) -> bool:
-        """Writes every queued line. Returns False when the write failed (the lines stay queued)."""
+    def flush(self, sync: bool = True, retry: bool = True) -> bool:
+        """Writes every queued line (and fsyncs, with ``sync``). Returns False when the write failed
+        (the lines stay queued). ``retry=False`` waits for the back-off of a failing journal."""
         with self._write_lock:
-            lines = self._lines
-            count = len(lines)
-            if not count and not self._head:
-                return True
-            batch = lines[:count]
-            del lines[:count]
-            head = self._head
-            data = head + _encode("".join(batch))
-            written, error = _append_bytes(self.path, data)
-            if error is None:
-                self._head = b""
-                if self._failing:
-                    self._failing = False
-                    warn("writing %s works again" % self.path)
-                return True
-            self._requeue(batch, head, written)
-            if not self._failing:
-                self._failing = True
-                reason = error.strerror or str(error)
-                warn("could not write %s: %s; will keep trying" % (self.path, reason))
-            self._enforce_cap()
-            return False
+            self._take_lines()
+            if self._failing is not None and not retry and time.monotonic() < self._retry_at:
+                self._enforce_cap()
+                return False
+            return self._write_pending(sync)
 
     def close(self) -> bool:
-        """Flushes; a journal whose final flush failed stays with the background thread to retry."""
+        """Flushes and fsyncs; a journal whose final flush failed stays with the background thread."""
         self._closed = True
-        done = self.flush()
+        done = self.flush(sync=True)
         if done:
+            if FSYNC and not self._folder_synced:
+                _fsync_folder(os.path.dirname(self.path))
+                self._folder_synced = True
+            message = self.lost_message()
+            if message:  # points dropped while it failed: still to be said at exit
+                _lost.append(message)
             _unregister(self)
         return done
 
     @property
     def pending(self) -> int:
-        """Lines (and a partly written line) waiting to be written; for tests and diagnostics."""
-        return len(self._lines) + (1 if self._head else 0)
+        """Events waiting to be written (a partly written line counts); for tests and diagnostics."""
+        return len(self._lines) + sum(chunk.count(b"\n") for chunk in self._chunks)
 
-    def _requeue(self, batch: List[str], head: bytes, written: int) -> None:
-        """Puts back what a failed write did not get into the file, keeping the order."""
-        if written < len(head):
-            self._head = head[written:]
-            rest = batch
-        else:
-            written -= len(head)
-            index = 0
-            while index < len(batch) and written > 0:
-                encoded = _encode(batch[index])
-                if written < len(encoded):
-                    break
-                written -= len(encoded)
-                index += 1
-            if written > 0:
-                # The file ends in the middle of batch[index]: its tail must come next.
-                self._head = _encode(batch[index])[written:]
-                index += 1
-            else:
-                self._head = b""
-            rest = batch[index:]
-        self._lines[:0] = rest
+    @property
+    def pending_bytes(self) -> int:
+        return self._pending_bytes + sum(len(line) for line in self._lines[:])
 
-    def _enforce_cap(self) -> None:
-        """Past ``max_buffer`` characters, drops the oldest metric lines down to 3/4 of the cap
-        (the write lock is held; lines appended meanwhile are kept)."""
+    @property
+    def dropped(self) -> int:
+        """Metric points dropped to bound memory while the journal could not be written."""
+        return self._dropped
+
+    @property
+    def failure(self) -> Optional[str]:
+        """Why the last write failed, while writes fail."""
+        return self._failing
+
+    def _take_lines(self) -> None:
+        """Encodes the queued lines into one chunk (the write lock is held)."""
         lines = self._lines
         count = len(lines)
-        snapshot = lines[:count]
-        size = sum(len(line) for line in snapshot)
-        if size <= self.max_buffer:
+        if not count:
             return
-        excess = size - self.max_buffer * 3 // 4
-        kept = []
+        data = _encode("".join(lines[:count]))
+        del lines[:count]
+        self._chunks.append(data)
+        self._pending_bytes += len(data)
+
+    def _write_pending(self, sync: bool) -> bool:
+        chunks = self._chunks
+        due = FSYNC and self._unsynced and (sync or time.monotonic() - self._synced_at >= FSYNC_INTERVAL)
+        if not chunks and not due:
+            return True
+        try:
+            fd = os.open(self.path, _OPEN_FLAGS, 0o666)
+        except OSError as exc:
+            return self._failed(_reason(exc))
+        try:
+            error = None
+            if chunks and not self._mid_line:
+                try:
+                    fresh = _ends_line(fd)
+                except OSError as exc:
+                    fresh, error = True, _reason(exc)
+                if not fresh:
+                    error = _write_all(fd, b"\n")[1]
+            while chunks and error is None:
+                chunk = chunks[0]
+                written, error = _write_all(fd, chunk)
+                self._pending_bytes -= written
+                if written == len(chunk):
+                    chunks.popleft()
+                    self._mid_line = False
+                    self._unsynced = True
+                elif written > 0:
+                    chunks[0] = chunk[written:]
+                    self._mid_line = chunk[written - 1] != 0x0A
+                    self._unsynced = True
+                del chunk
+            if error is None and FSYNC and self._unsynced and (
+                    sync or time.monotonic() - self._synced_at >= FSYNC_INTERVAL):
+                try:
+                    os.fsync(fd)
+                    self._unsynced = False
+                    self._synced_at = time.monotonic()
+                except OSError as exc:
+                    error = _reason(exc)
+        finally:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if error is not None:
+            return self._failed(error)
+        if self._failing is not None:
+            self._failing = None
+            self._delay = FLUSH_INTERVAL
+            dropped = " (%d metric points were dropped meanwhile to bound memory)" % self._dropped \
+                if self._dropped else ""
+            warn("writing %s works again%s" % (self.path, dropped))
+        return True
+
+    def _failed(self, reason: str) -> bool:
+        if self._failing is None:
+            warn("could not write %s: %s; will keep trying" % (self.path, reason))
+        else:
+            self._delay = min(self._delay * 2, MAX_RETRY_DELAY)
+        self._failing = self._last_failure = reason
+        self._retry_at = time.monotonic() + self._delay
+        self._enforce_cap()
+        return False
+
+    def _enforce_cap(self) -> None:
+        """Past ``max_buffer`` bytes, drops the oldest metric lines down to 3/4 of the cap (the write
+        lock is held; lines appended meanwhile are kept; a line partly in the file is kept)."""
+        if self._pending_bytes <= self.max_buffer:
+            return
+        excess = self._pending_bytes - self.max_buffer * 3 // 4
         dropped = 0
-        for line in snapshot:
-            if excess > 0 and line.startswith(_METRIC_LINE_START):
-                excess -= len(line)
-                dropped += 1
-            else:
-                kept.append(line)
-        lines[:count] = kept
+        kept: Deque[bytes] = collections.deque()
+        for index, chunk in enumerate(self._chunks):
+            if excess <= 0:
+                kept.append(chunk)
+                continue
+            lines = chunk.split(b"\n")
+            tail = lines.pop()  # b"" for a chunk of whole lines
+            survivors = []
+            for number, line in enumerate(lines):
+                partly_written = index == 0 and number == 0 and self._mid_line
+                if excess > 0 and not partly_written and line.startswith(_METRIC_LINE_START):
+                    excess -= len(line) + 1
+                    self._pending_bytes -= len(line) + 1
+                    dropped += 1
+                else:
+                    survivors.append(line)
+            if survivors or tail:
+                kept.append(b"\n".join(survivors) + b"\n" + tail if survivors else tail)
+        self._chunks = kept
         if dropped and not self._dropped:
-            warn(
-                "%s has been unwritable for a while; dropping the oldest buffered metric points "
-                "to bound memory" % self.path
-            )
+            warn("%s has been unwritable for a while; dropping the oldest pending metric points to keep "
+                 "memory under %d MB" % (self.path, self.max_buffer >> 20))
         self._dropped += dropped
+
+    def lost_message(self) -> Optional[str]:
+        """What is lost if the process ends now: None when everything was written."""
+        pending = self.pending
+        if not pending and not self._dropped:
+            return None
+        parts = []
+        if pending:
+            parts.append("%d event(s) could not be written" % pending)
+        if self._dropped:
+            parts.append("%d metric point(s) were dropped to bound memory" % self._dropped)
+        return "run %s lost %d event(s): %s to %s (%s)" % (
+            self.label, pending + self._dropped, " and ".join(parts), self.path, self._last_failure or "unknown")
 
     def _reset_after_fork(self) -> None:
         """In a forked child: forget the parent's queued lines (the parent writes them)."""
         self._write_lock = threading.Lock()
         del self._lines[:]
-        self._head = b""
+        self._chunks = collections.deque()
+        self._pending_bytes = 0
+        self._mid_line = False
 
 
 # --- the per-process background writer ------------------------------------------------------
 
 _journals: List[Journal] = []
+_lost: List[str] = []  # what journals closed since lost (dropped points), said again at exit
 _registry_lock = threading.Lock()
 _flusher: Optional[threading.Thread] = None
 _stop = threading.Event()
@@ -253,17 +386,17 @@ def _flush_loop() -> None:
             delay = 0
         if _stop.wait(delay):
             return
-        flush_all()
+        flush_all(sync=False, retry=False)
 
 
-def flush_all() -> bool:
+def flush_all(sync: bool = True, retry: bool = True) -> bool:
     """Flushes every journal of this process; closed journals leave once written. True if all wrote."""
     with _registry_lock:
         journals = list(_journals)
     ok = True
     for journal in journals:
         try:
-            done = journal.flush()
+            done = journal.flush(sync=sync, retry=retry)
         except Exception as exc:  # noqa: BLE001 - the writer thread must never die
             warn("unexpected error writing %s: %r" % (journal.path, exc))
             done = False
@@ -273,10 +406,19 @@ def flush_all() -> bool:
     return ok
 
 
+def failures() -> List[str]:
+    """One line per journal of this process that has not written everything (pending or dropped)."""
+    with _registry_lock:
+        journals = list(_journals)
+    return _lost + [message for message in (journal.lost_message() for journal in journals) if message]
+
+
 def shutdown() -> None:
-    """At interpreter exit: stop the background thread and write what is left."""
+    """At interpreter exit: stop the background thread, write what is left, and say what is lost."""
     _stop.set()
     flush_all()
+    for message in failures():
+        warn(message)
 
 
 def _after_fork_in_child() -> None:
@@ -287,6 +429,7 @@ def _after_fork_in_child() -> None:
     _stop = threading.Event()
     _flusher = None
     _journals[:] = [journal for journal in _journals if not journal._closed]
+    del _lost[:]
     for journal in _journals:
         journal._reset_after_fork()
     if _journals:

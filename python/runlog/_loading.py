@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 from . import _files, _registry
+from ._errors import raises_store_error
 
 LOADABLE = ("sklearn", "pickle", "pytorch")
 _CHUNK = 1 << 20
@@ -159,6 +160,7 @@ def _load_torch(path: Path) -> Any:
         return torch.load(str(path), map_location="cpu")
 
 
+@raises_store_error("load_model")
 def load_model(uri: Any, store: Optional[str] = None) -> Any:
     """Loads the model at a ``runs:/`` or ``models:/`` URI: pickle and sklearn flavors, pytorch when
     torch is installed. Its files are checked against the run's record first."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, TypeVar
 
 from . import _lock, _registry_state, _store
+from ._errors import raises_store_error
 from ._journal import encode_event
 from ._run import _stack
 
@@ -201,6 +202,7 @@ def locate(uri: Any, store: Optional[str] = None) -> Tuple[str, str, str]:
     return folder, run_id, path
 
 
+@raises_store_error("resolve_model_uri")
 def resolve_model_uri(uri: Any, store: Optional[str] = None) -> Path:
     """The local folder of a model: ``models:/name@alias``, ``models:/name/3``, ``models:/name/latest``
     or ``runs:/<run-id>/<path>`` → ``<store>/runs/<run-id>/artifacts/<path>``."""
@@ -214,6 +216,7 @@ def resolve_model_uri(uri: Any, store: Optional[str] = None) -> Path:
     return target
 
 
+@raises_store_error("register_model")
 def register_model(model_uri: Any, name: str, description: Optional[str] = None,
                    tags: Optional[Mapping[str, Any]] = None, store: Optional[str] = None) -> ModelVersion:
     """Registers the model at ``runs:/<run-id>/<path>`` (or a ``log_model`` result) as the next version
@@ -251,6 +254,7 @@ class AliasMovedError(ValueError):
 _ANYWHERE = object()
 
 
+@raises_store_error("set_alias")
 def set_alias(name: str, alias: str, version: Any, store: Optional[str] = None, current: Any = _ANYWHERE) -> None:
     """Points ``alias`` at ``version`` of ``name`` (moving it if it pointed elsewhere).
 
@@ -276,12 +280,14 @@ def set_alias(name: str, alias: str, version: Any, store: Optional[str] = None, 
     _change(store_for(store), "set_alias", build, lambda state: None)
 
 
+@raises_store_error("delete_alias")
 def delete_alias(name: str, alias: str, store: Optional[str] = None) -> None:
     """Removes ``alias`` from ``name``; raises ValueError if the model has no such alias."""
     fields = {"action": "delete_alias", "model": check_model_name(name, "delete_alias"), "alias": alias}
     _change(store_for(store), "delete_alias", lambda state: [fields], lambda state: None)
 
 
+@raises_store_error("delete_model_version")
 def delete_model_version(name: str, version: Any, store: Optional[str] = None) -> None:
     """Deletes a version (its aliases go with it; its number is never reused)."""
     fields = {"action": "delete_version", "model": check_model_name(name, "delete_model_version"),
@@ -289,6 +295,7 @@ def delete_model_version(name: str, version: Any, store: Optional[str] = None) -
     _change(store_for(store), "delete_model_version", lambda state: [fields], lambda state: None)
 
 
+@raises_store_error("get_model_version")
 def get_model_version(name: str, version: Any, store: Optional[str] = None) -> Optional[ModelVersion]:
     """A version of ``name`` (a number or ``"latest"``), or None if there is none."""
     try:
@@ -297,6 +304,7 @@ def get_model_version(name: str, version: Any, store: Optional[str] = None) -> O
         return None
 
 
+@raises_store_error("get_model_version_by_alias")
 def get_model_version_by_alias(name: str, alias: str, store: Optional[str] = None) -> Optional[ModelVersion]:
     """The version ``alias`` points at, or None."""
     try:

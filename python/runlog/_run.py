@@ -12,7 +12,7 @@ import time
 import traceback
 from typing import Any, Dict, List, Mapping, Optional, Union
 
-from . import _files, _model
+from . import _claims, _files, _model
 from ._version import __version__
 from ._journal import Journal, encode_event, now_ms, warn
 
@@ -27,10 +27,34 @@ _ERROR_LINES = 20
 _ERROR_CHARS = 4000
 
 
+# MLflow's limits, which its server enforces too: a longer key or value is refused with ValueError.
+MAX_KEY_LENGTH = 250
+MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000
+
+
 def _check_key(key: Any, what: str) -> str:
     if not isinstance(key, str) or not key:
         raise ValueError("a %s key must be a non-empty string, not %r" % (what, key))
+    if len(key) > MAX_KEY_LENGTH:
+        raise ValueError("a %s key is at most %d characters, not %d (%r...)" % (what, MAX_KEY_LENGTH, len(key), key[:40]))
     return key
+
+
+def _param_value(key: str, value: Any) -> str:
+    text = str(value)
+    if len(text) > MAX_PARAM_VALUE_LENGTH:
+        raise ValueError("parameter %r: a value is at most %d characters, not %d (log long text as an artifact)"
+                         % (key, MAX_PARAM_VALUE_LENGTH, len(text)))
+    return text
+
+
+def _tag_value(key: str, value: Any) -> str:
+    text = str(value)
+    if len(text) > MAX_TAG_VALUE_LENGTH:
+        raise ValueError("tag %r: a value is at most %d characters, not %d (log long text as an artifact)"
+                         % (key, MAX_TAG_VALUE_LENGTH, len(text)))
+    return text
 
 
 def _as_step(step: Any) -> int:
@@ -114,7 +138,7 @@ class Run:
             os.makedirs(self.dir, exist_ok=True)
         except OSError as exc:
             warn("could not create the run folder %s: %s" % (self.dir, exc.strerror or exc))
-        self._journal = Journal(os.path.join(self.dir, "events.jsonl"))
+        self._journal = Journal(os.path.join(self.dir, "events.jsonl"), "%s (%s)" % (name, run_id))
         # The metric hot path appends to the journal's queue directly (Journal never rebinds it).
         self._lines = self._journal._lines
         self._flush_lines = self._journal.flush_lines
@@ -144,21 +168,39 @@ class Run:
         self.log_params({key: value})
 
     def log_params(self, params: Mapping[str, Any]) -> None:
-        """Logs several parameters; if any of them conflicts, none is written."""
-        items = [(_check_key(key, "parameter"), str(value)) for key, value in params.items()]
+        """Logs several parameters; if any of them conflicts, none is written.
+
+        Write-once holds between processes too (another script joined to the run, the MLflow
+        endpoint): each new key is claimed first (``_claims.py``); a key another process already
+        set to another value raises ``ValueError``.
+        """
+        items = [(_check_key(key, "parameter"), _param_value(key, value)) for key, value in params.items()]
         with self._param_lock:
             for key, text in items:
                 old = self._params.get(key)
+                if old is None:
+                    old = _claims.claimed_value(self.dir, key)
                 if old is not None and old != text:
-                    raise ValueError(
-                        "parameter %r of run %s is already %r; it cannot change to %r "
-                        "(parameters are write-once: log values that change as metrics or tags)"
-                        % (key, self.name, old, text)
-                    )
+                    raise self._param_conflict(key, old, text)
             for key, text in items:
-                if key not in self._params:
-                    self._write("param", {"key": key, "value": text})
-                    self._params[key] = text
+                if key in self._params:
+                    continue
+                try:
+                    stands = _claims.claim(self.dir, key, text)
+                except OSError as exc:
+                    # Unwritable store: the journal cannot take the line either; it stays queued.
+                    warn("could not record parameter %r of run %s: %s" % (key, self.id, exc.strerror or exc))
+                    stands = None
+                if stands is not None:
+                    raise self._param_conflict(key, stands, text)
+                self._write("param", {"key": key, "value": text})
+                self._params[key] = text
+
+    def _param_conflict(self, key: str, old: str, text: str) -> ValueError:
+        return ValueError(
+            "parameter %r of run %s is already %r; it cannot change to %r "
+            "(parameters are write-once: log values that change as metrics or tags)" % (key, self.name, old, text)
+        )
 
     @property
     def params(self) -> Dict[str, str]:
@@ -168,10 +210,11 @@ class Run:
 
     def set_tag(self, key: str, value: Any) -> None:
         """Sets a tag (stored as ``str(value)``); a later value overwrites an earlier one."""
-        self._write("tag", {"key": _check_key(key, "tag"), "value": str(value)})
+        key = _check_key(key, "tag")
+        self._write("tag", {"key": key, "value": _tag_value(key, value)})
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
-        items = [(_check_key(key, "tag"), str(value)) for key, value in tags.items()]
+        items = [(_check_key(key, "tag"), _tag_value(key, value)) for key, value in tags.items()]
         for key, text in items:
             self._write("tag", {"key": key, "value": text})
 
@@ -258,11 +301,22 @@ class Run:
         """Logs a model: copies the file or folder into ``artifacts/<name>/``, writes an ``MLmodel``
         manifest in MLflow's layout (and ``input_example.json`` when given), and records a ``model``
         event with every file's size and SHA-256. Returns an object whose ``uri`` is
-        ``runs:/<run-id>/<name>``.
+        ``runs:/<run-id>/<name>``. A store that cannot be written (full, read-only) is reported on
+        stderr, not raised; the model is then not recorded.
         """
         source = os.fspath(path)
         name = (name or "").strip("/")
         _model.check(name, flavor, source)
+        model_uuid = _model.new_uuid()
+        try:
+            self._copy_model(source, name, flavor, signature, input_example, model_uuid)
+        except OSError as exc:
+            # A full or read-only disk must not end the training: said, and the model is not recorded.
+            warn("could not log model %r of run %s: %s" % (name, self.id, exc.strerror or exc))
+        return _model.LoggedModel(self.id, name, flavor, model_uuid)
+
+    def _copy_model(self, source: str, name: str, flavor: str, signature: Optional[Dict[str, Any]],
+                    input_example: Any, model_uuid: str) -> None:
         if os.path.isfile(source):
             data = os.path.basename(os.path.abspath(source))
             self.log_artifact(source, name)
@@ -275,7 +329,6 @@ class Run:
         if input_example is not None:
             with open(os.path.join(folder, "input_example.json"), "w", encoding="utf-8") as handle:
                 json.dump(input_example, handle)
-        model_uuid = _model.new_uuid()
         with open(os.path.join(folder, "MLmodel"), "w", encoding="utf-8") as handle:
             handle.write(_model.manifest(name, flavor, self.id, model_uuid, data, signature, __version__))
         files = []
@@ -289,7 +342,6 @@ class Run:
         if signature:
             event["signature"] = json.dumps(signature, sort_keys=True)
         self._write("model", event)
-        return _model.LoggedModel(self.id, name, flavor, model_uuid)
 
     def log_input(self, path: PathArg, name: Optional[str] = None) -> str:
         """Records a dataset the run read, with a digest of its content; returns the digest.
@@ -299,12 +351,13 @@ class Run:
         file or folder name.
         """
         given = os.fspath(path)
-        if os.path.isfile(given):
-            digest = _files.sha256_file(given)
-        elif os.path.isdir(given):
-            digest = _files.folder_digest(given)
-        else:
+        if not os.path.exists(given):
             raise FileNotFoundError("runlog: no file or folder %r to log as an input" % given)
+        try:
+            digest = _files.sha256_file(given) if os.path.isfile(given) else _files.folder_digest(given)
+        except OSError as exc:
+            warn("could not read %s to digest it: %s; the input is not recorded" % (given, exc.strerror or exc))
+            return ""
         name = name or os.path.basename(os.path.abspath(given)) or given
         self._write("input", {"name": name, "path": given, "digest": digest})
         return digest

@@ -5,6 +5,7 @@ import os
 from typing import Any, Dict, Optional
 
 from . import _registry, _store
+from ._errors import raises_store_error
 
 
 class RunRecord:
@@ -54,6 +55,7 @@ def _apply(record: RunRecord, event: Dict[str, Any]) -> None:
             record.status = event["status"]
 
 
+@raises_store_error("get_run")
 def get_run(run_id: str, store: Optional[str] = None) -> RunRecord:
     """The run ``run_id`` of the store, read from its journal; raises LookupError if there is none."""
     if not isinstance(run_id, str) or not _store.is_valid_run_id(run_id):

@@ -16,8 +16,8 @@ const GIT_TIMEOUT_MS = 10_000;
 export const MAX_UNTRACKED_FILE = 256 * 1024;
 /** …until their contents add up to this much; later ones keep only their path. */
 export const MAX_UNTRACKED_TOTAL = 8 * 1024 * 1024;
-/** A tracked diff larger than this is left out (the run is still marked dirty). */
-export const MAX_PATCH = 64 * 1024 * 1024;
+/** A tracked diff larger than this is left out (the run is still marked dirty): escaped as JSON, the git line stays well under the store's 32 MB read piece. */
+export const MAX_PATCH = 16 * 1024 * 1024;
 
 const SOURCE_EXTENSIONS = new Set(
   '.py .pyi .pyx .ipynb .yaml .yml .json .jsonc .toml .cfg .ini .conf .txt .md .rst .sh .bash .r .sql .c .h .cc .cpp .hpp .cu .js .ts .jl .lua .proto'.split(

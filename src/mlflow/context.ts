@@ -1,8 +1,9 @@
-import { appendFile, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { appendRunEvents } from '../runs/runEdits';
 import { eventLine } from '../runs/runJournal';
 import type { RegistryEvent, RunEvent } from '../store/events';
+import { UnsafeRunPath, appendJournal } from '../store/journalAppend';
 import type { RunDetails } from '../store/runStore';
 import { ExperimentJournal } from './experiments';
 import type { StoreReads } from './storeReads';
@@ -28,14 +29,21 @@ export class EndpointContext {
     this.experiments = new ExperimentJournal(storeDir);
   }
 
-  /** Appends to a run's journal; a run without one does not exist. */
-  async append(runId: string, events: readonly RunEvent[]): Promise<void> {
+  /**
+   * Appends to a run's journal (`lines` already encoded go first, in the same write); a run
+   * without one does not exist.
+   */
+  async append(runId: string, events: readonly RunEvent[], lines = ''): Promise<void> {
     try {
-      await appendRunEvents(this.storeDir, runId, events);
+      await appendRunEvents(this.storeDir, runId, events, lines);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || /is not a run id/.test((error as Error).message)) {
         throw missing(`Run '${runId}' not found.`);
+      }
+      if (error instanceof UnsafeRunPath) {
+        this.log('warn', `MLflow endpoint: ${error.message}; nothing was written.`);
+        throw missing(`Run '${runId}' not found: ${error.message}.`);
       }
       throw error;
     }
@@ -45,7 +53,7 @@ export class EndpointContext {
   async appendRegistry(events: readonly RegistryEvent[]): Promise<void> {
     const dir = join(this.storeDir, 'registry');
     await mkdir(dir, { recursive: true });
-    await appendFile(join(dir, 'events.jsonl'), events.map(eventLine).join(''));
+    await appendJournal(join(dir, 'events.jsonl'), events.map(eventLine).join(''), { create: true });
     this.unsynced = true;
   }
 

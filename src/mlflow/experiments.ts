@@ -4,8 +4,9 @@
  * `<store>/mlflow/experiments.jsonl` (append-only, like every journal), gives them those: each
  * experiment the endpoint shows gets an id the first time it is seen, and keeps it.
  */
-import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { appendJournal } from '../store/journalAppend';
 
 export const DEFAULT_EXPERIMENT = 'Default';
 const FILE = join('mlflow', 'experiments.jsonl');
@@ -131,7 +132,7 @@ export class ExperimentJournal {
       const events = make(await this.all());
       if (events.length === 0) return;
       await mkdir(join(this.file, '..'), { recursive: true });
-      await appendFile(this.file, events.map((e) => `${JSON.stringify(e)}\n`).join(''));
+      await appendJournal(this.file, events.map((e) => `${JSON.stringify(e)}\n`).join(''), { create: true });
     });
     this.writing = next.catch(() => undefined);
     return next;

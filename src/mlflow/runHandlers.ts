@@ -1,13 +1,15 @@
 /** `runs/*` and `metrics/get-history`: writes become journal lines, reads go to the store. */
-import { RunJournal, newRunId, randomRunName } from '../runs/runJournal';
+import { join } from 'node:path';
+import { RunJournal, metricLine, newRunId, randomRunName } from '../runs/runJournal';
 import type { RunEvent } from '../store/events';
 import { FilterError } from '../store/filter';
 import { RUN_NAME_TAG } from '../store/ingest';
+import { claimParam, claimedValue } from '../store/paramClaims';
 import type { ListRunsQuery, SortKey } from '../store/runStore';
 import type { EndpointContext, Handler } from './context';
 import type { MlflowStatus } from './entities';
 import { MLFLOW_STATUSES, runEntity, runInfo } from './entities';
-import type { Fields } from './wire';
+import type { Fields, MlflowError } from './wire';
 import {
   decodePageToken,
   encodePageToken,
@@ -15,6 +17,7 @@ import {
   maxResults,
   missing,
   objectList,
+  optionalExactInteger,
   optionalInteger,
   optionalString,
   requiredDouble,
@@ -33,13 +36,14 @@ function checkKey(key: string): void {
   if (key.length > MAX_KEY_LENGTH) throw invalid(`Key '${key.slice(0, 40)}…' is longer than ${MAX_KEY_LENGTH}.`);
 }
 
-function metricEvent(fields: Fields, now: number): RunEvent {
+/** A metric as its journal line: steps and timestamps keep every digit of an int64. */
+function metricText(fields: Fields, now: number): string {
   const key = requiredString(fields, 'key');
   checkKey(key);
   const value = requiredDouble(fields, 'value');
-  const ts = optionalInteger(fields, 'timestamp') ?? now;
-  const step = optionalInteger(fields, 'step') ?? 0;
-  return { t: 'metric', ts, key, value, step };
+  const ts = optionalExactInteger(fields, 'timestamp') ?? now;
+  const step = optionalExactInteger(fields, 'step') ?? 0;
+  return metricLine(ts, key, value, step);
 }
 
 function paramPair(fields: Fields): [string, string] {
@@ -71,23 +75,34 @@ function tagEvents(key: string, value: string, ts: number): RunEvent[] {
   return events;
 }
 
-/** Params are write-once: the same value again is fine, a different one is refused. */
-async function checkParams(
+function paramConflict(runId: string, key: string, before: string, value: string): MlflowError {
+  return invalid(
+    `Changing param values is not allowed. Param with key='${key}' was already logged with value='${before}' for run ID='${runId}'. Attempted logging new value '${value}'.`,
+  );
+}
+
+/**
+ * Params are write-once: the same value again is fine, a different one is refused — checked
+ * against what the store has read, then claimed (paramClaims.ts), which decides between requests
+ * and processes racing on one key. A batch's params are all checked before any is claimed.
+ */
+async function claimParams(
   context: EndpointContext,
   runId: string,
   params: readonly [string, string][],
 ): Promise<void> {
   if (params.length === 0) return;
   const existing = (await context.run(runId)).params;
+  const runDir = join(context.storeDir, 'runs', runId);
   const seen = new Map<string, string>();
   for (const [key, value] of params) {
-    const before = seen.get(key) ?? existing[key];
-    if (before !== undefined && before !== value) {
-      throw invalid(
-        `Changing param values is not allowed. Param with key='${key}' was already logged with value='${before}' for run ID='${runId}'. Attempted logging new value '${value}'.`,
-      );
-    }
+    const before = seen.get(key) ?? existing[key] ?? (await claimedValue(runDir, key));
+    if (before !== undefined && before !== value) throw paramConflict(runId, key, before, value);
     seen.set(key, value);
+  }
+  for (const [key, value] of seen) {
+    const claim = await claimParam(runDir, key, value);
+    if (!claim.ok) throw paramConflict(runId, key, claim.existing, value);
   }
 }
 
@@ -159,14 +174,14 @@ const getRun: Handler = async (context, fields) => {
 };
 
 const logMetric: Handler = async (context, fields) => {
-  await context.append(runIdOf(fields), [metricEvent(fields, Date.now())]);
+  await context.append(runIdOf(fields), [], metricText(fields, Date.now()));
   return {};
 };
 
 const logParam: Handler = async (context, fields) => {
   const runId = runIdOf(fields);
   const pair = paramPair(fields);
-  await checkParams(context, runId, [pair]);
+  await claimParams(context, runId, [pair]);
   await context.append(runId, [{ t: 'param', ts: Date.now(), key: pair[0], value: pair[1] }]);
   return {};
 };
@@ -202,13 +217,14 @@ const logBatch: Handler = async (context, fields) => {
   over('tags', tags.length, BATCH_LIMITS.tags);
   over('entities', metrics.length + params.length + tags.length, BATCH_LIMITS.total);
   const now = Date.now();
-  const events: RunEvent[] = metrics.map((m) => metricEvent(m, now));
+  const lines = metrics.map((m) => metricText(m, now)).join('');
+  const events: RunEvent[] = [];
   const paramPairs = params.map(paramPair);
   const tagPairs = tags.map(tagPair);
-  await checkParams(context, runId, paramPairs);
+  await claimParams(context, runId, paramPairs);
   for (const [key, value] of paramPairs) events.push({ t: 'param', ts: now, key, value });
   for (const [key, value] of tagPairs) events.push(...tagEvents(key, value, now));
-  if (events.length > 0) await context.append(runId, events);
+  if (events.length > 0 || lines !== '') await context.append(runId, events, lines);
   else await context.run(runId);
   return {};
 };

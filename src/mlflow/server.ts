@@ -133,6 +133,11 @@ export class MlflowEndpoint {
   }
 }
 
+/** What a client is told of an unexpected failure: the reason, with the store's paths made relative. */
+function internalMessage(error: unknown, storeDir: string): string {
+  return String(error).split(storeDir).join('<store>');
+}
+
 interface Gate {
   readonly context: EndpointContext;
   readonly token: string;
@@ -192,7 +197,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, gate: Gate): Pr
     } else {
       gate.log('error', `MLflow endpoint: ${method} ${path.slice(0, 200)} failed: ${String(error)}`);
       req.resume();
-      send(res, 500, { error_code: 'INTERNAL_ERROR', message: String(error) });
+      send(res, 500, { error_code: 'INTERNAL_ERROR', message: internalMessage(error, gate.context.storeDir) });
     }
   }
 }

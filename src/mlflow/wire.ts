@@ -52,11 +52,48 @@ export function queryFields(query: string): Fields {
   return fields;
 }
 
+/** Digits enough to be past 2^53 (a cheap test before scanning a body for such integers). */
+const LONG_DIGITS = /\d{16}/;
+const NUMBER_CHAR = /[0-9.eE+-]/;
+
+/**
+ * Integer literals past 2^53 turned into strings of the same digits, so JSON.parse keeps them exact:
+ * MLflow's int64 fields (steps, timestamps) take any int64, and protobuf's own JSON writes them as
+ * strings anyway. Strings in the body are left alone.
+ */
+export function quoteBigIntegers(text: string): string {
+  if (!LONG_DIGITS.test(text)) return text;
+  let out = '';
+  let last = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      let end = i + 1;
+      while (end < text.length && NUMBER_CHAR.test(text.charAt(end))) end++;
+      const token = text.slice(i, end);
+      if (/^-?\d{16,}$/.test(token) && !Number.isSafeInteger(Number(token))) {
+        out += `${text.slice(last, i)}"${token}"`;
+        last = end;
+      }
+      i = end - 1;
+    }
+  }
+  return out + text.slice(last);
+}
+
 export function parseJsonBody(text: string): Fields {
   if (text.trim() === '') return {};
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(quoteBigIntegers(text));
   } catch {
     throw new MlflowError('BAD_REQUEST', 'The request body is not valid JSON.');
   }
@@ -79,20 +116,42 @@ export function requiredString(fields: Fields, name: string): string {
   return value;
 }
 
-/** int64 fields travel as numbers; protobuf's own JSON writes them as strings, so both are accepted. */
-export function optionalInteger(fields: Fields, name: string): number | undefined {
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * An int64 field, exact: a number when it is a safe integer, a bigint beyond 2^53. int64 fields
+ * travel as numbers, or as strings (protobuf's own JSON; and parseJsonBody turns long integer
+ * literals into strings to keep their digits).
+ */
+export function optionalExactInteger(fields: Fields, name: string): number | bigint | undefined {
   const value = fields[name];
   if (value === undefined || value === null || value === '') return undefined;
-  const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
-  if (!Number.isSafeInteger(number)) throw invalid(`Invalid value for parameter '${name}': expected an integer.`);
-  return number as number;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  const text = typeof value === 'string' ? value : '';
+  if (/^-?\d{1,20}$/.test(text)) {
+    const big = BigInt(text);
+    if (big >= INT64_MIN && big <= INT64_MAX) return Number.isSafeInteger(Number(big)) ? Number(big) : big;
+  }
+  throw invalid(`Invalid value for parameter '${name}': expected an integer (int64).`);
 }
 
-/** A double that may be NaN or ±Infinity, sent as the strings "NaN", "Infinity", "-Infinity". */
+/** An int64 field as a number: exact up to 2^53, the nearest double beyond (start and end times). */
+export function optionalInteger(fields: Fields, name: string): number | undefined {
+  const value = optionalExactInteger(fields, name);
+  return value === undefined ? undefined : Number(value);
+}
+
+/** JSON's number grammar: what a double field accepts as a string besides NaN and the infinities. */
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+/**
+ * A double, as MLflow takes it: a JSON number, the same number written as a string ("1e309" is
+ * Infinity), or "NaN", "Infinity", "-Infinity". Other strings ("0x10", " 1", "") are refused.
+ */
 export function requiredDouble(fields: Fields, name: string): number {
   const raw = fields[name];
-  const value =
-    typeof raw === 'string' && raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : decodeWireNumber(raw);
+  const value = typeof raw === 'string' && JSON_NUMBER.test(raw) ? Number(raw) : decodeWireNumber(raw);
   if (value === undefined) throw invalid(`Invalid value for parameter '${name}': expected a number.`);
   return value;
 }

@@ -1,7 +1,8 @@
-import { open, rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunEvent, RunStatus } from '../store/events';
 import { RUN_NAME_TAG } from '../store/ingest';
+import { appendJournal, runJournalPath } from '../store/journalAppend';
 import { eventLine } from './runJournal';
 
 /** A run id as the store accepts it; anything else could name a path outside the runs folder. */
@@ -15,24 +16,21 @@ function runDir(storeDir: string, runId: string): string {
 /**
  * Appends events to an existing run's journal. The Python client may be appending to the same file
  * right now: every write here is one `write` of whole lines on an O_APPEND descriptor, so lines
- * never interleave. A journal whose last line was cut off (a writer that crashed mid-line) gets a
- * newline first, so our line is not glued onto the broken one. Throws when the run has no journal.
+ * never interleave; a journal whose last line was cut off gets a newline first (journalAppend.ts).
+ * `lines` (journal lines already encoded, such as metricLine's) go first, in the same write. A run's
+ * end is fsynced before this resolves. Throws when the run has no journal, or when its folder is a
+ * symbolic link.
  */
-export async function appendRunEvents(storeDir: string, runId: string, events: readonly RunEvent[]): Promise<void> {
-  const file = join(runDir(storeDir, runId), 'events.jsonl');
-  const { size } = await stat(file);
-  const handle = await open(file, 'a+');
-  try {
-    let prefix = '';
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      await handle.read(last, 0, 1, size - 1);
-      if (last[0] !== 0x0a) prefix = '\n';
-    }
-    await handle.write(prefix + events.map(eventLine).join(''));
-  } finally {
-    await handle.close();
-  }
+export async function appendRunEvents(
+  storeDir: string,
+  runId: string,
+  events: readonly RunEvent[],
+  lines = '',
+): Promise<void> {
+  const file = await runJournalPath(storeDir, runId);
+  await appendJournal(file, lines + events.map(eventLine).join(''), {
+    durable: events.some((e) => e.t === 'run_end'),
+  });
 }
 
 /** The events of renaming a run: the store applies the `runlog.name` tag to the run itself. */

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunEvent } from '../store/events';
 import { encodeWireNumber } from '../store/events';
+import { appendJournal } from '../store/journalAppend';
 
 /** New run ids: 32 hex digits, like the Python client's uuid4().hex. */
 export function newRunId(): string {
@@ -24,11 +25,22 @@ export function randomRunName(): string {
   return `${pick(ADJECTIVES)}-${pick(ANIMALS)}`;
 }
 
-/** Serializes an event as one journal line, keeping NaN and infinities (docs/JOURNAL.md). */
+/** A metric value as journal text: NaN and the infinities as strings, -0 kept as -0.0. */
+function metricValueText(value: number): string {
+  return Object.is(value, -0) ? '-0.0' : JSON.stringify(encodeWireNumber(value));
+}
+
+/**
+ * One metric line in the exact shape of docs/JOURNAL.md. `ts` and `step` may be bigints (the MLflow
+ * endpoint takes any int64): the journal keeps their digits, the store reads them as doubles.
+ */
+export function metricLine(ts: number | bigint, key: string, value: number, step: number | bigint): string {
+  return `{"t":"metric","ts":${ts},"key":${JSON.stringify(key)},"value":${metricValueText(value)},"step":${step}}\n`;
+}
+
+/** Serializes an event as one journal line, keeping NaN, infinities and -0 (docs/JOURNAL.md). */
 export function eventLine(event: RunEvent): string {
-  if (event.t === 'metric') {
-    return `${JSON.stringify({ t: 'metric', ts: event.ts, key: event.key, value: encodeWireNumber(event.value), step: event.step })}\n`;
-  }
+  if (event.t === 'metric') return metricLine(event.ts, event.key, event.value, event.step);
   return `${JSON.stringify(event)}\n`;
 }
 
@@ -59,7 +71,11 @@ export class RunJournal {
     return new RunJournal(storeDir, runId);
   }
 
+  /** Appends by the journal rule (journalAppend.ts); a run's end is on disk when this resolves. */
   append(...events: RunEvent[]): Promise<void> {
-    return appendFile(this.file, events.map(eventLine).join(''));
+    return appendJournal(this.file, events.map(eventLine).join(''), {
+      create: true,
+      durable: events.some((e) => e.t === 'run_end'),
+    });
   }
 }

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, relative } from 'node:path';
 import { readGitState } from '../git/gitState';
 import type { RunEvent } from '../store/events';
+import { claimParam } from '../store/paramClaims';
 import { RunJournal, newRunId, randomRunName } from './runJournal';
 
 export interface LaunchRequest {
@@ -56,7 +57,11 @@ export async function createRun(request: LaunchRequest, queued: boolean): Promis
   ];
   const git = await readGitState(request.codeDir ?? dirname(request.script), request.storeDir);
   events.push(git ? { t: 'git', ts, ...git } : { t: 'tag', ts, key: 'runlog.git', value: 'none' });
-  for (const [key, value] of Object.entries(request.params)) events.push({ t: 'param', ts, key, value });
+  for (const [key, value] of Object.entries(request.params)) {
+    // A new run: the claims always succeed, and make the script's own values write-once against them.
+    await claimParam(journal.dir, key, value);
+    events.push({ t: 'param', ts, key, value });
+  }
   for (const [key, value] of Object.entries(request.tags ?? {})) events.push({ t: 'tag', ts, key, value });
   // A queued run depends on the editor that holds the queue: if it goes, the run is interrupted.
   if (queued) events.push({ t: 'status', ts, status: 'QUEUED', pid: process.pid, host: hostname() });

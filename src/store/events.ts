@@ -294,7 +294,8 @@ function parseFields(fields: Fields): ParseResult {
       problem = requireStrings(fields, ['key']);
       const value = decodeWireNumber(fields['value']);
       if (!problem && value === undefined) problem = '"value" must be a number, "NaN", "Infinity" or "-Infinity"';
-      if (!problem && !Number.isSafeInteger(fields['step'])) problem = '"step" must be an integer';
+      // Beyond 2^53 a step is read as the nearest double (the journal keeps its digits).
+      if (!problem && !Number.isInteger(fields['step'])) problem = '"step" must be an integer';
       if (!problem && value !== undefined) {
         return {
           ok: true,

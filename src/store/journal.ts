@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { RunEvent } from './events';
 import { parseEventLine } from './events';
@@ -69,7 +70,8 @@ export function parseJournalBuffer(input: Uint8Array, startOffset = 0, startLine
  * lines are consumed; read again from `nextOffset` for more.
  */
 export async function readJournal(path: string, offset = 0, startLine = 1, maxBytes = Infinity): Promise<JournalChunk> {
-  const handle = await open(path, 'r');
+  // Never through a symbolic link: a store reads only its own files.
+  const handle = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
   try {
     const { size } = await handle.stat();
     const length = Math.max(0, Math.min(size - offset, maxBytes));
@@ -84,4 +86,37 @@ export async function readJournal(path: string, offset = 0, startLine = 1, maxBy
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The offset of the first `\n` at or after `from` in a journal, read a megabyte at a time, or -1
+ * when the file ends first (the line is still being written). For stepping over a line too long to
+ * read whole.
+ */
+export async function findLineEnd(path: string, from: number): Promise<number> {
+  const handle = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  try {
+    const piece = Buffer.alloc(1 << 20);
+    for (let at = from; ;) {
+      const { bytesRead } = await handle.read(piece, 0, piece.length, at);
+      if (bytesRead === 0) return -1;
+      const newline = piece.subarray(0, bytesRead).indexOf(NEWLINE);
+      if (newline !== -1) return at + newline;
+      at += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A chunk that reads nothing but one refused line: for a line too long to read, skipped whole. */
+export function skippedLineChunk(line: number, reason: string, nextOffset: number): JournalChunk {
+  return {
+    events: [],
+    lines: [],
+    metrics: new MetricBatch(),
+    malformed: [{ line, reason }],
+    nextOffset,
+    nextLine: line + 1,
+  };
 }

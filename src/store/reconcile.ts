@@ -1,9 +1,7 @@
-import { appendFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { appendJournal, runJournalPath } from './journalAppend';
 import { processAlive } from './lock';
 import type { RunStore } from './runStore';
-import { JOURNAL_FILE, RUNS_DIR } from './runStore';
 
 export interface Liveness {
   readonly host: string;
@@ -27,5 +25,5 @@ export function findInterrupted(store: RunStore, liveness: Liveness = LOCAL): st
 /** Records that runs were interrupted, in their journals (the store reads it back like any event). */
 export async function markInterrupted(storeDir: string, runIds: readonly string[]): Promise<void> {
   const line = `${JSON.stringify({ t: 'status', ts: Date.now(), status: 'INTERRUPTED' })}\n`;
-  await Promise.all(runIds.map((id) => appendFile(join(storeDir, RUNS_DIR, id, JOURNAL_FILE), line)));
+  await Promise.all(runIds.map(async (id) => appendJournal(await runJournalPath(storeDir, id), line)));
 }

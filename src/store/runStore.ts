@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomicFile';
 import type { IngestStats, Rejection } from './ingest';
@@ -13,7 +13,8 @@ import type {
 } from './insightQueries';
 import { latestMetrics, metricInsights, paramHistory, scriptSummary } from './insightQueries';
 import { REGISTRY_JOURNAL, RUN_PINNED_TAG, ingestChunk, ingestRegistryChunk } from './ingest';
-import { readJournal } from './journal';
+import type { JournalChunk } from './journal';
+import { findLineEnd, readJournal, skippedLineChunk } from './journal';
 import type { Buckets, Range, SeriesSummaryRow, XAxis } from './metrics';
 import { bucketStoredSeries, readSeries } from './metrics';
 import type { ChartExtent, ChartRunSeries, ChartSeriesQuery, ChartX } from './chartData';
@@ -24,6 +25,7 @@ import { compileFilter } from './filterCompile';
 import { NewerStoreError, migrate } from './schema';
 import type { SqlValue } from './sqlite';
 import { Db } from './sqlite';
+import { removeStaleTemp } from './storeTemp';
 import type { RunStatus } from './events';
 
 export const DB_FILE = 'runlog.db';
@@ -282,6 +284,10 @@ function isMissing(error: unknown): boolean {
 export class RunStore {
   private dirty = false;
   private writer: boolean;
+  /** Journals (by run id) stopped at a long line without an end yet: where, and how far it was searched. */
+  private readonly longLines = new Map<string, { offset: number; searchedTo: number }>();
+  /** Run folders skipped because they are symbolic links, each reported once. */
+  private readonly skippedLinks = new Set<string>();
   private readonly log: (message: string) => void;
 
   private constructor(
@@ -354,6 +360,11 @@ export class RunStore {
     const store = new RunStore(db, options, recoveredFrom);
     // Nothing is written until there is something to keep: opening never creates the folder.
     store.dirty = recoveredFrom !== undefined;
+    if (options.writer) {
+      // Uploads cut short by a crash or a kill of their process: nobody will finish them.
+      const removed = await removeStaleTemp(options.dir);
+      if (removed > 0) log(`Removed ${removed} temporary file(s) left by processes that are gone.`);
+    }
     await store.syncJournals();
     return store;
   }
@@ -366,7 +377,9 @@ export class RunStore {
       ids = onlyRuns.filter((id) => RUN_ID.test(id));
     } else {
       try {
-        ids = (await readdir(runsDir)).filter((id) => RUN_ID.test(id));
+        ids = (await readdir(runsDir, { withFileTypes: true }))
+          .filter((entry) => RUN_ID.test(entry.name) && this.isRealFolder(entry.name, !entry.isSymbolicLink()))
+          .map((entry) => entry.name);
       } catch (error) {
         if (isMissing(error)) ids = [];
         else throw error;
@@ -385,7 +398,10 @@ export class RunStore {
       const file = join(runsDir, runId, JOURNAL_FILE);
       let size: number;
       try {
-        size = (await stat(file)).size;
+        if (onlyRuns && !this.isRealFolder(runId, !(await lstat(join(runsDir, runId))).isSymbolicLink())) continue;
+        const info = await lstat(file);
+        if (!this.isRealFolder(runId, !info.isSymbolicLink(), 'journal')) continue;
+        size = info.size;
       } catch (error) {
         if (!isMissing(error)) throw error;
         if (positions.has(runId)) {
@@ -402,14 +418,12 @@ export class RunStore {
       }
       let changed = false;
       while (position.offset < size) {
-        const chunk = await readJournal(file, position.offset, position.line, READ_PIECE);
+        let chunk = await readJournal(file, position.offset, position.line, READ_PIECE);
         if (chunk.nextOffset === position.offset) {
-          if (size - position.offset >= READ_PIECE) {
-            this.log(
-              `Run ${runId}'s journal has a line longer than ${READ_PIECE} bytes at line ${position.line}; it cannot be read.`,
-            );
-          }
-          break;
+          if (size - position.offset < READ_PIECE) break;
+          const skipped = await this.skipLongLine(runId, file, position);
+          if (!skipped) break;
+          chunk = skipped;
         }
         const stats = ingestChunk(this.db, runId, chunk);
         events += stats.events;
@@ -446,6 +460,56 @@ export class RunStore {
     return { changedRuns, stats: { events, points, rejected } };
   }
 
+  /**
+   * Whether a run folder (or its journal) is a real one of the store. A symbolic link is skipped,
+   * said once: following it would read, and let writers write, anywhere on the disk.
+   */
+  private isRealFolder(runId: string, real: boolean, what: 'folder' | 'journal' = 'folder'): boolean {
+    if (real) return true;
+    if (!this.skippedLinks.has(runId)) {
+      this.skippedLinks.add(runId);
+      this.log(
+        what === 'folder'
+          ? `The run folder runs/${runId} is a symbolic link; Runlog skips it (run folders must be real folders of the store).`
+          : `The journal of run ${runId} is a symbolic link; Runlog skips it.`,
+      );
+    }
+    return false;
+  }
+
+  /**
+   * A line longer than the read piece cannot be read whole: it is skipped and recorded as refused
+   * (its line number and size), and reading resumes after it. Undefined while the line has no end
+   * yet (still being written): how far it was searched is remembered, so the next sync searches
+   * only what was added, and the warning is given once.
+   */
+  private async skipLongLine(
+    journal: string,
+    file: string,
+    at: { offset: number; line: number },
+  ): Promise<JournalChunk | undefined> {
+    const searched = this.longLines.get(journal);
+    const from = searched?.offset === at.offset ? searched.searchedTo : at.offset + READ_PIECE;
+    const end = await findLineEnd(file, from);
+    if (end === -1) {
+      const size = (await stat(file)).size;
+      if (searched?.offset !== at.offset) {
+        this.log(
+          `${journal === REGISTRY_JOURNAL ? 'The registry journal' : `Run ${journal}'s journal`} has a line of over ${READ_PIECE} bytes at line ${at.line} that has no end yet; it will be skipped when it ends.`,
+        );
+      }
+      this.longLines.set(journal, { offset: at.offset, searchedTo: Math.max(from, size) });
+      return undefined;
+    }
+    this.longLines.delete(journal);
+    const bytes = end + 1 - at.offset;
+    return skippedLineChunk(
+      at.line,
+      `a line of ${bytes} bytes, longer than the ${READ_PIECE} bytes the store reads at once; skipped`,
+      end + 1,
+    );
+  }
+
   /** Reads what is new in `registry/events.jsonl`; undefined when nothing is. */
   private async syncRegistry(position: { offset: number; line: number } | undefined): Promise<IngestStats | undefined> {
     const file = join(this.options.dir, REGISTRY_DIR, JOURNAL_FILE);
@@ -470,8 +534,12 @@ export class RunStore {
     let events = 0;
     const rejected: Rejection[] = [];
     while (at.offset < size) {
-      const chunk = await readJournal(file, at.offset, at.line, READ_PIECE);
-      if (chunk.nextOffset === at.offset) break;
+      let chunk = await readJournal(file, at.offset, at.line, READ_PIECE);
+      if (chunk.nextOffset === at.offset) {
+        const skipped = size - at.offset < READ_PIECE ? undefined : await this.skipLongLine(REGISTRY_JOURNAL, file, at);
+        if (!skipped) break;
+        chunk = skipped;
+      }
       const stats = ingestRegistryChunk(this.db, chunk);
       events += stats.events;
       rejected.push(...stats.rejected);

@@ -127,6 +127,8 @@ export interface ServiceOptions {
   readonly pollMs?: number;
   /** How often the lock is renewed (or, by a reader, tried). */
   readonly heartbeatMs?: number;
+  /** How often runs whose process died are looked for (default 30 s). */
+  readonly reconcileMs?: number;
 }
 
 export type StoreWorkerData = ServiceOptions;

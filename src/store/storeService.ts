@@ -46,6 +46,8 @@ export class StoreService implements StoreApi {
   private draining = false;
   private queued: SyncRequest | undefined;
   private closed = false;
+  /** Runs this process marked interrupted: never marked twice, whatever their journal still says. */
+  private readonly marked = new Set<string>();
 
   private constructor(
     private readonly store: RunStore,
@@ -89,7 +91,7 @@ export class StoreService implements StoreApi {
     // Runs whose process died with the last session are interrupted; checked again now and then,
     // for scripts that die while no Runlog window is watching.
     await service.reconcile();
-    service.every(RECONCILE_MS, () => service.reconcile());
+    service.every(options.reconcileMs ?? RECONCILE_MS, () => service.reconcile());
     return service;
   }
 
@@ -219,8 +221,9 @@ export class StoreService implements StoreApi {
   /** Marks RUNNING or QUEUED runs whose process is gone as interrupted. Only the writer does. */
   private async reconcile(): Promise<void> {
     if (!this.store.isWriter || this.closed) return;
-    const interrupted = findInterrupted(this.store);
+    const interrupted = findInterrupted(this.store).filter((id) => !this.marked.has(id));
     if (interrupted.length === 0) return;
+    for (const id of interrupted) this.marked.add(id);
     await markInterrupted(this.options.dir, interrupted);
     this.events.log('info', `Marked ${interrupted.length} run(s) as interrupted: their process is gone.`);
     await this.requestSync();

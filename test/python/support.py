@@ -171,6 +171,7 @@ def reset_client():
     _journal.flush_all()
     with _journal._registry_lock:
         del _journal._journals[:]
+        del _journal._lost[:]
 
 
 class ClientTest(unittest.TestCase):

@@ -158,7 +158,7 @@ class FailureTest(support.ClientTest):
                 runlog.log_metric("loss", step)
             runlog.flush()
         self.assertEqual(stderr.getvalue().count("dropping the oldest"), 1)
-        self.assertLessEqual(sum(len(line) for line in run._journal._lines), 20000)
+        self.assertLessEqual(run._journal.pending_bytes, 20000)
         self.unblock(run)
         with self.captured_stderr():
             runlog.end_run()

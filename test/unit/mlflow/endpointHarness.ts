@@ -20,6 +20,8 @@ export interface RequestOptions {
   readonly headers?: Record<string, string>;
   /** false: send no Authorization header. */
   readonly auth?: boolean;
+  /** Another endpoint's port (same token): default this harness's endpoint. */
+  readonly port?: number;
 }
 
 /**
@@ -64,15 +66,16 @@ export class Harness {
         : options.body !== undefined
           ? Buffer.from(JSON.stringify(options.body))
           : undefined;
+    const port = options.port ?? this.endpoint.port;
     const headers: Record<string, string> = {
-      Host: `127.0.0.1:${this.endpoint.port}`,
+      Host: `127.0.0.1:${port}`,
       ...(options.auth === false ? {} : { Authorization: `Bearer ${this.endpoint.token}` }),
       ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
       ...(payload ? { 'Content-Length': String(payload.length) } : {}),
       ...options.headers,
     };
     return new Promise((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: this.endpoint.port, method, path, headers }, (res) => {
+      const req = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
