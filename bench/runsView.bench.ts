@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RUNS_PAGE, runItemModel } from '../src/runs/runPresentation';
-import type { MetricSummary, RunRecord } from '../src/store/runStore';
+import type { MetricSummary, RunRecord } from '../src/store/types';
 import { RunStore } from '../src/store/runStore';
 import { Figures, option } from './figures';
 import { StoreClient } from '../src/store/storeClient';

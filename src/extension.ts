@@ -32,11 +32,12 @@ import { COMPARE_VIEW_TYPE } from './panels/comparePanel';
 import { ComparePanels } from './panels/comparePanels';
 import { MlflowEndpointPool } from './mlflow/endpointPool';
 import { readsFromClient } from './mlflow/storeReads';
-import { resolveStoreDir } from './store/storeLocation';
 import { StorePool } from './store/storePool';
+import { storeDirFor } from './workspaceStores';
 import { RunNotifications } from './views/runNotifications';
 import { RunStatusBar } from './views/runStatusBar';
-import type { RunsTreeNode, StoreFolder } from './views/runsTreeProvider';
+import type { RunsTreeNode } from './views/runsTreeProvider';
+import type { StoreFolder } from './workspaceStores';
 import { throttled } from './util/throttle';
 import { RunsTreeProvider } from './views/runsTreeProvider';
 import { ModelsTreeProvider } from './views/modelsTreeProvider';
@@ -73,13 +74,6 @@ export interface RunlogApi {
 export interface RunsChange {
   readonly storeDir: string;
   readonly runIds: readonly string[];
-}
-
-function storeDirFor(folder: vscode.WorkspaceFolder): string {
-  return resolveStoreDir(
-    folder.uri.fsPath,
-    vscode.workspace.getConfiguration('runlog', folder).get<string>('storeDir'),
-  );
 }
 
 /** How often the Runs and Models views and the status bar follow a running run, at most. */

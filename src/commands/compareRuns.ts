@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { ComparePanels } from '../panels/comparePanels';
-import type { StoreFolder } from '../views/runsTreeProvider';
+import type { StoreFolder } from '../workspaceStores';
 import { resolveRunTargets } from './runTargets';
 
 /**

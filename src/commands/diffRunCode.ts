@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { runCodeText } from '../runs/compareSnapshot';
-import type { StoreFolder } from '../views/runsTreeProvider';
+import type { StoreFolder } from '../workspaceStores';
 import { findRun } from '../panels/comparePanel';
 import { resolveRunTargets } from './runTargets';
 

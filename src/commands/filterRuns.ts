@@ -2,8 +2,9 @@ import * as vscode from 'vscode';
 import type { MetricGoal } from '../../shared/metricGoal';
 import { metricGoal } from '../../shared/metricGoal';
 import { FilterError, parseFilter } from '../store/filter';
-import type { SortKey } from '../store/runStore';
-import type { RunsGrouping, RunsQuery, RunsTreeProvider, StoreFolder } from '../views/runsTreeProvider';
+import type { SortKey } from '../store/types';
+import type { RunsGrouping, RunsQuery, RunsTreeProvider } from '../views/runsTreeProvider';
+import type { StoreFolder } from '../workspaceStores';
 
 const QUERY_KEY = 'runlog.runsQuery';
 

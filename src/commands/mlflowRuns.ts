@@ -5,7 +5,7 @@ import type { ImportSummary } from '../mlruns/mlrunsImport';
 import { importMlruns } from '../mlruns/mlrunsImport';
 import { exportSummaryText, importSummaryText, notificationText } from '../mlruns/mlrunsSummary';
 import type { StoreClient } from '../store/storeClient';
-import type { StoreFolder } from '../views/runsTreeProvider';
+import type { StoreFolder } from '../workspaceStores';
 import type { RunRef } from './runTargets';
 import { resolveRunTargets } from './runTargets';
 

@@ -4,7 +4,7 @@ import { ModelServer, RegistryError, aliasProblem, runRegistry, versionUri } fro
 import { modelSummaryMarkdown } from '../runs/modelSummary';
 import type { StoreClient } from '../store/storeClient';
 import type { ModelsTreeNode } from '../views/modelsTreeProvider';
-import type { StoreFolder } from '../views/runsTreeProvider';
+import type { StoreFolder } from '../workspaceStores';
 import type { Launcher } from './launcher';
 import { isRunIdsArg } from './runTargets';
 

@@ -1,6 +1,6 @@
 import type { ChartsPanelDeps } from '../panels/chartsPanel';
 import { ChartsPanel } from '../panels/chartsPanel';
-import type { StoreFolder } from '../views/runsTreeProvider';
+import type { StoreFolder } from '../workspaceStores';
 import { resolveRunTargets } from './runTargets';
 
 /**

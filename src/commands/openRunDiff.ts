@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { gitTopLevel } from '../git/gitState';
 import { PatchError, fileAtCommit, filesAfterPatch, hasCommit, patchFiles } from '../git/runDiff';
-import type { RunDetails } from '../store/runStore';
+import type { RunDetails } from '../store/types';
 import type { StoreClient } from '../store/storeClient';
 import type { RunFileRef } from '../views/runSections';
 

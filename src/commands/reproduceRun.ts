@@ -8,7 +8,7 @@ import type { ReproductionReport } from '../runs/reproduction';
 import { reproductionMarkdown, reproductionReport } from '../runs/reproduction';
 import { rerunPlan } from '../runs/rerun';
 import type { StoreClient } from '../store/storeClient';
-import type { StoreFolder } from '../views/runsTreeProvider';
+import type { StoreFolder } from '../workspaceStores';
 import type { Launcher } from './launcher';
 import { trustedForGit } from './runCode';
 import { resolveRunTargets } from './runTargets';

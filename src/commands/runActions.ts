@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { RunRecord } from '../store/runStore';
+import type { RunRecord } from '../store/types';
 import type { StoreClient } from '../store/storeClient';
-import type { StoreFolder } from '../views/runsTreeProvider';
+import type { StoreFolder } from '../workspaceStores';
 import { resolveRunTargets } from './runTargets';
 
 /**

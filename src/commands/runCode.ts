@@ -12,8 +12,8 @@ import {
   hasLocalChanges,
   runTree,
 } from '../git/runCode';
-import type { RunDetails } from '../store/runStore';
-import type { StoreFolder } from '../views/runsTreeProvider';
+import type { RunDetails } from '../store/types';
+import type { StoreFolder } from '../workspaceStores';
 import { resolveRunTargets } from './runTargets';
 
 /** Read-only documents of a file as a run's code had it: `runlog-run-tree:/<path>?<repo>#<tree>`. */

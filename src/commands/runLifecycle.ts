@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import type { RunEvent } from '../store/events';
-import type { RunDetails } from '../store/runStore';
+import type { RunDetails } from '../store/types';
 import { appendRunEvents, deleteRunFolder, formatTags, parseTags, renameEvents, tagEvents } from '../runs/runEdits';
-import type { StoreFolder } from '../views/runsTreeProvider';
+import type { StoreFolder } from '../workspaceStores';
 import type { RunRef } from './runTargets';
 import { resolveRunTargets } from './runTargets';
 

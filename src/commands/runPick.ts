@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { formatMetricValue, formatRelativeTime } from '../runs/format';
 import { keyMetricOf } from '../runs/runPresentation';
-import type { MetricSummary } from '../store/runStore';
+import type { MetricSummary } from '../store/types';
 import type { StoreClient } from '../store/storeClient';
 import type { RunChooser, VersionChooser } from './runTargets';
 

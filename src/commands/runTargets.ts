@@ -1,8 +1,9 @@
 import type { RunStatus } from '../store/events';
-import type { ModelVersion, RunRecord } from '../store/runStore';
+import type { ModelVersion, RunRecord } from '../store/types';
 import type { StoreClient } from '../store/storeClient';
 import type { ModelsTreeNode } from '../views/modelsTreeProvider';
-import type { RunsTreeNode, StoreFolder } from '../views/runsTreeProvider';
+import type { RunsTreeNode } from '../views/runsTreeProvider';
+import type { StoreFolder } from '../workspaceStores';
 
 /** A run and the store that holds it. */
 export interface RunRef {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { StoreFolder } from '../views/runsTreeProvider';
+import type { StoreFolder } from '../workspaceStores';
 import type { Launcher } from './launcher';
 import { resolveRunTargets } from './runTargets';
 

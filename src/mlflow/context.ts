@@ -4,7 +4,7 @@ import { appendRunEvents } from '../runs/runEdits';
 import { eventLine } from '../runs/runJournal';
 import type { RegistryEvent, RunEvent } from '../store/events';
 import { UnsafeRunPath, appendJournal } from '../store/journalAppend';
-import type { RunDetails } from '../store/runStore';
+import type { RunDetails } from '../store/types';
 import { ExperimentJournal } from './experiments';
 import type { StoreReads } from './storeReads';
 import type { Fields } from './wire';

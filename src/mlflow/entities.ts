@@ -1,7 +1,7 @@
 /** Runlog's runs and experiments as MLflow's JSON entities (proto field names, int64 as numbers). */
 import type { RunStatus } from '../store/events';
 import { encodeWireNumber } from '../store/events';
-import type { RunDetails } from '../store/runStore';
+import type { RunDetails } from '../store/types';
 import type { MlflowExperiment } from './experiments';
 
 export const MLFLOW_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;

@@ -4,7 +4,7 @@
  * holds it, appended as a `registry` event, and answered from the store once it has read it.
  */
 import type { RegistryEvent } from '../store/events';
-import type { ModelVersion, RegisteredModel } from '../store/runStore';
+import type { ModelVersion, RegisteredModel } from '../store/types';
 import type { EndpointContext, Handler } from './context';
 import { likeComparer } from './experimentHandlers';
 import type { Fields } from './wire';

@@ -5,7 +5,7 @@ import type { RunEvent } from '../store/events';
 import { FilterError } from '../store/filter';
 import { RUN_NAME_TAG } from '../store/ingest';
 import { claimParam, claimedValue } from '../store/paramClaims';
-import type { ListRunsQuery, SortKey } from '../store/runStore';
+import type { ListRunsQuery, SortKey } from '../store/types';
 import type { EndpointContext, Handler } from './context';
 import type { MlflowStatus } from './entities';
 import { MLFLOW_STATUSES, runEntity, runInfo } from './entities';

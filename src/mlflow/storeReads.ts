@@ -1,5 +1,6 @@
 import type { PointColumns } from '../store/chunkCodec';
-import type { Experiment, ListRunsQuery, RegisteredModel, RunDetails, RunPage, RunStore } from '../store/runStore';
+import type { RunStore } from '../store/runStore';
+import type { Experiment, ListRunsQuery, RegisteredModel, RunDetails, RunPage } from '../store/types';
 import type { StoreClient } from '../store/storeClient';
 import type { StoreApi } from '../store/storeProtocol';
 

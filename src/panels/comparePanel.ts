@@ -11,9 +11,9 @@ import { isCompareWebviewMessage } from '../../shared/compareProtocol';
 import { toCsv, toMarkdown } from '../../shared/compareModel';
 import type { MessageChannel } from '../../shared/messaging';
 import { compareSnapshot, readGoals } from '../runs/compareSnapshot';
-import type { RunDetails } from '../store/runStore';
+import type { RunDetails } from '../store/types';
 import { throttled } from '../util/throttle';
-import type { StoreFolder } from '../views/runsTreeProvider';
+import type { StoreFolder } from '../workspaceStores';
 import { connectToWebview } from './panelChannel';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 

@@ -1,6 +1,6 @@
 import type { CompareRun, CompareSnapshot } from '../../shared/compareProtocol';
 import type { MetricGoal } from '../../shared/metricGoal';
-import type { RunDetails } from '../store/runStore';
+import type { RunDetails } from '../store/types';
 
 const orNull = (n: number): number | null => (Number.isNaN(n) ? null : n);
 

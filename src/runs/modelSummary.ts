@@ -1,4 +1,4 @@
-import type { LoggedModel } from '../store/runStore';
+import type { LoggedModel } from '../store/types';
 
 function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

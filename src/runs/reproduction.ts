@@ -1,4 +1,4 @@
-import type { MetricSummary } from '../store/runStore';
+import type { MetricSummary } from '../store/types';
 import { formatMetricValue } from './format';
 
 /** One metric of an original run beside its reproduction. */

@@ -1,6 +1,6 @@
 import type { MetricGoal } from '../../shared/metricGoal';
 import { bestValue, metricGoal } from '../../shared/metricGoal';
-import type { LineageChange, MetricSummary, RunRecord } from '../store/runStore';
+import type { LineageChange, MetricSummary, RunRecord } from '../store/types';
 import { formatMetricValue, formatRelativeTime } from './format';
 
 /** Runs per page under an experiment or group in the Runs view; the rest come through "Load more". */

@@ -20,7 +20,7 @@ import type {
   RunGroup,
   RunGrouping,
   RunPage,
-} from './runStore';
+} from './types';
 
 /**
  * What the extension host may ask the store worker. Each method becomes a request message

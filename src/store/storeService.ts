@@ -8,7 +8,7 @@ import { JournalWatcher } from './journalWatcher';
 import { HEARTBEAT_MS, StoreLock } from './lock';
 import { findInterrupted, markInterrupted } from './reconcile';
 import type { RunStatus } from './events';
-import type { ListRunsQuery, RunGrouping } from './runStore';
+import type { ListRunsQuery, RunGrouping } from './types';
 import { RunStore } from './runStore';
 import { recordStoreFormat } from './storeFormat';
 import type { ServiceOptions, StoreApi, StoreStatus } from './storeProtocol';

@@ -2,9 +2,9 @@ import * as vscode from 'vscode';
 import { bestValue, metricGoal } from '../../shared/metricGoal';
 import { formatMetricValue, formatRelativeTime } from '../runs/format';
 import { keyMetricOf } from '../runs/runPresentation';
-import type { ModelVersion, RegisteredModel, RunDetails } from '../store/runStore';
+import type { ModelVersion, RegisteredModel, RunDetails } from '../store/types';
 import type { StoreClient } from '../store/storeClient';
-import type { StoreFolder } from './runsTreeProvider';
+import type { StoreFolder } from '../workspaceStores';
 
 export type ModelsTreeNode =
   | { readonly kind: 'model'; readonly store: StoreClient; readonly model: RegisteredModel }

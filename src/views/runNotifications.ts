@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { endNotice } from '../runs/runPresentation';
 import { RunTransitions } from '../runs/runTransitions';
-import type { RunRecord } from '../store/runStore';
+import type { RunRecord } from '../store/types';
 import type { StoreClient } from '../store/storeClient';
 
 /**

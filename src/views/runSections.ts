@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { patchFiles } from '../git/runDiff';
 import { formatMetricValue } from '../runs/format';
-import type { RunDetails } from '../store/runStore';
+import type { RunDetails } from '../store/types';
 
 export type Section = 'params' | 'metrics' | 'tags' | 'git' | 'artifacts' | 'models' | 'inputs' | 'problems';
 

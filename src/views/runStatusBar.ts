@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import { formatMetricValue } from '../runs/format';
 import { keyMetricOf } from '../runs/runPresentation';
-import type { MetricSummary, RunRecord } from '../store/runStore';
+import type { MetricSummary, RunRecord } from '../store/types';
 import type { StoreClient } from '../store/storeClient';
-import type { StoreFolder } from './runsTreeProvider';
+import type { StoreFolder } from '../workspaceStores';
 
 interface LiveRun {
   readonly store: StoreClient;

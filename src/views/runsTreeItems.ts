@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { PresentationSettings } from '../runs/runPresentation';
 import { runItemModel } from '../runs/runPresentation';
 import type { RunStatus } from '../store/events';
-import type { LineageChange, MetricSummary, RunRecord } from '../store/runStore';
+import type { LineageChange, MetricSummary, RunRecord } from '../store/types';
 
 const STATUS_ICONS: Record<RunStatus, [string, string?]> = {
   RUNNING: ['sync~spin'],

@@ -12,8 +12,9 @@ import type {
   LineageChange,
   MetricSummary,
   SortKey,
-} from '../store/runStore';
+} from '../store/types';
 import type { StoreClient } from '../store/storeClient';
+import type { StoreFolder } from '../workspaceStores';
 import type { Section, ValueNode } from './runSections';
 import { sectionValues, userTags } from './runSections';
 import { runTreeItem, statusIcon } from './runsTreeItems';
@@ -33,11 +34,6 @@ export interface RunsQuery {
   };
   /** What the top level lists: experiments (the default), branches, commits or statuses. */
   readonly group?: RunsGrouping;
-}
-
-export interface StoreFolder {
-  readonly name: string;
-  readonly store: StoreClient;
 }
 
 /** What a page of runs hangs under. */

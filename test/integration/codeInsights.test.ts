@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { escapeMarkdown } from '../../src/insights/insightText';
 import { formatMetricValue } from '../../src/runs/format';
-import type { RunDetails } from '../../src/store/runStore';
+import type { RunDetails } from '../../src/store/types';
 import {
   EXTENSION_ID,
   api,

@@ -4,7 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RunlogApi } from '../../src/extension';
-import type { RunDetails } from '../../src/store/runStore';
+import type { RunDetails } from '../../src/store/types';
 import { waitFor } from '../support/waitFor';
 
 export { waitFor };

@@ -4,7 +4,7 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { RunDetails } from '../../src/store/runStore';
+import type { RunDetails } from '../../src/store/types';
 import { EXTENSION_ID, api, dropStoreDir, screenshot, useStoreDir, waitFor, workspaceFolder } from './helpers';
 
 const BROKEN = [

@@ -1,5 +1,5 @@
 // Runs as the store hands them out, for tests of code that presents them.
-import type { RunDetails, RunRecord } from '../../src/store/runStore';
+import type { RunDetails, RunRecord } from '../../src/store/types';
 
 /** A finished run with nothing but the required fields set; `extra` overrides any of them. */
 export function runRecord(extra: Partial<RunRecord> = {}): RunRecord {

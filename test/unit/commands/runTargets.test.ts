@@ -7,7 +7,7 @@ import type {
   VersionChooser,
 } from '../../../src/commands/runTargets';
 import { onRuns, onVersions } from '../../../src/commands/runTargets';
-import type { ListRunsQuery, ModelVersion, RegisteredModel, RunRecord } from '../../../src/store/runStore';
+import type { ListRunsQuery, ModelVersion, RegisteredModel, RunRecord } from '../../../src/store/types';
 import type { StoreClient } from '../../../src/store/storeClient';
 import { runRecord } from '../../support/runFixtures';
 

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { isCompareSnapshot } from '../../../shared/compareProtocol';
 import { compareSnapshot, readGoals, runCodeText, toCompareRun } from '../../../src/runs/compareSnapshot';
-import type { RunDetails } from '../../../src/store/runStore';
+import type { RunDetails } from '../../../src/store/types';
 import { runDetails } from '../../support/runFixtures';
 
 function details(id: string, extra: Partial<RunDetails> = {}): RunDetails {

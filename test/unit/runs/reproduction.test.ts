@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { reproductionMarkdown, reproductionReport } from '../../../src/runs/reproduction';
-import type { MetricSummary } from '../../../src/store/runStore';
+import type { MetricSummary } from '../../../src/store/types';
 
 const m = (key: string, last: number): MetricSummary => ({
   key,

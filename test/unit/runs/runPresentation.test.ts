@@ -6,7 +6,7 @@ import {
   runContextValue,
   runItemModel,
 } from '../../../src/runs/runPresentation';
-import type { MetricSummary, RunRecord } from '../../../src/store/runStore';
+import type { MetricSummary, RunRecord } from '../../../src/store/types';
 import { runRecord } from '../../support/runFixtures';
 
 const run: RunRecord = runRecord({

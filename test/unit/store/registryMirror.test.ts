@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RegisteredModel } from '../../../src/store/runStore';
+import type { RegisteredModel } from '../../../src/store/types';
 import { RunStore } from '../../../src/store/runStore';
 
 const REPO = join(__dirname, '../../../..');
