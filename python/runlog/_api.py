@@ -15,7 +15,7 @@ import sys
 import uuid
 from typing import Any, Dict, Mapping, Optional
 
-from . import _git, _names, _store
+from . import _environment, _git, _names, _store
 from ._journal import flush_all, shutdown, warn
 from ._model import LoggedModel
 from ._run import PathArg, Run, _explicit_step, _format_error, _non_finite, _stack, _state_lock, _status_for, _time_ns
@@ -82,6 +82,7 @@ def _join(run_id: str, name: Optional[str]) -> Run:
         joined=True,
     )
     run._params.update(head["params"])  # the editor's params are write-once too
+    _environment.record(run)  # the editor cannot know the interpreter's packages; this process can
     return run
 
 
@@ -123,6 +124,9 @@ def _create(name: Optional[str], experiment: Optional[str], parent: Optional[Run
         run._write("tag", {"key": "runlog.git", "value": "none"})
     else:
         run._write("git", git)
+    if parent is None:
+        # A child run runs in its parent's process: the store reads the environment from the parent.
+        _environment.record(run)
     return run
 
 

@@ -7,6 +7,8 @@ import uuid
 from typing import Any, Dict, List, Optional
 
 FLAVORS = ("pickle", "sklearn", "pytorch", "onnx", "custom")
+# What a model of each flavor needs installed besides the modules its files name (when installed here).
+FLAVOR_DISTRIBUTIONS = {"sklearn": ("scikit-learn",), "pytorch": ("torch",), "onnx": ("onnx", "onnxruntime")}
 
 
 class LoggedModel:
@@ -36,8 +38,10 @@ def manifest(
     data: str,
     signature: Optional[Dict[str, Any]],
     version: str,
+    flavor_conf: Optional[Dict[str, str]] = None,
 ) -> str:
-    """The ``MLmodel`` text: artifact_path, flavors, model_uuid, run_id, signature, utc_time_created."""
+    """The ``MLmodel`` text: artifact_path, flavors, model_uuid, run_id, signature, utc_time_created.
+    ``flavor_conf`` adds fields to the flavor (``sklearn_version``, ``model_class``, ...)."""
     created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
     lines: List[str] = [
         "artifact_path: %s" % _scalar(name),
@@ -45,6 +49,10 @@ def manifest(
         "  %s:" % flavor,
         "    data: %s" % _scalar(data),
         "    runlog_version: %s" % _scalar(version),
+    ]
+    for key in sorted(flavor_conf or {}):
+        lines.append("    %s: %s" % (key, _scalar(flavor_conf[key])))  # type: ignore[index]
+    lines += [
         "model_uuid: %s" % _scalar(model_uuid),
         "run_id: %s" % _scalar(run_id),
     ]

@@ -12,7 +12,7 @@ import time
 import traceback
 from typing import Any, Dict, List, Mapping, Optional, Union
 
-from . import _files, _model
+from . import _environment, _files, _model
 from ._version import __version__
 from ._journal import Journal, encode_event, now_ms, warn
 
@@ -256,9 +256,10 @@ class Run:
         input_example: Any = None,
     ) -> "_model.LoggedModel":
         """Logs a model: copies the file or folder into ``artifacts/<name>/``, writes an ``MLmodel``
-        manifest in MLflow's layout (and ``input_example.json`` when given), and records a ``model``
-        event with every file's size and SHA-256. Returns an object whose ``uri`` is
-        ``runs:/<run-id>/<name>``.
+        manifest in MLflow's layout (and ``input_example.json`` when given), the model's
+        ``requirements.txt`` and ``python_env.yaml`` from this environment (unless the model
+        brings its own), and records a ``model`` event with every file's size and SHA-256. Returns
+        an object whose ``uri`` is ``runs:/<run-id>/<name>``.
         """
         source = os.fspath(path)
         name = (name or "").strip("/")
@@ -266,10 +267,28 @@ class Run:
         if os.path.isfile(source):
             data = os.path.basename(os.path.abspath(source))
             self.log_artifact(source, name)
+            copied = {data}
         else:
             data = "."
+            copied = set()
             for file, relative in _files.list_files(source):
                 self.log_artifact(file, "/".join([name] + relative.split("/")[:-1]))
+                copied.add(relative)
+        return self._log_model_folder(name, flavor, data, signature, input_example, copied)
+
+    def _log_model_folder(
+        self,
+        name: str,
+        flavor: str,
+        data: str,
+        signature: Optional[Dict[str, Any]],
+        input_example: Any,
+        recorded: "set",
+        flavor_conf: Optional[Dict[str, str]] = None,
+    ) -> "_model.LoggedModel":
+        """Completes the model in ``artifacts/<name>/``, whose files are in place: the input example,
+        the manifest, the requirements, an ``artifact`` event for each file not in ``recorded``
+        (relative to the folder) and the ``model`` event."""
         folder = os.path.join(self.dir, "artifacts", *name.split("/"))
         os.makedirs(folder, exist_ok=True)
         if input_example is not None:
@@ -277,13 +296,21 @@ class Run:
                 json.dump(input_example, handle)
         model_uuid = _model.new_uuid()
         with open(os.path.join(folder, "MLmodel"), "w", encoding="utf-8") as handle:
-            handle.write(_model.manifest(name, flavor, self.id, model_uuid, data, signature, __version__))
+            handle.write(_model.manifest(name, flavor, self.id, model_uuid, data, signature, __version__, flavor_conf))
+        rewritten = {"MLmodel", "input_example.json"} if input_example is not None else {"MLmodel"}
+        try:
+            rewritten.update(
+                _environment.write_model_environment(
+                    folder, _environment.model_modules(folder), _model.FLAVOR_DISTRIBUTIONS.get(flavor, ())
+                )
+            )
+        except Exception as exc:  # noqa: BLE001 - the model is logged even if its requirements are not
+            warn("could not write the requirements of model %s: %r" % (name, exc))
         files = []
         for file, relative in _files.list_files(folder):
-            files.append({"path": "%s/%s" % (name, relative), "size": os.path.getsize(file), "sha256": _files.sha256_file(file)})
-        for extra in ("MLmodel", "input_example.json"):
-            entry = next((f for f in files if f["path"] == "%s/%s" % (name, extra)), None)
-            if entry:
+            entry = {"path": "%s/%s" % (name, relative), "size": os.path.getsize(file), "sha256": _files.sha256_file(file)}
+            files.append(entry)
+            if relative not in recorded or relative in rewritten:
                 self._write("artifact", dict(entry))
         event: Dict[str, Any] = {"name": name, "flavor": flavor, "uuid": model_uuid, "files": files}
         if signature:

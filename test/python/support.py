@@ -21,7 +21,7 @@ if CLIENT not in sys.path:
     sys.path.insert(0, CLIENT)
 
 import runlog  # noqa: E402,F401 - re-exported for the test modules
-from runlog import _api, _journal, _run  # noqa: E402
+from runlog import _api, _environment, _journal, _run, _store  # noqa: E402
 
 RUN_STATUSES = ("RUNNING", "QUEUED", "FINISHED", "FAILED", "KILLED", "INTERRUPTED")
 END_STATUSES = ("FINISHED", "FAILED", "KILLED")
@@ -121,7 +121,41 @@ def event_problem(event):
             ):
                 return "bad model file entry"
         return None
+    if t == "environment":
+        return environment_problem(event)
     return "unknown event type %r" % (t,)
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def environment_problem(event):
+    problem = _non_empty(event, ["python_version"]) or _optional(
+        event, ["python_implementation", "executable", "platform", "system", "machine"]
+    )
+    if problem:
+        return problem
+    packages = event.get("packages")
+    if not isinstance(packages, dict) or not all(isinstance(v, str) for v in packages.values()):
+        return '"packages" must be an object of strings'
+    gpu = event.get("gpu")
+    if gpu is None:
+        return None
+    if not isinstance(gpu, dict):
+        return '"gpu" must be an object'
+    problem = _optional(gpu, ["driver_version", "cuda_version"])
+    if problem:
+        return problem
+    devices = gpu.get("devices")
+    if not isinstance(devices, list):
+        return '"gpu.devices" must be a list'
+    for device in devices:
+        if not isinstance(device, dict) or not isinstance(device.get("name"), str):
+            return "bad gpu device"
+        if "memory_total_megabytes" in device and not _number(device["memory_total_megabytes"]):
+            return "bad gpu memory"
+    return None
 
 
 def read_events(path):
@@ -168,6 +202,10 @@ def reset_client():
         run.end("FINISHED")
     _api._joined_claimed = False
     _api._git_cache.clear()
+    _environment._captured = None
+    _environment._modules = None
+    _store._format_checked.clear()
+    _store._recorded.clear()
     _journal.flush_all()
     with _journal._registry_lock:
         del _journal._journals[:]

@@ -25,7 +25,8 @@ describe('the Python client and the store', function () {
     await writeFile(
       script,
       [
-        'import math, runlog',
+        'import math, platform, sys, runlog',
+        'print(platform.python_version(), sys.executable)',
         'with runlog.start_run(name="contract", experiment="prices", params={"lr": 0.01, "layers": [64, 32]}, tags={"team": "ml"}):',
         '    for step in range(300):',
         '        runlog.log_metrics({"loss": 1 / (step + 1), "weird/key ü": step * 0.5})',
@@ -66,8 +67,13 @@ describe('the Python client and the store', function () {
       assert.ok(details.artifacts.some((a) => a.path === 'model.bin' && a.size === 7));
       assert.deepEqual(
         details.models.map((m) => [m.name, m.flavor, m.files.map((f) => f.path).sort()]),
-        [['model', 'custom', ['model/MLmodel', 'model/model.bin']]],
+        [['model', 'custom', ['model/MLmodel', 'model/model.bin', 'model/python_env.yaml', 'model/requirements.txt']]],
       );
+      const [version, executable] = result.stdout.trim().split(' ');
+      assert.equal(details.environment?.runId, run.id);
+      assert.equal(details.environment?.pythonVersion, version);
+      assert.equal(details.environment?.executable, executable);
+      assert.ok(Object.keys(details.environment?.packages ?? {}).length > 0, 'the installed distributions');
     } finally {
       store.close();
     }
