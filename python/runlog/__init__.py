@@ -45,6 +45,7 @@ from ._registry import (
 )
 from ._run import Run
 from ._run_record import RunRecord, get_run
+from ._system_metrics import disable_system_metrics_logging, enable_system_metrics_logging
 from ._version import __version__
 
 
@@ -60,6 +61,8 @@ __all__ = [
     "active_run",
     "delete_alias",
     "delete_model_version",
+    "disable_system_metrics_logging",
+    "enable_system_metrics_logging",
     "end_run",
     "flush",
     "get_model_version",

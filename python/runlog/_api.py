@@ -15,7 +15,7 @@ import sys
 import uuid
 from typing import Any, Dict, Mapping, Optional
 
-from . import _environment, _git, _names, _store
+from . import _environment, _git, _names, _store, _system_metrics
 from ._journal import flush_all, shutdown, warn
 from ._model import LoggedModel
 from ._run import PathArg, Run, _explicit_step, _format_error, _non_finite, _stack, _state_lock, _status_for, _time_ns
@@ -135,6 +135,7 @@ def start_run(
     params: Optional[Mapping[str, Any]] = None,
     experiment: Optional[str] = None,
     tags: Optional[Mapping[str, Any]] = None,
+    log_system_metrics: Optional[bool] = None,
 ) -> Run:
     """Starts a run and makes it the active one; returns it (also a context manager).
 
@@ -142,6 +143,10 @@ def start_run(
     this process (``RUNLOG_RUN_ID``), the first top-level run joins the editor's run instead of
     creating one; its ``name`` is then recorded as the tag ``runlog.name`` and its ``experiment`` as
     ``runlog.experiment``, which move the editor's run.
+
+    ``log_system_metrics`` samples CPU, memory, disk, network and GPUs into the run until it ends
+    (``_system_metrics.py``); None leaves it to ``enable_system_metrics_logging()`` and
+    ``RUNLOG_SYSTEM_METRICS``, which apply to top-level runs.
     """
     global _joined_claimed
     with _state_lock:
@@ -158,6 +163,8 @@ def start_run(
             run = _create(name, experiment, parent)
         _stack.append(run)
         _install_exit_hooks()
+    if log_system_metrics or (log_system_metrics is None and parent is None and _system_metrics.enabled_by_default()):
+        _system_metrics.start(run)
     if run.joined and name:
         run.set_tag("runlog.name", name)
     if run.joined and experiment and experiment != run.experiment:

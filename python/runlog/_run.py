@@ -10,7 +10,7 @@ import os
 import threading
 import time
 import traceback
-from typing import Any, Dict, List, Mapping, Optional, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
 from . import _environment, _files, _model
 from ._version import __version__
@@ -110,6 +110,9 @@ class Run:
         self._metric_keys: Dict[str, List[Any]] = {}
         self._metric_lock = threading.Lock()
         self._ended = False
+        # Called (in order, each once) when the run ends, before its run_end: the system-metrics
+        # sampler and autolog's last points stop there. A hook that raises is reported, not raised.
+        self._end_hooks: List[Callable[[], None]] = []
         try:
             os.makedirs(self.dir, exist_ok=True)
         except OSError as exc:
@@ -359,6 +362,12 @@ class Run:
     def _finish(self, status: str, error: Optional[str]) -> None:
         if self._ended:
             return
+        hooks, self._end_hooks = self._end_hooks, []
+        for hook in hooks:
+            try:
+                hook()
+            except Exception as exc:  # noqa: BLE001 - ending the run matters more
+                warn("while ending run %s: %r" % (self.id, exc))
         if not self.joined:
             fields: Dict[str, Any] = {"status": status}
             if error:

@@ -21,7 +21,7 @@ if CLIENT not in sys.path:
     sys.path.insert(0, CLIENT)
 
 import runlog  # noqa: E402,F401 - re-exported for the test modules
-from runlog import _api, _environment, _journal, _run, _store  # noqa: E402
+from runlog import _api, _environment, _journal, _run, _store, _system_metrics  # noqa: E402
 
 RUN_STATUSES = ("RUNNING", "QUEUED", "FINISHED", "FAILED", "KILLED", "INTERRUPTED")
 END_STATUSES = ("FINISHED", "FAILED", "KILLED")
@@ -206,6 +206,8 @@ def reset_client():
     _environment._modules = None
     _store._format_checked.clear()
     _store._recorded.clear()
+    _system_metrics._enabled = None
+    _system_metrics._warned.clear()
     _journal.flush_all()
     with _journal._registry_lock:
         del _journal._journals[:]
