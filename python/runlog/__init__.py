@@ -14,6 +14,8 @@ Each run is a folder ``<store>/runs/<run-id>/`` holding an append-only journal, 
 top-level run joins the editor's run instead of starting one. See python/README.md.
 """
 
+from . import pytorch, sklearn
+from ._autolog import autolog
 from ._api import (
     active_run,
     end_run,
@@ -59,6 +61,7 @@ __all__ = [
     "Run",
     "RunRecord",
     "active_run",
+    "autolog",
     "delete_alias",
     "delete_model_version",
     "disable_system_metrics_logging",

@@ -264,7 +264,13 @@ def requirements(modules: Iterable[str], distributions: Iterable[str] = ()) -> T
     return ["%s==%s" % (name, installed[name]) for name in sorted(pinned)], sorted(set(unprovided))
 
 
+# Names pickles of protocol 2 and below use for the standard library (Python 2's), mapped on load.
+_PYTHON2_NAMES = frozenset(("__builtin__", "copy_reg", "cPickle", "exceptions", "_codecs", "builtins"))
+
+
 def _is_stdlib(module: str) -> bool:
+    if module in _PYTHON2_NAMES:
+        return True
     names = getattr(sys, "stdlib_module_names", None)  # Python 3.10+
     if names is not None:
         return module in names

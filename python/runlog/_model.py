@@ -75,7 +75,35 @@ def check(name: str, flavor: str, source: str) -> None:
     """Refuses what would make a broken model, before anything is copied."""
     if flavor not in FLAVORS:
         raise ValueError("runlog.log_model: flavor must be one of %s, not %r" % (", ".join(FLAVORS), flavor))
-    if not name or name.startswith("/") or ".." in name.split("/"):
-        raise ValueError("runlog.log_model: name must be a relative folder name, not %r" % name)
+    check_name(name)
     if not os.path.exists(source):
         raise FileNotFoundError("runlog: no file or folder %r to log as a model" % source)
+
+
+def check_name(name: str) -> None:
+    """Refuses a model name that is not a relative folder inside the run's artifacts."""
+    if not isinstance(name, str) or not name or name.startswith("/") or ".." in name.split("/"):
+        raise ValueError("runlog.log_model: name must be a relative folder name, not %r" % (name,))
+
+
+def fresh_folder(run_dir: str, name: str) -> str:
+    """The empty folder ``artifacts/<name>/`` of a run, for a model written in place (a model of
+    that name logged before is replaced, so no file of it is left to fail the load-time check)."""
+    import shutil
+
+    check_name(name)
+    folder = os.path.join(run_dir, "artifacts", *name.split("/"))
+    if os.path.isdir(folder):
+        shutil.rmtree(folder)
+    os.makedirs(folder)
+    return folder
+
+
+def unique_name(run_dir: str, name: str) -> str:
+    """``name``, or ``name_2``, ``name_3``, … when the run already has a model folder of that name."""
+    base = os.path.join(run_dir, "artifacts")
+    candidate, number = name, 1
+    while os.path.exists(os.path.join(base, *candidate.split("/"))):
+        number += 1
+        candidate = "%s_%d" % (name, number)
+    return candidate
