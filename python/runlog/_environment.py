@@ -188,8 +188,19 @@ def _module_distributions() -> Dict[str, List[str]]:
         return _modules
 
 
+_requires_cache: Dict[str, List[str]] = {}
+
+
 def _requires(name: str) -> List[str]:
-    """The distributions ``name`` requires unconditionally (no extras, markers that hold here)."""
+    """The distributions ``name`` requires unconditionally (no extras, markers that hold here);
+    read once per process (importlib.metadata looks a distribution up on every call)."""
+    found = _requires_cache.get(name)
+    if found is None:
+        found = _requires_cache[name] = _read_requires(name)
+    return found
+
+
+def _read_requires(name: str) -> List[str]:
     if _metadata is None:
         return []
     try:
@@ -342,7 +353,7 @@ _PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 _TORCH_SUFFIXES = (".pt", ".pth")
 # Reading a pickle's opcodes is Python-speed: the classes a model uses appear early (memoized
 # after), so the scan stops after this many opcodes.
-MAX_PICKLE_OPS = 200000
+MAX_PICKLE_OPS = 50000
 
 
 def pickle_modules(stream: Any, max_ops: int = MAX_PICKLE_OPS) -> Set[str]:

@@ -288,10 +288,12 @@ class Run:
         input_example: Any,
         recorded: "set",
         flavor_conf: Optional[Dict[str, str]] = None,
+        digests: Optional[Dict[str, Any]] = None,
     ) -> "_model.LoggedModel":
         """Completes the model in ``artifacts/<name>/``, whose files are in place: the input example,
         the manifest, the requirements, an ``artifact`` event for each file not in ``recorded``
-        (relative to the folder) and the ``model`` event."""
+        (relative to the folder) and the ``model`` event. ``digests`` gives the (size, sha256) of
+        files the caller hashed while writing them, which are not read again."""
         folder = os.path.join(self.dir, "artifacts", *name.split("/"))
         os.makedirs(folder, exist_ok=True)
         if input_example is not None:
@@ -311,7 +313,8 @@ class Run:
             warn("could not write the requirements of model %s: %r" % (name, exc))
         files = []
         for file, relative in _files.list_files(folder):
-            entry = {"path": "%s/%s" % (name, relative), "size": os.path.getsize(file), "sha256": _files.sha256_file(file)}
+            size, digest = (digests or {}).get(relative) or (os.path.getsize(file), _files.sha256_file(file))
+            entry = {"path": "%s/%s" % (name, relative), "size": size, "sha256": digest}
             files.append(entry)
             if relative not in recorded or relative in rewritten:
                 self._write("artifact", dict(entry))

@@ -3,6 +3,7 @@
 Importing this module does not import scikit-learn; ``log_model`` needs it.
 """
 
+import hashlib
 import os
 import pickle
 from typing import Any, Dict, Optional
@@ -32,6 +33,22 @@ def log_to(run: Any, sk_model: Any, name: str, signature: Optional[Dict[str, Any
 
     folder = _model.fresh_folder(run.dir, name)
     with open(os.path.join(folder, MODEL_FILE), "wb") as handle:
-        pickle.dump(sk_model, handle, protocol=pickle.DEFAULT_PROTOCOL)
+        writer = _HashingWriter(handle)
+        pickle.dump(sk_model, writer, protocol=pickle.DEFAULT_PROTOCOL)
     conf = {"pickled_model": MODEL_FILE, "serialization_format": "pickle", "sklearn_version": sklearn.__version__}
-    return run._log_model_folder(name, FLAVOR, MODEL_FILE, signature, input_example, set(), conf)
+    digests = {MODEL_FILE: (writer.size, writer.digest.hexdigest())}
+    return run._log_model_folder(name, FLAVOR, MODEL_FILE, signature, input_example, set(), conf, digests)
+
+
+class _HashingWriter:
+    """A file that hashes what goes through it, so a model is not read back to be hashed."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: Any) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return self.handle.write(data)

@@ -204,6 +204,7 @@ def reset_client():
     _api._git_cache.clear()
     _environment._captured = None
     _environment._modules = None
+    _environment._requires_cache.clear()
     _store._format_checked.clear()
     _store._recorded.clear()
     _system_metrics._enabled = None

@@ -187,6 +187,7 @@ class _FitSession:
     def __init__(self, estimator: Any, run: Any, owned: bool, X: Any, y: Any, weight: Any, frame: Any) -> None:
         self.estimator, self.run, self.owned = estimator, run, owned
         self.X, self.y, self.weight, self.frame = X, y, weight, frame
+        self.predicted: Any = None  # the training data's predictions, once the metrics made them
 
     @classmethod
     def begin(cls, estimator: Any, fit: Callable[..., Any], args: tuple, kwargs: dict, frame: Any) -> Optional["_FitSession"]:
@@ -258,7 +259,7 @@ class _FitSession:
                 _core.report(NAME, "end the run it started", exc)
 
     def _log_metrics(self) -> None:
-        metrics = training_metrics(self.estimator, self.X, self.y, self.weight)
+        metrics, self.predicted = training_metrics(self.estimator, self.X, self.y, self.weight)
         if metrics:
             self.run.log_metrics(metrics)
 
@@ -273,6 +274,9 @@ class _FitSession:
         signature = example = None
         if first is not None:
             predict = getattr(estimator, "predict", None)
+            if self.predicted is not None:  # the training predictions' first rows: no second predict
+                head = _data.head(self.predicted)
+                predict = lambda rows: head  # noqa: E731
             try:
                 signature = _data.signature(first, predict if callable(predict) else None)
             except Exception as exc:  # noqa: BLE001 - the model is logged without a signature
@@ -397,12 +401,28 @@ def _fit_arguments(fit: Callable[..., Any], args: tuple, kwargs: dict) -> Tuple[
 # --- training metrics ---------------------------------------------------------------------------
 
 
-def training_metrics(estimator: Any, X: Any, y: Any, weight: Any) -> Dict[str, float]:
-    """MLflow's training metrics of a fitted estimator (prefix ``training_``)."""
+# Classifiers whose predict is literally classes_[argmax(predict_proba)]: one pass gives both.
+_PREDICT_IS_ARGMAX_OF_PROBA = ("ForestClassifier.predict", "HistGradientBoostingClassifier.predict")
+
+
+def _predict_from_probabilities(estimator: Any) -> bool:
+    method = getattr(type(estimator), "predict", None)
+    method = getattr(method, "__wrapped__", method)
+    return (
+        getattr(method, "__qualname__", "") in _PREDICT_IS_ARGMAX_OF_PROBA
+        and (getattr(method, "__module__", "") or "").startswith("sklearn.ensemble")
+        and getattr(estimator, "n_outputs_", 1) == 1
+    )
+
+
+def training_metrics(estimator: Any, X: Any, y: Any, weight: Any) -> Tuple[Dict[str, float], Any]:
+    """MLflow's training metrics of a fitted estimator (prefix ``training_``), and the predictions
+    of the training data when they were made."""
     import numpy
     from sklearn import base, metrics
 
     found: Dict[str, float] = {}
+    predicted = None
 
     def put(name: str, compute: Callable[[], Any]) -> None:
         try:
@@ -414,25 +434,31 @@ def training_metrics(estimator: Any, X: Any, y: Any, weight: Any) -> Dict[str, f
 
     kind = getattr(estimator, "_estimator_type", None)
     if y is not None and base.is_classifier(estimator):
-        predicted = estimator.predict(X)
-        put("accuracy_score", lambda: metrics.accuracy_score(y, predicted, sample_weight=weight))
-        for name, function in (("precision_score", metrics.precision_score), ("recall_score", metrics.recall_score),
-                               ("f1_score", metrics.f1_score)):
-            put(name, lambda function=function: function(y, predicted, average="weighted", sample_weight=weight,
-                                                         zero_division=0))
+        probabilities = None
         if hasattr(estimator, "predict_proba"):
             try:
                 probabilities = estimator.predict_proba(X)
             except Exception as exc:  # noqa: BLE001 - e.g. SVC(probability=False) has the method but refuses
                 _core.report(NAME, "compute training probabilities", exc)
-                probabilities = None
-            if probabilities is not None:
-                labels = getattr(estimator, "classes_", None)
-                put("log_loss", lambda: metrics.log_loss(y, probabilities, sample_weight=weight, labels=labels))
-                scores = probabilities[:, 1] if probabilities.shape[1] == 2 else probabilities
-                if len(numpy.unique(y)) > 1:
-                    put("roc_auc", lambda: metrics.roc_auc_score(y, scores, average="weighted", sample_weight=weight,
-                                                                 multi_class="ovo", labels=labels if scores.ndim > 1 else None))
+        if probabilities is not None and _predict_from_probabilities(estimator):
+            predicted = estimator.classes_.take(numpy.argmax(probabilities, axis=1), axis=0)
+        else:
+            predicted = estimator.predict(X)
+        put("accuracy_score", lambda: metrics.accuracy_score(y, predicted, sample_weight=weight))
+        try:
+            precision, recall, f1, _ = metrics.precision_recall_fscore_support(
+                y, predicted, average="weighted", sample_weight=weight, zero_division=0)
+            found.update(training_precision_score=float(precision), training_recall_score=float(recall),
+                         training_f1_score=float(f1))
+        except Exception as exc:  # noqa: BLE001
+            _core.report(NAME, "compute training precision, recall and f1", exc)
+        if probabilities is not None:
+            labels = getattr(estimator, "classes_", None)
+            put("log_loss", lambda: metrics.log_loss(y, probabilities, sample_weight=weight, labels=labels))
+            scores = probabilities[:, 1] if probabilities.shape[1] == 2 else probabilities
+            if len(numpy.unique(y)) > 1:
+                put("roc_auc", lambda: metrics.roc_auc_score(y, scores, average="weighted", sample_weight=weight,
+                                                             multi_class="ovo", labels=labels if scores.ndim > 1 else None))
         if _default_score(estimator, base.ClassifierMixin) and "training_accuracy_score" in found:
             found["training_score"] = found["training_accuracy_score"]
         else:
@@ -462,7 +488,7 @@ def training_metrics(estimator: Any, X: Any, y: Any, weight: Any) -> Dict[str, f
                 put("davies_bouldin_score", lambda: metrics.davies_bouldin_score(X, labels))
         if hasattr(estimator, "inertia_"):
             put("inertia", lambda: estimator.inertia_)
-    return found
+    return found, predicted
 
 
 def _default_score(estimator: Any, mixin: type) -> bool:
