@@ -7,8 +7,10 @@ scikit-learn, PyTorch and numpy: Debian's /usr/bin/python3 with python3-sklearn 
   a random forest classifier and regressor (the 5% target), and a logistic regression, whose short
   fit shows autolog's fixed cost per fit;
 - a 1,000-step PyTorch loop (MLP, batch 64, SGD) bare and with autolog() (the 3% target);
-- the sampler's CPU time per sample, as a share of one core at the default 10 s interval, beside
-  the least a sampler can do (reading /proc/stat once per sample).
+- the sampler's CPU time per sample (and so its share of one core at the default 10 s interval),
+  beside the least a sampler can do (reading /proc/stat once per sample).
+
+Times are the process's CPU time (see ``interleaved``).
 
 Prints one JSON line per figure: {"name", "value", "unit", "reference", "note"}.
 Run with: /usr/bin/python3 bench/python_autolog.py [--quick]
@@ -29,14 +31,22 @@ def emit(name, value, unit, reference, note=""):
     print(json.dumps({"name": name, "value": value, "unit": unit, "reference": reference, "note": note}), flush=True)
 
 
-def interleaved(bare, logged, repeats):
-    """Median seconds of ``bare()`` and of ``logged()``, alternating so that load drifts hit both."""
+def interleaved(runlog, body, repeats):
+    """Median CPU seconds of ``body()`` without and with autolog, alternating so that drifts hit both.
+    CPU time of the process, not wall time: the machines this runs on are shared, and their load
+    moves wall times by more than the overhead measured (the work is single-threaded, so on an idle
+    machine the two agree). Switching autolog on and off is not timed."""
     bare_times, logged_times = [], []
     for _ in range(repeats):
-        for body, times in ((bare, bare_times), (logged, logged_times)):
-            started = time.perf_counter()
-            body()
-            times.append(time.perf_counter() - started)
+        for enabled, times in ((False, bare_times), (True, logged_times)):
+            if enabled:
+                runlog.autolog()
+            else:
+                runlog.autolog(disable=True)
+            started = time.process_time()
+            body(enabled)
+            times.append(time.process_time() - started)
+    runlog.autolog(disable=True)
     return statistics.median(bare_times), statistics.median(logged_times)
 
 
@@ -63,18 +73,9 @@ def bench_sklearn(runlog):
     runlog.autolog()
     LogisticRegression().fit(X[:200], y_class[:200])  # once per process: git state, environment, requirements map
     for label, make, y, repeats, target in cases:
-        def bare():
-            runlog.autolog(disable=True)
-            make().fit(X, y)
-
-        def logged():
-            runlog.autolog()
-            make().fit(X, y)
-
-        bare_s, logged_s = interleaved(bare, logged, repeats)
+        bare_s, logged_s = interleaved(runlog, lambda enabled: make().fit(X, y), repeats)
         note = overhead_note(bare_s, logged_s, target) if target else "fixed cost %.1f ms per fit" % ((logged_s - bare_s) * 1000)
-        emit("sklearn fit, 10k rows: %s, autolog() vs bare" % label, round(logged_s, 4), "s", round(bare_s, 4), note)
-    runlog.autolog(disable=True)
+        emit("sklearn fit, 10k rows: %s, autolog() vs bare" % label, round(logged_s, 4), "s CPU", round(bare_s, 4), note)
 
 
 def bench_torch(runlog):
@@ -95,19 +96,16 @@ def bench_torch(runlog):
             loss.backward()
             optimizer.step()
 
-    def bare():
-        runlog.autolog(disable=True)
-        loop()
-
-    def logged():
-        runlog.autolog()
-        with runlog.start_run():
+    def body(enabled):
+        if enabled:
+            with runlog.start_run():
+                loop()
+        else:
             loop()
 
-    bare_s, logged_s = interleaved(bare, logged, 3 if QUICK else 9)
-    emit("torch loop, 1000 steps: autolog() vs bare", round(logged_s, 4), "s", round(bare_s, 4),
+    bare_s, logged_s = interleaved(runlog, body, 3 if QUICK else 9)
+    emit("torch loop, 1000 steps: autolog() vs bare", round(logged_s, 4), "s CPU", round(bare_s, 4),
          overhead_note(bare_s, logged_s, 3))
-    runlog.autolog(disable=True)
 
 
 def bench_sampler(runlog):
@@ -128,9 +126,8 @@ def bench_sampler(runlog):
     minimal = cpu_per_call(_system_metrics.cpu_times)
     runlog.end_run()
     share = per_sample / _system_metrics.DEFAULT_INTERVAL * 100
-    emit("system-metrics sampler: CPU share of one core at a 10 s interval", round(share, 5), "%",
-         round(minimal / _system_metrics.DEFAULT_INTERVAL * 100, 5),
-         "%.2f ms of CPU per sample (target < 1%% of a core); reference: reading /proc/stat alone" % (per_sample * 1000))
+    emit("system-metrics sampler: CPU per sample", round(per_sample * 1000, 4), "ms CPU", round(minimal * 1000, 4),
+         "= %.4f%% of one core at the 10 s default (target < 1%%); reference: reading /proc/stat alone" % share)
 
 
 def main():

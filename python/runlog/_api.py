@@ -86,8 +86,9 @@ def _join(run_id: str, name: Optional[str]) -> Run:
     return run
 
 
-def _create(name: Optional[str], experiment: Optional[str], parent: Optional[Run]) -> Run:
-    """A new run, started with ``run_start`` and the code's git state."""
+def _create(name: Optional[str], experiment: Optional[str], parent: Optional[Run], record_code: bool = True) -> Run:
+    """A new run, started with ``run_start`` and the code's git state (unless ``record_code`` is
+    False: a child run autolog makes, whose code is its parent's)."""
     store = parent.store if parent is not None else _store.find_store()
     experiment = (
         experiment
@@ -118,6 +119,8 @@ def _create(name: Optional[str], experiment: Optional[str], parent: Optional[Run
     if run.parent_id:
         start["parent_run_id"] = run.parent_id
     run._write("run_start", start)
+    if not record_code:
+        return run
     folder = os.path.dirname(script) if script and os.path.isdir(os.path.dirname(script)) else os.getcwd()
     git = _git_state(folder, store)
     if git is None:
@@ -175,6 +178,16 @@ def start_run(
         run.set_tags(tags)
     if params:
         run.log_params(params)
+    return run
+
+
+def _start_child(tags: Mapping[str, Any]) -> Run:
+    """A child of the active run that records no code of its own (autolog's search candidates:
+    hundreds of them must not each copy the parent's git diff)."""
+    with _state_lock:
+        run = _create(None, None, _stack[-1], record_code=False)
+        _stack.append(run)
+    run.set_tags(tags)
     return run
 
 

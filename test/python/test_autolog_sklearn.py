@@ -293,6 +293,8 @@ report(best=grid.best_params_, best_score=float(grid.best_score_),
             self.assertIn("std_test_score", metrics)
             self.assertEqual(params["max_iter"], "200", "the seed estimator's other params")
             self.assertEqual(tags_of(events)["estimator_name"], "LogisticRegression")
+            self.assertNotIn("runlog.git", tags_of(events), "no code state of its own: its parent's")
+            self.assertEqual(of_type(events, "git") + of_type(events, "environment"), [])
             self.assertEqual(of_type(events, "run_end")[0]["status"], "FINISHED")
         self.assertEqual(sorted(seen), list(range(6)))
         mine = [events for _, events in runs if events[0].get("parent_run_id") == result["mine"]]

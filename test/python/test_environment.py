@@ -238,5 +238,18 @@ class RequirementsTest(support.ClientTest):
         self.assertEqual(type(runlog.load_model("runs:/%s/model" % run.id)["model"]).__name__, "Model")
 
 
+
+class EnvironmentCommandTest(support.ClientTest):
+    def test_python_m_runlog_environment_prints_the_events_fields(self):
+        no_nvidia_smi(self)
+        done = support.run_script("import runpy\nrunpy.run_module('runlog.environment', run_name='__main__')\n",
+                                  self.tmp, {"PATH": os.environ["PATH"]})
+        self.assertEqual(done.returncode, 0, done.stderr)
+        printed = json.loads(done.stdout.decode())
+        self.assertIsNone(support.environment_problem(printed))
+        self.assertEqual(printed["python_version"], platform.python_version())
+        self.assertEqual(printed["packages"], _environment.capture()["packages"])
+
+
 if __name__ == "__main__":
     unittest.main()

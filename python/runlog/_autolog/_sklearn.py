@@ -321,7 +321,7 @@ class _FitSession:
                 except (TypeError, ValueError):
                     continue
                 metrics[key] = value
-            with _api.start_run(tags=tags) as child:
+            with _api._start_child(tags) as child:
                 _log_new_params(child, params)
                 child.log_metrics(metrics)
 
