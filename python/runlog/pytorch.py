@@ -48,11 +48,23 @@ def log_model(
     an ``MLmodel`` naming the model's class (``model_class``), with ``requirements.txt`` and
     ``python_env.yaml``. ``runlog.load_model`` loads it back: the whole module, or — when it could
     not be pickled — a new instance of the class (built without arguments) given the weights.
-    A model logged under the same name before in this run is replaced."""
+    A model logged under the same name before in this run is replaced.
+
+    With ``runlog.autolog()`` on, a model logged before or while it trains is logged again when the
+    run ends if an optimizer stepped since, so the run keeps the trained weights."""
     torch = _torch()
     if not isinstance(pytorch_model, torch.nn.Module):
         raise TypeError("runlog.pytorch.log_model takes a torch.nn.Module, not %s" % type(pytorch_model).__name__)
     run = _api._current()
+    logged = _log_to(run, torch, pytorch_model, name, signature, input_example)
+    from ._autolog import _core, _torch as autolog_torch
+
+    if _core.settings.enabled:
+        _remember_for_the_end(run, pytorch_model, name, signature, input_example, autolog_torch)
+    return logged
+
+
+def _log_to(run: Any, torch: Any, pytorch_model: Any, name: str, signature: Any, input_example: Any) -> LoggedModel:
     folder = _model.fresh_folder(run.dir, name)
     data = os.path.join(folder, DATA)
     os.makedirs(data)
@@ -73,6 +85,31 @@ def log_model(
         "state_dict": "%s/%s" % (DATA, STATE_DICT_FILE),
     }
     return run._log_model_folder(name, FLAVOR, DATA, signature, input_example, set(), conf)
+
+
+# run -> {model name: (weak reference to the model, optimizer steps when it was logged, signature, example)}
+_at_end: "weakref.WeakKeyDictionary[Any, Dict[str, Any]]" = weakref.WeakKeyDictionary()
+
+
+def _remember_for_the_end(run: Any, model: Any, name: str, signature: Any, input_example: Any, autolog_torch: Any) -> None:
+    models = _at_end.get(run)
+    if models is None:
+        models = _at_end[run] = {}
+
+        def log_trained_models() -> None:
+            torch = _torch()
+            for model_name, (ref, steps, model_signature, example) in list(models.items()):
+                trained = ref()
+                if trained is None or autolog_torch.total_steps == steps:
+                    continue
+                try:
+                    _log_to(run, torch, trained, model_name, model_signature, example)
+                except Exception as exc:  # noqa: BLE001 - the run ends anyway, with the model as first logged
+                    warn("runlog.pytorch: could not log the trained model %s at the end of run %s: %r"
+                         % (model_name, run.id, exc))
+
+        run._end_hooks.insert(0, log_trained_models)
+    models[name] = (weakref.ref(model), autolog_torch.total_steps, signature, input_example)
 
 
 class _Watch:

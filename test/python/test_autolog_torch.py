@@ -56,6 +56,7 @@ optimizer = torch.optim.SGD([{"params": model.fc1.parameters(), "lr": 0.1}, {"pa
 scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=40, gamma=0.5)
 used = []
 with runlog.start_run(name="loop") as run:
+    runlog.pytorch.log_model(model, "net")  # before training: logged again, trained, when the run ends
     for step in range(150):
         optimizer.zero_grad()
         loss = ((model(X) - y) ** 2).mean()
@@ -64,9 +65,13 @@ with runlog.start_run(name="loop") as run:
         optimizer.step()
         scheduler.step()
         time.sleep(0.004)
-report(used=used, count=sum(p.numel() for p in model.parameters()))
+loaded = runlog.load_model("runs:/%s/net" % run.id)
+report(used=used, count=sum(p.numel() for p in model.parameters()),
+       trained=all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), model.state_dict().values())))
 ''')
+        self.assertTrue(result["trained"], "the run keeps the trained weights")
         [(_, events)] = self.runs()
+        self.assertEqual([m["name"] for m in of_type(events, "model")], ["net", "net"])
         params = params_of(events)
         self.assertEqual(
             {k: params[k] for k in ("optimizer_name", "optimizer_lr", "optimizer_momentum", "optimizer_param_groups",
@@ -89,8 +94,9 @@ report(used=used, count=sum(p.numel() for p in model.parameters()))
         steps = [e for e in events if e["t"] == "metric" and e["key"] == "optimizer_steps"]
         self.assertEqual((steps[-1]["step"], steps[-1]["value"]), (149, 150))
         self.assertNotIn("lr", metrics_of(events))
-        # The last point is written before the run ends.
+        # The last point and the trained model are written before the run ends.
         self.assertEqual(events[-1]["t"], "run_end")
+        self.assertLess(events.index(of_type(events, "model")[-1]), len(events) - 1)
 
     def test_without_a_run_the_first_step_starts_one_and_a_second_optimizer_gets_its_own_keys(self):
         self.run_script('''

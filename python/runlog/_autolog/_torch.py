@@ -9,6 +9,9 @@ at the step's index — at most one point per key per 100 ms of wall time, and a
 (written when the run ends). A second optimizer in the same run prefixes its keys with
 ``optimizer_1_`` (``optimizer_1_lr``, ``optimizer_1_parameter_count``, …).
 
+``runlog.pytorch.log_model`` relogs, when a run ends, a model it logged in that run if an optimizer
+stepped since (``total_steps``), so a model logged before training is kept trained.
+
 Optimizer classes are patched where ``step`` is defined, for those defined so far and every one
 defined later (``Optimizer.__init_subclass__``).
 """
@@ -27,6 +30,8 @@ _SCALARS = (int, float, bool, str)
 _states: "weakref.WeakKeyDictionary[Any, _OptimizerState]" = weakref.WeakKeyDictionary()
 _optimizers_per_run: "weakref.WeakKeyDictionary[Any, int]" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
+# Optimizer steps taken while autolog was on (runlog.pytorch.log_model relogs a model that trained since).
+total_steps = 0
 
 
 class _OptimizerState:
@@ -123,6 +128,7 @@ def _log_params(run: Any, optimizer: Any, prefix: str) -> None:
 def _step_wrapper(original: Callable[..., Any]) -> Callable[..., Any]:
     @_core.wraps(original)
     def step(self: Any, *args: Any, **kwargs: Any) -> Any:
+        global total_steps
         if not _core.settings.enabled:
             return original(self, *args, **kwargs)
         try:
@@ -130,6 +136,7 @@ def _step_wrapper(original: Callable[..., Any]) -> Callable[..., Any]:
         except Exception:  # noqa: BLE001 - an optimizer without lr: nothing to log
             lrs = None
         result = original(self, *args, **kwargs)
+        total_steps += 1
         if lrs is not None:
             try:
                 state = _states.get(self)
