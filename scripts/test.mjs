@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Mocha from 'mocha';
-import { ensurePrerequisites } from '../test/runner/prerequisites.mjs';
+import { ensurePrerequisites, libsPython } from '../test/runner/prerequisites.mjs';
 import { toolchainCached } from '../test/runner/toolchain.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -58,9 +58,13 @@ async function mochaTests(folder, title, timeout) {
   }
 }
 
-/** The Python client's unittest suite; its summary lines give the counts. */
+/**
+ * The Python client's unittest suite; its summary lines give the counts. The autolog tests in it run
+ * their training scripts with /usr/bin/python3 (RUNLOG_TEST_LIBS_PYTHON), the Python that Debian's
+ * python3-sklearn and python3-torch install for, and fail when it lacks them.
+ */
 function pythonTests() {
-  console.log('\n▶ Python client tests (unittest)');
+  console.log(`\n▶ Python client tests (unittest; scikit-learn and PyTorch scripts run with ${libsPython()})`);
   const result = spawnSync('python3', ['-m', 'unittest', 'discover', '-s', 'test/python', '-t', 'test/python'], {
     cwd: root,
     encoding: 'utf8',
@@ -103,8 +107,9 @@ function faultTests() {
   }
 }
 
-// Chromium runs the webview tests and the test VS Code; code-server is compiled once if not cached.
-ensurePrerequisites(['python', 'git', 'browser', ...(toolchainCached() ? [] : ['build'])], { label: 'npm test' });
+// Chromium runs the webview tests and the test VS Code; code-server is compiled once if not cached;
+// the autolog tests need scikit-learn, PyTorch and pandas for /usr/bin/python3 ('ml').
+ensurePrerequisites(['python', 'git', 'browser', 'ml', ...(toolchainCached() ? [] : ['build'])], { label: 'npm test' });
 step('lint (ESLint, type-aware, no warnings)', 'npx', ['eslint', '--max-warnings=0', '.']);
 step('format (Prettier)', 'npx', ['prettier', '--check', '.']);
 step('type-check (host, tests, webviews)', 'npm', ['run', '--silent', 'typecheck']);

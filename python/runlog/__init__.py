@@ -14,6 +14,8 @@ Each run is a folder ``<store>/runs/<run-id>/`` holding an append-only journal, 
 top-level run joins the editor's run instead of starting one. See python/README.md.
 """
 
+from . import pytorch, sklearn
+from ._autolog import autolog
 from ._api import (
     active_run,
     end_run,
@@ -46,6 +48,7 @@ from ._registry import (
 )
 from ._run import Run
 from ._run_record import RunRecord, get_run
+from ._system_metrics import disable_system_metrics_logging, enable_system_metrics_logging
 from ._version import __version__
 
 
@@ -60,8 +63,11 @@ __all__ = [
     "RunRecord",
     "StoreError",
     "active_run",
+    "autolog",
     "delete_alias",
     "delete_model_version",
+    "disable_system_metrics_logging",
+    "enable_system_metrics_logging",
     "end_run",
     "flush",
     "get_model_version",

@@ -15,7 +15,7 @@ import sys
 import uuid
 from typing import Any, Dict, Mapping, Optional
 
-from . import _git, _names, _store
+from . import _environment, _git, _names, _store, _system_metrics
 from ._errors import StoreError
 from ._journal import failures, flush_all, shutdown, warn
 from ._model import LoggedModel
@@ -87,11 +87,13 @@ def _join(run_id: str, name: Optional[str]) -> Run:
         joined=True,
     )
     run._params.update(head["params"])  # the editor's params are write-once too
+    _environment.record(run)  # the editor cannot know the interpreter's packages; this process can
     return run
 
 
-def _create(name: Optional[str], experiment: Optional[str], parent: Optional[Run]) -> Run:
-    """A new run, started with ``run_start`` and the code's git state."""
+def _create(name: Optional[str], experiment: Optional[str], parent: Optional[Run], record_code: bool = True) -> Run:
+    """A new run, started with ``run_start`` and the code's git state (unless ``record_code`` is
+    False: a child run autolog makes, whose code is its parent's)."""
     store = parent.store if parent is not None else _store.find_store()
     experiment = (
         experiment
@@ -122,12 +124,17 @@ def _create(name: Optional[str], experiment: Optional[str], parent: Optional[Run
     if run.parent_id:
         start["parent_run_id"] = run.parent_id
     run._write("run_start", start)
+    if not record_code:
+        return run
     folder = os.path.dirname(script) if script and os.path.isdir(os.path.dirname(script)) else os.getcwd()
     git = _git_state(folder, store)
     if git is None:
         run._write("tag", {"key": "runlog.git", "value": "none"})
     else:
         run._write("git", git)
+    if parent is None:
+        # A child run runs in its parent's process: the store reads the environment from the parent.
+        _environment.record(run)
     return run
 
 
@@ -136,6 +143,7 @@ def start_run(
     params: Optional[Mapping[str, Any]] = None,
     experiment: Optional[str] = None,
     tags: Optional[Mapping[str, Any]] = None,
+    log_system_metrics: Optional[bool] = None,
 ) -> Run:
     """Starts a run and makes it the active one; returns it (also a context manager).
 
@@ -143,6 +151,10 @@ def start_run(
     this process (``RUNLOG_RUN_ID``), the first top-level run joins the editor's run instead of
     creating one; its ``name`` is then recorded as the tag ``runlog.name`` and its ``experiment`` as
     ``runlog.experiment``, which move the editor's run.
+
+    ``log_system_metrics`` samples CPU, memory, disk, network and GPUs into the run until it ends
+    (``_system_metrics.py``); None leaves it to ``enable_system_metrics_logging()`` and
+    ``RUNLOG_SYSTEM_METRICS``, which apply to top-level runs.
     """
     global _joined_claimed
     with _state_lock:
@@ -159,6 +171,8 @@ def start_run(
             run = _create(name, experiment, parent)
         _stack.append(run)
         _install_exit_hooks()
+    if log_system_metrics or (log_system_metrics is None and parent is None and _system_metrics.enabled_by_default()):
+        _system_metrics.start(run)
     if run.joined and name:
         run.set_tag("runlog.name", name)
     if run.joined and experiment and experiment != run.experiment:
@@ -169,6 +183,16 @@ def start_run(
         run.set_tags(tags)
     if params:
         run.log_params(params)
+    return run
+
+
+def _start_child(tags: Mapping[str, Any]) -> Run:
+    """A child of the active run that records no code of its own (autolog's search candidates:
+    hundreds of them must not each copy the parent's git diff)."""
+    with _state_lock:
+        run = _create(None, None, _stack[-1], record_code=False)
+        _stack.append(run)
+    run.set_tags(tags)
     return run
 
 

@@ -147,17 +147,86 @@ def _unpickle(folder: Path, path: Path) -> Any:
         sys.dont_write_bytecode = saved
 
 
-def _load_torch(path: Path) -> Any:
+def _torch_module() -> Any:
     try:
         import torch  # type: ignore[import-not-found]
     except ImportError:
         raise ModelLoadError("the model's flavor is pytorch, but torch is not installed for %s "
                              "(pip install torch)" % sys.executable) from None
+    return torch
+
+
+def _load_torch(path: Path) -> Any:
+    torch = _torch_module()
     try:
         # The files were verified: a whole pickled module, not only weights, is expected.
         return torch.load(str(path), map_location="cpu", weights_only=False)
     except TypeError:  # torch before 1.13 has no weights_only
         return torch.load(str(path), map_location="cpu")
+
+
+def _import_class(path: str) -> Any:
+    """The class at ``module.Qualified.Name`` (``__main__.Net`` from the running script)."""
+    import importlib
+
+    module_name, _, qualname = path.rpartition(".")
+    candidates = [(module_name, qualname)]
+    # A nested qualname (Outer.Inner): the module is a shorter prefix.
+    parts = path.split(".")
+    for cut in range(len(parts) - 2, 0, -1):
+        candidates.append((".".join(parts[:cut]), ".".join(parts[cut:])))
+    problem: Optional[BaseException] = None
+    for module_name, qualname in candidates:
+        try:
+            value: Any = importlib.import_module(module_name)
+            for part in qualname.split("."):
+                value = getattr(value, part)
+            return value
+        except (ImportError, AttributeError) as exc:
+            problem = problem or exc
+    hint = (" (it was defined in the training script: define or import it in the script that loads the model)"
+            if path.startswith("__main__.") else "")
+    raise ModelLoadError("the model's class %s cannot be imported here: %s%s" % (path, problem, hint))
+
+
+def _load_torch_by_class(folder: Path, conf: Dict[str, Any]) -> Any:
+    """A model runlog.pytorch.log_model logged: the whole module (data/model.pth), else a new
+    instance of its class given the weights (data/state_dict.pth)."""
+    data = str(conf.get("model_data") or "data")
+    whole = _inside(folder, "%s/model.pth" % data)
+    if whole.is_file():
+        try:
+            return _load_torch(whole)
+        except (AttributeError, ImportError) as exc:  # unpickling could not find the class
+            raise ModelLoadError("the model's class %s cannot be imported here: %s%s" % (
+                conf["model_class"], exc,
+                " (it was defined in the training script: define or import it in the script that loads the model)"
+                if str(conf["model_class"]).startswith("__main__.") else "")) from None
+    torch = _torch_module()
+    cls = _import_class(conf["model_class"])
+    try:
+        model = cls()
+    except TypeError as exc:
+        raise ModelLoadError("the model was logged as weights only, and its class %s cannot be built without "
+                             "arguments: %s" % (conf["model_class"], exc)) from None
+    state = _inside(folder, str(conf.get("state_dict") or "%s/state_dict.pth" % data))
+    try:
+        weights = torch.load(str(state), map_location="cpu", weights_only=True)
+    except TypeError:  # torch before 1.13
+        weights = torch.load(str(state), map_location="cpu")
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as exc:  # the class built without arguments has other shapes
+        raise ModelLoadError("the model was logged as weights only, and they do not fit a %s built without "
+                             "arguments: %s" % (conf["model_class"], str(exc).strip().splitlines()[-1].strip())) from None
+    return model
+
+
+def _inside(folder: Path, relative: str) -> Path:
+    target = (folder / relative).resolve()
+    if folder.resolve() not in target.parents:
+        raise ModelLoadError("the MLmodel's path %r leaves the model folder" % relative)
+    return target
 
 
 @raises_store_error("load_model")
@@ -182,5 +251,7 @@ def load_model(uri: Any, store: Optional[str] = None) -> Any:
         raise ModelLoadError("cannot load a model of flavor %s: Runlog loads %s" % (names, ", ".join(LOADABLE)))
     conf = flavors[flavor] if isinstance(flavors[flavor], dict) else {}
     if flavor == "pytorch":
+        if isinstance(conf.get("model_class"), str):
+            return _load_torch_by_class(folder, conf)
         return _load_torch(_data_file(folder, conf, (".pt", ".pth"), ("model.pth", "model.pt", "data/model.pth")))
     return _unpickle(folder, _data_file(folder, conf, (".pkl", ".pickle"), ("model.pkl",)))

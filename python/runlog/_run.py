@@ -10,9 +10,9 @@ import os
 import threading
 import time
 import traceback
-from typing import Any, Dict, List, Mapping, Optional, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
-from . import _claims, _files, _model
+from . import _claims, _environment, _files, _model
 from ._version import __version__
 from ._journal import Journal, encode_event, now_ms, warn
 
@@ -134,6 +134,9 @@ class Run:
         self._metric_keys: Dict[str, List[Any]] = {}
         self._metric_lock = threading.Lock()
         self._ended = False
+        # Called (in order, each once) when the run ends, before its run_end: the system-metrics
+        # sampler and autolog's last points stop there. A hook that raises is reported, not raised.
+        self._end_hooks: List[Callable[[], None]] = []
         try:
             os.makedirs(self.dir, exist_ok=True)
         except OSError as exc:
@@ -299,44 +302,85 @@ class Run:
         input_example: Any = None,
     ) -> "_model.LoggedModel":
         """Logs a model: copies the file or folder into ``artifacts/<name>/``, writes an ``MLmodel``
-        manifest in MLflow's layout (and ``input_example.json`` when given), and records a ``model``
-        event with every file's size and SHA-256. Returns an object whose ``uri`` is
-        ``runs:/<run-id>/<name>``. A store that cannot be written (full, read-only) is reported on
-        stderr, not raised; the model is then not recorded.
+        manifest in MLflow's layout (and ``input_example.json`` when given), the model's
+        ``requirements.txt`` and ``python_env.yaml`` from this environment (unless the model
+        brings its own), and records a ``model`` event with every file's size and SHA-256. Returns
+        an object whose ``uri`` is ``runs:/<run-id>/<name>``. A store that cannot be written (full,
+        read-only) is reported on stderr, not raised; the model is then not recorded.
         """
         source = os.fspath(path)
         name = (name or "").strip("/")
         _model.check(name, flavor, source)
         model_uuid = _model.new_uuid()
         try:
-            self._copy_model(source, name, flavor, signature, input_example, model_uuid)
+            if os.path.isfile(source):
+                data = os.path.basename(os.path.abspath(source))
+                self.log_artifact(source, name)
+                copied = {data}
+            else:
+                data = "."
+                copied = set()
+                for file, relative in _files.list_files(source):
+                    self.log_artifact(file, "/".join([name] + relative.split("/")[:-1]))
+                    copied.add(relative)
         except OSError as exc:
             # A full or read-only disk must not end the training: said, and the model is not recorded.
             warn("could not log model %r of run %s: %s" % (name, self.id, exc.strerror or exc))
+            return _model.LoggedModel(self.id, name, flavor, model_uuid)
+        return self._log_model_folder(name, flavor, data, signature, input_example, copied, model_uuid=model_uuid)
+
+    def _log_model_folder(
+        self,
+        name: str,
+        flavor: str,
+        data: str,
+        signature: Optional[Dict[str, Any]],
+        input_example: Any,
+        recorded: "set",
+        flavor_conf: Optional[Dict[str, str]] = None,
+        digests: Optional[Dict[str, Any]] = None,
+        model_uuid: Optional[str] = None,
+    ) -> "_model.LoggedModel":
+        """Completes the model in ``artifacts/<name>/``, whose files are in place: the input example,
+        the manifest, the requirements, an ``artifact`` event for each file not in ``recorded``
+        (relative to the folder) and the ``model`` event. ``digests`` gives the (size, sha256) of
+        files the caller hashed while writing them, which are not read again. A store that cannot
+        be written is reported on stderr, not raised; the model is then not recorded."""
+        model_uuid = model_uuid or _model.new_uuid()
+        try:
+            self._complete_model_folder(name, flavor, data, signature, input_example, recorded, flavor_conf,
+                                        digests, model_uuid)
+        except OSError as exc:
+            warn("could not log model %r of run %s: %s" % (name, self.id, exc.strerror or exc))
         return _model.LoggedModel(self.id, name, flavor, model_uuid)
 
-    def _copy_model(self, source: str, name: str, flavor: str, signature: Optional[Dict[str, Any]],
-                    input_example: Any, model_uuid: str) -> None:
-        if os.path.isfile(source):
-            data = os.path.basename(os.path.abspath(source))
-            self.log_artifact(source, name)
-        else:
-            data = "."
-            for file, relative in _files.list_files(source):
-                self.log_artifact(file, "/".join([name] + relative.split("/")[:-1]))
+    def _complete_model_folder(self, name: str, flavor: str, data: str, signature: Optional[Dict[str, Any]],
+                               input_example: Any, recorded: "set", flavor_conf: Optional[Dict[str, str]],
+                               digests: Optional[Dict[str, Any]], model_uuid: str) -> None:
         folder = os.path.join(self.dir, "artifacts", *name.split("/"))
         os.makedirs(folder, exist_ok=True)
         if input_example is not None:
             with open(os.path.join(folder, "input_example.json"), "w", encoding="utf-8") as handle:
                 json.dump(input_example, handle)
         with open(os.path.join(folder, "MLmodel"), "w", encoding="utf-8") as handle:
-            handle.write(_model.manifest(name, flavor, self.id, model_uuid, data, signature, __version__))
+            handle.write(_model.manifest(name, flavor, self.id, model_uuid, data, signature, __version__, flavor_conf))
+        rewritten = {"MLmodel", "input_example.json"} if input_example is not None else {"MLmodel"}
+        try:
+            rewritten.update(
+                _environment.write_model_environment(
+                    folder, _environment.model_modules(folder), _model.FLAVOR_DISTRIBUTIONS.get(flavor, ())
+                )
+            )
+        except OSError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the model is logged even if its requirements are not
+            warn("could not write the requirements of model %s: %r" % (name, exc))
         files = []
         for file, relative in _files.list_files(folder):
-            files.append({"path": "%s/%s" % (name, relative), "size": os.path.getsize(file), "sha256": _files.sha256_file(file)})
-        for extra in ("MLmodel", "input_example.json"):
-            entry = next((f for f in files if f["path"] == "%s/%s" % (name, extra)), None)
-            if entry:
+            size, digest = (digests or {}).get(relative) or (os.path.getsize(file), _files.sha256_file(file))
+            entry = {"path": "%s/%s" % (name, relative), "size": size, "sha256": digest}
+            files.append(entry)
+            if relative not in recorded or relative in rewritten:
                 self._write("artifact", dict(entry))
         event: Dict[str, Any] = {"name": name, "flavor": flavor, "uuid": model_uuid, "files": files}
         if signature:
@@ -385,6 +429,12 @@ class Run:
     def _finish(self, status: str, error: Optional[str]) -> None:
         if self._ended:
             return
+        hooks, self._end_hooks = self._end_hooks, []
+        for hook in hooks:
+            try:
+                hook()
+            except Exception as exc:  # noqa: BLE001 - ending the run matters more
+                warn("while ending run %s: %r" % (self.id, exc))
         if not self.joined:
             fields: Dict[str, Any] = {"status": status}
             if error:

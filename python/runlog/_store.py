@@ -3,7 +3,7 @@
 import json
 import os
 import re
-from typing import Optional, Set
+from typing import Dict, Optional, Set
 
 from . import _git
 from ._journal import warn
@@ -51,6 +51,15 @@ def _locate_store(cwd: Optional[str]) -> str:
 # docs/JOURNAL.md: the editor records in <store>/format.json the journal format of the store.
 FORMAT_FILE = "format.json"
 _format_checked: Set[str] = set()
+# The journal format each store's format.json records (None: no marker, or an unreadable one).
+_recorded: Dict[str, Optional[int]] = {}
+
+
+def recorded_format(store: str) -> Optional[int]:
+    """The journal format ``<store>/format.json`` records, or None (no Runlog window has opened the
+    store yet, or the marker cannot be read). Read once per store and process."""
+    check_format(store)
+    return _recorded.get(store)
 
 
 def check_format(store: str) -> None:
@@ -69,7 +78,10 @@ def check_format(store: str) -> None:
     except (OSError, ValueError):
         return
     found = marker.get("journal_format") if isinstance(marker, dict) else None
-    if not isinstance(found, int) or isinstance(found, bool) or found <= JOURNAL_FORMAT:
+    if not isinstance(found, int) or isinstance(found, bool):
+        return
+    _recorded[store] = found
+    if found <= JOURNAL_FORMAT:
         return
     writer = marker.get("written_by")
     warn(

@@ -12,7 +12,7 @@
  * `JOURNAL_FORMAT` in python/runlog/_version.py; new optional fields do not. The store records it
  * in `<store>/format.json` (storeFormat.ts) so an older Python client can say it is out of date.
  */
-export const JOURNAL_FORMAT = 1;
+export const JOURNAL_FORMAT = 2;
 
 export const RUN_STATUSES = ['RUNNING', 'QUEUED', 'FINISHED', 'FAILED', 'KILLED', 'INTERRUPTED'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -94,6 +94,10 @@ export interface InputEvent {
   readonly name: string;
   readonly path: string;
   readonly digest: string;
+  /** In-memory data (autolog's training data): its shape, e.g. [rows, features]. */
+  readonly shape?: readonly number[];
+  /** A dataframe's column names. */
+  readonly columns?: readonly string[];
 }
 
 export interface UntrackedFile {
@@ -131,6 +135,39 @@ export interface ModelEvent {
   readonly files: readonly ModelFile[];
   /** The signature as JSON text, when one was given. */
   readonly signature?: string;
+}
+
+export interface GpuDevice {
+  readonly name: string;
+  readonly memory_total_megabytes?: number;
+}
+
+/**
+ * The Python environment the run ran in, written by the Python client of the process that logs the
+ * run (also into a run the editor created). A child run without one ran in its parent's process.
+ */
+export interface EnvironmentEvent {
+  readonly t: 'environment';
+  readonly ts: number;
+  /** `platform.python_version()`, e.g. "3.11.2". */
+  readonly python_version: string;
+  /** "CPython", "PyPy", … */
+  readonly python_implementation?: string;
+  /** The interpreter's path (`sys.executable`). */
+  readonly executable?: string;
+  /** `platform.platform()`, e.g. "Linux-6.1.0-18-amd64-x86_64-with-glibc2.36". */
+  readonly platform?: string;
+  /** `platform.system()` and `platform.machine()`: "Linux", "x86_64". */
+  readonly system?: string;
+  readonly machine?: string;
+  /** Every installed distribution: PEP 503 normalized name → version. */
+  readonly packages: Readonly<Record<string, string>>;
+  /** What `nvidia-smi` reported, when it is on the PATH and answered. */
+  readonly gpu?: {
+    readonly driver_version?: string;
+    readonly cuda_version?: string;
+    readonly devices: readonly GpuDevice[];
+  };
 }
 
 export const REGISTRY_ACTIONS = [
@@ -190,13 +227,23 @@ export type RunEvent =
   | InputEvent
   | GitEvent
   | ModelEvent
+  | EnvironmentEvent
   | RegistryEvent
   | LifecycleEvent;
 
 export type EventType = RunEvent['t'];
 
 export type ParseResult =
-  { readonly ok: true; readonly event: RunEvent } | { readonly ok: false; readonly reason: string };
+  | { readonly ok: true; readonly event: RunEvent }
+  | {
+      readonly ok: false;
+      readonly reason: string;
+      /**
+       * Set when the line is a well-formed event (`t`, `ts`) of a type this reader does not know: a
+       * newer producer's event, which readers skip without reporting a problem (journal format 2).
+       */
+      readonly unknownType?: string;
+    };
 
 type Fields = Record<string, unknown>;
 
@@ -247,6 +294,50 @@ function processProblem(fields: Fields): string | undefined {
   return pid === undefined || (Number.isSafeInteger(pid) && (pid as number) > 0)
     ? undefined
     : '"pid" must be a positive integer';
+}
+
+function isObject(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringListProblem(fields: Fields, name: string): string | undefined {
+  const value = fields[name];
+  return value === undefined || (Array.isArray(value) && value.every(isString))
+    ? undefined
+    : `"${name}" must be a list of strings`;
+}
+
+function shapeProblem(shape: unknown): string | undefined {
+  return shape === undefined ||
+    (Array.isArray(shape) && shape.every((n) => Number.isSafeInteger(n) && (n as number) >= 0))
+    ? undefined
+    : '"shape" must be a list of non-negative integers';
+}
+
+function environmentProblem(fields: Fields): string | undefined {
+  const packages = fields['packages'];
+  const problem =
+    requireStrings(fields, ['python_version']) ??
+    optionalStrings(fields, ['python_implementation', 'executable', 'platform', 'system', 'machine']) ??
+    (isObject(packages) && Object.values(packages).every(isString)
+      ? undefined
+      : '"packages" must be an object of strings (name → version)');
+  if (problem || fields['gpu'] === undefined) return problem;
+  const gpu = fields['gpu'];
+  if (!isObject(gpu)) return '"gpu" must be an object';
+  const devices = gpu['devices'];
+  return (
+    optionalStrings(gpu, ['driver_version', 'cuda_version']) ??
+    (Array.isArray(devices) &&
+    devices.every(
+      (d) =>
+        isObject(d) &&
+        isString(d['name']) &&
+        (d['memory_total_megabytes'] === undefined || isFiniteNumber(d['memory_total_megabytes'])),
+    )
+      ? undefined
+      : '"gpu.devices" entries must be {"name": string, "memory_total_megabytes"?: number}')
+  );
 }
 
 function tagsProblem(tags: unknown): string | undefined {
@@ -312,7 +403,13 @@ function parseFields(fields: Fields): ParseResult {
           : '"size" must be a non-negative integer');
       break;
     case 'input':
-      problem = requireStrings(fields, ['name', 'path', 'digest']);
+      problem =
+        requireStrings(fields, ['name', 'path', 'digest']) ??
+        shapeProblem(fields['shape']) ??
+        stringListProblem(fields, 'columns');
+      break;
+    case 'environment':
+      problem = environmentProblem(fields);
       break;
     case 'model': {
       problem = requireStrings(fields, ['name', 'flavor', 'uuid']) ?? optionalStrings(fields, ['signature']);
@@ -382,7 +479,8 @@ function parseFields(fields: Fields): ParseResult {
       break;
     }
     default:
-      return fail(typeof type === 'string' ? `unknown event type "${type}"` : '"t" (the event type) is missing');
+      if (typeof type !== 'string' || type === '') return fail('"t" (the event type) is missing');
+      return { ok: false, reason: `unknown event type "${type}"`, unknownType: type };
   }
   if (problem) return fail(`${String(type)}: ${problem}`);
   return { ok: true, event: fields as unknown as RunEvent };

@@ -131,12 +131,33 @@ function applyEvent(db: Db, runId: string, event: RunEvent): string | undefined 
       ]);
       return undefined;
     case 'input':
-      db.run('INSERT OR REPLACE INTO inputs (run_id, name, path, digest) VALUES (?, ?, ?, ?)', [
+      db.run('INSERT OR REPLACE INTO inputs (run_id, name, path, digest, shape, columns) VALUES (?, ?, ?, ?, ?, ?)', [
         runId,
         event.name,
         event.path,
         event.digest,
+        event.shape ? JSON.stringify(event.shape) : null,
+        event.columns ? JSON.stringify(event.columns) : null,
       ]);
+      return undefined;
+    case 'environment':
+      // A later environment event (a second process logging into the run) replaces the first.
+      db.run(
+        `INSERT OR REPLACE INTO environments (run_id, recorded, python_version, python_implementation, executable,
+           platform, system, machine, packages, gpu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          runId,
+          event.ts,
+          event.python_version,
+          event.python_implementation ?? null,
+          event.executable ?? null,
+          event.platform ?? null,
+          event.system ?? null,
+          event.machine ?? null,
+          JSON.stringify(event.packages),
+          event.gpu ? JSON.stringify(event.gpu) : null,
+        ],
+      );
       return undefined;
     case 'metric':
       // Metric points travel in chunk.metrics; a metric event here would be a reader bug.

@@ -51,7 +51,8 @@ export function parseJournalBuffer(input: Uint8Array, startOffset = 0, startLine
       if (row.trim() !== '') {
         const parsed = parseEventLine(row);
         if (!parsed.ok) {
-          malformed.push({ line, reason: parsed.reason });
+          // A newer producer's event type is skipped, not a problem (docs/JOURNAL.md, format 2).
+          if (parsed.unknownType === undefined) malformed.push({ line, reason: parsed.reason });
         } else if (parsed.event.t === 'metric') {
           metrics.add(parsed.event.key, parsed.event.step, parsed.event.ts, parsed.event.value);
         } else {

@@ -42,6 +42,7 @@ import type {
   ListRunsQuery,
   LineageChange,
   RunPage,
+  RunEnvironment,
 } from './types';
 
 export const DB_FILE = 'runlog.db';
@@ -62,6 +63,22 @@ export interface StoreOptions {
   readonly wasmFile?: string;
   readonly log?: (message: string) => void;
 }
+
+interface EnvironmentRow {
+  run_id: string;
+  recorded: number;
+  python_version: string;
+  python_implementation: string | null;
+  executable: string | null;
+  platform: string | null;
+  system: string | null;
+  machine: string | null;
+  packages: string;
+  gpu: string | null;
+}
+
+/** How many parents up a child run looks for the environment of the process it ran in. */
+const ENVIRONMENT_ANCESTORS = 8;
 
 export interface SyncResult {
   readonly changedRuns: string[];
@@ -104,6 +121,34 @@ const GROUP_VALUE: Readonly<Record<RunGrouping, string>> = {
   commit: '(SELECT gs.commit_sha FROM git_state gs WHERE gs.run_id = r.id)',
   status: 'r.status',
 };
+
+function toEnvironment(row: EnvironmentRow): RunEnvironment {
+  const gpu = row.gpu
+    ? (JSON.parse(row.gpu) as {
+        driver_version?: string;
+        cuda_version?: string;
+        devices: { name: string; memory_total_megabytes?: number }[];
+      })
+    : null;
+  return {
+    runId: row.run_id,
+    recorded: row.recorded,
+    pythonVersion: row.python_version,
+    pythonImplementation: row.python_implementation,
+    executable: row.executable,
+    platform: row.platform,
+    system: row.system,
+    machine: row.machine,
+    packages: JSON.parse(row.packages) as Record<string, string>,
+    gpu: gpu
+      ? {
+          driverVersion: gpu.driver_version ?? null,
+          cudaVersion: gpu.cuda_version ?? null,
+          devices: gpu.devices.map((d) => ({ name: d.name, memoryTotalMegabytes: d.memory_total_megabytes ?? null })),
+        }
+      : null,
+  };
+}
 
 function toRun(row: RunRow): RunRecord {
   return {
@@ -433,6 +478,7 @@ export class RunStore {
         'tags',
         'artifacts',
         'inputs',
+        'environments',
         'git_state',
         'models',
         'journals',
@@ -536,7 +582,16 @@ export class RunStore {
           }
         : null,
       artifacts: this.db.all('SELECT path, size, sha256 FROM artifacts WHERE run_id = ? ORDER BY path', [runId]),
-      inputs: this.db.all('SELECT name, path, digest FROM inputs WHERE run_id = ? ORDER BY name, path', [runId]),
+      inputs: this.db
+        .all<{ name: string; path: string; digest: string; shape: string | null; columns: string | null }>(
+          'SELECT name, path, digest, shape, columns FROM inputs WHERE run_id = ? ORDER BY name, path',
+          [runId],
+        )
+        .map(({ shape, columns, ...input }) => ({
+          ...input,
+          ...(shape ? { shape: JSON.parse(shape) as number[] } : {}),
+          ...(columns ? { columns: JSON.parse(columns) as string[] } : {}),
+        })),
       rejected: this.db.all('SELECT line, reason FROM rejected_events WHERE run_id = ? ORDER BY line', [runId]),
       models: this.db
         .all<{ name: string; flavor: string; uuid: string; created: number; signature: string | null; files: string }>(
@@ -544,7 +599,28 @@ export class RunStore {
           [runId],
         )
         .map((m) => ({ ...m, files: JSON.parse(m.files) as LoggedModel['files'] })),
+      environment: this.environment(runId, row.parent_run_id),
     };
+  }
+
+  /**
+   * A run's environment: its own `environment` event, else the nearest parent's (a child run logged
+   * by the same process records none of its own).
+   */
+  private environment(runId: string, parentRunId: string | null): RunEnvironment | null {
+    let id: string | null = runId;
+    let parent = parentRunId;
+    for (let hops = 0; id !== null && hops <= ENVIRONMENT_ANCESTORS; hops++) {
+      const row = this.db.get<EnvironmentRow>('SELECT * FROM environments WHERE run_id = ?', [id]);
+      if (row) return toEnvironment(row);
+      id = parent;
+      parent =
+        id === null
+          ? null
+          : (this.db.get<{ parent_run_id: string | null }>('SELECT parent_run_id FROM runs WHERE id = ?', [id])
+              ?.parent_run_id ?? null);
+    }
+    return null;
   }
 
   /** Metric summaries of many runs at once (for a page of the Runs view). */

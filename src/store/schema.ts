@@ -12,7 +12,7 @@ import type { Db } from './sqlite';
  * per-chunk summaries (count, step/time range, min, max, last) that answer most queries unread.
  */
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const V1 = `
 -- Facts about the database itself, e.g. which Runlog wrote it (for the "newer version" message).
@@ -192,8 +192,46 @@ CREATE INDEX runs_by_source ON runs(source, start_time);
 CREATE INDEX runs_by_start ON runs(start_time);
 `;
 
+// The Python environment of each run (journal format 2's environment event), and the shape and
+// columns of in-memory training data that autolog records as an input.
+const V3 = `
+CREATE TABLE environments (
+  run_id TEXT PRIMARY KEY,
+  recorded INTEGER NOT NULL,
+  python_version TEXT NOT NULL,
+  python_implementation TEXT,
+  executable TEXT,
+  platform TEXT,
+  system TEXT,
+  machine TEXT,
+  -- JSON object: normalized distribution name -> version.
+  packages TEXT NOT NULL,
+  -- JSON: {driver_version?, cuda_version?, devices: [{name, memory_total_megabytes?}]}, or NULL.
+  gpu TEXT
+) WITHOUT ROWID;
+ALTER TABLE inputs ADD COLUMN shape TEXT;
+ALTER TABLE inputs ADD COLUMN columns TEXT;
+
+-- A journal in which a Runlog of format 1 refused lines of a type it did not know (the environment
+-- event of a newer Python client) is read again from its start, so those lines now count.
+CREATE TEMP TABLE reread AS
+  SELECT DISTINCT run_id FROM rejected_events WHERE reason LIKE 'unknown event type%' AND run_id NOT LIKE '@%';
+DELETE FROM metric_chunks WHERE series_id IN (SELECT id FROM metric_series WHERE run_id IN (SELECT run_id FROM reread));
+DELETE FROM metric_series WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM params WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM tags WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM artifacts WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM inputs WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM git_state WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM models WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM rejected_events WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM journals WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM runs WHERE id IN (SELECT run_id FROM reread);
+DROP TABLE reread;
+`;
+
 /** MIGRATIONS[n] upgrades version n to n + 1; version 0 is an empty database. */
-export const MIGRATIONS: readonly string[] = [V1, V2];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3];
 
 export class NewerStoreError extends Error {
   constructor(

@@ -53,9 +53,41 @@ export interface RunDetails extends RunRecord {
   readonly metrics: readonly MetricSummary[];
   readonly git: GitState | null;
   readonly artifacts: readonly { path: string; size: number; sha256: string }[];
-  readonly inputs: readonly { name: string; path: string; digest: string }[];
+  readonly inputs: readonly RunInput[];
   readonly rejected: readonly { line: number; reason: string }[];
   readonly models: readonly LoggedModel[];
+  /** The Python environment the run ran in (its own, else its parent's), or null when none was recorded. */
+  readonly environment: RunEnvironment | null;
+}
+
+export interface RunInput {
+  readonly name: string;
+  readonly path: string;
+  readonly digest: string;
+  /** In-memory data (autolog's training data): its shape, e.g. [rows, features]. */
+  readonly shape?: readonly number[];
+  /** A dataframe's column names. */
+  readonly columns?: readonly string[];
+}
+
+/** A run's `environment` event (docs/JOURNAL.md). */
+export interface RunEnvironment {
+  /** The run that recorded it: this run, or the parent whose process it ran in. */
+  readonly runId: string;
+  readonly recorded: number;
+  readonly pythonVersion: string;
+  readonly pythonImplementation: string | null;
+  readonly executable: string | null;
+  readonly platform: string | null;
+  readonly system: string | null;
+  readonly machine: string | null;
+  /** Installed distributions: PEP 503 normalized name → version, sorted by name. */
+  readonly packages: Readonly<Record<string, string>>;
+  readonly gpu: {
+    readonly driverVersion: string | null;
+    readonly cudaVersion: string | null;
+    readonly devices: readonly { readonly name: string; readonly memoryTotalMegabytes: number | null }[];
+  } | null;
 }
 
 export interface LoggedModel {

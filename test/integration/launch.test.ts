@@ -136,7 +136,19 @@ describe('Launching runs from the editor', function () {
     assert.equal(details.inputs[0]?.name, 'houses');
     assert.deepEqual(
       details.models.map((m) => [m.name, m.files.map((f) => f.path).sort()]),
-      [['model', ['model/MLmodel', 'model/code/models.py', 'model/input_example.json', 'model/model.pkl']]],
+      [
+        [
+          'model',
+          [
+            'model/MLmodel',
+            'model/code/models.py',
+            'model/input_example.json',
+            'model/model.pkl',
+            'model/python_env.yaml',
+            'model/requirements.txt',
+          ],
+        ],
+      ],
     );
     const [folder] = (await api()).storeFolders();
     assert.ok(folder);

@@ -21,7 +21,7 @@ if CLIENT not in sys.path:
     sys.path.insert(0, CLIENT)
 
 import runlog  # noqa: E402,F401 - re-exported for the test modules
-from runlog import _api, _journal, _run  # noqa: E402
+from runlog import _api, _environment, _journal, _run, _store, _system_metrics  # noqa: E402
 
 RUN_STATUSES = ("RUNNING", "QUEUED", "FINISHED", "FAILED", "KILLED", "INTERRUPTED")
 END_STATUSES = ("FINISHED", "FAILED", "KILLED")
@@ -121,7 +121,41 @@ def event_problem(event):
             ):
                 return "bad model file entry"
         return None
+    if t == "environment":
+        return environment_problem(event)
     return "unknown event type %r" % (t,)
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def environment_problem(event):
+    problem = _non_empty(event, ["python_version"]) or _optional(
+        event, ["python_implementation", "executable", "platform", "system", "machine"]
+    )
+    if problem:
+        return problem
+    packages = event.get("packages")
+    if not isinstance(packages, dict) or not all(isinstance(v, str) for v in packages.values()):
+        return '"packages" must be an object of strings'
+    gpu = event.get("gpu")
+    if gpu is None:
+        return None
+    if not isinstance(gpu, dict):
+        return '"gpu" must be an object'
+    problem = _optional(gpu, ["driver_version", "cuda_version"])
+    if problem:
+        return problem
+    devices = gpu.get("devices")
+    if not isinstance(devices, list):
+        return '"gpu.devices" must be a list'
+    for device in devices:
+        if not isinstance(device, dict) or not isinstance(device.get("name"), str):
+            return "bad gpu device"
+        if "memory_total_megabytes" in device and not _number(device["memory_total_megabytes"]):
+            return "bad gpu memory"
+    return None
 
 
 def read_events(path):
@@ -168,6 +202,19 @@ def reset_client():
         run.end("FINISHED")
     _api._joined_claimed = False
     _api._git_cache.clear()
+    _environment._captured = None
+    _environment._modules = None
+    _environment._requires_cache.clear()
+    _store._format_checked.clear()
+    _store._recorded.clear()
+    _system_metrics._enabled = None
+    _system_metrics._warned.clear()
+    from runlog._autolog import _core
+
+    if _core.settings.enabled:
+        runlog.autolog(disable=True)
+    vars(_core.settings).clear()  # back to the class's defaults
+    _core._reported.clear()
     _journal.flush_all()
     with _journal._registry_lock:
         del _journal._journals[:]
@@ -241,3 +288,66 @@ def run_script(source, cwd, env=None):
         handle.write(source)
     return subprocess.run([sys.executable, os.path.basename(script)], cwd=cwd, env=full_env, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, timeout=60)
+
+
+# --- tests that need scikit-learn, PyTorch, numpy -----------------------------------------------
+
+# Debian's python3-sklearn and python3-torch install for /usr/bin/python3 only; the python3 first
+# on PATH may be another interpreter that cannot import them. These tests run their scripts with
+# LIBS_PYTHON, and fail (never skip) when it lacks a library.
+LIBS_PYTHON = os.environ.get("RUNLOG_TEST_LIBS_PYTHON", "/usr/bin/python3")
+
+
+def require_libraries(*modules):
+    """Raises (a test error, never a skip) unless LIBS_PYTHON imports every module."""
+    try:
+        done = subprocess.run([LIBS_PYTHON, "-c", "import " + ", ".join(modules)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=120)
+        problem = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] if done.returncode else None
+    except OSError as exc:
+        problem = [str(exc)]
+    if problem:
+        raise AssertionError(
+            "these tests need %s importable by %s (%s). On Debian: apt-get install python3-sklearn python3-torch "
+            "(npm test installs them as root); or set RUNLOG_TEST_LIBS_PYTHON to a Python that has them."
+            % (", ".join(modules), LIBS_PYTHON, problem[0] if problem else "")
+        )
+
+
+def run_libs_script(source, cwd, env=None, timeout=240):
+    """Runs ``source`` with LIBS_PYTHON (which imports runlog from this checkout); returns the
+    CompletedProcess, text."""
+    full_env = {name: value for name, value in os.environ.items() if not name.startswith("RUNLOG_")}
+    full_env["PYTHONPATH"] = CLIENT
+    full_env["PYTHONDONTWRITEBYTECODE"] = "1"
+    full_env.update(env or {})
+    script = os.path.join(cwd, "train.py")
+    with open(script, "w", encoding="utf-8") as handle:
+        handle.write(source)
+    return subprocess.run([LIBS_PYTHON, "train.py"], cwd=cwd, env=full_env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=timeout, universal_newlines=True)
+
+
+def runs_of(store):
+    """{run name: (run folder, events)} of every run in a store."""
+    found = {}
+    for run_id in os.listdir(os.path.join(store, "runs")):
+        folder = os.path.join(store, "runs", run_id)
+        events = read_events(folder)
+        start = next((e for e in events if e["t"] == "run_start"), {})
+        name = next((e["value"] for e in events if e["t"] == "tag" and e["key"] == "runlog.name"), start.get("name", run_id))
+        found[name] = (folder, events)
+    return found
+
+
+def metrics_of(events):
+    """{key: last value} of a run's metric events."""
+    return {e["key"]: e["value"] for e in events if e["t"] == "metric"}
+
+
+def params_of(events):
+    return {e["key"]: e["value"] for e in events if e["t"] == "param"}
+
+
+def tags_of(events):
+    return {e["key"]: e["value"] for e in events if e["t"] == "tag"}

@@ -101,7 +101,7 @@ class JoinTest(support.ClientTest):
         done = support.run_script(source, self.tmp, {"RUNLOG_DIR": self.store, "RUNLOG_RUN_ID": EDITOR_RUN})
         self.assertEqual(done.returncode, 3)
         events = read_events(self.run_dir)
-        self.assertEqual([e["t"] for e in events], ["run_start", "git", "param", "metric"])
+        self.assertEqual([e["t"] for e in events], ["run_start", "git", "param", "environment", "metric"])
 
 
 if __name__ == "__main__":

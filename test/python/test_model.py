@@ -24,7 +24,10 @@ class ModelTest(FilesTest):
             )
         self.assertEqual(model.uri, "runs:/%s/model" % run.id)
         folder = os.path.join(run.dir, "artifacts", "model")
-        self.assertEqual(sorted(os.listdir(folder)), ["MLmodel", "input_example.json", "model.pkl"])
+        self.assertEqual(
+            sorted(os.listdir(folder)),
+            ["MLmodel", "input_example.json", "model.pkl", "python_env.yaml", "requirements.txt"],
+        )
         with open(os.path.join(folder, "MLmodel"), encoding="utf-8") as handle:
             manifest = handle.read()
         for line in ('artifact_path: "model"', "  sklearn:", '    data: "model.pkl"', 'run_id: "%s"' % run.id):
@@ -35,7 +38,14 @@ class ModelTest(FilesTest):
         [event] = of_type(read_events(run.dir), "model")
         self.assertEqual((event["name"], event["flavor"], event["uuid"]), ("model", "sklearn", model.model_uuid))
         files = {f["path"]: f for f in event["files"]}
-        self.assertEqual(sorted(files), ["model/MLmodel", "model/input_example.json", "model/model.pkl"])
+        self.assertEqual(
+            sorted(files),
+            ["model/MLmodel", "model/input_example.json", "model/model.pkl", "model/python_env.yaml",
+             "model/requirements.txt"],
+        )
+        # Every file of the model is an artifact of the run too, once.
+        artifacts = [e["path"] for e in of_type(read_events(run.dir), "artifact")]
+        self.assertEqual(sorted(artifacts), sorted(files))
         self.assertEqual(files["model/model.pkl"]["sha256"], hashlib.sha256(b"pickled").hexdigest())
         self.assertEqual(json.loads(event["signature"]), {"inputs": [{"name": "area", "type": "double"}]})
 
@@ -47,7 +57,7 @@ class ModelTest(FilesTest):
         [event] = of_type(read_events(run.dir), "model")
         self.assertEqual(
             sorted(f["path"] for f in event["files"]),
-            ["net/MLmodel", "net/config/params.json", "net/weights.bin"],
+            ["net/MLmodel", "net/config/params.json", "net/python_env.yaml", "net/requirements.txt", "net/weights.bin"],
         )
         self.assertNotIn("signature", event)
 

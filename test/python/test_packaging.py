@@ -49,9 +49,13 @@ def source_tree():
 
 
 def package_modules():
-    return sorted(
-        "runlog/" + name for name in os.listdir(os.path.join(PROJECT, "runlog")) if name.endswith(".py")
-    )
+    """The package's .py files, its subpackages' (runlog/_autolog/) included."""
+    found = []
+    for folder, dirs, names in os.walk(os.path.join(PROJECT, "runlog")):
+        dirs[:] = [name for name in dirs if name != "__pycache__"]
+        relative = os.path.relpath(folder, PROJECT).replace(os.sep, "/")
+        found.extend("%s/%s" % (relative, name) for name in names if name.endswith(".py"))
+    return sorted(found)
 
 
 def read_metadata(text):

@@ -258,7 +258,7 @@ class ProcessExitTest(support.ClientTest):
         self.assertEqual(done.returncode, 0, done.stderr)
         (run_id,) = os.listdir(os.path.join(store, "runs"))
         events = read_events(os.path.join(store, "runs", run_id))
-        self.assertEqual([e["t"] for e in events], ["run_start", "tag", "metric", "param", "run_end"])
+        self.assertEqual([e["t"] for e in events], ["run_start", "tag", "environment", "metric", "param", "run_end"])
         self.assertEqual(events[0]["command"], "script_under_test.py")
         self.assertEqual(events[0]["source"], os.path.join(self.tmp, "script_under_test.py"))
         self.assertEqual(events[-1]["status"], "FINISHED")

@@ -9,7 +9,9 @@ import { existsSync, readFileSync } from 'node:fs';
  * Each need: what it is for, how to tell it is there, and its Debian package. `when` names the
  * purposes that need it: 'build' (compiling code-server's native modules, only while the toolchain
  * is not cached), 'browser' (Chromium opening the workbench), 'python' (the Python client's tests
- * and the training scripts), 'git' (runs record their git state).
+ * and the training scripts), 'git' (runs record their git state), 'ml' (the autolog tests, which run
+ * scikit-learn and PyTorch scripts with Debian's /usr/bin/python3: the python3 first on PATH may be
+ * another interpreter, and Debian's packages install for that one).
  */
 const NEEDS = [
   {
@@ -25,6 +27,24 @@ const NEEDS = [
     check: venvWorks,
   },
   { pkg: 'git', why: 'runs record the git state of their code', when: ['git'], command: 'git' },
+  {
+    pkg: 'python3-sklearn',
+    why: `the autolog tests train scikit-learn models with ${libsPython()}`,
+    when: ['ml'],
+    check: () => imports('sklearn'),
+  },
+  {
+    pkg: 'python3-torch',
+    why: `the autolog tests train PyTorch models with ${libsPython()}`,
+    when: ['ml'],
+    check: () => imports('torch'),
+  },
+  {
+    pkg: 'python3-pandas',
+    why: `the autolog tests log dataframes with ${libsPython()}`,
+    when: ['ml'],
+    check: () => imports('pandas'),
+  },
   {
     pkg: 'chromium',
     why: 'Chromium opens the test VS Code (code-server) headless',
@@ -49,6 +69,15 @@ const NEEDS = [
   { pkg: 'libxkbfile-dev', why: "code-server's native keymap module", when: ['build'], pkgConfig: 'xkbfile' },
   { pkg: 'libsecret-1-dev', why: "code-server's keytar module", when: ['build'], pkgConfig: 'libsecret-1' },
 ];
+
+/** The Python the autolog tests run their scripts with (test/python/support.py, LIBS_PYTHON). */
+export function libsPython() {
+  return process.env.RUNLOG_TEST_LIBS_PYTHON || '/usr/bin/python3';
+}
+
+function imports(module) {
+  return spawnSync(libsPython(), ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+}
 
 function commandFound(command) {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;

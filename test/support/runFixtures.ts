@@ -26,7 +26,7 @@ export function runRecord(extra: Partial<RunRecord> = {}): RunRecord {
   };
 }
 
-/** A run's details: `runRecord` plus empty params, tags, metrics, files and models. */
+/** A run's details: `runRecord` plus empty params, tags, metrics, files and models, no environment. */
 export function runDetails(extra: Partial<RunDetails> = {}): RunDetails {
   return {
     ...runRecord(),
@@ -38,6 +38,7 @@ export function runDetails(extra: Partial<RunDetails> = {}): RunDetails {
     inputs: [],
     rejected: [],
     models: [],
+    environment: null,
     ...extra,
   };
 }

@@ -12,6 +12,24 @@ describe('journal events', () => {
       { t: 'tag', ts: 6, key: 'team', value: 'vision' },
       { t: 'artifact', ts: 7, path: 'model.pkl', size: 10, sha256: 'ab' },
       { t: 'input', ts: 8, name: 'train', path: 'data/train.csv', digest: 'cd' },
+      { t: 'input', ts: 8, name: 'X_train', path: 'train.py', digest: 'ef', shape: [100, 3], columns: ['a', 'b', 'c'] },
+      {
+        t: 'environment',
+        ts: 8,
+        python_version: '3.11.2',
+        python_implementation: 'CPython',
+        executable: '/usr/bin/python3',
+        platform: 'Linux-6.1.0-x86_64-with-glibc2.36',
+        system: 'Linux',
+        machine: 'x86_64',
+        packages: { numpy: '1.24.2', 'scikit-learn': '1.2.1' },
+        gpu: {
+          driver_version: '535.104.05',
+          cuda_version: '12.2',
+          devices: [{ name: 'A100', memory_total_megabytes: 40960 }],
+        },
+      },
+      { t: 'environment', ts: 8, python_version: '3.8.10', packages: {} },
       {
         t: 'git',
         ts: 9,
@@ -71,6 +89,23 @@ describe('journal events', () => {
       ['null', /not a JSON object/],
       ['{"ts":1}', /"t" \(the event type\) is missing/],
       ['{"t":"explode","ts":1}', /unknown event type "explode"/],
+      ['{"t":"","ts":1}', /"t" \(the event type\) is missing/],
+      [
+        '{"t":"input","ts":1,"name":"n","path":"p","digest":"d","shape":[-1]}',
+        /"shape" must be a list of non-negative/,
+      ],
+      ['{"t":"input","ts":1,"name":"n","path":"p","digest":"d","columns":[1]}', /"columns" must be a list of strings/],
+      ['{"t":"environment","ts":1,"packages":{}}', /environment: "python_version" must be a non-empty string/],
+      [
+        '{"t":"environment","ts":1,"python_version":"3.11","packages":{"a":1}}',
+        /"packages" must be an object of strings/,
+      ],
+      ['{"t":"environment","ts":1,"python_version":"3.11","packages":[]}', /"packages" must be an object of strings/],
+      ['{"t":"environment","ts":1,"python_version":"3.11","packages":{},"gpu":[]}', /"gpu" must be an object/],
+      [
+        '{"t":"environment","ts":1,"python_version":"3.11","packages":{},"gpu":{"devices":[{"name":"A","memory_total_megabytes":"x"}]}}',
+        /"gpu.devices" entries must be/,
+      ],
       ['{"t":"metric","key":"loss","value":1,"step":0}', /"ts" must be a number/],
       ['{"t":"metric","ts":1,"key":"loss","value":"high","step":0}', /metric: "value" must be a number/],
       ['{"t":"metric","ts":1,"key":"loss","value":1,"step":0.5}', /"step" must be an integer/],
@@ -111,6 +146,15 @@ describe('journal events', () => {
       const parsed = parseEventLine(line);
       assert.equal(parsed.ok, false, line);
       assert.match(parsed.ok ? '' : parsed.reason, reason, line);
+    }
+  });
+
+  it("tells a newer producer's event type from a malformed line", () => {
+    const newer = parseEventLine('{"t":"hyperdrive","ts":1,"anything":[1]}');
+    assert.ok(!newer.ok && newer.unknownType === 'hyperdrive');
+    for (const line of ['{"t":"hyperdrive"}', '{"ts":1}', '{"t":7,"ts":1}', '{"t":"metric","ts":1}']) {
+      const parsed = parseEventLine(line);
+      assert.ok(!parsed.ok && parsed.unknownType === undefined, line);
     }
   });
 });

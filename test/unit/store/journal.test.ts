@@ -33,6 +33,19 @@ describe('journal reading', () => {
     assert.equal(chunk.events[0]?.t, 'param');
   });
 
+  it("skips a newer producer's event types without reporting them (journal format 2)", () => {
+    const param = JSON.stringify({ t: 'param', ts: 1, key: 'lr', value: '0.1' });
+    const text = `{"t":"from_the_future","ts":1,"x":{}}\n${param}\n{"t":"from_the_future"}\n`;
+    const chunk = parseJournalBuffer(encode(text));
+    assert.deepEqual(chunk.lines, [2]);
+    assert.deepEqual(
+      chunk.malformed.map((m) => [m.line, m.reason]),
+      [[3, '"ts" must be a number (milliseconds since the epoch)']],
+      'a line without "ts" is still malformed',
+    );
+    assert.equal(chunk.nextLine, 4);
+  });
+
   it('takes metric lines in other shapes through the general parser', () => {
     const spaced = '{ "t": "metric", "ts": 3, "key": "a\\"b", "value": "NaN", "step": 7 }';
     const chunk = parseJournalBuffer(encode(`${spaced}\n`));

@@ -108,6 +108,118 @@ describe('run store', () => {
     store.close();
   });
 
+  it("keeps a run's Python environment; a child run shows its parent's", async () => {
+    const environment = {
+      t: 'environment',
+      ts: 5,
+      python_version: '3.11.2',
+      python_implementation: 'CPython',
+      executable: '/usr/bin/python3',
+      platform: 'Linux-6.1.0-x86_64-with-glibc2.36',
+      system: 'Linux',
+      machine: 'x86_64',
+      packages: { numpy: '1.24.2', 'scikit-learn': '1.2.1' },
+      gpu: {
+        driver_version: '535.104.05',
+        cuda_version: '12.2',
+        devices: [{ name: 'A100', memory_total_megabytes: 40960 }],
+      },
+    };
+    await journal('parent', start('parent', 1) + line(environment));
+    await journal(
+      'child',
+      line({ t: 'run_start', ts: 2, run_id: 'child', name: 'c', experiment: 'prices', parent_run_id: 'parent' }),
+    );
+    await journal(
+      'plain',
+      start('plain', 3) + line({ t: 'environment', ts: 4, python_version: '3.8.10', packages: {} }),
+    );
+    await journal('none', start('none', 3));
+    const store = await open();
+    const expected = {
+      runId: 'parent',
+      recorded: 5,
+      pythonVersion: '3.11.2',
+      pythonImplementation: 'CPython',
+      executable: '/usr/bin/python3',
+      platform: 'Linux-6.1.0-x86_64-with-glibc2.36',
+      system: 'Linux',
+      machine: 'x86_64',
+      packages: { numpy: '1.24.2', 'scikit-learn': '1.2.1' },
+      gpu: {
+        driverVersion: '535.104.05',
+        cudaVersion: '12.2',
+        devices: [{ name: 'A100', memoryTotalMegabytes: 40960 }],
+      },
+    };
+    assert.deepEqual(store.getRun('parent')?.environment, expected);
+    assert.deepEqual(store.getRun('child')?.environment, expected, "the parent's, named as such");
+    assert.deepEqual(store.getRun('plain')?.environment, {
+      runId: 'plain',
+      recorded: 4,
+      pythonVersion: '3.8.10',
+      pythonImplementation: null,
+      executable: null,
+      platform: null,
+      system: null,
+      machine: null,
+      packages: {},
+      gpu: null,
+    });
+    assert.equal(store.getRun('none')?.environment, null);
+    // A second process logging into the run records its own environment, which replaces the first.
+    await journal('plain', line({ t: 'environment', ts: 9, python_version: '3.12.1', packages: { torch: '2.2.0' } }));
+    await store.syncJournals();
+    assert.equal(store.getRun('plain')?.environment?.pythonVersion, '3.12.1');
+    assert.deepEqual(store.getRun('plain')?.environment?.packages, { torch: '2.2.0' });
+    for (const id of ['parent', 'child', 'plain', 'none']) assert.deepEqual(store.getRun(id)?.rejected, [], id);
+    store.close();
+  });
+
+  it('keeps the shape and columns of in-memory training data', async () => {
+    await journal(
+      'r1',
+      start('r1', 1) +
+        line({
+          t: 'input',
+          ts: 2,
+          name: 'X_train',
+          path: '/w/train.py',
+          digest: 'd',
+          shape: [100, 2],
+          columns: ['a', 'b'],
+        }),
+    );
+    const store = await open();
+    assert.deepEqual(store.getRun('r1')?.inputs, [
+      { name: 'X_train', path: '/w/train.py', digest: 'd', shape: [100, 2], columns: ['a', 'b'] },
+    ]);
+    store.close();
+  });
+
+  it('reads again the journals whose lines of an unknown type an older store refused', async () => {
+    const environment = line({ t: 'environment', ts: 2, python_version: '3.11.2', packages: { numpy: '1.24.2' } });
+    await journal('r1', start('r1', 1) + environment + metricLine('loss', 0, 0.5));
+    await journal('r2', start('r2', 1) + metricLine('loss', 0, 0.25));
+    const store = await open();
+    await store.snapshot();
+    store.close();
+    // Turn the saved database into what a store of schema 2 made of these journals.
+    const db = await Db.open(await readFile(join(dir, DB_FILE)));
+    db.exec(`DROP TABLE environments; ALTER TABLE inputs DROP COLUMN shape; ALTER TABLE inputs DROP COLUMN columns;
+      INSERT INTO rejected_events (run_id, line, reason) VALUES ('r1', 2, 'unknown event type "environment"');
+      PRAGMA user_version = 2;`);
+    await writeFile(join(dir, DB_FILE), db.export());
+    db.close();
+    const upgraded = await open();
+    const r1 = upgraded.getRun('r1');
+    assert.deepEqual(r1?.rejected, []);
+    assert.equal(r1?.environment?.pythonVersion, '3.11.2');
+    assert.deepEqual([...upgraded.series('r1', 'loss').values], [0.5], 'read once, not twice');
+    assert.deepEqual([...upgraded.series('r2', 'loss').values], [0.25]);
+    upgraded.close();
+  });
+
   it('renames and refiles a run through the tags a joining client writes', async () => {
     await journal(
       'r1',
