@@ -7,6 +7,7 @@ Standard library only, Python 3.8+. The fluent API mirrors MLflow's::
     with runlog.start_run(params={"lr": 0.01}) as run:
         for step in range(100):
             runlog.log_metric("loss", train_one_epoch(), step=step)
+            runlog.log_image(sample_predictions(), key="val/samples", step=step)
         runlog.log_artifact("model.pt")
 
 Each run is a folder ``<store>/runs/<run-id>/`` holding an append-only journal, ``events.jsonl``
@@ -21,12 +22,17 @@ from ._api import (
     end_run,
     flush,
     log_artifact,
+    log_dict,
+    log_figure,
+    log_image,
     log_input,
     log_metric,
     log_metrics,
     log_model,
     log_param,
     log_params,
+    log_table,
+    log_text,
     set_tag,
     set_tags,
     start_run,
@@ -74,12 +80,17 @@ __all__ = [
     "get_model_version_by_alias",
     "get_run",
     "log_artifact",
+    "log_dict",
+    "log_figure",
+    "log_image",
     "log_input",
     "log_metric",
     "log_metrics",
     "log_model",
     "log_param",
     "log_params",
+    "log_table",
+    "log_text",
     "load_model",
     "register_model",
     "resolve_model_uri",

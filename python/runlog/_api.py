@@ -283,6 +283,38 @@ def log_model(
     return _current().log_model(path, name, flavor, signature, input_example)
 
 
+def log_image(
+    image: Any,
+    key: Optional[str] = None,
+    step: Optional[int] = None,
+    artifact_file: Optional[str] = None,
+    timestamp: Optional[int] = None,
+) -> None:
+    """Logs an image into the active run: one step of the series ``key`` in MLflow's layout, or the
+    artifact ``artifact_file`` (see ``Run.log_image``)."""
+    _current().log_image(image, key, step, artifact_file, timestamp)
+
+
+def log_figure(figure: Any, artifact_file: str, save_kwargs: Optional[Dict[str, Any]] = None) -> None:
+    """Logs a matplotlib or plotly figure into the active run (see ``Run.log_figure``)."""
+    _current().log_figure(figure, artifact_file, save_kwargs)
+
+
+def log_table(data: Any, artifact_file: str) -> None:
+    """Logs (or appends to) a JSON table in the active run (see ``Run.log_table``)."""
+    _current().log_table(data, artifact_file)
+
+
+def log_dict(dictionary: Any, artifact_file: str) -> None:
+    """Logs a dict as JSON, or YAML for .yml/.yaml, into the active run (see ``Run.log_dict``)."""
+    _current().log_dict(dictionary, artifact_file)
+
+
+def log_text(text: str, artifact_file: str) -> None:
+    """Logs a string as an artifact of the active run (see ``Run.log_text``)."""
+    _current().log_text(text, artifact_file)
+
+
 def log_input(path: PathArg, name: Optional[str] = None) -> str:
     """Records a dataset the active run read, with its digest (see ``Run.log_input``)."""
     return _current().log_input(path, name)

@@ -13,6 +13,7 @@ import traceback
 from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
 from . import _claims, _environment, _files, _model
+from ._media_log import MediaLogging
 from ._version import __version__
 from ._journal import Journal, encode_event, now_ms, warn
 
@@ -102,7 +103,7 @@ def _status_for(exc_type: Optional[type], exc: Optional[BaseException]) -> str:
     return "FAILED"
 
 
-class Run:
+class Run(MediaLogging):
     """One run: a folder ``<store>/runs/<id>/`` whose ``events.jsonl`` this object appends to.
 
     Attributes: ``id``, ``name``, ``experiment``, ``dir`` (the run folder), ``store``,
@@ -137,6 +138,7 @@ class Run:
         # Called (in order, each once) when the run ends, before its run_end: the system-metrics
         # sampler and autolog's last points stop there. A hook that raises is reported, not raised.
         self._end_hooks: List[Callable[[], None]] = []
+        self._init_media()
         try:
             os.makedirs(self.dir, exist_ok=True)
         except OSError as exc:
