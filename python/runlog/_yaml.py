@@ -250,7 +250,7 @@ def _normalize(value: Any, active: set) -> Any:
         active.add(id(value))
         try:
             if isinstance(value, dict):
-                return {key if isinstance(key, (str, bool, int, float)) or key is None else str(key):
+                return {key if isinstance(key, (str, bool, int, float, datetime.date)) or key is None else str(key):
                         _normalize(item, active) for key, item in value.items()}
             return [_normalize(item, active) for item in value]
         finally:
@@ -276,7 +276,8 @@ def _scalar(writer: _Writer, value: Any, indent: int, key: bool = False) -> bool
     if isinstance(value, list):
         writer.write("[]")
         return False
-    writer.write(_plain_value(value))  # type: ignore[arg-type]
+    # Plain too, so a datetime ("2024-01-02 03:04:05") folds at its space past column 80, as PyYAML's does.
+    writer.plain(_plain_value(value), indent, split=not key)  # type: ignore[arg-type]
     return True
 
 
@@ -284,10 +285,24 @@ def _is_block(value: Any) -> bool:
     return isinstance(value, (dict, list)) and len(value) > 0
 
 
+def _tag_length(key: Any) -> int:
+    """The length of the key's YAML tag (``!!str``, ``!!int``, ...), which PyYAML counts in a key's length."""
+    if isinstance(key, str):
+        return len("!!str")
+    if isinstance(key, bool) or key is None:
+        return len("!!bool")  # as long as "!!null"
+    if isinstance(key, int):
+        return len("!!int")
+    if isinstance(key, float):
+        return len("!!float")
+    return len("!!timestamp")
+
+
 def _simple_key(key: Any) -> bool:
-    """Whether a key goes before its ":" on one line: shorter than 128 characters, not empty, one line."""
+    """Whether a key goes before its ":" on one line, as PyYAML decides: its text and tag shorter
+    than 128 characters, not empty, on one line."""
     text = key if isinstance(key, str) else _plain_value(key) or ""
-    return 0 < len(text) < 128 and not any(ch in _BREAKS for ch in text)
+    return bool(text) and len(text) + _tag_length(key) < 128 and not any(ch in _BREAKS for ch in text)
 
 
 def _mapping(writer: _Writer, mapping: dict, indent: int, first_inline: bool) -> None:

@@ -10,6 +10,7 @@ import os
 import re
 import struct
 import sys
+import types
 import unittest
 import zlib
 from unittest import mock
@@ -545,6 +546,39 @@ class DictTextTest(MediaTest):
         with runlog.start_run():
             with self.assertRaisesRegex(TypeError, "a matplotlib Figure or a plotly Figure, not dict"):
                 runlog.log_figure({}, "f.png")
+
+    def test_plotly_figures_are_written_as_mlflow_writes_them(self):
+        # plotly is not installed for the tests: a stand-in module with plotly's two writers, called
+        # the way plotly's are (write_html writes str to a file object, write_image bytes).
+        calls = []
+
+        class Figure:
+            def write_html(self, file, **options):
+                calls.append(("html", options))
+                file.write("<html>é %s</html>" % sorted(options.items()))
+
+            def write_image(self, file, **options):
+                calls.append(("image", options))
+                file.write(b"IMAGE:" + options["format"].encode())
+
+        plotly = types.ModuleType("plotly")
+        graph_objects = types.ModuleType("plotly.graph_objects")
+        graph_objects.Figure = Figure
+        plotly.graph_objects = graph_objects
+        with mock.patch.dict(sys.modules, {"plotly": plotly, "plotly.graph_objects": graph_objects}):
+            with runlog.start_run() as run:
+                runlog.log_figure(Figure(), "plots/f.html")
+                runlog.log_figure(Figure(), "plots/f.html", save_kwargs={"include_plotlyjs": True})
+                runlog.log_figure(Figure(), "plots/f.svg", save_kwargs={"scale": 2})
+                with self.assertRaisesRegex(TypeError, "plotly figure is written as .html, .png, .jpeg"):
+                    runlog.log_figure(Figure(), "plots/f.jpg")
+        self.assertEqual(calls, [("html", {"include_plotlyjs": "cdn", "auto_open": False}),
+                                 ("html", {"include_plotlyjs": True, "auto_open": False}),
+                                 ("image", {"scale": 2, "format": "svg"})])
+        self.assertEqual(self.stored(run, "plots/f.svg"), b"IMAGE:svg")
+        self.assertEqual(self.stored(run, "plots/f.html").decode("utf-8"),
+                         "<html>é [('auto_open', False), ('include_plotlyjs', True)]</html>")
+        self.assertEqual(sorted(self.artifacts(run)), ["plots/f.html", "plots/f.svg"])
 
 
 # What PyYAML 6's yaml.dump(value, indent=2, default_flow_style=False) writes for the value of
