@@ -290,12 +290,16 @@ def run_script(source, cwd, env=None):
                           stderr=subprocess.PIPE, timeout=60)
 
 
-# --- tests that need scikit-learn, PyTorch, numpy -----------------------------------------------
+# --- tests that need scikit-learn, PyTorch, numpy, Pillow, ... ---------------------------------
 
-# Debian's python3-sklearn and python3-torch install for /usr/bin/python3 only; the python3 first
-# on PATH may be another interpreter that cannot import them. These tests run their scripts with
-# LIBS_PYTHON, and fail (never skip) when it lacks a library.
+# Debian's python3-sklearn, python3-torch, python3-pil, ... install for /usr/bin/python3 only; the
+# python3 first on PATH may be another interpreter that cannot import them. These tests run their
+# scripts with LIBS_PYTHON, and fail (never skip) when it lacks a library.
 LIBS_PYTHON = os.environ.get("RUNLOG_TEST_LIBS_PYTHON", "/usr/bin/python3")
+
+
+# The Debian package of each module these tests import (test/runner/prerequisites.mjs installs them).
+DEBIAN_PACKAGES = {"PIL": "python3-pil", "sklearn": "python3-sklearn", "yaml": "python3-yaml"}
 
 
 def require_libraries(*modules):
@@ -307,10 +311,11 @@ def require_libraries(*modules):
     except OSError as exc:
         problem = [str(exc)]
     if problem:
+        packages = " ".join(DEBIAN_PACKAGES.get(module, "python3-" + module.lower()) for module in modules)
         raise AssertionError(
-            "these tests need %s importable by %s (%s). On Debian: apt-get install python3-sklearn python3-torch "
+            "these tests need %s importable by %s (%s). On Debian: apt-get install %s "
             "(npm test installs them as root); or set RUNLOG_TEST_LIBS_PYTHON to a Python that has them."
-            % (", ".join(modules), LIBS_PYTHON, problem[0] if problem else "")
+            % (", ".join(modules), LIBS_PYTHON, problem[0] if problem else "", packages)
         )
 
 

@@ -394,6 +394,13 @@ class ImageKeyTest(MediaTest):
         self.assertIn("could not read the image %s: Permission denied" % path, stderr.getvalue())
         self.assertEqual(self.artifacts(run), {})
 
+    def test_the_preview_size_is_mlflows_with_at_least_one_pixel(self):
+        self.assertEqual(_media.preview_size(600, 100), (256, 42))
+        self.assertEqual(_media.preview_size(100, 600), (42, 256))
+        self.assertEqual(_media.preview_size(28, 28), (256, 256))  # smaller images are enlarged, as in MLflow
+        self.assertEqual(_media.preview_size(900, 2), (256, 1))  # MLflow's truncation would give 0
+        self.assertEqual(_media.preview_size(3, 1000), (1, 256))
+
     def test_the_module_level_calls_start_a_run_like_the_others(self):
         runlog.log_image([[0]], key="k")
         run = runlog.active_run()

@@ -9,9 +9,10 @@ import { existsSync, readFileSync } from 'node:fs';
  * Each need: what it is for, how to tell it is there, and its Debian package. `when` names the
  * purposes that need it: 'build' (compiling code-server's native modules, only while the toolchain
  * is not cached), 'browser' (Chromium opening the workbench), 'python' (the Python client's tests
- * and the training scripts), 'git' (runs record their git state), 'ml' (the autolog tests, which run
- * scikit-learn and PyTorch scripts with Debian's /usr/bin/python3: the python3 first on PATH may be
- * another interpreter, and Debian's packages install for that one).
+ * and the training scripts), 'git' (runs record their git state), 'ml' (the autolog and media tests,
+ * which run scikit-learn, PyTorch, numpy, Pillow, matplotlib, pandas and PyYAML scripts with Debian's
+ * /usr/bin/python3: the python3 first on PATH may be another interpreter, and Debian's packages
+ * install for that one).
  */
 const NEEDS = [
   {
@@ -41,9 +42,33 @@ const NEEDS = [
   },
   {
     pkg: 'python3-pandas',
-    why: `the autolog tests log dataframes with ${libsPython()}`,
+    why: `the autolog and media tests log dataframes with ${libsPython()}`,
     when: ['ml'],
     check: () => imports('pandas'),
+  },
+  {
+    pkg: 'python3-numpy',
+    why: `the media tests log numpy arrays as images with ${libsPython()}`,
+    when: ['ml'],
+    check: () => imports('numpy'),
+  },
+  {
+    pkg: 'python3-pil',
+    why: `the media tests check images and their WebP previews with Pillow in ${libsPython()}`,
+    when: ['ml'],
+    check: () => imports('PIL'),
+  },
+  {
+    pkg: 'python3-matplotlib',
+    why: `the media tests log matplotlib figures with ${libsPython()}`,
+    when: ['ml'],
+    check: () => imports('matplotlib'),
+  },
+  {
+    pkg: 'python3-yaml',
+    why: `the media tests compare log_dict's YAML with PyYAML's in ${libsPython()}`,
+    when: ['ml'],
+    check: () => imports('yaml'),
   },
   {
     pkg: 'chromium',
