@@ -47,13 +47,19 @@ _KIND_FORMATS = {"png": "PNG", "jpeg": "JPEG"}
 _PIL_MODES = {1: "L", 3: "RGB", 4: "RGBA"}
 
 
+_pil_module: Any = False  # not looked for yet
+
+
 def pil() -> Any:
-    """Pillow's ``PIL.Image`` module when it can be imported, else None."""
-    try:
-        from PIL import Image  # noqa: F401 - optional
-    except Exception:  # noqa: BLE001 - ImportError, or a broken installation
-        return None
-    return Image
+    """Pillow's ``PIL.Image`` module when it can be imported, else None (looked for once)."""
+    global _pil_module
+    if _pil_module is False:
+        try:
+            from PIL import Image
+        except Exception:  # noqa: BLE001 - ImportError, or a broken installation
+            Image = None
+        _pil_module = Image
+    return _pil_module
 
 
 def _module_object(value: Any, module: str, name: str) -> bool:
@@ -358,7 +364,8 @@ def prepare_image(image: Any, artifact_file: Optional[str] = None) -> Prepared:
             return _from_pil(frame, _target_format(extension, image_module))
         return _stdlib_png(width, height, channels, data, extension)
     raise TypeError("runlog.log_image: an image is a PIL image, a numpy array (or nested lists) of pixels, a "
-                    "matplotlib figure, PNG or JPEG bytes, or a path; not %s" % type(image).__name__)
+                    "matplotlib figure, PNG or JPEG bytes, or a path; not %s (a torch tensor: pass "
+                    "tensor.cpu().numpy(), channels last)" % type(image).__name__)
 
 
 def _stdlib_png(width: int, height: int, channels: int, pixels: bytes, extension: Optional[str]) -> Prepared:
