@@ -36,7 +36,7 @@ MAX_IMAGE_PIXELS = 8192 * 8192
 # MLflow's preview size (mlflow/tracking/multimedia.py, COMPRESSED_IMAGE_SIZE).
 PREVIEW_SIZE = 256
 # MLflow's rule for image keys; the length keeps file names under 255 bytes.
-_KEY_PATTERN = re.compile(r"^[a-zA-Z0-9_\-./ ]+$")
+_KEY_PATTERN = re.compile(r"[a-zA-Z0-9_\-./ ]+")
 MAX_IMAGE_KEY_LENGTH = 128
 # MLflow's tags (mlflow/utils/mlflow_tags.py).
 LOGGED_IMAGES_TAG = "mlflow.loggedImages"
@@ -98,7 +98,7 @@ def check_key(key: Any) -> str:
     """An image key as MLflow accepts it: letters, digits, ``_ - . /`` and spaces."""
     if not isinstance(key, str) or not key:
         raise ValueError("runlog.log_image: key must be a non-empty string, not %r" % (key,))
-    if not _KEY_PATTERN.match(key):
+    if not _KEY_PATTERN.fullmatch(key):
         raise ValueError("runlog.log_image: key %r may only hold letters, digits, underscores (_), dashes (-), "
                          "periods (.), spaces and slashes (/), as in MLflow" % key)
     if len(key) > MAX_IMAGE_KEY_LENGTH:
@@ -200,6 +200,9 @@ def _list_pixels(rows: Any) -> Tuple[int, int, int, bytes]:
                 values.extend(pixel)
         else:
             values.extend(row)
+    # numpy's booleans (np.bool_) are booleans too.
+    values = [bool(value) if type(value).__module__ == "numpy" and type(value).__name__ in ("bool_", "bool")
+              else value for value in values]
     is_float = False
     for value in values:
         if isinstance(value, bool):

@@ -92,16 +92,17 @@ class MediaLogging:
 
     # --- images ---
 
-    def _image_step(self, key: str, step: Any) -> int:
+    def _image_step(self, key: str, step: Optional[int]) -> int:
+        """``step`` (already checked), or the key's previous step + 1 (0 first); the key's next
+        automatic step follows it."""
         with self._media_lock:
             if step is None:
                 counter = self._image_steps.get(key)
                 if counter is None:
                     counter = self._image_steps[key] = itertools.count()
                 return next(counter)
-            number = _whole_number(step, "step", -_MAX_SAFE_INTEGER)
-            self._image_steps[key] = itertools.count(number + 1)
-            return number
+            self._image_steps[key] = itertools.count(step + 1)
+            return step
 
     def log_image(
         self,
@@ -141,10 +142,11 @@ class MediaLogging:
             return
         key = _media.check_key(key)
         ts = now_ms() if timestamp is None else _whole_number(timestamp, "timestamp", 0)
-        number = self._image_step(key, step)
+        explicit = None if step is None else _whole_number(step, "step", -_MAX_SAFE_INTEGER)
         prepared = self._prepare(image, None)
         if prepared is None:
             return
+        number = self._image_step(key, explicit)  # only now: an image refused takes no step
         stem = _media.image_file_stem(key, number, ts)
         if not self._store_file(stem + _media.extension_for(prepared), prepared.data):
             return

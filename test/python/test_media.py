@@ -200,9 +200,13 @@ class ImageKeyTest(MediaTest):
             ([[True, 2]], 1, bytes([1, 2])),  # among integers True is 1
         ]
         with runlog.start_run() as run:
+            with self.assertRaises(ValueError):
+                runlog.log_image([[300]], key="k")  # refused: takes no step
             for rows, _, _ in cases:
                 runlog.log_image(rows, key="k")
-        stored = [self.stored(run, a["path"]) for a in of_type(read_events(run.dir), "artifact")]
+        artifacts = of_type(read_events(run.dir), "artifact")
+        self.assertEqual([int(IMAGE_NAME.match(a["path"])["step"]) for a in artifacts], list(range(len(cases))))
+        stored = [self.stored(run, a["path"]) for a in artifacts]
         for (rows, channels, pixels), data in zip(cases, stored):
             width, height, got_channels, got = decode_png(data)
             self.assertEqual((got_channels, got), (channels, pixels), rows)
@@ -225,7 +229,11 @@ class ImageKeyTest(MediaTest):
         with runlog.start_run() as run:
             for array in arrays:
                 runlog.log_image(array, key="arrays")
+            runlog.log_image([[np.True_, np.False_]], key="scalars")  # numpy scalars in lists
+            with self.assertRaisesRegex(ValueError, r"float pixel values must lie in \[0, 1.0\]; these lie in \[0.5, 9.0\]"):
+                runlog.log_image([[np.uint8(7), np.int64(9), np.float32(0.5)]], key="scalars")
         stored = [self.stored(run, a["path"]) for a in of_type(read_events(run.dir), "artifact")]
+        self.assertEqual(decode_png(stored[-1])[3], bytes([255, 0]))
         for array, data in zip(arrays, stored):
             expected = array.astype(np.uint8) if array.dtype.kind in "iu" else (array * 255).astype(np.uint8)
             expected = expected.reshape(array.shape[0], array.shape[1], -1)
@@ -316,7 +324,7 @@ class ImageKeyTest(MediaTest):
 
     def test_keys_steps_and_arguments_are_checked(self):
         with runlog.start_run() as run:
-            for key in ("", "a%b", "a#b", "é", "x" * 129, 5):
+            for key in ("", "a%b", "a#b", "é", "x" * 129, 5, "abc\n", "a\nb"):
                 with self.assertRaisesRegex(ValueError, "key"):
                     runlog.log_image([[0]], key=key)
             with self.assertRaisesRegex(TypeError, "cannot be combined"):
