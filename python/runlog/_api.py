@@ -285,6 +285,7 @@ def log_model(
 
 def log_image(
     image: Any,
+    *,
     key: Optional[str] = None,
     step: Optional[int] = None,
     artifact_file: Optional[str] = None,
@@ -292,7 +293,7 @@ def log_image(
 ) -> None:
     """Logs an image into the active run: one step of the series ``key`` in MLflow's layout, or the
     artifact ``artifact_file`` (see ``Run.log_image``)."""
-    _current().log_image(image, key, step, artifact_file, timestamp)
+    _current().log_image(image, key=key, step=step, artifact_file=artifact_file, timestamp=timestamp)
 
 
 def log_figure(figure: Any, artifact_file: str, save_kwargs: Optional[Dict[str, Any]] = None) -> None:

@@ -107,6 +107,7 @@ class MediaLogging:
     def log_image(
         self,
         image: Any,
+        *,
         key: Optional[str] = None,
         step: Optional[int] = None,
         artifact_file: Optional[str] = None,
@@ -114,7 +115,9 @@ class MediaLogging:
     ) -> None:
         """Logs an image: a PIL image, a numpy array (H x W, H x W x 1/3/4; booleans, integers in
         [0, 255] or floats in [0, 1]) or nested lists of such pixels, a matplotlib figure, PNG or
-        JPEG bytes, or the path of an image file.
+        JPEG bytes, or the path of an image file. The other arguments are keyword-only: MLflow's
+        second positional argument is ``artifact_file``, so ``log_image(img, "x.png")`` is a
+        ``TypeError`` here rather than a series named ``x.png``.
 
         With ``key`` it is one step of a series, in MLflow's layout:
         ``images/<key>%step%<step>%timestamp%<ms>%<uuid>.png`` (``/`` in the key as ``#``; JPEG bytes

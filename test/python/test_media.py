@@ -333,6 +333,12 @@ class ImageKeyTest(MediaTest):
                 runlog.log_image([[0]], step=3, artifact_file="a.png")
             with self.assertRaisesRegex(TypeError, "give key"):
                 runlog.log_image([[0]])
+            # MLflow's second positional argument is artifact_file: positional use is refused, not
+            # taken as a key.
+            with self.assertRaises(TypeError):
+                runlog.log_image([[0]], "x.png")  # type: ignore[misc]
+            with self.assertRaises(TypeError):
+                run.log_image([[0]], "x.png")  # type: ignore[misc]
             with self.assertRaisesRegex(TypeError, "step must be an integer"):
                 runlog.log_image([[0]], key="k", step="3")
             with self.assertRaisesRegex(ValueError, "timestamp must be an integer in \\[0"):
