@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { findPythonScripts, isTrainingScript, pickInterpreter } from '../../../src/runs/launch';
+import { findPythonScripts, isTrainingScript, pickInterpreter } from '../../../src/runs/trainingScripts';
 
 describe('launching', () => {
   it('recognises training scripts', () => {
