@@ -5,7 +5,7 @@ import type { ParamSpec } from '../params/paramSpec';
 import { ParamError, renderArgs } from '../params/paramSpec';
 import { discoverPythonParams } from '../params/pythonParams';
 import { parseMLproject } from '../params/mlproject';
-import { renderMLprojectCommand, shellQuote } from '../params/mlprojectCommand';
+import { renderMLprojectCommand } from '../params/mlprojectCommand';
 import { expandGrid } from '../params/sweep';
 import { pickInterpreter } from '../runs/trainingScripts';
 import type { RunJournal } from '../runs/runJournal';
@@ -14,6 +14,7 @@ import type { RunOutcome } from '../runs/runProcess';
 import { RunProcess } from '../runs/runProcess';
 import { RunQueue } from '../runs/runQueue';
 import { StdoutMetricParser, usesTrackingClient } from '../runs/stdoutMetrics';
+import { shellQuote } from '../util/shellQuote';
 import { defaultText, showParameterForm } from './parameterForm';
 
 export type LaunchMode = 'defaults' | 'form' | 'last';

@@ -3,6 +3,7 @@ import { basename, dirname, relative } from 'node:path';
 import { readGitState } from '../git/gitState';
 import type { RunEvent } from '../store/events';
 import { claimParam } from '../store/paramClaims';
+import { shellQuote } from '../util/shellQuote';
 import { RunJournal, newRunId, randomRunName } from './runJournal';
 
 export interface LaunchRequest {
@@ -25,11 +26,6 @@ export interface LaunchRequest {
   readonly shellCommand?: string;
   /** Where the code runs from, for its git state: default the script's folder (its repository may be nested in the workspace). */
   readonly codeDir?: string;
-}
-
-/** Quotes an argv word for display in a shell (the process itself is never started through one). */
-export function shellQuote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'"'"'`)}'`;
 }
 
 /**
