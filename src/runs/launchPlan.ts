@@ -39,9 +39,9 @@ export interface Relocation {
 
 /**
  * What a launch mode (or given values) means with the last values: launch with these values (and
- * whether 'last' should remember them), or ask in the form, prefilled with `initial`. 'defaults'
- * asks nothing unless `needsValues` (an MLproject parameter without a default: MLflow refuses to
- * run without one); 'last' without last values asks.
+ * whether to remember them for 'last'), or ask in the form, prefilled with `form`. 'defaults' asks
+ * nothing unless `needsValues` (an MLproject parameter without a default: MLflow refuses to run
+ * without one); 'last' without last values asks.
  */
 export function resolveLaunchValues(
   how: LaunchMode | LaunchValues,
