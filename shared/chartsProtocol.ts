@@ -107,10 +107,16 @@ export type ChartsHostMessage =
   | { readonly type: 'state'; readonly state: ChartsState }
   /** These runs logged more points: fetch their data again. */
   | { readonly type: 'runsChanged'; readonly runIds: readonly string[] }
-  /** A request: the chart of `key` as a PNG data: URL (or null when it is not drawn). */
+  /** A request: the chart of `key` as a PNG. */
   | { readonly type: 'pngOf'; readonly key: string };
 
-/** Webview → host. Requests: `chartData` (→ ChartData), `exportPng`/`exportCsv` (→ saved path or null). */
+/** The webview's replies to the host's requests. */
+export interface ChartsHostReplies {
+  /** A PNG data: URL, or null when the chart is not drawn. */
+  readonly pngOf: string | null;
+}
+
+/** Webview → host. */
 export type ChartsViewMessage =
   | { readonly type: 'ready' }
   | {
@@ -129,6 +135,15 @@ export type ChartsViewMessage =
   | { readonly type: 'exportPng'; readonly key: string; readonly dataUrl: string }
   | { readonly type: 'exportCsv'; readonly key: string }
   | { readonly type: 'rendered'; readonly report: RenderReport };
+
+/** The host's replies to the webview's requests. */
+export interface ChartsViewReplies {
+  /** The chart of a key on a grid of the asked buckets. */
+  readonly chartData: ChartData;
+  /** Where the PNG or CSV was saved; null when the user cancelled. */
+  readonly exportPng: string | null;
+  readonly exportCsv: string | null;
+}
 
 const MAX_KEY = 1000;
 

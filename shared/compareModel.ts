@@ -4,9 +4,11 @@
  * and which cell is best. The webview draws it; the host exports it as Markdown and CSV.
  */
 import type { CompareRun, CompareSnapshot } from './compareProtocol';
+import { csvText } from './csv';
 import { bestIndex, metricGoal } from './metricGoal';
 import type { MetricGoal } from './metricGoal';
 import { formatDuration, formatMetricValue } from './formatValue';
+import { nanToNull } from './nullableNumber';
 
 export type RowSection = 'run' | 'params' | 'metrics' | 'git';
 
@@ -64,7 +66,7 @@ export function metricValue(run: CompareRun, key: string, stat: MetricStat, goal
   const metric = run.metrics.find((m) => m.key === key);
   if (!metric) return null;
   const value = stat === 'best' ? (goal === 'min' ? metric.min : metric.max) : metric[stat];
-  return value === null || Number.isNaN(value) ? null : value;
+  return nanToNull(value);
 }
 
 function metricRows(runs: readonly CompareRun[], goals: Readonly<Record<string, MetricGoal>>): CompareRow[] {
@@ -182,18 +184,6 @@ export function toMarkdown(snapshot: CompareSnapshot, options: RowOptions = {}):
   return `${out.join('\n')}\n`;
 }
 
-/** A formula-looking text field would run in a spreadsheet; a leading `'` keeps it text. */
-function defuse(value: string): string {
-  const numeric = value.trim() !== '' && Number.isFinite(Number(value));
-  return !numeric && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-}
-
-/** One RFC 4180 field: quoted when it holds a comma, a quote or a line break; quotes doubled. */
-export function csvField(value: string): string {
-  const safe = defuse(value);
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
 /**
  * CSV (RFC 4180, CRLF line ends) with a row per run and a column per field — the shape pandas and
  * spreadsheets want — holding full-precision values; durations in seconds.
@@ -202,5 +192,5 @@ export function toCsv(snapshot: CompareSnapshot, options: RowOptions = {}): stri
   const rows = compareRows(snapshot, options);
   const header = ['run_id', 'name', ...rows.map((r) => (r.key === 'run.duration' ? 'run.duration_s' : r.key))];
   const lines = [header, ...snapshot.runs.map((run, i) => [run.id, run.name, ...rows.map((r) => r.values[i] ?? '')])];
-  return lines.map((fields) => fields.map(csvField).join(',')).join('\r\n') + '\r\n';
+  return csvText(lines);
 }

@@ -4,6 +4,7 @@
  * Both sides validate every message on receipt with the guards below. Numbers that may be missing
  * or NaN travel as `null`: a webview's `postMessage` goes through JSON, where NaN is not a number.
  */
+import type { NoReplies } from './messaging';
 import type { MetricGoal } from './metricGoal';
 
 export interface CompareMetric {
@@ -57,6 +58,7 @@ export type ExportFormat = 'markdown' | 'csv';
 /** `save`: a file through the save dialog; `document`: an untitled editor; `clipboard`. */
 export type ExportDestination = 'save' | 'document' | 'clipboard';
 
+/** Host → webview: snapshots, pushed. */
 export type CompareHostMessage = { readonly type: 'snapshot'; readonly snapshot: CompareSnapshot };
 
 export type CompareWebviewMessage =
@@ -70,6 +72,10 @@ export type CompareWebviewMessage =
     }
   | { readonly type: 'removeRun'; readonly runId: string }
   | { readonly type: 'rendered'; readonly report: RenderReport };
+
+/** Neither side asks the other anything: the host pushes snapshots, the webview sends intents. */
+export type CompareHostReplies = NoReplies;
+export type CompareWebviewReplies = NoReplies;
 
 /** What the webview keeps across reloads; the host's serializer reopens `runIds`. */
 export interface ComparePanelState {

@@ -1,13 +1,54 @@
 /**
  * The one message transport between the extension host and a webview. Each panel declares two
- * discriminated unions in its own protocol file (what the host sends, what the webview sends) and
- * both sides wrap their `postMessage` in a `MessageChannel`. Requests get promises resolved by a
- * reply that names the request; everything else is a one-way event. No `vscode`, no DOM, no Node.
+ * discriminated unions in its own protocol file (what the host sends, what the webview sends), and
+ * for each side the replies to its requests (message type → reply type); both sides wrap their
+ * `postMessage` in a `MessageChannel`. Requests get promises resolved by a reply that names the
+ * request, typed by the protocol; everything else is a one-way event. No `vscode`, no DOM, no Node.
  */
 
 /** Every message of a panel protocol has a string discriminant. */
 export interface Message {
   readonly type: string;
+}
+
+/**
+ * What the other side answers to requests of `T`: a map from message type to reply type. Message
+ * types that are not keys are events only; `NoReplies` is a protocol side without requests.
+ */
+export type Replies<T extends Message> = { readonly [K in T['type']]?: unknown };
+export type NoReplies = Record<never, never>;
+
+/** The types of `T` that are requests (the other side replies to them). */
+export type RequestType<T extends Message, R> = keyof R & T['type'];
+
+/** The message of type `K`. */
+export type MessageOf<T extends Message, K extends T['type']> = T & { readonly type: K };
+
+/** Sends a request and resolves with the reply the protocol declares for it. */
+export type Requester<TOut extends Message, R extends Replies<TOut>> = <K extends RequestType<TOut, R>>(
+  message: MessageOf<TOut, K>,
+) => Promise<R[K]>;
+
+/** One handler per request type, each resolving with what the protocol says that request is answered with. */
+export type RequestHandlers<TIn extends Message, R extends Replies<TIn>> = {
+  readonly [K in RequestType<TIn, R>]: (message: MessageOf<TIn, K>) => Promise<R[K]>;
+};
+
+/** A channel's `onRequest` from per-type handlers; a message of any other type is refused. */
+export function answering<TIn extends Message, R extends Replies<TIn>>(
+  handlers: RequestHandlers<TIn, R>,
+): (message: TIn) => Promise<unknown> {
+  const byType = handlers as unknown as Readonly<Record<string, (message: TIn) => Promise<unknown>>>;
+  return (message) =>
+    Object.hasOwn(byType, message.type)
+      ? byType[message.type](message)
+      : Promise.reject(new Error(`${message.type} is not a request`));
+}
+
+/** A requester answered in the same process by per-type handlers: the other side faked, in tests and benchmarks. */
+export function requester<T extends Message, R extends Replies<T>>(handlers: RequestHandlers<T, R>): Requester<T, R> {
+  const answer = answering(handlers);
+  return <K extends RequestType<T, R>>(message: MessageOf<T, K>) => answer(message) as Promise<R[K]>;
 }
 
 /** The envelope on the wire: an event, a request awaiting a reply, or a reply. */
@@ -32,7 +73,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-export class MessageChannel<TOut extends Message, TIn extends Message> {
+/** One end of a channel: sends `TOut` (the other side answers requests as `TReplies` says), receives `TIn`. */
+export class MessageChannel<TOut extends Message, TIn extends Message, TReplies extends Replies<TOut> = NoReplies> {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
 
@@ -45,11 +87,12 @@ export class MessageChannel<TOut extends Message, TIn extends Message> {
     this.post({ kind: 'event', body: message });
   }
 
-  /** Sends a request; `R` is what the other side's handler returns for this message type. */
-  request<R>(message: TOut): Promise<R> {
+  /** Sends a request; resolves with the other side's reply, of the type the protocol declares for it. */
+  request<K extends RequestType<TOut, TReplies>>(message: MessageOf<TOut, K>): Promise<TReplies[K]> {
     const id = this.nextId++;
-    return new Promise<R>((resolve, reject) => {
-      this.pending.set(id, { resolve: (value) => resolve(value as R), reject });
+    return new Promise<TReplies[K]>((resolve, reject) => {
+      // The one place a reply gets its type: the other side's handler answers with what the protocol says.
+      this.pending.set(id, { resolve: (value) => resolve(value as TReplies[K]), reject });
       this.post({ kind: 'request', id, body: message });
     });
   }

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { ClientInstallOutcome } from '../runs/clientInstall';
 import { ClientInstall, clientInstallCommandLine } from '../runs/clientInstall';
-import { pickInterpreter } from '../runs/launch';
+import { pickInterpreter } from '../runs/launchPlan';
 import type { Launcher } from './launcher';
 
 /** What `runlog.installPythonClient` resolves with (tests read it); undefined when nothing ran. */

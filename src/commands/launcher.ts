@@ -1,22 +1,27 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ParamSpec } from '../params/paramSpec';
-import { ParamError, renderArgs } from '../params/paramSpec';
-import { discoverPythonParams } from '../params/pythonParams';
 import { parseMLproject } from '../params/mlproject';
-import { renderMLprojectCommand, shellQuote } from '../params/mlprojectCommand';
-import { expandGrid } from '../params/sweep';
-import { pickInterpreter } from '../runs/launch';
+import type { ParamSpec } from '../params/paramSpec';
+import type { LaunchMode, LaunchTarget, LaunchValues, PlannedRun, Relocation } from '../runs/launchPlan';
+import {
+  launchLabel,
+  launchableParams,
+  pickInterpreter,
+  planLaunch,
+  relocated,
+  resolveLaunchValues,
+  runEnv,
+} from '../runs/launchPlan';
 import type { RunJournal } from '../runs/runJournal';
-import { createRun } from '../runs/runLauncher';
+import { createRun } from '../runs/runCreation';
 import type { RunOutcome } from '../runs/runProcess';
 import { RunProcess } from '../runs/runProcess';
 import { RunQueue } from '../runs/runQueue';
-import { StdoutMetricParser, usesTrackingClient } from '../runs/stdoutMetrics';
-import { defaultText, showParameterForm } from './parameterForm';
+import { StdoutMetricParser } from '../runs/stdoutMetrics';
+import { showParameterForm } from './parameterForm';
 
-export type LaunchMode = 'defaults' | 'form' | 'last';
+export type { LaunchMode } from '../runs/launchPlan';
 
 export interface LastLaunch {
   readonly values: Record<string, string>;
@@ -55,37 +60,32 @@ class RunTerminal implements vscode.Pseudoterminal {
   }
 }
 
+/** A script or entry point found in the workspace, with what the form asks about it. */
+interface Launchable {
+  readonly folder: vscode.WorkspaceFolder;
+  readonly target: LaunchTarget;
+  readonly params: readonly ParamSpec[];
+  /** Whether 'defaults' must ask anyway: a parameter has no default. */
+  readonly needsValues: boolean;
+  /** The workspace-state key of its last values. */
+  readonly lastKey: string;
+}
+
+/** The workspace-state key of a script's (or entry point's) last values. */
+function lastKey(script: vscode.Uri): string {
+  return `runlog.lastLaunch:${script.toString()}`;
+}
+
+function entryPointKey(mlproject: vscode.Uri, name: string): string {
+  return lastKey(vscode.Uri.parse(`${mlproject.toString()}#${name}`));
+}
+
 /**
- * Launches training scripts from the editor: reads their parameters, asks for values (with
- * sweeps), creates one run per combination with its git state and params, and runs them through
- * the queue as tasks whose pseudoterminals stream the output. Also stops runs.
+ * Launches training scripts and MLproject entry points from the editor: asks for values (with
+ * sweeps) as the launch mode says, plans the runs (`runs/launchPlan.ts`: what runs where, with
+ * which environment and journal header), creates them and runs them through the queue as tasks
+ * whose pseudoterminals stream the output. Also stops runs.
  */
-/**
- * Extra for a launch that relaunches a run: tags for the new run (`reproduces`, `runlog.rerun_of`)
- * and, for Reproduce Run, a rebuilt copy of the code: paths under `from` (the repository) run from
- * the same place under `to`, while the run still records the workspace's script, so it counts as
- * a run of that script.
- */
-export interface Relocation {
-  readonly from?: string;
-  readonly to?: string;
-  readonly tags: Readonly<Record<string, string>>;
-}
-
-function relocated(file: string, relocation: Relocation | undefined): string {
-  return relocation?.from !== undefined && relocation.to !== undefined
-    ? path.join(relocation.to, path.relative(relocation.from, file))
-    : file;
-}
-
-/** Where a relocated launch runs: the workspace folder's place in the copy, or the script's folder
- * when the repository is inside the workspace folder rather than around it. */
-function relocatedCwd(folder: string, script: string, relocation: Relocation | undefined): string {
-  if (relocation?.from === undefined || relocation.to === undefined) return folder;
-  const inside = !path.relative(relocation.from, folder).startsWith('..');
-  return inside ? relocated(folder, relocation) : path.dirname(relocated(script, relocation));
-}
-
 export class Launcher implements vscode.Disposable {
   private readonly queue: RunQueue;
   private readonly processes = new Map<string, RunProcess>();
@@ -112,13 +112,48 @@ export class Launcher implements vscode.Disposable {
     this.mlflowEnv = env;
   }
 
-  private lastKey(script: vscode.Uri): string {
-    return `runlog.lastLaunch:${script.toString()}`;
-  }
-
   /** The values the script was last launched with, if any. */
   lastLaunch(script: vscode.Uri): LastLaunch | undefined {
-    return this.context.workspaceState.get<LastLaunch>(this.lastKey(script));
+    return this.context.workspaceState.get<LastLaunch>(lastKey(script));
+  }
+
+  /** The values the entry point was last launched with, if any. */
+  lastEntryPointLaunch(mlproject: vscode.Uri, name: string): LastLaunch | undefined {
+    return this.context.workspaceState.get<LastLaunch>(entryPointKey(mlproject, name));
+  }
+
+  /** Launches `script`, asking for values as `mode` says; returns the ids of the runs created. */
+  async launch(script: vscode.Uri, mode: LaunchMode): Promise<string[]> {
+    return this.start(await this.findScript(script), mode);
+  }
+
+  /**
+   * Launches `script` with parameter values (each a value or a sweep) and extra arguments: one run
+   * per combination, queued. Returns the ids of the runs created.
+   */
+  async launchWith(
+    script: vscode.Uri,
+    chosen: LastLaunch,
+    remember = true,
+    relocation?: Relocation,
+  ): Promise<string[]> {
+    return this.start(await this.findScript(script, relocation), chosen, relocation, remember);
+  }
+
+  /**
+   * Launches an entry point of an MLflow MLproject file: its typed parameters in the form (with
+   * sweeps), its command rendered the way MLflow renders it and run by the shell in the project's
+   * folder. `how` is a launch mode or the values themselves: 'defaults' asks nothing unless a
+   * parameter has no default, 'last' reuses the last values (the form when there are none); given
+   * values and the form's values are remembered for 'last'.
+   */
+  async launchEntryPoint(
+    mlproject: vscode.Uri,
+    name: string,
+    how: LaunchMode | LastLaunch = 'form',
+    relocation?: Relocation,
+  ): Promise<string[]> {
+    return this.start(await this.findEntryPoint(mlproject, name, relocation), how, relocation);
   }
 
   /** The script's workspace folder, after checking that launching is allowed at all. */
@@ -143,99 +178,137 @@ export class Launcher implements vscode.Disposable {
     return folder;
   }
 
-  /** Launches `script`, asking for values as `mode` says; returns the ids of the runs created. */
-  async launch(script: vscode.Uri, mode: LaunchMode): Promise<string[]> {
+  /** A training script and its parameters, read where it runs (its copy, when relocated). */
+  private async findScript(script: vscode.Uri, relocation?: Relocation): Promise<Launchable | undefined> {
     const folder = this.launchable(script);
-    if (!folder) return [];
-    const last = this.lastLaunch(script);
-    if (mode === 'defaults') return this.launchWith(script, { values: {}, extra: [] }, false);
-    if (mode === 'last' && last) return this.launchWith(script, last);
-    const specs = discoverPythonParams(await readFile(script.fsPath, 'utf8')).specs.filter(
-      (s) => !s.hidden && s.subcommand === undefined,
-    );
-    const title = `Run ${path.relative(folder.uri.fsPath, script.fsPath)}`;
-    const form = await showParameterForm(title, specs, last?.values ?? {}, last?.extra.join(' ') ?? '');
-    return form ? this.launchWith(script, { values: form.values, extra: form.extraArgs }) : [];
+    if (!folder) return undefined;
+    const source = await readFile(relocated(script.fsPath, relocation, process.platform), 'utf8');
+    return {
+      folder,
+      target: { kind: 'script', script: script.fsPath, source },
+      params: launchableParams(source),
+      needsValues: false,
+      lastKey: lastKey(script),
+    };
+  }
+
+  /** An MLproject file's entry point, read where it runs (its copy, when relocated). */
+  private async findEntryPoint(
+    mlproject: vscode.Uri,
+    name: string,
+    relocation?: Relocation,
+  ): Promise<Launchable | undefined> {
+    const folder = this.launchable(mlproject);
+    if (!folder) return undefined;
+    const project = parseMLproject(await readFile(relocated(mlproject.fsPath, relocation, process.platform), 'utf8'));
+    const entryPoint = project.entryPoints.find((e) => e.name === name);
+    if (!entryPoint) {
+      const where = path.relative(folder.uri.fsPath, mlproject.fsPath);
+      void vscode.window.showErrorMessage(`Runlog: ${where} has no entry point "${name}".`);
+      return undefined;
+    }
+    return {
+      folder,
+      target: { kind: 'entryPoint', mlproject: mlproject.fsPath, project, entryPoint },
+      params: entryPoint.params,
+      // MLflow refuses to run without values for parameters that have no default: the form asks for them.
+      needsValues: entryPoint.params.some((p) => p.required),
+      lastKey: entryPointKey(mlproject, name),
+    };
   }
 
   /**
-   * Launches `script` with parameter values (each a value or a sweep) and extra arguments: one run
-   * per combination, queued. Returns the ids of the runs created.
+   * The one flow of every launch: values (the form, when the mode asks), the plan, the last values
+   * remembered, then each planned run created and queued. A relocated launch (a reproduction runs
+   * a copy of the code) is never remembered.
    */
-  async launchWith(
-    script: vscode.Uri,
-    chosen: LastLaunch,
-    remember = true,
+  private async start(
+    found: Launchable | undefined,
+    how: LaunchMode | LaunchValues,
     relocation?: Relocation,
+    remember?: boolean,
   ): Promise<string[]> {
-    const folder = this.launchable(script);
-    if (!folder) return [];
-    const runScript = relocated(script.fsPath, relocation);
-    const runCwd = relocatedCwd(folder.uri.fsPath, script.fsPath, relocation);
-    const source = await readFile(runScript, 'utf8');
-    const specs = discoverPythonParams(source).specs.filter((s) => !s.hidden && s.subcommand === undefined);
-    const relative = path.relative(folder.uri.fsPath, script.fsPath);
-    let combinations: Record<string, string>[];
-    try {
-      combinations = expandGrid(specs, chosen.values);
-    } catch (error) {
-      const problems = error instanceof ParamError ? error.problems.join('; ') : String(error);
-      void vscode.window.showErrorMessage(`Runlog cannot launch ${relative}: ${problems}`);
-      return [];
-    }
-    if (remember) {
-      await this.context.workspaceState.update(this.lastKey(script), chosen);
-      this.lastChanged.fire();
+    if (!found) return [];
+    const { folder, target } = found;
+    const resolved = resolveLaunchValues(
+      how,
+      this.context.workspaceState.get<LastLaunch>(found.lastKey),
+      found.needsValues,
+    );
+    let chosen: LaunchValues;
+    let keep: boolean;
+    if ('form' in resolved) {
+      const initial = resolved.form;
+      const form = await showParameterForm(
+        `Run ${launchLabel(target, folder.uri.fsPath, process.platform)}`,
+        found.params,
+        initial?.values ?? {},
+        initial?.extra.join(' ') ?? '',
+      );
+      if (!form) return [];
+      chosen = { values: form.values, extra: form.extraArgs };
+      keep = true;
+    } else {
+      chosen = resolved.values;
+      keep = remember ?? resolved.remember;
     }
     const config = vscode.workspace.getConfiguration('runlog', folder);
-    const python = await this.interpreter(folder);
     const storeDir = this.storeDirFor(folder);
-    const patterns = config.get<string[]>('stdoutMetricPatterns', []);
-    const parseStdout = config.get<boolean>('stdoutMetrics', true) && !usesTrackingClient(source);
-    const sweep = combinations.length > 1 ? `${relative} × ${combinations.length}` : undefined;
-    const runIds: string[] = [];
-    for (const combination of combinations) {
-      const args = [...renderArgs(specs, combination), ...chosen.extra];
-      const params = recordedParams(specs, combination);
-      const journal = await createRun(
-        {
-          storeDir,
-          cwd: runCwd,
-          python,
-          script: script.fsPath,
-          args,
-          params,
-          experiment: config.get<string>('experiment') || 'Default',
-          tags: { ...(sweep ? { 'runlog.sweep': sweep } : {}), ...relocation?.tags },
-          codeDir: path.dirname(runScript),
-        },
-        combinations.length > 1 || this.queue.active.running.length > 0,
-      );
-      runIds.push(journal.runId);
-      const process = new RunProcess(journal, {
-        command: python,
-        args: [runScript, ...args],
-        cwd: runCwd,
+    const plan = planLaunch(
+      target,
+      chosen,
+      {
+        folder: folder.uri.fsPath,
         storeDir,
-        env: await this.mlflowEnv(storeDir, journal.runId),
+        python: await this.interpreter(folder),
+        experiment: config.get<string>('experiment') ?? '',
+        stdoutMetrics: config.get<boolean>('stdoutMetrics', true),
+        stdoutMetricPatterns: config.get<string[]>('stdoutMetricPatterns', []),
         clientPath: vscode.Uri.joinPath(this.context.extensionUri, 'python').fsPath,
-        ...(parseStdout
-          ? {
-              stdoutMetrics: new StdoutMetricParser(patterns, (p, reason) =>
-                this.log.warn(`runlog.stdoutMetricPatterns: "${p}" is skipped: ${reason}`),
-              ),
-            }
-          : {}),
-      });
-      this.enqueue(
-        folder,
-        relative,
-        journal,
-        process,
-        `Runlog: ${[python, relative, ...args].join(' ')}  (run ${journal.runId})`,
-      );
+        platform: process.platform,
+        inherited: { PATH: process.env['PATH'], PYTHONPATH: process.env['PYTHONPATH'] },
+      },
+      relocation,
+    );
+    if (plan.problems.length > 0) {
+      void vscode.window.showErrorMessage(`Runlog cannot launch ${plan.label}: ${plan.problems.join('; ')}`);
+      return [];
+    }
+    if (keep && relocation?.to === undefined) {
+      await this.context.workspaceState.update(found.lastKey, chosen);
+      this.lastChanged.fire();
+    }
+    const runIds: string[] = [];
+    for (const run of plan.runs) {
+      runIds.push(await this.create(folder, plan.label, run, storeDir, plan.runs.length > 1));
     }
     return runIds;
+  }
+
+  /** Creates a planned run (its journal) and queues its process. */
+  private async create(
+    folder: vscode.WorkspaceFolder,
+    label: string,
+    run: PlannedRun,
+    storeDir: string,
+    sweep: boolean,
+  ): Promise<string> {
+    const journal = await createRun(storeDir, run.header, sweep || this.queue.active.running.length > 0);
+    const runProcess = new RunProcess(journal, {
+      command: run.command,
+      args: run.args,
+      cwd: run.cwd,
+      env: runEnv(run.env, journal.runId, await this.mlflowEnv(storeDir, journal.runId)),
+      ...(run.stdoutMetricPatterns
+        ? {
+            stdoutMetrics: new StdoutMetricParser(run.stdoutMetricPatterns, (p, reason) =>
+              this.log.warn(`runlog.stdoutMetricPatterns: "${p}" is skipped: ${reason}`),
+            ),
+          }
+        : {}),
+    });
+    this.enqueue(folder, label, journal, runProcess, `Runlog: ${run.display}  (run ${journal.runId})`);
+    return journal.runId;
   }
 
   /** Queues a created run; when its turn comes it runs as a task whose terminal shows its output. */
@@ -302,118 +375,6 @@ export class Launcher implements vscode.Disposable {
     );
   }
 
-  private entryPointKey(mlproject: vscode.Uri, name: string): vscode.Uri {
-    return vscode.Uri.parse(`${mlproject.toString()}#${name}`);
-  }
-
-  /** The values the entry point was last launched with, if any. */
-  lastEntryPointLaunch(mlproject: vscode.Uri, name: string): LastLaunch | undefined {
-    return this.lastLaunch(this.entryPointKey(mlproject, name));
-  }
-
-  /**
-   * Launches an entry point of an MLflow MLproject file: its typed parameters in the form (with
-   * sweeps), its command rendered the way MLflow renders it (values shell-quoted) and run by the
-   * shell in the project's folder, with the chosen interpreter first on PATH. `how` is a launch
-   * mode or the values themselves: 'defaults' asks nothing unless a parameter has no default,
-   * 'last' reuses the last values (the form when there are none); given values and the form's
-   * values are remembered for 'last'.
-   */
-  async launchEntryPoint(
-    mlproject: vscode.Uri,
-    name: string,
-    how: LaunchMode | LastLaunch = 'form',
-    relocation?: Relocation,
-  ): Promise<string[]> {
-    const folder = this.launchable(mlproject);
-    if (!folder) return [];
-    const project = parseMLproject(await readFile(relocated(mlproject.fsPath, relocation), 'utf8'));
-    const entryPoint = project.entryPoints.find((e) => e.name === name);
-    const where = path.relative(folder.uri.fsPath, mlproject.fsPath);
-    if (!entryPoint) {
-      void vscode.window.showErrorMessage(`Runlog: ${where} has no entry point "${name}".`);
-      return [];
-    }
-    const key = this.entryPointKey(mlproject, name);
-    const last = this.lastLaunch(key);
-    let chosen: LastLaunch | undefined;
-    if (typeof how === 'object') chosen = how;
-    else if (how === 'last') chosen = last;
-    // MLflow refuses to run without values for parameters that have no default: the form asks for them.
-    else if (how === 'defaults' && !entryPoint.params.some((p) => p.required)) chosen = { values: {}, extra: [] };
-    const remember = how !== 'defaults' || chosen === undefined;
-    if (!chosen) {
-      const initial = how === 'defaults' ? undefined : last;
-      const form = await showParameterForm(
-        `Run ${where} › ${name}`,
-        entryPoint.params,
-        initial?.values ?? {},
-        initial?.extra.join(' ') ?? '',
-      );
-      if (!form) return [];
-      chosen = { values: form.values, extra: form.extraArgs };
-    }
-    let commands: { values: Record<string, string>; command: string }[];
-    try {
-      commands = expandGrid(entryPoint.params, chosen.values).map((values) => ({
-        values,
-        command: [renderMLprojectCommand(entryPoint, values), ...chosen.extra.map(shellQuote)].join(' '),
-      }));
-    } catch (error) {
-      const problems = error instanceof ParamError ? error.problems.join('; ') : String(error);
-      void vscode.window.showErrorMessage(`Runlog cannot launch ${where} › ${name}: ${problems}`);
-      return [];
-    }
-    if (remember && relocation?.to === undefined) {
-      await this.context.workspaceState.update(this.lastKey(key), chosen);
-      this.lastChanged.fire();
-    }
-    const python = await this.interpreter(folder);
-    const config = vscode.workspace.getConfiguration('runlog', folder);
-    const storeDir = this.storeDirFor(folder);
-    const cwd = relocated(path.dirname(mlproject.fsPath), relocation);
-    const shell =
-      process.platform === 'win32'
-        ? { command: 'cmd.exe', flags: ['/d', '/s', '/c'] }
-        : { command: '/bin/sh', flags: ['-c'] };
-    const pathEnv: Record<string, string> = path.isAbsolute(python)
-      ? { PATH: `${path.dirname(python)}${path.delimiter}${process.env['PATH'] ?? ''}` }
-      : {};
-    const runIds: string[] = [];
-    for (const { values, command } of commands) {
-      const journal = await createRun(
-        {
-          storeDir,
-          cwd,
-          python,
-          script: mlproject.fsPath,
-          args: [],
-          params: { ...entryPoint.defaultArgs, ...values },
-          experiment: config.get<string>('experiment') || project.name || 'Default',
-          entryPoint: `${where} › ${name}`,
-          shellCommand: command,
-          codeDir: cwd,
-          tags: {
-            ...(commands.length > 1 ? { 'runlog.sweep': `${where} › ${name} × ${commands.length}` } : {}),
-            ...relocation?.tags,
-          },
-        },
-        commands.length > 1 || this.queue.active.running.length > 0,
-      );
-      runIds.push(journal.runId);
-      const process = new RunProcess(journal, {
-        command: shell.command,
-        args: [...shell.flags, command],
-        cwd,
-        storeDir,
-        env: { ...pathEnv, ...(await this.mlflowEnv(storeDir, journal.runId)) },
-        clientPath: vscode.Uri.joinPath(this.context.extensionUri, 'python').fsPath,
-      });
-      this.enqueue(folder, `${where} › ${name}`, journal, process, `Runlog: ${command}  (run ${journal.runId})`);
-    }
-    return runIds;
-  }
-
   /** Stops a running run or cancels a queued one. */
   stop(runId: string): Promise<boolean> {
     return this.queue.stop(runId);
@@ -437,15 +398,4 @@ interface PythonApi {
       readonly path: string;
     }): Promise<{ readonly executable?: { readonly uri?: vscode.Uri } } | undefined>;
   };
-}
-
-/** What a run records as params: the values it was launched with, else the script's defaults. */
-function recordedParams(specs: readonly ParamSpec[], values: Readonly<Record<string, string>>): Record<string, string> {
-  const params: Record<string, string> = {};
-  for (const spec of specs) {
-    const value = values[spec.name] ?? defaultText(spec);
-    if (value !== '') params[spec.name] = value;
-  }
-  for (const [name, value] of Object.entries(values)) params[name] ??= value;
-  return params;
 }

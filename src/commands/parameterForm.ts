@@ -1,20 +1,12 @@
 import * as vscode from 'vscode';
 import type { ParamSpec } from '../params/paramSpec';
-import { splitWords, validateValue } from '../params/paramSpec';
+import { defaultText, splitWords, validateValue } from '../params/paramSpec';
 import { planGrid, validateSweep } from '../params/sweep';
 
 export interface FormResult {
   /** Each parameter's text as entered (a value or a sweep); parameters left empty are absent. */
   readonly values: Record<string, string>;
   readonly extraArgs: string[];
-}
-
-/** A parameter's default as the form shows it; empty when there is none or it is only known at run time. */
-export function defaultText(spec: ParamSpec): string {
-  const value = spec.default;
-  if (value === null || spec.defaultSource !== undefined) return '';
-  if (Array.isArray(value)) return value.map(String).join(' ');
-  return String(value);
 }
 
 type Item = vscode.QuickPickItem & { readonly action: 'launch' | 'extra' | 'param'; readonly spec?: ParamSpec };

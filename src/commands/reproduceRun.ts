@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { gitTopLevel } from '../git/gitState';
-import { RunCodeError, materializeRunCode, removeRunCode } from '../git/runCode';
+import { RunCodeError, materializeRunCode, removeRunCode } from '../git/codeCheckout';
 import type { ReproductionReport } from '../runs/reproduction';
 import { reproductionMarkdown, reproductionReport } from '../runs/reproduction';
 import { rerunPlan } from '../runs/rerun';

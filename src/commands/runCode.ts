@@ -11,7 +11,7 @@ import {
   fileInTree,
   hasLocalChanges,
   runTree,
-} from '../git/runCode';
+} from '../git/codeCheckout';
 import type { RunDetails } from '../store/types';
 import type { StoreFolder } from '../workspaceStores';
 import { resolveRunTargets } from './runTargets';

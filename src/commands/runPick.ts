@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { formatMetricValue, formatRelativeTime } from '../runs/format';
+import { formatMetricValue, formatRelativeTime } from '../../shared/formatValue';
 import { keyMetricOf } from '../runs/runPresentation';
 import type { MetricSummary } from '../store/types';
 import type { StoreClient } from '../store/storeClient';

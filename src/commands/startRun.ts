@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseMLproject } from '../params/mlproject';
-import { findPythonScripts } from '../runs/launch';
+import { findPythonScripts } from '../runs/trainingScripts';
 import type { Launcher } from './launcher';
 
 const EXCLUDE = '{**/node_modules/**,**/.venv/**,**/venv/**,**/.runlog/**,**/site-packages/**,**/.git/**}';

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { inlineValueText } from '../insights/insightText';
 import type { LatestMetric } from '../store/insightQueries';
+import { KeyedDebounce } from '../util/debounce';
 import type { InsightStores, ParsedDocuments } from './insightSources';
 import { ask, insightSettings, isPythonFile } from './insightSources';
 
@@ -32,7 +33,7 @@ export class InlineValues implements vscode.Disposable {
   private readonly current = new Map<string, readonly InlineValue[]>();
   /** Per document, the number of the latest update; an older one that finishes late is dropped. */
   private readonly generation = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly pending = new KeyedDebounce();
   private readonly updated = new vscode.EventEmitter<vscode.Uri>();
   /** Fires after a document's inline values were set (or cleared). */
   readonly onDidUpdate = this.updated.event;
@@ -76,21 +77,12 @@ export class InlineValues implements vscode.Disposable {
   }
 
   private schedule(document: vscode.TextDocument, delay: number): void {
-    const key = document.uri.toString();
-    clearTimeout(this.timers.get(key));
-    this.timers.set(
-      key,
-      setTimeout(() => {
-        this.timers.delete(key);
-        void this.update(document);
-      }, delay),
-    );
+    this.pending.schedule(document.uri.toString(), delay, () => void this.update(document));
   }
 
   private forget(uri: vscode.Uri): void {
     const key = uri.toString();
-    clearTimeout(this.timers.get(key));
-    this.timers.delete(key);
+    this.pending.cancel(key);
     this.current.delete(key);
     this.generation.delete(key);
   }
@@ -146,8 +138,7 @@ export class InlineValues implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
+    this.pending.dispose();
     for (const subscription of this.subscriptions) subscription.dispose();
   }
 }

@@ -4,6 +4,7 @@ import type { MLprojectDiagnostic } from '../params/mlproject';
 import { parseMLproject } from '../params/mlproject';
 import { environmentFileDiagnostics, isMLprojectFile } from '../params/mlprojectFiles';
 import type { SourceRange } from '../params/paramSpec';
+import { KeyedDebounce } from '../util/debounce';
 
 /** Typing pauses shorter than this do not re-check the file. */
 const DEBOUNCE_MS = 300;
@@ -51,7 +52,7 @@ async function exists(file: string): Promise<boolean> {
  */
 export class MLprojectDiagnostics implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection('mlproject');
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly pending = new KeyedDebounce();
   /** Each document's latest check; an older check that finishes later must not overwrite it. */
   private readonly generation = new Map<string, number>();
   /** The environment file each document names, to re-check it when that file appears or goes. */
@@ -80,15 +81,7 @@ export class MLprojectDiagnostics implements vscode.Disposable {
 
   private schedule(document: vscode.TextDocument): void {
     if (!isMLprojectDocument(document)) return;
-    const key = document.uri.toString();
-    clearTimeout(this.timers.get(key));
-    this.timers.set(
-      key,
-      setTimeout(() => {
-        this.timers.delete(key);
-        this.check(document);
-      }, DEBOUNCE_MS),
-    );
+    this.pending.schedule(document.uri.toString(), DEBOUNCE_MS, () => this.check(document));
   }
 
   private check(document: vscode.TextDocument): void {
@@ -109,16 +102,14 @@ export class MLprojectDiagnostics implements vscode.Disposable {
 
   private forget(document: vscode.TextDocument): void {
     const key = document.uri.toString();
-    clearTimeout(this.timers.get(key));
-    this.timers.delete(key);
+    this.pending.cancel(key);
     this.generation.delete(key);
     this.environmentFiles.delete(key);
     this.collection.delete(document.uri);
   }
 
   dispose(): void {
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
+    this.pending.dispose();
     for (const s of this.subscriptions) s.dispose();
   }
 }

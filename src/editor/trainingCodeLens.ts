@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { SummaryLens } from '../insights/insightText';
-import { isTrainingScript } from '../runs/launch';
+import { isTrainingScript } from '../runs/trainingScripts';
 
 const MAX_SUMMARY = 60;
 /** How long the lenses wait for the run summary before showing without it (it follows when it comes). */

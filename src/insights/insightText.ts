@@ -7,7 +7,7 @@
  */
 import type { MetricGoal } from '../../shared/metricGoal';
 import { bestIndex, bestValue } from '../../shared/metricGoal';
-import { formatMetricValue, formatRelativeTime } from '../runs/format';
+import { formatMetricValue, formatRelativeTime } from '../../shared/formatValue';
 import type { LatestMetric, MetricInsight, ParamHistory, RunSeries, ScriptSummary } from '../store/insightQueries';
 
 export const OPEN_CHARTS = 'runlog.openCharts';

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { RunJournal, metricLine, newRunId, randomRunName } from '../runs/runJournal';
 import type { RunEvent } from '../store/events';
+import { encodeWireNumber } from '../store/events';
 import { FilterError } from '../store/filter';
 import { RUN_NAME_TAG } from '../store/ingest';
 import { claimParam, claimedValue } from '../store/paramClaims';
@@ -343,7 +344,7 @@ const getHistory: Handler = async (context, fields) => {
     const value = series.values[i] ?? Number.NaN;
     metrics.push({
       key,
-      value: Number.isFinite(value) ? value : Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity',
+      value: encodeWireNumber(value),
       timestamp: series.times[i],
       step: series.steps[i],
     });

@@ -4,11 +4,14 @@ import type {
   ChartLayout,
   ChartRun,
   ChartsHostMessage,
+  ChartsHostReplies,
   ChartsViewMessage,
+  ChartsViewReplies,
   RenderReport,
 } from '../../shared/chartsProtocol';
 import { DEFAULT_LAYOUT, isChartLayout, isChartsViewMessage, orderKeys } from '../../shared/chartsProtocol';
-import type { MessageChannel } from '../../shared/messaging';
+import type { MessageChannel, MessageOf, RequestHandlers } from '../../shared/messaging';
+import { answering } from '../../shared/messaging';
 import { chartsCsv, differingParams, runColor } from '../runs/chartModel';
 import type { RunRef } from '../commands/runTargets';
 import type { StoreClient } from '../store/storeClient';
@@ -48,7 +51,7 @@ export class ChartsPanel implements vscode.Disposable {
   static readonly viewType = 'runlog.charts';
   private static current: ChartsPanel | undefined;
 
-  private readonly channel: MessageChannel<ChartsHostMessage, ChartsViewMessage>;
+  private readonly channel: MessageChannel<ChartsHostMessage, ChartsViewMessage, ChartsHostReplies>;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly rendered = new vscode.EventEmitter<RenderReport>();
   /** The webview's reports of what it drew (integration tests read them). */
@@ -74,10 +77,10 @@ export class ChartsPanel implements vscode.Disposable {
     const saved = deps.workspaceState.get<unknown>(LAYOUT_KEY);
     this.layout = layout ?? (isChartLayout(saved) ? saved : DEFAULT_LAYOUT);
     panel.webview.options = webviewOptions(deps.extensionUri);
-    this.channel = connectToWebview<ChartsHostMessage, ChartsViewMessage>(panel, {
+    this.channel = connectToWebview<ChartsHostMessage, ChartsViewMessage, ChartsHostReplies>(panel, {
       isMessage: isChartsViewMessage,
       onEvent: (message) => this.onEvent(message),
-      onRequest: (message) => this.onRequest(message),
+      onRequest: answering(this.requests),
       onInvalid: (reason) => deps.log.warn(`Charts panel: dropped a message from the webview (${reason})`),
     });
     panel.webview.html = webviewHtml(panel.webview, deps.extensionUri, 'charts', 'Runlog Charts', true);
@@ -152,7 +155,7 @@ export class ChartsPanel implements vscode.Disposable {
 
   /** Saves the drawn chart of `key` as a PNG (the webview renders it). */
   async exportPng(key: string, target: vscode.Uri): Promise<boolean> {
-    const dataUrl = await this.channel.request<string | null>({ type: 'pngOf', key });
+    const dataUrl = await this.channel.request({ type: 'pngOf', key });
     if (typeof dataUrl !== 'string' || !dataUrl.startsWith('data:image/png;base64,')) return false;
     await vscode.workspace.fs.writeFile(target, Buffer.from(dataUrl.slice('data:image/png;base64,'.length), 'base64'));
     return true;
@@ -180,27 +183,23 @@ export class ChartsPanel implements vscode.Disposable {
     }
   }
 
-  private async onRequest(message: ChartsViewMessage): Promise<unknown> {
-    switch (message.type) {
-      case 'chartData':
-        return this.chartData(message);
-      case 'exportPng': {
-        const target = await this.saveTarget(`${message.key}.png`, 'PNG image', 'png');
-        if (!target) return null;
-        const data = message.dataUrl.slice('data:image/png;base64,'.length);
-        await vscode.workspace.fs.writeFile(target, Buffer.from(data, 'base64'));
-        return target.fsPath;
-      }
-      case 'exportCsv': {
-        const target = await this.saveTarget(`${message.key}.csv`, 'CSV', 'csv');
-        if (!target) return null;
-        await this.exportCsv(message.key, target);
-        return target.fsPath;
-      }
-      default:
-        throw new Error(`${message.type} is not a request`);
-    }
-  }
+  /** The webview's requests, each answered as `ChartsViewReplies` says. */
+  private readonly requests: RequestHandlers<ChartsViewMessage, ChartsViewReplies> = {
+    chartData: (message) => this.chartData(message),
+    exportPng: async (message) => {
+      const target = await this.saveTarget(`${message.key}.png`, 'PNG image', 'png');
+      if (!target) return null;
+      const data = message.dataUrl.slice('data:image/png;base64,'.length);
+      await vscode.workspace.fs.writeFile(target, Buffer.from(data, 'base64'));
+      return target.fsPath;
+    },
+    exportCsv: async (message) => {
+      const target = await this.saveTarget(`${message.key}.csv`, 'CSV', 'csv');
+      if (!target) return null;
+      await this.exportCsv(message.key, target);
+      return target.fsPath;
+    },
+  };
 
   private async saveTarget(name: string, label: string, extension: string): Promise<vscode.Uri | undefined> {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
@@ -222,7 +221,7 @@ export class ChartsPanel implements vscode.Disposable {
     return groups;
   }
 
-  private async chartData(request: Extract<ChartsViewMessage, { type: 'chartData' }>): Promise<ChartData> {
+  private async chartData(request: MessageOf<ChartsViewMessage, 'chartData'>): Promise<ChartData> {
     const groups = this.byStore(request.runIds);
     const buckets = Math.max(1, Math.min(4000, Math.floor(request.buckets)));
     const extents = await Promise.all(

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type {
   CompareHostMessage,
+  CompareHostReplies,
   CompareSnapshot,
   CompareWebviewMessage,
   ExportDestination,
@@ -48,7 +49,7 @@ const CHANGE_THROTTLE_MS = 250;
  * a snapshot whenever they change; the webview draws it and sends back intents.
  */
 export class ComparePanel {
-  private readonly channel: MessageChannel<CompareHostMessage, CompareWebviewMessage>;
+  private readonly channel: MessageChannel<CompareHostMessage, CompareWebviewMessage, CompareHostReplies>;
   private snapshot: CompareSnapshot | undefined;
   private readonly refreshSoon = throttled(() => void this.refresh(), CHANGE_THROTTLE_MS);
   private ticker: NodeJS.Timeout | undefined;
@@ -62,7 +63,7 @@ export class ComparePanel {
   ) {
     panel.webview.options = webviewOptions(context.extensionUri);
     panel.webview.html = webviewHtml(panel.webview, context.extensionUri, 'compare', 'Compare Runs', true);
-    this.channel = connectToWebview<CompareHostMessage, CompareWebviewMessage>(panel, {
+    this.channel = connectToWebview<CompareHostMessage, CompareWebviewMessage, CompareHostReplies>(panel, {
       onEvent: (message) => void this.handle(message),
       onRequest: () => Promise.reject(new Error('the compare panel host answers no requests')),
       isMessage: isCompareWebviewMessage,

@@ -8,6 +8,7 @@
  */
 import type { ParamSpec, SourceRange } from './paramSpec';
 import { ParamError } from './paramSpec';
+import { shellQuote } from '../util/shellQuote';
 import { pythonStr } from './pythonEval';
 
 export interface MLprojectEntryPoint {
@@ -85,13 +86,6 @@ export function parseFormat(template: string): { parts: FormatPart[]; problems: 
   }
   if (text) parts.push({ kind: 'text', text });
   return { parts, problems };
-}
-
-/** Python's `shlex.quote`: safe words as they are, anything else in single quotes. */
-export function shellQuote(word: string): string {
-  if (word === '') return "''";
-  if (!/[^\w@%+=:,./-]/.test(word)) return word;
-  return `'${word.replace(/'/g, `'"'"'`)}'`;
 }
 
 export type MLprojectValues = Readonly<Record<string, string | number | boolean | undefined>>;

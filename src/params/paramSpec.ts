@@ -119,6 +119,17 @@ export function isFlag(spec: ParamSpec): boolean {
   return FLAG_ACTIONS.has(spec.action) && !spec.constFlags;
 }
 
+/**
+ * A parameter's default as text, as the form shows it and a launched run records it; empty when
+ * there is none or it is only known at run time.
+ */
+export function defaultText(spec: ParamSpec): string {
+  const value = spec.default;
+  if (value === null || spec.defaultSource !== undefined) return '';
+  if (Array.isArray(value)) return value.map(String).join(' ');
+  return String(value);
+}
+
 /** Whether the parameter takes several values (`nargs='+'`, `action='append'`, click `multiple=True`). */
 export function isList(spec: ParamSpec): boolean {
   const { nargs } = spec;

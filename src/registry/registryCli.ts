@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { delimiter } from 'node:path';
+import { clientPythonPath } from '../runs/launchPlan';
 
 /**
  * The editor changes the registry through the Python client's command line
@@ -22,7 +22,7 @@ export class RegistryError extends Error {
 const TIMEOUT_MS = 30_000;
 
 function env(client: PythonClient, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const pythonPath = [client.clientPath, process.env['PYTHONPATH']].filter(Boolean).join(delimiter);
+  const pythonPath = clientPythonPath(client.clientPath, process.env['PYTHONPATH'], process.platform);
   return { ...process.env, PYTHONPATH: pythonPath, PYTHONIOENCODING: 'utf-8', ...extra };
 }
 

@@ -1,3 +1,4 @@
+import { csvField } from '../../shared/csv';
 import type { PointColumns } from '../store/chunkCodec';
 
 /**
@@ -49,11 +50,6 @@ export function differingParams(params: readonly Readonly<Record<string, string>
       .join(' ');
     return text.length > MAX_LABEL ? `${text.slice(0, MAX_LABEL - 1)}…` : text;
   });
-}
-
-/** RFC 4180: quote a field when it holds a comma, quote, CR or LF; double the quotes inside. */
-export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
 function csvNumber(value: number): string {

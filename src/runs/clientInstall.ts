@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { shellQuote } from '../params/mlprojectCommand';
+import { commandLine } from '../util/shellQuote';
 
 /**
  * Install Python Client: `<python> -m pip install <extension>/python` for the interpreter runs use,
@@ -35,11 +35,7 @@ export function clientInstallArgs(spec: ClientInstallSpec): { command: string; a
 /** The command as the user would type it, quoted for the platform's shell: shown, never run by a shell. */
 export function clientInstallCommandLine(spec: ClientInstallSpec, platform: NodeJS.Platform): string {
   const { command, args } = clientInstallArgs(spec);
-  const quote =
-    platform === 'win32'
-      ? (word: string) => (/[\s"&|<>^]/.test(word) ? `"${word.replace(/"/g, '""')}"` : word)
-      : shellQuote;
-  return [command, ...args].map(quote).join(' ');
+  return commandLine([command, ...args], platform);
 }
 
 /** What pip's exit code and output mean for the user. */

@@ -1,8 +1,7 @@
 import type { CompareRun, CompareSnapshot } from '../../shared/compareProtocol';
 import type { MetricGoal } from '../../shared/metricGoal';
+import { nanToNull } from '../../shared/nullableNumber';
 import type { RunDetails } from '../store/types';
-
-const orNull = (n: number): number | null => (Number.isNaN(n) ? null : n);
 
 /** What the Compare panel shows of a run; a run still going lasts until `now`. */
 export function toCompareRun(run: RunDetails, now: number): CompareRun {
@@ -18,9 +17,9 @@ export function toCompareRun(run: RunDetails, now: number): CompareRun {
     params: { ...run.params },
     metrics: run.metrics.map((m) => ({
       key: m.key,
-      last: orNull(m.last),
-      min: orNull(m.min),
-      max: orNull(m.max),
+      last: nanToNull(m.last),
+      min: nanToNull(m.min),
+      max: nanToNull(m.max),
       count: m.count,
     })),
     git: run.git ? { commit: run.git.commit, branch: run.git.branch, dirty: run.git.dirty } : null,

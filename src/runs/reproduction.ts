@@ -1,5 +1,5 @@
+import { formatMetricValue } from '../../shared/formatValue';
 import type { MetricSummary } from '../store/types';
-import { formatMetricValue } from './format';
 
 /** One metric of an original run beside its reproduction. */
 export interface MetricDelta {

@@ -1,7 +1,7 @@
+import { formatDuration, formatMetricValue, formatRelativeTime } from '../../shared/formatValue';
 import type { MetricGoal } from '../../shared/metricGoal';
 import { bestValue, metricGoal } from '../../shared/metricGoal';
 import type { LineageChange, MetricSummary, RunRecord } from '../store/types';
-import { formatMetricValue, formatRelativeTime } from './format';
 
 /** Runs per page under an experiment or group in the Runs view; the rest come through "Load more". */
 export const RUNS_PAGE = 200;
@@ -34,13 +34,6 @@ export function keyMetricOf(metrics: readonly MetricSummary[], keyMetric: string
 
 export function runContextValue(run: Pick<RunRecord, 'status' | 'pinned' | 'deleted'>): string {
   return `runlog.run.${run.status.toLowerCase()}${run.pinned && !run.deleted ? '.pinned' : ''}${run.deleted ? '.deleted' : ''}`;
-}
-
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
 export function runItemModel(

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import type { EndStatus } from '../store/events';
 import type { RunJournal } from './runJournal';
 import type { StdoutMetricParser } from './stdoutMetrics';
@@ -14,10 +14,8 @@ export interface ProcessSpec {
   readonly command: string;
   readonly args: readonly string[];
   readonly cwd: string;
-  readonly storeDir: string;
-  /** The bundled Python client's folder, put first on PYTHONPATH. */
-  readonly clientPath: string;
-  readonly env?: Readonly<Record<string, string>>;
+  /** What the process's environment adds to the extension host's (a launch plan's `runEnv`). */
+  readonly env: Readonly<Record<string, string>>;
   /** Set when the script logs nothing itself: its printed metrics become points. */
   readonly stdoutMetrics?: StdoutMetricParser;
 }
@@ -33,9 +31,10 @@ export const STOP_GRACE_MS = 5_000;
 const STDERR_TAIL = 20;
 
 /**
- * One run's process: started with the run's id and store in its environment, its output teed to
- * the terminal (through `onOutput`) and to the run's `output.log` artifact; when it exits, the run
- * ends FINISHED, FAILED (with the last lines of stderr) or KILLED (when stopped).
+ * One run's process: started with the environment its launch plan gives it (the run's id and store
+ * among it: `launchPlan.ts`), its output teed to the terminal (through `onOutput`) and to the run's
+ * `output.log` artifact; when it exits, the run ends FINISHED, FAILED (with the last lines of
+ * stderr) or KILLED (when stopped).
  */
 export class RunProcess {
   readonly exited: Promise<RunOutcome>;
@@ -58,19 +57,11 @@ export class RunProcess {
   /** Starts the process; `onOutput` receives its stdout and stderr as they come. */
   start(onOutput: (text: string) => void): void {
     const log = createWriteStream(join(this.journal.dir, 'artifacts', 'output.log'));
-    const pythonPath = [this.spec.clientPath, process.env['PYTHONPATH']].filter(Boolean).join(delimiter);
     let child: ChildProcess;
     try {
       child = spawn(this.spec.command, [...this.spec.args], {
         cwd: this.spec.cwd,
-        env: {
-          ...process.env,
-          ...this.spec.env,
-          RUNLOG_RUN_ID: this.journal.runId,
-          RUNLOG_DIR: this.spec.storeDir,
-          PYTHONPATH: pythonPath,
-          PYTHONUNBUFFERED: '1',
-        },
+        env: { ...process.env, ...this.spec.env },
         stdio: ['ignore', 'pipe', 'pipe'],
         windowsHide: true,
       });

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { Envelope } from '../../shared/messaging';
 import { MessageChannel } from '../../shared/messaging';
 import type { StoreApi, StoreEvent, StoreMethod, StoreRequest, StoreStatus, StoreWorkerData } from './storeProtocol';
 import { isStoreEvent } from './storeProtocol';
@@ -9,6 +10,8 @@ export interface StoreClientEvents {
 }
 
 type Result<K extends StoreMethod> = Awaited<ReturnType<StoreApi[K]>>;
+/** What the worker answers to each request. */
+type StoreReplies = { readonly [K in StoreMethod]: Result<K> };
 
 /**
  * The extension host's handle on a store: starts the store worker and turns calls into requests.
@@ -17,7 +20,7 @@ type Result<K extends StoreMethod> = Awaited<ReturnType<StoreApi[K]>>;
 export class StoreClient {
   readonly ready: Promise<StoreStatus>;
   private readonly worker: Worker;
-  private readonly channel: MessageChannel<StoreRequest, StoreEvent>;
+  private readonly channel: MessageChannel<StoreRequest, StoreEvent, StoreReplies>;
   private exited = false;
 
   constructor(workerFile: string, data: StoreWorkerData, events: StoreClientEvents = {}) {
@@ -26,7 +29,7 @@ export class StoreClient {
     this.ready = new Promise((resolve, reject) => {
       settle = { resolve, reject };
     });
-    this.channel = new MessageChannel<StoreRequest, StoreEvent>((envelope) => this.worker.postMessage(envelope), {
+    this.channel = new MessageChannel((envelope: Envelope<StoreRequest>) => this.worker.postMessage(envelope), {
       onEvent: (event) => {
         switch (event.type) {
           case 'ready':
@@ -66,7 +69,7 @@ export class StoreClient {
   /** Calls a store method in the worker. */
   call<K extends StoreMethod>(method: K, ...args: Parameters<StoreApi[K]>): Promise<Result<K>> {
     if (this.exited) return Promise.reject(new Error('the store is closed'));
-    return this.channel.request<Result<K>>({ type: method, args } as StoreRequest);
+    return this.channel.request<K>({ type: method, args } as StoreRequest & { readonly type: K });
   }
 
   /** Saves unsaved changes, releases the lock and stops the worker. */

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { bestValue, metricGoal } from '../../shared/metricGoal';
-import { formatMetricValue, formatRelativeTime } from '../runs/format';
+import { formatMetricValue, formatRelativeTime } from '../../shared/formatValue';
 import { keyMetricOf } from '../runs/runPresentation';
 import type { ModelVersion, RegisteredModel, RunDetails } from '../store/types';
 import type { StoreClient } from '../store/storeClient';

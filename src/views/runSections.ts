@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { patchFiles } from '../git/runDiff';
-import { formatMetricValue } from '../runs/format';
+import { formatMetricValue } from '../../shared/formatValue';
 import type { RunDetails } from '../store/types';
 
 export type Section = 'params' | 'metrics' | 'tags' | 'git' | 'artifacts' | 'models' | 'inputs' | 'problems';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { formatMetricValue } from '../runs/format';
+import { formatMetricValue } from '../../shared/formatValue';
 import { keyMetricOf } from '../runs/runPresentation';
 import type { MetricSummary, RunRecord } from '../store/types';
 import type { StoreClient } from '../store/storeClient';

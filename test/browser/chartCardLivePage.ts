@@ -2,8 +2,10 @@
 // growing and whose replies the test releases one at a time, in the order it chooses.
 import 'uplot/dist/uPlot.min.css';
 import '../../webview/charts/charts.css';
-import type { ChartData, ChartsState, ChartsViewMessage } from '../../shared/chartsProtocol';
+import type { ChartData, ChartsState, ChartsViewMessage, ChartsViewReplies } from '../../shared/chartsProtocol';
 import { DEFAULT_LAYOUT } from '../../shared/chartsProtocol';
+import type { MessageOf } from '../../shared/messaging';
+import { requester } from '../../shared/messaging';
 import { ChartCard } from '../../webview/charts/chartCard';
 
 const state: ChartsState = {
@@ -15,7 +17,7 @@ const state: ChartsState = {
 let steps = 100;
 
 /** The store's answer now: the run's points in [lo, hi] on `n` equal buckets. */
-function answer(message: Extract<ChartsViewMessage, { type: 'chartData' }>): ChartData {
+function answer(message: MessageOf<ChartsViewMessage, 'chartData'>): ChartData {
   const hi = message.range?.to ?? steps - 1;
   const lo = message.range?.from ?? 0;
   const n = message.buckets;
@@ -52,12 +54,16 @@ const held: (() => void)[] = [];
 const drawn: number[] = [];
 const card = new ChartCard('loss', {
   state: () => state,
-  request: (message) =>
-    new Promise((resolve) => {
-      // The host reads the store when it gets the request, not when the reply arrives.
-      const reply = message.type === 'chartData' ? answer(message) : null;
-      held.push(() => resolve(reply));
-    }),
+  request: requester<ChartsViewMessage, ChartsViewReplies>({
+    chartData: (message) =>
+      new Promise((resolve) => {
+        // The host reads the store when it gets the request, not when the reply arrives.
+        const reply = answer(message);
+        held.push(() => resolve(reply));
+      }),
+    exportPng: () => Promise.resolve(null),
+    exportCsv: () => Promise.resolve(null),
+  }),
   send: () => undefined,
   act: () => undefined,
   drew: (_key, _series, points) => drawn.push(points),

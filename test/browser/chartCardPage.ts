@@ -2,8 +2,9 @@
 // runs of 10,000 steps and buckets them as the real one does (last, min, max per equal bucket).
 import 'uplot/dist/uPlot.min.css';
 import '../../webview/charts/charts.css';
-import type { ChartData, ChartsState, ChartsViewMessage } from '../../shared/chartsProtocol';
+import type { ChartData, ChartsState, ChartsViewMessage, ChartsViewReplies } from '../../shared/chartsProtocol';
 import { DEFAULT_LAYOUT } from '../../shared/chartsProtocol';
+import { requester } from '../../shared/messaging';
 import { ChartCard } from '../../webview/charts/chartCard';
 
 const STEPS = 10_000;
@@ -41,22 +42,31 @@ const sent: ChartsViewMessage[] = [];
 const drawn: { series: number; points: number }[] = [];
 const card = new ChartCard('loss', {
   state: () => state,
-  request: (message) => {
-    requests.push(message);
-    if (message.type !== 'chartData') return Promise.resolve(null);
-    const lo = message.range?.from ?? 0;
-    const hi = message.range?.to ?? STEPS - 1;
-    const n = message.buckets;
-    const data: ChartData = {
-      key: message.key,
-      lo,
-      hi,
-      buckets: n,
-      extent: { lo: 0, hi: STEPS - 1 },
-      runs: (message.runIds ?? ['a', 'b']).map((run) => bucket(run, lo, hi, n)),
-    };
-    return Promise.resolve(data);
-  },
+  request: requester<ChartsViewMessage, ChartsViewReplies>({
+    chartData: (message) => {
+      requests.push(message);
+      const lo = message.range?.from ?? 0;
+      const hi = message.range?.to ?? STEPS - 1;
+      const n = message.buckets;
+      const data: ChartData = {
+        key: message.key,
+        lo,
+        hi,
+        buckets: n,
+        extent: { lo: 0, hi: STEPS - 1 },
+        runs: (message.runIds ?? ['a', 'b']).map((run) => bucket(run, lo, hi, n)),
+      };
+      return Promise.resolve(data);
+    },
+    exportPng: (message) => {
+      requests.push(message);
+      return Promise.resolve(null);
+    },
+    exportCsv: (message) => {
+      requests.push(message);
+      return Promise.resolve(null);
+    },
+  }),
   send: (message) => sent.push(message),
   act: () => undefined,
   drew: (_key, series, points) => drawn.push({ series, points }),

@@ -3,8 +3,15 @@
 // and reads back, column by column, which pixels of the plot each run's color inked.
 import 'uplot/dist/uPlot.min.css';
 import '../../webview/charts/charts.css';
-import type { ChartData, ChartLayout, ChartsState, ChartsViewMessage } from '../../shared/chartsProtocol';
+import type {
+  ChartData,
+  ChartLayout,
+  ChartsState,
+  ChartsViewMessage,
+  ChartsViewReplies,
+} from '../../shared/chartsProtocol';
 import { DEFAULT_LAYOUT } from '../../shared/chartsProtocol';
+import { requester } from '../../shared/messaging';
 import type { OutsidePoint } from '../../src/store/chartGaps';
 import { lineBreaksWithin } from '../../src/store/chartGaps';
 import { BucketAccumulator } from '../../src/store/metrics';
@@ -87,20 +94,23 @@ async function show(scenario: Scenario): Promise<void> {
   drawn = 0;
   card = new ChartCard('metric', {
     state: () => state,
-    request: (message) => {
-      if (message.type !== 'chartData') return Promise.resolve(null);
-      const from = message.range?.from ?? lo;
-      const to = message.range?.to ?? (hi > lo ? hi : lo + 1);
-      const data: ChartData = {
-        key: message.key,
-        lo: from,
-        hi: to,
-        buckets: message.buckets,
-        extent: { lo, hi },
-        runs: scenario.runs.map((run) => bucketRun(run, from, to, message.buckets)),
-      };
-      return Promise.resolve(data);
-    },
+    request: requester<ChartsViewMessage, ChartsViewReplies>({
+      chartData: (message) => {
+        const from = message.range?.from ?? lo;
+        const to = message.range?.to ?? (hi > lo ? hi : lo + 1);
+        const data: ChartData = {
+          key: message.key,
+          lo: from,
+          hi: to,
+          buckets: message.buckets,
+          extent: { lo, hi },
+          runs: scenario.runs.map((run) => bucketRun(run, from, to, message.buckets)),
+        };
+        return Promise.resolve(data);
+      },
+      exportPng: () => Promise.resolve(null),
+      exportCsv: () => Promise.resolve(null),
+    }),
     send: (message) => sent.push(message),
     act: () => undefined,
     drew: () => drawn++,

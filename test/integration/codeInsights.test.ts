@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { escapeMarkdown } from '../../src/insights/insightText';
-import { formatMetricValue } from '../../src/runs/format';
+import { formatMetricValue } from '../../shared/formatValue';
 import type { RunDetails } from '../../src/store/types';
 import {
   EXTENSION_ID,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { escapeMarkdown } from '../../src/insights/insightText';
-import { formatMetricValue } from '../../src/runs/format';
+import { formatMetricValue } from '../../shared/formatValue';
 import type { RunsTreeProvider } from '../../src/views/runsTreeProvider';
 import {
   EXTENSION_ID,

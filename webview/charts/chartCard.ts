@@ -1,6 +1,13 @@
 import uPlot from 'uplot';
-import type { ChartData, ChartsState, ChartsViewMessage, DrawnLine } from '../../shared/chartsProtocol';
+import type {
+  ChartData,
+  ChartsState,
+  ChartsViewMessage,
+  ChartsViewReplies,
+  DrawnLine,
+} from '../../shared/chartsProtocol';
 import { isChartData } from '../../shared/chartsProtocol';
+import type { Requester } from '../../shared/messaging';
 import { el } from '../common/host';
 import { chartOptions } from './chartOptions';
 import { drawRuns } from './drawRuns';
@@ -15,7 +22,8 @@ const CLICK_SLOP_PX = 8;
 
 export interface CardContext {
   state(): ChartsState;
-  request(message: ChartsViewMessage): Promise<unknown>;
+  /** Asks the host; the reply is what `ChartsViewReplies` declares (chart data is checked again on receipt). */
+  request: Requester<ChartsViewMessage, ChartsViewReplies>;
   send(message: ChartsViewMessage): void;
   /** The card moved, was pinned or hidden. */
   act(key: string, action: 'pin' | 'hide' | 'earlier' | 'later'): void;

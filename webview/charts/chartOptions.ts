@@ -1,12 +1,19 @@
 import type uPlot from 'uplot';
 import type { ChartLayout } from '../../shared/chartsProtocol';
-import { formatDuration, formatValue } from './format';
+import { formatDuration } from '../../shared/formatValue';
+import { formatValue } from './format';
 
 export interface ChartTheme {
   readonly foreground: string;
   readonly grid: string;
   readonly font: string;
 }
+
+/** Tick steps of a relative-time axis (ms): whole seconds, minutes and hours, so ticks read "15 min", not "16 min 40 s". */
+const DURATION_STEPS = [
+  1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 15e3, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 18e5, 36e5, 72e5, 108e5,
+  216e5, 432e5, 864e5, 1728e5, 6048e5, 12096e5, 24192e5,
+];
 
 /**
  * uPlot's options for one chart. uPlot lays out the axes, owns the scales and the cursor; the runs
@@ -40,7 +47,9 @@ export function chartOptions(options: {
       y: { distr: layout.yLog ? 3 : 1, range: (u) => options.yRange(u) },
     },
     axes: [
-      axis(layout.x === 'relative' ? (_u, splits) => splits.map((v) => formatDuration(v)) : undefined),
+      layout.x === 'relative'
+        ? { ...axis((_u, splits) => splits.map((v) => formatDuration(v))), incrs: DURATION_STEPS }
+        : axis(),
       // On a log scale uPlot passes null for the ticks it leaves unlabelled.
       {
         ...axis((_u, splits) => splits.map((v: number | null) => (v === null ? '' : formatValue(v)))),

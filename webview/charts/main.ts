@@ -4,11 +4,14 @@ import './charts.css';
 import type {
   ChartLayout,
   ChartsHostMessage,
+  ChartsHostReplies,
   ChartsState,
   ChartsViewMessage,
+  ChartsViewReplies,
   DrawnLine,
 } from '../../shared/chartsProtocol';
 import { isChartX, isChartsHostMessage } from '../../shared/chartsProtocol';
+import { answering } from '../../shared/messaging';
 import { connectToHost, el, setWebviewState } from '../common/host';
 import { ChartCard } from './chartCard';
 import { X_LABELS } from './format';
@@ -22,16 +25,15 @@ let pending: { started: number; left: Set<string> } | undefined;
 /** What each card drew last: the report sums them over the cards on the page. */
 const drawnBy = new Map<string, { series: number; points: number; lines: readonly DrawnLine[] }>();
 
-const channel = connectToHost<ChartsViewMessage, ChartsHostMessage>({
+const channel = connectToHost<ChartsViewMessage, ChartsHostMessage, ChartsViewReplies>({
   isMessage: isChartsHostMessage,
   onEvent: (message) => {
     if (message.type === 'state') applyState(message.state);
     else if (message.type === 'runsChanged') refreshRuns(message.runIds);
   },
-  onRequest: (message) => {
-    if (message.type === 'pngOf') return Promise.resolve(cards.get(message.key)?.png() ?? null);
-    return Promise.reject(new Error(`${message.type} is not a request`));
-  },
+  onRequest: answering<ChartsHostMessage, ChartsHostReplies>({
+    pngOf: (message) => Promise.resolve(cards.get(message.key)?.png() ?? null),
+  }),
   onInvalid: (reason) => showError(`dropped a message from the extension (${reason})`),
 });
 
@@ -131,7 +133,7 @@ const context = {
     if (!state) throw new Error('no state yet');
     return state;
   },
-  request: (message: ChartsViewMessage) => channel.request<unknown>(message),
+  request: channel.request.bind(channel),
   send: (message: ChartsViewMessage) => channel.send(message),
   act,
   drew: (key: string, series: number, points: number, lines: readonly DrawnLine[]) => {

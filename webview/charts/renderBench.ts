@@ -5,8 +5,15 @@
 // its pixels later; reading one pixel back from each makes that happen inside the measurement.
 import 'uplot/dist/uPlot.min.css';
 import './charts.css';
-import type { ChartData, ChartRun, ChartsState } from '../../shared/chartsProtocol';
+import type {
+  ChartData,
+  ChartRun,
+  ChartsState,
+  ChartsViewMessage,
+  ChartsViewReplies,
+} from '../../shared/chartsProtocol';
 import { DEFAULT_LAYOUT } from '../../shared/chartsProtocol';
+import { requester } from '../../shared/messaging';
 import { ChartCard } from './chartCard';
 
 const WIDTH = 1200;
@@ -60,7 +67,11 @@ async function drawRunlog(charts: number, runCount: number, buckets: number): Pr
   for (let c = 0; c < charts; c++) {
     const card = new ChartCard(`loss${c}`, {
       state: () => state,
-      request: () => Promise.resolve({ ...data, key: `loss${c}` }),
+      request: requester<ChartsViewMessage, ChartsViewReplies>({
+        chartData: () => Promise.resolve({ ...data, key: `loss${c}` }),
+        exportPng: () => Promise.resolve(null),
+        exportCsv: () => Promise.resolve(null),
+      }),
       send: () => undefined,
       act: () => undefined,
       drew: () => {

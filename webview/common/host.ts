@@ -1,4 +1,4 @@
-import type { ChannelHandlers, Envelope, Message } from '../../shared/messaging';
+import type { ChannelHandlers, Envelope, Message, NoReplies, Replies } from '../../shared/messaging';
 import { MessageChannel } from '../../shared/messaging';
 
 interface VsCodeApi {
@@ -21,11 +21,14 @@ function vscodeApi(): VsCodeApi {
  * window's `message` events (validated on receipt by the panel's `isMessage`), plus the webview
  * state VS Code keeps across reloads.
  */
-export function connectToHost<TOut extends Message, TIn extends Message>(
+export function connectToHost<TOut extends Message, TIn extends Message, TReplies extends Replies<TOut> = NoReplies>(
   handlers: ChannelHandlers<TIn>,
-): MessageChannel<TOut, TIn> {
+): MessageChannel<TOut, TIn, TReplies> {
   const vscode = vscodeApi();
-  const channel = new MessageChannel<TOut, TIn>((envelope: Envelope<TOut>) => vscode.postMessage(envelope), handlers);
+  const channel = new MessageChannel<TOut, TIn, TReplies>(
+    (envelope: Envelope<TOut>) => vscode.postMessage(envelope),
+    handlers,
+  );
   window.addEventListener('message', (event: MessageEvent<unknown>) => channel.receive(event.data));
   return channel;
 }

@@ -4,6 +4,7 @@ import type {
   ComparePanelState,
   CompareSnapshot,
   CompareWebviewMessage,
+  CompareWebviewReplies,
   ExportDestination,
   ExportFormat,
 } from '../../shared/compareProtocol';
@@ -26,7 +27,7 @@ function update(change: Partial<ComparePanelState>): void {
   render();
 }
 
-const channel = connectToHost<CompareWebviewMessage, CompareHostMessage>({
+const channel = connectToHost<CompareWebviewMessage, CompareHostMessage, CompareWebviewReplies>({
   onEvent: (message) => {
     switch (message.type) {
       case 'snapshot':

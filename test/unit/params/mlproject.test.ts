@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { MLproject, MLprojectDiagnostic, MLprojectEntryPoint } from '../../../src/params/mlproject';
 import { parseMLproject } from '../../../src/params/mlproject';
-import { mlflowRunArgs, parseFormat, renderMLprojectCommand, shellQuote } from '../../../src/params/mlprojectCommand';
+import { mlflowRunArgs, parseFormat, renderMLprojectCommand } from '../../../src/params/mlprojectCommand';
 import { ParamError } from '../../../src/params/paramSpec';
 import type { SourceRange } from '../../../src/params/paramSpec';
 
@@ -282,13 +282,6 @@ describe('MLproject files', () => {
     assert.deepEqual(diagnostic.range, where(text, 5, '{b}'));
     const quoted = "entry_points:\n  main:\n    command: 'it''s {missing}'\n";
     assert.deepEqual(parseMLproject(quoted).diagnostics[0].range, where(quoted, 2, '{missing}'));
-  });
-
-  it("quotes like Python's shlex.quote", () => {
-    assert.deepEqual(
-      ['', 'plain-word_1.0', 'a b', "it's", 's3://bucket/key', 'x=1,y@2%', '$HOME', 'é'].map(shellQuote),
-      ["''", 'plain-word_1.0', "'a b'", `'it'"'"'s'`, 's3://bucket/key', 'x=1,y@2%', "'$HOME'", "'é'"],
-    );
   });
 
   it('converts defaults the way PyYAML and Python print them', () => {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { chartsCsv, csvField, differingParams, runColor } from '../../../src/runs/chartModel';
+import { chartsCsv, differingParams, runColor } from '../../../src/runs/chartModel';
 
 describe('chart model', () => {
   it('labels runs with the params that differ between them', () => {
@@ -24,9 +24,7 @@ describe('chart model', () => {
     assert.match(runColor(-1), /^#[0-9a-f]{6}$/);
   });
 
-  it('writes RFC 4180 CSV with every point, non-finite values by name', () => {
-    assert.equal(csvField('plain'), 'plain');
-    assert.equal(csvField('a,"b"\nc'), '"a,""b""\nc"');
+  it('writes RFC 4180 CSV with every point, non-finite values by name, formulas defused', () => {
     const csv = chartsCsv('loss', [
       {
         runId: 'r1',
@@ -37,10 +35,16 @@ describe('chart model', () => {
           values: Float64Array.of(0.5, Number.NaN),
         },
       },
+      {
+        runId: 'r2',
+        name: '=cmd()',
+        points: { steps: Float64Array.of(0), times: Float64Array.of(3000), values: Float64Array.of(-1) },
+      },
     ]);
     assert.equal(
       csv,
-      'run_id,run_name,key,step,timestamp_ms,value\r\nr1,"bright, ""owl""",loss,0,1000,0.5\r\nr1,"bright, ""owl""",loss,1,2000,NaN\r\n',
+      'run_id,run_name,key,step,timestamp_ms,value\r\nr1,"bright, ""owl""",loss,0,1000,0.5\r\nr1,"bright, ""owl""",loss,1,2000,NaN\r\n' +
+        "r2,'=cmd(),loss,0,3000,-1\r\n",
     );
   });
 });

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { clientEnv, runEnv } from '../../../src/runs/launchPlan';
 import { RunJournal } from '../../../src/runs/runJournal';
 import { RunProcess } from '../../../src/runs/runProcess';
 import { RunQueue } from '../../../src/runs/runQueue';
@@ -34,13 +35,18 @@ describe('run processes', function () {
     runId: string,
     parser?: StdoutMetricParser,
   ): Promise<{ process: RunProcess; journal: RunJournal; output: string[] }> {
+    const client = clientEnv({
+      storeDir: store,
+      clientPath: join(store, 'no-client'),
+      inherited: { PYTHONPATH: process.env['PYTHONPATH'] },
+      platform: process.platform,
+    });
     return RunJournal.create(store, runId).then((journal) => {
       const process = new RunProcess(journal, {
         command: 'python3',
         args: ['-c', code],
         cwd: store,
-        storeDir: store,
-        clientPath: join(store, 'no-client'),
+        env: runEnv(client, runId, {}),
         ...(parser ? { stdoutMetrics: parser } : {}),
       });
       const output: string[] = [];
@@ -84,8 +90,7 @@ describe('run processes', function () {
       command: join(store, 'no-such-python'),
       args: [],
       cwd: store,
-      storeDir: store,
-      clientPath: store,
+      env: {},
     });
     const output: string[] = [];
     process.start((text) => output.push(text));

@@ -15,7 +15,7 @@ import {
   materializeRunCode,
   removeRunCode,
   runTree,
-} from '../../../src/git/runCode';
+} from '../../../src/git/codeCheckout';
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8' });

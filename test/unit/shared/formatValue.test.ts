@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { formatMetricValue, formatRelativeTime } from '../../../src/runs/format';
+import { formatDuration, formatMetricValue, formatRelativeTime } from '../../../shared/formatValue';
 
 describe('formatting', () => {
   it('shows metric values compactly', () => {
@@ -11,6 +11,32 @@ describe('formatting', () => {
     assert.equal(formatMetricValue(0), '0');
     assert.equal(formatMetricValue(Number.NaN), 'NaN');
     assert.equal(formatMetricValue(Number.NEGATIVE_INFINITY), '-∞');
+  });
+
+  it('shows durations in whole units, the two largest, and short ones to two digits', () => {
+    const table: [number, string][] = [
+      [0, '0 s'],
+      [250, '0.25 s'],
+      [1_500, '1.5 s'],
+      [9_940, '9.9 s'],
+      [9_960, '10 s'],
+      [42_300, '42 s'],
+      [59_600, '1 min'],
+      [60_000, '1 min'],
+      [90_000, '1 min 30 s'],
+      [185_000, '3 min 5 s'],
+      [3_600_000, '1 h'],
+      [5_400_000, '1 h 30 min'],
+      [5_459_000, '1 h 30 min'],
+      [7_800_000, '2 h 10 min'],
+      [180_000_000, '50 h'],
+      [-90_000, '-1 min 30 s'],
+      [Number.NaN, '—'],
+    ];
+    assert.deepEqual(
+      table.map(([ms]) => formatDuration(ms)),
+      table.map(([, text]) => text),
+    );
   });
 
   it('shows times relative to now', () => {

@@ -22,10 +22,3 @@ export async function findPythonScripts(
   );
   return checks.filter((file): file is string => file !== undefined);
 }
-
-/** The configured interpreter, else the platform's usual name for Python 3. */
-export function pickInterpreter(configured: string | undefined, platform: NodeJS.Platform): string {
-  const trimmed = configured?.trim();
-  if (trimmed) return trimmed;
-  return platform === 'win32' ? 'python' : 'python3';
-}

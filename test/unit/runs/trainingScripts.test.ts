@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { findPythonScripts, isTrainingScript, pickInterpreter } from '../../../src/runs/launch';
+import { findPythonScripts, isTrainingScript } from '../../../src/runs/trainingScripts';
 
-describe('launching', () => {
+describe('training scripts', () => {
   it('recognises training scripts', () => {
     assert.ok(isTrainingScript('def main():\n    pass\n\nif __name__ == "__main__":\n    main()\n'));
     assert.ok(isTrainingScript("if __name__=='__main__':\n    main()"));
@@ -18,11 +18,5 @@ describe('launching', () => {
       return text === undefined ? Promise.reject(new Error('ENOENT')) : Promise.resolve(text);
     });
     assert.deepEqual(found, ['a.py']);
-  });
-
-  it('uses the configured interpreter, else python3 (python on Windows)', () => {
-    assert.equal(pickInterpreter(' /opt/venv/bin/python ', 'linux'), '/opt/venv/bin/python');
-    assert.equal(pickInterpreter('', 'linux'), 'python3');
-    assert.equal(pickInterpreter(undefined, 'win32'), 'python');
   });
 });
