@@ -693,17 +693,6 @@ export class RunStore {
       .map((m) => ({ ...m, versions: versions.get(m.name) ?? [] }));
   }
 
-  /** Downsampled series of one metric for many runs (for a chart that overlays them). */
-  bucketsOfRuns(
-    runIds: readonly string[],
-    key: string,
-    buckets: number,
-    x: XAxis = 'step',
-    range?: Range,
-  ): [string, Buckets][] {
-    return runIds.map((runId) => [runId, bucketStoredSeries(this.db, runId, key, buckets, x, range)]);
-  }
-
   /**
    * Data lineage of relaunched runs: for each of these runs that reran or reproduced another
    * (tags `runlog.rerun_of`, `reproduces`), the inputs it read whose digest differs from the

@@ -36,7 +36,6 @@ export interface StoreApi {
   params(runIds: readonly string[]): [string, Record<string, string>][];
   series(runId: string, key: string, x?: XAxis, range?: Range): PointColumns;
   buckets(runId: string, key: string, buckets: number, x?: XAxis, range?: Range): Buckets;
-  bucketsOfRuns(runIds: readonly string[], key: string, buckets: number, x?: XAxis, range?: Range): [string, Buckets][];
   chartExtent(runIds: readonly string[], key: string, x: ChartX): ChartExtent | null;
   chartSeries(query: ChartSeriesQuery): ChartRunSeries[];
   extremeSteps(runId: string): [string, { minStep: number | null; maxStep: number | null }][];
@@ -72,7 +71,6 @@ export const STORE_METHODS: readonly StoreMethod[] = [
   'params',
   'series',
   'buckets',
-  'bucketsOfRuns',
   'chartExtent',
   'chartSeries',
   'extremeSteps',

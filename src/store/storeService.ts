@@ -286,15 +286,6 @@ export class StoreService implements StoreApi {
   buckets(runId: string, key: string, buckets: number, x?: XAxis, range?: Range): ReturnType<StoreApi['buckets']> {
     return this.store.buckets(runId, key, buckets, x, range);
   }
-  bucketsOfRuns(
-    runIds: readonly string[],
-    key: string,
-    buckets: number,
-    x?: XAxis,
-    range?: Range,
-  ): ReturnType<StoreApi['bucketsOfRuns']> {
-    return this.store.bucketsOfRuns(runIds, key, buckets, x, range);
-  }
   chartExtent(runIds: readonly string[], key: string, x: ChartX): ReturnType<StoreApi['chartExtent']> {
     return this.store.chartExtent(runIds, key, x);
   }

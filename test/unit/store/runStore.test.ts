@@ -427,7 +427,6 @@ describe('run store', () => {
       assert.equal(zoomed.max[b], Math.max(...slice));
     }
 
-    assert.deepEqual(store.bucketsOfRuns(['r1'], 'wave', 100), [['r1', buckets]], 'many runs in one call');
     const resumed = store.buckets('r1', 'resumed', 100);
     assert.equal(
       resumed.count.reduce((a, b) => a + b, 0),
