@@ -1,6 +1,15 @@
 import { Worker } from 'node:worker_threads';
 import { MessageChannel } from '../../shared/messaging';
-import type { StoreApi, StoreEvent, StoreMethod, StoreRequest, StoreStatus, StoreWorkerData } from './storeProtocol';
+import type {
+  StoreApi,
+  StoreCalls,
+  StoreEvent,
+  StoreMethod,
+  StoreRequest,
+  StoreResult,
+  StoreStatus,
+  StoreWorkerData,
+} from './storeProtocol';
 import { isStoreEvent } from './storeProtocol';
 
 export interface StoreClientEvents {
@@ -8,13 +17,11 @@ export interface StoreClientEvents {
   log?(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
-type Result<K extends StoreMethod> = Awaited<ReturnType<StoreApi[K]>>;
-
 /**
  * The extension host's handle on a store: starts the store worker and turns calls into requests.
  * `ready` rejects when the store cannot be opened (for example one written by a newer Runlog).
  */
-export class StoreClient {
+export class StoreClient implements StoreCalls {
   readonly ready: Promise<StoreStatus>;
   private readonly worker: Worker;
   private readonly channel: MessageChannel<StoreRequest, StoreEvent>;
@@ -64,9 +71,9 @@ export class StoreClient {
   }
 
   /** Calls a store method in the worker. */
-  call<K extends StoreMethod>(method: K, ...args: Parameters<StoreApi[K]>): Promise<Result<K>> {
+  call<K extends StoreMethod>(method: K, ...args: Parameters<StoreApi[K]>): Promise<StoreResult<K>> {
     if (this.exited) return Promise.reject(new Error('the store is closed'));
-    return this.channel.request<Result<K>>({ type: method, args } as StoreRequest);
+    return this.channel.request<StoreResult<K>>({ type: method, args } as StoreRequest);
   }
 
   /** Saves unsaved changes, releases the lock and stops the worker. */

@@ -7,7 +7,7 @@ import type { ChartData, ChartLayout, ChartsState, ChartsViewMessage } from '../
 import { DEFAULT_LAYOUT } from '../../shared/chartsProtocol';
 import type { OutsidePoint } from '../../src/store/chartGaps';
 import { lineBreaksWithin } from '../../src/store/chartGaps';
-import { BucketAccumulator } from '../../src/store/metrics';
+import { BucketAccumulator } from '../../src/store/metricBuckets';
 import { ChartCard } from '../../webview/charts/chartCard';
 
 export interface RunSpec {
