@@ -31,7 +31,7 @@ export class RunStore {
   private constructor(
     private readonly db: Db,
     private readonly journals: JournalSync,
-    readonly options: StoreOptions,
+    private readonly options: StoreOptions,
     /** Where a corrupt database was moved aside, when it was. */
     readonly recoveredFrom: string | undefined,
   ) {
