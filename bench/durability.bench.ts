@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MlflowEndpoint } from '../src/mlflow/server';
-import { readsFromStore } from '../src/mlflow/storeReads';
+import { readsFromStore } from '../test/support/storeReads';
 import { RunStore } from '../src/store/runStore';
 import { Figures, median, option } from './figures';
 

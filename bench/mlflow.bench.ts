@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MlflowEndpoint } from '../src/mlflow/server';
-import { readsFromStore } from '../src/mlflow/storeReads';
+import { readsFromStore } from '../test/support/storeReads';
 import { RunJournal } from '../src/runs/runJournal';
 import { RunStore } from '../src/store/runStore';
 import { Figures, median, option } from './figures';

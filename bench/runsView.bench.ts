@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     console.log(`Runs view: an experiment of ${RUNS.toLocaleString('en-US')} runs`);
     writeJournals(dir);
     const ingest = await RunStore.open({ dir, writer: true, version: 'bench' });
-    const experiment = ingest.experiments().find((e) => e.name === 'sweep');
+    const experiment = ingest.query('experiments').find((e) => e.name === 'sweep');
     if (!experiment || experiment.runCount !== RUNS) throw new Error('the runs were not ingested');
     await ingest.snapshot();
     ingest.close();

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { writeFileAtomic } from '../src/store/atomicFile';
 import { parseEventLine } from '../src/store/events';
-import { DB_FILE, RunStore } from '../src/store/runStore';
+import { RunStore } from '../src/store/runStore';
+import { DB_FILE } from '../src/store/storeLocation';
 import { StoreClient } from '../src/store/storeClient';
 import { loadSqlJs } from '../src/store/sqlite';
 import { Figures, median, option } from './figures';
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
     // 2. Reading a 1M-point series, whole and downsampled to 4000 buckets.
     console.log('queries on a 1,000,000-point series');
     reference.db.exec('CREATE INDEX points_series ON points (run_id, key, step)');
-    const history = time(() => store.series('big', 'loss'));
+    const history = time(() => store.query('series', 'big', 'loss'));
     if (history.result.values.length !== SERIES_POINTS) throw new Error('history lost points');
     const selectAll = reference.db
       .prepare('SELECT step, ts, value FROM points WHERE run_id = ? AND key = ? ORDER BY step')
@@ -149,7 +150,7 @@ async function main(): Promise<void> {
       return i;
     }, 3);
     record('history of a 1M-point series', history.ms, 'ms', referenceHistory.ms, false);
-    const downsample = time(() => store.buckets('big', 'loss', 4000));
+    const downsample = time(() => store.query('buckets', 'big', 'loss', 4000));
     const bucketQuery = reference.db.prepare(
       `SELECT MIN(CAST((step - 0) * 4000 / ? AS INTEGER), 3999) AS b, MIN(value), MAX(value), MAX(step)
        FROM points WHERE run_id = ? AND key = ? GROUP BY b ORDER BY b`,

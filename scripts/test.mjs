@@ -1,5 +1,5 @@
-// `npm test`: lint, format check, type-check, unit tests (plain Node), package the .vsix, and the
-// integration suite inside a real VS Code. Ends with one line `N passed, N failed`.
+// `npm test`: lint, format check, dead exports, type-check, unit tests (plain Node), package the .vsix,
+// and the integration suite inside a real VS Code. Ends with one line `N passed, N failed`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -112,6 +112,7 @@ function faultTests() {
 ensurePrerequisites(['python', 'git', 'browser', 'ml', ...(toolchainCached() ? [] : ['build'])], { label: 'npm test' });
 step('lint (ESLint, type-aware, no warnings)', 'npx', ['eslint', '--max-warnings=0', '.']);
 step('format (Prettier)', 'npx', ['prettier', '--check', '.']);
+step('dead exports (no exported name that only tests use)', 'node', ['scripts/deadExports.mjs']);
 step('type-check (host, tests, webviews)', 'npm', ['run', '--silent', 'typecheck']);
 step('build tests', 'node', ['scripts/build.mjs', '--tests']);
 await mochaTests('unit', 'unit tests (mocha, plain Node)', 10_000);

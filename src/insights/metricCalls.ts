@@ -160,8 +160,3 @@ export function metricKeyAt(
   }
   return undefined;
 }
-
-/** The distinct keys of `calls`, in first-seen order. */
-export function metricKeysOf(calls: readonly MetricCall[]): string[] {
-  return [...new Set(calls.flatMap((call) => call.keys.map((k) => k.key)))];
-}

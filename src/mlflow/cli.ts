@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { StoreService } from '../store/storeService';
 import { MlflowEndpoint } from './server';
-import { readsFromStore } from './storeReads';
+import { readsFromClient } from './storeReads';
 
 const USAGE = 'usage: runlog serve --dir <store folder> [--port N]';
 
@@ -62,7 +62,7 @@ async function main(): Promise<number> {
   );
   const endpoint = await MlflowEndpoint.start({
     storeDir: args.dir,
-    reads: readsFromStore(service),
+    reads: readsFromClient(service),
     port: args.port,
     log,
   });

@@ -1,13 +1,12 @@
 import type { PointColumns } from '../store/chunkCodec';
-import type { RunStore } from '../store/runStore';
 import type { Experiment, ListRunsQuery, RegisteredModel, RunDetails, RunPage } from '../store/types';
-import type { StoreClient } from '../store/storeClient';
-import type { StoreApi } from '../store/storeProtocol';
+import type { StoreCalls } from '../store/storeProtocol';
 
 /**
  * What the endpoint reads from the store. Writes never go through here: they are journal lines.
  * In the extension host it is the store worker (`StoreClient`), so queries never run on the host's
- * event loop; standalone (`runlog serve`, tests) it is a store the process opened itself.
+ * event loop; standalone (`runlog serve`) the `StoreService` the process runs; in tests and benchmarks
+ * a `RunStore` the process opened itself (test/support/storeReads.ts).
  */
 export interface StoreReads {
   /** Reads the journals now, so a read sees what the endpoint just appended. */
@@ -19,7 +18,8 @@ export interface StoreReads {
   registeredModels(): Promise<RegisteredModel[]>;
 }
 
-export function readsFromClient(client: StoreClient): StoreReads {
+/** Reads through StoreApi calls: the host's `StoreClient`, or a `StoreService` in this process. */
+export function readsFromClient(client: StoreCalls): StoreReads {
   return {
     sync: () => client.call('sync'),
     getRun: (runId) => client.call('getRun', runId),
@@ -27,18 +27,5 @@ export function readsFromClient(client: StoreClient): StoreReads {
     experiments: () => client.call('experiments'),
     series: (runId, key) => client.call('series', runId, key, 'step'),
     registeredModels: () => client.call('registeredModels'),
-  };
-}
-
-/** A store in this process: a `RunStore`, or the `StoreService` that holds one with its lock. */
-export function readsFromStore(store: RunStore | StoreApi): StoreReads {
-  const sync = 'syncJournals' in store ? () => store.syncJournals() : () => store.sync();
-  return {
-    sync,
-    getRun: (runId) => Promise.resolve(store.getRun(runId)),
-    listRuns: (query) => Promise.resolve(store.listRuns(query)),
-    experiments: () => Promise.resolve(store.experiments()),
-    series: (runId, key) => Promise.resolve(store.series(runId, key, 'step')),
-    registeredModels: () => Promise.resolve(store.registeredModels()),
   };
 }

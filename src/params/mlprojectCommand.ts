@@ -132,11 +132,3 @@ export function renderMLprojectCommand(entryPoint: MLprojectEntryPoint, values: 
   );
   return [command, ...extra].join(' ');
 }
-
-/** The argv of `mlflow run` for the same run: `run <dir> -e <entry point> -P name=value …`. */
-export function mlflowRunArgs(projectDir: string, entryPoint: string, values: MLprojectValues): string[] {
-  const params = Object.entries(values).flatMap(([key, value]) =>
-    value === undefined ? [] : ['-P', `${key}=${str(value)}`],
-  );
-  return ['run', projectDir, '-e', entryPoint, ...params];
-}

@@ -129,13 +129,6 @@ export function parseSweep(spec: ParamSpec | undefined, text: string, limit = MA
   return { values };
 }
 
-/** Whether the text uses sweep syntax: several items, or a range (malformed ones included). */
-export function isSweep(spec: ParamSpec | undefined, text: string): boolean {
-  const items = splitItems(text);
-  const numeric = spec?.type === 'int' || spec?.type === 'float';
-  return items.length > 1 || (numeric && RANGE.test(text.trim()));
-}
-
 /** A problem with a sweep value: its syntax, or any of its values (via `validateValue`). */
 export function validateSweep(spec: ParamSpec, text: string): string | undefined {
   const parsed = parseSweep(spec, text);

@@ -4,7 +4,8 @@ import type { OutsidePoint } from './chartGaps';
 import { lineBreaksWithin } from './chartGaps';
 import type { PointColumns } from './chunkCodec';
 import { decodeChunkInto } from './chunkCodec';
-import { BucketAccumulator, MAX_BUCKETS, accumulateStoredSeries, readSeries } from './metrics';
+import { BucketAccumulator, MAX_BUCKETS, accumulateStoredSeries } from './metricBuckets';
+import { readSeries } from './metrics';
 import type { XAxis } from './metrics';
 import type { Db } from './sqlite';
 

@@ -139,12 +139,6 @@ export function decodeChunkInto(
   if (select.times) readColumn(blob, stepsAt + stepsLength, count, (flags & RAW_TIMES) !== 0, into.times, offset);
 }
 
-export function decodeChunk(blob: Uint8Array, count: number): PointColumns {
-  const columns = { steps: new Float64Array(count), times: new Float64Array(count), values: new Float64Array(count) };
-  decodeChunkInto(blob, count, columns, 0);
-  return columns;
-}
-
 /**
  * Block summaries: the level of detail that lets a zoomed-out chart skip the points. Each block of
  * BLOCK_POINTS consecutive points keeps its first and last step, first and last time, min and max

@@ -231,8 +231,6 @@ export type RunEvent =
   | RegistryEvent
   | LifecycleEvent;
 
-export type EventType = RunEvent['t'];
-
 export type ParseResult =
   | { readonly ok: true; readonly event: RunEvent }
   | {

@@ -1,5 +1,5 @@
 /**
- * Compiles a parsed run filter (`filter.ts`) to a SQLite boolean expression over the `runs` table
+ * Compiles a parsed run filter (`filter.ts`, the tree of `filterGrammar.ts`) to a SQLite boolean expression over the `runs` table
  * aliased `r` (`SELECT … FROM runs r WHERE <sql>`). Every value and key is a bound parameter, never
  * part of the SQL text. The expression is parenthesized, so it can be ANDed into a larger WHERE.
  *
@@ -14,8 +14,9 @@
  * - Every comparison is 0 or 1, never SQL NULL, so NOT is an exact complement.
  * - `inputs.<field>` holds when any of the run's inputs satisfies the comparison.
  */
-import type { AttributeName, FilterComparison, FilterField, FilterNode, FilterOperator } from './filter';
-import { ATTRIBUTES, FilterError, MAX_FILTER_DEPTH, fieldName, operatorProblem, valueProblem } from './filter';
+import { FilterError, MAX_FILTER_DEPTH } from './filter';
+import type { AttributeName, FilterComparison, FilterField, FilterNode, FilterOperator } from './filterGrammar';
+import { ATTRIBUTES, fieldName, operatorProblem, valueProblem } from './filterGrammar';
 
 export interface CompiledFilter {
   readonly sql: string;

@@ -3,12 +3,15 @@
  * metric's latest value, its best across runs, and the values a parameter took, for the runs of
  * that script (or of the whole store when the script has none that logged it). Hovers ask while
  * the user waits, on stores with thousands of runs, so every query is an index lookup with a LIMIT
- * or one aggregate pass; nothing reads metric points.
+ * or one aggregate pass; nothing reads metric points. `insightQueries` lists the queries;
+ * storeQueries.ts makes every one a StoreApi method.
  */
 import { basename, dirname, join } from 'node:path';
 import type { MetricGoal } from '../../shared/metricGoal';
 import { isBetter, metricGoal } from '../../shared/metricGoal';
 import type { RunStatus } from './events';
+import type { SeriesSummaryRow } from './metrics';
+import { nanFromNull } from './metrics';
 import type { Db, SqlValue } from './sqlite';
 
 /** A run and its series of one metric key. */
@@ -106,16 +109,12 @@ export interface ParamHistory {
   readonly goal: MetricGoal | undefined;
 }
 
-interface SeriesRow {
+/** A run joined with its metric_series row of one key. */
+interface SeriesRow extends Pick<SeriesSummaryRow, 'count' | 'last' | 'last_step' | 'min' | 'max'> {
   id: string;
   name: string;
   status: RunStatus;
   start_time: number;
-  count: number;
-  last: number | null;
-  last_step: number;
-  min: number | null;
-  max: number | null;
 }
 
 /** Rows merged from several index ranges carry the run's rowid: ties in start time go to the later-ingested run. */
@@ -124,8 +123,6 @@ interface Ordered {
   rid: number;
 }
 
-const nan = (value: number | null): number => (value === null ? Number.NaN : value);
-
 function toRunSeries(row: SeriesRow): RunSeries {
   return {
     runId: row.id,
@@ -133,10 +130,10 @@ function toRunSeries(row: SeriesRow): RunSeries {
     status: row.status,
     startTime: row.start_time,
     count: row.count,
-    last: nan(row.last),
+    last: nanFromNull(row.last),
     lastStep: row.last_step,
-    min: nan(row.min),
-    max: nan(row.max),
+    min: nanFromNull(row.min),
+    max: nanFromNull(row.max),
   };
 }
 
@@ -253,7 +250,7 @@ function insightIn(db: Db, key: string, scope: Scope, goal: MetricGoal, recent: 
  * Each key's latest value, best and recent runs: among the script's runs when some of them logged
  * the key, else among all runs of the store. Keys no run logged are left out.
  */
-export function metricInsights(db: Db, query: InsightQuery): MetricInsight[] {
+function metricInsights(db: Db, query: InsightQuery): MetricInsight[] {
   const recent = clampLimit(query.recent, 10);
   const script = query.script ? scriptScope(query.script) : undefined;
   const found: MetricInsight[] = [];
@@ -267,10 +264,7 @@ export function metricInsights(db: Db, query: InsightQuery): MetricInsight[] {
 }
 
 /** Each key's value in the latest run that logged it (the script's runs first, else the store's). */
-export function latestMetrics(
-  db: Db,
-  query: { readonly script?: string; readonly keys: readonly string[] },
-): LatestMetric[] {
+function latestMetrics(db: Db, query: { readonly script?: string; readonly keys: readonly string[] }): LatestMetric[] {
   const script = query.script ? scriptScope(query.script) : undefined;
   const found: LatestMetric[] = [];
   for (const key of new Set(query.keys)) {
@@ -319,7 +313,7 @@ function keyMetricOf(db: Db, scope: Scope, preferred: string | undefined): strin
 }
 
 /** How many runs the script has, its recent ones, and its key metric's best and latest. */
-export function scriptSummary(db: Db, query: ScriptSummaryQuery): ScriptSummary {
+function scriptSummary(db: Db, query: ScriptSummaryQuery): ScriptSummary {
   const scope = scriptScope(query.script);
   let runCount = 0;
   for (const part of scope) {
@@ -347,7 +341,7 @@ interface ParamRow {
  * The values a parameter took in the most recent runs (of the script when some of its runs
  * recorded it, else of the store), each with the run's series of the key metric.
  */
-export function paramHistory(db: Db, query: ParamHistoryQuery): ParamHistory {
+function paramHistory(db: Db, query: ParamHistoryQuery): ParamHistory {
   const limit = clampLimit(query.limit, 10);
   const count = (scope: Scope): number =>
     scope === undefined
@@ -413,3 +407,5 @@ export function paramHistory(db: Db, query: ParamHistoryQuery): ParamHistory {
     goal: keyMetric ? metricGoal(keyMetric, query.goals) : undefined,
   };
 }
+
+export const insightQueries = { metricInsights, latestMetrics, scriptSummary, paramHistory };

@@ -14,11 +14,11 @@ import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { lstat, open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { JOURNAL_FILE, RUNS_DIR, RUN_ID } from './storeLocation';
 
 const NEWLINE = 0x0a;
 /** 0 where the platform has no O_NOFOLLOW (Windows), whose symlinks need privileges to make. */
 export const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
-const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 export interface AppendOptions {
   /** Create the file when it is missing (default: a missing journal is an ENOENT error). */
@@ -91,11 +91,11 @@ export async function syncFolder(dir: string): Promise<void> {
  */
 export async function runJournalPath(storeDir: string, runId: string): Promise<string> {
   if (!RUN_ID.test(runId)) throw new Error(`"${runId}" is not a run id`);
-  const folder = join(storeDir, 'runs', runId);
+  const folder = join(storeDir, RUNS_DIR, runId);
   const info = await lstat(folder);
   if (info.isSymbolicLink()) {
     throw new UnsafeRunPath(`the run folder runs/${runId} is a symbolic link; Runlog does not follow it`);
   }
   if (!info.isDirectory()) throw new UnsafeRunPath(`runs/${runId} is not a folder`);
-  return join(folder, 'events.jsonl');
+  return join(folder, JOURNAL_FILE);
 }

@@ -1,7 +1,7 @@
 import type { FSWatcher } from 'node:fs';
 import { existsSync, statSync, watch } from 'node:fs';
 import { basename, join } from 'node:path';
-import { JOURNAL_FILE, REGISTRY_DIR, RUNS_DIR } from './runStore';
+import { JOURNAL_FILE, REGISTRY_DIR, RUNS_DIR } from './storeLocation';
 
 /** The runs whose journal or folder changed, or undefined when any may have (read every journal). */
 export type JournalChange = readonly string[] | undefined;

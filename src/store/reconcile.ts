@@ -17,7 +17,7 @@ const LOCAL: Liveness = { host: hostname(), isAlive: processAlive };
  */
 export function findInterrupted(store: RunStore, liveness: Liveness = LOCAL): string[] {
   return store
-    .runsInFlight()
+    .query('runsInFlight')
     .filter((run) => run.host === liveness.host && !liveness.isAlive(run.pid))
     .map((run) => run.id);
 }

@@ -1,7 +1,16 @@
 import { Worker } from 'node:worker_threads';
 import type { Envelope } from '../../shared/messaging';
 import { MessageChannel } from '../../shared/messaging';
-import type { StoreApi, StoreEvent, StoreMethod, StoreRequest, StoreStatus, StoreWorkerData } from './storeProtocol';
+import type {
+  StoreApi,
+  StoreCalls,
+  StoreEvent,
+  StoreMethod,
+  StoreRequest,
+  StoreResult,
+  StoreStatus,
+  StoreWorkerData,
+} from './storeProtocol';
 import { isStoreEvent } from './storeProtocol';
 
 export interface StoreClientEvents {
@@ -9,15 +18,14 @@ export interface StoreClientEvents {
   log?(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
-type Result<K extends StoreMethod> = Awaited<ReturnType<StoreApi[K]>>;
 /** What the worker answers to each request. */
-type StoreReplies = { readonly [K in StoreMethod]: Result<K> };
+type StoreReplies = { readonly [K in StoreMethod]: StoreResult<K> };
 
 /**
  * The extension host's handle on a store: starts the store worker and turns calls into requests.
  * `ready` rejects when the store cannot be opened (for example one written by a newer Runlog).
  */
-export class StoreClient {
+export class StoreClient implements StoreCalls {
   readonly ready: Promise<StoreStatus>;
   private readonly worker: Worker;
   private readonly channel: MessageChannel<StoreRequest, StoreEvent, StoreReplies>;
@@ -67,7 +75,7 @@ export class StoreClient {
   }
 
   /** Calls a store method in the worker. */
-  call<K extends StoreMethod>(method: K, ...args: Parameters<StoreApi[K]>): Promise<Result<K>> {
+  call<K extends StoreMethod>(method: K, ...args: Parameters<StoreApi[K]>): Promise<StoreResult<K>> {
     if (this.exited) return Promise.reject(new Error('the store is closed'));
     return this.channel.request<K>({ type: method, args } as StoreRequest & { readonly type: K });
   }

@@ -1,52 +1,16 @@
-import type {
-  InsightQuery,
-  LatestMetric,
-  MetricInsight,
-  ParamHistory,
-  ParamHistoryQuery,
-  ScriptSummary,
-  ScriptSummaryQuery,
-} from './insightQueries';
-import type { Buckets, Range, XAxis } from './metrics';
-import type { ChartExtent, ChartRunSeries, ChartSeriesQuery, ChartX } from './chartData';
-import type { PointColumns } from './chunkCodec';
-import type {
-  Experiment,
-  LineageChange,
-  ListRunsQuery,
-  MetricSummary,
-  RegisteredModel,
-  RunDetails,
-  RunGroup,
-  RunGrouping,
-  RunPage,
-} from './types';
+import type { QueryArgs, QueryName, QueryResult } from './storeQueries';
 
 /**
- * What the extension host may ask the store worker. Each method becomes a request message
- * `{ type: <method>, args: [...] }` and its (awaited) return value the reply; typed arrays cross the
- * thread boundary by structured clone.
+ * What the extension host may ask the store worker: every query of the store (storeQueries.ts,
+ * under its name and with its arguments after the database) and the service's own calls. Each
+ * becomes a request message `{ type: <method>, args: [...] }` and its (awaited) return value the
+ * reply; typed arrays cross the thread boundary by structured clone. Only types come from
+ * storeQueries.ts: the host's bundle carries no query code.
  */
-export interface StoreApi {
-  listRuns(query: ListRunsQuery): RunPage;
-  getRun(runId: string): RunDetails | undefined;
-  experiments(): Experiment[];
-  keys(kind: 'metrics' | 'params'): string[];
-  metricSummaries(runIds: readonly string[]): [string, MetricSummary[]][];
-  params(runIds: readonly string[]): [string, Record<string, string>][];
-  series(runId: string, key: string, x?: XAxis, range?: Range): PointColumns;
-  buckets(runId: string, key: string, buckets: number, x?: XAxis, range?: Range): Buckets;
-  bucketsOfRuns(runIds: readonly string[], key: string, buckets: number, x?: XAxis, range?: Range): [string, Buckets][];
-  chartExtent(runIds: readonly string[], key: string, x: ChartX): ChartExtent | null;
-  chartSeries(query: ChartSeriesQuery): ChartRunSeries[];
-  extremeSteps(runId: string): [string, { minStep: number | null; maxStep: number | null }][];
-  lineage(runIds: readonly string[]): [string, LineageChange][];
-  registeredModels(): RegisteredModel[];
-  metricInsights(query: InsightQuery): MetricInsight[];
-  latestMetrics(query: { readonly script?: string; readonly keys: readonly string[] }): LatestMetric[];
-  scriptSummary(query: ScriptSummaryQuery): ScriptSummary;
-  paramHistory(query: ParamHistoryQuery): ParamHistory;
-  runGroups(by: RunGrouping, query?: Omit<ListRunsQuery, 'group' | 'sort' | 'offset' | 'limit'>): RunGroup[];
+export type StoreApi = { [K in QueryName]: (...args: QueryArgs<K>) => QueryResult<K> } & ServiceCalls;
+
+/** What the service does besides answering queries. */
+export interface ServiceCalls {
   /** Reads the journals now instead of at the next change notice; returns the runs that changed. */
   sync(): Promise<string[]>;
   /** Writes the database file now if this process is the writer; returns whether it wrote. */
@@ -62,31 +26,12 @@ export interface StoreStatus {
 }
 
 export type StoreMethod = keyof StoreApi;
+export type StoreResult<K extends StoreMethod> = Awaited<ReturnType<StoreApi[K]>>;
 
-export const STORE_METHODS: readonly StoreMethod[] = [
-  'listRuns',
-  'getRun',
-  'experiments',
-  'keys',
-  'metricSummaries',
-  'params',
-  'series',
-  'buckets',
-  'bucketsOfRuns',
-  'chartExtent',
-  'chartSeries',
-  'extremeSteps',
-  'lineage',
-  'registeredModels',
-  'metricInsights',
-  'latestMetrics',
-  'scriptSummary',
-  'paramHistory',
-  'runGroups',
-  'sync',
-  'snapshot',
-  'status',
-];
+/** Who answers StoreApi calls by name: the host's StoreClient (through the worker), or a StoreService in this process. */
+export interface StoreCalls {
+  call<K extends StoreMethod>(method: K, ...args: Parameters<StoreApi[K]>): Promise<StoreResult<K>>;
+}
 
 export type StoreRequest = {
   [K in StoreMethod]: { readonly type: K; readonly args: Parameters<StoreApi[K]> };
@@ -98,16 +43,6 @@ export type StoreEvent =
   | { readonly type: 'failed'; readonly message: string; readonly newerVersion: boolean }
   | { readonly type: 'changed'; readonly runIds: readonly string[] }
   | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly message: string };
-
-export function isStoreRequest(value: unknown): value is StoreRequest {
-  const v = value as { type?: unknown; args?: unknown } | null;
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    (STORE_METHODS as readonly unknown[]).includes(v.type) &&
-    Array.isArray(v.args)
-  );
-}
 
 export function isStoreEvent(value: unknown): value is StoreEvent {
   const v = value as { type?: unknown } | null;

@@ -1,17 +1,24 @@
-import type { InsightQuery, ParamHistoryQuery, ScriptSummaryQuery } from './insightQueries';
-import type { Range, XAxis } from './metrics';
-import type { ChartSeriesQuery, ChartX } from './chartData';
 import { JOURNAL_FORMAT } from './events';
+import type { RunStatus } from './events';
 import { REGISTRY_JOURNAL } from './ingest';
 import type { JournalChange } from './journalWatcher';
 import { JournalWatcher } from './journalWatcher';
 import { HEARTBEAT_MS, StoreLock } from './lock';
 import { findInterrupted, markInterrupted } from './reconcile';
-import type { RunStatus } from './events';
-import type { ListRunsQuery, RunGrouping } from './types';
 import { RunStore } from './runStore';
 import { recordStoreFormat } from './storeFormat';
-import type { ServiceOptions, StoreApi, StoreStatus } from './storeProtocol';
+import type {
+  ServiceCalls,
+  ServiceOptions,
+  StoreApi,
+  StoreCalls,
+  StoreMethod,
+  StoreRequest,
+  StoreResult,
+  StoreStatus,
+} from './storeProtocol';
+import type { QueryArgs } from './storeQueries';
+import { isQueryName } from './storeQueries';
 
 /** How often runs whose process died are looked for. */
 const RECONCILE_MS = 30_000;
@@ -35,7 +42,7 @@ export interface ServiceEvents {
  * `runlog.db`, journal watching, and snapshot timing. It runs inside the store worker, so none of this
  * work ever lands on the extension host's event loop.
  */
-export class StoreService implements StoreApi {
+export class StoreService implements ServiceCalls, StoreCalls {
   private lock: StoreLock | undefined;
   private readonly watcher: JournalWatcher;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -119,7 +126,7 @@ export class StoreService implements StoreApi {
 
   /** Follows every running or queued run's journal; returns the runs newly followed. */
   private followLive(): string[] {
-    const live = this.store.listRuns({ statuses: LIVE, deleted: 'all', limit: 1_000 }).runs;
+    const live = this.store.query('listRuns', { statuses: LIVE, deleted: 'all', limit: 1_000 }).runs;
     return this.watcher.follow(live.map((run) => run.id));
   }
 
@@ -130,7 +137,7 @@ export class StoreService implements StoreApi {
   private followChanged(changed: readonly string[]): string[] {
     const ids = changed.filter((id) => id !== REGISTRY_JOURNAL);
     if (ids.length === 0) return [];
-    const known = this.store.listRuns({ runIds: ids, deleted: 'all', limit: ids.length }).runs;
+    const known = this.store.query('listRuns', { runIds: ids, deleted: 'all', limit: ids.length }).runs;
     this.watcher.unfollow(known.filter((run) => !LIVE.includes(run.status)).map((run) => run.id));
     return this.watcher.follow(known.filter((run) => LIVE.includes(run.status)).map((run) => run.id));
   }
@@ -262,72 +269,24 @@ export class StoreService implements StoreApi {
     }
   }
 
-  listRuns(query: ListRunsQuery): ReturnType<StoreApi['listRuns']> {
-    return this.store.listRuns(query);
+  /**
+   * Answers one StoreApi call: a query of the store (storeQueries.ts) or one of the service's own.
+   * The worker forwards every request from the host here.
+   */
+  async call<K extends StoreMethod>(method: K, ...args: Parameters<StoreApi[K]>): Promise<StoreResult<K>> {
+    const name: StoreMethod = method;
+    switch (name) {
+      case 'sync':
+        return (await this.sync()) as StoreResult<K>;
+      case 'snapshot':
+        return (await this.snapshot()) as StoreResult<K>;
+      case 'status':
+        return this.status() as StoreResult<K>;
+      default:
+        return this.store.query(name, ...(args as QueryArgs<typeof name>)) as StoreResult<K>;
+    }
   }
-  getRun(runId: string): ReturnType<StoreApi['getRun']> {
-    return this.store.getRun(runId);
-  }
-  experiments(): ReturnType<StoreApi['experiments']> {
-    return this.store.experiments();
-  }
-  keys(kind: 'metrics' | 'params'): string[] {
-    return this.store.keys(kind);
-  }
-  metricSummaries(runIds: readonly string[]): ReturnType<StoreApi['metricSummaries']> {
-    return [...this.store.metricSummaries(runIds)];
-  }
-  params(runIds: readonly string[]): ReturnType<StoreApi['params']> {
-    return [...this.store.params(runIds)];
-  }
-  series(runId: string, key: string, x?: XAxis, range?: Range): ReturnType<StoreApi['series']> {
-    return this.store.series(runId, key, x, range);
-  }
-  buckets(runId: string, key: string, buckets: number, x?: XAxis, range?: Range): ReturnType<StoreApi['buckets']> {
-    return this.store.buckets(runId, key, buckets, x, range);
-  }
-  bucketsOfRuns(
-    runIds: readonly string[],
-    key: string,
-    buckets: number,
-    x?: XAxis,
-    range?: Range,
-  ): ReturnType<StoreApi['bucketsOfRuns']> {
-    return this.store.bucketsOfRuns(runIds, key, buckets, x, range);
-  }
-  chartExtent(runIds: readonly string[], key: string, x: ChartX): ReturnType<StoreApi['chartExtent']> {
-    return this.store.chartExtent(runIds, key, x);
-  }
-  chartSeries(query: ChartSeriesQuery): ReturnType<StoreApi['chartSeries']> {
-    return this.store.chartSeries(query);
-  }
-  extremeSteps(runId: string): ReturnType<StoreApi['extremeSteps']> {
-    return this.store.extremeSteps(runId);
-  }
-  lineage(runIds: readonly string[]): ReturnType<StoreApi['lineage']> {
-    return this.store.lineage(runIds);
-  }
-  registeredModels(): ReturnType<StoreApi['registeredModels']> {
-    return this.store.registeredModels();
-  }
-  metricInsights(query: InsightQuery): ReturnType<StoreApi['metricInsights']> {
-    return this.store.metricInsights(query);
-  }
-  latestMetrics(query: Parameters<StoreApi['latestMetrics']>[0]): ReturnType<StoreApi['latestMetrics']> {
-    return this.store.latestMetrics(query);
-  }
-  scriptSummary(query: ScriptSummaryQuery): ReturnType<StoreApi['scriptSummary']> {
-    return this.store.scriptSummary(query);
-  }
-  paramHistory(query: ParamHistoryQuery): ReturnType<StoreApi['paramHistory']> {
-    return this.store.paramHistory(query);
-  }
-  runGroups(
-    by: RunGrouping,
-    query?: Omit<ListRunsQuery, 'group' | 'sort' | 'offset' | 'limit'>,
-  ): ReturnType<StoreApi['runGroups']> {
-    return this.store.runGroups(by, query);
-  }
+
   sync(): Promise<string[]> {
     return this.requestSync();
   }
@@ -356,4 +315,18 @@ export class StoreService implements StoreApi {
     await this.lock?.release();
     this.store.close();
   }
+}
+
+/** The service's own calls (a new one fails to compile until it is named here and in `call`). */
+const SERVICE_CALLS: Readonly<Record<keyof ServiceCalls, true>> = { sync: true, snapshot: true, status: true };
+
+/** Whether a message from the host is a request the service answers: a store query or one of its own calls. */
+export function isStoreRequest(value: unknown): value is StoreRequest {
+  const v = value as { type?: unknown; args?: unknown } | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (isQueryName(v.type) || (typeof v.type === 'string' && Object.hasOwn(SERVICE_CALLS, v.type))) &&
+    Array.isArray(v.args)
+  );
 }

@@ -4,8 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { MessageChannel } from '../../shared/messaging';
 import { NewerStoreError } from './schema';
 import type { StoreEvent, StoreRequest, StoreWorkerData } from './storeProtocol';
-import { isStoreRequest } from './storeProtocol';
-import { StoreService } from './storeService';
+import { StoreService, isStoreRequest } from './storeService';
 
 const port = parentPort;
 const data = workerData as StoreWorkerData;
@@ -14,13 +13,7 @@ if (port) {
   let service: StoreService | undefined;
   const channel = new MessageChannel<StoreEvent, StoreRequest>((envelope) => port.postMessage(envelope), {
     onEvent: () => undefined,
-    onRequest: async (request) => {
-      const ready = await started;
-      // Called with `ready` as `this` right away: the request names one of StoreApi's methods.
-      // eslint-disable-next-line @typescript-eslint/unbound-method
-      const method = ready[request.type] as (...args: unknown[]) => unknown;
-      return method.apply(ready, request.args);
-    },
+    onRequest: async (request) => (await started).call(request.type, ...request.args),
     isMessage: isStoreRequest,
     onInvalid: (reason) =>
       channel.send({ type: 'log', level: 'error', message: `store worker: dropped a message (${reason})` }),

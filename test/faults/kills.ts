@@ -60,9 +60,9 @@ export async function killIngest(kills: number, log: (line: string) => void = ()
       const expected = expectedFrom(dir);
       const store = await openStore(dir, result);
       if (!store) continue;
-      const runIds = store.listRuns().runs.map((r) => r.id);
+      const runIds = store.query('listRuns').runs.map((r) => r.id);
       const stored = new Map<string, number>();
-      for (const [runId, list] of store.metricSummaries(runIds)) {
+      for (const [runId, list] of store.query('metricSummaries', runIds)) {
         for (const m of list) stored.set(`${runId}/${m.key}`, m.count);
       }
       for (const [key, count] of expected.points) {
@@ -72,7 +72,7 @@ export async function killIngest(kills: number, log: (line: string) => void = ()
           result.notes.push(`kill ${i + 1}: ${key} has ${have} points, the journal ${count}`);
         }
       }
-      const params = store.params(runIds);
+      const params = new Map(store.query('params', runIds));
       for (const [key, value] of expected.params) {
         const [runId, name] = key.split('/') as [string, string];
         if (params.get(runId)?.[name] !== value) {
@@ -130,7 +130,7 @@ export async function killEndpoint(kills: number, log: (line: string) => void = 
       for (const [key, value] of ackedParams) if (facts.params.get(key)?.[0] !== value) result.lost++;
       const store = await openStore(dir, result);
       if (store) {
-        const counts = store.metricSummaries([runId]).get(runId) ?? [];
+        const counts = new Map(store.query('metricSummaries', [runId])).get(runId) ?? [];
         const stored = counts.reduce((sum, m) => sum + m.count, 0);
         if (stored !== facts.points.size) {
           result.lost += Math.abs(facts.points.size - stored);

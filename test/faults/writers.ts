@@ -37,7 +37,7 @@ export async function oversizedLines(trials: number): Promise<Outcome> {
       const store = await openStore(dir, result);
       if (!store) continue;
       await store.syncJournals();
-      const run = store.getRun('r1');
+      const run = store.query('getRun', 'r1');
       const points = run?.metrics.find((m) => m.key === 'loss')?.count ?? 0;
       result.lost += 50 - points + (run?.params['lr'] === '0.1' ? 0 : 1) + (run?.status === 'FINISHED' ? 0 : 1);
       if (run?.rejected.length !== bad.length) {
@@ -167,14 +167,17 @@ export async function concurrentWriters(rounds: number): Promise<Outcome> {
         const store = await openStore(dir, result);
         if (store) {
           await store.syncJournals();
-          const stored = (store.metricSummaries([runId]).get(runId) ?? []).reduce((n, m) => n + m.count, 0);
+          const stored = (new Map(store.query('metricSummaries', [runId])).get(runId) ?? []).reduce(
+            (n, m) => n + m.count,
+            0,
+          );
           if (stored !== facts.points.size) {
             result.lost += Math.abs(stored - facts.points.size);
             result.notes.push(`${setup}: the store has ${stored} points, the journal ${facts.points.size}`);
           }
-          if ((store.getRun(runId)?.rejected.length ?? 0) > 0) {
+          if ((store.query('getRun', runId)?.rejected.length ?? 0) > 0) {
             result.corrupt++;
-            result.notes.push(`${setup}: ${JSON.stringify(store.getRun(runId)?.rejected.slice(0, 3))}`);
+            result.notes.push(`${setup}: ${JSON.stringify(store.query('getRun', runId)?.rejected.slice(0, 3))}`);
           }
           store.close();
         }
@@ -306,7 +309,7 @@ export async function symlinks(): Promise<Outcome> {
     result.leaked += (written ? 1 : 0) + files;
     const store = await openStore(dir, result);
     if (store) {
-      if (store.listRuns().total !== 0) {
+      if (store.query('listRuns').total !== 0) {
         result.leaked++;
         result.notes.push('symlinks: the store read a linked run');
       }

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readsFromStore } from '../../../src/mlflow/storeReads';
+import { readsFromStore } from '../../support/storeReads';
 import type { EndpointOptions } from '../../../src/mlflow/server';
 import { MlflowEndpoint } from '../../../src/mlflow/server';
 import { RunStore } from '../../../src/store/runStore';

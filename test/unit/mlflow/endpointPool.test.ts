@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MlflowEndpointPool } from '../../../src/mlflow/endpointPool';
-import { readsFromStore } from '../../../src/mlflow/storeReads';
+import { readsFromStore } from '../../support/storeReads';
 import { RunStore } from '../../../src/store/runStore';
 
 describe('MLflow endpoint pool', () => {

@@ -72,7 +72,7 @@ describe('MLflow endpoint: experiments', function () {
     assert.equal((await byName('new'))?.experiment_id, id);
     const run = await h.get('runs/get', { run_id: runId });
     assert.equal((run.body['run'] as { info: { experiment_id: string } }).info.experiment_id, id);
-    assert.equal(h.store.getRun(runId)?.experiment, 'new');
+    assert.equal(h.store.query('getRun', runId)?.experiment, 'new');
     assert.equal(
       (await h.post('experiments/set-experiment-tag', { experiment_id: id, key: 'k', value: 'v' })).status,
       200,

@@ -36,7 +36,7 @@ describe('MLflow endpoint: numbers as MLflow takes them', () => {
       assert.equal(reply.body['error_code'], 'INVALID_PARAMETER_VALUE');
     }
     await h.store.syncJournals();
-    const values = Array.from(h.store.series(runId, 'm').values);
+    const values = Array.from(h.store.query('series', runId, 'm').values);
     assert.deepEqual(values, [1.5, 2.5, Infinity, -Infinity, NaN, Infinity, -Infinity, 0]);
   });
 
@@ -44,7 +44,7 @@ describe('MLflow endpoint: numbers as MLflow takes them', () => {
     assert.equal((await logRaw(`{"run_id":"${runId}","key":"z","value":-0.0,"timestamp":1,"step":0}`)).status, 200);
     assert.match(await journal(), /"key":"z","value":-0\.0,"step":0/);
     await h.store.syncJournals();
-    assert.ok(Object.is(h.store.series(runId, 'z').values[0], -0));
+    assert.ok(Object.is(h.store.query('series', runId, 'z').values[0], -0));
   });
 
   it('takes any int64 step or timestamp, keeping its digits in the journal', async () => {
@@ -65,8 +65,8 @@ describe('MLflow endpoint: numbers as MLflow takes them', () => {
     const over = await h.post('runs/log-metric', { run_id: runId, key: 's', value: 3, step: '9223372036854775808' });
     assert.equal(over.status, 400);
     await h.store.syncJournals();
-    assert.deepEqual(h.store.getRun(runId)?.rejected, []);
-    assert.deepEqual(Array.from(h.store.series(runId, 's').steps), [2 ** 53, -(2 ** 63)]);
+    assert.deepEqual(h.store.query('getRun', runId)?.rejected, []);
+    assert.deepEqual(Array.from(h.store.query('series', runId, 's').steps), [2 ** 53, -(2 ** 63)]);
     const run = await logRawTo('runs/create', '{"experiment_id":"0","start_time":9007199254740993}');
     assert.equal(run.status, 200);
   });

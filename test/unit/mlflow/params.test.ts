@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { readsFromStore } from '../../../src/mlflow/storeReads';
+import { readsFromStore } from '../../support/storeReads';
 import { MlflowEndpoint } from '../../../src/mlflow/server';
 import { RunStore } from '../../../src/store/runStore';
 import type { Reply } from './endpointHarness';
@@ -57,7 +57,7 @@ describe('MLflow endpoint: params stay write-once under concurrency', () => {
 
   async function storedLr(): Promise<string | undefined> {
     await h.store.syncJournals();
-    return h.store.getRun(runId)?.params['lr'];
+    return h.store.query('getRun', runId)?.params['lr'];
   }
 
   it('20 simultaneous log-parameter requests: one value wins, the other 19 are refused', async () => {
@@ -69,7 +69,7 @@ describe('MLflow endpoint: params stay write-once under concurrency', () => {
     assert.equal(await storedLr(), winner);
     const again = await h.post('runs/log-parameter', { run_id: runId, key: 'lr', value: winner });
     assert.equal(again.status, 200, 'the same value may be logged again');
-    assert.deepEqual(h.store.getRun(runId)?.rejected, []);
+    assert.deepEqual(h.store.query('getRun', runId)?.rejected, []);
   });
 
   it('two endpoints on one store, and log-batch: one value wins', async () => {
@@ -106,7 +106,7 @@ describe('MLflow endpoint: params stay write-once under concurrency', () => {
     assert.equal(taken, 1);
     const stored = await storedLr();
     assert.ok(stored !== undefined && /^(node|py)\d$/.test(stored), stored);
-    assert.deepEqual(h.store.getRun(runId)?.rejected, []);
+    assert.deepEqual(h.store.query('getRun', runId)?.rejected, []);
   });
 });
 

@@ -99,16 +99,16 @@ describe('MLflow import and export', () => {
     const db = await RunStore.open({ dir: store, writer: false, version: 'test' });
     try {
       await db.syncJournals();
-      const owl = db.getRun(OWL);
+      const owl = db.query('getRun', OWL);
       assert.equal(owl?.name, 'bright-owl');
       assert.equal(owl?.experiment, 'Default');
       assert.equal(owl?.status, 'FINISHED');
       assert.equal(owl?.git?.commit, '4e1c0d2a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e');
       assert.deepEqual(owl?.params, { epochs: '3', lr: '0.01', 'optimizer/name': 'adam' });
-      assert.equal(db.series(OWL, 'loss').values.length, 3);
+      assert.equal(db.query('series', OWL, 'loss').values.length, 3);
       assert.deepEqual(
         db
-          .listRuns()
+          .query('listRuns')
           .runs.map((r) => [r.name, r.experiment, r.status])
           .sort(),
         [
@@ -119,7 +119,7 @@ describe('MLflow import and export', () => {
       );
       assert.deepEqual(
         db
-          .listRuns({ deleted: 'deleted' })
+          .query('listRuns', { deleted: 'deleted' })
           .runs.map((r) => r.name)
           .sort(),
         ['lucky-yak', 'quick-fox'],

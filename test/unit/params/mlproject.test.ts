@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { MLproject, MLprojectDiagnostic, MLprojectEntryPoint } from '../../../src/params/mlproject';
 import { parseMLproject } from '../../../src/params/mlproject';
-import { mlflowRunArgs, parseFormat, renderMLprojectCommand } from '../../../src/params/mlprojectCommand';
+import { parseFormat, renderMLprojectCommand } from '../../../src/params/mlprojectCommand';
 import { ParamError } from '../../../src/params/paramSpec';
 import type { SourceRange } from '../../../src/params/paramSpec';
 
@@ -116,19 +116,6 @@ describe('MLproject files', () => {
           error.problems.join('\n') ===
             "Expected URI for parameter model_uri but got model.pkl\nNo value given for missing parameters: 'data_file'",
       );
-    });
-
-    it('gives the mlflow run argv for the same run', () => {
-      assert.deepEqual(mlflowRunArgs('.', 'main', { alpha: '0.9', l1_ratio: undefined, max_iter: 50 }), [
-        'run',
-        '.',
-        '-e',
-        'main',
-        '-P',
-        'alpha=0.9',
-        '-P',
-        'max_iter=50',
-      ]);
     });
   });
 

@@ -61,7 +61,7 @@ with runlog.start_run(experiment="e") as run:
     );
     const opened = await RunStore.open({ dir: store, writer: false, version: 'test' });
     await opened.syncJournals();
-    const [model] = opened.registeredModels();
+    const [model] = opened.query('registeredModels');
     opened.close();
     assert.equal(model?.name, 'doubler');
     assert.deepEqual(

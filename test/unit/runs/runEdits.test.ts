@@ -34,7 +34,7 @@ describe('run edits', () => {
       { t: 'lifecycle', ts: 5, action: 'pin' },
     ]);
     const runs = await RunStore.open({ dir: store, writer: false, version: 'test' });
-    const run = runs.getRun('r1');
+    const run = runs.query('getRun', 'r1');
     assert.equal(run?.name, '<b>new</b>');
     assert.equal(run?.pinned, true);
     assert.equal(run?.tags['team'], 'vision');
@@ -60,7 +60,7 @@ describe('run edits', () => {
     const ours = Array.from({ length: 50 }, (_, i) => appendRunEvents(store, 'r1', tagEvents({}, { [`k${i}`]: 'v' })));
     await Promise.all([...other, ...ours]);
     const runs = await RunStore.open({ dir: store, writer: false, version: 'test' });
-    const run = runs.getRun('r1');
+    const run = runs.query('getRun', 'r1');
     assert.deepEqual(run?.rejected, []);
     assert.equal(run?.metrics[0]?.count, 200);
     assert.equal(Object.keys(run?.tags ?? {}).length, 50);

@@ -51,16 +51,16 @@ describe('chart data', () => {
   });
 
   it('reports the x extent over the runs, per axis', () => {
-    assert.deepEqual(store.chartExtent(['r1', 'r2'], 'loss', 'step'), { lo: 0, hi: 9999 });
-    assert.deepEqual(store.chartExtent(['r1', 'r2'], 'loss', 'time'), { lo: 1000, hi: 10999 });
-    assert.deepEqual(store.chartExtent(['r1', 'r2'], 'loss', 'relative'), { lo: 0, hi: 9999 });
-    assert.deepEqual(store.chartExtent(['r2'], 'loss', 'relative'), { lo: 0, hi: 990 });
-    assert.equal(store.chartExtent(['r1'], 'nope', 'step'), null);
-    assert.equal(store.chartExtent(['missing'], 'loss', 'step'), null);
+    assert.deepEqual(store.query('chartExtent', ['r1', 'r2'], 'loss', 'step'), { lo: 0, hi: 9999 });
+    assert.deepEqual(store.query('chartExtent', ['r1', 'r2'], 'loss', 'time'), { lo: 1000, hi: 10999 });
+    assert.deepEqual(store.query('chartExtent', ['r1', 'r2'], 'loss', 'relative'), { lo: 0, hi: 9999 });
+    assert.deepEqual(store.query('chartExtent', ['r2'], 'loss', 'relative'), { lo: 0, hi: 990 });
+    assert.equal(store.query('chartExtent', ['r1'], 'nope', 'step'), null);
+    assert.equal(store.query('chartExtent', ['missing'], 'loss', 'step'), null);
   });
 
   it('puts every run on one grid, keeping every extreme', () => {
-    const [r1, r2] = store.chartSeries({
+    const [r1, r2] = store.query('chartSeries', {
       runIds: ['r1', 'r2'],
       key: 'loss',
       x: 'step',
@@ -91,10 +91,10 @@ describe('chart data', () => {
     );
     await store.syncJournals();
     for (const x of ['step', 'time', 'relative'] as const) {
-      const extent = store.chartExtent(['r1', 'val'], 'loss', x);
+      const extent = store.query('chartExtent', ['r1', 'val'], 'loss', x);
       assert.ok(extent);
       const query = { runIds: ['r1', 'val'], key: 'loss', ...extent, buckets: 1000, smoothing: 0 };
-      const [, val] = store.chartSeries({ ...query, x });
+      const [, val] = store.query('chartSeries', { ...query, x });
       assert.equal(val.points, 200, x);
       const filled = [...val.last.keys()].filter((i) => !Number.isNaN(val.last[i]));
       assert.equal(filled.length, 200, `${x}: every point in a bucket of its own`);
@@ -120,7 +120,7 @@ describe('chart data', () => {
     );
     await store.syncJournals();
     const zoom = (lo: number, hi: number, x: 'step' | 'relative' = 'step', smoothing = 0) => {
-      const [series] = store.chartSeries({ runIds: ['val'], key: 'loss', x, lo, hi, buckets: 30, smoothing });
+      const [series] = store.query('chartSeries', { runIds: ['val'], key: 'loss', x, lo, hi, buckets: 30, smoothing });
       return series;
     };
     const between = zoom(810, 840);
@@ -139,7 +139,7 @@ describe('chart data', () => {
     const whole = zoom(0, 3000);
     assert.deepEqual([whole.before, whole.after], [null, null], 'nothing outside an unzoomed grid');
     // r1 logs every step: a zoomed grid's neighbours are a step away, read from the one chunk holding them.
-    const [r1] = store.chartSeries({
+    const [r1] = store.query('chartSeries', {
       runIds: ['r1'],
       key: 'loss',
       x: 'step',
@@ -161,7 +161,7 @@ describe('chart data', () => {
       Array.from({ length: 10_000 }, (_, i): [number, number, number] => [i, value(i), 1000 + i]),
     );
     await store.syncJournals();
-    const [folded] = store.chartSeries({
+    const [folded] = store.query('chartSeries', {
       runIds: ['nan'],
       key: 'loss',
       x: 'step',
@@ -178,7 +178,7 @@ describe('chart data', () => {
     );
     assert.ok(Number.isNaN(folded.max[55]), 'nothing drawn where only NaN was logged');
     // Zoomed in, point by point: the line stops at step 4999 and resumes at 6000.
-    const [points] = store.chartSeries({
+    const [points] = store.query('chartSeries', {
       runIds: ['nan'],
       key: 'loss',
       x: 'step',
@@ -196,13 +196,13 @@ describe('chart data', () => {
   });
 
   it("finds the step where each of a run's metrics was lowest and highest", () => {
-    assert.deepEqual(store.extremeSteps('r2'), [['loss', { minStep: 0, maxStep: 99 }]]);
-    assert.equal(store.extremeSteps('r1')[0]?.[1].maxStep, 4321, 'the spike');
-    assert.deepEqual(store.extremeSteps('missing'), []);
+    assert.deepEqual(store.query('extremeSteps', 'r2'), [['loss', { minStep: 0, maxStep: 99 }]]);
+    assert.equal(store.query('extremeSteps', 'r1')[0]?.[1].maxStep, 4321, 'the spike');
+    assert.deepEqual(store.query('extremeSteps', 'missing'), []);
   });
 
   it('zooms in to full resolution', () => {
-    const [r1] = store.chartSeries({
+    const [r1] = store.query('chartSeries', {
       runIds: ['r1'],
       key: 'loss',
       x: 'step',
@@ -216,7 +216,7 @@ describe('chart data', () => {
   });
 
   it('aligns runs by time since their start on the relative axis', () => {
-    const [, r2] = store.chartSeries({
+    const [, r2] = store.query('chartSeries', {
       runIds: ['r1', 'r2'],
       key: 'loss',
       x: 'relative',
@@ -232,7 +232,7 @@ describe('chart data', () => {
   });
 
   it('smooths full-resolution points before bucketing, from the series start even when zoomed', () => {
-    const [r2] = store.chartSeries({
+    const [r2] = store.query('chartSeries', {
       runIds: ['r2'],
       key: 'loss',
       x: 'step',

@@ -1,5 +1,13 @@
 import * as assert from 'node:assert/strict';
-import { decodeChunk, encodeChunk } from '../../../src/store/chunkCodec';
+import type { PointColumns } from '../../../src/store/chunkCodec';
+import { decodeChunkInto, encodeChunk } from '../../../src/store/chunkCodec';
+
+/** A chunk's points in fresh columns (the store decodes into columns it allocated for a whole series). */
+function decodeChunk(blob: Uint8Array, count: number): PointColumns {
+  const columns = { steps: new Float64Array(count), times: new Float64Array(count), values: new Float64Array(count) };
+  decodeChunkInto(blob, count, columns, 0);
+  return columns;
+}
 
 function columns(steps: number[], times: number[], values: number[]) {
   return { steps: Float64Array.from(steps), times: Float64Array.from(times), values: Float64Array.from(values) };

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import initSqlJs from 'sql.js';
 import type { Database } from 'sql.js';
-import type { FilterComparison, FilterNode } from '../../../src/store/filter';
+import type { FilterComparison, FilterNode } from '../../../src/store/filterGrammar';
 import { FilterError, MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, parseFilter } from '../../../src/store/filter';
 import { compileFilter, likeToGlob } from '../../../src/store/filterCompile';
 import { MIGRATIONS } from '../../../src/store/schema';

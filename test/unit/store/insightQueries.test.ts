@@ -66,7 +66,7 @@ describe('insight queries (what the editor shows inside a script)', () => {
       { id: 'c', ts: 200, source: SCRIPT, metrics: { val_loss: [0.6, 0.4] } },
       { id: 'other', ts: 400, source: '/work/project/eval.py', metrics: { val_loss: [0.01] } },
     );
-    const [loss, acc] = store.metricInsights({ script: SCRIPT, keys: ['val_loss', 'accuracy'] });
+    const [loss, acc] = store.query('metricInsights', { script: SCRIPT, keys: ['val_loss', 'accuracy'] });
     assert.equal(loss?.scope, 'script');
     assert.equal(loss?.goal, 'min');
     assert.equal(loss?.runCount, 3);
@@ -87,8 +87,8 @@ describe('insight queries (what the editor shows inside a script)', () => {
 
   it('follows runlog.metricGoals over the naming convention', async () => {
     const store = await open({ id: 'a', ts: 1, source: SCRIPT, metrics: { score: [3, 1, 2] } });
-    assert.equal(store.metricInsights({ script: SCRIPT, keys: ['score'] })[0]?.best?.value, 3);
-    const [insight] = store.metricInsights({ script: SCRIPT, keys: ['score'], goals: { score: 'min' } });
+    assert.equal(store.query('metricInsights', { script: SCRIPT, keys: ['score'] })[0]?.best?.value, 3);
+    const [insight] = store.query('metricInsights', { script: SCRIPT, keys: ['score'], goals: { score: 'min' } });
     assert.deepEqual([insight?.goal, insight?.best?.value], ['min', 1]);
     store.close();
   });
@@ -99,7 +99,7 @@ describe('insight queries (what the editor shows inside a script)', () => {
       { id: 'x', ts: 2, source: '/elsewhere/a.py', metrics: { f1: [0.5] } },
       { id: 'y', ts: 3, metrics: { f1: [0.7] } },
     );
-    const insights = store.metricInsights({ script: SCRIPT, keys: ['loss', 'f1', 'never'] });
+    const insights = store.query('metricInsights', { script: SCRIPT, keys: ['loss', 'f1', 'never'] });
     assert.deepEqual(
       insights.map((i) => [i.key, i.scope, i.runCount, i.recent[0]?.runId]),
       [
@@ -107,7 +107,7 @@ describe('insight queries (what the editor shows inside a script)', () => {
         ['f1', 'store', 2, 'y'],
       ],
     );
-    const anywhere = store.metricInsights({ keys: ['loss'] });
+    const anywhere = store.query('metricInsights', { keys: ['loss'] });
     assert.equal(anywhere[0]?.scope, 'store');
     store.close();
   });
@@ -126,7 +126,7 @@ describe('insight queries (what the editor shows inside a script)', () => {
       { id: 'retrain', ts: 4, source: '/work/project/MLproject', command: 'python retrain.py', metrics: { rmse: [1] } },
       { id: 'far', ts: 5, source: '/other/MLproject', command: 'python train.py', metrics: { rmse: [1] } },
     );
-    const [rmse] = store.metricInsights({ script: SCRIPT, keys: ['rmse'] });
+    const [rmse] = store.query('metricInsights', { script: SCRIPT, keys: ['rmse'] });
     assert.deepEqual(
       rmse?.recent.map((r) => r.runId),
       ['dot', 'entry', 'direct'],
@@ -141,7 +141,7 @@ describe('insight queries (what the editor shows inside a script)', () => {
       { id: 'no', ts: 2, source: '/p/MLproject', command: 'python trainXsmall.py', metrics: { m: [2] } },
     );
     assert.deepEqual(
-      store.metricInsights({ script, keys: ['m'] })[0]?.recent.map((r) => r.runId),
+      store.query('metricInsights', { script, keys: ['m'] })[0]?.recent.map((r) => r.runId),
       ['yes'],
     );
     store.close();
@@ -149,7 +149,7 @@ describe('insight queries (what the editor shows inside a script)', () => {
 
   it('has no best for a series of NaN only, but still counts it', async () => {
     const store = await open({ id: 'a', ts: 1, source: SCRIPT, metrics: { loss: [null, null] } });
-    const [loss] = store.metricInsights({ script: SCRIPT, keys: ['loss'] });
+    const [loss] = store.query('metricInsights', { script: SCRIPT, keys: ['loss'] });
     assert.equal(loss?.runCount, 1);
     assert.equal(loss?.best, undefined);
     assert.ok(Number.isNaN(loss?.recent[0]?.last));
@@ -162,15 +162,15 @@ describe('insight queries (what the editor shows inside a script)', () => {
       { id: 'b', ts: 2, source: SCRIPT, metrics: { rmse: [4], r2: [0.6] } },
       { id: 'c', ts: 3, source: SCRIPT },
     );
-    const summary = store.scriptSummary({ script: SCRIPT });
+    const summary = store.query('scriptSummary', { script: SCRIPT });
     assert.equal(summary.runCount, 3);
     assert.deepEqual(summary.recentRunIds, ['c', 'b', 'a']);
     // The first metric the latest run with metrics logged: rmse (logged before r2).
     assert.equal(summary.metric?.key, 'rmse');
     assert.deepEqual([summary.metric?.best?.runId, summary.metric?.best?.value], ['a', 3]);
-    assert.equal(store.scriptSummary({ script: SCRIPT, keyMetric: 'r2' }).metric?.best?.value, 0.7);
-    assert.equal(store.scriptSummary({ script: SCRIPT, keyMetric: 'absent' }).metric?.key, 'rmse');
-    assert.deepEqual(store.scriptSummary({ script: '/nowhere.py' }), {
+    assert.equal(store.query('scriptSummary', { script: SCRIPT, keyMetric: 'r2' }).metric?.best?.value, 0.7);
+    assert.equal(store.query('scriptSummary', { script: SCRIPT, keyMetric: 'absent' }).metric?.key, 'rmse');
+    assert.deepEqual(store.query('scriptSummary', { script: '/nowhere.py' }), {
       runCount: 0,
       recentRunIds: [],
       metric: undefined,
@@ -185,7 +185,7 @@ describe('insight queries (what the editor shows inside a script)', () => {
       { id: 'c', ts: 3, source: SCRIPT, params: { lr: '0.001' } },
       { id: 'z', ts: 4, source: '/elsewhere.py', params: { lr: '9', batch: '32' } },
     );
-    const history = store.paramHistory({ script: SCRIPT, param: 'lr', limit: 2 });
+    const history = store.query('paramHistory', { script: SCRIPT, param: 'lr', limit: 2 });
     assert.equal(history.scope, 'script');
     assert.equal(history.runCount, 3);
     assert.equal(history.keyMetric, 'val_loss');
@@ -197,9 +197,9 @@ describe('insight queries (what the editor shows inside a script)', () => {
         ['b', '0.01', 0.3],
       ],
     );
-    const elsewhere = store.paramHistory({ script: SCRIPT, param: 'batch' });
+    const elsewhere = store.query('paramHistory', { script: SCRIPT, param: 'batch' });
     assert.deepEqual([elsewhere.scope, elsewhere.runCount, elsewhere.runs[0]?.value], ['store', 1, '32']);
-    assert.deepEqual(store.paramHistory({ script: SCRIPT, param: 'nothing' }).runs, []);
+    assert.deepEqual(store.query('paramHistory', { script: SCRIPT, param: 'nothing' }).runs, []);
     store.close();
   });
 
@@ -223,13 +223,15 @@ describe('insight queries (what the editor shows inside a script)', () => {
       return Number(process.hrtime.bigint() - start) / 5e6;
     };
     const timings = {
-      hover: time(() => store.metricInsights({ script: SCRIPT, keys: ['val_loss'] })),
-      inline: time(() => store.metricInsights({ script: SCRIPT, keys: ['val_loss', 'accuracy', 'nope'], recent: 1 })),
-      storeWide: time(() => store.metricInsights({ keys: ['accuracy'] })),
-      lens: time(() => store.scriptSummary({ script: SCRIPT })),
-      param: time(() => store.paramHistory({ script: SCRIPT, param: 'lr' })),
+      hover: time(() => store.query('metricInsights', { script: SCRIPT, keys: ['val_loss'] })),
+      inline: time(() =>
+        store.query('metricInsights', { script: SCRIPT, keys: ['val_loss', 'accuracy', 'nope'], recent: 1 }),
+      ),
+      storeWide: time(() => store.query('metricInsights', { keys: ['accuracy'] })),
+      lens: time(() => store.query('scriptSummary', { script: SCRIPT })),
+      param: time(() => store.query('paramHistory', { script: SCRIPT, param: 'lr' })),
     };
-    const [loss] = store.metricInsights({ script: SCRIPT, keys: ['val_loss'] });
+    const [loss] = store.query('metricInsights', { script: SCRIPT, keys: ['val_loss'] });
     assert.equal(loss?.runCount, 667);
     assert.equal(loss?.recent[0]?.runId, 'r01998');
     assert.equal(loss?.best?.runId, 'r01998');

@@ -92,7 +92,7 @@ describe('store change notices', function () {
     since = Date.now();
     await rm(join(dir, 'runs', 'gone'), { recursive: true });
     assert.ok((await noticed('gone', since)) - since < 1_000);
-    assert.equal(store.getRun('gone'), undefined, 'a deleted run is forgotten');
+    assert.equal(await store.call('getRun', 'gone'), undefined, 'a deleted run is forgotten');
     // The whole store removed and made again (a test, a script cleaning up): still watched.
     await rm(dir, { recursive: true });
     await sleep(100);

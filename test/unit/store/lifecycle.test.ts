@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEventLine } from '../../../src/store/events';
 import { RunStore } from '../../../src/store/runStore';
+import type { ListRunsQuery } from '../../../src/store/types';
 
 const line = (event: object): string => `${JSON.stringify(event)}\n`;
 
@@ -61,21 +62,25 @@ describe('run lifecycle in the store', () => {
     await journal('b', start('b', 200), { t: 'lifecycle', ts: 201, action: 'delete' });
     const store = await open();
     assert.deepEqual(
-      store.listRuns().runs.map((r) => [r.id, r.pinned, r.deleted]),
+      store.query('listRuns').runs.map((r) => [r.id, r.pinned, r.deleted]),
       [['a', true, false]],
     );
-    assert.deepEqual(store.getRun('a')?.tags, { 'runlog.pinned': 'true', team: 'vision' });
+    assert.deepEqual(store.query('getRun', 'a')?.tags, { 'runlog.pinned': 'true', team: 'vision' });
     assert.deepEqual(
-      store.listRuns({ deleted: 'deleted' }).runs.map((r) => r.id),
+      store.query('listRuns', { deleted: 'deleted' }).runs.map((r) => r.id),
       ['b'],
     );
-    assert.equal(store.experiments().find((e) => e.name === 'prices')?.runCount, 1, 'a deleted run does not count');
+    assert.equal(
+      store.query('experiments').find((e) => e.name === 'prices')?.runCount,
+      1,
+      'a deleted run does not count',
+    );
 
     await appendFile(join(dir, 'runs', 'b', 'events.jsonl'), line({ t: 'lifecycle', ts: 202, action: 'restore' }));
     await appendFile(join(dir, 'runs', 'a', 'events.jsonl'), line({ t: 'lifecycle', ts: 105, action: 'unpin' }));
     await store.syncJournals();
     assert.deepEqual(
-      store.listRuns().runs.map((r) => [r.id, r.pinned, r.deleted]),
+      store.query('listRuns').runs.map((r) => [r.id, r.pinned, r.deleted]),
       [
         ['b', false, false],
         ['a', false, false],
@@ -96,11 +101,11 @@ describe('run lifecycle in the store', () => {
     const asked = await store.syncJournals(['b']);
     assert.deepEqual(asked.changedRuns, ['b']);
     assert.deepEqual(
-      store.listRuns().runs.map((r) => r.id),
+      store.query('listRuns').runs.map((r) => r.id),
       ['c'],
     );
-    assert.equal(store.getRun('a'), undefined);
-    assert.deepEqual(store.keys('params'), [], "the run's rows are gone");
+    assert.equal(store.query('getRun', 'a'), undefined);
+    assert.deepEqual(store.query('keys', 'params'), [], "the run's rows are gone");
     assert.deepEqual((await store.syncJournals()).changedRuns, [], 'and it is forgotten once');
     store.close();
   });
@@ -120,28 +125,28 @@ describe('run lifecycle in the store', () => {
     await journal('c', start('c', 300), git('c2'));
     await journal('d', start('d', 400));
     const store = await open();
-    assert.deepEqual(store.runGroups('branch'), [
+    assert.deepEqual(store.query('runGroups', 'branch'), [
       { value: 'main', runCount: 2 },
       { value: null, runCount: 2 },
     ]);
-    assert.deepEqual(store.runGroups('commit'), [
+    assert.deepEqual(store.query('runGroups', 'commit'), [
       { value: 'c2', runCount: 2 },
       { value: 'c1', runCount: 1 },
       { value: null, runCount: 1 },
     ]);
-    assert.deepEqual(store.runGroups('status'), [
+    assert.deepEqual(store.query('runGroups', 'status'), [
       { value: 'FAILED', runCount: 1 },
       { value: 'FINISHED', runCount: 1 },
       { value: 'RUNNING', runCount: 2 },
     ]);
-    assert.deepEqual(store.runGroups('status', { filter: "attributes.run_name != 'name-d'" }).at(-1), {
+    assert.deepEqual(store.query('runGroups', 'status', { filter: "attributes.run_name != 'name-d'" }).at(-1), {
       value: 'RUNNING',
       runCount: 1,
     });
     const ids = (page: { runs: { id: string }[] }): string[] => page.runs.map((r) => r.id);
-    assert.deepEqual(ids(store.listRuns({ group: { by: 'branch', value: null } })), ['d', 'c']);
-    assert.deepEqual(ids(store.listRuns({ group: { by: 'commit', value: 'c2' } })), ['c', 'b']);
-    assert.deepEqual(ids(store.listRuns({ statuses: ['RUNNING'], runIds: ['a', 'c', 'd'] })), ['d', 'c']);
+    assert.deepEqual(ids(store.query('listRuns', { group: { by: 'branch', value: null } })), ['d', 'c']);
+    assert.deepEqual(ids(store.query('listRuns', { group: { by: 'commit', value: 'c2' } })), ['c', 'b']);
+    assert.deepEqual(ids(store.query('listRuns', { statuses: ['RUNNING'], runIds: ['a', 'c', 'd'] })), ['d', 'c']);
     store.close();
   });
 
@@ -153,7 +158,7 @@ describe('run lifecycle in the store', () => {
     await journal('c', start('c', 300), ...points('loss', 0.4), { t: 'lifecycle', ts: 301, action: 'pin' });
     await journal('d', start('d', 400));
     const store = await open();
-    const order = (query: Parameters<RunStore['listRuns']>[0]): string[] => store.listRuns(query).runs.map((r) => r.id);
+    const order = (query: ListRunsQuery): string[] => store.query('listRuns', query).runs.map((r) => r.id);
     assert.deepEqual(order({ sort: { key: 'metrics.loss', descending: false } }), ['b', 'c', 'a', 'd'], 'by last');
     assert.deepEqual(order({ sort: { key: 'metrics.loss', descending: false, value: 'min' } }), ['a', 'b', 'c', 'd']);
     assert.deepEqual(order({ sort: { key: 'metrics.loss', descending: true, value: 'max' } }), ['a', 'c', 'b', 'd']);

@@ -32,7 +32,7 @@ describe('data lineage', () => {
     await journal('plain', {}, 'sha256:ccc');
     const store = await RunStore.open({ dir, writer: true, version: 'test' });
     await store.syncJournals();
-    const lineage = store.lineage(['orig', 'rerun', 'repro', 'plain']);
+    const lineage = store.query('lineage', ['orig', 'rerun', 'repro', 'plain']);
     store.close();
     assert.deepEqual(lineage, [
       [
@@ -45,7 +45,7 @@ describe('data lineage', () => {
     ]);
     const [, change] = lineage[0] ?? [];
     const reader = await RunStore.open({ dir, writer: false, version: 'test' });
-    const run = reader.listRuns({ filter: "attributes.run_name = 'rerun'" }).runs[0];
+    const run = reader.query('listRuns', { filter: "attributes.run_name = 'rerun'" }).runs[0];
     reader.close();
     assert.ok(run && change);
     const model = runItemModel(run, [], { keyMetric: '', goals: {} }, 0, {}, {}, change);

@@ -34,7 +34,7 @@ describe('journal lines longer than the read piece', () => {
     const logs: string[] = [];
     const store = await RunStore.open({ dir, writer: false, version: 'test', log: (m) => logs.push(m) });
     for (let i = 0; i < 3; i++) await store.syncJournals();
-    const run = store.getRun('r1');
+    const run = store.query('getRun', 'r1');
     assert.equal(run?.status, 'FINISHED');
     assert.deepEqual(run?.params, { lr: '0.1' });
     assert.equal(run?.metrics[0]?.count, 1);
@@ -58,8 +58,8 @@ describe('journal lines longer than the read piece', () => {
     assert.equal(logs.filter((m) => m.includes('no end yet')).length, 1, logs.join('\n'));
     await appendFile(file, `\n${line({ t: 'run_end', ts: 5, status: 'FAILED' })}`);
     await store.syncJournals();
-    assert.equal(store.getRun('r1')?.status, 'FAILED');
-    assert.equal(store.getRun('r1')?.rejected.length, 1);
+    assert.equal(store.query('getRun', 'r1')?.status, 'FAILED');
+    assert.equal(store.query('getRun', 'r1')?.rejected.length, 1);
     store.close();
   });
 
@@ -75,8 +75,8 @@ describe('journal lines longer than the read piece', () => {
       { changed: () => undefined, log: () => undefined },
     );
     try {
-      await waitFor('the run to be interrupted', () =>
-        service.getRun('r1')?.status === 'INTERRUPTED' ? true : undefined,
+      await waitFor('the run to be interrupted', async () =>
+        (await service.call('getRun', 'r1'))?.status === 'INTERRUPTED' ? true : undefined,
       );
       await new Promise((resolve) => setTimeout(resolve, 300));
       const marks = (await readFile(file, 'utf8')).split('\n').filter((l) => l.includes('"INTERRUPTED"'));

@@ -52,9 +52,9 @@ describe('the Python client and the store', function () {
     assert.equal(result.status, 0, result.stderr);
     const store = await RunStore.open({ dir: join(dir, '.runlog'), writer: false, version: 'test' });
     try {
-      const [run] = store.listRuns().runs;
+      const [run] = store.query('listRuns').runs;
       assert.ok(run);
-      const details = store.getRun(run.id);
+      const details = store.query('getRun', run.id);
       assert.ok(details);
       assert.deepEqual(details.rejected, [], 'no line was refused');
       assert.equal(details.name, 'contract');
@@ -114,7 +114,7 @@ describe('the Python client and the store', function () {
     assert.equal(result.status, 0, `${python}: ${result.stderr || String(result.error)}`);
     const store = await RunStore.open({ dir: join(dir, '.runlog'), writer: false, version: 'test' });
     try {
-      const runs = store.listRuns().runs;
+      const runs = store.query('listRuns').runs;
       assert.equal(runs.length, 3, 'the search and its two candidates');
       const parent = runs.find((r) => r.parentRunId === null);
       assert.ok(parent);
@@ -122,8 +122,8 @@ describe('the Python client and the store', function () {
         runs.filter((r) => r.parentRunId === parent.id).map((r) => r.status),
         ['FINISHED', 'FINISHED'],
       );
-      for (const run of runs) assert.deepEqual(store.getRun(run.id)?.rejected, [], run.name);
-      const details = store.getRun(parent.id);
+      for (const run of runs) assert.deepEqual(store.query('getRun', run.id)?.rejected, [], run.name);
+      const details = store.query('getRun', parent.id);
       assert.ok(details);
       assert.deepEqual(
         details.inputs.map((i) => [i.name, i.shape, i.columns]),
@@ -139,7 +139,7 @@ describe('the Python client and the store', function () {
         assert.ok(keys.includes(key), key);
       const child = runs.find((r) => r.parentRunId === parent.id);
       assert.equal(
-        store.getRun(child?.id ?? '')?.environment?.runId,
+        store.query('getRun', child?.id ?? '')?.environment?.runId,
         parent.id,
         "a child shows its parent's environment",
       );

@@ -41,7 +41,7 @@ describe('reconciling runs after a restart', () => {
     assert.deepEqual(interrupted, ['dead', 'queued']);
     await markInterrupted(dir, interrupted);
     await store.syncJournals();
-    const statuses = Object.fromEntries(store.listRuns().runs.map((r) => [r.id, r.status]));
+    const statuses = Object.fromEntries(store.query('listRuns').runs.map((r) => [r.id, r.status]));
     assert.deepEqual(statuses, {
       alive: 'RUNNING',
       dead: 'INTERRUPTED',
@@ -63,7 +63,7 @@ describe('reconciling runs after a restart', () => {
       { t: 'status', ts: 3, status: 'RUNNING', pid: 5 },
     ]);
     const store = await RunStore.open({ dir, writer: true, version: 'test' });
-    assert.equal(store.getRun('r')?.status, 'KILLED');
+    assert.equal(store.query('getRun', 'r')?.status, 'KILLED');
     store.close();
   });
 });

@@ -39,7 +39,7 @@ describe('models and the registry in the store', () => {
       { t: 'registry', ts: 3, action: 'create_model', model: 'x' },
     ]);
     const store = await RunStore.open({ dir, writer: false, version: 'test' });
-    const run = store.getRun('r1');
+    const run = store.query('getRun', 'r1');
     assert.deepEqual(run?.models, [
       {
         name: 'model',
@@ -68,7 +68,7 @@ describe('models and the registry in the store', () => {
       { t: 'registry', ts: 11, action: 'create_version', model: 'refused', run_id: 'r', source: 'm', version: 2 },
     ]);
     const store = await RunStore.open({ dir, writer: false, version: 'test' });
-    const models = store.registeredModels();
+    const models = store.query('registeredModels');
     assert.deepEqual(
       models.map((m) => m.name),
       ['prices'],
@@ -91,7 +91,7 @@ describe('models and the registry in the store', () => {
       registry('delete_alias', { alias: 'staging' }),
     ]);
     await store.syncJournals();
-    const [after] = store.registeredModels();
+    const [after] = store.query('registeredModels');
     assert.deepEqual(
       after?.versions.map((v) => [v.version, v.aliases]),
       [

@@ -70,7 +70,7 @@ describe('the registry rules in Python and in the store', function () {
         const match = /^Registry journal line (\d+):/.exec(m);
         return match ? [Number(match[1])] : [];
       });
-      return { models: opened.registeredModels(), rejectedLines };
+      return { models: opened.query('registeredModels'), rejectedLines };
     } finally {
       opened.close();
     }

@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHUNK_POINTS } from '../../../src/store/metrics';
-import { DB_FILE, RunStore } from '../../../src/store/runStore';
+import { RunStore } from '../../../src/store/runStore';
+import { DB_FILE } from '../../../src/store/storeLocation';
 import { NewerStoreError, SCHEMA_VERSION } from '../../../src/store/schema';
 import { Db } from '../../../src/store/sqlite';
 
@@ -37,7 +38,7 @@ describe('run store', () => {
 
   it('opens a folder with no store without creating anything', async () => {
     const store = await open();
-    assert.deepEqual(store.listRuns(), { runs: [], total: 0 });
+    assert.deepEqual(store.query('listRuns'), { runs: [], total: 0 });
     assert.equal(await store.snapshot(), false);
     assert.equal(existsSync(dir), false);
     store.close();
@@ -70,7 +71,7 @@ describe('run store', () => {
         line({ t: 'run_end', ts: 200, status: 'FINISHED', exit_code: 0 }),
     );
     const store = await open();
-    const run = store.getRun('r1');
+    const run = store.query('getRun', 'r1');
     assert.ok(run);
     assert.equal(run.name, 'name-r1');
     assert.equal(run.experiment, 'prices');
@@ -102,7 +103,7 @@ describe('run store', () => {
     assert.match(run.rejected[0]?.reason ?? '', /param "lr" is already "0.01"; params are write-once/);
     assert.match(run.rejected[1]?.reason ?? '', /not valid JSON/);
     assert.ok(logs.some((m) => m.includes('write-once')));
-    const points = store.series('r1', 'loss');
+    const points = store.query('series', 'r1', 'loss');
     assert.deepEqual([...points.steps], [0, 1, 2]);
     assert.ok(Number.isNaN(points.values[1]));
     store.close();
@@ -152,9 +153,9 @@ describe('run store', () => {
         devices: [{ name: 'A100', memoryTotalMegabytes: 40960 }],
       },
     };
-    assert.deepEqual(store.getRun('parent')?.environment, expected);
-    assert.deepEqual(store.getRun('child')?.environment, expected, "the parent's, named as such");
-    assert.deepEqual(store.getRun('plain')?.environment, {
+    assert.deepEqual(store.query('getRun', 'parent')?.environment, expected);
+    assert.deepEqual(store.query('getRun', 'child')?.environment, expected, "the parent's, named as such");
+    assert.deepEqual(store.query('getRun', 'plain')?.environment, {
       runId: 'plain',
       recorded: 4,
       pythonVersion: '3.8.10',
@@ -166,13 +167,14 @@ describe('run store', () => {
       packages: {},
       gpu: null,
     });
-    assert.equal(store.getRun('none')?.environment, null);
+    assert.equal(store.query('getRun', 'none')?.environment, null);
     // A second process logging into the run records its own environment, which replaces the first.
     await journal('plain', line({ t: 'environment', ts: 9, python_version: '3.12.1', packages: { torch: '2.2.0' } }));
     await store.syncJournals();
-    assert.equal(store.getRun('plain')?.environment?.pythonVersion, '3.12.1');
-    assert.deepEqual(store.getRun('plain')?.environment?.packages, { torch: '2.2.0' });
-    for (const id of ['parent', 'child', 'plain', 'none']) assert.deepEqual(store.getRun(id)?.rejected, [], id);
+    assert.equal(store.query('getRun', 'plain')?.environment?.pythonVersion, '3.12.1');
+    assert.deepEqual(store.query('getRun', 'plain')?.environment?.packages, { torch: '2.2.0' });
+    for (const id of ['parent', 'child', 'plain', 'none'])
+      assert.deepEqual(store.query('getRun', id)?.rejected, [], id);
     store.close();
   });
 
@@ -191,7 +193,7 @@ describe('run store', () => {
         }),
     );
     const store = await open();
-    assert.deepEqual(store.getRun('r1')?.inputs, [
+    assert.deepEqual(store.query('getRun', 'r1')?.inputs, [
       { name: 'X_train', path: '/w/train.py', digest: 'd', shape: [100, 2], columns: ['a', 'b'] },
     ]);
     store.close();
@@ -212,11 +214,11 @@ describe('run store', () => {
     await writeFile(join(dir, DB_FILE), db.export());
     db.close();
     const upgraded = await open();
-    const r1 = upgraded.getRun('r1');
+    const r1 = upgraded.query('getRun', 'r1');
     assert.deepEqual(r1?.rejected, []);
     assert.equal(r1?.environment?.pythonVersion, '3.11.2');
-    assert.deepEqual([...upgraded.series('r1', 'loss').values], [0.5], 'read once, not twice');
-    assert.deepEqual([...upgraded.series('r2', 'loss').values], [0.25]);
+    assert.deepEqual([...upgraded.query('series', 'r1', 'loss').values], [0.5], 'read once, not twice');
+    assert.deepEqual([...upgraded.query('series', 'r2', 'loss').values], [0.25]);
     upgraded.close();
   });
 
@@ -228,7 +230,7 @@ describe('run store', () => {
         line({ t: 'tag', ts: 3, key: 'runlog.experiment', value: 'house-prices' }),
     );
     const store = await open();
-    const run = store.getRun('r1');
+    const run = store.query('getRun', 'r1');
     assert.equal(run?.name, 'my-run');
     assert.equal(run?.experiment, 'house-prices');
     store.close();
@@ -248,11 +250,11 @@ describe('run store', () => {
     await journal('r1', `,"value":1,"step":${total}}\n`);
     const second = await store.syncJournals();
     assert.equal(second.stats.points, 1);
-    const series = store.series('r1', 'acc');
+    const series = store.query('series', 'r1', 'acc');
     assert.equal(series.values.length, total + 1);
     assert.deepEqual([...series.steps.subarray(0, 5)], [0, 1, 2, 3, 4]);
     assert.equal(series.steps[total], total);
-    assert.deepEqual(store.getRun('r1')?.metrics[0]?.count, total + 1);
+    assert.deepEqual(store.query('getRun', 'r1')?.metrics[0]?.count, total + 1);
     store.close();
   });
 
@@ -266,10 +268,10 @@ describe('run store', () => {
     // Written after the snapshot, as if the editor died before the next one.
     await journal('r1', metricLine('loss', 2, 0.25) + line({ t: 'run_end', ts: 9, status: 'KILLED' }));
     const reopened = await open();
-    const run = reopened.getRun('r1');
+    const run = reopened.query('getRun', 'r1');
     assert.equal(run?.status, 'KILLED');
     assert.equal(run?.metrics[0]?.count, 3);
-    assert.deepEqual([...reopened.series('r1', 'loss').values], [1, 0.5, 0.25]);
+    assert.deepEqual([...reopened.query('series', 'r1', 'loss').values], [1, 0.5, 0.25]);
     reopened.close();
   });
 
@@ -281,7 +283,7 @@ describe('run store', () => {
     assert.ok(existsSync(store.recoveredFrom));
     assert.equal(existsSync(join(dir, DB_FILE)), false, 'the corrupt file is kept, not overwritten');
     assert.ok(logs.some((m) => m.includes(store.recoveredFrom as string)));
-    assert.equal(store.getRun('r1')?.metrics[0]?.count, 1);
+    assert.equal(store.query('getRun', 'r1')?.metrics[0]?.count, 1);
     assert.equal(await store.snapshot(), true);
     store.close();
   });
@@ -292,7 +294,7 @@ describe('run store', () => {
     const store = await open(false);
     assert.equal(store.recoveredFrom, undefined);
     assert.equal((await readdir(dir)).filter((f) => f.includes('corrupt')).length, 0);
-    assert.equal(store.listRuns().total, 1);
+    assert.equal(store.query('listRuns').total, 1);
     assert.equal(await store.snapshot(), false, 'a reader never writes the database');
     store.close();
   });
@@ -320,7 +322,7 @@ describe('run store', () => {
     const store = await open();
     await writeFile(join(dir, 'runs', 'r1', 'events.jsonl'), start('r1', 1) + metricLine('loss', 0, 7));
     await store.syncJournals();
-    assert.deepEqual([...store.series('r1', 'loss').values], [7]);
+    assert.deepEqual([...store.query('series', 'r1', 'loss').values], [7]);
     assert.ok(logs.some((m) => m.includes('got shorter')));
     store.close();
   });
@@ -335,38 +337,40 @@ describe('run store', () => {
     await journal('r5', start('r5', 60, 'odd'));
     const store = await open();
     assert.deepEqual(
-      store.experiments().map((e) => [e.name, e.runCount]),
+      store.query('experiments').map((e) => [e.name, e.runCount]),
       [
         ['Default', 0],
         ['even', 3],
         ['odd', 3],
       ],
     );
-    const page = store.listRuns({ limit: 2, offset: 1 });
+    const page = store.query('listRuns', { limit: 2, offset: 1 });
     assert.equal(page.total, 6);
     assert.deepEqual(
       page.runs.map((r) => r.id),
       ['r4', 'r3'],
     );
-    const even = store.experiments().find((e) => e.name === 'even')?.id as number;
+    const even = store.query('experiments').find((e) => e.name === 'even')?.id as number;
     assert.deepEqual(
-      store.listRuns({ experimentIds: [even], sort: { key: 'metrics.rmse', descending: false } }).runs.map((r) => r.id),
+      store
+        .query('listRuns', { experimentIds: [even], sort: { key: 'metrics.rmse', descending: false } })
+        .runs.map((r) => r.id),
       ['r0', 'r2', 'r4'],
     );
     assert.deepEqual(
-      store.listRuns({ sort: { key: 'metrics.rmse', descending: false } }).runs.map((r) => r.id),
+      store.query('listRuns', { sort: { key: 'metrics.rmse', descending: false } }).runs.map((r) => r.id),
       ['r1', 'r3', 'r0', 'r2', 'r4', 'r5'],
       'runs without the metric come last',
     );
     assert.deepEqual(
-      store.listRuns({ filter: "metrics.rmse < 2 OR attributes.run_name = 'name-r5'" }).runs.map((r) => r.id),
+      store.query('listRuns', { filter: "metrics.rmse < 2 OR attributes.run_name = 'name-r5'" }).runs.map((r) => r.id),
       ['r5', 'r3', 'r1'],
     );
     assert.throws(
-      () => store.listRuns({ filter: 'metrics.rmse <' }),
+      () => store.query('listRuns', { filter: 'metrics.rmse <' }),
       /metrics.rmse: expected a value after "<", found end of input/,
     );
-    assert.deepEqual(store.keys('metrics'), ['rmse']);
+    assert.deepEqual(store.query('keys', 'metrics'), ['rmse']);
     store.close();
   });
 
@@ -385,7 +389,7 @@ describe('run store', () => {
     const store = await open();
 
     // Zoomed out: 32-point blocks land whole in the bucket of their last point.
-    const buckets = store.buckets('r1', 'wave', 100);
+    const buckets = store.query('buckets', 'r1', 'wave', 100);
     const expected = new Map<number, { min: number; max: number; last: number; x: number; count: number }>();
     for (let block = 0; block * 32 < n; block++) {
       const points = values.slice(block * 32, block * 32 + 32);
@@ -415,7 +419,7 @@ describe('run store', () => {
     );
 
     // Zoomed in: few points per bucket, so every point is bucketed exactly.
-    const zoomed = store.buckets('r1', 'wave', 10, 'step', { from: 500, to: 599 });
+    const zoomed = store.query('buckets', 'r1', 'wave', 10, 'step', { from: 500, to: 599 });
     assert.equal(
       zoomed.count.reduce((a, b) => a + b, 0),
       100,
@@ -427,8 +431,7 @@ describe('run store', () => {
       assert.equal(zoomed.max[b], Math.max(...slice));
     }
 
-    assert.deepEqual(store.bucketsOfRuns(['r1'], 'wave', 100), [['r1', buckets]], 'many runs in one call');
-    const resumed = store.buckets('r1', 'resumed', 100);
+    const resumed = store.query('buckets', 'r1', 'resumed', 100);
     assert.equal(
       resumed.count.reduce((a, b) => a + b, 0),
       n,

@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { appendFile, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DB_FILE, RunStore } from '../../../src/store/runStore';
+import { RunStore } from '../../../src/store/runStore';
+import { DB_FILE } from '../../../src/store/storeLocation';
 import { StoreService } from '../../../src/store/storeService';
 import { waitFor } from '../../support/waitFor';
 
@@ -31,7 +32,7 @@ describe('when the database cannot be saved or read', function () {
     await block();
     await assert.rejects(store.snapshot());
     assert.equal(store.hasUnsavedChanges, true);
-    assert.equal(store.listRuns().total, 1, 'nothing is lost');
+    assert.equal(store.query('listRuns').total, 1, 'nothing is lost');
     await rm(join(dir, DB_FILE), { recursive: true });
     assert.equal(await store.snapshot(), true);
     assert.ok((await stat(join(dir, DB_FILE))).isFile());
@@ -45,7 +46,7 @@ describe('when the database cannot be saved or read', function () {
     assert.ok(store.recoveredFrom);
     assert.ok((await stat(join(store.recoveredFrom, 'in-the-way'))).isDirectory(), 'kept, not deleted');
     assert.match(logs[0] ?? '', /unreadable \(EISDIR/);
-    assert.equal(store.listRuns().total, 1);
+    assert.equal(store.query('listRuns').total, 1);
     store.close();
   });
 

@@ -5,7 +5,7 @@ import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StoreLock } from '../../../src/store/lock';
-import { DB_FILE } from '../../../src/store/runStore';
+import { DB_FILE } from '../../../src/store/storeLocation';
 import { StoreClient } from '../../../src/store/storeClient';
 import { Db } from '../../../src/store/sqlite';
 import { waitFor } from '../../support/waitFor';

@@ -126,7 +126,7 @@ describe('the store’s journal format', function () {
     try {
       assert.deepEqual(
         store
-          .listRuns()
+          .query('listRuns')
           .runs.map((r) => r.name)
           .sort(),
         ['first', 'second'],

@@ -34,7 +34,7 @@ describe('symbolic links in a store', () => {
     await store.syncJournals();
     await store.syncJournals(['linked', 'journal-linked']);
     assert.deepEqual(
-      store.listRuns().runs.map((r) => r.id),
+      store.query('listRuns').runs.map((r) => r.id),
       ['real'],
     );
     assert.equal(logs.filter((m) => m.includes('runs/linked is a symbolic link')).length, 1, logs.join('\n'));
