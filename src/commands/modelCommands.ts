@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { RunlogCommands } from '../app/commands';
 import type { PythonClient } from '../registry/registryCli';
 import { ModelServer, RegistryError, aliasProblem, runRegistry, versionUri } from '../registry/registryCli';
 import { modelSummaryMarkdown } from '../runs/modelSummary';
@@ -300,6 +301,30 @@ export class ModelCommands implements vscode.Disposable {
       );
       return undefined;
     }
+  }
+
+  /** The Models view's commands, and Register Model… on a run. */
+  commands(): Pick<
+    RunlogCommands,
+    | 'runlog.registerModel'
+    | 'runlog.setModelAlias'
+    | 'runlog.removeModelAlias'
+    | 'runlog.deleteModelVersion'
+    | 'runlog.copyModelUri'
+    | 'runlog.compareModelVersions'
+    | 'runlog.serveModel'
+    | 'runlog.showModelSummary'
+  > {
+    return {
+      'runlog.registerModel': (target) => this.register(target),
+      'runlog.setModelAlias': (target, alias) => this.setAlias(target, alias),
+      'runlog.removeModelAlias': (target, alias) => this.removeAlias(target, alias),
+      'runlog.deleteModelVersion': (target, _selected, options) => this.deleteVersion(target, options),
+      'runlog.copyModelUri': (target) => this.copyUri(target),
+      'runlog.compareModelVersions': (first, selected) => this.compareVersions(first, selected),
+      'runlog.serveModel': (target) => this.serve(target),
+      'runlog.showModelSummary': (target) => this.showSummary(target),
+    };
   }
 
   dispose(): void {
