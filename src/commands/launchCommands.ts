@@ -24,7 +24,7 @@ type LaunchCommands = Pick<
 export function launchCommands(launcher: Launcher, context: vscode.ExtensionContext): LaunchCommands {
   const launchScript =
     (mode: LaunchMode) =>
-    async (target?: unknown): Promise<string[]> => {
+    async (target?: vscode.Uri): Promise<string[]> => {
       const script = await scriptOf(target);
       return script ? launcher.launch(script, mode) : [];
     };

@@ -7,7 +7,7 @@ import { importMlruns } from '../mlruns/mlrunsImport';
 import { exportSummaryText, importSummaryText, notificationText } from '../mlruns/mlrunsSummary';
 import type { StoreClient } from '../store/storeClient';
 import type { StoreFolder } from '../workspaceStores';
-import type { RunRef } from './runTargets';
+import type { RunIdsArg, RunRef, RunsSelection, RunsTarget } from './runTargets';
 import { resolveRunTargets } from './runTargets';
 
 export interface MlflowRunsDeps {
@@ -70,7 +70,10 @@ function report(deps: MlflowRunsDeps, text: string, details: readonly string[]):
  * `Runlog: Import MLflow Runs…`: an `mlruns/` folder (picked, or `{ folder }`) into the store of a
  * workspace folder. Runs the store already has are skipped, so importing again adds only new runs.
  */
-async function importMlflowRuns(deps: MlflowRunsDeps, arg?: unknown): Promise<ImportSummary | undefined> {
+async function importMlflowRuns(
+  deps: MlflowRunsDeps,
+  arg?: { readonly folder?: string },
+): Promise<ImportSummary | undefined> {
   const store = await pickStore(deps.folders());
   if (!store) {
     void vscode.window.showInformationMessage('Runlog: open a folder to import MLflow runs into its store.');
@@ -113,8 +116,8 @@ async function importMlflowRuns(deps: MlflowRunsDeps, arg?: unknown): Promise<Im
  */
 async function exportRunsToMlflow(
   deps: MlflowRunsDeps,
-  first?: unknown,
-  selected?: unknown,
+  first?: RunsTarget | (RunIdsArg & { readonly folder?: string }),
+  selected?: RunsSelection,
 ): Promise<ExportSummary | undefined> {
   const refs = await resolveRunTargets(first, selected, deps.folders);
   if (refs.length === 0) return undefined;
