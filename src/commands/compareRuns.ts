@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { ComparePanels } from '../panels/comparePanels';
 import type { StoreFolder } from '../workspaceStores';
+import type { RunsSelection, RunsTarget } from './runTargets';
 import { resolveRunTargets } from './runTargets';
 
 /**
@@ -10,8 +11,8 @@ import { resolveRunTargets } from './runTargets';
 export async function compareRuns(
   panels: ComparePanels,
   folders: () => readonly StoreFolder[],
-  first?: unknown,
-  selected?: unknown,
+  first?: RunsTarget,
+  selected?: RunsSelection,
 ): Promise<void> {
   const runIds = (await resolveRunTargets(first, selected, folders)).map((ref) => ref.runId);
   if (runIds.length === 0) {

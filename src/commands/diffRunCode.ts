@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { runCodeText } from '../runs/compareSnapshot';
 import type { StoreFolder } from '../workspaceStores';
 import { findRun } from '../panels/comparePanel';
+import type { RunsSelection, RunsTarget } from './runTargets';
 import { resolveRunTargets } from './runTargets';
 
 /** Read-only documents `runlog-code:/<run id>/<name>.diff`: a run's commit, patch and untracked files. */
@@ -48,8 +49,8 @@ export class RunCodeDocuments implements vscode.TextDocumentContentProvider {
 export async function diffRunCode(
   documents: RunCodeDocuments,
   folders: () => readonly StoreFolder[],
-  first?: unknown,
-  selected?: unknown,
+  first?: RunsTarget,
+  selected?: RunsSelection,
 ): Promise<void> {
   const refs = await resolveRunTargets(first, selected, folders);
   if (refs.length !== 2) {

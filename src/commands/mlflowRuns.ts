@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { RunlogCommands } from '../app/commands';
 import type { ExportSummary } from '../mlruns/mlrunsExport';
 import { exportMlruns, exportTarget } from '../mlruns/mlrunsExport';
 import type { ImportSummary } from '../mlruns/mlrunsImport';
@@ -6,13 +7,23 @@ import { importMlruns } from '../mlruns/mlrunsImport';
 import { exportSummaryText, importSummaryText, notificationText } from '../mlruns/mlrunsSummary';
 import type { StoreClient } from '../store/storeClient';
 import type { StoreFolder } from '../workspaceStores';
-import type { RunRef } from './runTargets';
+import type { RunIdsArg, RunRef, RunsSelection, RunsTarget } from './runTargets';
 import { resolveRunTargets } from './runTargets';
 
 export interface MlflowRunsDeps {
   readonly folders: () => readonly StoreFolder[];
   readonly log: vscode.LogOutputChannel;
   readonly refresh: () => void;
+}
+
+/** Import MLflow Runs… and Export Runs to MLflow…: `mlruns/` folders in and out of the stores. */
+export function mlflowCommands(
+  deps: MlflowRunsDeps,
+): Pick<RunlogCommands, 'runlog.importMlflowRuns' | 'runlog.exportRunsToMlflow'> {
+  return {
+    'runlog.importMlflowRuns': (arg) => importMlflowRuns(deps, arg),
+    'runlog.exportRunsToMlflow': (target, selected) => exportRunsToMlflow(deps, target, selected),
+  };
 }
 
 /** The folder given to a command (`{ folder }` from tests and other code), if any. */
@@ -59,7 +70,10 @@ function report(deps: MlflowRunsDeps, text: string, details: readonly string[]):
  * `Runlog: Import MLflow Runs…`: an `mlruns/` folder (picked, or `{ folder }`) into the store of a
  * workspace folder. Runs the store already has are skipped, so importing again adds only new runs.
  */
-export async function importMlflowRuns(deps: MlflowRunsDeps, arg?: unknown): Promise<ImportSummary | undefined> {
+async function importMlflowRuns(
+  deps: MlflowRunsDeps,
+  arg?: { readonly folder?: string },
+): Promise<ImportSummary | undefined> {
   const store = await pickStore(deps.folders());
   if (!store) {
     void vscode.window.showInformationMessage('Runlog: open a folder to import MLflow runs into its store.');
@@ -100,10 +114,10 @@ export async function importMlflowRuns(deps: MlflowRunsDeps, arg?: unknown): Pro
  * `Runlog: Export Runs to MLflow…`: the runs it was invoked on (the Runs view's selection or
  * `{ runIds, folder? }`), or picked, into an `mlruns/` folder that MLflow's own tools read.
  */
-export async function exportRunsToMlflow(
+async function exportRunsToMlflow(
   deps: MlflowRunsDeps,
-  first?: unknown,
-  selected?: unknown,
+  first?: RunsTarget | (RunIdsArg & { readonly folder?: string }),
+  selected?: RunsSelection,
 ): Promise<ExportSummary | undefined> {
   const refs = await resolveRunTargets(first, selected, deps.folders);
   if (refs.length === 0) return undefined;

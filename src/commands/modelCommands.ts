@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { RunlogCommands, VersionTarget } from '../app/commands';
 import type { PythonClient } from '../registry/registryCli';
 import { ModelServer, RegistryError, aliasProblem, runRegistry, versionUri } from '../registry/registryCli';
 import { modelSummaryMarkdown } from '../runs/modelSummary';
@@ -6,6 +7,7 @@ import type { StoreClient } from '../store/storeClient';
 import type { ModelsTreeNode } from '../views/modelsTreeProvider';
 import type { StoreFolder } from '../workspaceStores';
 import type { Launcher } from './launcher';
+import type { RunsTarget } from './runTargets';
 import { isRunIdsArg } from './runTargets';
 
 type VersionNode = Extract<ModelsTreeNode, { kind: 'version' }>;
@@ -52,7 +54,7 @@ export class ModelCommands implements vscode.Disposable {
   }
 
   /** A Models view item, or `{ name, version }` looked up in the stores. */
-  private async versionOf(target: unknown): Promise<VersionRef | undefined> {
+  private async versionOf(target: VersionTarget | undefined): Promise<VersionRef | undefined> {
     const node = target as VersionNode | undefined;
     if (node?.kind === 'version') {
       return {
@@ -100,7 +102,9 @@ export class ModelCommands implements vscode.Disposable {
    * `Register Model…` on a run (or `{ runId, model?, name? }`, or `{ runIds }` from the palette):
    * the run's logged model as a new version.
    */
-  async register(target: unknown): Promise<number | undefined> {
+  async register(
+    target: RunsTarget | { runId: string; model?: string; name?: string } | undefined,
+  ): Promise<number | undefined> {
     const given = target as { runId?: unknown; model?: unknown; name?: unknown; store?: unknown } | undefined;
     const node = target as { kind?: string; store?: StoreClient; run?: { id: string } } | undefined;
     const runId =
@@ -158,7 +162,7 @@ export class ModelCommands implements vscode.Disposable {
     return answer?.version;
   }
 
-  async setAlias(target: unknown, alias?: unknown): Promise<boolean> {
+  async setAlias(target: VersionTarget | undefined, alias?: unknown): Promise<boolean> {
     const version = await this.versionOf(target);
     if (!version) return false;
     const chosen =
@@ -182,7 +186,7 @@ export class ModelCommands implements vscode.Disposable {
     );
   }
 
-  async removeAlias(target: unknown, alias?: unknown): Promise<boolean> {
+  async removeAlias(target: VersionTarget | undefined, alias?: unknown): Promise<boolean> {
     const version = await this.versionOf(target);
     if (!version || version.aliases.length === 0) return false;
     const chosen =
@@ -195,7 +199,7 @@ export class ModelCommands implements vscode.Disposable {
     return (await this.registry(version.store, ['delete-alias', version.name, chosen])) !== undefined;
   }
 
-  async deleteVersion(target: unknown, options: { confirm?: boolean } = {}): Promise<boolean> {
+  async deleteVersion(target: VersionTarget | undefined, options: { confirm?: boolean } = {}): Promise<boolean> {
     const version = await this.versionOf(target);
     if (!version) return false;
     if (options.confirm !== false) {
@@ -213,7 +217,7 @@ export class ModelCommands implements vscode.Disposable {
     );
   }
 
-  async copyUri(target: unknown): Promise<string | undefined> {
+  async copyUri(target: VersionTarget | undefined): Promise<string | undefined> {
     const version = await this.versionOf(target);
     if (!version) return undefined;
     const uri = version.aliases[0]
@@ -224,7 +228,7 @@ export class ModelCommands implements vscode.Disposable {
   }
 
   /** A run's logged model as a readable page (from the Runs view's Models section). */
-  async showSummary(target: unknown): Promise<vscode.TextDocument | undefined> {
+  async showSummary(target: { runId: string; model: string } | undefined): Promise<vscode.TextDocument | undefined> {
     const given = target as { runId?: unknown; model?: unknown } | undefined;
     if (typeof given?.runId !== 'string' || typeof given.model !== 'string') return undefined;
     for (const { store } of this.folders()) {
@@ -247,8 +251,13 @@ export class ModelCommands implements vscode.Disposable {
   }
 
   /** `Compare Versions`: the Compare panel on the runs the selected versions came from. */
-  async compareVersions(first: unknown, selected: unknown): Promise<unknown> {
-    const targets = Array.isArray(selected) && selected.length > 0 ? (selected as unknown[]) : [first];
+  async compareVersions(
+    first: VersionTarget | undefined,
+    selected: readonly VersionTarget[] | undefined,
+  ): Promise<unknown> {
+    // A menu passes the selection second; anything else there is no selection.
+    const targets: readonly (VersionTarget | undefined)[] =
+      Array.isArray(selected) && selected.length > 0 ? selected : [first];
     const runIds = (await Promise.all(targets.map((t) => this.versionOf(t)))).flatMap((v) => v?.runIds ?? []);
     if (runIds.length === 0) return undefined;
     return vscode.commands.executeCommand('runlog.compareRuns', { runIds });
@@ -258,7 +267,7 @@ export class ModelCommands implements vscode.Disposable {
    * `Serve Model`: a local scoring server (127.0.0.1, a free port) in a terminal; closing the
    * terminal or Ctrl+C stops it. Resolves with its URL once it listens.
    */
-  async serve(target: unknown): Promise<string | undefined> {
+  async serve(target: VersionTarget | undefined): Promise<string | undefined> {
     const version = await this.versionOf(target);
     const client = version ? await this.client() : undefined;
     if (!version || !client) return undefined;
@@ -300,6 +309,30 @@ export class ModelCommands implements vscode.Disposable {
       );
       return undefined;
     }
+  }
+
+  /** The Models view's commands, and Register Model… on a run. */
+  commands(): Pick<
+    RunlogCommands,
+    | 'runlog.registerModel'
+    | 'runlog.setModelAlias'
+    | 'runlog.removeModelAlias'
+    | 'runlog.deleteModelVersion'
+    | 'runlog.copyModelUri'
+    | 'runlog.compareModelVersions'
+    | 'runlog.serveModel'
+    | 'runlog.showModelSummary'
+  > {
+    return {
+      'runlog.registerModel': (target) => this.register(target),
+      'runlog.setModelAlias': (target, alias) => this.setAlias(target, alias),
+      'runlog.removeModelAlias': (target, alias) => this.removeAlias(target, alias),
+      'runlog.deleteModelVersion': (target, _selected, options) => this.deleteVersion(target, options),
+      'runlog.copyModelUri': (target) => this.copyUri(target),
+      'runlog.compareModelVersions': (first, selected) => this.compareVersions(first, selected),
+      'runlog.serveModel': (target) => this.serve(target),
+      'runlog.showModelSummary': (target) => this.showSummary(target),
+    };
   }
 
   dispose(): void {

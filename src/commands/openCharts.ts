@@ -1,6 +1,7 @@
 import type { ChartsPanelDeps } from '../panels/chartsPanel';
 import { ChartsPanel } from '../panels/chartsPanel';
 import type { StoreFolder } from '../workspaceStores';
+import type { RunsSelection, RunsTarget } from './runTargets';
 import { resolveRunTargets } from './runTargets';
 
 /**
@@ -10,8 +11,8 @@ import { resolveRunTargets } from './runTargets';
 export async function openCharts(
   deps: ChartsPanelDeps,
   folders: () => readonly StoreFolder[],
-  first?: unknown,
-  selected?: unknown,
+  first?: RunsTarget,
+  selected?: RunsSelection,
 ): Promise<ChartsPanel | undefined> {
   const refs = await resolveRunTargets(first, selected, folders);
   if (refs.length === 0) return undefined;

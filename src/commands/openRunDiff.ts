@@ -112,7 +112,7 @@ function isRunFileRef(value: unknown): value is RunFileRef {
 }
 
 /** `Open Changes` on a changed file in a run's Git section: the file at the commit ↔ as the run ran it. */
-export async function openRunDiff(documents: RunDiffDocuments, ref: unknown): Promise<void> {
+export async function openRunDiff(documents: RunDiffDocuments, ref: RunFileRef | undefined): Promise<void> {
   if (!isRunFileRef(ref)) return;
   const path = ref.newPath ?? ref.oldPath ?? '';
   if (ref.untracked) {

@@ -9,8 +9,9 @@ import { reproductionMarkdown, reproductionReport } from '../runs/reproduction';
 import { rerunPlan } from '../runs/rerun';
 import type { StoreClient } from '../store/storeClient';
 import type { StoreFolder } from '../workspaceStores';
-import type { Launcher } from './launcher';
+import type { Relaunch } from './rerunRuns';
 import { trustedForGit } from './runCode';
+import type { RunsSelection, RunsTarget } from './runTargets';
 import { resolveRunTargets } from './runTargets';
 
 const ENDED = new Set(['FINISHED', 'FAILED', 'KILLED', 'INTERRUPTED']);
@@ -38,11 +39,11 @@ export class RunReproductions implements vscode.Disposable {
   lastReport: ReproductionReport | undefined;
 
   constructor(
-    private readonly launcher: Launcher,
+    private readonly relaunch: Relaunch,
     private readonly folders: () => readonly StoreFolder[],
   ) {}
 
-  async reproduce(first?: unknown, selected?: unknown): Promise<string[]> {
+  async reproduce(first?: RunsTarget, selected?: RunsSelection): Promise<string[]> {
     if (!trustedForGit('reproduce a run')) return [];
     const [ref] = await resolveRunTargets(first, selected, this.folders);
     if (!ref) return [];
@@ -76,12 +77,7 @@ export class RunReproductions implements vscode.Disposable {
     } catch (error) {
       return fail(error instanceof RunCodeError ? error.message : String(error));
     }
-    const relocation = { from: repo, to: into, tags: { reproduces: run.id } };
-    const chosen = { values: plan.values, extra: [] };
-    const launched =
-      plan.kind === 'script'
-        ? await this.launcher.launchWith(vscode.Uri.file(plan.script), chosen, false, relocation)
-        : await this.launcher.launchEntryPoint(vscode.Uri.file(plan.mlproject), plan.name, chosen, relocation);
+    const launched = await this.relaunch(plan, { from: repo, to: into, tags: { reproduces: run.id } });
     if (launched.length === 0) {
       await removeRunCode(repo, into);
       return [];

@@ -1,43 +1,34 @@
-import * as vscode from 'vscode';
+import type { App } from '../app/app';
+import type { RerunPlan } from '../runs/rerun';
 import { RERUN_OF_TAG, rerunPlan } from '../runs/rerun';
-import type { Launcher } from './launcher';
+import type { Relocation } from '../runs/launchPlan';
 import type { RunRef } from './runTargets';
 
 /**
- * `Rerun`: launches each selected run's script (or MLproject entry point) again with the params it
- * recorded, through the launcher (queue, task, git state). Returns the ids of the new runs.
+ * A recorded run's script or MLproject entry point launched again with its values, through the
+ * launcher (queue, task, git state); resolves with the new runs' ids. Rerun and Reproduce Run use
+ * it; relaunch.ts makes it from the Launcher.
  */
-export async function rerunRuns(launcher: Launcher, targets: readonly RunRef[]): Promise<string[]> {
+export type Relaunch = (plan: Exclude<RerunPlan, { kind: 'none' }>, relocation: Relocation) => Promise<string[]>;
+
+/**
+ * `Rerun`: launches each selected run's script (or MLproject entry point) again with the params it
+ * recorded, tagged with the run it reruns. Returns the ids of the new runs.
+ */
+export async function rerunRuns(app: App, relaunch: Relaunch, targets: readonly RunRef[]): Promise<string[]> {
   const launched: string[] = [];
   for (const ref of targets) {
     const run = await ref.store.call('getRun', ref.runId);
     if (!run) continue;
     const plan = rerunPlan(run);
+    if (plan.kind === 'none') {
+      void app.showWarningMessage(`Runlog: ${plan.reason}`);
+      continue;
+    }
     try {
-      switch (plan.kind) {
-        case 'none':
-          void vscode.window.showWarningMessage(`Runlog: ${plan.reason}`);
-          break;
-        case 'script':
-          launched.push(
-            ...(await launcher.launchWith(vscode.Uri.file(plan.script), { values: plan.values, extra: [] }, false, {
-              tags: { [RERUN_OF_TAG]: run.id },
-            })),
-          );
-          break;
-        case 'entryPoint':
-          launched.push(
-            ...(await launcher.launchEntryPoint(
-              vscode.Uri.file(plan.mlproject),
-              plan.name,
-              { values: plan.values, extra: [] },
-              { tags: { [RERUN_OF_TAG]: run.id } },
-            )),
-          );
-          break;
-      }
+      launched.push(...(await relaunch(plan, { tags: { [RERUN_OF_TAG]: run.id } })));
     } catch (error) {
-      void vscode.window.showErrorMessage(`Runlog could not rerun ${run.name}: ${(error as Error).message}`);
+      void app.showErrorMessage(`Runlog could not rerun ${run.name}: ${(error as Error).message}`);
     }
   }
   return launched;

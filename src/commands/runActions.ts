@@ -1,19 +1,31 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import type { RunlogCommands } from '../app/commands';
 import type { RunRecord } from '../store/types';
 import type { StoreClient } from '../store/storeClient';
 import type { StoreFolder } from '../workspaceStores';
+import type { RunsSelection, RunsTarget } from './runTargets';
 import { resolveRunTargets } from './runTargets';
 
 /**
- * The run a one-run command acts on: the clicked run (or the first selected), or the first of
- * `{ runIds }`; from the palette, `onRuns` chose it (extension.ts).
+ * Open Output Log and Reveal Run Folder: a run's files in an editor, the Explorer or the system's
+ * file manager. From the palette, the registry chose the run (src/app/commands.ts).
  */
+export function runFileCommands(
+  folders: () => readonly StoreFolder[],
+): Pick<RunlogCommands, 'runlog.openOutputLog' | 'runlog.revealRun'> {
+  return {
+    'runlog.openOutputLog': (target, selected) => openOutputLog(folders, target, selected),
+    'runlog.revealRun': (target, selected) => revealRun(folders, target, selected),
+  };
+}
+
+/** The run a one-run command acts on: the clicked run (or the first selected), or the first of `{ runIds }`. */
 async function targetRun(
   folders: () => readonly StoreFolder[],
-  first: unknown,
-  selected: unknown,
+  first: RunsTarget | undefined,
+  selected: RunsSelection | undefined,
 ): Promise<{ store: StoreClient; run: RunRecord } | undefined> {
   const [ref] = await resolveRunTargets(first, selected, folders);
   const run = ref ? await ref.store.call('getRun', ref.runId) : undefined;
@@ -26,21 +38,11 @@ async function runFolder(store: StoreClient, run: RunRecord): Promise<string> {
   return join(dir, 'runs', run.id);
 }
 
-/** `Copy Run ID`. */
-export async function copyRunId(
-  folders: () => readonly StoreFolder[],
-  first: unknown,
-  selected: unknown,
-): Promise<void> {
-  const target = await targetRun(folders, first, selected);
-  if (target) await vscode.env.clipboard.writeText(target.run.id);
-}
-
 /** `Open Output Log`: the output a launched run printed (its output.log artifact). */
-export async function openOutputLog(
+async function openOutputLog(
   folders: () => readonly StoreFolder[],
-  first: unknown,
-  selected: unknown,
+  first: RunsTarget | undefined,
+  selected: RunsSelection | undefined,
 ): Promise<void> {
   const target = await targetRun(folders, first, selected);
   if (!target) return;
@@ -55,10 +57,10 @@ export async function openOutputLog(
 }
 
 /** `Reveal Run Folder`: the run's folder (journal and artifacts) in the Explorer, or the system's file manager. */
-export async function revealRun(
+async function revealRun(
   folders: () => readonly StoreFolder[],
-  first: unknown,
-  selected: unknown,
+  first: RunsTarget | undefined,
+  selected: RunsSelection | undefined,
 ): Promise<void> {
   const target = await targetRun(folders, first, selected);
   if (!target) return;

@@ -14,6 +14,7 @@ import {
 } from '../git/codeCheckout';
 import type { RunDetails } from '../store/types';
 import type { StoreFolder } from '../workspaceStores';
+import type { RunsSelection, RunsTarget } from './runTargets';
 import { resolveRunTargets } from './runTargets';
 
 /** Read-only documents of a file as a run's code had it: `runlog-run-tree:/<path>?<repo>#<tree>`. */
@@ -40,8 +41,8 @@ export function trustedForGit(action: string): boolean {
 
 async function chosenRun(
   folders: () => readonly StoreFolder[],
-  first: unknown,
-  selected: unknown,
+  first: RunsTarget | undefined,
+  selected: RunsSelection | undefined,
 ): Promise<RunDetails | undefined> {
   const [ref] = await resolveRunTargets(first, selected, folders);
   return ref ? ref.store.call('getRun', ref.runId) : undefined;
@@ -67,8 +68,8 @@ async function repoOf(run: RunDetails): Promise<string | undefined> {
  */
 export async function checkOutRunCode(
   folders: () => readonly StoreFolder[],
-  first?: unknown,
-  selected?: unknown,
+  first?: RunsTarget,
+  selected?: RunsSelection,
   options: { confirm?: boolean } = {},
 ): Promise<string | undefined> {
   if (!trustedForGit("check out a run's code")) return undefined;
@@ -107,8 +108,8 @@ export async function checkOutRunCode(
  */
 export async function showCodeChangesSinceRun(
   folders: () => readonly StoreFolder[],
-  first?: unknown,
-  selected?: unknown,
+  first?: RunsTarget,
+  selected?: RunsSelection,
 ): Promise<number | undefined> {
   if (!trustedForGit("compare with a run's code")) return undefined;
   const run = await chosenRun(folders, first, selected);

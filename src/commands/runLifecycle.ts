@@ -1,9 +1,9 @@
-import * as vscode from 'vscode';
+import type { App } from '../app/app';
 import type { RunEvent } from '../store/events';
 import type { RunDetails } from '../store/types';
 import { appendRunEvents, deleteRunFolder, formatTags, parseTags, renameEvents, tagEvents } from '../runs/runEdits';
 import type { StoreFolder } from '../workspaceStores';
-import type { RunRef } from './runTargets';
+import type { RunRef, RunsSelection, RunsTarget } from './runTargets';
 import { resolveRunTargets } from './runTargets';
 
 /**
@@ -13,12 +13,13 @@ import { resolveRunTargets } from './runTargets';
  */
 export class RunLifecycle {
   constructor(
+    private readonly app: App,
     private readonly folders: () => readonly StoreFolder[],
     private readonly refresh: () => void,
   ) {}
 
-  /** The runs of `(node, nodes)` or `{ runIds }`; from the palette, `onRuns` chose them (extension.ts). */
-  private async targets(first: unknown, selected: unknown): Promise<RunRef[]> {
+  /** The runs of `(node, nodes)` or `{ runIds }`; from the palette, the registry chose them (src/app/commands.ts). */
+  private async targets(first: RunsTarget | undefined, selected: RunsSelection | undefined): Promise<RunRef[]> {
     return resolveRunTargets(first, selected, this.folders);
   }
 
@@ -44,13 +45,13 @@ export class RunLifecycle {
     }
     await Promise.all([...stores].map((store) => store.call('sync').catch(() => [])));
     this.refresh();
-    if (failures.length > 0) void vscode.window.showErrorMessage(`Runlog could not change ${failures.join('; ')}`);
+    if (failures.length > 0) void this.app.showErrorMessage(`Runlog could not change ${failures.join('; ')}`);
     return written;
   }
 
   private async lifecycle(
-    first: unknown,
-    selected: unknown,
+    first: RunsTarget | undefined,
+    selected: RunsSelection | undefined,
     action: 'delete' | 'restore' | 'pin' | 'unpin',
   ): Promise<number> {
     const refs = await this.targets(first, selected);
@@ -59,12 +60,12 @@ export class RunLifecycle {
   }
 
   /** `Rename Run…`; `name` skips the input box (for other code and tests). */
-  async rename(first: unknown, selected: unknown, name?: string): Promise<void> {
+  async rename(first?: RunsTarget, selected?: RunsSelection, name?: string): Promise<void> {
     const [target] = await this.details(await this.targets(first, selected));
     if (!target) return;
     const chosen =
       name ??
-      (await vscode.window.showInputBox({
+      (await this.app.showInputBox({
         title: `Runlog: Rename ${target.run.name}`,
         value: target.run.name,
         validateInput: (text) => (text.trim() === '' ? 'A run name cannot be empty.' : undefined),
@@ -78,7 +79,7 @@ export class RunLifecycle {
    * set on every run, what is removed is removed from every run; tags only some runs have stay.
    * `text` skips the input box.
    */
-  async tag(first: unknown, selected: unknown, text?: string): Promise<void> {
+  async tag(first?: RunsTarget, selected?: RunsSelection, text?: string): Promise<void> {
     const targets = await this.details(await this.targets(first, selected));
     if (targets.length === 0) return;
     const [head, ...rest] = targets.map((t) => t.run.tags);
@@ -87,7 +88,7 @@ export class RunLifecycle {
     );
     const typed =
       text ??
-      (await vscode.window.showInputBox({
+      (await this.app.showInputBox({
         title:
           targets.length === 1
             ? `Runlog: Tags of ${targets[0]?.run.name ?? ''}`
@@ -102,27 +103,27 @@ export class RunLifecycle {
     if (typed === undefined) return;
     const after = parseTags(typed);
     if ('error' in after) {
-      void vscode.window.showErrorMessage(`Runlog: ${String(after.error)}`);
+      void this.app.showErrorMessage(`Runlog: ${String(after.error)}`);
       return;
     }
     const ts = Date.now();
     await this.write(targets.map(({ ref }) => ({ ref, events: tagEvents(shared, after, ts) })));
   }
 
-  pin(first: unknown, selected: unknown): Promise<number> {
+  pin(first?: RunsTarget, selected?: RunsSelection): Promise<number> {
     return this.lifecycle(first, selected, 'pin');
   }
 
-  unpin(first: unknown, selected: unknown): Promise<number> {
+  unpin(first?: RunsTarget, selected?: RunsSelection): Promise<number> {
     return this.lifecycle(first, selected, 'unpin');
   }
 
   /** `Delete` moves runs to the Trash, where Restore brings them back. */
-  trash(first: unknown, selected: unknown): Promise<number> {
+  trash(first?: RunsTarget, selected?: RunsSelection): Promise<number> {
     return this.lifecycle(first, selected, 'delete');
   }
 
-  restore(first: unknown, selected: unknown): Promise<number> {
+  restore(first?: RunsTarget, selected?: RunsSelection): Promise<number> {
     return this.lifecycle(first, selected, 'restore');
   }
 
@@ -131,28 +132,28 @@ export class RunLifecycle {
    * skips it, for tests and scripted use), removes each run's folder — journal, metrics,
    * artifacts, output log. Running and queued runs are left alone. Returns how many were deleted.
    */
-  async deletePermanently(first: unknown, selected: unknown, options?: { confirm?: boolean }): Promise<number> {
+  async deletePermanently(
+    first?: RunsTarget,
+    selected?: RunsSelection,
+    options?: { confirm?: boolean },
+  ): Promise<number> {
     const targets = await this.details(await this.targets(first, selected));
     const live = targets.filter((t) => t.run.status === 'RUNNING' || t.run.status === 'QUEUED');
     const doomed = targets.filter((t) => !live.includes(t));
     if (live.length > 0) {
-      void vscode.window.showWarningMessage(
+      void this.app.showWarningMessage(
         `Runlog: ${live.map((t) => t.run.name).join(', ')} ${live.length === 1 ? 'is' : 'are'} still running or queued; stop ${live.length === 1 ? 'it' : 'them'} before deleting.`,
       );
     }
     if (doomed.length === 0) return 0;
     if (options?.confirm !== false) {
       const what = doomed.length === 1 ? `the run ${doomed[0]?.run.name ?? ''}` : `${doomed.length} runs`;
-      const button = 'Delete Permanently';
-      const choice = await vscode.window.showWarningMessage(
+      const confirmed = await this.app.confirm(
         `Delete ${what} permanently?`,
-        {
-          modal: true,
-          detail: 'The journal, metrics, artifacts and output log are removed from disk. This cannot be undone.',
-        },
-        button,
+        'Delete Permanently',
+        'The journal, metrics, artifacts and output log are removed from disk. This cannot be undone.',
       );
-      if (choice !== button) return 0;
+      if (!confirmed) return 0;
     }
     const stores = new Set<RunRef['store']>();
     let deleted = 0;
@@ -168,7 +169,7 @@ export class RunLifecycle {
     }
     await Promise.all([...stores].map((store) => store.call('sync').catch(() => [])));
     this.refresh();
-    if (failures.length > 0) void vscode.window.showErrorMessage(`Runlog could not delete ${failures.join('; ')}`);
+    if (failures.length > 0) void this.app.showErrorMessage(`Runlog could not delete ${failures.join('; ')}`);
     return deleted;
   }
 }

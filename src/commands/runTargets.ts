@@ -21,6 +21,11 @@ export interface RunIdsArg {
   readonly keys?: readonly string[];
 }
 
+/** What a run command is invoked on: a Runs view node (with the multi-selection), or `{ runIds }`. */
+export type RunsTarget = RunsTreeNode | RunIdsArg;
+/** The Runs view's selection as a context menu passes it (nodes of any kind; only runs count). */
+export type RunsSelection = readonly RunsTreeNode[];
+
 export function isRunIdsArg(value: unknown): value is RunIdsArg {
   const ids = (value as { runIds?: unknown } | null)?.runIds;
   return Array.isArray(ids) && ids.every((id) => typeof id === 'string');
@@ -117,7 +122,9 @@ export interface RunPickOptions {
   readonly statuses?: readonly RunStatus[];
   /** Runs in the trash instead of the others (Restore). */
   readonly deleted?: boolean;
-  /** Only runs this command can act on (Stop: the runs this window launched). */
+  /** Only the runs this window launched and still runs or queues (Stop). */
+  readonly launchedHere?: boolean;
+  /** Only runs this command can act on (Unpin: pinned runs). */
   readonly only?: (run: RunRecord) => boolean;
 }
 
@@ -126,6 +133,8 @@ export interface RunChooser {
   readonly folders: () => readonly StoreFolder[];
   /** The Runs view's selection (tree nodes of any kind). */
   readonly selection: () => readonly unknown[];
+  /** Whether this window launched the run and still runs or queues it (`launchedHere` options). */
+  readonly launchedHere?: (runId: string) => boolean;
   readonly pick: (
     candidates: readonly RunCandidate[],
     preselected: readonly RunCandidate[],
@@ -137,9 +146,9 @@ export interface RunChooser {
 export const RECENT_RUNS = 200;
 
 /** The most recent runs of every store that fit `options`, newest first. */
-export async function recentRuns(folders: readonly StoreFolder[], options: RunPickOptions): Promise<RunCandidate[]> {
+async function recentRuns(chooser: RunChooser, options: RunPickOptions): Promise<RunCandidate[]> {
   const pages = await Promise.all(
-    folders.map(async ({ store }) => {
+    chooser.folders().map(async ({ store }) => {
       const page = await store
         .call('listRuns', {
           sort: { key: 'start_time', descending: true },
@@ -153,18 +162,27 @@ export async function recentRuns(folders: readonly StoreFolder[], options: RunPi
   );
   return pages
     .flat()
-    .filter(({ run }) => !options.only || options.only(run))
+    .filter(({ run }) => chosenBy(chooser, run, options))
     .sort((a, b) => b.run.startTime - a.run.startTime)
     .slice(0, RECENT_RUNS);
 }
 
-/** Whether a run is one `options` lets the command act on. */
-function fits(run: RunRecord, options: RunPickOptions): boolean {
+/**
+ * Whether a run is one `options` lets the command act on, by what the run records (its status, the
+ * trash, `only`). The Runs view's context menus offer each command on such runs only
+ * (test/unit/commands/contributions.test.ts holds package.json to this).
+ */
+export function fits(run: RunRecord, options: RunPickOptions): boolean {
   return (
     (!options.statuses || options.statuses.includes(run.status)) &&
     (options.deleted === undefined || run.deleted === options.deleted) &&
     (!options.only || options.only(run))
   );
+}
+
+/** `fits`, and launched here when the command asks for that. */
+function chosenBy(chooser: RunChooser, run: RunRecord, options: RunPickOptions): boolean {
+  return fits(run, options) && (!options.launchedHere || (chooser.launchedHere?.(run.id) ?? false));
 }
 
 /**
@@ -175,13 +193,13 @@ export function chooseRuns(chooser: RunChooser, options: RunPickOptions): Promis
   const selection = (): RunCandidate[] => {
     const seen = new Set<string>();
     return runNodes(undefined, chooser.selection())
-      .filter((node) => fits(node.run, options) && !seen.has(node.run.id) && seen.add(node.run.id))
+      .filter((node) => chosenBy(chooser, node.run, options) && !seen.has(node.run.id) && seen.add(node.run.id))
       .map((node) => ({ ref: { store: node.store, runId: node.run.id }, run: node.run }));
   };
   return chooseTargets<RunCandidate>(
     {
       selection: () => (options.many ? selection() : selection().slice(0, 1)),
-      recent: () => recentRuns(chooser.folders(), options),
+      recent: () => recentRuns(chooser, options),
       pick: (candidates, preselected) => chooser.pick(candidates, preselected, options),
     },
     options.many ? (options.preselect ?? 1) : 1,

@@ -1,19 +1,24 @@
-import * as vscode from 'vscode';
+import type { App } from '../app/app';
 import type { StoreFolder } from '../workspaceStores';
 import type { Launcher } from './launcher';
+import type { RunsSelection, RunsTarget } from './runTargets';
 import { resolveRunTargets } from './runTargets';
+
+/** What Stop Run needs of the launcher: the runs it runs or queues, and stopping one. */
+export type RunControl = Pick<Launcher, 'active' | 'stop'>;
 
 /**
  * `Runlog: Stop Run`: stops running runs (SIGINT, then terminate after a grace period; they end
  * KILLED) or cancels queued ones: the clicked run or the Runs view's selection, a run id (the
- * status bar's list), or `{ runIds }`; from the palette, `onRuns` chose them among the runs this
- * window launched (extension.ts).
+ * status bar's list), or `{ runIds }`; from the palette, the registry chose them among the runs
+ * this window launched (src/app/commands.ts).
  */
 export async function stopRun(
-  launcher: Launcher,
+  app: App,
+  launcher: RunControl,
   folders: () => readonly StoreFolder[],
-  first?: unknown,
-  selected?: unknown,
+  first?: RunsTarget | string,
+  selected?: RunsSelection,
 ): Promise<void> {
   const refs = await resolveRunTargets(typeof first === 'string' ? { runIds: [first] } : first, selected, folders);
   const { running, waiting } = launcher.active;
@@ -26,7 +31,7 @@ export async function stopRun(
       .map(async (ref) => (await ref.store.call('getRun', ref.runId).catch(() => undefined))?.status),
   );
   if (elsewhere.some((status) => status === 'RUNNING' || status === 'QUEUED')) {
-    void vscode.window.showWarningMessage(
+    void app.showWarningMessage(
       'Runlog can stop only runs launched from this window; this one was started elsewhere (a terminal, another window).',
     );
   }

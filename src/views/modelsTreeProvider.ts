@@ -5,6 +5,7 @@ import { keyMetricOf } from '../runs/runPresentation';
 import type { ModelVersion, RegisteredModel, RunDetails } from '../store/types';
 import type { StoreClient } from '../store/storeClient';
 import type { StoreFolder } from '../workspaceStores';
+import { MODEL_ITEM, modelVersionItem } from './contextValues';
 
 export type ModelsTreeNode =
   | { readonly kind: 'model'; readonly store: StoreClient; readonly model: RegisteredModel }
@@ -74,7 +75,7 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
       item.description = [`${model.versions.length} version${model.versions.length === 1 ? '' : 's'}`, ...aliases].join(
         ' · ',
       );
-      item.contextValue = 'runlog.model';
+      item.contextValue = MODEL_ITEM;
       if (model.description) item.tooltip = model.description;
       return item;
     }
@@ -92,7 +93,7 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
     ]
       .filter((part): part is string => part !== undefined)
       .join(' · ');
-    item.contextValue = `runlog.modelVersion${version.aliases.length > 0 ? '.aliased' : ''}`;
+    item.contextValue = modelVersionItem(version.aliases.length > 0);
     const tooltip = new vscode.MarkdownString();
     tooltip.appendMarkdown(`**${escape(node.model)}** version ${version.version}`);
     if (version.aliases.length > 0)

@@ -15,6 +15,7 @@ import type {
 } from '../store/types';
 import type { StoreClient } from '../store/storeClient';
 import type { StoreFolder } from '../workspaceStores';
+import { EXPERIMENT_ITEM, TRASH_ITEM, groupItem } from './contextValues';
 import type { Section, ValueNode } from './runSections';
 import { sectionValues, userTags } from './runSections';
 import { runTreeItem, statusIcon } from './runsTreeItems';
@@ -345,7 +346,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
         item.id = `experiment:${experiment.id}:${experiment.name}`;
         item.iconPath = new vscode.ThemeIcon('beaker');
         item.description = runCount(experiment.runCount);
-        item.contextValue = 'runlog.experiment';
+        item.contextValue = EXPERIMENT_ITEM;
         return item;
       }
       case 'group': {
@@ -359,7 +360,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
             : new vscode.ThemeIcon(GROUP_ICONS[node.by]);
         item.description = runCount(node.runCount);
         if (node.value !== null) item.tooltip = node.value;
-        item.contextValue = `runlog.group.${node.by}`;
+        item.contextValue = groupItem(node.by);
         return item;
       }
       case 'trash': {
@@ -368,7 +369,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
         item.iconPath = new vscode.ThemeIcon('trash');
         item.description = runCount(node.runCount);
         item.tooltip = 'Deleted runs: restore them, or delete them permanently.';
-        item.contextValue = 'runlog.trash';
+        item.contextValue = TRASH_ITEM;
         return item;
       }
       case 'run':

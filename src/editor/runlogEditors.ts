@@ -1,0 +1,67 @@
+import * as vscode from 'vscode';
+import type { Launcher } from '../commands/launcher';
+import { throttled } from '../util/throttle';
+import type { WorkspaceStores } from '../workspaceStores';
+import { CodeInsights } from './codeInsights';
+import type { InlineValues } from './inlineValues';
+import { MLprojectCodeLensProvider } from './mlprojectCodeLens';
+import { MLPROJECT_FILES, MLprojectDiagnostics } from './mlprojectDiagnostics';
+import { MLprojectHoverProvider } from './mlprojectHover';
+import { TrainingCodeLensProvider } from './trainingCodeLens';
+
+/** How often hovers, inline values and the summary lens follow a running run, at most. */
+const EDITORS_REFRESH_MS = 400;
+
+/**
+ * What Runlog adds to editors: in Python files the metric hovers, inline values and code lenses
+ * (▶ Run, the runs' summary); in MLproject files diagnostics, entry-point lenses and parameter
+ * hovers. They follow the runs live, throttled like the views (see runlogViews.ts): VS Code
+ * debounces a code lens provider's changes by at least 250 ms.
+ */
+export class RunlogEditors implements vscode.Disposable {
+  /** The inline values shown after metric-logging lines, and when they update. */
+  readonly inlineValues: InlineValues;
+  private readonly subscriptions: vscode.Disposable[];
+
+  constructor(stores: WorkspaceStores, launcher: Launcher) {
+    const runsChanged = new vscode.EventEmitter<void>();
+    const notify = throttled(() => runsChanged.fire(), EDITORS_REFRESH_MS);
+    const insights = new CodeInsights({ storeFor: stores.storeFor, onDidChangeRuns: runsChanged.event });
+    this.inlineValues = insights.inlineValues;
+    const lenses = new TrainingCodeLensProvider((script) => launcher.lastLaunch(script)?.values, insights.summaryLens);
+    const mlprojectLenses = new MLprojectCodeLensProvider((mlproject, name) =>
+      launcher.lastEntryPointLaunch(mlproject, name),
+    );
+    this.subscriptions = [
+      notify,
+      runsChanged,
+      insights,
+      lenses,
+      mlprojectLenses,
+      stores.onDidChangeRuns(() => notify()),
+      stores.onDidChangeFolders(() => runsChanged.fire()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('runlog.keyMetric') || e.affectsConfiguration('runlog.metricGoals')) {
+          runsChanged.fire();
+        }
+      }),
+      runsChanged.event(() => lenses.runsChanged()),
+      launcher.onDidChangeLast(() => {
+        lenses.refresh();
+        mlprojectLenses.refresh();
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => mlprojectLenses.refresh()),
+      vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, lenses),
+      new MLprojectDiagnostics(),
+      vscode.languages.registerCodeLensProvider(MLPROJECT_FILES, mlprojectLenses),
+      vscode.languages.registerHoverProvider(
+        MLPROJECT_FILES,
+        new MLprojectHoverProvider({ storeFor: stores.storeFor }),
+      ),
+    ];
+  }
+
+  dispose(): void {
+    for (const subscription of this.subscriptions) subscription.dispose();
+  }
+}

@@ -1,0 +1,69 @@
+import * as vscode from 'vscode';
+import type { RunlogCommands } from '../app/commands';
+import { compareRuns } from '../commands/compareRuns';
+import { openCharts } from '../commands/openCharts';
+import { resolveRunTargets } from '../commands/runTargets';
+import type { WorkspaceStores } from '../workspaceStores';
+import type { ChartsPanelDeps } from './chartsPanel';
+import { ChartsPanel } from './chartsPanel';
+import { COMPARE_VIEW_TYPE } from './comparePanel';
+import { ComparePanels } from './comparePanels';
+
+/**
+ * The webview panels: Charts (one panel) and Compare (one per comparison). Both come back after a
+ * reload through their serializers, and follow the stores' change notices while open.
+ */
+export class RunlogPanels implements vscode.Disposable {
+  readonly compare: ComparePanels;
+  private readonly charts: ChartsPanelDeps;
+  private readonly subscriptions: vscode.Disposable[];
+
+  constructor(
+    context: vscode.ExtensionContext,
+    private readonly stores: WorkspaceStores,
+    log: vscode.LogOutputChannel,
+    /** Opens the diff editor between two runs' code (Compare's "diff code"). */
+    diffCode: (left: string, right: string) => Promise<void>,
+  ) {
+    this.charts = {
+      extensionUri: context.extensionUri,
+      workspaceState: context.workspaceState,
+      log,
+      onStoreChanged: stores.onDidChangeRuns,
+      resolve: (runIds) => resolveRunTargets({ runIds }, undefined, stores.folders),
+      revealRun: (runId) => void vscode.commands.executeCommand('runlog.revealRunInTree', { runIds: [runId] }),
+    };
+    this.compare = new ComparePanels({ extensionUri: context.extensionUri, folders: stores.folders, log, diffCode });
+    this.subscriptions = [
+      vscode.window.registerWebviewPanelSerializer(ChartsPanel.viewType, {
+        deserializeWebviewPanel: async (panel, state) => {
+          await ChartsPanel.revive(panel, this.charts, state);
+        },
+      }),
+      { dispose: () => ChartsPanel.active?.dispose() },
+      this.compare,
+      vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, this.compare),
+      stores.onDidChangeRuns(({ runIds }) => this.compare.storeChanged(runIds)),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('runlog.metricGoals')) this.compare.refreshAll();
+      }),
+    ];
+  }
+
+  /** What VS Code's serializer does with a Charts panel after a reload, on a new panel. */
+  reviveCharts(state: unknown): Promise<ChartsPanel> {
+    const panel = vscode.window.createWebviewPanel(ChartsPanel.viewType, 'Charts', vscode.ViewColumn.Active);
+    return ChartsPanel.revive(panel, this.charts, state);
+  }
+
+  commands(): Pick<RunlogCommands, 'runlog.openCharts' | 'runlog.compareRuns'> {
+    return {
+      'runlog.openCharts': (target, selected) => openCharts(this.charts, this.stores.folders, target, selected),
+      'runlog.compareRuns': (target, selected) => compareRuns(this.compare, this.stores.folders, target, selected),
+    };
+  }
+
+  dispose(): void {
+    for (const subscription of this.subscriptions) subscription.dispose();
+  }
+}

@@ -1,0 +1,19 @@
+import type { RunGrouping } from '../store/types';
+
+// The `contextValue` of each kind of tree item. package.json's menus choose their items by these
+// (`viewItem == …`, `viewItem =~ /…/`); test/unit/commands/contributions.test.ts checks every menu
+// against the values here and those of runs (`runContextValue`, src/runs/runPresentation.ts).
+
+export const EXPERIMENT_ITEM = 'runlog.experiment';
+export const TRASH_ITEM = 'runlog.trash';
+export const MODEL_ITEM = 'runlog.model';
+
+/** A group of runs in the Runs view (by branch, commit or status). */
+export function groupItem(by: RunGrouping): string {
+  return `runlog.group.${by}`;
+}
+
+/** A registered version in the Models view; `.aliased` when an alias points at it. */
+export function modelVersionItem(aliased: boolean): string {
+  return `runlog.modelVersion${aliased ? '.aliased' : ''}`;
+}
