@@ -107,6 +107,35 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { paths: [noVscode], patterns: [hostOnly, noSurface] }] },
   },
   {
+    // Command logic unit-tested in Node through the App port (src/app/app.ts): the `vscode` module
+    // does not exist there, so these files may name its types but never load it.
+    files: [
+      'src/app/app.ts',
+      'src/app/commandRegistry.ts',
+      'src/app/commands.ts',
+      'src/commands/runCommands.ts',
+      'src/commands/runLifecycle.ts',
+      'src/commands/rerunRuns.ts',
+      'src/commands/stopRun.ts',
+      'src/commands/runTargets.ts',
+      'src/commands/openCharts.ts',
+    ],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'vscode',
+              allowTypeImports: true,
+              message: 'This module runs in Node unit tests: reach VS Code through the App port (src/app/app.ts).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['shared/**'],
     rules: {
       'no-restricted-imports': [
