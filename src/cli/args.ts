@@ -72,21 +72,21 @@ export function editDistance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
-/** The candidate closest to `word`, when it is close enough to be what was meant. */
+/** The candidate closest to `word`, when it is close enough to be what was meant (or it starts with it). */
 export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  const lower = word.toLowerCase();
+  const extended = candidates.filter((c) => c.toLowerCase().startsWith(lower));
+  if (lower.length >= 3 && extended.length === 1) return extended[0];
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of candidates) {
-    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    const distance = editDistance(lower, candidate.toLowerCase());
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
   }
-  const allowed = Math.max(2, Math.floor(word.length / 3));
-  return bestDistance <= allowed || (best !== undefined && best.startsWith(word) && word.length >= 3)
-    ? best
-    : undefined;
+  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }
 
 function usage(spec: CommandSpec, message: string): CliError {
@@ -118,7 +118,10 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
       continue;
     }
     if (!arg.startsWith('--')) {
-      const near = didYouMean(arg.replace(/^-+/, ''), [...byName.keys()]);
+      // No short options: `-f` suggests the one flag starting with that letter, if there is one.
+      const letter = arg.slice(1);
+      const starting = [...byName.keys()].filter((name) => letter.length === 1 && name.startsWith(letter));
+      const near = starting.length === 1 ? starting[0] : didYouMean(letter, [...byName.keys()]);
       throw usage(spec, `unknown option ${arg}${near ? ` (did you mean --${near}?)` : ''}`);
     }
     const equals = arg.indexOf('=');
