@@ -1,11 +1,14 @@
 /**
  * Which store a command reads, and opening it the way a second editor window does: as a reader.
  * The database snapshot (`runlog.db`, when a writer saved one) is loaded and the journals written
- * since are replayed in memory; nothing in the store is written and its lock is never taken, so a
- * running editor keeps saving and the CLI can run beside it, or on a read-only copy.
+ * since are replayed in memory; the lock is not taken, so a running editor keeps saving and the CLI
+ * runs beside it, or on a read-only copy. One exception (`saveIfSlow`): when catching up took long
+ * (a CI store no editor ever saved) and no process holds the lock, the CLI saves the snapshot it
+ * built, as an editor window taking over the lock would, so the next command starts fast.
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { StoreLock } from '../store/lock';
 import { NewerStoreError } from '../store/schema';
 import { RunStore } from '../store/runStore';
 import { DEFAULT_STORE_DIR } from '../store/storeLocation';
@@ -85,5 +88,33 @@ export async function openStore(dir: string, options: OpenOptions): Promise<RunS
   } catch (error) {
     if (error instanceof NewerStoreError) throw new CliError(error.message, EXIT.error);
     throw new CliError(`could not read the store ${dir}: ${(error as Error).message}`, EXIT.error);
+  }
+}
+
+/** Catching up for this long (ms) is worth saving for the next command. */
+export const SAVE_AFTER_MS = 1_000;
+
+/**
+ * Saves the in-memory catch-up as `runlog.db` when it was slow to build and the lock is free: only
+ * then does no editor write the store. Takes the lock for the save and gives it back. A store that
+ * cannot be written (read-only, full) stays as it was; the next command replays again.
+ */
+export async function saveIfSlow(
+  store: RunStore,
+  dir: string,
+  openedMs: number,
+  afterMs = SAVE_AFTER_MS,
+): Promise<boolean> {
+  if (!store.hasUnsavedChanges || openedMs < afterMs) return false;
+  const lock = await StoreLock.tryAcquire(dir).catch(() => undefined);
+  if (!lock) return false;
+  try {
+    store.setWriter(true);
+    return await store.snapshot();
+  } catch {
+    return false;
+  } finally {
+    store.setWriter(false);
+    await lock.release().catch(() => undefined);
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { CommandSpec, FlagSpec, ParsedArgs } from './args';
 import { flag } from './args';
-import { chooseStore, openStore } from './cliStore';
+import { SAVE_AFTER_MS, chooseStore, openStore, saveIfSlow } from './cliStore';
 import type { RunStore } from '../store/runStore';
 
 export interface CliContext {
@@ -20,6 +20,8 @@ export interface CliContext {
   readonly wasmFile?: string;
   /** The folder that holds the Python client's `runlog` package, for registry changes. */
   readonly clientPath?: string;
+  /** A catch-up this slow (ms) is saved as runlog.db when no process holds the lock (cliStore.ts). */
+  readonly saveAfterMs?: number;
 }
 
 export interface Command {
@@ -48,14 +50,17 @@ export async function withStore<T>(
 ): Promise<T> {
   const choice = chooseStore(flag(args, 'dir'), context.cwd, context.env);
   let problems = 0;
+  const started = Date.now();
   const store = await openStore(choice.dir, {
     version: context.version,
     ...(context.wasmFile ? { wasmFile: context.wasmFile } : {}),
     log: () => problems++,
   });
+  const openedMs = Date.now() - started;
   try {
     return await body(store, choice.dir);
   } finally {
+    await saveIfSlow(store, choice.dir, openedMs, context.saveAfterMs ?? SAVE_AFTER_MS);
     store.close();
     if (problems > 0) {
       context.err(

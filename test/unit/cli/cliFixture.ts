@@ -126,7 +126,7 @@ export interface Ran {
 export async function cli(
   argv: readonly string[],
   cwd: string,
-  options: { env?: NodeJS.ProcessEnv; color?: boolean } = {},
+  options: { env?: NodeJS.ProcessEnv; color?: boolean; saveAfterMs?: number } = {},
 ): Promise<Ran> {
   let out = '';
   let err = '';
@@ -138,6 +138,7 @@ export async function cli(
     color: options.color ?? false,
     version: 'Runlog test',
     clientPath: join(REPO, 'python'),
+    ...(options.saveAfterMs !== undefined ? { saveAfterMs: options.saveAfterMs } : {}),
   };
   const code = await runCli(argv, context);
   return { code, out, err };

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { COMMANDS } from '../../../src/cli/cli';
 import { EXIT } from '../../../src/cli/errors';
@@ -37,10 +38,31 @@ describe('runlog commands on a store', function () {
       assert.match(wrong.err, /no store at .*nope \(--dir\): the folder does not exist/);
     });
 
-    it('writes nothing into the store: no database, no lock', async () => {
+    it('writes nothing into the store when reading was quick: no database, no lock', async () => {
       await cli(['runs'], root);
       await assert.rejects(readFile(join(store, 'runlog.db')));
       await assert.rejects(readFile(join(store, 'lock')));
+    });
+
+    it('saves a slow catch-up as runlog.db only while no process holds the lock, and gives the lock back', async () => {
+      const copy = await fixtureStore();
+      try {
+        const lock = join(copy.store, 'lock');
+        // A live writer (this process) holds the lock: the CLI only reads.
+        await writeFile(
+          lock,
+          JSON.stringify({ pid: process.pid, host: hostname(), heartbeat: Date.now(), token: 'editor' }),
+        );
+        await cli(['runs'], copy.root, { saveAfterMs: 0 });
+        await assert.rejects(readFile(join(copy.store, 'runlog.db')));
+        await rm(lock);
+        const saved = await cli(['runs', '--format', 'json'], copy.root, { saveAfterMs: 0 });
+        assert.ok((await readFile(join(copy.store, 'runlog.db'))).length > 0, 'the next command starts from it');
+        await assert.rejects(readFile(lock), 'the lock is given back');
+        assert.equal((await cli(['runs', '--format', 'json'], copy.root)).out, saved.out);
+      } finally {
+        await rm(copy.root, { recursive: true, force: true });
+      }
     });
   });
 
