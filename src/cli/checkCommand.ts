@@ -220,6 +220,11 @@ async function run(args: ParsedArgs, context: CliContext): Promise<number> {
     }),
   );
   context.out(renderGate(outcome, format, context.color));
+  if (outcome.candidate.run.status === 'RUNNING' || outcome.candidate.run.status === 'QUEUED') {
+    context.err(
+      `runlog: the candidate run ${outcome.candidate.run.name} is still ${outcome.candidate.run.status.toLowerCase()}: its metrics may change\n`,
+    );
+  }
   if (outcome.baselineProblem && !has(args, 'allow-missing-baseline')) {
     context.err(`runlog: the baseline is missing: ${outcome.baselineProblem}\n`);
   }

@@ -99,7 +99,8 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
       return EXIT.usage;
     }
     const message = error instanceof Error ? error.message : String(error);
-    context.err(`runlog ${name}: ${message}\n`);
+    const stack = context.env['RUNLOG_DEBUG'] && error instanceof Error && error.stack ? `\n${error.stack}` : '';
+    context.err(`runlog ${name}: ${message}${stack}\n`);
     return EXIT.error;
   }
 }

@@ -30,6 +30,11 @@ function clientPath(): string | undefined {
 }
 
 if (require.main === module) {
+  // `runlog runs | head -1`: the reader went away; that ends the command, quietly.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   const wasmFile = bundledWasm(__dirname);
   const client = clientPath();
   runCli(process.argv.slice(2), {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -151,5 +151,14 @@ describe('the CLI in CI: the demo trained, gated and promoted from a git reposit
       /not promoted: version 3 of house-prices does not pass the gate; @champion stays at version 2/,
     );
     assert.equal(champion(), 2);
+  });
+
+  it('ends quietly when the reader of its output goes away (runlog --help | head -1)', async () => {
+    const child = spawn(process.execPath, [CLI, '--help'], { cwd: repo, env });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.deepEqual([code, stderr], [0, '']);
   });
 });
