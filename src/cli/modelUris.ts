@@ -49,15 +49,6 @@ export function parseModelUri(text: string): ModelUri {
   return { name, selector: { kind: 'version', version: Number(selector) } };
 }
 
-export function describeSelector(uri: ModelUri): string {
-  const { selector } = uri;
-  return selector.kind === 'alias'
-    ? `${uri.name}@${selector.alias}`
-    : selector.kind === 'latest'
-      ? `${uri.name}/latest`
-      : `${uri.name} version ${selector.version}`;
-}
-
 /** The version a URI names, or "missing" (exit 3) with what is there instead. */
 export function resolveModelUri(models: readonly RegisteredModel[], text: string): ResolvedVersion {
   const uri = parseModelUri(text);
