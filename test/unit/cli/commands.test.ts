@@ -1,10 +1,16 @@
 import * as assert from 'node:assert/strict';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMANDS } from '../../../src/cli/cli';
 import { EXIT } from '../../../src/cli/errors';
 import { IDS, T0, cli, fixtureStore } from './cliFixture';
+
+/** The id of the one experiment folder an export wrote (MLflow numbers them). */
+async function experimentOf(mlruns: string): Promise<string> {
+  const [folder] = (await readdir(mlruns)).filter((name) => /^\d+$/.test(name) && name !== '0');
+  return folder ?? '0';
+}
 
 describe('runlog commands on a store', function () {
   this.timeout(20_000);
@@ -427,6 +433,46 @@ describe('runlog commands on a store', function () {
       const missing = await cli(['models', 'nope'], root);
       assert.equal(missing.code, EXIT.missing);
       assert.match(missing.err, /no registered model "nope" \(the registry has "house-prices"\)/);
+    });
+  });
+
+  describe('export and import', () => {
+    it('writes runs as an MLflow file store and reads one back, skipping runs already there', async () => {
+      const mlruns = join(root, 'exported', 'mlruns');
+      const exported = await cli(['export', '--to-mlruns', mlruns, 'bright-fox', 'deep-owl'], root);
+      assert.equal(exported.code, EXIT.ok, exported.err);
+      assert.match(exported.out, /^Exported 2 runs into 1 experiment in .*mlruns\n$/);
+      assert.match(
+        await readFile(join(mlruns, '.trash', '..', await experimentOf(mlruns), IDS.deep, 'metrics', 'rmse'), 'utf8'),
+        /38500/,
+      );
+      const all = await cli(['export', '--to-mlruns', mlruns, '--filter', "params.model = 'linear'"], root);
+      assert.match(all.out, /^Exported 1 run into 1 experiment/);
+      // Outside any store and any git repository: a new .runlog/ here.
+      const other = await mkdtemp(join(tmpdir(), 'runlog-cli-import-'));
+      try {
+        const imported = await cli(['import', '--from-mlruns', mlruns], other);
+        assert.equal(imported.code, EXIT.ok, imported.err);
+        assert.equal(imported.out, `Imported 3 runs from 1 experiment into ${join(other, '.runlog')}\n`);
+        const again = await cli(['import', '--from-mlruns', mlruns], other);
+        assert.match(again.out, /^Imported 0 runs from 0 experiments, skipped 3 already present/);
+        const listed = JSON.parse((await cli(['runs', '--format', 'json'], other)).out) as { runs: { name: string }[] };
+        assert.deepEqual(listed.runs.map((r) => r.name).sort(), ['bright-fox', 'calm-heron', 'deep-owl']);
+      } finally {
+        await rm(other, { recursive: true, force: true });
+      }
+    });
+
+    it('says what is wrong: no target (2), no such run or folder (3)', async () => {
+      assert.equal((await cli(['export', 'bright-fox'], root)).code, EXIT.usage);
+      assert.equal((await cli(['export', '--to-mlruns', join(root, 'x'), 'nobody'], root)).code, EXIT.missing);
+      assert.equal((await cli(['import'], root)).code, EXIT.usage);
+      const none = await cli(['import', '--from-mlruns', join(root, 'nowhere')], root);
+      assert.equal(none.code, EXIT.missing);
+      assert.match(none.err, /no MLflow store at .*nowhere: the folder does not exist/);
+      const notMlflow = await cli(['import', '--from-mlruns', store], root);
+      assert.equal(notMlflow.code, EXIT.missing);
+      assert.match(notMlflow.err, /does not look like an MLflow store/);
     });
   });
 
