@@ -16,6 +16,7 @@ const DOMAIN = [
   'src/util/**',
   'src/insights/**',
   'src/mlruns/**',
+  'src/cli/**',
 ];
 const hostOnly = {
   group: ['**/test/**', '**/webview/**'],

@@ -67,10 +67,10 @@ async function configs() {
         },
       ];
   if (!testsOnly) {
-    // The package's bin (`runlog serve`): plain Node, no vscode, runnable as a command.
+    // The package's bin (`runlog`, src/cli/): plain Node, no vscode, one file runnable as a command.
     list.push({
       ...common,
-      entryPoints: { cli: join(root, 'src/mlflow/cli.ts') },
+      entryPoints: { cli: join(root, 'src/cli/main.ts') },
       outdir: join(root, 'dist'),
       platform: 'node',
       format: 'cjs',

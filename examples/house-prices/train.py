@@ -36,6 +36,8 @@ def parse_args():
     parser.add_argument("--n-estimators", type=int, default=20, help="number of trees (forest)")
     parser.add_argument("--max-depth", type=int, default=6, help="maximum tree depth (forest)")
     parser.add_argument("--seed", type=int, default=42, help="random seed")
+    parser.add_argument("--no-promote", action="store_true",
+                        help="register the model but leave the champion alias to CI (runlog promote)")
     return parser.parse_args()
 
 
@@ -84,12 +86,14 @@ def main():
                     predicted = report(trees, model.predict)
 
         print("validation RMSE %.0f, R² %.3f" % (models.rmse(val_y, predicted), models.r2(val_y, predicted)))
-        log_and_register(models.PricePredictor(scaler, model, scale, data.FEATURES), models.rmse(val_y, predicted))
+        log_and_register(models.PricePredictor(scaler, model, scale, data.FEATURES), models.rmse(val_y, predicted),
+                         promote=not args.no_promote)
 
 
-def log_and_register(predictor, rmse):
+def log_and_register(predictor, rmse, promote=True):
     """Logs the model, registers it as "house-prices", and makes it the champion if it beats the
-    current champion's validation RMSE (read from the champion's run)."""
+    current champion's validation RMSE (read from the champion's run). With promote=False the
+    champion is left to a CI step (`runlog check` and `runlog promote`, see examples/ci/)."""
     with tempfile.TemporaryDirectory() as folder:  # one per run: sweeps may run in parallel
         with open(os.path.join(folder, "model.pkl"), "wb") as handle:
             pickle.dump(predictor, handle)
@@ -103,6 +107,9 @@ def log_and_register(predictor, rmse):
             input_example={"dataframe_split": {"columns": data.FEATURES, "data": [[120.0, 3, 15.0, 4.5]]}},
         )
     version = runlog.register_model(logged, "house-prices", tags={"rmse": "%.0f" % rmse})
+    if not promote:
+        print("registered house-prices version %d (promotion left to CI)" % version.version)
+        return
     while True:
         champion = runlog.get_model_version_by_alias("house-prices", "champion")
         best = runlog.get_run(champion.run_id).metrics.get("rmse") if champion else None

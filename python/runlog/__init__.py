@@ -38,6 +38,7 @@ from ._api import (
     start_run,
 )
 from ._errors import StoreError
+from ._filter import FilterError
 from ._loading import ModelIntegrityError, ModelLoadError, load_model
 from ._model import LoggedModel
 from ._registry import (
@@ -54,12 +55,14 @@ from ._registry import (
 )
 from ._run import Run
 from ._run_record import RunRecord, get_run
+from ._search import search_runs
 from ._system_metrics import disable_system_metrics_logging, enable_system_metrics_logging
 from ._version import __version__
 
 
 __all__ = [
     "AliasMovedError",
+    "FilterError",
     "LoggedModel",
     "ModelIntegrityError",
     "ModelLoadError",
@@ -94,6 +97,7 @@ __all__ = [
     "load_model",
     "register_model",
     "resolve_model_uri",
+    "search_runs",
     "set_alias",
     "set_tag",
     "set_tags",

@@ -2,13 +2,16 @@
 the Python API, one JSON object on stdout per command.
 
     python -m runlog.registry register runs:/<run-id>/model house-prices [--description D] [--tag k=v]
-    python -m runlog.registry set-alias house-prices champion 3
+    python -m runlog.registry set-alias house-prices champion 3 [--current 2|none]
     python -m runlog.registry delete-alias house-prices champion
     python -m runlog.registry delete-version house-prices 2
     python -m runlog.registry resolve models:/house-prices@champion
 
 ``--store DIR`` names the store (default: ``RUNLOG_DIR``, else the nearest ``.runlog/``). A refused
 change exits with code 1 and one line on stderr, ``runlog.registry: <why>``, and writes nothing.
+``set-alias --current N`` (or ``none``) is a compare-and-set: it moves the alias only if it points at
+version N (at no version) when the registry lock is held; if someone moved it first it exits with
+code 3 (``AliasMovedError``), so two CI jobs promoting at once cannot both win.
 """
 
 import argparse
@@ -17,6 +20,10 @@ import sys
 from typing import Any, Dict, List, Optional
 
 from . import _registry
+from ._errors import StoreError
+
+# The exit code of a set-alias --current that found the alias moved by someone else.
+ALIAS_MOVED = 3
 
 
 def _version(value: _registry.ModelVersion) -> Dict[str, Any]:
@@ -47,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     alias.add_argument("name")
     alias.add_argument("alias")
     alias.add_argument("version")
+    alias.add_argument("--current", metavar="VERSION|none",
+                       help="only if the alias points at this version now ('none': at no version)")
     remove = commands.add_parser("delete-alias", help="remove an alias")
     remove.add_argument("name")
     remove.add_argument("alias")
@@ -65,7 +74,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             result = _version(_registry.register_model(args.model_uri, args.name, args.description,
                                                        _tags(args.tag), store=args.store))
         elif args.command == "set-alias":
-            _registry.set_alias(args.name, args.alias, args.version, store=args.store)
+            if args.current is None:
+                _registry.set_alias(args.name, args.alias, args.version, store=args.store)
+            else:
+                current = None if args.current.lower() == "none" else args.current
+                _registry.set_alias(args.name, args.alias, args.version, store=args.store, current=current)
             result = _version(_registry.get_model_version_by_alias(args.name, args.alias, store=args.store))
         elif args.command == "delete-alias":
             _registry.delete_alias(args.name, args.alias, store=args.store)
@@ -75,7 +88,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             result = {"name": args.name, "version": int(args.version)}
         else:
             result = {"path": str(_registry.resolve_model_uri(args.uri, store=args.store))}
-    except (ValueError, LookupError, TypeError, OSError) as exc:
+    except _registry.AliasMovedError as exc:
+        print("runlog.registry: %s" % exc, file=sys.stderr)
+        return ALIAS_MOVED
+    except (ValueError, LookupError, TypeError, OSError, StoreError) as exc:
         print("runlog.registry: %s" % exc, file=sys.stderr)
         return 1
     print(json.dumps(result, ensure_ascii=False))

@@ -17,7 +17,17 @@ export interface PythonClient {
 
 export class RegistryError extends Error {
   override readonly name = 'RegistryError';
+  constructor(
+    message: string,
+    /** The command's exit code: 1 a refused change, 3 an alias someone moved first (`--current`). */
+    readonly exitCode?: number,
+  ) {
+    super(message);
+  }
 }
+
+/** `set-alias --current` found the alias moved by another process (python -m runlog.registry). */
+export const ALIAS_MOVED = 3;
 
 const TIMEOUT_MS = 30_000;
 
@@ -42,7 +52,12 @@ export function runRegistry(client: PythonClient, storeDir: string, args: readon
     child.on('close', (code) => {
       if (code !== 0) {
         const line = stderr.trim().split('\n').pop() ?? '';
-        reject(new RegistryError(line.replace(/^runlog\.registry: /, '') || `exited with code ${String(code)}`));
+        reject(
+          new RegistryError(
+            line.replace(/^runlog\.registry: /, '') || `exited with code ${String(code)}`,
+            code ?? undefined,
+          ),
+        );
         return;
       }
       try {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..', '..');
 export const PYTHON_CLIENT = join(ROOT, 'python');
-const CLI = join(__dirname, '..', '..', 'src', 'mlflow', 'cli.js');
+const CLI = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const INJECT = join(__dirname, 'inject.js');
 
 export interface Reply {

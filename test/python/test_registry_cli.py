@@ -44,6 +44,25 @@ class RegistryCommandTest(support.ClientTest):
         self.assertEqual(self.cli("resolve", "models:/prices/9")[2].strip(),
                          "runlog.registry: registered model 'prices' has no version '9'")
 
+    def test_set_alias_with_current_is_a_compare_and_set(self):
+        self.store = self.use_store()
+        with open(os.path.join(self.tmp, "m.pkl"), "wb") as handle:
+            handle.write(b"m")
+        with runlog.start_run():
+            logged = runlog.log_model(os.path.join(self.tmp, "m.pkl"))
+        for _ in range(3):
+            self.cli("register", logged.uri, "prices")
+        code, out, _ = self.cli("set-alias", "prices", "champion", "1", "--current", "none")
+        self.assertEqual((code, out["version"]), (0, 1))
+        # Two jobs read "champion is version 1"; the first to take the lock wins, the second is told.
+        self.assertEqual(self.cli("set-alias", "prices", "champion", "2", "--current", "1")[0], 0)
+        code, out, err = self.cli("set-alias", "prices", "champion", "3", "--current", "1")
+        self.assertEqual((code, out), (3, None))
+        self.assertEqual(err.strip(), "runlog.registry: runlog.set_alias: 'champion' of 'prices' points at "
+                                      "version 2, not version 1")
+        self.assertEqual(runlog.get_model_version_by_alias("prices", "champion", store=self.store).version, 2)
+        self.assertEqual(self.cli("set-alias", "prices", "champion", "3", "--current", "none")[0], 3)
+
 
 if __name__ == "__main__":
     unittest.main()

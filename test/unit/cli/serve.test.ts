@@ -5,19 +5,33 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from '../../../src/mlflow/cli';
+import { parseArgs } from '../../../src/cli/args';
+import { COMMANDS } from '../../../src/cli/cli';
+import { CliError } from '../../../src/cli/errors';
+import { serveArgs } from '../../../src/cli/serveCommand';
 
 // The transpiled CLI sits beside this test's transpiled sources.
-const CLI = join(__dirname, '../../../src/mlflow/cli.js');
+const CLI = join(__dirname, '../../../src/cli/main.js');
+const serve = COMMANDS.find((c) => c.spec.name === 'serve');
+
+function read(argv: string[]): { dir: string; port: number } | { error: string } {
+  try {
+    if (!serve) throw new Error('no serve command');
+    return serveArgs(parseArgs(serve.spec, argv), '/');
+  } catch (error) {
+    if (error instanceof CliError) return { error: error.message };
+    throw error;
+  }
+}
 
 describe('runlog serve', function () {
   this.timeout(20_000);
 
   it('reads its arguments', () => {
-    assert.deepEqual(parseArgs(['serve', '--dir', '/tmp/s', '--port', '5000']), { dir: '/tmp/s', port: 5000 });
-    assert.deepEqual(parseArgs(['serve', '--dir', '/tmp/s']), { dir: '/tmp/s', port: 0 });
-    for (const argv of [[], ['run'], ['serve'], ['serve', '--dir'], ['serve', '--dir', 'x', '--port', '99999']]) {
-      assert.ok('error' in parseArgs(argv), argv.join(' '));
+    assert.deepEqual(read(['--dir', '/tmp/s', '--port', '5000']), { dir: '/tmp/s', port: 5000 });
+    assert.deepEqual(read(['--dir', '/tmp/s']), { dir: '/tmp/s', port: 0 });
+    for (const argv of [[], ['run'], ['--dir'], ['--dir', 'x', '--port', '99999'], ['--dri', 'x']]) {
+      assert.ok('error' in read(argv), argv.join(' '));
     }
   });
 
