@@ -1,5 +1,6 @@
 import type { TextDocument, Uri } from 'vscode';
 import type { InstallPythonClientResult } from '../commands/installPythonClient';
+import type { PreviewKind } from '../runs/artifactPreview';
 import type { LaunchMode } from '../commands/launcher';
 import type { RunIdsArg, RunPickOptions, RunsSelection, RunsTarget, VersionPickOptions } from '../commands/runTargets';
 import type { ExportSummary } from '../mlruns/mlrunsExport';
@@ -7,7 +8,7 @@ import type { ImportSummary } from '../mlruns/mlrunsImport';
 import type { ChartsPanel } from '../panels/chartsPanel';
 import type { MediaPanel } from '../panels/mediaPanel';
 import type { ModelsTreeNode } from '../views/modelsTreeProvider';
-import type { RunFileRef } from '../views/runSections';
+import type { ArtifactRef, RunFileRef } from '../views/runSections';
 import type { RunsGrouping } from '../views/runsTreeProvider';
 
 // Every command Runlog registers, declared once: its id, its handler's type, and how it is
@@ -133,6 +134,7 @@ export const COMMANDS = {
     title: 'Runlog: runs whose images to show',
     many: true,
   }),
+  'runlog.openArtifact': withArguments<(ref?: ArtifactRef) => Promise<PreviewKind | undefined>>(),
 
   // A run's code (src/commands/codeCommands.ts)
   'runlog.reproduceRun': onRuns<RunsHandler<string[]>>({ title: 'Runlog: the run to reproduce', many: false }),
