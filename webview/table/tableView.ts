@@ -89,6 +89,11 @@ export class TableView {
   }
 
   show(file: TableFile): void {
+    // Another file starts at its top, unsorted; the same one read again (rows appended) keeps its place.
+    if (file.name !== this.name) {
+      this.scroller.scrollTop = 0;
+      this.query = { filter: '', sort: null };
+    }
     this.name = file.name;
     this.base = file.base;
     this.title.textContent = file.name;
