@@ -10,7 +10,7 @@ import type {
   MediaViewMessage,
   MediaViewReplies,
 } from '../../shared/mediaProtocol';
-import { isMediaViewMessage } from '../../shared/mediaProtocol';
+import { isMediaView, isMediaViewMessage } from '../../shared/mediaProtocol';
 import type { MessageChannel, RequestHandlers } from '../../shared/messaging';
 import { answering } from '../../shared/messaging';
 import type { RunRef } from '../commands/runTargets';
@@ -66,6 +66,11 @@ export class MediaPanel implements vscode.Disposable {
   }, STATE_THROTTLE_MS);
   /** A key to scroll to once the page has its state. */
   private revealKey: string | undefined;
+  /**
+   * The view a revived panel had (each key's step, the mode, the pair, the size), given to its page
+   * once: the page keeps it in its own state too, which a reload may not have restored.
+   */
+  private restoredView: MediaView | undefined;
   private disposed = false;
 
   private constructor(
@@ -112,11 +117,12 @@ export class MediaPanel implements vscode.Disposable {
 
   /** Restores a panel VS Code kept across a reload, from the webview's saved state. */
   static async revive(panel: vscode.WebviewPanel, deps: MediaPanelDeps, state: unknown): Promise<MediaPanel> {
-    const saved = (state as { runIds?: unknown } | undefined)?.runIds;
+    const { runIds: saved, view } = (state ?? {}) as { runIds?: unknown; view?: unknown };
     const ids = Array.isArray(saved) ? saved.filter((id): id is string => typeof id === 'string') : [];
     const runs = await located(await deps.resolve(ids));
     MediaPanel.current?.panel.dispose();
     MediaPanel.current = new MediaPanel(panel, deps, runs);
+    if (isMediaView(view)) MediaPanel.current.restoredView = view;
     return MediaPanel.current;
   }
 
@@ -162,6 +168,8 @@ export class MediaPanel implements vscode.Disposable {
   private onEvent(message: MediaViewMessage): void {
     switch (message.type) {
       case 'ready':
+        if (this.restoredView) this.setView(this.restoredView);
+        this.restoredView = undefined;
         void this.pushState();
         return;
       case 'revealRun':

@@ -136,11 +136,10 @@ export class KeySection {
     if (ids.length > 0) this.fetched = this.fetched.then(() => this.load(ids));
   }
 
-  /** Moves the slider to the logged step nearest `step`. */
+  /** Moves the slider to the logged step nearest `step`, as the user would (at the last step it follows new ones). */
   goTo(step: number): void {
-    this.following = false;
     const i = nearestIndex(this.steps, step);
-    if (i >= 0) this.moveTo(i, false);
+    if (i >= 0) this.moveTo(i, true);
   }
 
   moveBy(delta: number): void {

@@ -312,7 +312,8 @@ export class MediaPage {
   }
 
   report(): MediaReport {
-    const bases = this.state.runs.map((r) => r.base);
+    // As the page resolves them (`img.src`): VS Code's resource URLs are normalized on the way.
+    const bases = this.state.runs.map((r) => resolved(r.base));
     const images = [...document.querySelectorAll('img')];
     const text = this.legend.querySelectorAll('.legend-name, .legend-label');
     const names = document.querySelectorAll('.run-name, .key-name, .lightbox-title, .caption, .image-note');
@@ -329,6 +330,14 @@ export class MediaPage {
       strayImages: images.filter((img) => img.getAttribute('src') && !bases.some((b) => img.src.startsWith(b))).length,
       cached: this.cache.cached,
     };
+  }
+}
+
+function resolved(url: string): string {
+  try {
+    return new URL(url, document.baseURI).href;
+  } catch {
+    return url;
   }
 }
 

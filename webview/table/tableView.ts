@@ -146,7 +146,8 @@ export class TableView {
 
   report(): TableReport {
     const images = [...this.window.querySelectorAll('img')];
-    const base = this.base;
+    // As the page resolves it (`img.src`): VS Code's resource URLs are normalized on the way.
+    const base = this.base === null ? null : new URL(this.base, document.baseURI).href;
     const sort = this.query.sort;
     return {
       columns: this.table.columns,
