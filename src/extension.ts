@@ -15,7 +15,9 @@ import { RunlogEditors } from './editor/runlogEditors';
 import { ChartsPanel } from './panels/chartsPanel';
 import { MediaPanel } from './panels/mediaPanel';
 import type { ComparePanels } from './panels/comparePanels';
+import type { HtmlPreviews } from './panels/htmlPreview';
 import { RunlogPanels } from './panels/runlogPanels';
+import type { TableEditorProvider } from './panels/tableEditor';
 import type { ModelsTreeProvider } from './views/modelsTreeProvider';
 import { RunlogViews } from './views/runlogViews';
 import type { RunStatusBar } from './views/runStatusBar';
@@ -40,6 +42,10 @@ export interface RunlogApi {
   readonly media: () => MediaPanel | undefined;
   /** What VS Code's serializer does with a Media panel after a reload (tests drive it directly). */
   readonly reviveMedia: (state: unknown) => Promise<MediaPanel>;
+  /** The table viewer (tests read what it shows and sort it). */
+  readonly tables: TableEditorProvider;
+  /** The HTML previews of artifacts. */
+  readonly htmlPreviews: HtmlPreviews;
   /** The inline values shown after metric-logging lines (`shown(uri)`), and when they update. */
   readonly inlineValues: InlineValues;
   /** The Compare panels (tests read what they rendered). */
@@ -106,6 +112,8 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     reviveCharts: (state) => panels.reviveCharts(state),
     media: () => MediaPanel.active,
     reviveMedia: (state) => panels.reviveMedia(state),
+    tables: panels.tables,
+    htmlPreviews: panels.htmlPreviews,
     inlineValues: editors.inlineValues,
     compare: panels.compare,
     storeFolders: workspace.folders,
