@@ -6,9 +6,9 @@
  * What the page holds is bounded: the images on screen (`hold`) plus at most `capacity` others, and
  * at most `pixels` pixels among those others (RGBA: 4 bytes each), least recently used out first.
  * `MEDIA_CACHE` is the panel's choice — 200 images, 24 million pixels (about 96 MB decoded): ±4
- * steps of 20 runs' previews around the slider with room to spare. Loads run at most `concurrency`
- * at a time, those a row waits for before prefetches; a queued load nobody wants any more is
- * dropped before it starts.
+ * steps of 20 runs' previews around the slider with room to spare. A load a row waits for starts at
+ * once; prefetches run at most `concurrency` at a time, after those; a queued load nobody wants any
+ * more (the row moved on, the slider left the prefetched steps) is dropped before it starts.
  */
 export interface CacheLimits {
   readonly capacity: number;
@@ -115,13 +115,26 @@ export class ImageCache {
     return n;
   }
 
+  /** Pixels of every decoded image held (4 bytes each). */
+  get decodedPixels(): number {
+    let n = 0;
+    for (const entry of this.entries.values()) if (entry.state === 'ready') n += entry.pixels;
+    return n;
+  }
+
   private touch(entry: Entry): void {
     this.entries.delete(entry.url);
     this.entries.set(entry.url, entry);
   }
 
+  /** Queued prefetches dropped (the slider moved on); started loads go on and are cached. */
+  dropPrefetches(): void {
+    for (const entry of this.queue.filter((e) => !e.urgent && e.holds === 0)) this.drop(entry.url);
+  }
+
   private pump(): void {
-    while (this.loading < this.limits.concurrency && this.queue.length > 0) {
+    // Urgent entries are at the front of the queue: each starts at once.
+    while (this.queue.length > 0 && (this.queue[0].urgent || this.loading < this.limits.concurrency)) {
       const entry = this.queue.shift();
       if (entry) void this.load(entry);
     }

@@ -390,6 +390,7 @@ export class KeySection {
   private prefetch(direction: number): void {
     const full = this.host.view().mode !== 'grid' || this.host.view().size === 'large';
     const runs = this.host.runs();
+    this.host.cache.dropPrefetches();
     for (let d = 1; d <= PREFETCH; d++) {
       for (const offset of this.playing ? [d] : [d * direction, -d * direction]) {
         const step = this.steps[this.index + offset];
