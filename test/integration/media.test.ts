@@ -19,6 +19,7 @@ import {
   EXTENSION_ID,
   api,
   dropStoreDir,
+  labelOf,
   runEnded,
   screenshot,
   useStoreDir,
@@ -252,6 +253,24 @@ describe('Media panel', function () {
     await vscode.commands.executeCommand('runlog.openMedia', arg);
     const r = await mediaReport('the panel from the hover', (x) => x.legend.length === 1 && allLoaded(section(x)));
     assert.deepEqual(r.legend, ['pixel-owl']);
+    (await api()).media()?.dispose();
+  });
+
+  it("lists an image series as one row per key in the Runs view's Artifacts, which opens the Media panel there", async () => {
+    const { runs } = await api();
+    const item = await waitFor('the series row', async () => {
+      const experiment = (await runs.getChildren()).find((n) => labelOf(runs.getTreeItem(n)) === 'media');
+      const run =
+        experiment && (await runs.getChildren(experiment)).find((n) => n.kind === 'run' && n.run.id === layoutRun);
+      const section = run && (await runs.getChildren(run)).find((n) => labelOf(runs.getTreeItem(n)) === 'Artifacts');
+      const rows = section ? (await runs.getChildren(section)).map((n) => runs.getTreeItem(n)) : [];
+      return rows.find((r) => labelOf(r) === `images: ${KEY}`);
+    });
+    assert.equal(item.description, '4 steps (steps 0–12)');
+    assert.equal(item.command?.command, 'runlog.openMedia');
+    await vscode.commands.executeCommand(item.command.command, ...((item.command.arguments ?? []) as unknown[]));
+    const r = await mediaReport('the panel from the Runs view', (x) => x.legend.length === 1 && allLoaded(section(x)));
+    assert.deepEqual(r.legend, [HOSTILE_NAME]);
     (await api()).media()?.dispose();
   });
 
