@@ -253,7 +253,7 @@ describe('Media panel', function () {
     await vscode.commands.executeCommand('runlog.openMedia', arg);
     const r = await mediaReport('the panel from the hover', (x) => x.legend.length === 1 && allLoaded(section(x)));
     assert.deepEqual(r.legend, ['pixel-owl']);
-    (await api()).media()?.dispose();
+    // Left open: the next test shows other runs in the same panel.
   });
 
   it("lists an image series as one row per key in the Runs view's Artifacts, which opens the Media panel there", async () => {
@@ -268,9 +268,17 @@ describe('Media panel', function () {
     });
     assert.equal(item.description, '4 steps (steps 0–12)');
     assert.equal(item.command?.command, 'runlog.openMedia');
+    const before = (await api()).media();
+    assert.ok(before, 'the panel the hover opened');
     await vscode.commands.executeCommand(item.command.command, ...((item.command.arguments ?? []) as unknown[]));
-    const r = await mediaReport('the panel from the Runs view', (x) => x.legend.length === 1 && allLoaded(section(x)));
+    const r = await mediaReport(
+      'the panel from the Runs view',
+      (x) => x.legend.length === 1 && x.legend[0] === HOSTILE_NAME && allLoaded(section(x)),
+    );
     assert.deepEqual(r.legend, [HOSTILE_NAME]);
+    // The same panel, reloaded with the other run's folder as its only image root.
+    assert.equal((await api()).media(), before);
+    assert.equal(r.strayImages, 0);
     (await api()).media()?.dispose();
   });
 
