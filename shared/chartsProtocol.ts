@@ -132,6 +132,8 @@ export type ChartsViewMessage =
     }
   | { readonly type: 'layout'; readonly layout: ChartLayout }
   | { readonly type: 'revealRun'; readonly runId: string }
+  /** The toolbar's Images: the Media panel on the same runs. */
+  | { readonly type: 'openMedia' }
   | { readonly type: 'exportPng'; readonly key: string; readonly dataUrl: string }
   | { readonly type: 'exportCsv'; readonly key: string }
   | { readonly type: 'rendered'; readonly report: RenderReport };
@@ -259,6 +261,8 @@ export function isChartsViewMessage(value: unknown): value is ChartsViewMessage 
       return isChartLayout(value['layout']);
     case 'revealRun':
       return isString(value['runId']);
+    case 'openMedia':
+      return true;
     case 'exportPng':
       return (
         isString(value['key']) &&

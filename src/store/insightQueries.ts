@@ -167,7 +167,7 @@ const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\$
  * client record it), and MLproject entry-point runs from its folder whose command runs it (their
  * `source` is the MLproject file; MLflow renders `python train.py --lr …`).
  */
-function scriptScope(script: string): Part[] {
+export function scriptScope(script: string): Part[] {
   const word = escapeLike(basename(script));
   const command = "' ' || COALESCE(r.command, '') || ' '";
   return [
@@ -276,7 +276,7 @@ function latestMetrics(db: Db, query: { readonly script?: string; readonly keys:
 }
 
 /** The newest runs of a scope, with `columns` of `runs r` (and of `extra`, joined by `on`). */
-function recentRuns<T extends object>(
+export function recentRuns<T extends object>(
   db: Db,
   scope: readonly Part[],
   columns: string,

@@ -1,8 +1,8 @@
-import { join } from 'node:path';
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import { patchFiles } from '../git/runDiff';
 import { formatMetricValue } from '../../shared/formatValue';
 import type { RunDetails } from '../store/types';
+import { artifactRows } from './artifactRows';
 
 export type Section = 'params' | 'metrics' | 'tags' | 'git' | 'artifacts' | 'models' | 'inputs' | 'problems';
 
@@ -14,6 +14,16 @@ export interface ValueNode {
   readonly tooltip?: string;
   readonly command?: vscode.Command;
   readonly icon?: string;
+}
+
+/** An artifact of a run, as the Runs view asks for its preview (see commands/openArtifact.ts). */
+export interface ArtifactRef {
+  readonly storeDir: string;
+  readonly runId: string;
+  /** Relative to the run's artifacts, as its journal says. */
+  readonly path: string;
+  /** A table the run logged (MLflow's `mlflow.loggedArtifacts`), or a CSV/TSV file: the table viewer. */
+  readonly table?: boolean;
 }
 
 /** Where the diff editor finds a changed file of a run (see commands/openRunDiff.ts). */
@@ -63,7 +73,7 @@ export function sectionValues(
     case 'git':
       return gitValues(run, storeDir);
     case 'artifacts':
-      return run.artifacts.map((a) => artifactValue(run.id, a, storeDir));
+      return artifactRows(run, storeDir);
     case 'models':
       return run.models.map((m) => ({
         ...value(
@@ -83,22 +93,6 @@ export function sectionValues(
     case 'problems':
       return run.rejected.map((r) => value(`line ${r.line}`, r.reason, r.reason));
   }
-}
-
-/** An artifact opens on a click, unless its journal path would lead out of the run's artifacts. */
-function artifactValue(runId: string, artifact: RunDetails['artifacts'][number], storeDir: string): ValueNode {
-  const row = value(artifact.path, formatBytes(artifact.size), `sha256 ${artifact.sha256}`);
-  const parts = artifact.path.split(/[\\/]/);
-  if (artifact.path.startsWith('/') || parts.some((p) => p === '..' || p === '')) return row;
-  return {
-    ...row,
-    icon: 'file',
-    command: {
-      command: 'vscode.open',
-      title: 'Open Artifact',
-      arguments: [vscode.Uri.file(join(storeDir, 'runs', runId, 'artifacts', ...parts))],
-    },
-  };
 }
 
 /** The Git section: commit, branch, remote, and each changed file, which opens in a diff editor. */
@@ -158,10 +152,4 @@ function gitValues(run: RunDetails, storeDir: string): ValueNode[] {
     });
   }
   return rows;
-}
-
-function formatBytes(size: number): string {
-  if (size < 1024) return `${size} B`;
-  if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} KB`;
-  return `${(size / 1024 / 1024).toFixed(1)} MB`;
 }

@@ -54,6 +54,13 @@ smoothing.max = '0.99';
 smoothing.step = '0.01';
 const smoothingValue = el('span', { className: 'smoothing-value', text: '0' });
 const hiddenSelect = document.createElement('vscode-dropdown') as HTMLElement & { value: string };
+const mediaButton = el('button', {
+  className: 'toolbar-button',
+  text: 'Images',
+  title: 'The images these runs logged, step by step (Runlog: Open Media)',
+});
+mediaButton.type = 'button';
+mediaButton.addEventListener('click', () => channel.send({ type: 'openMedia' }));
 const summary = el('span', { className: 'summary' });
 const errorLine = el('div', { className: 'error' });
 errorLine.hidden = true;
@@ -67,6 +74,7 @@ app.append(
     logBox,
     el('label', { className: 'field', text: 'Smoothing ' }, smoothing, smoothingValue),
     hiddenSelect,
+    mediaButton,
     summary,
   ),
   errorLine,
