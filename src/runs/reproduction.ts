@@ -1,4 +1,5 @@
 import { formatMetricValue } from '../../shared/formatValue';
+import { isSystemMetric } from '../../shared/systemMetrics';
 import type { MetricSummary } from '../store/types';
 
 /** One metric of an original run beside its reproduction. */
@@ -27,14 +28,19 @@ function same(a: number, b: number, tolerance: number): boolean {
   return Math.abs(a - b) <= tolerance * Math.max(Math.abs(a), Math.abs(b));
 }
 
-/** Compares the last value of every metric of a run and of its reproduction. */
+/**
+ * Compares the last value of every metric of a run and of its reproduction — the script's own
+ * metrics: system metrics (CPU, memory, GPU use) differ between any two runs of the same code.
+ */
 export function reproductionReport(
   original: { readonly name: string; readonly metrics: readonly MetricSummary[] },
   reproduced: { readonly name: string; readonly status: string; readonly metrics: readonly MetricSummary[] },
   tolerance = 0,
 ): ReproductionReport {
-  const before = new Map(original.metrics.map((m) => [m.key, m.last]));
-  const after = new Map(reproduced.metrics.map((m) => [m.key, m.last]));
+  const lasts = (metrics: readonly MetricSummary[]): Map<string, number> =>
+    new Map(metrics.filter((m) => !isSystemMetric(m.key)).map((m) => [m.key, m.last]));
+  const before = lasts(original.metrics);
+  const after = lasts(reproduced.metrics);
   const keys = [...new Set([...before.keys(), ...after.keys()])].sort((a, b) => a.localeCompare(b));
   const metrics = keys.map((key): MetricDelta => {
     const a = before.get(key);

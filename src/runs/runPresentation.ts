@@ -1,6 +1,7 @@
 import { formatDuration, formatMetricValue, formatRelativeTime } from '../../shared/formatValue';
 import type { MetricGoal } from '../../shared/metricGoal';
 import { bestValue, metricGoal } from '../../shared/metricGoal';
+import { isSystemMetric } from '../../shared/systemMetrics';
 import type { LineageChange, MetricSummary, RunRecord } from '../store/types';
 
 /** Runs per page under an experiment or group in the Runs view; the rest come through "Load more". */
@@ -27,9 +28,14 @@ export interface PresentationSettings {
   readonly goals: Readonly<Record<string, MetricGoal>>;
 }
 
-/** The metric a run is summed up by: the configured key when the run logged it, else its first. */
+/**
+ * The metric a run is summed up by: the configured key when the run logged it, else its first
+ * that is not a system metric (CPU, memory and GPU use say nothing of how training went).
+ */
 export function keyMetricOf(metrics: readonly MetricSummary[], keyMetric: string): MetricSummary | undefined {
-  return (keyMetric ? metrics.find((m) => m.key === keyMetric) : undefined) ?? metrics[0];
+  return (
+    (keyMetric ? metrics.find((m) => m.key === keyMetric) : undefined) ?? metrics.find((m) => !isSystemMetric(m.key))
+  );
 }
 
 export function runContextValue(run: Pick<RunRecord, 'status' | 'pinned' | 'deleted'>): string {

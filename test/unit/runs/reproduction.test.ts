@@ -29,6 +29,26 @@ describe('reproduction report', () => {
     assert.match(reproductionMarkdown(report), /\*\*Every metric matches\.\*\*/);
   });
 
+  it("compares the script's own metrics: system metrics differ between any two runs", () => {
+    const report = reproductionReport(
+      { name: 'bright-owl', metrics: [m('rmse', 0.25), m('system/cpu_utilization_percentage', 80)] },
+      {
+        name: 'calm-fox',
+        status: 'FINISHED',
+        metrics: [
+          m('rmse', 0.25),
+          m('system/cpu_utilization_percentage', 35),
+          m('system/gpu_0_utilization_percentage', 9),
+        ],
+      },
+    );
+    assert.equal(report.identical, true);
+    assert.deepEqual(
+      report.metrics.map((x) => x.key),
+      ['rmse'],
+    );
+  });
+
   it('names the metrics that differ or are missing, with their deltas', () => {
     const report = reproductionReport(
       { name: 'a|b', metrics: [m('rmse', 0.25), m('gone', 1)] },

@@ -35,6 +35,15 @@ describe('run presentation', () => {
     assert.equal(keyMetricOf([], 'val_loss'), undefined);
   });
 
+  it('never sums a run up by a system metric unless it is the configured key', () => {
+    // "system/…" sorts before "val_loss": the first metric by key is the CPU's.
+    const sampled = [metric('system/cpu_utilization_percentage', 40, 1, 99), metric('val_loss', 0.2, 0.2, 0.9)];
+    assert.equal(keyMetricOf(sampled, '')?.key, 'val_loss');
+    assert.equal(keyMetricOf(sampled.slice(0, 1), ''), undefined);
+    assert.equal(keyMetricOf(sampled, 'system/cpu_utilization_percentage')?.key, 'system/cpu_utilization_percentage');
+    assert.equal(endNotice(run, sampled.slice(0, 1), ''), 'bright-owl finished');
+  });
+
   it('describes a run item with its key metric, time, and best values in the tooltip', () => {
     const model = runItemModel(run, metrics, { keyMetric: 'val_loss', goals: {} }, 1_000_000 + 5 * 60_000, {
       team: 'vision',
