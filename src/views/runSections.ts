@@ -2,9 +2,11 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { patchFiles } from '../git/runDiff';
 import { formatMetricValue } from '../../shared/formatValue';
-import type { RunDetails } from '../store/types';
+import { formatMegabytes } from '../../shared/systemMetrics';
+import type { RunDetails, RunEnvironment } from '../store/types';
 
-export type Section = 'params' | 'metrics' | 'tags' | 'git' | 'artifacts' | 'models' | 'inputs' | 'problems';
+export type Section =
+  'params' | 'metrics' | 'tags' | 'git' | 'environment' | 'artifacts' | 'models' | 'inputs' | 'problems';
 
 /** A leaf of the Runs view: a param, a metric, a tag, a file; some open something on a click. */
 export interface ValueNode {
@@ -14,6 +16,8 @@ export interface ValueNode {
   readonly tooltip?: string;
   readonly command?: vscode.Command;
   readonly icon?: string;
+  /** Rows under this one (collapsed): a run's packages. */
+  readonly children?: readonly ValueNode[];
 }
 
 /** Where the diff editor finds a changed file of a run (see commands/openRunDiff.ts). */
@@ -62,6 +66,8 @@ export function sectionValues(
       return userTags(run.tags).map(([key, v]) => value(key, v));
     case 'git':
       return gitValues(run, storeDir);
+    case 'environment':
+      return run.environment ? environmentValues(run, run.environment) : [];
     case 'artifacts':
       return run.artifacts.map((a) => artifactValue(run.id, a, storeDir));
     case 'models':
@@ -83,6 +89,48 @@ export function sectionValues(
     case 'problems':
       return run.rejected.map((r) => value(`line ${r.line}`, r.reason, r.reason));
   }
+}
+
+/**
+ * The Environment section: the interpreter, the platform, the GPUs and, collapsed, every installed
+ * package. A child run shows its parent's (it ran in that process), and says so.
+ */
+function environmentValues(run: RunDetails, env: RunEnvironment): ValueNode[] {
+  const rows: ValueNode[] = [];
+  if (env.runId !== run.id) {
+    rows.push(
+      value(
+        'recorded by',
+        `run ${env.runId.slice(0, 12)}`,
+        `This run ran in the process of run ${env.runId}: the environment is that run's.`,
+      ),
+    );
+  }
+  const implementation = env.pythonImplementation ? ` (${env.pythonImplementation})` : '';
+  rows.push(value('Python', `${env.pythonVersion}${implementation}`, env.executable ?? undefined));
+  if (env.executable) rows.push(value('interpreter', env.executable));
+  if (env.platform) {
+    const machine = [env.system, env.machine].filter((part) => part !== null).join(' ');
+    rows.push(value('platform', env.platform, machine || undefined));
+  }
+  const { gpu } = env;
+  gpu?.devices.forEach((device, index) => {
+    const memory = device.memoryTotalMegabytes === null ? '' : ` · ${formatMegabytes(device.memoryTotalMegabytes)}`;
+    rows.push(value(`GPU ${index}`, `${device.name}${memory}`));
+  });
+  if (gpu?.driverVersion) rows.push(value('NVIDIA driver', gpu.driverVersion));
+  if (gpu?.cudaVersion) rows.push(value('CUDA', gpu.cudaVersion));
+  const packages = Object.entries(env.packages);
+  rows.push({
+    ...value(
+      'packages',
+      `${packages.length} installed`,
+      'The distributions installed for the interpreter (importlib.metadata), by normalized name',
+    ),
+    icon: 'package',
+    children: packages.map(([name, version]) => value(name, version, `${name}==${version}`)),
+  });
+  return rows;
 }
 
 /** An artifact opens on a click, unless its journal path would lead out of the run's artifacts. */
