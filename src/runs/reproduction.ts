@@ -1,6 +1,8 @@
 import { formatMetricValue } from '../../shared/formatValue';
 import { isSystemMetric } from '../../shared/systemMetrics';
-import type { MetricSummary } from '../store/types';
+import type { MetricSummary, RunEnvironment } from '../store/types';
+import type { EnvironmentDiff } from './runEnvironment';
+import { environmentDiff, environmentsDiffer } from './runEnvironment';
 
 /** One metric of an original run beside its reproduction. */
 export interface MetricDelta {
@@ -19,6 +21,14 @@ export interface ReproductionReport {
   readonly metrics: readonly MetricDelta[];
   /** Every metric both runs logged has the same last value (within `tolerance`), and none is missing. */
   readonly identical: boolean;
+  /** How the reproduction's environment differed from the original's, when both recorded one and they differ. */
+  readonly environment: EnvironmentDiff | null;
+}
+
+interface Side {
+  readonly name: string;
+  readonly metrics: readonly MetricSummary[];
+  readonly environment?: RunEnvironment | null;
 }
 
 /** Equal, or equal up to a relative tolerance (floating point summed in another order). NaN equals NaN. */
@@ -33,8 +43,8 @@ function same(a: number, b: number, tolerance: number): boolean {
  * metrics: system metrics (CPU, memory, GPU use) differ between any two runs of the same code.
  */
 export function reproductionReport(
-  original: { readonly name: string; readonly metrics: readonly MetricSummary[] },
-  reproduced: { readonly name: string; readonly status: string; readonly metrics: readonly MetricSummary[] },
+  original: Side,
+  reproduced: Side & { readonly status: string },
   tolerance = 0,
 ): ReproductionReport {
   const lasts = (metrics: readonly MetricSummary[]): Map<string, number> =>
@@ -54,7 +64,17 @@ export function reproductionReport(
     status: reproduced.status,
     metrics,
     identical: reproduced.status === 'FINISHED' && metrics.length > 0 && metrics.every((m) => m.same),
+    environment: packagesChanged(original.environment, reproduced.environment),
   };
+}
+
+function packagesChanged(
+  original: RunEnvironment | null | undefined,
+  reproduced: RunEnvironment | null | undefined,
+): EnvironmentDiff | null {
+  if (!original || !reproduced) return null;
+  const diff = environmentDiff(original, reproduced);
+  return environmentsDiffer(diff) ? diff : null;
 }
 
 /** `|` and newlines would break a Markdown table row. */
@@ -82,5 +102,19 @@ export function reproductionMarkdown(report: ReproductionReport): string {
     ),
     '',
   ];
+  const env = report.environment;
+  if (env) {
+    lines.push(
+      '## Environment',
+      '',
+      `${cell(report.reproduced)} ran in another Python environment than ${cell(report.original)}:`,
+      '',
+      `| | ${cell(report.original)} | ${cell(report.reproduced)} |`,
+      '| --- | --- | --- |',
+    );
+    if (env.python) lines.push(`| Python | ${cell(env.python.run)} | ${cell(env.python.here)} |`);
+    for (const p of env.packages) lines.push(`| ${cell(p.name)} | ${cell(p.run ?? '—')} | ${cell(p.here ?? '—')} |`);
+    lines.push('');
+  }
   return lines.join('\n');
 }

@@ -49,6 +49,42 @@ describe('reproduction report', () => {
     );
   });
 
+  it("says which packages the reproduction ran with that differ from the original's", () => {
+    const env = (packages: Record<string, string>) => ({
+      runId: 'x',
+      recorded: 0,
+      pythonVersion: '3.11.2',
+      pythonImplementation: 'CPython',
+      executable: null,
+      platform: null,
+      system: null,
+      machine: null,
+      packages,
+      gpu: null,
+    });
+    const report = reproductionReport(
+      { name: 'bright-owl', metrics: [m('rmse', 0.25)], environment: env({ numpy: '1.24.2', six: '1' }) },
+      {
+        name: 'calm-fox',
+        status: 'FINISHED',
+        metrics: [m('rmse', 0.25)],
+        environment: env({ numpy: '1.26.4', six: '1' }),
+      },
+    );
+    assert.deepEqual(report.environment?.packages, [{ name: 'numpy', run: '1.24.2', here: '1.26.4' }]);
+    assert.ok(reproductionMarkdown(report).includes('| numpy | 1.24.2 | 1.26.4 |'), reproductionMarkdown(report));
+    const same = reproductionReport(
+      { name: 'a', metrics: [], environment: env({ six: '1' }) },
+      { name: 'b', status: 'FINISHED', metrics: [], environment: env({ six: '1' }) },
+    );
+    assert.equal(same.environment, null);
+    assert.ok(!reproductionMarkdown(same).includes('## Environment'));
+    assert.equal(
+      reproductionReport({ name: 'a', metrics: [] }, { name: 'b', status: 'FAILED', metrics: [] }).environment,
+      null,
+    );
+  });
+
   it('names the metrics that differ or are missing, with their deltas', () => {
     const report = reproductionReport(
       { name: 'a|b', metrics: [m('rmse', 0.25), m('gone', 1)] },
