@@ -122,9 +122,10 @@ def gpus() -> Optional[Dict[str, Any]]:
         if len(cells) < 4:
             continue
         device: Dict[str, Any] = {"name": cells[1]}
-        memory = _number(cells[3])
+        memory = _number(cells[3])  # MiB, as nvidia-smi counts
         if memory is not None:
-            device["memory_total_megabytes"] = memory
+            # MLflow's megabytes (10**6 bytes), as the system metrics' gpu_<i>_memory_usage_megabytes.
+            device["memory_total_megabytes"] = round(memory * 1048576 / 1e6, 1)
         devices.append(device)
         driver = driver or cells[2]
     result: Dict[str, Any] = {"devices": devices}

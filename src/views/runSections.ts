@@ -18,6 +18,8 @@ export interface ValueNode {
   readonly icon?: string;
   /** Rows under this one (collapsed): a run's packages. */
   readonly children?: readonly ValueNode[];
+  /** The tree item's id, for a row that stays expanded across refreshes. */
+  readonly id?: string;
 }
 
 /** Where the diff editor finds a changed file of a run (see commands/openRunDiff.ts). */
@@ -120,7 +122,7 @@ function environmentValues(run: RunDetails, env: RunEnvironment): ValueNode[] {
   });
   if (gpu?.driverVersion) rows.push(value('NVIDIA driver', gpu.driverVersion));
   if (gpu?.cudaVersion) rows.push(value('CUDA', gpu.cudaVersion));
-  const packages = Object.entries(env.packages);
+  const packages = Object.entries(env.packages).sort(([a], [b]) => a.localeCompare(b));
   rows.push({
     ...value(
       'packages',
@@ -128,6 +130,7 @@ function environmentValues(run: RunDetails, env: RunEnvironment): ValueNode[] {
       'The distributions installed for the interpreter (importlib.metadata), by normalized name',
     ),
     icon: 'package',
+    id: `run:${run.id}:environment:packages`,
     children: packages.map(([name, version]) => value(name, version, `${name}==${version}`)),
   });
   return rows;

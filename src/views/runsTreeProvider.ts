@@ -402,6 +402,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
           node.children ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
         );
         item.description = node.value;
+        if (node.id) item.id = node.id;
         item.tooltip = node.tooltip ?? `${node.label} = ${node.value}`;
         if (node.command) item.command = node.command;
         if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon);

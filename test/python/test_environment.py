@@ -143,8 +143,9 @@ class EnvironmentEventTest(support.ClientTest):
                 "driver_version": "535.104.05",
                 "cuda_version": "12.2",
                 "devices": [
-                    {"name": "NVIDIA A100-SXM4-40GB", "memory_total_megabytes": 40960.0},
-                    {"name": "NVIDIA A100-SXM4-40GB", "memory_total_megabytes": 40960.0},
+                    # nvidia-smi's 40960 MiB in MLflow's megabytes (10**6 bytes), as the system metrics count.
+                    {"name": "NVIDIA A100-SXM4-40GB", "memory_total_megabytes": 42949.7},
+                    {"name": "NVIDIA A100-SXM4-40GB", "memory_total_megabytes": 42949.7},
                 ],
             },
         )

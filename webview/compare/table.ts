@@ -9,7 +9,7 @@ const SECTION_TITLES: Record<RowSection, string> = {
   metrics: 'Metrics',
   system: 'System',
   git: 'Git',
-  environment: 'Environment (packages: those whose versions differ)',
+  environment: 'Environment (only the packages whose versions differ)',
 };
 
 /** The rows as a table: a column per run (its name, a button to drop it), sections as header rows. */
