@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { patchFiles } from '../git/runDiff';
 import { formatMetricValue } from '../../shared/formatValue';
-import { formatMegabytes } from '../../shared/systemMetrics';
+import { formatMegabytes, isSystemMetric } from '../../shared/systemMetrics';
 import type { RunDetails, RunEnvironment } from '../store/types';
 
 export type Section =
@@ -55,7 +55,11 @@ export function sectionValues(
     case 'params':
       return Object.entries(run.params).map(([key, v]) => value(key, v));
     case 'metrics':
-      return run.metrics.map((m) => {
+      // The script's own metrics first, then the system's (CPU, memory, GPUs), each by name.
+      return [
+        ...run.metrics.filter((m) => !isSystemMetric(m.key)),
+        ...run.metrics.filter((m) => isSystemMetric(m.key)),
+      ].map((m) => {
         const top = best.get(m.key);
         const at = top && top.step !== null ? `; best ${formatMetricValue(top.value)} at step ${top.step}` : '';
         return value(
