@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { gitTopLevel } from '../git/gitState';
 import { RunCodeError, materializeRunCode, removeRunCode } from '../git/codeCheckout';
+import { notificationText } from '../mlruns/mlrunsSummary';
 import type { ReproductionReport } from '../runs/reproduction';
 import { reproductionMarkdown, reproductionReport } from '../runs/reproduction';
 import { rerunPlan } from '../runs/rerun';
@@ -150,7 +151,10 @@ export class RunReproductions implements vscode.Disposable {
     const stop = 'Stop Reproduction';
     void vscode.window
       .showWarningMessage(
-        `Runlog: ${found.python} has other packages than ${run.name} ran with: ${environmentDiffText(found.diff, run.name)}. The reproduction may not match.`,
+        // Package and run names are anyone's: a notification would make `[x](command:…)` a link.
+        notificationText(
+          `Runlog: ${found.python} has other packages than ${run.name} ran with: ${environmentDiffText(found.diff, run.name)}. The reproduction may not match.`,
+        ),
         write,
         stop,
       )
@@ -180,7 +184,7 @@ export class RunReproductions implements vscode.Disposable {
       const packages = report.environment
         ? ` It ran with other packages: ${environmentDiffText(report.environment, original.name, 3)}.`
         : '';
-      const summary = outcome + packages;
+      const summary = notificationText(outcome + packages);
       // Not awaited: a notification waits for the user, and other runs may end meanwhile.
       void vscode.window.showInformationMessage(`Runlog: ${summary}`, 'Show Comparison').then(async (choice) => {
         if (!choice) return;

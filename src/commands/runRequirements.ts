@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
+import { notificationText } from '../mlruns/mlrunsSummary';
 import { requirementsText } from '../runs/runEnvironment';
 import type { RunDetails } from '../store/types';
 import type { StoreFolder } from '../workspaceStores';
@@ -46,7 +47,9 @@ export async function writeRunRequirements(
   if (!run) return undefined;
   if (!run.environment) {
     void vscode.window.showInformationMessage(
-      `Runlog: ${run.name} recorded no Python environment: only runs that log through the Python client (import runlog) do.`,
+      notificationText(
+        `Runlog: ${run.name} recorded no Python environment: only runs that log through the Python client (import runlog) do.`,
+      ),
     );
     return undefined;
   }
