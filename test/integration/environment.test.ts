@@ -1,11 +1,21 @@
 import * as assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RenderReport } from '../../shared/chartsProtocol';
 import type { RunsTreeNode } from '../../src/views/runsTreeProvider';
-import { api, dropStoreDir, labelOf, screenshot, useStoreDir, waitFor, writeJournal } from './helpers';
+import {
+  api,
+  dropStoreDir,
+  labelOf,
+  runEnded,
+  screenshot,
+  useStoreDir,
+  waitFor,
+  workspaceFolder,
+  writeJournal,
+} from './helpers';
 
 type RunNode = Extract<RunsTreeNode, { kind: 'run' }>;
 
@@ -247,5 +257,31 @@ describe('System metrics and environments', function () {
     assert.ok(lines.includes('| environment.torch | 2.1.0 | not installed |'), document.getText());
     assert.ok(!document.getText().includes('<img'), 'no raw HTML in the export');
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('samples system metrics into launched runs that import runlog, unless runlog.systemMetrics is off', async () => {
+    const script = vscode.Uri.joinPath(workspaceFolder().uri, 'sampled_run.py');
+    await writeFile(
+      script.fsPath,
+      'import runlog\nwith runlog.start_run():\n    runlog.log_metric("score", 1.0, step=0)\n',
+    );
+    const config = vscode.workspace.getConfiguration('runlog');
+    const keys = async (): Promise<string[]> => {
+      const [id] = await (await api()).launcher.launchWith(script, { values: {}, extra: [] }, false);
+      assert.ok(id);
+      const run = await runEnded(id);
+      assert.equal(run.status, 'FINISHED', run.error ?? '');
+      assert.ok(run.environment, 'the client recorded its environment');
+      return run.metrics.map((m) => m.key);
+    };
+    try {
+      const on = await keys();
+      assert.ok(on.includes('score') && on.includes('system/cpu_utilization_percentage'), on.join(', '));
+      await config.update('systemMetrics', false, vscode.ConfigurationTarget.Workspace);
+      assert.deepEqual(await keys(), ['score']);
+    } finally {
+      await config.update('systemMetrics', undefined, vscode.ConfigurationTarget.Workspace);
+      await rm(script.fsPath, { force: true });
+    }
   });
 });
