@@ -45,7 +45,8 @@ def normalize(name: str) -> str:
 def _headers(distribution: Any) -> Tuple[Optional[str], Optional[str]]:
     """A distribution's Name and Version from the first lines of its metadata (not the whole file)."""
     text = None
-    for file in ("METADATA", "PKG-INFO"):
+    # "": a distribution whose .egg-info is a file, not a folder (Debian's python3-sympy and others).
+    for file in ("METADATA", "PKG-INFO", ""):
         try:
             text = distribution.read_text(file)
         except Exception:  # noqa: BLE001 - an unreadable distribution is skipped

@@ -185,6 +185,14 @@ class RequirementsTest(support.ClientTest):
         sys.path.insert(0, self.site)
         self.addCleanup(sys.path.remove, self.site)
 
+    def test_a_distribution_whose_egg_info_is_a_file_is_listed(self):
+        # Debian installs some (python3-sympy, python3-jdcal) as a single .egg-info file of headers.
+        with open(os.path.join(self.site, "Fake_Egg-1.0.egg-info"), "w", encoding="utf-8") as handle:
+            handle.write("Metadata-Version: 1.2\nName: Fake_Egg\nVersion: 1.0\n\nA description.\n")
+        packages = _environment.packages()
+        self.assertEqual(packages.get("fake-egg"), "1.0")
+        self.assertEqual(packages.get("fake-models"), "1.4.0")
+
     def test_the_modules_distributions_and_what_they_require_are_pinned(self):
         lines, unprovided = _environment.requirements(["fakemodels", "json", "sys", "my_local_code", "runlog"])
         self.assertEqual(lines, ["fake-core==0.9", "fake-linalg==2.1", "fake-models==1.4.0"])
