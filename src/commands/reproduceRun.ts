@@ -45,6 +45,8 @@ export interface EnvironmentCheck {
   readonly runId: string;
   readonly python: string;
   readonly diff: EnvironmentDiff;
+  /** The warning shown; null when the packages match. */
+  readonly warning: string | null;
 }
 
 /**
@@ -115,7 +117,10 @@ export class RunReproductions implements vscode.Disposable {
     }
     for (const id of launched) this.pending.set(id, { store: ref.store, original: run.id, repo, folder: into });
     const found = await check;
-    if (found && environmentsDiffer(found.diff)) this.warnEnvironment(run, found, launched);
+    if (found) {
+      const warning = environmentsDiffer(found.diff) ? this.warnEnvironment(run, found, launched) : null;
+      this.lastEnvironmentCheck = { ...found, warning };
+    }
     return launched;
   }
 
@@ -124,7 +129,7 @@ export class RunReproductions implements vscode.Disposable {
     run: RunDetails,
     recorded: RunEnvironment,
     folder: vscode.WorkspaceFolder,
-  ): Promise<EnvironmentCheck | undefined> {
+  ): Promise<Omit<EnvironmentCheck, 'warning'> | undefined> {
     const python = await this.environment.interpreter(folder);
     try {
       const here = await readInterpreterEnvironment({
@@ -134,9 +139,7 @@ export class RunReproductions implements vscode.Disposable {
         env: process.env,
         platform: process.platform,
       });
-      const found = { runId: run.id, python, diff: environmentDiff(recorded, here) };
-      this.lastEnvironmentCheck = found;
-      return found;
+      return { runId: run.id, python, diff: environmentDiff(recorded, here) };
     } catch (error) {
       this.environment.log.warn(
         `Reproduce Run: could not compare the packages of ${python} with ${run.name}'s: ${(error as Error).message}`,
@@ -145,23 +148,26 @@ export class RunReproductions implements vscode.Disposable {
     }
   }
 
-  /** Says which packages differ; offers the run's requirements.txt and stopping the reproduction. Not awaited. */
-  private warnEnvironment(run: RunDetails, found: EnvironmentCheck, launched: readonly string[]): void {
+  /**
+   * Says which packages differ; offers the run's requirements.txt and stopping the reproduction.
+   * Returns the warning (the choice is not awaited).
+   */
+  private warnEnvironment(
+    run: RunDetails,
+    found: Omit<EnvironmentCheck, 'warning'>,
+    launched: readonly string[],
+  ): string {
     const write = 'Write requirements.txt…';
     const stop = 'Stop Reproduction';
-    void vscode.window
-      .showWarningMessage(
-        // Package and run names are anyone's: a notification would make `[x](command:…)` a link.
-        notificationText(
-          `Runlog: ${found.python} has other packages than ${run.name} ran with: ${environmentDiffText(found.diff, run.name)}. The reproduction may not match.`,
-        ),
-        write,
-        stop,
-      )
-      .then(async (choice) => {
-        if (choice === write) await vscode.commands.executeCommand('runlog.writeRunRequirements', { runIds: [run.id] });
-        if (choice === stop) await vscode.commands.executeCommand('runlog.stopRun', { runIds: launched });
-      });
+    // Package and run names are anyone's: a notification would make `[x](command:…)` a link.
+    const warning = notificationText(
+      `Runlog: ${found.python} has other packages than ${run.name} ran with: ${environmentDiffText(found.diff, run.name)}. The reproduction may not match.`,
+    );
+    void vscode.window.showWarningMessage(warning, write, stop).then(async (choice) => {
+      if (choice === write) await vscode.commands.executeCommand('runlog.writeRunRequirements', { runIds: [run.id] });
+      if (choice === stop) await vscode.commands.executeCommand('runlog.stopRun', { runIds: launched });
+    });
+    return warning;
   }
 
   /** Store change notices: a reproduction that ended gets its report, and its worktree goes. */

@@ -79,7 +79,7 @@ describe('Reproducing a run', function () {
     );
     // runlog.systemMetrics is on by default: the client sampled the machine (once, at the run's end).
     assert.ok(
-      first.metrics.some((m) => m.key === 'system/cpu_utilization_percentage'),
+      first.metrics.some((m) => m.key === 'system/system_memory_usage_megabytes'),
       'system metrics',
     );
     assert.equal(first.git?.dirty, true);
@@ -90,6 +90,9 @@ describe('Reproducing a run', function () {
 
     const launched = await vscode.commands.executeCommand<string[]>('runlog.reproduceRun', { runIds: [original] });
     assert.equal(launched.length, 1);
+    const same = reproductions.lastEnvironmentCheck;
+    assert.equal(same?.runId, original, "the interpreter's packages were compared with the run's");
+    assert.equal(same.warning, null, `the interpreter it ran with: no warning (${JSON.stringify(same.diff)})`);
     const copy = await ended(launched[0]);
     assert.equal(copy.status, 'FINISHED', copy.error ?? '');
     assert.equal(copy.tags['reproduces'], original);
@@ -147,10 +150,13 @@ describe('Reproducing a run', function () {
       (await details(original))?.environment?.packages['fake-tensor-lib'] ? true : undefined,
     );
 
+    // The original's "finished" notification would hide the warning in the screenshot.
+    await vscode.commands.executeCommand('notifications.clearAll');
     const launched = await vscode.commands.executeCommand<string[]>('runlog.reproduceRun', { runIds: [original] });
     assert.equal(launched.length, 1);
     const check = reproductions.lastEnvironmentCheck;
     assert.equal(check?.runId, original);
+    assert.ok(check.warning?.includes(`fake-tensor-lib not installed (${first.name} had 2.1.0)`), check.warning ?? '');
     assert.deepEqual(
       check.diff.packages.map((p) => [p.name, p.run, p.here]).sort(),
       [
