@@ -130,8 +130,10 @@ export class RunReproductions implements vscode.Disposable {
     recorded: RunEnvironment,
     folder: vscode.WorkspaceFolder,
   ): Promise<Omit<EnvironmentCheck, 'warning'> | undefined> {
-    const python = await this.environment.interpreter(folder);
+    // Never rejects: the reproduction may have failed (and returned) before this is awaited.
+    let python = 'the interpreter';
     try {
+      python = await this.environment.interpreter(folder);
       const here = await readInterpreterEnvironment({
         python,
         clientPath: this.environment.clientPath,
