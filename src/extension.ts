@@ -78,7 +78,10 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   const launcher = new Launcher(context, storeDirFor, log, () => views.launchesChanged(launcher.active));
   launcher.useMlflowEnv(workspace.mlflowEnv);
   const relaunch = relaunchWith(launcher);
-  const code = new RunCodeCommands(workspace, relaunch, log);
+  const code = new RunCodeCommands(workspace, relaunch, log, {
+    interpreter: (folder) => launcher.interpreter(folder),
+    clientPath: vscode.Uri.joinPath(context.extensionUri, 'python').fsPath,
+  });
   const panels = new RunlogPanels(context, workspace, log, code.diffCode);
   const editors = new RunlogEditors(workspace, launcher);
   const modelCommands = new ModelCommands(launcher, context.extensionUri, workspace.folders, () =>

@@ -2,6 +2,7 @@ import type { TextDocument, Uri } from 'vscode';
 import type { InstallPythonClientResult } from '../commands/installPythonClient';
 import type { PreviewKind } from '../runs/artifactPreview';
 import type { LaunchMode } from '../commands/launcher';
+import type { RequirementsOptions } from '../commands/runRequirements';
 import type { RunIdsArg, RunPickOptions, RunsSelection, RunsTarget, VersionPickOptions } from '../commands/runTargets';
 import type { ExportSummary } from '../mlruns/mlrunsExport';
 import type { ImportSummary } from '../mlruns/mlrunsImport';
@@ -152,6 +153,10 @@ export const COMMANDS = {
     preselect: 2,
   }),
   'runlog.openRunDiff': withArguments<(ref?: RunFileRef) => Promise<void>>(),
+  'runlog.writeRunRequirements': onRuns<RunsHandler<string | undefined, [options?: RequirementsOptions]>>({
+    title: 'Runlog: the run whose packages to write as requirements.txt',
+    many: false,
+  }),
 
   // The model registry (src/commands/modelCommands.ts)
   'runlog.registerModel': onRuns<

@@ -1,10 +1,12 @@
 import type * as vscode from 'vscode';
 import { patchFiles } from '../git/runDiff';
 import { formatMetricValue } from '../../shared/formatValue';
-import type { RunDetails } from '../store/types';
+import { formatMegabytes, isSystemMetric } from '../../shared/systemMetrics';
+import type { RunDetails, RunEnvironment } from '../store/types';
 import { artifactRows } from './artifactRows';
 
-export type Section = 'params' | 'metrics' | 'tags' | 'git' | 'artifacts' | 'models' | 'inputs' | 'problems';
+export type Section =
+  'params' | 'metrics' | 'tags' | 'git' | 'environment' | 'artifacts' | 'models' | 'inputs' | 'problems';
 
 /** A leaf of the Runs view: a param, a metric, a tag, a file; some open something on a click. */
 export interface ValueNode {
@@ -14,6 +16,10 @@ export interface ValueNode {
   readonly tooltip?: string;
   readonly command?: vscode.Command;
   readonly icon?: string;
+  /** Rows under this one (collapsed): a run's packages. */
+  readonly children?: readonly ValueNode[];
+  /** The tree item's id, for a row that stays expanded across refreshes. */
+  readonly id?: string;
 }
 
 /** An artifact of a run, as the Runs view asks for its preview (see commands/openArtifact.ts). */
@@ -59,7 +65,11 @@ export function sectionValues(
     case 'params':
       return Object.entries(run.params).map(([key, v]) => value(key, v));
     case 'metrics':
-      return run.metrics.map((m) => {
+      // The script's own metrics first, then the system's (CPU, memory, GPUs), each by name.
+      return [
+        ...run.metrics.filter((m) => !isSystemMetric(m.key)),
+        ...run.metrics.filter((m) => isSystemMetric(m.key)),
+      ].map((m) => {
         const top = best.get(m.key);
         const at = top && top.step !== null ? `; best ${formatMetricValue(top.value)} at step ${top.step}` : '';
         return value(
@@ -72,6 +82,8 @@ export function sectionValues(
       return userTags(run.tags).map(([key, v]) => value(key, v));
     case 'git':
       return gitValues(run, storeDir);
+    case 'environment':
+      return run.environment ? environmentValues(run, run.environment) : [];
     case 'artifacts':
       return artifactRows(run, storeDir);
     case 'models':
@@ -93,6 +105,49 @@ export function sectionValues(
     case 'problems':
       return run.rejected.map((r) => value(`line ${r.line}`, r.reason, r.reason));
   }
+}
+
+/**
+ * The Environment section: the interpreter, the platform, the GPUs and, collapsed, every installed
+ * package. A child run shows its parent's (it ran in that process), and says so.
+ */
+function environmentValues(run: RunDetails, env: RunEnvironment): ValueNode[] {
+  const rows: ValueNode[] = [];
+  if (env.runId !== run.id) {
+    rows.push(
+      value(
+        'recorded by',
+        `run ${env.runId.slice(0, 12)}`,
+        `This run ran in the process of run ${env.runId}: the environment is that run's.`,
+      ),
+    );
+  }
+  const implementation = env.pythonImplementation ? ` (${env.pythonImplementation})` : '';
+  rows.push(value('Python', `${env.pythonVersion}${implementation}`, env.executable ?? undefined));
+  if (env.executable) rows.push(value('interpreter', env.executable));
+  if (env.platform) {
+    const machine = [env.system, env.machine].filter((part) => part !== null).join(' ');
+    rows.push(value('platform', env.platform, machine || undefined));
+  }
+  const { gpu } = env;
+  gpu?.devices.forEach((device, index) => {
+    const memory = device.memoryTotalMegabytes === null ? '' : ` · ${formatMegabytes(device.memoryTotalMegabytes)}`;
+    rows.push(value(`GPU ${index}`, `${device.name}${memory}`));
+  });
+  if (gpu?.driverVersion) rows.push(value('NVIDIA driver', gpu.driverVersion));
+  if (gpu?.cudaVersion) rows.push(value('CUDA', gpu.cudaVersion));
+  const packages = Object.entries(env.packages).sort(([a], [b]) => a.localeCompare(b));
+  rows.push({
+    ...value(
+      'packages',
+      `${packages.length} installed`,
+      'The distributions installed for the interpreter (importlib.metadata), by normalized name',
+    ),
+    icon: 'package',
+    id: `run:${run.id}:environment:packages`,
+    children: packages.map(([name, version]) => value(name, version, `${name}==${version}`)),
+  });
+  return rows;
 }
 
 /** The Git section: commit, branch, remote, and each changed file, which opens in a diff editor. */
