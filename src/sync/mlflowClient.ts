@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { CallOptions, MlflowHttp, Uncertain } from './mlflowHttp';
-import { HttpError, cleanText } from './mlflowHttp';
+import { HttpError, cleanText } from './httpErrors';
 
 /** MLflow's limits (service.proto's LogBatch, and the server's validation of keys and values). */
 export const LIMITS = {

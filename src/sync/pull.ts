@@ -6,12 +6,8 @@
  * and `runlog.remote_run_id`: the editor keeps them read-only and pushing leaves them out. Runs this
  * store pushed itself are not pulled back.
  */
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { join } from 'node:path';
 import { appendRunEvents } from '../runs/runEdits';
 import { eventLine, metricLine } from '../runs/runJournal';
 import type { EndStatus, EnvironmentEvent, RunEvent, UntrackedFile } from '../store/events';
@@ -19,12 +15,13 @@ import { RUN_NAME_TAG } from '../store/ingest';
 import { RUN_ID } from '../store/storeLocation';
 import { newTempPath } from '../store/storeTemp';
 import type { RunDetails } from '../store/types';
-import { safeArtifactPath } from './artifactUpload';
 import { pointId, wireValue } from './journalLines';
 import type { MlflowHttp } from './mlflowHttp';
 import type { FileInfo, RemoteExperiment, RemoteMetric, RemoteRun } from './mlflowClient';
 import { ArtifactLocationError, MlflowClient, artifactRoot, tagOf } from './mlflowClient';
 import { serverKey } from './serverUri';
+import { fingerprint, gitEvent, inputEvents, int, keptTags, modelEvents, parseJson } from './mlflowForm';
+import { downloadFiles, downloadText } from './artifactDownload';
 import { SyncState } from './syncState';
 import {
   ENVIRONMENT_ARTIFACT,
@@ -32,11 +29,9 @@ import {
   GIT_COMMIT_TAG,
   GIT_DIFF_ARTIFACT,
   GIT_REPO_TAG,
-  LOGGED_MODELS_TAG,
   PARENT_TAG,
   REMOTE_RUN_TAG,
   REMOTE_TAG,
-  RUNLOG_ARTIFACTS,
   SOURCE_NAME_TAG,
   STORE_ID_TAG,
   UNTRACKED_ARTIFACT,
@@ -91,35 +86,6 @@ export class NoSuchExperimentError extends Error {
 
 const ENDED: readonly string[] = ['FINISHED', 'FAILED', 'KILLED'];
 
-/** What identifies the state of a remote run as runs/get shows it: a change anywhere changes it. */
-export function fingerprint(run: RemoteRun): string {
-  return createHash('sha256')
-    .update(JSON.stringify([run.info, run.data ?? {}, run.inputs ?? {}]))
-    .digest('hex')
-    .slice(0, 32);
-}
-
-function int(value: number | string | undefined): bigint | number {
-  if (value === undefined) return 0;
-  if (typeof value === 'number') return Math.trunc(value);
-  return /^-?\d+$/.test(value) ? BigInt(value) : 0;
-}
-
-/** The server's tags that a local journal keeps as they are (the run's name and origin go elsewhere). */
-function keptTags(run: RemoteRun): [string, string][] {
-  return (run.data?.tags ?? [])
-    .filter((t) => t.key !== '' && t.key !== RUN_NAME_TAG && !t.key.startsWith(REMOTE_TAG))
-    .map((t) => [t.key, t.value ?? '']);
-}
-
-function parseJson<T>(text: string): T | undefined {
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
-  }
-}
-
 export async function pullRuns(options: PullOptions): Promise<PullSummary> {
   return new Puller(options).run();
 }
@@ -139,6 +105,15 @@ class Puller {
   /** Remote id → the local id it has (or gets in this pull). */
   private readonly localIds = new Map<string, string>();
   private bulkOffered = true;
+  /** Bytes downloaded, and what was not. */
+  private readonly counter = {
+    bytes: (n: number): void => {
+      this.summary.bytes += n;
+    },
+    warn: (message: string): void => {
+      this.summary.warnings.push(message);
+    },
+  };
   private runsDone = 0;
   private runsTotal = 0;
 
@@ -305,42 +280,6 @@ class Puller {
     }
   }
 
-  /** Downloads one file to `target`, returning its size and SHA-256. */
-  private async download(root: string, path: string, target: string): Promise<{ size: number; sha256: string }> {
-    await mkdir(dirname(target), { recursive: true });
-    let size = 0;
-    let sha256 = '';
-    await this.client.downloadArtifact(root, path, async (stream) => {
-      const hash = createHash('sha256');
-      size = 0;
-      const counting = new Transform({
-        transform: (chunk: Buffer, _encoding, done) => {
-          hash.update(chunk);
-          size += chunk.length;
-          this.summary.bytes += chunk.length;
-          done(null, chunk);
-        },
-      });
-      await pipeline(stream, counting, createWriteStream(target, { flags: 'w' }));
-      sha256 = hash.digest('hex');
-    });
-    return { size, sha256 };
-  }
-
-  private async text(
-    root: string | undefined,
-    files: readonly FileInfo[],
-    path: string,
-    dir: string,
-  ): Promise<string | undefined> {
-    if (root === undefined || !files.some((f) => f.path === path)) return undefined;
-    const target = join(dir, `.${path.replace(/\//g, '_')}`);
-    await this.download(root, path, target);
-    const text = await readFile(target, 'utf8');
-    await rm(target, { force: true });
-    return text;
-  }
-
   private async create(run: RemoteRun, local: string, experiment: string): Promise<number> {
     const { storeDir } = this.options;
     const info = run.info;
@@ -381,7 +320,7 @@ class Puller {
         );
       }
       events.push(...(await this.gitAndEnvironment(run, root, files, building, start)));
-      events.push(...this.inputs(run, start));
+      events.push(...inputEvents(run, start));
       await journal.write(events.map(eventLine).join(''));
       for (const metric of run.data?.metrics ?? []) {
         const history = await this.history(info.run_id, metric.key);
@@ -398,8 +337,18 @@ class Puller {
       }
       const tail: RunEvent[] = [];
       if (this.options.artifacts && root !== undefined)
-        tail.push(...(await this.files(root, files, join(building, 'artifacts'), new Map(), start)));
-      tail.push(...this.models(run, files, tail, start));
+        tail.push(
+          ...(await downloadFiles(
+            this.client,
+            root,
+            files,
+            join(building, 'artifacts'),
+            new Map(),
+            start,
+            this.counter,
+          )),
+        );
+      tail.push(...modelEvents(run, files, tail, start));
       if (ENDED.includes(info.status ?? '')) {
         tail.push({
           t: 'run_end',
@@ -441,101 +390,19 @@ class Puller {
     const events: RunEvent[] = [];
     const commit = tagOf(run, GIT_COMMIT_TAG);
     if (commit) {
-      const patch = (await this.text(root, files, GIT_DIFF_ARTIFACT, dir)) ?? '';
+      const patch = (await downloadText(this.client, root, files, GIT_DIFF_ARTIFACT, dir)) ?? '';
       const untracked =
-        parseJson<UntrackedFile[]>((await this.text(root, files, UNTRACKED_ARTIFACT, dir)) ?? '[]') ?? [];
+        parseJson<UntrackedFile[]>((await downloadText(this.client, root, files, UNTRACKED_ARTIFACT, dir)) ?? '[]') ??
+        [];
       const branch = tagOf(run, GIT_BRANCH_TAG);
       const remote = tagOf(run, GIT_REPO_TAG);
-      events.push({
-        t: 'git',
-        ts,
-        commit,
-        ...(branch ? { branch } : {}),
-        ...(remote ? { remote } : {}),
-        dirty: patch !== '' || untracked.length > 0,
-        patch,
-        untracked: Array.isArray(untracked) ? untracked.filter((u) => typeof u?.path === 'string') : [],
-      });
+      events.push(gitEvent(commit, branch, remote, patch, untracked, ts));
     }
-    const environment = parseJson<EnvironmentEvent>((await this.text(root, files, ENVIRONMENT_ARTIFACT, dir)) ?? '');
+    const environment = parseJson<EnvironmentEvent>(
+      (await downloadText(this.client, root, files, ENVIRONMENT_ARTIFACT, dir)) ?? '',
+    );
     if (environment?.t === 'environment' && typeof environment.python_version === 'string') events.push(environment);
     return events;
-  }
-
-  private inputs(run: RemoteRun, ts: number): RunEvent[] {
-    return (run.inputs?.dataset_inputs ?? []).map(({ dataset }): RunEvent => {
-      const columns = parseJson<{ mlflow_colspec?: { name?: unknown }[] }>(dataset.schema ?? '')?.mlflow_colspec;
-      const shape = parseJson<{ shape?: unknown }>(dataset.profile ?? '')?.shape;
-      return {
-        t: 'input',
-        ts,
-        name: dataset.name,
-        path: dataset.source || dataset.name,
-        digest: dataset.digest,
-        ...(Array.isArray(shape) && shape.every((n) => Number.isSafeInteger(n) && (n as number) >= 0)
-          ? { shape: shape as number[] }
-          : {}),
-        ...(Array.isArray(columns) && columns.every((c) => typeof c?.name === 'string')
-          ? { columns: columns.map((c) => c.name as string) }
-          : {}),
-      };
-    });
-  }
-
-  /** Downloads the run's files (not Runlog's own) that differ from `have`, as artifact events. */
-  private async files(
-    root: string,
-    files: readonly FileInfo[],
-    into: string,
-    have: ReadonlyMap<string, number>,
-    ts: number,
-  ): Promise<RunEvent[]> {
-    const events: RunEvent[] = [];
-    for (const file of files) {
-      if (RUNLOG_ARTIFACTS.includes(file.path)) continue;
-      if (!safeArtifactPath(file.path)) {
-        this.summary.warnings.push(
-          `an artifact named "${file.path.slice(0, 80)}" points outside its run's folder; not pulled`,
-        );
-        continue;
-      }
-      if (have.get(file.path) === Number(file.file_size ?? -1)) continue;
-      const { size, sha256 } = await this.download(root, file.path, join(into, ...file.path.split('/')));
-      events.push({ t: 'artifact', ts, path: file.path, size, sha256 });
-    }
-    return events;
-  }
-
-  /** Models the server recorded in MLflow 2's `mlflow.log-model.history` tag, with their files. */
-  private models(run: RemoteRun, files: readonly FileInfo[], artifacts: readonly RunEvent[], ts: number): RunEvent[] {
-    const history = parseJson<
-      { artifact_path?: unknown; flavors?: unknown; model_uuid?: unknown; signature?: unknown }[]
-    >(tagOf(run, LOGGED_MODELS_TAG) ?? '');
-    if (!Array.isArray(history)) return [];
-    const digests = new Map(artifacts.flatMap((a) => (a.t === 'artifact' ? [[a.path, a] as const] : [])));
-    return history.flatMap((model): RunEvent[] => {
-      if (typeof model?.artifact_path !== 'string' || typeof model.flavors !== 'object' || model.flavors === null)
-        return [];
-      const name = model.artifact_path;
-      const flavors = Object.keys(model.flavors);
-      const inside = files.filter((f) => f.path.startsWith(`${name}/`));
-      return [
-        {
-          t: 'model',
-          ts,
-          name,
-          flavor: flavors.find((f) => f !== 'python_function') ?? flavors[0] ?? 'python_function',
-          uuid: typeof model.model_uuid === 'string' ? model.model_uuid : '',
-          files: inside.flatMap((f) => {
-            const a = digests.get(f.path);
-            return a && a.t === 'artifact'
-              ? [{ path: f.path.slice(name.length + 1), size: a.size, sha256: a.sha256 }]
-              : [];
-          }),
-          ...(model.signature !== undefined ? { signature: JSON.stringify(model.signature) } : {}),
-        },
-      ];
-    });
   }
 
   /** A run pulled before: what changed on the server since, appended to its journal. */
@@ -554,7 +421,7 @@ class Puller {
         events.push({ t: 'lifecycle', ts: now, action: 'remove_tag', key });
     }
     const have = new Set(copy.inputs.map((i) => `${i.name}\u0000${i.digest}`));
-    events.push(...this.inputs(run, now).filter((e) => e.t === 'input' && !have.has(`${e.name}\u0000${e.digest}`)));
+    events.push(...inputEvents(run, now).filter((e) => e.t === 'input' && !have.has(`${e.name}\u0000${e.digest}`)));
     let lines = '';
     let points = 0;
     for (const metric of run.data?.metrics ?? []) {
@@ -575,7 +442,17 @@ class Puller {
     if (root !== undefined) {
       const files = await this.client.listArtifacts(run.info.run_id);
       const dir = join(this.options.storeDir, 'runs', copy.id, 'artifacts');
-      events.push(...(await this.files(root, files, dir, new Map(copy.artifacts.map((a) => [a.path, a.size])), now)));
+      events.push(
+        ...(await downloadFiles(
+          this.client,
+          root,
+          files,
+          dir,
+          new Map(copy.artifacts.map((a) => [a.path, a.size])),
+          now,
+          this.counter,
+        )),
+      );
     }
     if (ENDED.includes(run.info.status ?? '') && (copy.status !== run.info.status || copy.endTime === null)) {
       events.push({ t: 'run_end', ts: Number(int(run.info.end_time ?? now)), status: run.info.status as EndStatus });

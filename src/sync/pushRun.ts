@@ -21,9 +21,10 @@ import type { JournalLine, WireMetric } from './journalLines';
 import { forEachLine, pointId, wireValue } from './journalLines';
 import type { Entry } from './logBatch';
 import { LogBatch, keyValueJson } from './logBatch';
-import type { MlflowClient, RemoteDataset, RemoteRun } from './mlflowClient';
-import { ArtifactLocationError, LIMITS, artifactRoot } from './mlflowClient';
-import { ConnectionError } from './mlflowHttp';
+import type { MlflowClient, RemoteRun } from './mlflowClient';
+import { ArtifactLocationError, artifactRoot } from './mlflowClient';
+import { inputDataset, limitProblems, mlflowStatus, modelJson, runInputIds } from './mlflowForm';
+import { ConnectionError } from './httpErrors';
 import type { SyncState } from './syncState';
 import {
   ENVIRONMENT_ARTIFACT,
@@ -84,51 +85,6 @@ export class RunPushError extends Error {
 }
 
 const ENDED = ['FINISHED', 'FAILED', 'KILLED', 'INTERRUPTED'];
-
-/** MLflow's status for a Runlog status (an interrupted run was killed; a queued one is scheduled). */
-export function mlflowStatus(status: string): string {
-  return status === 'INTERRUPTED' ? 'KILLED' : status === 'QUEUED' ? 'SCHEDULED' : status;
-}
-
-/** What would make the server refuse the run, said before anything is sent (nothing is cut short). */
-export function limitProblems(details: RunDetails): string[] {
-  const problems: string[] = [];
-  const key = (what: string, k: string): void => {
-    if (k.length > LIMITS.keyLength)
-      problems.push(`${what} key "${k.slice(0, 40)}…" is longer than ${LIMITS.keyLength} characters`);
-  };
-  for (const [k, v] of Object.entries(details.params)) {
-    key('param', k);
-    if (v.length > LIMITS.paramValueLength)
-      problems.push(
-        `param "${k}" has a value of ${v.length} characters; MLflow takes at most ${LIMITS.paramValueLength}`,
-      );
-  }
-  for (const [k, v] of Object.entries(details.tags)) {
-    const wire = serverTagKey(k);
-    if (wire === undefined) continue;
-    key('tag', wire);
-    if (v.length > LIMITS.tagValueLength)
-      problems.push(`tag "${k}" has a value of ${v.length} characters; MLflow takes at most ${LIMITS.tagValueLength}`);
-  }
-  for (const m of details.metrics) key('metric', m.key);
-  return problems;
-}
-
-function inputDataset(event: InputEvent): RemoteDataset {
-  return {
-    name: event.name,
-    digest: event.digest,
-    source_type: 'local',
-    source: event.path,
-    ...(event.columns ? { schema: JSON.stringify({ mlflow_colspec: event.columns.map((name) => ({ name })) }) } : {}),
-    ...(event.shape ? { profile: JSON.stringify({ shape: event.shape }) } : {}),
-  };
-}
-
-function runInputIds(run: RemoteRun | undefined): Set<string> {
-  return new Set((run?.inputs?.dataset_inputs ?? []).map((d) => `${d.dataset.name}\u0000${d.dataset.digest}`));
-}
 
 /**
  * Whether the run has anything the server has not confirmed: new journal lines, a range whose
@@ -409,15 +365,7 @@ class RunPush {
         break;
       case 'model': {
         await this.flush();
-        const model = {
-          artifact_path: event.name,
-          flavors: { [event.flavor]: {} },
-          utc_time_created: new Date(event.ts).toISOString().replace('T', ' ').replace('Z', ''),
-          run_id: this.remoteId,
-          model_uuid: event.uuid,
-          ...(event.signature ? { signature: safeJson(event.signature) } : {}),
-        };
-        await this.env.client.logModel(this.remoteId, JSON.stringify(model));
+        await this.env.client.logModel(this.remoteId, modelJson(event, this.remoteId));
         break;
       }
       default:
@@ -513,14 +461,6 @@ class RunPush {
       }
     }
     return this.artifactProblem === undefined;
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
   }
 }
 
