@@ -1,12 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { appendFile, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RunDetails } from '../../../src/store/types';
 import type { MlflowHttp } from '../../../src/sync/mlflowHttp';
-import type { PullSummary } from '../../../src/sync/pull';
-import { pullRuns } from '../../../src/sync/pull';
-import type { PushOptions, PushSummary } from '../../../src/sync/push';
-import { pushRuns } from '../../../src/sync/push';
 import { serverKey } from '../../../src/sync/serverUri';
 import {
   T0,
@@ -14,9 +9,10 @@ import {
   connect,
   fullRun,
   line,
-  localRuns,
   metricLine,
   openStore,
+  pull,
+  push,
   removeRoot,
   startLine,
   tempRoot,
@@ -25,28 +21,6 @@ import {
 
 const A = 'a0000000000000000000000000000001';
 const B = 'b0000000000000000000000000000002';
-
-export async function push(dir: string, http: MlflowHttp, extra: Partial<PushOptions> = {}): Promise<PushSummary> {
-  const store = await openStore(dir);
-  try {
-    const runs = store
-      .query('listRuns', { deleted: 'active' })
-      .runs.map((r) => store.query('getRun', r.id))
-      .filter((r): r is RunDetails => r !== undefined);
-    return await pushRuns({ storeDir: dir, runs, http, models: store.query('registeredModels'), ...extra });
-  } finally {
-    store.close();
-  }
-}
-
-export async function pull(dir: string, http: MlflowHttp, artifacts = true): Promise<PullSummary> {
-  const store = await openStore(dir);
-  try {
-    return await pullRuns({ storeDir: dir, http, local: localRuns(store), artifacts });
-  } finally {
-    store.close();
-  }
-}
 
 describe('sync: push and pull through runlog serve', function () {
   this.timeout(30_000);

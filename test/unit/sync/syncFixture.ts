@@ -9,10 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MlflowEndpoint } from '../../../src/mlflow/server';
 import { RunStore } from '../../../src/store/runStore';
-import type { RunRecord } from '../../../src/store/types';
+import type { RunDetails, RunRecord } from '../../../src/store/types';
 import type { HttpPolicy } from '../../../src/sync/credentials';
 import { MlflowHttp } from '../../../src/sync/mlflowHttp';
-import type { LocalRuns } from '../../../src/sync/pull';
+import type { LocalRuns, PullSummary } from '../../../src/sync/pull';
+import { pullRuns } from '../../../src/sync/pull';
+import type { PushOptions, PushSummary } from '../../../src/sync/push';
+import { pushRuns } from '../../../src/sync/push';
 import { readsFromStore } from '../../support/storeReads';
 
 export const T0 = 1_732_600_000_000;
@@ -171,6 +174,30 @@ export function localRuns(store: RunStore): LocalRuns {
     },
     series: (id, key) => Promise.resolve(store.query('series', id, key, 'step')),
   };
+}
+
+/** Pushes every active run of the store at `dir`, as `runlog push` does without RUNs. */
+export async function push(dir: string, http: MlflowHttp, extra: Partial<PushOptions> = {}): Promise<PushSummary> {
+  const store = await openStore(dir);
+  try {
+    const runs = store
+      .query('listRuns', { deleted: 'active' })
+      .runs.map((r) => store.query('getRun', r.id))
+      .filter((r): r is RunDetails => r !== undefined);
+    return await pushRuns({ storeDir: dir, runs, http, models: store.query('registeredModels'), ...extra });
+  } finally {
+    store.close();
+  }
+}
+
+/** Pulls every run of every experiment into the store at `dir`. */
+export async function pull(dir: string, http: MlflowHttp, artifacts = true): Promise<PullSummary> {
+  const store = await openStore(dir);
+  try {
+    return await pullRuns({ storeDir: dir, http, local: localRuns(store), artifacts });
+  } finally {
+    store.close();
+  }
 }
 
 export async function removeRoot(root: string): Promise<void> {
