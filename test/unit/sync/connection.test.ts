@@ -16,8 +16,7 @@ import {
   tlsFromEnv,
 } from '../../../src/sync/credentials';
 import { backoffMs, retryAfterMs } from '../../../src/sync/httpErrors';
-import { MlflowClient } from '../../../src/sync/mlflowClient';
-import { ArtifactLocationError, artifactRoot } from '../../../src/sync/mlflowClient';
+import { ArtifactLocationError, MlflowClient, artifactRoot } from '../../../src/sync/mlflowClient';
 import type { Connection } from '../../../src/sync/mlflowHttp';
 import { MlflowHttp } from '../../../src/sync/mlflowHttp';
 import { ServerUriError, normalizeServerUri } from '../../../src/sync/serverUri';
