@@ -4,6 +4,10 @@ import type { LaunchMode } from '../commands/launcher';
 import type { RunIdsArg, RunPickOptions, RunsSelection, RunsTarget, VersionPickOptions } from '../commands/runTargets';
 import type { ExportSummary } from '../mlruns/mlrunsExport';
 import type { ImportSummary } from '../mlruns/mlrunsImport';
+import type { PullSummary } from '../sync/pull';
+import type { PushSummary } from '../sync/push';
+import type { PullArg } from '../commands/serverCommands';
+import type { ServerEntry } from '../commands/trackingServers';
 import type { ChartsPanel } from '../panels/chartsPanel';
 import type { ModelsTreeNode } from '../views/modelsTreeProvider';
 import type { RunFileRef } from '../views/runSections';
@@ -189,6 +193,15 @@ export const COMMANDS = {
       selected?: RunsSelection,
     ) => Promise<ExportSummary | undefined>
   >({ title: 'Runlog: runs to export to MLflow', many: true }),
+
+  // The team's MLflow tracking servers (src/commands/serverCommands.ts)
+  'runlog.connectServer': command<() => Promise<ServerEntry | undefined>>(),
+  'runlog.pushToServer': onRuns<RunsHandler<PushSummary | undefined, [server?: string]>>({
+    title: 'Runlog: runs to push to the tracking server',
+    many: true,
+    deleted: false,
+  }),
+  'runlog.pullRuns': command<(arg?: PullArg) => Promise<PullSummary | undefined>>(),
 } satisfies Record<string, Declaration>;
 
 export type CommandId = keyof typeof COMMANDS;
