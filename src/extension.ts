@@ -21,6 +21,7 @@ import type { ComparePanels } from './panels/comparePanels';
 import { RunlogPanels } from './panels/runlogPanels';
 import type { ModelsTreeProvider } from './views/modelsTreeProvider';
 import { RunlogViews } from './views/runlogViews';
+import { ServerTree } from './views/serverTree';
 import { SyncStatusBar } from './views/syncStatusBar';
 import type { RunStatusBar } from './views/runStatusBar';
 import type { RunsTreeNode, RunsTreeProvider } from './views/runsTreeProvider';
@@ -71,7 +72,8 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   const app = vscodeApp(context, log);
   const workspace = new WorkspaceStores(context, log);
   stores = workspace;
-  const views = new RunlogViews(context, workspace, log);
+  const servers = new TrackingServers(app, vscodeServerSettings);
+  const views = new RunlogViews(context, workspace, log, new ServerTree(servers));
   const launcher = new Launcher(context, storeDirFor, log, () => views.launchesChanged(launcher.active));
   launcher.useMlflowEnv(workspace.mlflowEnv);
   const relaunch = relaunchWith(launcher);
@@ -82,7 +84,6 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     views.models.refresh(),
   );
   const refresh = (): void => views.runs.refresh();
-  const servers = new TrackingServers(app, vscodeServerSettings);
   const syncStatus = new SyncStatusBar();
   const autoPush = new AutoPush(servers, log, (state) => syncStatus.update(state));
   const pushEnded = workspace.onDidChangeRuns(({ storeDir, runIds }) => {

@@ -12,6 +12,7 @@ import type { ChartsPanel } from '../panels/chartsPanel';
 import type { ModelsTreeNode } from '../views/modelsTreeProvider';
 import type { RunFileRef } from '../views/runSections';
 import type { RunsGrouping } from '../views/runsTreeProvider';
+import type { ServerTreeNode } from '../views/serverTree';
 
 // Every command Runlog registers, declared once: its id, its handler's type, and how it is
 // registered. src/app/commandRegistry.ts registers exactly these, each from the surface module that
@@ -201,7 +202,9 @@ export const COMMANDS = {
     many: true,
     deleted: false,
   }),
-  'runlog.pullRuns': command<(arg?: PullArg) => Promise<PullSummary | undefined>>(),
+  'runlog.pullRuns': command<(arg?: PullArg | ServerTreeNode) => Promise<PullSummary | undefined>>(),
+  'runlog.openRemoteRun':
+    withArguments<(arg?: { readonly server?: string; readonly runId?: string }) => Promise<string | undefined>>(),
 } satisfies Record<string, Declaration>;
 
 export type CommandId = keyof typeof COMMANDS;

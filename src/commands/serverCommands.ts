@@ -14,6 +14,7 @@ import { progressText, pullSummaryText, pushSummaryText } from '../sync/syncSumm
 import type { StoreFolder } from '../workspaceStores';
 import { resolveRunTargets } from './runTargets';
 import type { ServerEntry, TrackingServers } from './trackingServers';
+import type { ServerTreeNode } from '../views/serverTree';
 
 // Connect to MLflow Server…, Push to Server and Pull Runs…: the editor's side of src/sync/, written
 // against the App port. Each push or pull is one cancellable progress notification; its summary is
@@ -36,14 +37,48 @@ export interface PullArg {
   readonly artifacts?: boolean;
 }
 
-type ServerCommandIds = 'runlog.connectServer' | 'runlog.pushToServer' | 'runlog.pullRuns';
+type ServerCommandIds = 'runlog.connectServer' | 'runlog.pushToServer' | 'runlog.pullRuns' | 'runlog.openRemoteRun';
 
 export function serverCommands(deps: ServerCommandDeps): Pick<RunlogCommands, ServerCommandIds> {
   return {
     'runlog.connectServer': () => connectServer(deps),
     'runlog.pushToServer': (target, selected, server) => pushToServer(deps, target, selected, server),
-    'runlog.pullRuns': (arg) => pullFromServer(deps, arg),
+    'runlog.pullRuns': (arg) => pullFromServer(deps, pullArg(arg)),
+    'runlog.openRemoteRun': (arg) => openRemoteRun(deps, arg),
   };
+}
+
+/** Pull Runs… from the Runs view: a server's node, one of its experiments, or one of its runs. */
+function pullArg(arg: PullArg | ServerTreeNode | undefined): PullArg | undefined {
+  if (!arg || !('kind' in arg)) return arg;
+  switch (arg.kind) {
+    case 'server':
+      return { server: arg.server.name };
+    case 'remoteExperiment':
+    case 'remoteMore':
+      return { server: arg.server.name, experiments: [arg.experiment.name] };
+    case 'remoteRun':
+      return { server: arg.server.name, runIds: [arg.run.info.run_id] };
+    case 'remoteProblem':
+      return { server: arg.server.name };
+  }
+}
+
+/**
+ * A server's run in the Charts panel: its params, tags and metric history are pulled into the
+ * store (cached there, read-only, marked with the server it came from; its files stay on the
+ * server), then charted like any run. Returns the run's local id.
+ */
+async function openRemoteRun(
+  deps: ServerCommandDeps,
+  arg?: { readonly server?: string; readonly runId?: string },
+): Promise<string | undefined> {
+  if (!arg?.server || !arg.runId) return undefined;
+  const summary = await pullFromServer(deps, { server: arg.server, runIds: [arg.runId], artifacts: false }, true);
+  const local = [...(summary?.pulled ?? []), ...(summary?.unchanged ?? [])].find((r) => r.id === arg.runId)?.local;
+  if (!local) return undefined;
+  await deps.app.executeCommand('runlog.openCharts', { runIds: [local] });
+  return local;
 }
 
 function uriProblem(text: string): string | undefined {
@@ -258,7 +293,7 @@ async function pickStore(deps: ServerCommandDeps): Promise<StoreFolder | undefin
  * Pull Runs…: a server's runs (the experiments picked, or `{ experiments }` / `{ runIds }`) into a
  * workspace folder's store, read-only there, with their git commit and diff and their files.
  */
-async function pullFromServer(deps: ServerCommandDeps, arg?: PullArg): Promise<PullSummary | undefined> {
+async function pullFromServer(deps: ServerCommandDeps, arg?: PullArg, quiet = false): Promise<PullSummary | undefined> {
   const { app } = deps;
   const server = await deps.servers.pick('Runlog: pull runs from which server?', arg?.server);
   if (!server) return undefined;
@@ -303,6 +338,6 @@ async function pullFromServer(deps: ServerCommandDeps, arg?: PullArg): Promise<P
   if (!summary) return undefined;
   await store.call('sync').catch(() => []);
   deps.refresh();
-  report(app, pullSummaryText(summary), summary);
+  if (!quiet || summary.failed.length > 0) report(app, pullSummaryText(summary), summary);
   return summary;
 }
