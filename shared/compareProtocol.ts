@@ -32,6 +32,8 @@ export interface CompareRun {
   readonly params: Readonly<Record<string, string>>;
   readonly metrics: readonly CompareMetric[];
   readonly git: CompareGit | null;
+  /** The tracking server the run was pulled from (read-only here), if it was. */
+  readonly remote?: string;
 }
 
 export interface CompareSnapshot {
@@ -135,7 +137,8 @@ export function isCompareRun(value: unknown): value is CompareRun {
     isStringRecord(value['params']) &&
     Array.isArray(value['metrics']) &&
     value['metrics'].every(isMetric) &&
-    isGit(value['git'])
+    isGit(value['git']) &&
+    (value['remote'] === undefined || isString(value['remote']))
   );
 }
 

@@ -2,6 +2,7 @@ import type { CompareRun, CompareSnapshot } from '../../shared/compareProtocol';
 import type { MetricGoal } from '../../shared/metricGoal';
 import { nanToNull } from '../../shared/nullableNumber';
 import type { RunDetails } from '../store/types';
+import { REMOTE_TAG } from '../sync/syncTags';
 
 /** What the Compare panel shows of a run; a run still going lasts until `now`. */
 export function toCompareRun(run: RunDetails, now: number): CompareRun {
@@ -23,6 +24,7 @@ export function toCompareRun(run: RunDetails, now: number): CompareRun {
       count: m.count,
     })),
     git: run.git ? { commit: run.git.commit, branch: run.git.branch, dirty: run.git.dirty } : null,
+    ...(run.tags[REMOTE_TAG] ? { remote: run.tags[REMOTE_TAG] } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { formatMetricValue, formatRelativeTime } from '../../shared/formatValue';
 import type { ServerEntry, TrackingServers } from '../commands/trackingServers';
 import type { RemoteExperiment, RemoteRun } from '../sync/mlflowClient';
 import { MlflowClient, tagOf } from '../sync/mlflowClient';
@@ -8,7 +9,8 @@ import { statusIcon } from './runsTreeItems';
 
 // The Runs view's roots for the team's tracking servers (`runlog.servers`): each lists the server's
 // experiments and, under each, its runs newest first, a page at a time, searched on the server with
-// the filter typed in the view (MLflow's search syntax, which the view's language shares). Nothing
+// the filter typed in the view (MLflow's search syntax, which the view's language shares for
+// comparisons joined by AND; a filter the server refuses shows its answer in the tree). Nothing
 // is asked before a root is expanded; expanded roots are asked again every 30 s while the view shows.
 
 /** Runs per page of a remote experiment. */
@@ -39,9 +41,18 @@ function localStatus(status: string | undefined): Parameters<typeof statusIcon>[
   return status && STATUSES.has(status) ? (status as Parameters<typeof statusIcon>[0]) : 'INTERRUPTED';
 }
 
-function when(ms: number | string | undefined): string {
-  const n = Number(ms);
-  return Number.isFinite(n) && n > 0 ? new Date(n).toLocaleString() : '';
+/** As a local run's: its key metric (else its status), its user, how long ago it started. */
+function description(run: RemoteRun, keyMetric: string): string {
+  const metrics = run.data?.metrics ?? [];
+  const key = metrics.find((m) => m.key === keyMetric) ?? metrics[0];
+  const start = Number(run.info.start_time);
+  return [
+    key ? `${key.key} ${formatMetricValue(Number(key.value))}` : (run.info.status ?? '').toLowerCase(),
+    ...(run.info.user_id ? [run.info.user_id] : []),
+    ...(Number.isFinite(start) && start > 0 ? [formatRelativeTime(start, Date.now())] : []),
+  ]
+    .filter((part) => part !== '')
+    .join(' · ');
 }
 
 export class ServerTree {
@@ -146,8 +157,7 @@ export class ServerTree {
         const item = new vscode.TreeItem(info.run_name || info.run_id, vscode.TreeItemCollapsibleState.None);
         item.id = `server:${node.server.name}:run:${info.run_id}`;
         item.iconPath = statusIcon(localStatus(info.status));
-        const user = info.user_id ? `${info.user_id} · ` : '';
-        item.description = `${user}${when(info.start_time)}`;
+        item.description = description(node.run, vscode.workspace.getConfiguration('runlog').get('keyMetric', ''));
         const tooltip = new vscode.MarkdownString();
         tooltip.appendText(`${info.run_name ?? info.run_id} on ${node.server.name}`).appendMarkdown('  \n');
         tooltip.appendText(`status ${info.status ?? '?'} · run ${info.run_id}`).appendMarkdown('  \n');

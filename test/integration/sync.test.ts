@@ -150,6 +150,17 @@ describe('Sync with a team MLflow server (runlog serve)', function () {
     await new Promise((r) => setTimeout(r, 1500));
     await screenshot('sync-remote-charts');
 
+    // Beside mine in Compare: the table says where the teammate's run came from.
+    await vscode.commands.executeCommand('runlog.compareRuns', { runIds: [MINE, local] });
+    const { compare } = await api();
+    const report = await waitFor('the comparison drawn', () => {
+      const r = compare.lastRendered;
+      return r && r.runIds.join() === [MINE, local].join() ? r : undefined;
+    });
+    assert.ok(report.differing.includes('run.server'), report.differing.join(', '));
+    await new Promise((r) => setTimeout(r, 500));
+    await screenshot('sync-compare');
+
     // Pull Runs… on the experiment: my own pushed run is not pulled back, the teammate's is unchanged.
     const summary = await vscode.commands.executeCommand<PullSummary>('runlog.pullRuns', experiment);
     assert.deepEqual(summary.failed, []);

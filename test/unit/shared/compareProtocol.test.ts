@@ -15,7 +15,7 @@ describe('compare protocol', () => {
         metrics: [metric('loss', 0.5, null, 1)],
         git: { commit: 'abc', branch: null, dirty: true },
       }),
-      compareRun('b', { durationMs: null }),
+      compareRun('b', { durationMs: null, remote: 'https://mlflow.team.example' }),
     ],
     { loss: 'min' },
   );
@@ -32,6 +32,7 @@ describe('compare protocol', () => {
       { ...snapshot, runs: [{ ...snapshot.runs[0], metrics: [{ key: 'loss', last: 1, min: 0, max: 1, count: -1 }] }] },
       { ...snapshot, runs: [{ ...snapshot.runs[0], git: { commit: 'abc', branch: null, dirty: 'yes' } }] },
       { ...snapshot, runs: [{ ...snapshot.runs[0], name: undefined }] },
+      { ...snapshot, runs: [{ ...snapshot.runs[0], remote: 7 }] },
       { ...snapshot, goals: { loss: 'lowest' } },
       { ...snapshot, missing: [1] },
       { ...snapshot, runs: 'a,b' },
