@@ -77,6 +77,7 @@ describe('Sync with a team MLflow server (runlog serve)', function () {
   });
 
   after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     delete process.env['MLFLOW_TRACKING_TOKEN'];
     await config().update('autoPush', undefined, vscode.ConfigurationTarget.Global);
     await config().update('servers', undefined, vscode.ConfigurationTarget.Global);
@@ -140,14 +141,16 @@ describe('Sync with a team MLflow server (runlog serve)', function () {
       runId: fox.run.info.run_id,
     });
     assert.ok(local);
-    const charts = await waitFor('the Charts panel', async () => (await api()).charts());
-    assert.ok(charts);
+    const drawn = await waitFor('calm-fox charted', async () => {
+      const r = (await api()).charts()?.lastReport;
+      return r && r.legend.join() === 'calm-fox' && r.points === 50 ? r : undefined;
+    });
+    assert.equal(drawn.charts, 1);
     const [folder] = (await api()).storeFolders();
     const pulled = await folder?.store.call('getRun', local);
     assert.equal(pulled?.name, 'calm-fox');
     assert.equal(pulled?.tags['runlog.remote'], uri);
     assert.equal(pulled?.params['lr'], '0.3');
-    await new Promise((r) => setTimeout(r, 1500));
     await screenshot('sync-remote-charts');
 
     // Beside mine in Compare: the table says where the teammate's run came from.
