@@ -194,4 +194,39 @@ describe('Sync with a team MLflow server (runlog serve)', function () {
     assert.deepEqual(autoPush.state, { pending: 0, failed: [] });
     assert.equal((await api()).syncStatus.text, undefined, 'the status bar item hides once nothing is pending');
   });
+
+  it('shows a push that failed in the status bar, and the reason in its tooltip', async () => {
+    const GONE = 'a3000000000000000000000000000003';
+    process.env['MLFLOW_HTTP_REQUEST_MAX_RETRIES'] = '0';
+    try {
+      await config().update(
+        'servers',
+        [
+          { name: 'team', uri },
+          { name: 'gone', uri: 'http://127.0.0.1:9' },
+        ],
+        vscode.ConfigurationTarget.Global,
+      );
+      await config().update('autoPush', ['gone'], vscode.ConfigurationTarget.Global);
+      const { autoPush, syncStatus, storeFolders } = await api();
+      await writeJournal(storeDir, GONE, journal(GONE, 'lost-owl', '0.4', false));
+      const [folder] = storeFolders();
+      await waitFor('lost-owl running', async () =>
+        (await folder?.store.call('getRun', GONE))?.status === 'RUNNING' ? true : undefined,
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      await writeJournal(storeDir, GONE, [{ t: 'run_end', ts: T0 + 70_000, status: 'FINISHED' }], 'a');
+      const failed = await waitFor('the failure reported', () =>
+        autoPush.state.failed.length > 0 && autoPush.state.pending === 0 ? autoPush.state.failed : undefined,
+      );
+      assert.deepEqual(
+        failed.map((f) => [f.run, f.server]),
+        [['lost-owl', 'gone']],
+      );
+      assert.equal(syncStatus.text, '$(cloud-upload) 1 failed');
+      await screenshot('sync-status-failed');
+    } finally {
+      delete process.env['MLFLOW_HTTP_REQUEST_MAX_RETRIES'];
+    }
+  });
 });
