@@ -74,7 +74,11 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   stores = workspace;
   const servers = new TrackingServers(app, vscodeServerSettings);
   const views = new RunlogViews(context, workspace, log, new ServerTree(servers));
-  const launcher = new Launcher(context, storeDirFor, log, () => views.launchesChanged(launcher.active));
+  const launcher = new Launcher(context, storeDirFor, log, () => {
+    views.launchesChanged(launcher.active);
+    const { running, waiting } = launcher.active;
+    autoPush.expect(workspace.storeDirs(), [...running, ...waiting]);
+  });
   launcher.useMlflowEnv(workspace.mlflowEnv);
   const relaunch = relaunchWith(launcher);
   const code = new RunCodeCommands(workspace, relaunch, log);

@@ -49,6 +49,12 @@ export class AutoPush {
     }
   }
 
+  /** Runs this window launched: pushed when they end, even if the first news of them is their end. */
+  expect(dirs: readonly string[], runIds: readonly string[]): void {
+    if (this.servers.autoPushTargets().length === 0) return;
+    for (const dir of dirs) for (const id of runIds) this.transitions.expect(dir, id);
+  }
+
   /** Resolves when every push queued so far has ended (tests, and closing the window). */
   async idle(): Promise<void> {
     while (this.pending > 0) await Promise.all([...this.chains.values()]);

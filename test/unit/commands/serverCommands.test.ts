@@ -225,6 +225,20 @@ describe('tracking server commands (Connect, Push to Server, Pull Runs…, autoP
     assert.equal(auto.state.pending, 0);
   });
 
+  it('autoPush pushes a run this window launched even when the first news of it is its end', async () => {
+    await connectTeam();
+    autoPush = ['team'];
+    const auto = new AutoPush(servers, app.log, () => undefined);
+    auto.expect([mine.dir], [A]);
+    await auto.changed(mine.dir, mine.client, [A]);
+    await auto.idle();
+    assert.deepEqual(auto.state, { pending: 0, failed: [] });
+    assert.deepEqual(
+      (await team.runs()).map((r) => r.name),
+      ['bright-owl'],
+    );
+  });
+
   it('autoPush off (the default) asks the store nothing', async () => {
     let asked = 0;
     const client = { call: () => (asked++, Promise.resolve({ runs: [] })) } as unknown as StoreClient;
