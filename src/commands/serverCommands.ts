@@ -3,6 +3,7 @@ import type { RunlogCommands } from '../app/commands';
 import type { StoreClient } from '../store/storeClient';
 import type { RunDetails } from '../store/types';
 import type { Credentials } from '../sync/credentials';
+import { CancelledError } from '../sync/httpErrors';
 import { MlflowClient } from '../sync/mlflowClient';
 import type { MlflowHttp } from '../sync/mlflowHttp';
 import type { PullSummary } from '../sync/pull';
@@ -192,6 +193,10 @@ async function withServer<T>(
       }
     });
   } catch (error) {
+    if (error instanceof CancelledError) {
+      deps.app.log.info(`${title}: cancelled`);
+      return undefined;
+    }
     deps.app.log.error(`${title}: ${(error as Error).message}`);
     void deps.app.showErrorMessage(`${title} failed: ${(error as Error).message}`);
     return undefined;

@@ -173,6 +173,15 @@ describe('tracking server commands (Connect, Push to Server, Pull Runs…, autoP
     }
   });
 
+  it('a push cancelled from its notification stops without an error, and writes nothing', async () => {
+    await connectTeam();
+    app.cancelProgress.abort();
+    const summary = await commands()['runlog.pushToServer']({ runIds: [A, B] });
+    assert.equal(summary, undefined);
+    assert.deepEqual(app.messages('error'), []);
+    assert.deepEqual(await team.runs(), []);
+  });
+
   it('without a server, offers Connect to MLflow Server… instead of failing', async () => {
     app.actionAnswers.push('Connect to MLflow Server…');
     const summary = await commands()['runlog.pushToServer']({ runIds: [A] });
