@@ -10,6 +10,10 @@ import { relaunchWith } from './commands/relaunch';
 import type { RunReproductions } from './commands/reproduceRun';
 import { runFileCommands } from './commands/runActions';
 import { runCommands } from './commands/runCommands';
+import { AutoPush } from './commands/autoPush';
+import { serverCommands } from './commands/serverCommands';
+import { vscodeServerSettings } from './commands/serverSettings';
+import { TrackingServers } from './commands/trackingServers';
 import type { InlineValues } from './editor/inlineValues';
 import { RunlogEditors } from './editor/runlogEditors';
 import { ChartsPanel } from './panels/chartsPanel';
@@ -20,6 +24,8 @@ import { RunlogPanels } from './panels/runlogPanels';
 import type { TableEditorProvider } from './panels/tableEditor';
 import type { ModelsTreeProvider } from './views/modelsTreeProvider';
 import { RunlogViews } from './views/runlogViews';
+import { ServerTree } from './views/serverTree';
+import { SyncStatusBar } from './views/syncStatusBar';
 import type { RunStatusBar } from './views/runStatusBar';
 import type { RunsTreeNode, RunsTreeProvider } from './views/runsTreeProvider';
 import type { RunsChange, StoreFolder } from './workspaceStores';
@@ -60,6 +66,9 @@ export interface RunlogApi {
   readonly reproductions: RunReproductions;
   /** The Models view (registered models and their versions). */
   readonly models: ModelsTreeProvider;
+  /** `runlog.autoPush`: pushes of ended runs (tests wait for `idle()`), and its status bar item. */
+  readonly autoPush: AutoPush;
+  readonly syncStatus: SyncStatusBar;
 }
 
 let stores: WorkspaceStores | undefined;
@@ -74,8 +83,13 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   const app = vscodeApp(context, log);
   const workspace = new WorkspaceStores(context, log);
   stores = workspace;
-  const views = new RunlogViews(context, workspace, log);
-  const launcher = new Launcher(context, storeDirFor, log, () => views.launchesChanged(launcher.active));
+  const servers = new TrackingServers(app, vscodeServerSettings);
+  const views = new RunlogViews(context, workspace, log, new ServerTree(servers));
+  const launcher = new Launcher(context, storeDirFor, log, () => {
+    views.launchesChanged(launcher.active);
+    const { running, waiting } = launcher.active;
+    autoPush.expect(workspace.storeDirs(), [...running, ...waiting]);
+  });
   launcher.useMlflowEnv(workspace.mlflowEnv);
   const relaunch = relaunchWith(launcher);
   const code = new RunCodeCommands(workspace, relaunch, log, {
@@ -88,7 +102,14 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     views.models.refresh(),
   );
   const refresh = (): void => views.runs.refresh();
+  const syncStatus = new SyncStatusBar();
+  const autoPush = new AutoPush(servers, log, (state) => syncStatus.update(state));
+  const pushEnded = workspace.onDidChangeRuns(({ storeDir, runIds }) => {
+    const store = workspace.storeAt(storeDir);
+    if (store) autoPush.changed(storeDir, store, runIds).catch((e: unknown) => log.warn(`Auto-push: ${String(e)}`));
+  });
   context.subscriptions.push(log, workspace, views, launcher, code, panels, editors, modelCommands);
+  context.subscriptions.push(syncStatus, pushEnded);
   context.subscriptions.push(
     ...registerCommands(
       app,
@@ -102,6 +123,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
         ...code.commands(),
         ...modelCommands.commands(),
         ...mlflowCommands({ folders: workspace.folders, log, refresh }),
+        ...serverCommands({ app, servers, folders: workspace.folders, refresh }),
       },
       views.targets(launcher),
       commandTitles(context.extension.packageJSON),
@@ -124,6 +146,8 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     runStatus: views.runStatus,
     reproductions: code.reproductions,
     models: views.models,
+    autoPush,
+    syncStatus,
   };
 }
 

@@ -6,11 +6,16 @@ import type { RequirementsOptions } from '../commands/runRequirements';
 import type { RunIdsArg, RunPickOptions, RunsSelection, RunsTarget, VersionPickOptions } from '../commands/runTargets';
 import type { ExportSummary } from '../mlruns/mlrunsExport';
 import type { ImportSummary } from '../mlruns/mlrunsImport';
+import type { PullSummary } from '../sync/pull';
+import type { PushSummary } from '../sync/push';
+import type { PullArg } from '../commands/serverCommands';
+import type { ServerEntry } from '../commands/trackingServers';
 import type { ChartsPanel } from '../panels/chartsPanel';
 import type { MediaPanel } from '../panels/mediaPanel';
 import type { ModelsTreeNode } from '../views/modelsTreeProvider';
 import type { ArtifactRef, RunFileRef } from '../views/runSections';
 import type { RunsGrouping } from '../views/runsTreeProvider';
+import type { ServerTreeNode } from '../views/serverTree';
 
 // Every command Runlog registers, declared once: its id, its handler's type, and how it is
 // registered. src/app/commandRegistry.ts registers exactly these, each from the surface module that
@@ -201,6 +206,17 @@ export const COMMANDS = {
       selected?: RunsSelection,
     ) => Promise<ExportSummary | undefined>
   >({ title: 'Runlog: runs to export to MLflow', many: true }),
+
+  // The team's MLflow tracking servers (src/commands/serverCommands.ts)
+  'runlog.connectServer': command<() => Promise<ServerEntry | undefined>>(),
+  'runlog.pushToServer': onRuns<RunsHandler<PushSummary | undefined, [server?: string]>>({
+    title: 'Runlog: runs to push to the tracking server',
+    many: true,
+    deleted: false,
+  }),
+  'runlog.pullRuns': command<(arg?: PullArg | ServerTreeNode) => Promise<PullSummary | undefined>>(),
+  'runlog.openRemoteRun':
+    withArguments<(arg?: { readonly server?: string; readonly runId?: string }) => Promise<string | undefined>>(),
 } satisfies Record<string, Declaration>;
 
 export type CommandId = keyof typeof COMMANDS;

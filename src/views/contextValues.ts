@@ -7,6 +7,10 @@ import type { RunGrouping } from '../store/types';
 export const EXPERIMENT_ITEM = 'runlog.experiment';
 export const TRASH_ITEM = 'runlog.trash';
 export const MODEL_ITEM = 'runlog.model';
+/** The Runs view's items of a tracking server (`runlog.servers`): the server, an experiment, a run. */
+export const SERVER_ITEM = 'runlog.server';
+export const REMOTE_EXPERIMENT_ITEM = 'runlog.remoteExperiment';
+export const REMOTE_RUN_ITEM = 'runlog.remoteRun';
 
 /** A group of runs in the Runs view (by branch, commit or status). */
 export function groupItem(by: RunGrouping): string {

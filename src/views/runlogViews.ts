@@ -13,6 +13,8 @@ import { RunNotifications } from './runNotifications';
 import { RunStatusBar } from './runStatusBar';
 import type { RunsTreeNode } from './runsTreeProvider';
 import { RunsTreeProvider } from './runsTreeProvider';
+import type { ServerTree } from './serverTree';
+import { REMOTE_REFRESH_MS } from './serverTree';
 
 /** How often the Runs and Models views and the status bar follow a running run, at most. */
 const VIEWS_REFRESH_MS = 300;
@@ -51,6 +53,7 @@ export class RunlogViews implements vscode.Disposable {
     context: vscode.ExtensionContext,
     private readonly stores: WorkspaceStores,
     log: vscode.LogOutputChannel,
+    servers?: ServerTree,
   ) {
     const reported = new Set<string>();
     this.runs = new RunsTreeProvider(
@@ -68,6 +71,7 @@ export class RunlogViews implements vscode.Disposable {
       (message) => {
         this.runsView.message = message;
       },
+      servers,
     );
     this.runsView = vscode.window.createTreeView('runlog.runs', {
       treeDataProvider: this.runs,
@@ -86,7 +90,12 @@ export class RunlogViews implements vscode.Disposable {
       this.models.refresh();
       void this.runStatus.update();
     }, VIEWS_REFRESH_MS);
+    // The servers' runs change without a notice: asked again while the view shows.
+    const remote = setInterval(() => {
+      if (this.runsView.visible) this.runs.refreshServers();
+    }, REMOTE_REFRESH_MS);
     this.subscriptions = [
+      { dispose: () => clearInterval(remote) },
       this.runs,
       this.runsView,
       refresh,
@@ -108,7 +117,11 @@ export class RunlogViews implements vscode.Disposable {
         if (this.runStatus.text !== undefined) void this.runStatus.update();
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('runlog.keyMetric') || e.affectsConfiguration('runlog.metricGoals')) {
+        if (
+          e.affectsConfiguration('runlog.keyMetric') ||
+          e.affectsConfiguration('runlog.metricGoals') ||
+          e.affectsConfiguration('runlog.servers')
+        ) {
           this.runs.refresh();
         }
       }),

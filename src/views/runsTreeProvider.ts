@@ -20,6 +20,7 @@ import { EXPERIMENT_ITEM, TRASH_ITEM, groupItem } from './contextValues';
 import type { Section, ValueNode } from './runSections';
 import { sectionValues, userTags } from './runSections';
 import { runTreeItem, statusIcon } from './runsTreeItems';
+import type { ServerTree, ServerTreeNode } from './serverTree';
 
 export { RUNS_PAGE };
 export type { RunFileRef } from './runSections';
@@ -72,7 +73,8 @@ export type RunsTreeNode =
       readonly runId: string;
       readonly section: Section;
     }
-  | ValueNode;
+  | ValueNode
+  | ServerTreeNode;
 
 const SECTIONS = {
   params: ['Params', 'symbol-parameter'],
@@ -115,7 +117,14 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
     private readonly onError: (message: string) => void,
     /** Says (or clears) why the view is empty when a filter hides every run. */
     private readonly onMessage: (message: string | undefined) => void = () => undefined,
+    /** The roots of the team's tracking servers, after the workspace's. */
+    private readonly servers?: ServerTree,
   ) {}
+
+  /** Asks the tracking servers again (what they show), leaving the local stores alone. */
+  refreshServers(): void {
+    for (const root of this.servers?.shownRoots() ?? []) this.changed.fire(root);
+  }
 
   refresh(): void {
     this.details.clear();
@@ -186,7 +195,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
       const roots = await this.roots();
       const filter = this.query.filter;
       this.onMessage(filter && roots.length === 0 ? `No run matches the filter: ${filter}` : undefined);
-      return roots;
+      return [...roots, ...(this.servers?.roots() ?? [])];
     }
     return this.below(node);
   }
@@ -217,6 +226,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
         return this.sectionValues(node);
       case 'value':
         return [...(node.children ?? [])];
+      case 'remoteRun':
+      case 'remoteProblem':
+        return [];
+      case 'server':
+      case 'remoteExperiment':
+      case 'remoteMore':
+        return this.servers ? this.servers.children(node, this.query.filter) : [];
     }
   }
 
@@ -408,6 +424,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
         if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon);
         return item;
       }
+      default:
+        if (!this.servers) throw new Error(`no tracking servers to show ${node.kind}`);
+        return this.servers.item(node);
     }
   }
 

@@ -42,6 +42,12 @@ describe('run commands (through the App port, in Node)', () => {
     runDetails({ id: 'fox', name: 'calm-fox', startTime: 200, tags: { team: 'vision', stage: 'b' } }),
     runDetails({ id: 'elk', name: 'late-elk', startTime: 100, status: 'RUNNING', endTime: null }),
     runDetails({ id: 'old', name: 'gone-cat', startTime: 50, deleted: true }),
+    runDetails({
+      id: 'pulled',
+      name: 'their-yak',
+      startTime: 40,
+      tags: { team: 'vision', 'runlog.remote': 'https://mlflow.team.example' },
+    }),
   ];
 
   beforeEach(async () => {
@@ -112,6 +118,19 @@ describe('run commands (through the App port, in Node)', () => {
       await (run('runlog.renameRun') as (...args: unknown[]) => Promise<void>)(ids('fox'), undefined, 42);
       assert.equal(app.inputs.length, 1);
     });
+  });
+
+  it('leaves a run pulled from a tracking server as it is: read-only here, and says so', async () => {
+    await run('runlog.renameRun')(ids('pulled'), undefined, 'my-yak');
+    app.inputAnswers.push('owner=ana');
+    await run('runlog.tagRuns')(ids('owl', 'pulled'));
+    assert.deepEqual(await appended(store, 'pulled'), []);
+    assert.equal(app.messages('information').length, 2);
+    assert.match(
+      app.messages('information')[0] ?? '',
+      /their-yak came from https:\/\/mlflow\.team\.example and is read-only here/,
+    );
+    assert.equal(app.inputs[0]?.title, 'Runlog: Tags of bright-owl', 'the others are still tagged');
   });
 
   describe('Tag Runs…', () => {
