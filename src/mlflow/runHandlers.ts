@@ -37,14 +37,46 @@ function checkKey(key: string): void {
   if (key.length > MAX_KEY_LENGTH) throw invalid(`Key '${key.slice(0, 40)}…' is longer than ${MAX_KEY_LENGTH}.`);
 }
 
-/** A metric as its journal line: steps and timestamps keep every digit of an int64. */
-function metricText(fields: Fields, now: number): string {
-  const key = requiredString(fields, 'key');
-  checkKey(key);
-  const value = requiredDouble(fields, 'value');
-  const ts = optionalExactInteger(fields, 'timestamp') ?? now;
-  const step = optionalExactInteger(fields, 'step') ?? 0;
-  return metricLine(ts, key, value, step);
+/** Keys as JSON text, for a batch whose points share a few keys. */
+type KeyTexts = Map<string, string>;
+
+/**
+ * A metric as its journal line: steps and timestamps keep every digit of an int64. The common shape
+ * (a short string key, a finite number, safe-integer time and step) is written directly, the key's
+ * JSON text encoded once per batch; anything else takes the field readers, which give the same
+ * line or the reason it is refused.
+ */
+function metricText(fields: Fields, now: number, keys?: KeyTexts): string {
+  const key = fields['key'];
+  const value = fields['value'];
+  const ts = fields['timestamp'] ?? now;
+  const step = fields['step'] ?? 0;
+  if (
+    keys &&
+    typeof key === 'string' &&
+    key !== '' &&
+    key.length <= MAX_KEY_LENGTH &&
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    !Object.is(value, -0) &&
+    Number.isSafeInteger(ts) &&
+    Number.isSafeInteger(step)
+  ) {
+    let quoted = keys.get(key);
+    if (quoted === undefined) {
+      quoted = JSON.stringify(key);
+      keys.set(key, quoted);
+    }
+    return `{"t":"metric","ts":${ts as number},"key":${quoted},"value":${value},"step":${step as number}}\n`;
+  }
+  const checkedKey = requiredString(fields, 'key');
+  checkKey(checkedKey);
+  return metricLine(
+    optionalExactInteger(fields, 'timestamp') ?? now,
+    checkedKey,
+    requiredDouble(fields, 'value'),
+    optionalExactInteger(fields, 'step') ?? 0,
+  );
 }
 
 function paramPair(fields: Fields): [string, string] {
@@ -218,7 +250,8 @@ const logBatch: Handler = async (context, fields) => {
   over('tags', tags.length, BATCH_LIMITS.tags);
   over('entities', metrics.length + params.length + tags.length, BATCH_LIMITS.total);
   const now = Date.now();
-  const lines = metrics.map((m) => metricText(m, now)).join('');
+  const keys: KeyTexts = new Map();
+  const lines = metrics.map((m) => metricText(m, now, keys)).join('');
   const events: RunEvent[] = [];
   const paramPairs = params.map(paramPair);
   const tagPairs = tags.map(tagPair);
