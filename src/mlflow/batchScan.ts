@@ -8,8 +8,10 @@
  * Anything else (an escape in a key, a value written as a string of digits, an integer past 18 digits,
  * a field such as `model_id`) returns undefined and the body takes the general path, which writes
  * the same journal lines for what it accepts and names the problem for what it refuses.
+ *
+ * Like the journal's own scanner (store/metricScan.ts) it reads a plain Uint8Array with module-level
+ * cursors, so scanning a point allocates nothing.
  */
-
 import { quoteBigIntegers } from './wire';
 
 const SPACE = 0x20;
@@ -36,14 +38,19 @@ const UPPER_E = 0x45;
 const SAFE_INT64_DIGITS = 18;
 const MAX_KEY_LENGTH = 250;
 
-const ascii = (text: string): Buffer => Buffer.from(text, 'latin1');
+const ascii = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'latin1'));
 const LINE_START = ascii('{"t":"metric","ts":');
 const KEY_PART = ascii(',"key":"');
-const VALUE_PART = ascii('",' + '"value":');
+const VALUE_PART = ascii('","value":');
 const STEP_PART = ascii(',"step":');
 const LINE_END = ascii('}\n');
 const ZERO_STEP = ascii('0');
 const WIRE_STRINGS = ['NaN', 'Infinity', '-Infinity'].map((s) => ascii(`"${s}"`));
+const FIELD_NAMES = ['key', 'value', 'timestamp', 'step'].map(ascii);
+const KEY = 0;
+const VALUE = 1;
+const TIMESTAMP = 2;
+const STEP = 3;
 
 export interface ScannedBatch {
   /** The journal lines of the batch's metrics, in order. */
@@ -53,213 +60,298 @@ export interface ScannedBatch {
   readonly fields: Readonly<Record<string, unknown>>;
 }
 
+/** Thrown (made once, so throwing costs no stack) at the first thing outside the plain shape. */
 class NotPlain extends Error {}
-const notPlain = new NotPlain();
+const NOT_PLAIN = new NotPlain('not a plain log-batch body');
 
-/** A cursor over the body that throws `notPlain` at the first thing outside the plain shape. */
-class Scanner {
-  at = 0;
-  constructor(readonly bytes: Buffer) {}
+// The last token's bounds and the output: module state, so scanning allocates nothing. The bytes
+// and the cursor are passed along, so the hot loops keep them in registers.
+let tokenStart = 0;
+let tokenEnd = 0;
+/** Whether the last number had a fraction or an exponent. */
+let tokenReal = false;
+let out = new Uint8Array(0);
+let outLength = 0;
 
-  space(): void {
-    const b = this.bytes;
-    let i = this.at;
-    while (i < b.length) {
-      const c = b[i];
-      if (c !== SPACE && c !== LF && c !== CR && c !== TAB) break;
-      i++;
-    }
-    this.at = i;
+function space(b: Uint8Array, i: number, n: number): number {
+  while (i < n) {
+    const c = b[i];
+    if (c !== SPACE && c !== LF && c !== CR && c !== TAB) break;
+    i++;
   }
-
-  expect(c: number): void {
-    this.space();
-    if (this.bytes[this.at] !== c) throw notPlain;
-    this.at++;
-  }
-
-  /** Whether the next byte (after spaces) is `c`, consuming it if so. */
-  take(c: number): boolean {
-    this.space();
-    if (this.bytes[this.at] !== c) return false;
-    this.at++;
-    return true;
-  }
-
-  /** A string of printable ASCII without escapes: its bytes [start, end) inside the quotes. */
-  plainString(): [number, number] {
-    this.expect(QUOTE);
-    const b = this.bytes;
-    const start = this.at;
-    let i = start;
-    for (;;) {
-      const c = b[i];
-      if (c === undefined || c < SPACE || c >= 0x7f || c === BACKSLASH) throw notPlain;
-      if (c === QUOTE) break;
-      i++;
-    }
-    this.at = i + 1;
-    return [start, i];
-  }
-
-  name(): string {
-    const [start, end] = this.plainString();
-    return this.bytes.latin1Slice(start, end);
-  }
-
-  /** A JSON number token: [start, end), and whether it has a fraction or an exponent. */
-  number(): [number, number, boolean] {
-    this.space();
-    const b = this.bytes;
-    const start = this.at;
-    let i = start;
-    if (b[i] === MINUS) i++;
-    const digits = i;
-    while (b[i] >= ZERO && b[i] <= NINE) i++;
-    if (i === digits || (i - digits > 1 && b[digits] === ZERO)) throw notPlain;
-    let real = false;
-    if (b[i] === DOT) {
-      real = true;
-      const fraction = ++i;
-      while (b[i] >= ZERO && b[i] <= NINE) i++;
-      if (i === fraction) throw notPlain;
-    }
-    if (b[i] === LOWER_E || b[i] === UPPER_E) {
-      real = true;
-      i++;
-      if (b[i] === PLUS || b[i] === MINUS) i++;
-      const exponent = i;
-      while (b[i] >= ZERO && b[i] <= NINE) i++;
-      // Exponents of three digits may overflow to Infinity (the general path writes "Infinity").
-      if (i === exponent || i - exponent > 2) throw notPlain;
-    }
-    this.at = i;
-    return [start, i, real];
-  }
-
-  /** The bytes of any JSON value, for JSON.parse to read (and judge): strings, nesting and all. */
-  valueSpan(): [number, number] {
-    this.space();
-    const b = this.bytes;
-    const start = this.at;
-    let i = start;
-    const skipString = (): void => {
-      for (i++; i < b.length && b[i] !== QUOTE; i++) if (b[i] === BACKSLASH) i++;
-      i++;
-    };
-    if (b[i] === QUOTE) {
-      skipString();
-    } else if (b[i] === OPEN_BRACE || b[i] === OPEN_BRACKET) {
-      let depth = 0;
-      while (i < b.length) {
-        const c = b[i];
-        if (c === QUOTE) {
-          skipString();
-          continue;
-        }
-        i++;
-        if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
-        else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth === 0) break;
-      }
-    } else {
-      while (i < b.length && b[i] !== COMMA && b[i] !== CLOSE_BRACE && b[i] !== CLOSE_BRACKET) i++;
-    }
-    this.at = Math.min(i, b.length);
-    return [start, this.at];
-  }
+  return i;
 }
 
-/** One metric object as its journal line's parts; the scanner stands after its `}`. */
-function scanMetric(s: Scanner, now: Buffer, out: Buffer[]): void {
-  s.expect(OPEN_BRACE);
-  let key: [number, number] | undefined;
-  let value: Buffer | [number, number] | undefined;
-  let ts: [number, number] | undefined;
-  let step: [number, number] | undefined;
-  if (!s.take(CLOSE_BRACE)) {
-    do {
-      const field = s.name();
-      s.expect(COLON);
-      if (field === 'key' && !key) {
-        key = s.plainString();
-        if (key[1] === key[0] || key[1] - key[0] > MAX_KEY_LENGTH) throw notPlain;
-      } else if (field === 'value' && !value) {
-        s.space();
-        if (s.bytes[s.at] === QUOTE) {
-          const [start, end] = s.plainString();
-          value = WIRE_STRINGS.find((w) => w.length === end - start + 2 && w.equals(s.bytes.subarray(start - 1, end + 1)));
-          if (!value) throw notPlain;
-        } else {
-          const [start, end] = s.number();
-          // A negative zero is written -0.0 (docs/JOURNAL.md): the general path does that.
-          if (s.bytes[start] === MINUS && /^-0(\.0*)?$/.test(s.bytes.latin1Slice(start, end))) throw notPlain;
-          value = [start, end];
-        }
-      } else if ((field === 'timestamp' && !ts) || (field === 'step' && !step)) {
-        const [start, end, real] = s.number();
-        const digits = end - start - (s.bytes[start] === MINUS ? 1 : 0);
-        if (real || digits > SAFE_INT64_DIGITS) throw notPlain;
-        if (field === 'timestamp') ts = [start, end];
-        else step = [start, end];
-      } else {
-        throw notPlain;
-      }
-    } while (s.take(COMMA));
-    s.expect(CLOSE_BRACE);
+/** The index after `c` (spaces before it skipped); throws when `c` is not next. */
+function expect(b: Uint8Array, i: number, n: number, c: number): number {
+  i = space(b, i, n);
+  if (i >= n || b[i] !== c) throw NOT_PLAIN;
+  return i + 1;
+}
+
+/** The index after `c` when it is next (after spaces), else -1. */
+function take(b: Uint8Array, i: number, n: number, c: number): number {
+  i = space(b, i, n);
+  return i < n && b[i] === c ? i + 1 : -1;
+}
+
+/** A string of printable ASCII without escapes: its bytes inside the quotes become the token. */
+function plainString(b: Uint8Array, i: number, n: number): number {
+  i = expect(b, i, n, QUOTE);
+  const start = i;
+  for (;;) {
+    if (i >= n) throw NOT_PLAIN;
+    const c = b[i];
+    if (c === QUOTE) break;
+    if (c < SPACE || c >= 0x7f || c === BACKSLASH) throw NOT_PLAIN;
+    i++;
   }
-  if (!key || !value) throw notPlain;
-  const b = s.bytes;
-  out.push(
-    LINE_START,
-    ts ? b.subarray(ts[0], ts[1]) : now,
-    KEY_PART,
-    b.subarray(key[0], key[1]),
-    VALUE_PART,
-    Buffer.isBuffer(value) ? value : b.subarray(value[0], value[1]),
-    STEP_PART,
-    step ? b.subarray(step[0], step[1]) : ZERO_STEP,
-    LINE_END,
+  tokenStart = start;
+  tokenEnd = i;
+  return i + 1;
+}
+
+function digitsFrom(b: Uint8Array, i: number, n: number): number {
+  while (i < n) {
+    const c = b[i];
+    if (c < ZERO || c > NINE) break;
+    i++;
+  }
+  return i;
+}
+
+/** A JSON number token. */
+function number(b: Uint8Array, i: number, n: number): number {
+  i = space(b, i, n);
+  const start = i;
+  if (i < n && b[i] === MINUS) i++;
+  const digits = i;
+  i = digitsFrom(b, i, n);
+  if (i === digits || (i - digits > 1 && b[digits] === ZERO)) throw NOT_PLAIN;
+  tokenReal = false;
+  if (i < n && b[i] === DOT) {
+    tokenReal = true;
+    const fraction = ++i;
+    i = digitsFrom(b, i, n);
+    if (i === fraction) throw NOT_PLAIN;
+  }
+  if (i < n && (b[i] === LOWER_E || b[i] === UPPER_E)) {
+    tokenReal = true;
+    i++;
+    if (i < n && (b[i] === PLUS || b[i] === MINUS)) i++;
+    const exponent = i;
+    i = digitsFrom(b, i, n);
+    // Exponents of three digits may overflow to Infinity (the general path writes "Infinity").
+    if (i === exponent || i - exponent > 2) throw NOT_PLAIN;
+  }
+  tokenStart = start;
+  tokenEnd = i;
+  return i;
+}
+
+/** The bytes of any JSON value become the token, for JSON.parse to read (and judge). */
+function valueSpan(b: Uint8Array, i: number, n: number): number {
+  i = space(b, i, n);
+  const start = i;
+  const skipString = (): void => {
+    for (i++; i < n && b[i] !== QUOTE; i++) if (b[i] === BACKSLASH) i++;
+    i++;
+  };
+  if (b[i] === QUOTE) {
+    skipString();
+  } else if (b[i] === OPEN_BRACE || b[i] === OPEN_BRACKET) {
+    let depth = 0;
+    while (i < n) {
+      const c = b[i];
+      if (c === QUOTE) {
+        skipString();
+        continue;
+      }
+      i++;
+      if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+      else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth === 0) break;
+    }
+  } else {
+    while (i < n && b[i] !== COMMA && b[i] !== CLOSE_BRACE && b[i] !== CLOSE_BRACKET) i++;
+  }
+  tokenStart = start;
+  tokenEnd = Math.min(i, n);
+  return tokenEnd;
+}
+
+/** Whether bytes [from, to) are `literal`. */
+function bytesAre(b: Uint8Array, from: number, to: number, literal: Uint8Array): boolean {
+  if (to - from !== literal.length) return false;
+  for (let i = 0; i < literal.length; i++) if (b[from + i] !== literal[i]) return false;
+  return true;
+}
+
+/** Room for `n` more bytes of output. */
+function reserve(n: number): void {
+  if (outLength + n <= out.length) return;
+  const bigger = new Uint8Array(Math.max(out.length * 2, outLength + n));
+  bigger.set(out.subarray(0, outLength));
+  out = bigger;
+}
+
+/** Copies bytes [start, end) of `source` to the output (room reserved); short, so a loop beats a subarray. */
+function put(source: Uint8Array, start: number, end: number): void {
+  const o = out;
+  const base = outLength - start;
+  for (let i = start; i < end; i++) o[base + i] = source[i];
+  outLength += end - start;
+}
+
+function putAll(constant: Uint8Array): void {
+  out.set(constant, outLength);
+  outLength += constant.length;
+}
+
+function fieldOf(b: Uint8Array): number {
+  for (let f = 0; f < FIELD_NAMES.length; f++) {
+    if (bytesAre(b, tokenStart, tokenEnd, FIELD_NAMES[f])) return f;
+  }
+  return -1;
+}
+
+/** One metric object, written out as its journal line; returns the index after its `}`. */
+function scanMetric(b: Uint8Array, i: number, n: number, now: Uint8Array): number {
+  i = expect(b, i, n, OPEN_BRACE);
+  let keyStart = -1;
+  let keyEnd = -1;
+  let wireString: Uint8Array | undefined;
+  let valueStart = -1;
+  let valueEnd = -1;
+  let tsStart = -1;
+  let tsEnd = -1;
+  let stepStart = -1;
+  let stepEnd = -1;
+  let next = take(b, i, n, CLOSE_BRACE);
+  if (next === -1) {
+    do {
+      i = plainString(b, i, n);
+      const field = fieldOf(b);
+      i = expect(b, i, n, COLON);
+      if (field === KEY && keyStart < 0) {
+        i = plainString(b, i, n);
+        if (tokenEnd === tokenStart || tokenEnd - tokenStart > MAX_KEY_LENGTH) throw NOT_PLAIN;
+        keyStart = tokenStart;
+        keyEnd = tokenEnd;
+      } else if (field === VALUE && valueStart < 0) {
+        i = space(b, i, n);
+        if (b[i] === QUOTE) {
+          i = plainString(b, i, n);
+          wireString = WIRE_STRINGS.find((w) => bytesAre(b, tokenStart - 1, tokenEnd + 1, w));
+          if (!wireString) throw NOT_PLAIN;
+          valueStart = tokenStart;
+        } else {
+          i = number(b, i, n);
+          // A negative zero is written -0.0 (docs/JOURNAL.md): the general path does that.
+          if (b[tokenStart] === MINUS && b[tokenStart + 1] === ZERO) {
+            let zero = true;
+            for (let z = tokenStart + 1; z < tokenEnd; z++) zero &&= b[z] === ZERO || b[z] === DOT;
+            if (zero) throw NOT_PLAIN;
+          }
+          valueStart = tokenStart;
+          valueEnd = tokenEnd;
+        }
+      } else if ((field === TIMESTAMP && tsStart < 0) || (field === STEP && stepStart < 0)) {
+        i = number(b, i, n);
+        const digits = tokenEnd - tokenStart - (b[tokenStart] === MINUS ? 1 : 0);
+        if (tokenReal || digits > SAFE_INT64_DIGITS) throw NOT_PLAIN;
+        if (field === TIMESTAMP) {
+          tsStart = tokenStart;
+          tsEnd = tokenEnd;
+        } else {
+          stepStart = tokenStart;
+          stepEnd = tokenEnd;
+        }
+      } else {
+        throw NOT_PLAIN;
+      }
+      next = take(b, i, n, COMMA);
+      if (next !== -1) i = next;
+    } while (next !== -1);
+    next = expect(b, i, n, CLOSE_BRACE);
+  }
+  if (keyStart < 0 || valueStart < 0) throw NOT_PLAIN;
+  reserve(
+    LINE_START.length +
+      (tsStart < 0 ? now.length : tsEnd - tsStart) +
+      KEY_PART.length +
+      (keyEnd - keyStart) +
+      VALUE_PART.length +
+      (wireString ? wireString.length : valueEnd - valueStart) +
+      STEP_PART.length +
+      (stepStart < 0 ? 1 : stepEnd - stepStart) +
+      LINE_END.length,
   );
+  putAll(LINE_START);
+  if (tsStart < 0) putAll(now);
+  else put(b, tsStart, tsEnd);
+  putAll(KEY_PART);
+  put(b, keyStart, keyEnd);
+  putAll(VALUE_PART);
+  if (wireString) putAll(wireString);
+  else put(b, valueStart, valueEnd);
+  putAll(STEP_PART);
+  if (stepStart < 0) putAll(ZERO_STEP);
+  else put(b, stepStart, stepEnd);
+  putAll(LINE_END);
+  return next;
 }
 
 /** The batch's metric lines and its other members, or undefined when the body is not in the plain shape. */
 export function scanLogBatch(body: Buffer, now: number): ScannedBatch | undefined {
-  const s = new Scanner(body);
-  const parts: Buffer[] = [];
-  const fields: Record<string, unknown> = {};
+  const b = new Uint8Array(body.buffer, body.byteOffset, body.length);
+  const n = b.length;
+  out = new Uint8Array(n + 1024);
+  outLength = 0;
   const nowText = ascii(String(now));
+  const fields: Record<string, unknown> = {};
   let metricCount = 0;
   let sawMetrics = false;
   try {
-    s.expect(OPEN_BRACE);
-    if (!s.take(CLOSE_BRACE)) {
+    let i = expect(b, 0, n, OPEN_BRACE);
+    let next = take(b, i, n, CLOSE_BRACE);
+    if (next === -1) {
       do {
-        const name = s.name();
-        s.expect(COLON);
+        i = plainString(b, i, n);
+        const name = body.toString('latin1', tokenStart, tokenEnd);
+        i = expect(b, i, n, COLON);
         if (name === 'metrics' && !sawMetrics) {
           sawMetrics = true;
-          s.expect(OPEN_BRACKET);
-          if (!s.take(CLOSE_BRACKET)) {
-            do {
-              scanMetric(s, nowText, parts);
+          i = expect(b, i, n, OPEN_BRACKET);
+          const empty = take(b, i, n, CLOSE_BRACKET);
+          if (empty !== -1) {
+            i = empty;
+          } else {
+            for (;;) {
+              i = scanMetric(b, i, n, nowText);
               metricCount++;
-            } while (s.take(COMMA));
-            s.expect(CLOSE_BRACKET);
+              const comma = take(b, i, n, COMMA);
+              if (comma === -1) break;
+              i = comma;
+            }
+            i = expect(b, i, n, CLOSE_BRACKET);
           }
-        } else if (Object.hasOwn(fields, name) || name === 'metrics' || name === '__proto__') {
-          throw notPlain;
+        } else if (name === 'metrics' || name === '__proto__' || Object.hasOwn(fields, name)) {
+          throw NOT_PLAIN;
         } else {
-          const [start, end] = s.valueSpan();
-          fields[name] = JSON.parse(quoteBigIntegers(body.toString('utf8', start, end))) as unknown;
+          i = valueSpan(b, i, n);
+          fields[name] = JSON.parse(quoteBigIntegers(body.toString('utf8', tokenStart, tokenEnd))) as unknown;
         }
-      } while (s.take(COMMA));
-      s.expect(CLOSE_BRACE);
+        next = take(b, i, n, COMMA);
+        if (next !== -1) i = next;
+      } while (next !== -1);
+      next = expect(b, i, n, CLOSE_BRACE);
     }
-    s.space();
-    if (s.at !== body.length) throw notPlain;
+    if (space(b, next, n) !== n) throw NOT_PLAIN;
   } catch (error) {
-    if (error === notPlain || error instanceof SyntaxError) return undefined;
+    if (error === NOT_PLAIN || error instanceof SyntaxError) return undefined;
     throw error;
   }
-  return { lines: Buffer.concat(parts), metricCount, fields };
+  const lines = Buffer.from(out.buffer, 0, outLength);
+  out = new Uint8Array(0);
+  return { lines, metricCount, fields };
 }

@@ -7,7 +7,8 @@ import { FilterError } from '../store/filter';
 import { RUN_NAME_TAG } from '../store/ingest';
 import { claimParam, claimedValue } from '../store/paramClaims';
 import type { ListRunsQuery, SortKey } from '../store/types';
-import type { EndpointContext, Handler } from './context';
+import { scanLogBatch } from './batchScan';
+import type { EndpointContext, FastBody, Handler, Route } from './context';
 import type { MlflowStatus } from './entities';
 import { MLFLOW_STATUSES, runEntity, runInfo } from './entities';
 import type { Fields, MlflowError } from './wire';
@@ -234,33 +235,64 @@ const deleteTag: Handler = async (context, fields) => {
   return {};
 };
 
+interface Batch {
+  readonly runId: string;
+  /** The metrics' journal lines, already encoded. */
+  readonly lines: string | Uint8Array;
+  readonly metricCount: number;
+  readonly params: readonly Fields[];
+  readonly tags: readonly Fields[];
+}
+
 /** Everything is checked before anything is written: a refused batch leaves no trace. */
-const logBatch: Handler = async (context, fields) => {
-  const runId = runIdOf(fields);
-  const metrics = objectList(fields, 'metrics');
-  const params = objectList(fields, 'params');
-  const tags = objectList(fields, 'tags');
+async function writeBatch(context: EndpointContext, batch: Batch): Promise<object> {
+  const { runId, lines, metricCount, params, tags } = batch;
   const over = (what: string, count: number, limit: number): void => {
     if (count > limit) {
       throw invalid(`A batch logging request can contain at most ${limit} ${what}. Got ${count} ${what}.`);
     }
   };
-  over('metrics', metrics.length, BATCH_LIMITS.metrics);
+  over('metrics', metricCount, BATCH_LIMITS.metrics);
   over('params', params.length, BATCH_LIMITS.params);
   over('tags', tags.length, BATCH_LIMITS.tags);
-  over('entities', metrics.length + params.length + tags.length, BATCH_LIMITS.total);
+  over('entities', metricCount + params.length + tags.length, BATCH_LIMITS.total);
   const now = Date.now();
-  const keys: KeyTexts = new Map();
-  const lines = metrics.map((m) => metricText(m, now, keys)).join('');
   const events: RunEvent[] = [];
   const paramPairs = params.map(paramPair);
   const tagPairs = tags.map(tagPair);
   await claimParams(context, runId, paramPairs);
   for (const [key, value] of paramPairs) events.push({ t: 'param', ts: now, key, value });
   for (const [key, value] of tagPairs) events.push(...tagEvents(key, value, now));
-  if (events.length > 0 || lines !== '') await context.append(runId, events, lines);
+  if (events.length > 0 || lines.length > 0) await context.append(runId, events, lines);
   else await context.run(runId);
   return {};
+}
+
+const logBatch: Handler = (context, fields) => {
+  const metrics = objectList(fields, 'metrics');
+  const keys: KeyTexts = new Map();
+  const now = Date.now();
+  return writeBatch(context, {
+    runId: runIdOf(fields),
+    lines: metrics.map((m) => metricText(m, now, keys)).join(''),
+    metricCount: metrics.length,
+    params: objectList(fields, 'params'),
+    tags: objectList(fields, 'tags'),
+  });
+};
+
+/** log-batch from the raw body when its points are in the plain shape (batchScan.ts). */
+const logBatchFast: FastBody = (context, body, query) => {
+  const scanned = scanLogBatch(body, Date.now());
+  if (!scanned) return undefined;
+  const fields = { ...query, ...scanned.fields };
+  return writeBatch(context, {
+    runId: runIdOf(fields),
+    lines: scanned.lines,
+    metricCount: scanned.metricCount,
+    params: objectList(fields, 'params'),
+    tags: objectList(fields, 'tags'),
+  });
 };
 
 const logInputs: Handler = async (context, fields) => {
@@ -385,7 +417,7 @@ const getHistory: Handler = async (context, fields) => {
   return { metrics, ...(end < series.values.length ? { next_page_token: encodePageToken(end) } : {}) };
 };
 
-export const RUN_ROUTES: Readonly<Record<string, { methods: readonly string[]; handler: Handler }>> = {
+export const RUN_ROUTES: Readonly<Record<string, Route>> = {
   'runs/create': { methods: ['POST'], handler: createRun },
   'runs/update': { methods: ['POST'], handler: updateRun },
   'runs/get': { methods: ['GET'], handler: getRun },
@@ -396,7 +428,7 @@ export const RUN_ROUTES: Readonly<Record<string, { methods: readonly string[]; h
   'runs/log-parameter': { methods: ['POST'], handler: logParam },
   'runs/set-tag': { methods: ['POST'], handler: setTag },
   'runs/delete-tag': { methods: ['POST'], handler: deleteTag },
-  'runs/log-batch': { methods: ['POST'], handler: logBatch },
+  'runs/log-batch': { methods: ['POST'], handler: logBatch, fastBody: logBatchFast },
   'runs/log-inputs': { methods: ['POST'], handler: logInputs },
   'metrics/get-history': { methods: ['GET'], handler: getHistory },
 };

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { listArtifacts, proxyDownload, proxyList, proxyUpload } from './artifacts';
-import type { Handler, LogLevel } from './context';
+import type { LogLevel, Route } from './context';
 import { EndpointContext } from './context';
 import { EXPERIMENT_ROUTES } from './experimentHandlers';
 import { ALIAS_HANDLERS, REGISTRY_ROUTES } from './registryHandlers';
@@ -39,7 +39,7 @@ export interface EndpointOptions {
   readonly maxUploadBytes?: number;
 }
 
-const ROUTES: Readonly<Record<string, { methods: readonly string[]; handler: Handler }>> = {
+const ROUTES: Readonly<Record<string, Route>> = {
   ...EXPERIMENT_ROUTES,
   ...RUN_ROUTES,
   ...REGISTRY_ROUTES,
@@ -68,8 +68,8 @@ function send(res: ServerResponse, status: number, body: object): void {
   res.end(text);
 }
 
-/** Reads a JSON body of at most `limit` bytes; the rest of a larger one is drained and dropped. */
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
+/** Reads a body of at most `limit` bytes; the rest of a larger one is drained and dropped. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -79,7 +79,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     });
     req.on('end', () => {
       if (size > limit) reject(new Refusal(413, `the request body is larger than ${limit} bytes`));
-      else resolve(Buffer.concat(chunks).toString('utf8'));
+      else resolve(Buffer.concat(chunks, size));
     });
     req.on('error', reject);
   });
@@ -182,7 +182,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, gate: Gate): Pr
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
     if (BODY_METHODS.includes(method) || hasBody) {
       checkJsonContentType(req.headers['content-type']);
-      fields = { ...fields, ...parseJsonBody(await readBody(req, gate.limits.json)) };
+      const body = await readBody(req, gate.limits.json);
+      const fast = route.fastBody?.(gate.context, body, fields);
+      if (fast) {
+        send(res, 200, await fast);
+        return;
+      }
+      fields = { ...fields, ...parseJsonBody(body.toString('utf8')) };
     }
     const handler = name === 'registered-models/alias' ? (ALIAS_HANDLERS[method] ?? route.handler) : route.handler;
     send(res, 200, await handler(gate.context, fields));
