@@ -1,6 +1,7 @@
 // The store's queries about runs: experiments, pages and groups of runs, one run's details, and the
 // params and metric summaries of many runs at once. Each is a function of the database and its
 // arguments; `runQueries` lists them, and storeQueries.ts makes every one a StoreApi method.
+import { runLoggedModels } from './registryQueries';
 import type { EnvironmentEvent } from './events';
 import { nanFromNull } from './metrics';
 import type { SeriesSummaryRow } from './metrics';
@@ -122,6 +123,7 @@ function getRun(db: Db, runId: string): RunDetails | undefined {
       )
       .map((m) => ({ ...m, files: JSON.parse(m.files) as LoggedModel['files'] })),
     environment: environment(db, runId, row.parent_run_id),
+    loggedModels: runLoggedModels(db, runId),
   };
 }
 
