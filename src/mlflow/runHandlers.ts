@@ -2,7 +2,6 @@
 import { join } from 'node:path';
 import { RunJournal, metricLine, newRunId, randomRunName } from '../runs/runJournal';
 import type { RunEvent } from '../store/events';
-import { encodeWireNumber } from '../store/events';
 import { FilterError } from '../store/filter';
 import { RUN_NAME_TAG } from '../store/ingest';
 import { claimParam, claimedValue } from '../store/paramClaims';
@@ -395,28 +394,6 @@ const searchRuns: Handler = async (context, fields) => {
   return { runs, ...(next < page.total ? { next_page_token: encodePageToken(next) } : {}) };
 };
 
-const getHistory: Handler = async (context, fields) => {
-  const runId = runIdOf(fields);
-  const key = requiredString(fields, 'metric_key');
-  await context.run(runId);
-  const series = await context.reads.series(runId, key);
-  const offset = decodePageToken(optionalString(fields, 'page_token'));
-  const limit = optionalInteger(fields, 'max_results') ?? series.values.length;
-  if (limit < 1) throw invalid("Invalid value for parameter 'max_results'.");
-  const end = Math.min(series.values.length, offset + limit);
-  const metrics = [];
-  for (let i = offset; i < end; i++) {
-    const value = series.values[i] ?? Number.NaN;
-    metrics.push({
-      key,
-      value: encodeWireNumber(value),
-      timestamp: series.times[i],
-      step: series.steps[i],
-    });
-  }
-  return { metrics, ...(end < series.values.length ? { next_page_token: encodePageToken(end) } : {}) };
-};
-
 export const RUN_ROUTES: Readonly<Record<string, Route>> = {
   'runs/create': { methods: ['POST'], handler: createRun },
   'runs/update': { methods: ['POST'], handler: updateRun },
@@ -430,5 +407,4 @@ export const RUN_ROUTES: Readonly<Record<string, Route>> = {
   'runs/delete-tag': { methods: ['POST'], handler: deleteTag },
   'runs/log-batch': { methods: ['POST'], handler: logBatch, fastBody: logBatchFast },
   'runs/log-inputs': { methods: ['POST'], handler: logInputs },
-  'metrics/get-history': { methods: ['GET'], handler: getHistory },
 };

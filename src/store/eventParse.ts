@@ -212,6 +212,8 @@ function loggedModelProblem(fields: Fields): string | undefined {
         : stringRecordProblem(fields, 'params');
     case 'delete_tag':
       return requireStrings(fields, ['key']);
+    case 'remove_artifact':
+      return requireStrings(fields, ['path']);
     case 'log_metrics':
       return metricsProblem(fields['metrics']);
     case 'artifact':
@@ -313,6 +315,9 @@ function parseFields(fields: Fields): ParseResult {
     }
     case 'registry':
       problem = registryProblem(fields);
+      break;
+    case 'artifact_removed':
+      problem = requireStrings(fields, ['path']);
       break;
     case 'model_output':
     case 'model_input':

@@ -246,6 +246,13 @@ export interface ModelOutputEvent {
   readonly step: number;
 }
 
+/** Files of the run removed (MLflow's artifact DELETE): the file at `path`, or every file under it. Format 3. */
+export interface ArtifactRemovedEvent {
+  readonly t: 'artifact_removed';
+  readonly ts: number;
+  readonly path: string;
+}
+
 /** A logged model the run used (MLflow 3's `log_inputs(models=…)`). Format 3. */
 export interface ModelInputEvent {
   readonly t: 'model_input';
@@ -261,6 +268,7 @@ export const LOGGED_MODEL_ACTIONS = [
   'log_params',
   'log_metrics',
   'artifact',
+  'remove_artifact',
   'delete',
 ] as const;
 export type LoggedModelAction = (typeof LOGGED_MODEL_ACTIONS)[number];
@@ -303,7 +311,7 @@ export interface LoggedModelEvent {
   readonly key?: string;
   /** For log_metrics. */
   readonly metrics?: readonly LoggedModelMetric[];
-  /** For artifact: the file, relative to the model's `artifacts/`. */
+  /** For artifact (and remove_artifact: a file or a folder): relative to the model's `artifacts/`. */
   readonly path?: string;
   readonly size?: number;
   readonly sha256?: string;
@@ -325,6 +333,7 @@ export type RunEvent =
   | LifecycleEvent
   | ModelOutputEvent
   | ModelInputEvent
+  | ArtifactRemovedEvent
   | LoggedModelEvent;
 
 /** Decodes a metric value, keeping NaN and ±Infinity, which JSON can only carry as strings. */

@@ -130,6 +130,14 @@ function applyEvent(db: Db, runId: string, event: RunEvent): string | undefined 
         event.sha256,
       ]);
       return undefined;
+    case 'artifact_removed':
+      db.run("DELETE FROM artifacts WHERE run_id = ? AND (path = ? OR substr(path, 1, length(?) + 1) = ? || '/')", [
+        runId,
+        event.path,
+        event.path,
+        event.path,
+      ]);
+      return undefined;
     case 'input':
       db.run('INSERT OR REPLACE INTO inputs (run_id, name, path, digest, shape, columns) VALUES (?, ?, ?, ?, ?, ?)', [
         runId,

@@ -123,6 +123,12 @@ function applyLoggedModelEvent(db: Db, event: LoggedModelEvent): string | undefi
         event.sha256 ?? '',
       ]);
       break;
+    case 'remove_artifact':
+      db.run(
+        "DELETE FROM logged_model_artifacts WHERE model_id = ? AND (path = ? OR substr(path, 1, length(?) + 1) = ? || '/')",
+        [id, event.path ?? '', event.path ?? '', event.path ?? ''],
+      );
+      break;
     case 'delete':
       db.run('UPDATE logged_models SET deleted = 1 WHERE id = ?', [id]);
       break;

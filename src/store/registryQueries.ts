@@ -7,9 +7,9 @@ import type {
   LoggedModelPoint,
   LoggedModelQuery,
   LoggedModelRecord,
-  LoggedModelRef,
   ModelVersion,
   RegisteredModel,
+  RunLoggedModel,
 } from './types';
 
 /** key → value pairs of rows grouped by `group(row)`. */
@@ -98,13 +98,16 @@ interface LoggedModelRow {
 }
 
 /** The logged models a run logged (its source run) or named in model_output / model_input events. */
-export function runLoggedModels(db: Db, runId: string): LoggedModelRef[] {
+export function runLoggedModels(db: Db, runId: string): RunLoggedModel[] {
   return db
-    .all<LoggedModelRow>(
-      `SELECT * FROM logged_models WHERE deleted = 0 AND
-         (source_run_id = ? OR id IN (SELECT model_id FROM run_models WHERE run_id = ?))
-       ORDER BY created, id`,
-      [runId, runId],
+    .all<LoggedModelRow & { output_step: number | null; input: number }>(
+      `SELECT m.*,
+         (SELECT step FROM run_models WHERE run_id = ? AND model_id = m.id AND direction = 'output') AS output_step,
+         EXISTS (SELECT 1 FROM run_models WHERE run_id = ? AND model_id = m.id AND direction = 'input') AS input
+       FROM logged_models m WHERE m.deleted = 0 AND
+         (m.source_run_id = ? OR m.id IN (SELECT model_id FROM run_models WHERE run_id = ?))
+       ORDER BY m.created, m.id`,
+      [runId, runId, runId, runId],
     )
     .map((row) => ({
       id: row.id,
@@ -112,6 +115,9 @@ export function runLoggedModels(db: Db, runId: string): LoggedModelRef[] {
       status: row.status,
       modelType: row.model_type,
       created: row.created,
+      source: row.source_run_id === runId,
+      outputStep: row.output_step,
+      input: row.input !== 0,
     }));
 }
 

@@ -58,8 +58,8 @@ export interface RunDetails extends RunRecord {
   readonly models: readonly LoggedModel[];
   /** The Python environment the run ran in (its own, else its parent's), or null when none was recorded. */
   readonly environment: RunEnvironment | null;
-  /** MLflow 3's logged models this run logged or produced (their own journal: `models/events.jsonl`). */
-  readonly loggedModels: readonly LoggedModelRef[];
+  /** MLflow 3's logged models this run logged, produced or used (their own journal: `models/events.jsonl`). */
+  readonly loggedModels: readonly RunLoggedModel[];
 }
 
 export interface RunInput {
@@ -135,6 +135,16 @@ export interface LoggedModelRef {
   readonly status: LoggedModelStatus;
   readonly modelType: string | null;
   readonly created: number;
+}
+
+/** A logged model as one run's details list it: with what the run said of it. */
+export interface RunLoggedModel extends LoggedModelRef {
+  /** The run logged it (its source run). */
+  readonly source: boolean;
+  /** The step at which the run said it produced it (`model_output`), or null. */
+  readonly outputStep: number | null;
+  /** The run said it used it (`model_input`). */
+  readonly input: boolean;
 }
 
 /** One of MLflow 3's logged models (models/events.jsonl), with everything known of it. */

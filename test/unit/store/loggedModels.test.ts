@@ -122,7 +122,16 @@ describe("MLflow 3's logged models in the store (journal format 3)", () => {
       );
       const run = store.query('getRun', 'r1');
       assert.deepEqual(run?.loggedModels, [
-        { id: 'm-1', name: 'net', status: 'READY', modelType: 'clf', created: 100 },
+        {
+          id: 'm-1',
+          name: 'net',
+          status: 'READY',
+          modelType: 'clf',
+          created: 100,
+          source: true,
+          outputStep: null,
+          input: true,
+        },
       ]);
       assert.match(run?.rejected[0]?.reason ?? '', /logged_model events belong in models\/events\.jsonl/);
       const refused = logs.filter((l) => l.startsWith('Logged models journal line'));
