@@ -2,8 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { appendRunEvents } from '../runs/runEdits';
-import { eventLine } from '../runs/runJournal';
 import type { LoggedModelEvent, RegistryEvent, RunEvent } from '../store/events';
+import { encodeWireNumber } from '../store/events';
 import { UnsafeRunPath, appendJournal } from '../store/journalAppend';
 import { JOURNAL_FILE, MODELS_DIR, REGISTRY_DIR } from '../store/storeLocation';
 import type { LoggedModelRecord, RunDetails } from '../store/types';
@@ -13,6 +13,12 @@ import type { Fields } from './wire';
 import { MlflowError, missing } from './wire';
 
 export type LogLevel = 'info' | 'warn' | 'error';
+
+/** A registry or logged-model line; a model's metric values are written as a `metric` event's (NaN as text). */
+function sharedLine(event: RegistryEvent | LoggedModelEvent): string {
+  if (event.t !== 'logged_model' || !event.metrics) return `${JSON.stringify(event)}\n`;
+  return `${JSON.stringify({ ...event, metrics: event.metrics.map((m) => ({ ...m, value: encodeWireNumber(m.value) })) })}\n`;
+}
 
 /**
  * What every handler works with. Writes are journal lines appended at once; reads go to the store,
@@ -69,7 +75,7 @@ export class EndpointContext {
   private async appendShared(folder: string, events: readonly (RegistryEvent | LoggedModelEvent)[]): Promise<void> {
     const dir = join(this.storeDir, folder);
     await mkdir(dir, { recursive: true });
-    await appendJournal(join(dir, JOURNAL_FILE), events.map(eventLine).join(''), { create: true });
+    await appendJournal(join(dir, JOURNAL_FILE), events.map(sharedLine).join(''), { create: true });
     this.unsynced = true;
   }
 

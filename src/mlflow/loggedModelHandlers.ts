@@ -6,7 +6,7 @@
  * the model's id → get → uploads under the model's artifact_uri → PATCH (finalize) → register.
  */
 import { randomRunName } from '../runs/runJournal';
-import type { LoggedModelEvent, RunEvent } from '../store/events';
+import type { LoggedModelEvent, ModelFile, RunEvent } from '../store/events';
 import { MODEL_ID } from '../store/eventParse';
 import type { LoggedModelRecord } from '../store/types';
 import { listModelArtifacts } from './artifacts';
@@ -24,6 +24,7 @@ import {
   optionalExactInteger,
   optionalString,
   requiredString,
+  runIdOf,
   stringList,
 } from './wire';
 
@@ -100,7 +101,9 @@ const finalize: Handler = async (context, fields) => {
 };
 
 const remove: Handler = async (context, fields) => {
-  await change(context, fields, () => ({ action: 'delete' }));
+  const id = modelIdOf(fields);
+  await context.loggedModel(id);
+  await context.appendModels([{ t: 'logged_model', ts: Date.now(), action: 'delete', model_id: id }]);
   return {};
 };
 
@@ -195,6 +198,59 @@ const logOutputs: Handler = async (context, fields) => {
   return {};
 };
 
+/** The flavor an MLmodel manifest names first, python_function only when it is the only one. */
+function mainFlavor(flavors: unknown): string {
+  const names = typeof flavors === 'object' && flavors !== null ? Object.keys(flavors) : [];
+  return names.find((n) => n !== 'python_function') ?? names[0] ?? 'unknown';
+}
+
+/**
+ * `runs/log-model` (MLflow 2's `log_model`, after its uploads): the MLmodel manifest as JSON. The run
+ * gets a `model` event (its folder's files as uploaded) and MLflow's `mlflow.log-model.history` tag.
+ */
+const logModel: Handler = async (context, fields) => {
+  const runId = runIdOf(fields);
+  let manifest: Fields;
+  try {
+    const parsed: unknown = JSON.parse(requiredString(fields, 'model_json'));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+    manifest = parsed as Fields;
+  } catch (error) {
+    throw invalid(`Invalid value for parameter 'model_json': ${(error as Error).message}.`);
+  }
+  const folder = requiredString(manifest, 'artifact_path').replace(/^\/+|\/+$/g, '');
+  if (folder === '') throw invalid("The model's 'artifact_path' is empty.");
+  const run = await context.run(runId);
+  const files: ModelFile[] = run.artifacts
+    .filter((a) => a.path.startsWith(`${folder}/`))
+    .map(({ path, size, sha256 }) => ({ path, size, sha256 }));
+  const signature = manifest['signature'];
+  let history: unknown[] = [];
+  try {
+    const before: unknown = JSON.parse(run.tags[LOG_MODEL_HISTORY] ?? '[]');
+    if (Array.isArray(before)) history = before;
+  } catch {
+    // A history tag that is not JSON is replaced, as MLflow's stores would fail on it.
+  }
+  const now = Date.now();
+  await context.append(runId, [
+    {
+      t: 'model',
+      ts: now,
+      name: folder,
+      flavor: mainFlavor(manifest['flavors']),
+      uuid: optionalString(manifest, 'model_uuid') ?? '',
+      files,
+      ...(signature && typeof signature === 'object' ? { signature: JSON.stringify(signature) } : {}),
+    },
+    { t: 'tag', ts: now, key: LOG_MODEL_HISTORY, value: JSON.stringify([...history, manifest]) },
+  ]);
+  return {};
+};
+
+/** MLflow's run tag listing the models a run logged (its manifests as JSON). */
+const LOG_MODEL_HISTORY = 'mlflow.log-model.history';
+
 export const LOGGED_MODEL_ROUTES: RouteSet = {
   'logged-models': { methods: ['POST'], handler: create },
   'logged-models/search': { methods: ['POST'], handler: search },
@@ -208,4 +264,5 @@ export const LOGGED_MODEL_ROUTES: RouteSet = {
   'logged-models/{model_id}/params': { methods: ['POST'], handler: logParams },
   'logged-models/{model_id}/artifacts/directories': { methods: ['GET'], handler: artifactDirectories },
   'runs/outputs': { methods: ['POST'], handler: logOutputs },
+  'runs/log-model': { methods: ['POST'], handler: logModel },
 };

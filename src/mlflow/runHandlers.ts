@@ -1,13 +1,14 @@
 /** `runs/*` and `metrics/get-history`: writes become journal lines, reads go to the store. */
 import { join } from 'node:path';
 import { RunJournal, metricLine, newRunId, randomRunName } from '../runs/runJournal';
-import type { RunEvent } from '../store/events';
+import type { LoggedModelEvent, RunEvent } from '../store/events';
 import { FilterError } from '../store/filter';
 import { RUN_NAME_TAG } from '../store/ingest';
 import { claimParam, claimedValue } from '../store/paramClaims';
 import type { ListRunsQuery, SortKey } from '../store/types';
 import { scanLogBatch } from './batchScan';
-import type { EndpointContext, FastBody, Handler, Route } from './context';
+import type { EndpointContext, FastBody, Handler, RouteSet } from './context';
+import { splitModelMetrics } from './modelMetrics';
 import type { MlflowStatus } from './entities';
 import { MLFLOW_STATUSES, runEntity, runInfo } from './entities';
 import type { Fields, MlflowError } from './wire';
@@ -207,7 +208,11 @@ const getRun: Handler = async (context, fields) => {
 };
 
 const logMetric: Handler = async (context, fields) => {
-  await context.append(runIdOf(fields), [], metricText(fields, Date.now()));
+  const runId = runIdOf(fields);
+  const now = Date.now();
+  const { runMetrics, modelEvents } = await splitModelMetrics(context, runId, [fields], now);
+  if (runMetrics.length > 0) await context.append(runId, [], metricText(fields, now));
+  if (modelEvents.length > 0) await context.appendModels(modelEvents);
   return {};
 };
 
@@ -241,6 +246,8 @@ interface Batch {
   readonly metricCount: number;
   readonly params: readonly Fields[];
   readonly tags: readonly Fields[];
+  /** Points of logged models (`model_id`), for the models journal. */
+  readonly modelEvents?: readonly LoggedModelEvent[];
 }
 
 /** Everything is checked before anything is written: a refused batch leaves no trace. */
@@ -264,17 +271,21 @@ async function writeBatch(context: EndpointContext, batch: Batch): Promise<objec
   for (const [key, value] of tagPairs) events.push(...tagEvents(key, value, now));
   if (events.length > 0 || lines.length > 0) await context.append(runId, events, lines);
   else await context.run(runId);
+  if (batch.modelEvents && batch.modelEvents.length > 0) await context.appendModels(batch.modelEvents);
   return {};
 }
 
-const logBatch: Handler = (context, fields) => {
+const logBatch: Handler = async (context, fields) => {
+  const runId = runIdOf(fields);
   const metrics = objectList(fields, 'metrics');
   const keys: KeyTexts = new Map();
   const now = Date.now();
+  const { runMetrics, modelEvents } = await splitModelMetrics(context, runId, metrics, now);
   return writeBatch(context, {
-    runId: runIdOf(fields),
-    lines: metrics.map((m) => metricText(m, now, keys)).join(''),
+    runId,
+    lines: runMetrics.map((m) => metricText(m, now, keys)).join(''),
     metricCount: metrics.length,
+    modelEvents,
     params: objectList(fields, 'params'),
     tags: objectList(fields, 'tags'),
   });
@@ -394,7 +405,7 @@ const searchRuns: Handler = async (context, fields) => {
   return { runs, ...(next < page.total ? { next_page_token: encodePageToken(next) } : {}) };
 };
 
-export const RUN_ROUTES: Readonly<Record<string, Route>> = {
+export const RUN_ROUTES: RouteSet = {
   'runs/create': { methods: ['POST'], handler: createRun },
   'runs/update': { methods: ['POST'], handler: updateRun },
   'runs/get': { methods: ['GET'], handler: getRun },
