@@ -306,7 +306,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
       tags: userTags(run.tags).length > 0,
       git: run.git !== null,
       artifacts: run.artifacts.length > 0,
-      models: run.models.length > 0,
+      models: run.models.length > 0 || run.loggedModels.length > 0,
       inputs: run.inputs.length > 0,
       problems: run.rejected.length > 0,
     };
