@@ -73,6 +73,10 @@ def read(store: str) -> Dict[str, LoggedModel]:
             known.status = event["status"]
         elif action == "artifact" and _safe_path(event.get("path")) and isinstance(event.get("sha256"), str):
             known.files[event["path"]] = {"path": event["path"], "size": event.get("size"), "sha256": event["sha256"]}
+        elif action == "remove_artifact" and isinstance(event.get("path"), str):
+            gone = event["path"]
+            for path in [p for p in known.files if p == gone or p.startswith(gone + "/")]:
+                del known.files[path]
         elif action == "delete":
             known.deleted = True
     return models

@@ -124,6 +124,8 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
     item.iconPath = new vscode.ThemeIcon(version.aliases.length > 0 ? 'verified-filled' : 'versions');
     item.description = [
       ...version.aliases.map((a) => `@${a}`),
+      // MLflow's deprecated stage, shown as long as the version has one.
+      version.stage !== 'None' ? version.stage : undefined,
       run?.name,
       key ? `${key.key} ${formatMetricValue(key.last)}` : undefined,
       run?.git ? run.git.commit.slice(0, 7) : undefined,
@@ -136,7 +138,12 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
     if (version.aliases.length > 0)
       tooltip.appendMarkdown(` · ${version.aliases.map((a) => `@${escape(a)}`).join(' ')}`);
     tooltip.appendMarkdown(`\n\nregistered ${formatRelativeTime(version.created, Date.now())}`);
+    if (version.stage !== 'None') tooltip.appendMarkdown(`\n\nstage: ${version.stage}`);
     if (version.description) tooltip.appendMarkdown(`\n\n${escape(version.description)}`);
+    const tags = Object.entries(version.tags);
+    if (tags.length > 0) {
+      tooltip.appendMarkdown(`\n\ntags: ${tags.map(([k, v]) => `${escape(k)}=${escape(v)}`).join(', ')}`);
+    }
     if (run) {
       tooltip.appendMarkdown(`\n\nfrom run **${escape(run.name)}** (${run.status.toLowerCase()})`);
       const goals = settings.get<Record<string, 'min' | 'max'>>('metricGoals', {});

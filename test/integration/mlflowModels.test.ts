@@ -233,6 +233,8 @@ describe("MLflow's client, replayed: log_model, the registry, log_image and log_
     assert.ok(prices && prices.kind === 'model');
     assert.equal(prices.model.versions[0]?.stage, 'Staging');
     assert.deepEqual(prices.model.versions[0]?.tags, { validated: 'yes' });
+    const [v1] = await models.getChildren(prices);
+    assert.match(String(models.getTreeItem(v1 as ModelsTreeNode).description), /^@champion · Staging · /);
     await vscode.commands.executeCommand('runlog.models.focus');
     await screenshot('mlflow-logged-models');
 
