@@ -15,6 +15,11 @@ export interface ChartLayout {
   readonly order: readonly string[];
   readonly pinned: readonly string[];
   readonly hidden: readonly string[];
+  /**
+   * Whether the System section (the `system/` metrics: CPU, memory, disk, network, GPUs) is open.
+   * Absent, as in layouts saved before it existed: closed, so a run's own metrics come first.
+   */
+  readonly systemOpen?: boolean;
 }
 
 export const DEFAULT_LAYOUT: ChartLayout = { x: 'step', yLog: false, smoothing: 0, order: [], pinned: [], hidden: [] };
@@ -100,6 +105,8 @@ export interface RenderReport {
   readonly foreignElements: number;
   /** Every run's line on every chart drawn. */
   readonly lines: readonly DrawnLine[];
+  /** The System section: how many charts it holds (hidden ones left out) and whether it is open. */
+  readonly system: { readonly charts: number; readonly open: boolean };
 }
 
 /** Host → webview. */
@@ -132,6 +139,8 @@ export type ChartsViewMessage =
     }
   | { readonly type: 'layout'; readonly layout: ChartLayout }
   | { readonly type: 'revealRun'; readonly runId: string }
+  /** The toolbar's Images: the Media panel on the same runs. */
+  | { readonly type: 'openMedia' }
   | { readonly type: 'exportPng'; readonly key: string; readonly dataUrl: string }
   | { readonly type: 'exportCsv'; readonly key: string }
   | { readonly type: 'rendered'; readonly report: RenderReport };
@@ -177,7 +186,8 @@ export function isChartLayout(value: unknown): value is ChartLayout {
     value['smoothing'] <= 0.99 &&
     isStringList(value['order']) &&
     isStringList(value['pinned']) &&
-    isStringList(value['hidden'])
+    isStringList(value['hidden']) &&
+    (value['systemOpen'] === undefined || typeof value['systemOpen'] === 'boolean')
   );
 }
 
@@ -232,7 +242,10 @@ function isRenderReport(value: unknown): value is RenderReport {
     isStringList(value['legend']) &&
     Array.isArray(value['lines']) &&
     value['lines'].length <= 1_000_000 &&
-    value['lines'].every(isDrawnLine)
+    value['lines'].every(isDrawnLine) &&
+    isObject(value['system']) &&
+    isFiniteNumber(value['system']['charts']) &&
+    typeof value['system']['open'] === 'boolean'
   );
 }
 
@@ -259,6 +272,8 @@ export function isChartsViewMessage(value: unknown): value is ChartsViewMessage 
       return isChartLayout(value['layout']);
     case 'revealRun':
       return isString(value['runId']);
+    case 'openMedia':
+      return true;
     case 'exportPng':
       return (
         isString(value['key']) &&

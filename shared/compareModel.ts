@@ -1,7 +1,8 @@
 /**
  * The Compare panel's table, independent of how it is drawn: one row per field (status, duration,
- * each param, each metric statistic, git), one cell per run, whether the row differs between runs
- * and which cell is best. The webview draws it; the host exports it as Markdown and CSV.
+ * each param, each metric statistic, what the runs used of their GPUs, git, the environment and
+ * the packages whose versions differ), one cell per run, whether the row differs between runs and
+ * which cell is best. The webview draws it; the host exports it as Markdown and CSV.
  */
 import type { CompareRun, CompareSnapshot } from './compareProtocol';
 import { csvText } from './csv';
@@ -9,8 +10,9 @@ import { bestIndex, metricGoal } from './metricGoal';
 import type { MetricGoal } from './metricGoal';
 import { formatDuration, formatMetricValue } from './formatValue';
 import { nanToNull } from './nullableNumber';
+import { formatMegabytes, formatPercentage, isSystemMetric, peakMemoryText } from './systemMetrics';
 
-export type RowSection = 'run' | 'params' | 'metrics' | 'git';
+export type RowSection = 'run' | 'params' | 'metrics' | 'system' | 'git' | 'environment';
 
 export const METRIC_STATS = ['last', 'best', 'min', 'max'] as const;
 export type MetricStat = (typeof METRIC_STATS)[number];
@@ -57,8 +59,9 @@ export function paramKeys(runs: readonly CompareRun[]): string[] {
   return sortedUnion(runs.map((r) => Object.keys(r.params)));
 }
 
+/** The metrics the runs logged themselves: system metrics have rows of their own (`systemRows`). */
 export function metricKeys(runs: readonly CompareRun[]): string[] {
-  return sortedUnion(runs.map((r) => r.metrics.map((m) => m.key)));
+  return sortedUnion(runs.map((r) => r.metrics.filter((m) => !isSystemMetric(m.key)).map((m) => m.key)));
 }
 
 /** A run's value of one metric statistic; null when it has none (or it is NaN). */
@@ -96,7 +99,118 @@ function metricRows(runs: readonly CompareRun[], goals: Readonly<Record<string, 
   return rows;
 }
 
-/** Every row of the comparison, in the panel's order: run, params, metrics, git. */
+/** A row of numbers shown by `show`, compared at full precision; none when no run has a value. */
+function numberRows(
+  key: string,
+  label: string,
+  numbers: readonly (number | null)[],
+  show: (n: number, i: number) => string | null,
+): CompareRow[] {
+  if (numbers.every((n) => n === null)) return [];
+  const values = numbers.map((n) => (n === null ? null : String(n)));
+  return [
+    {
+      key: `system.${key}`,
+      section: 'system',
+      label,
+      cells: numbers.map((n, i) => (n === null ? null : show(n, i))),
+      values,
+      differs: differs(values),
+      best: -1,
+    },
+  ];
+}
+
+/**
+ * What the runs used of the machine, from their system metrics: each GPU's peak memory (MB, its
+ * share in the cell) and mean utilization (%), and the process's peak memory. The other system
+ * metrics are in the Charts panel's System section.
+ */
+function systemRows(runs: readonly CompareRun[]): CompareRow[] {
+  const indexes = [...new Set(runs.flatMap((r) => r.gpus.map((g) => g.index)))].sort((a, b) => a - b);
+  const rows: CompareRow[] = [];
+  for (const index of indexes) {
+    const gpus = runs.map((r) => r.gpus.find((g) => g.index === index));
+    rows.push(
+      ...numberRows(
+        `gpu_${index}.memory_peak_megabytes`,
+        `GPU ${index} memory (peak)`,
+        gpus.map((g) => g?.peakMemoryMegabytes ?? null),
+        (_, i) => {
+          const gpu = gpus[i];
+          return gpu ? peakMemoryText(gpu) : null;
+        },
+      ),
+      ...numberRows(
+        `gpu_${index}.utilization_mean_percentage`,
+        `GPU ${index} utilization (mean)`,
+        gpus.map((g) => g?.meanUtilizationPercentage ?? null),
+        formatPercentage,
+      ),
+    );
+  }
+  const rss = runs.map((r) => r.metrics.find((m) => m.key === 'system/process_memory_rss_megabytes')?.max ?? null);
+  rows.push(...numberRows('process_memory.peak_megabytes', 'process memory (peak)', rss, formatMegabytes));
+  return rows;
+}
+
+/**
+ * The environments the runs ran in: Python, platform, GPUs, how many packages, then each package
+ * whose version differs between the runs that recorded an environment ("not installed" where a run
+ * lacks it). A run that recorded none shows — and makes no package differ: most would.
+ */
+function environmentRows(runs: readonly CompareRun[]): CompareRow[] {
+  const recorded = runs.filter((r) => r.environment !== null);
+  if (recorded.length === 0) return [];
+  const rows = [
+    textRow(
+      'environment',
+      'python',
+      'Python',
+      runs.map((r) => r.environment?.python ?? null),
+    ),
+    textRow(
+      'environment',
+      'platform',
+      'platform',
+      runs.map((r) => r.environment?.platform ?? null),
+    ),
+    textRow(
+      'environment',
+      'gpus',
+      'GPUs',
+      runs.map((r) => (r.environment ? (r.environment.gpus ?? 'none') : null)),
+    ),
+  ];
+  const counts = runs.map((r) => (r.environment ? Object.keys(r.environment.packages).length : null));
+  rows.push({
+    ...textRow(
+      'environment',
+      'packages',
+      'packages',
+      counts.map((n) => (n === null ? null : String(n))),
+    ),
+    cells: counts.map((n) => (n === null ? null : `${n} installed`)),
+  });
+  const names = sortedUnion(recorded.map((r) => Object.keys(r.environment?.packages ?? {})));
+  for (const name of names) {
+    const versions = recorded.map((r) => r.environment?.packages[name] ?? null);
+    if (new Set(versions).size === 1) continue;
+    const values = runs.map((r) => (r.environment ? (r.environment.packages[name] ?? null) : null));
+    rows.push({
+      key: `environment.packages.${name}`,
+      section: 'environment',
+      label: name,
+      cells: runs.map((r, i) => (r.environment ? (values[i] ?? 'not installed') : null)),
+      values,
+      differs: true,
+      best: -1,
+    });
+  }
+  return rows;
+}
+
+/** Every row of the comparison, in the panel's order: run, params, metrics, system, git, environment. */
 export function compareRows(snapshot: CompareSnapshot, options: RowOptions = {}): CompareRow[] {
   const { runs } = snapshot;
   const duration = runs.map((r) => r.durationMs);
@@ -131,6 +245,7 @@ export function compareRows(snapshot: CompareSnapshot, options: RowOptions = {})
       ),
     ),
     ...metricRows(runs, snapshot.goals),
+    ...systemRows(runs),
     textRow(
       'git',
       'commit',
@@ -149,6 +264,7 @@ export function compareRows(snapshot: CompareSnapshot, options: RowOptions = {})
       'uncommitted changes',
       runs.map((r) => (r.git ? (r.git.dirty ? 'yes' : 'no') : null)),
     ),
+    ...environmentRows(runs),
   ];
   return options.onlyDifferences ? rows.filter((row) => row.differs) : rows;
 }

@@ -6,6 +6,7 @@
  */
 import type { NoReplies } from './messaging';
 import type { MetricGoal } from './metricGoal';
+import type { GpuUsage } from './systemMetrics';
 
 export interface CompareMetric {
   readonly key: string;
@@ -21,6 +22,17 @@ export interface CompareGit {
   readonly dirty: boolean;
 }
 
+/** The Python environment a run ran in, as far as Compare shows it. */
+export interface CompareEnvironment {
+  /** "3.11.2 (CPython)". */
+  readonly python: string;
+  readonly platform: string | null;
+  /** "NVIDIA A100-SXM4-40GB × 2 · CUDA 12.2", or null without GPUs. */
+  readonly gpus: string | null;
+  /** Installed distributions: normalized name → version. */
+  readonly packages: Readonly<Record<string, string>>;
+}
+
 export interface CompareRun {
   readonly id: string;
   readonly name: string;
@@ -32,6 +44,10 @@ export interface CompareRun {
   readonly params: Readonly<Record<string, string>>;
   readonly metrics: readonly CompareMetric[];
   readonly git: CompareGit | null;
+  /** Null when the run recorded none (it did not log through the Python client). */
+  readonly environment: CompareEnvironment | null;
+  /** What it used of each GPU, from its system metrics; empty without them. */
+  readonly gpus: readonly GpuUsage[];
 }
 
 export interface CompareSnapshot {
@@ -123,6 +139,27 @@ function isGit(value: unknown): value is CompareGit | null {
   );
 }
 
+function isEnvironment(value: unknown): value is CompareEnvironment | null {
+  if (value === null) return true;
+  return (
+    isObject(value) &&
+    isString(value['python']) &&
+    isStringOrNull(value['platform']) &&
+    isStringOrNull(value['gpus']) &&
+    isStringRecord(value['packages'])
+  );
+}
+
+function isGpuUsage(value: unknown): value is GpuUsage {
+  return (
+    isObject(value) &&
+    isCount(value['index']) &&
+    isNumberOrNull(value['peakMemoryMegabytes']) &&
+    isNumberOrNull(value['peakMemoryPercentage']) &&
+    isNumberOrNull(value['meanUtilizationPercentage'])
+  );
+}
+
 export function isCompareRun(value: unknown): value is CompareRun {
   return (
     isObject(value) &&
@@ -135,7 +172,10 @@ export function isCompareRun(value: unknown): value is CompareRun {
     isStringRecord(value['params']) &&
     Array.isArray(value['metrics']) &&
     value['metrics'].every(isMetric) &&
-    isGit(value['git'])
+    isGit(value['git']) &&
+    isEnvironment(value['environment']) &&
+    Array.isArray(value['gpus']) &&
+    value['gpus'].every(isGpuUsage)
   );
 }
 

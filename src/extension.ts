@@ -13,8 +13,11 @@ import { runCommands } from './commands/runCommands';
 import type { InlineValues } from './editor/inlineValues';
 import { RunlogEditors } from './editor/runlogEditors';
 import { ChartsPanel } from './panels/chartsPanel';
+import { MediaPanel } from './panels/mediaPanel';
 import type { ComparePanels } from './panels/comparePanels';
+import type { HtmlPreviews } from './panels/htmlPreview';
 import { RunlogPanels } from './panels/runlogPanels';
+import type { TableEditorProvider } from './panels/tableEditor';
 import type { ModelsTreeProvider } from './views/modelsTreeProvider';
 import { RunlogViews } from './views/runlogViews';
 import type { RunStatusBar } from './views/runStatusBar';
@@ -35,6 +38,14 @@ export interface RunlogApi {
    * extension's (tests drive it directly: a test cannot reload the window).
    */
   readonly reviveCharts: (state: unknown) => Promise<ChartsPanel>;
+  /** The open Media panel, if any. */
+  readonly media: () => MediaPanel | undefined;
+  /** What VS Code's serializer does with a Media panel after a reload (tests drive it directly). */
+  readonly reviveMedia: (state: unknown) => Promise<MediaPanel>;
+  /** The table viewer (tests read what it shows and sort it). */
+  readonly tables: TableEditorProvider;
+  /** The HTML previews of artifacts. */
+  readonly htmlPreviews: HtmlPreviews;
   /** The inline values shown after metric-logging lines (`shown(uri)`), and when they update. */
   readonly inlineValues: InlineValues;
   /** The Compare panels (tests read what they rendered). */
@@ -67,7 +78,10 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   const launcher = new Launcher(context, storeDirFor, log, () => views.launchesChanged(launcher.active));
   launcher.useMlflowEnv(workspace.mlflowEnv);
   const relaunch = relaunchWith(launcher);
-  const code = new RunCodeCommands(workspace, relaunch, log);
+  const code = new RunCodeCommands(workspace, relaunch, log, {
+    interpreter: (folder) => launcher.interpreter(folder),
+    clientPath: vscode.Uri.joinPath(context.extensionUri, 'python').fsPath,
+  });
   const panels = new RunlogPanels(context, workspace, log, code.diffCode);
   const editors = new RunlogEditors(workspace, launcher);
   const modelCommands = new ModelCommands(launcher, context.extensionUri, workspace.folders, () =>
@@ -99,6 +113,10 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     launcher,
     charts: () => ChartsPanel.active,
     reviveCharts: (state) => panels.reviveCharts(state),
+    media: () => MediaPanel.active,
+    reviveMedia: (state) => panels.reviveMedia(state),
+    tables: panels.tables,
+    htmlPreviews: panels.htmlPreviews,
     inlineValues: editors.inlineValues,
     compare: panels.compare,
     storeFolders: workspace.folders,

@@ -45,7 +45,8 @@ def normalize(name: str) -> str:
 def _headers(distribution: Any) -> Tuple[Optional[str], Optional[str]]:
     """A distribution's Name and Version from the first lines of its metadata (not the whole file)."""
     text = None
-    for file in ("METADATA", "PKG-INFO"):
+    # "": a distribution whose .egg-info is a file, not a folder (Debian's python3-sympy and others).
+    for file in ("METADATA", "PKG-INFO", ""):
         try:
             text = distribution.read_text(file)
         except Exception:  # noqa: BLE001 - an unreadable distribution is skipped
@@ -122,9 +123,10 @@ def gpus() -> Optional[Dict[str, Any]]:
         if len(cells) < 4:
             continue
         device: Dict[str, Any] = {"name": cells[1]}
-        memory = _number(cells[3])
+        memory = _number(cells[3])  # MiB, as nvidia-smi counts
         if memory is not None:
-            device["memory_total_megabytes"] = memory
+            # MLflow's megabytes (10**6 bytes), as the system metrics' gpu_<i>_memory_usage_megabytes.
+            device["memory_total_megabytes"] = round(memory * 1048576 / 1e6, 1)
         devices.append(device)
         driver = driver or cells[2]
     result: Dict[str, Any] = {"devices": devices}

@@ -1,12 +1,15 @@
 import type { TextDocument, Uri } from 'vscode';
 import type { InstallPythonClientResult } from '../commands/installPythonClient';
+import type { PreviewKind } from '../runs/artifactPreview';
 import type { LaunchMode } from '../commands/launcher';
+import type { RequirementsOptions } from '../commands/runRequirements';
 import type { RunIdsArg, RunPickOptions, RunsSelection, RunsTarget, VersionPickOptions } from '../commands/runTargets';
 import type { ExportSummary } from '../mlruns/mlrunsExport';
 import type { ImportSummary } from '../mlruns/mlrunsImport';
 import type { ChartsPanel } from '../panels/chartsPanel';
+import type { MediaPanel } from '../panels/mediaPanel';
 import type { ModelsTreeNode } from '../views/modelsTreeProvider';
-import type { RunFileRef } from '../views/runSections';
+import type { ArtifactRef, RunFileRef } from '../views/runSections';
 import type { RunsGrouping } from '../views/runsTreeProvider';
 
 // Every command Runlog registers, declared once: its id, its handler's type, and how it is
@@ -128,6 +131,11 @@ export const COMMANDS = {
   // Panels (src/panels/runlogPanels.ts)
   'runlog.openCharts': onRuns<RunsHandler<ChartsPanel | undefined>>({ title: 'Runlog: runs to chart', many: true }),
   'runlog.compareRuns': onRuns<RunsHandler<void>>({ title: 'Runlog: runs to compare', many: true, preselect: 2 }),
+  'runlog.openMedia': onRuns<RunsHandler<MediaPanel | undefined>>({
+    title: 'Runlog: runs whose images to show',
+    many: true,
+  }),
+  'runlog.openArtifact': withArguments<(ref?: ArtifactRef) => Promise<PreviewKind | undefined>>(),
 
   // A run's code (src/commands/codeCommands.ts)
   'runlog.reproduceRun': onRuns<RunsHandler<string[]>>({ title: 'Runlog: the run to reproduce', many: false }),
@@ -145,6 +153,10 @@ export const COMMANDS = {
     preselect: 2,
   }),
   'runlog.openRunDiff': withArguments<(ref?: RunFileRef) => Promise<void>>(),
+  'runlog.writeRunRequirements': onRuns<RunsHandler<string | undefined, [options?: RequirementsOptions]>>({
+    title: 'Runlog: the run whose packages to write as requirements.txt',
+    many: false,
+  }),
 
   // The model registry (src/commands/modelCommands.ts)
   'runlog.registerModel': onRuns<

@@ -7,6 +7,7 @@ import type { CompareRow } from '../../shared/compareModel';
 import { compareRows, escapeMarkdown, toCsv, toMarkdown } from '../../shared/compareModel';
 import type { CompareSnapshot } from '../../shared/compareProtocol';
 import type { MetricGoal } from '../../shared/metricGoal';
+import type { GpuUsage } from '../../shared/systemMetrics';
 import { toCompareRun } from '../runs/compareSnapshot';
 import type { RunDetails } from '../store/types';
 import type { CommandSpec, ParsedArgs } from './args';
@@ -43,13 +44,17 @@ const spec: CommandSpec = {
 };
 
 /**
- * The comparison of these runs, in the order named. A running run's duration is left out (it would
- * change between two calls): the same store gives the same bytes.
+ * The comparison of these runs, in the order named, with what they used of their GPUs. A running
+ * run's duration is left out (it would change between two calls): the same store gives the same bytes.
  */
-export function snapshotOf(runs: readonly RunDetails[], goals: Readonly<Record<string, MetricGoal>>): CompareSnapshot {
+export function snapshotOf(
+  runs: readonly RunDetails[],
+  goals: Readonly<Record<string, MetricGoal>>,
+  gpus: ReadonlyMap<string, readonly GpuUsage[]> = new Map(),
+): CompareSnapshot {
   return {
     runs: runs.map((run) => {
-      const compared = toCompareRun(run, 0);
+      const compared = toCompareRun(run, 0, gpus.get(run.id));
       return run.endTime === null ? { ...compared, durationMs: null } : compared;
     }),
     missing: [],
@@ -103,6 +108,8 @@ export function renderComparison(
             r.metrics.map((m) => [m.key, { last: m.last, min: m.min, max: m.max, count: m.count }]),
           ),
           git: r.git,
+          environment: r.environment,
+          gpus: r.gpus,
         })),
         goals: snapshot.goals,
         rows: compareRows(snapshot, { onlyDifferences }).map(rowJson),
@@ -139,7 +146,10 @@ async function run(args: ParsedArgs, context: CliContext): Promise<number> {
   const format = (flag(args, 'format') ?? 'table') as CompareFormat;
   const onlyDifferences = has(args, 'only-differences');
   const goals = readGoalFlags(spec, args);
-  const snapshot = await withStore(args, context, (store) => snapshotOf(namedRuns(store, args.positionals), goals));
+  const snapshot = await withStore(args, context, (store) => {
+    const runs = namedRuns(store, args.positionals);
+    return snapshotOf(runs, goals, store.gpuUsage(runs.map((r) => r.id)));
+  });
   context.out(renderComparison(snapshot, format, { onlyDifferences, color: context.color }));
   await appendStepSummary(context, compareMarkdown(snapshot, onlyDifferences));
   return EXIT.ok;

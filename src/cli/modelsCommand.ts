@@ -25,7 +25,7 @@ const spec: CommandSpec = {
     {
       name: 'metric',
       value: 'KEY',
-      help: "the key metric shown for each version's run (default: the run's first metric)",
+      help: "the key metric shown for each version's run (default: the run's first metric that is not a system/ one)",
     },
     formatFlag(FORMATS),
     DIR_FLAG,

@@ -4,15 +4,9 @@
  * a `models:/` URI (the run the model version came from). Every lookup is a store query in the
  * store's own filter language, so a name means what the Runs view's filter would find.
  */
+import type { GpuUsage } from '../../shared/systemMetrics';
 import type { RunStore } from '../store/runStore';
-import type {
-  ListRunsQuery,
-  MetricSummary,
-  RegisteredModel,
-  RunDetails,
-  RunPage,
-  RunRecord,
-} from '../store/types';
+import type { ListRunsQuery, MetricSummary, RegisteredModel, RunDetails, RunPage, RunRecord } from '../store/types';
 import { CliError, EXIT, missing } from './errors';
 import type { ResolvedVersion } from './modelUris';
 import { isModelUri, resolveModelUri } from './modelUris';
@@ -28,6 +22,7 @@ export interface StoreReads {
   metricSummaries(runIds: readonly string[]): Map<string, MetricSummary[]>;
   params(runIds: readonly string[]): Map<string, Record<string, string>>;
   extremeSteps(runId: string): [string, { minStep: number | null; maxStep: number | null }][];
+  gpuUsage(runIds: readonly string[]): Map<string, GpuUsage[]>;
   sync(): Promise<void>;
 }
 
@@ -39,6 +34,7 @@ export function storeReads(store: RunStore): StoreReads {
     metricSummaries: (runIds) => new Map(store.query('metricSummaries', runIds)),
     params: (runIds) => new Map(store.query('params', runIds)),
     extremeSteps: (runId) => store.query('extremeSteps', runId),
+    gpuUsage: (runIds) => new Map(store.query('gpuUsage', runIds)),
     sync: async () => {
       await store.syncJournals();
     },

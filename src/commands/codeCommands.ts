@@ -4,8 +4,10 @@ import type { WorkspaceStores } from '../workspaceStores';
 import { RUN_CODE_SCHEME, RunCodeDocuments, diffRunCode } from './diffRunCode';
 import { RUN_DIFF_SCHEME, RunDiffDocuments, openRunDiff } from './openRunDiff';
 import type { Relaunch } from './rerunRuns';
+import type { ReproduceEnvironment } from './reproduceRun';
 import { RunReproductions } from './reproduceRun';
 import { RUN_TREE_SCHEME, RunTreeDocuments, checkOutRunCode, showCodeChangesSinceRun } from './runCode';
+import { writeRunRequirements } from './runRequirements';
 
 type CodeCommands = Pick<
   RunlogCommands,
@@ -14,12 +16,14 @@ type CodeCommands = Pick<
   | 'runlog.showCodeChangesSinceRun'
   | 'runlog.diffRunCode'
   | 'runlog.openRunDiff'
+  | 'runlog.writeRunRequirements'
 >;
 
 /**
  * The code a run ran: its changes file by file (the Git section's Open Changes), two runs' code
  * side by side, the working tree against it, checked out on a branch, or rebuilt and run again
- * (Reproduce Run). The read-only documents these open come from the content providers here.
+ * (Reproduce Run), and the packages it ran with as a requirements.txt. The read-only documents
+ * these open come from the content providers here.
  */
 export class RunCodeCommands implements vscode.Disposable {
   /** Reproduce Run: reports when a reproduction ends. */
@@ -32,8 +36,9 @@ export class RunCodeCommands implements vscode.Disposable {
     private readonly stores: WorkspaceStores,
     relaunch: Relaunch,
     log: vscode.LogOutputChannel,
+    environment: Omit<ReproduceEnvironment, 'log'>,
   ) {
-    this.reproductions = new RunReproductions(relaunch, stores.folders);
+    this.reproductions = new RunReproductions(relaunch, stores.folders, { ...environment, log });
     this.runCode = new RunCodeDocuments(stores.folders);
     this.diffs = new RunDiffDocuments(stores.storeAt);
     this.subscriptions = [
@@ -59,6 +64,8 @@ export class RunCodeCommands implements vscode.Disposable {
       'runlog.showCodeChangesSinceRun': (target, selected) => showCodeChangesSinceRun(folders, target, selected),
       'runlog.diffRunCode': (target, selected) => diffRunCode(this.runCode, folders, target, selected),
       'runlog.openRunDiff': (ref) => openRunDiff(this.diffs, ref),
+      'runlog.writeRunRequirements': (target, selected, options) =>
+        writeRunRequirements(folders, target, selected, options),
     };
   }
 

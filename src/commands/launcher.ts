@@ -264,6 +264,7 @@ export class Launcher implements vscode.Disposable {
         experiment: config.get<string>('experiment') ?? '',
         stdoutMetrics: config.get<boolean>('stdoutMetrics', true),
         stdoutMetricPatterns: config.get<string[]>('stdoutMetricPatterns', []),
+        systemMetrics: config.get<boolean>('systemMetrics', true),
         clientPath: vscode.Uri.joinPath(this.context.extensionUri, 'python').fsPath,
         platform: process.platform,
         inherited: { PATH: process.env['PATH'], PYTHONPATH: process.env['PYTHONPATH'] },

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { MetricGoal } from '../../shared/metricGoal';
-import type { MetricCall } from '../insights/metricCalls';
-import { findMetricCalls } from '../insights/metricCalls';
+import type { MetricCall, MetricKeyRef } from '../insights/metricCalls';
+import { findImageKeys, findMetricCalls } from '../insights/metricCalls';
 import type { ParamSpec } from '../params/paramSpec';
 import { discoverPythonParams } from '../params/pythonParams';
 import type { StoreClient } from '../store/storeClient';
@@ -45,14 +45,15 @@ export function isPythonFile(document: vscode.TextDocument): boolean {
 interface Parsed {
   readonly version: number;
   calls?: readonly MetricCall[];
+  images?: readonly MetricKeyRef[];
   params?: readonly ParamSpec[];
 }
 
 const KEEP = 20;
 
 /**
- * A document's metric calls and parameter declarations, parsed once per version: a hover, the
- * inline values and the lens all ask for the same ones.
+ * A document's metric calls, image keys and parameter declarations, parsed once per version: a
+ * hover, the inline values and the lens all ask for the same ones.
  */
 export class ParsedDocuments {
   private readonly parsed = new Map<string, Parsed>();
@@ -73,6 +74,12 @@ export class ParsedDocuments {
     const entry = this.entry(document);
     entry.calls ??= findMetricCalls(document.getText());
     return entry.calls;
+  }
+
+  images(document: vscode.TextDocument): readonly MetricKeyRef[] {
+    const entry = this.entry(document);
+    entry.images ??= findImageKeys(document.getText());
+    return entry.images;
   }
 
   params(document: vscode.TextDocument): readonly ParamSpec[] {

@@ -1,6 +1,12 @@
 import * as vscode from 'vscode';
-import { HOVER_COMMANDS, escapeMarkdown, metricHoverMarkdown, paramHoverMarkdown } from '../insights/insightText';
-import { metricKeyAt } from '../insights/metricCalls';
+import {
+  HOVER_COMMANDS,
+  escapeMarkdown,
+  imageHoverMarkdown,
+  metricHoverMarkdown,
+  paramHoverMarkdown,
+} from '../insights/insightText';
+import { imageKeyAt, metricKeyAt } from '../insights/metricCalls';
 import { sparklineSvg, svgDataUri } from '../insights/sparkline';
 import type { ParamSpec } from '../params/paramSpec';
 import type { InsightStores, ParsedDocuments } from './insightSources';
@@ -28,8 +34,9 @@ function paramLabel(spec: ParamSpec): string {
 
 /**
  * Hovers in Python files: over the key of a metric-logging call, the metric's latest value, best
- * across runs and a sparkline of the latest run; over a parameter's declaration, the values it took
- * in recent runs next to the key metric each reached.
+ * across runs and a sparkline of the latest run; over the key of a `log_image` call, the runs that
+ * logged images under it and a link to the Media panel; over a parameter's declaration, the values
+ * it took in recent runs next to the key metric each reached.
  */
 export class MetricHoverProvider implements vscode.HoverProvider {
   constructor(
@@ -45,6 +52,8 @@ export class MetricHoverProvider implements vscode.HoverProvider {
     if (!isPythonFile(document)) return undefined;
     const at = metricKeyAt(this.documents.calls(document), position.line, position.character);
     if (at) return this.metricHover(document, at.key.key, toRange(at.key.range), token);
+    const image = imageKeyAt(this.documents.images(document), position.line, position.character);
+    if (image) return this.imageHover(document, image.key, toRange(image.range), token);
     const spec = this.documents.params(document).find((s) => toRange(s.location).contains(position));
     return spec ? this.paramHover(document, spec, token) : undefined;
   }
@@ -83,6 +92,22 @@ export class MetricHoverProvider implements vscode.HoverProvider {
       now: Date.now(),
       ...(sparkline ? { sparkline } : {}),
     });
+    return new vscode.Hover(trusted(markdown), range);
+  }
+
+  private async imageHover(
+    document: vscode.TextDocument,
+    key: string,
+    range: vscode.Range,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.Hover | undefined> {
+    const store = this.stores.storeFor(document.uri);
+    if (!store) return undefined;
+    const insight = await ask(() =>
+      store.call('imageInsight', { script: document.uri.fsPath, key, recent: RECENT_RUNS }),
+    );
+    if (!insight || token.isCancellationRequested) return undefined;
+    const markdown = imageHoverMarkdown(insight, { scriptName: scriptName(document.uri), now: Date.now() });
     return new vscode.Hover(trusted(markdown), range);
   }
 

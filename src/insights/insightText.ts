@@ -9,11 +9,13 @@ import type { MetricGoal } from '../../shared/metricGoal';
 import { bestIndex, bestValue } from '../../shared/metricGoal';
 import { formatMetricValue, formatRelativeTime } from '../../shared/formatValue';
 import type { LatestMetric, MetricInsight, ParamHistory, RunSeries, ScriptSummary } from '../store/insightQueries';
+import type { ImageInsight } from '../store/mediaQueries';
 
 export const OPEN_CHARTS = 'runlog.openCharts';
 export const COMPARE_RUNS = 'runlog.compareRuns';
+const OPEN_MEDIA = 'runlog.openMedia';
 /** The commands a hover's links may run (`MarkdownString.isTrusted.enabledCommands`). */
-export const HOVER_COMMANDS: readonly string[] = [OPEN_CHARTS, COMPARE_RUNS];
+export const HOVER_COMMANDS: readonly string[] = [OPEN_CHARTS, COMPARE_RUNS, OPEN_MEDIA];
 
 /** What the run commands take from a link: `{ runIds, keys? }` (src/commands/runTargets.ts). */
 export interface RunIdsArg {
@@ -107,6 +109,47 @@ export function metricHoverMarkdown(insight: MetricInsight, context: MetricHover
   const compare = unique([latest?.runId, best?.runId, ...recentIds]).slice(0, MAX_COMPARE_RUNS);
   if (compare.length > 1) {
     links.push(commandLink('Compare', COMPARE_RUNS, { runIds: compare }, 'Compare the latest runs and the best one'));
+  }
+  lines.push(links.join(' · '));
+  return lines.join('\n\n');
+}
+
+/** The hover over the key of a `log_image` call: the runs that logged images under it, and the Media panel. */
+export function imageHoverMarkdown(insight: ImageInsight, context: Omit<MetricHoverContext, 'sparkline'>): string {
+  const key = escapeMarkdown(insight.key);
+  const script = code(context.scriptName);
+  const [latest] = insight.runs;
+  if (!latest) return `**${key}** · images · no run logged images under this key yet`;
+  const which = insight.runs.length === 1 ? 'the latest run' : `the latest ${insight.runs.length} runs`;
+  const elsewhere = insight.scope === 'store' ? ` (no run of ${script} did)` : '';
+  const lines = [`**${key}** · images · ${which} ${scopeText(insight.scope, script)} that logged them${elsewhere}`];
+  const table = ['| run | images | steps |', '| :--- | ---: | :--- |'];
+  for (const run of insight.runs) {
+    const running = run.status === 'RUNNING' ? ' (running)' : '';
+    const steps = run.firstStep === run.lastStep ? `${run.firstStep}` : `${run.firstStep}–${run.lastStep}`;
+    table.push(
+      `| ${escapeMarkdown(run.runName)}${running} · ${escapeMarkdown(formatRelativeTime(run.startTime, context.now))} | ${run.images} | ${steps} |`,
+    );
+  }
+  lines.push(table.join('\n'));
+  const ids = insight.runs.map((r) => r.runId);
+  const links = [
+    commandLink(
+      'Open Media',
+      OPEN_MEDIA,
+      { runIds: ids.slice(0, MAX_CHART_RUNS), keys: [insight.key] },
+      `Scrub through ${insight.key} in these runs`,
+    ),
+  ];
+  if (ids.length > 1) {
+    links.push(
+      commandLink(
+        'Latest run only',
+        OPEN_MEDIA,
+        { runIds: [latest.runId], keys: [insight.key] },
+        `${insight.key} in ${latest.runName}`,
+      ),
+    );
   }
   lines.push(links.join(' · '));
   return lines.join('\n\n');

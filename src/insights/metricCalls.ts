@@ -2,8 +2,9 @@
  * Finds the metric-logging calls of a Python file and the keys they log, with their ranges, so the
  * editor can hang hovers and inline values on them: `runlog.log_metric("val_loss", …)`,
  * `log_metric("k", …)` (an imported name), `run.log_metric(…)`, `mlflow.log_metric(…)`, and
- * `log_metrics({"a": …, "b": …})` / `log_metrics(dict(a=…))` with each key separately. The source is
- * tokenized, never run: a key computed at run time (`f"loss_{i}"`, a variable) is not a key here.
+ * `log_metrics({"a": …, "b": …})` / `log_metrics(dict(a=…))` with each key separately; and the image
+ * series of `log_image(img, key="…", step=…)`. The source is tokenized, never run: a key computed at
+ * run time (`f"loss_{i}"`, a variable) is not a key here.
  */
 import type { SourceRange } from '../params/paramSpec';
 import type { Token } from '../params/pythonTokenizer';
@@ -27,6 +28,7 @@ export interface MetricCall {
 }
 
 const METHODS = new Set(['log_metric', 'log_metrics']);
+const IMAGE_METHOD = 'log_image';
 
 const rangeOf = (from: Token, to: Token = from): SourceRange => ({
   line: from.line,
@@ -143,6 +145,25 @@ export function findMetricCalls(source: string): MetricCall[] {
   return calls;
 }
 
+/**
+ * The `key=` of every `log_image` call (runlog's and MLflow's take it by keyword; MLflow's second
+ * positional argument is a file name, not a key), as keys with their ranges.
+ */
+export function findImageKeys(source: string): MetricKeyRef[] {
+  const tokens = tokenize(source);
+  const keys: MetricKeyRef[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const name = tokens[i];
+    if (name.kind !== 'name' || name.text !== IMAGE_METHOD || !isOp(tokens[i + 1], '(')) continue;
+    if (tokens[i - 1]?.kind === 'name' && tokens[i - 1].text === 'def') continue;
+    const close = findClosing(tokens, i + 1);
+    const arg = argumentsOf(tokens, i + 1, close).find((a) => a.keyword?.text === 'key');
+    const key = arg ? literalKey(arg.tokens) : undefined;
+    if (arg && key !== undefined) keys.push({ key, range: rangeOf(arg.tokens[0]) });
+  }
+  return keys;
+}
+
 const contains = (range: SourceRange, line: number, column: number): boolean =>
   (line > range.line || (line === range.line && column >= range.column)) &&
   (line < range.endLine || (line === range.endLine && column <= range.endColumn));
@@ -159,4 +180,9 @@ export function metricKeyAt(
     if (key) return { call, key };
   }
   return undefined;
+}
+
+/** The image key under a position (0-based line and column). */
+export function imageKeyAt(keys: readonly MetricKeyRef[], line: number, column: number): MetricKeyRef | undefined {
+  return keys.find((k) => contains(k.range, line, column));
 }

@@ -174,6 +174,9 @@ export class ChartsPanel implements vscode.Disposable {
       case 'revealRun':
         if (this.runIds.includes(message.runId)) this.deps.revealRun(message.runId);
         return;
+      case 'openMedia':
+        void vscode.commands.executeCommand('runlog.openMedia', { runIds: this.runIds });
+        return;
       case 'rendered':
         this.lastReport = message.report;
         this.rendered.fire(message.report);

@@ -11,6 +11,7 @@ import type {
 import { isCompareWebviewMessage } from '../../shared/compareProtocol';
 import { toCsv, toMarkdown } from '../../shared/compareModel';
 import type { MessageChannel } from '../../shared/messaging';
+import type { GpuUsage } from '../../shared/systemMetrics';
 import { compareSnapshot, readGoals } from '../runs/compareSnapshot';
 import type { RunDetails } from '../store/types';
 import { throttled } from '../util/throttle';
@@ -30,13 +31,21 @@ export interface CompareContext {
   readonly rendered: (report: RenderReport) => void;
 }
 
-/** The run with this id in whichever store of the workspace has it. */
-export async function findRun(folders: readonly StoreFolder[], runId: string): Promise<RunDetails | undefined> {
+/** The run with this id in whichever store of the workspace has it, and that store. */
+async function findRunIn(
+  folders: readonly StoreFolder[],
+  runId: string,
+): Promise<{ run: RunDetails; store: StoreFolder['store'] } | undefined> {
   for (const { store } of folders) {
     const run = await store.call('getRun', runId).catch(() => undefined);
-    if (run) return run;
+    if (run) return { run, store };
   }
   return undefined;
+}
+
+/** The run with this id in whichever store of the workspace has it. */
+export async function findRun(folders: readonly StoreFolder[], runId: string): Promise<RunDetails | undefined> {
+  return (await findRunIn(folders, runId))?.run;
 }
 
 /** While a compared run is going, its duration moves even when it logs nothing. */
@@ -102,15 +111,19 @@ export class ComparePanel {
   async refresh(): Promise<void> {
     const folders = this.context.folders();
     const found = new Map<string, RunDetails>();
+    const gpus = new Map<string, readonly GpuUsage[]>();
     await Promise.all(
       this.runIds.map(async (id) => {
-        const run = await findRun(folders, id);
-        if (run) found.set(id, run);
+        const where = await findRunIn(folders, id);
+        if (!where) return;
+        found.set(id, where.run);
+        const [usage] = await where.store.call('gpuUsage', [id]).catch(() => []);
+        if (usage) gpus.set(id, usage[1]);
       }),
     );
     if (this.disposed) return;
     const goals = readGoals(vscode.workspace.getConfiguration('runlog').get('metricGoals'));
-    this.snapshot = compareSnapshot(this.runIds, found, goals, Date.now());
+    this.snapshot = compareSnapshot(this.runIds, found, goals, Date.now(), gpus);
     this.panel.title = titleOf(this.snapshot);
     this.channel.send({ type: 'snapshot', snapshot: this.snapshot });
     const going = this.snapshot.runs.some((r) => r.status === 'RUNNING');

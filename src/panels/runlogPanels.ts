@@ -1,21 +1,31 @@
 import * as vscode from 'vscode';
 import type { RunlogCommands } from '../app/commands';
 import { compareRuns } from '../commands/compareRuns';
+import { openArtifact } from '../commands/openArtifact';
 import { openCharts } from '../commands/openCharts';
+import { openMedia } from '../commands/openMedia';
 import { resolveRunTargets } from '../commands/runTargets';
 import type { WorkspaceStores } from '../workspaceStores';
 import type { ChartsPanelDeps } from './chartsPanel';
 import { ChartsPanel } from './chartsPanel';
 import { COMPARE_VIEW_TYPE } from './comparePanel';
 import { ComparePanels } from './comparePanels';
+import { HtmlPreviews } from './htmlPreview';
+import type { MediaPanelDeps } from './mediaPanel';
+import { MediaPanel } from './mediaPanel';
+import { TableEditorProvider } from './tableEditor';
 
 /**
- * The webview panels: Charts (one panel) and Compare (one per comparison). Both come back after a
- * reload through their serializers, and follow the stores' change notices while open.
+ * The webview panels: Charts and Media (one panel each) and Compare (one per comparison), which
+ * come back after a reload through their serializers and follow the stores' change notices while
+ * open; the table viewer (a custom editor) and HTML previews, where artifacts open.
  */
 export class RunlogPanels implements vscode.Disposable {
   readonly compare: ComparePanels;
+  readonly tables: TableEditorProvider;
+  readonly htmlPreviews = new HtmlPreviews();
   private readonly charts: ChartsPanelDeps;
+  private readonly media: MediaPanelDeps;
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(
@@ -33,6 +43,14 @@ export class RunlogPanels implements vscode.Disposable {
       resolve: (runIds) => resolveRunTargets({ runIds }, undefined, stores.folders),
       revealRun: (runId) => void vscode.commands.executeCommand('runlog.revealRunInTree', { runIds: [runId] }),
     };
+    this.media = {
+      extensionUri: context.extensionUri,
+      log,
+      onStoreChanged: stores.onDidChangeRuns,
+      resolve: (runIds) => this.charts.resolve(runIds),
+      revealRun: (runId) => this.charts.revealRun(runId),
+    };
+    this.tables = new TableEditorProvider(context.extensionUri, log);
     this.compare = new ComparePanels({ extensionUri: context.extensionUri, folders: stores.folders, log, diffCode });
     this.subscriptions = [
       vscode.window.registerWebviewPanelSerializer(ChartsPanel.viewType, {
@@ -41,6 +59,16 @@ export class RunlogPanels implements vscode.Disposable {
         },
       }),
       { dispose: () => ChartsPanel.active?.dispose() },
+      vscode.window.registerWebviewPanelSerializer(MediaPanel.viewType, {
+        deserializeWebviewPanel: async (panel, state) => {
+          await MediaPanel.revive(panel, this.media, state);
+        },
+      }),
+      { dispose: () => MediaPanel.active?.dispose() },
+      vscode.window.registerCustomEditorProvider(TableEditorProvider.viewType, this.tables, {
+        supportsMultipleEditorsPerDocument: true,
+      }),
+      this.htmlPreviews,
       this.compare,
       vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, this.compare),
       stores.onDidChangeRuns(({ runIds }) => this.compare.storeChanged(runIds)),
@@ -56,9 +84,20 @@ export class RunlogPanels implements vscode.Disposable {
     return ChartsPanel.revive(panel, this.charts, state);
   }
 
-  commands(): Pick<RunlogCommands, 'runlog.openCharts' | 'runlog.compareRuns'> {
+  /** What VS Code's serializer does with a Media panel after a reload, on a new panel. */
+  reviveMedia(state: unknown): Promise<MediaPanel> {
+    const panel = vscode.window.createWebviewPanel(MediaPanel.viewType, 'Media', vscode.ViewColumn.Active);
+    return MediaPanel.revive(panel, this.media, state);
+  }
+
+  commands(): Pick<
+    RunlogCommands,
+    'runlog.openCharts' | 'runlog.compareRuns' | 'runlog.openMedia' | 'runlog.openArtifact'
+  > {
     return {
+      'runlog.openArtifact': (ref) => openArtifact(this.htmlPreviews, ref),
       'runlog.openCharts': (target, selected) => openCharts(this.charts, this.stores.folders, target, selected),
+      'runlog.openMedia': (target, selected) => openMedia(this.media, this.stores.folders, target, selected),
       'runlog.compareRuns': (target, selected) => compareRuns(this.compare, this.stores.folders, target, selected),
     };
   }

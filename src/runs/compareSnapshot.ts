@@ -1,10 +1,33 @@
-import type { CompareRun, CompareSnapshot } from '../../shared/compareProtocol';
+import type { CompareEnvironment, CompareRun, CompareSnapshot } from '../../shared/compareProtocol';
 import type { MetricGoal } from '../../shared/metricGoal';
 import { nanToNull } from '../../shared/nullableNumber';
-import type { RunDetails } from '../store/types';
+import type { GpuUsage } from '../../shared/systemMetrics';
+import type { RunDetails, RunEnvironment } from '../store/types';
 
-/** What the Compare panel shows of a run; a run still going lasts until `now`. */
-export function toCompareRun(run: RunDetails, now: number): CompareRun {
+/** "NVIDIA A100 × 2 · CUDA 12.2": the GPUs of an environment, alike ones counted; null without any. */
+function gpusText(gpu: RunEnvironment['gpu']): string | null {
+  if (!gpu || gpu.devices.length === 0) return null;
+  const counts = new Map<string, number>();
+  for (const device of gpu.devices) counts.set(device.name, (counts.get(device.name) ?? 0) + 1);
+  const devices = [...counts].map(([name, n]) => (n === 1 ? name : `${name} × ${n}`)).join(', ');
+  return gpu.cudaVersion ? `${devices} · CUDA ${gpu.cudaVersion}` : devices;
+}
+
+function toCompareEnvironment(env: RunEnvironment | null): CompareEnvironment | null {
+  if (!env) return null;
+  return {
+    python: env.pythonImplementation ? `${env.pythonVersion} (${env.pythonImplementation})` : env.pythonVersion,
+    platform: env.platform,
+    gpus: gpusText(env.gpu),
+    packages: { ...env.packages },
+  };
+}
+
+/**
+ * What the Compare panel shows of a run; a run still going lasts until `now`. `gpus` is what it
+ * used of its GPUs (the store's `gpuUsage`).
+ */
+export function toCompareRun(run: RunDetails, now: number, gpus: readonly GpuUsage[] = []): CompareRun {
   const going = run.status === 'RUNNING';
   const end = run.endTime ?? (going ? now : null);
   return {
@@ -23,6 +46,8 @@ export function toCompareRun(run: RunDetails, now: number): CompareRun {
       count: m.count,
     })),
     git: run.git ? { commit: run.git.commit, branch: run.git.branch, dirty: run.git.dirty } : null,
+    environment: toCompareEnvironment(run.environment),
+    gpus: [...gpus],
   };
 }
 
@@ -36,18 +61,19 @@ export function readGoals(setting: unknown): Record<string, MetricGoal> {
   return goals;
 }
 
-/** The runs found, in the order asked, and the ids no store had. */
+/** The runs found (with what they used of their GPUs), in the order asked, and the ids no store had. */
 export function compareSnapshot(
   runIds: readonly string[],
   found: ReadonlyMap<string, RunDetails>,
   goals: Record<string, MetricGoal>,
   now: number,
+  gpus: ReadonlyMap<string, readonly GpuUsage[]> = new Map(),
 ): CompareSnapshot {
   const runs: CompareRun[] = [];
   const missing: string[] = [];
   for (const id of runIds) {
     const run = found.get(id);
-    if (run) runs.push(toCompareRun(run, now));
+    if (run) runs.push(toCompareRun(run, now, gpus.get(id)));
     else missing.push(id);
   }
   return { runs, missing, goals };

@@ -83,6 +83,12 @@ export interface LaunchSettings {
   /** `runlog.stdoutMetrics` and `runlog.stdoutMetricPatterns`. */
   readonly stdoutMetrics: boolean;
   readonly stdoutMetricPatterns: readonly string[];
+  /**
+   * `runlog.systemMetrics`: whether the run's Python client samples CPU, memory, disk, network and
+   * GPUs (`RUNLOG_SYSTEM_METRICS`). Only a process that imports runlog samples: a script that
+   * prints its metrics, or logs only through mlflow, gets none.
+   */
+  readonly systemMetrics: boolean;
   /** The extension's `python/` folder: the bundled client, first on PYTHONPATH. */
   readonly clientPath: string;
   readonly platform: NodeJS.Platform;
@@ -198,14 +204,19 @@ export function clientPythonPath(clientPath: string, inherited: string | undefin
   return [clientPath, inherited].filter(Boolean).join(pathsOf(platform).delimiter);
 }
 
-/** What every run's environment adds: its store, the bundled client, unbuffered output. */
+/**
+ * What every run's environment adds: its store, the bundled client, unbuffered output, and whether
+ * the client samples system metrics — said either way, so the setting wins over a
+ * `RUNLOG_SYSTEM_METRICS` the editor itself was started with.
+ */
 export function clientEnv(
-  settings: Pick<LaunchSettings, 'storeDir' | 'clientPath' | 'inherited' | 'platform'>,
+  settings: Pick<LaunchSettings, 'storeDir' | 'clientPath' | 'inherited' | 'platform' | 'systemMetrics'>,
 ): Record<string, string> {
   return {
     RUNLOG_DIR: settings.storeDir,
     PYTHONPATH: clientPythonPath(settings.clientPath, settings.inherited.PYTHONPATH, settings.platform),
     PYTHONUNBUFFERED: '1',
+    RUNLOG_SYSTEM_METRICS: settings.systemMetrics ? '1' : '0',
   };
 }
 

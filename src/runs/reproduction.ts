@@ -1,5 +1,8 @@
 import { formatMetricValue } from '../../shared/formatValue';
-import type { MetricSummary } from '../store/types';
+import { isSystemMetric } from '../../shared/systemMetrics';
+import type { MetricSummary, RunEnvironment } from '../store/types';
+import type { EnvironmentDiff } from './runEnvironment';
+import { environmentDiff, environmentsDiffer } from './runEnvironment';
 
 /** One metric of an original run beside its reproduction. */
 export interface MetricDelta {
@@ -18,6 +21,14 @@ export interface ReproductionReport {
   readonly metrics: readonly MetricDelta[];
   /** Every metric both runs logged has the same last value (within `tolerance`), and none is missing. */
   readonly identical: boolean;
+  /** How the reproduction's environment differed from the original's, when both recorded one and they differ. */
+  readonly environment: EnvironmentDiff | null;
+}
+
+interface Side {
+  readonly name: string;
+  readonly metrics: readonly MetricSummary[];
+  readonly environment?: RunEnvironment | null;
 }
 
 /** Equal, or equal up to a relative tolerance (floating point summed in another order). NaN equals NaN. */
@@ -27,14 +38,19 @@ function same(a: number, b: number, tolerance: number): boolean {
   return Math.abs(a - b) <= tolerance * Math.max(Math.abs(a), Math.abs(b));
 }
 
-/** Compares the last value of every metric of a run and of its reproduction. */
+/**
+ * Compares the last value of every metric of a run and of its reproduction — the script's own
+ * metrics: system metrics (CPU, memory, GPU use) differ between any two runs of the same code.
+ */
 export function reproductionReport(
-  original: { readonly name: string; readonly metrics: readonly MetricSummary[] },
-  reproduced: { readonly name: string; readonly status: string; readonly metrics: readonly MetricSummary[] },
+  original: Side,
+  reproduced: Side & { readonly status: string },
   tolerance = 0,
 ): ReproductionReport {
-  const before = new Map(original.metrics.map((m) => [m.key, m.last]));
-  const after = new Map(reproduced.metrics.map((m) => [m.key, m.last]));
+  const lasts = (metrics: readonly MetricSummary[]): Map<string, number> =>
+    new Map(metrics.filter((m) => !isSystemMetric(m.key)).map((m) => [m.key, m.last]));
+  const before = lasts(original.metrics);
+  const after = lasts(reproduced.metrics);
   const keys = [...new Set([...before.keys(), ...after.keys()])].sort((a, b) => a.localeCompare(b));
   const metrics = keys.map((key): MetricDelta => {
     const a = before.get(key);
@@ -48,7 +64,17 @@ export function reproductionReport(
     status: reproduced.status,
     metrics,
     identical: reproduced.status === 'FINISHED' && metrics.length > 0 && metrics.every((m) => m.same),
+    environment: packagesChanged(original.environment, reproduced.environment),
   };
+}
+
+function packagesChanged(
+  original: RunEnvironment | null | undefined,
+  reproduced: RunEnvironment | null | undefined,
+): EnvironmentDiff | null {
+  if (!original || !reproduced) return null;
+  const diff = environmentDiff(original, reproduced);
+  return environmentsDiffer(diff) ? diff : null;
 }
 
 /** `|` and newlines would break a Markdown table row. */
@@ -76,5 +102,19 @@ export function reproductionMarkdown(report: ReproductionReport): string {
     ),
     '',
   ];
+  const env = report.environment;
+  if (env) {
+    lines.push(
+      '## Environment',
+      '',
+      `${cell(report.reproduced)} ran in another Python environment than ${cell(report.original)}:`,
+      '',
+      `| | ${cell(report.original)} | ${cell(report.reproduced)} |`,
+      '| --- | --- | --- |',
+    );
+    if (env.python) lines.push(`| Python | ${cell(env.python.run)} | ${cell(env.python.here)} |`);
+    for (const p of env.packages) lines.push(`| ${cell(p.name)} | ${cell(p.run ?? '—')} | ${cell(p.here ?? '—')} |`);
+    lines.push('');
+  }
   return lines.join('\n');
 }

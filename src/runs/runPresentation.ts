@@ -1,6 +1,8 @@
 import { formatDuration, formatMetricValue, formatRelativeTime } from '../../shared/formatValue';
 import type { MetricGoal } from '../../shared/metricGoal';
 import { bestValue, metricGoal } from '../../shared/metricGoal';
+import type { GpuUsage } from '../../shared/systemMetrics';
+import { formatMegabytes, gpuUsageText, isSystemMetric } from '../../shared/systemMetrics';
 import type { LineageChange, MetricSummary, RunRecord } from '../store/types';
 
 /** Runs per page under an experiment or group in the Runs view; the rest come through "Load more". */
@@ -27,9 +29,14 @@ export interface PresentationSettings {
   readonly goals: Readonly<Record<string, MetricGoal>>;
 }
 
-/** The metric a run is summed up by: the configured key when the run logged it, else its first. */
+/**
+ * The metric a run is summed up by: the configured key when the run logged it, else its first
+ * that is not a system metric (CPU, memory and GPU use say nothing of how training went).
+ */
 export function keyMetricOf(metrics: readonly MetricSummary[], keyMetric: string): MetricSummary | undefined {
-  return (keyMetric ? metrics.find((m) => m.key === keyMetric) : undefined) ?? metrics[0];
+  return (
+    (keyMetric ? metrics.find((m) => m.key === keyMetric) : undefined) ?? metrics.find((m) => !isSystemMetric(m.key))
+  );
 }
 
 export function runContextValue(run: Pick<RunRecord, 'status' | 'pinned' | 'deleted'>): string {
@@ -44,6 +51,7 @@ export function runItemModel(
   tags: Readonly<Record<string, string>> = {},
   params: Readonly<Record<string, string>> = {},
   lineage?: LineageChange,
+  gpus: readonly GpuUsage[] = [],
 ): RunItemModel {
   const key = keyMetricOf(metrics, settings.keyMetric);
   const description = [
@@ -66,11 +74,13 @@ export function runItemModel(
     tooltip.push(`params: ${shown.join(', ')}${paramList.length > 20 ? `, … (${paramList.length} in all)` : ''}`);
   }
   for (const metric of metrics) {
+    if (isSystemMetric(metric.key)) continue;
     const goal = metricGoal(metric.key, settings.goals);
     tooltip.push(
       `${metric.key}: ${formatMetricValue(metric.last)} (best ${formatMetricValue(bestValue(metric, goal))}, min ${formatMetricValue(metric.min)}, max ${formatMetricValue(metric.max)})`,
     );
   }
+  tooltip.push(...systemLines(metrics, gpus));
   const userTags = Object.entries(tags).filter(([k]) => !k.startsWith('runlog.'));
   if (userTags.length > 0) tooltip.push(`tags: ${userTags.map(([k, v]) => (v ? `${k}=${v}` : k)).join(', ')}`);
   if (run.error) tooltip.push(run.error.split('\n').slice(-3).join(' / '));
@@ -80,6 +90,23 @@ export function runItemModel(
     );
   }
   return { id: `run:${run.id}`, label: run.name, description, contextValue: runContextValue(run), tooltip };
+}
+
+/**
+ * What the run's system metrics say in a tooltip: each GPU's peak memory and mean utilization, the
+ * process's peak memory, and where the rest are (the Charts panel) — not a line per series.
+ */
+function systemLines(metrics: readonly MetricSummary[], gpus: readonly GpuUsage[]): string[] {
+  const system = metrics.filter((m) => isSystemMetric(m.key));
+  if (system.length === 0 && gpus.length === 0) return [];
+  const lines = gpus.map(gpuUsageText);
+  const rss = system.find((m) => m.key === 'system/process_memory_rss_megabytes');
+  if (rss && Number.isFinite(rss.max)) lines.push(`process memory: peak ${formatMegabytes(rss.max)}`);
+  if (system.length > 0) {
+    const count = `${system.length} system metric${system.length === 1 ? '' : 's'}`;
+    lines.push(`${count} (CPU, memory, disk, network, GPUs) in the Charts panel's System section`);
+  }
+  return lines;
 }
 
 /**

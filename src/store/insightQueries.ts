@@ -167,7 +167,7 @@ const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\$
  * client record it), and MLproject entry-point runs from its folder whose command runs it (their
  * `source` is the MLproject file; MLflow renders `python train.py --lr …`).
  */
-function scriptScope(script: string): Part[] {
+export function scriptScope(script: string): Part[] {
   const word = escapeLike(basename(script));
   const command = "' ' || COALESCE(r.command, '') || ' '";
   return [
@@ -276,7 +276,7 @@ function latestMetrics(db: Db, query: { readonly script?: string; readonly keys:
 }
 
 /** The newest runs of a scope, with `columns` of `runs r` (and of `extra`, joined by `on`). */
-function recentRuns<T extends object>(
+export function recentRuns<T extends object>(
   db: Db,
   scope: readonly Part[],
   columns: string,
@@ -296,11 +296,12 @@ function recentRuns<T extends object>(
 
 /**
  * The key metric of a scope's runs: `preferred` when one of them logged it, else the first metric
- * the latest run with metrics logged (the series it created first).
+ * the latest run with metrics logged (the series it created first), system metrics left out.
  */
 function keyMetricOf(db: Db, scope: Scope, preferred: string | undefined): string | undefined {
   if (preferred && recentSeries(db, preferred, scope, 1).length > 0) return preferred;
-  const withMetrics = 'EXISTS (SELECT 1 FROM metric_series s WHERE s.run_id = r.id)';
+  const own = "key NOT GLOB 'system/*'";
+  const withMetrics = `EXISTS (SELECT 1 FROM metric_series s WHERE s.run_id = r.id AND s.${own})`;
   const [latest] = recentRuns<{ id: string }>(
     db,
     (scope ?? WHOLE_STORE).map((part) => ({ where: `${part.where} AND ${withMetrics}`, params: part.params })),
@@ -308,8 +309,9 @@ function keyMetricOf(db: Db, scope: Scope, preferred: string | undefined): strin
     1,
   );
   if (!latest) return undefined;
-  return db.get<{ key: string }>('SELECT key FROM metric_series WHERE run_id = ? ORDER BY id LIMIT 1', [latest.id])
-    ?.key;
+  return db.get<{ key: string }>(`SELECT key FROM metric_series WHERE run_id = ? AND ${own} ORDER BY id LIMIT 1`, [
+    latest.id,
+  ])?.key;
 }
 
 /** How many runs the script has, its recent ones, and its key metric's best and latest. */

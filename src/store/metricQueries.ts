@@ -1,12 +1,14 @@
 // The store's queries about metric series: one run's points and buckets, where its metrics peaked,
-// and charts of many runs on one grid (chartData.ts). `metricQueries` lists them; storeQueries.ts
+// what runs used of their GPUs, and charts of many runs on one grid (chartData.ts). `metricQueries` lists them; storeQueries.ts
 // makes every one a StoreApi method.
+import type { GpuUsage } from '../../shared/systemMetrics';
+import { gpuMetric } from '../../shared/systemMetrics';
 import { chartExtent, chartSeries } from './chartData';
 import type { PointColumns } from './chunkCodec';
 import type { Buckets } from './metricBuckets';
 import { bucketStoredSeries } from './metricBuckets';
 import type { Range, XAxis } from './metrics';
-import { readSeries } from './metrics';
+import { nanFromNull, readSeries } from './metrics';
 import type { Db } from './sqlite';
 
 /** The full-resolution points of one series, optionally within an x range. */
@@ -98,11 +100,60 @@ function metricSample(
   return sampled;
 }
 
+type GpuDraft = { -readonly [K in keyof GpuUsage]: GpuUsage[K] };
+
+/**
+ * What each of these runs used of its GPUs, from the system metrics the Python client sampled
+ * (`system/gpu_<i>_…`): the peak memory from the series' summaries, the mean utilization from
+ * every point of its series (summaries keep no sum: only the utilization series are decoded, a
+ * point per 10 s of a run). Runs without GPU metrics are left out.
+ */
+function gpuUsage(db: Db, runIds: readonly string[]): [string, GpuUsage[]][] {
+  if (runIds.length === 0) return [];
+  const rows = db.all<{ run_id: string; key: string; max: number | null }>(
+    `SELECT run_id, key, max FROM metric_series
+     WHERE key GLOB 'system/gpu_*' AND run_id IN (${runIds.map(() => '?').join(', ')}) ORDER BY run_id, key`,
+    [...runIds],
+  );
+  const byRun = new Map<string, Map<number, GpuDraft>>();
+  for (const row of rows) {
+    const metric = gpuMetric(row.key);
+    if (!metric) continue;
+    const gpus = byRun.get(row.run_id) ?? new Map<number, GpuDraft>();
+    byRun.set(row.run_id, gpus);
+    const gpu = gpus.get(metric.index) ?? {
+      index: metric.index,
+      peakMemoryMegabytes: null,
+      peakMemoryPercentage: null,
+      meanUtilizationPercentage: null,
+    };
+    gpus.set(metric.index, gpu);
+    const peak = Number.isFinite(nanFromNull(row.max)) ? row.max : null;
+    if (metric.reading === 'memory') gpu.peakMemoryMegabytes = peak;
+    else if (metric.reading === 'memoryPercentage') gpu.peakMemoryPercentage = peak;
+    else gpu.meanUtilizationPercentage = mean(readSeries(db, row.run_id, row.key).values);
+  }
+  return [...byRun].map(([runId, gpus]) => [runId, [...gpus.values()].sort((a, b) => a.index - b.index)]);
+}
+
+/** The mean of the finite values (a NaN the sampler could not read does not count); null without one. */
+function mean(values: Float64Array): number | null {
+  let sum = 0;
+  let n = 0;
+  for (const value of values) {
+    if (!Number.isFinite(value)) continue;
+    sum += value;
+    n++;
+  }
+  return n === 0 ? null : sum / n;
+}
+
 export const metricQueries = {
   series,
   buckets,
   extremeSteps,
   metricSample,
+  gpuUsage,
   /** The x range a chart of `key` over these runs needs. */
   chartExtent,
   /** The runs' series of `key` on one shared bucket grid (see chartData.ts). */

@@ -3,13 +3,20 @@
 // table come the host's typed `StoreClient.call(name, …args)` (StoreApi, storeProtocol.ts), the
 // worker's forwarding (StoreService.call) and `RunStore.query(name, …args)` in this process.
 import { insightQueries } from './insightQueries';
+import { mediaQueries } from './mediaQueries';
 import { metricQueries } from './metricQueries';
 import { registryQueries } from './registryQueries';
 import { runQueries } from './runQueries';
 import type { Db } from './sqlite';
 
 /** The rooms' tables in one; no two rooms share a name (storeQueries.test.ts checks). */
-export const STORE_QUERIES = { ...runQueries, ...metricQueries, ...insightQueries, ...registryQueries };
+export const STORE_QUERIES = {
+  ...runQueries,
+  ...metricQueries,
+  ...insightQueries,
+  ...registryQueries,
+  ...mediaQueries,
+};
 
 type Queries = typeof STORE_QUERIES;
 export type QueryName = keyof Queries;

@@ -1,10 +1,12 @@
-import { join } from 'node:path';
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import { patchFiles } from '../git/runDiff';
 import { formatMetricValue } from '../../shared/formatValue';
-import type { RunDetails } from '../store/types';
+import { formatMegabytes, isSystemMetric } from '../../shared/systemMetrics';
+import type { RunDetails, RunEnvironment } from '../store/types';
+import { artifactRows } from './artifactRows';
 
-export type Section = 'params' | 'metrics' | 'tags' | 'git' | 'artifacts' | 'models' | 'inputs' | 'problems';
+export type Section =
+  'params' | 'metrics' | 'tags' | 'git' | 'environment' | 'artifacts' | 'models' | 'inputs' | 'problems';
 
 /** A leaf of the Runs view: a param, a metric, a tag, a file; some open something on a click. */
 export interface ValueNode {
@@ -14,6 +16,20 @@ export interface ValueNode {
   readonly tooltip?: string;
   readonly command?: vscode.Command;
   readonly icon?: string;
+  /** Rows under this one (collapsed): a run's packages. */
+  readonly children?: readonly ValueNode[];
+  /** The tree item's id, for a row that stays expanded across refreshes. */
+  readonly id?: string;
+}
+
+/** An artifact of a run, as the Runs view asks for its preview (see commands/openArtifact.ts). */
+export interface ArtifactRef {
+  readonly storeDir: string;
+  readonly runId: string;
+  /** Relative to the run's artifacts, as its journal says. */
+  readonly path: string;
+  /** A table the run logged (MLflow's `mlflow.loggedArtifacts`), or a CSV/TSV file: the table viewer. */
+  readonly table?: boolean;
 }
 
 /** Where the diff editor finds a changed file of a run (see commands/openRunDiff.ts). */
@@ -49,7 +65,11 @@ export function sectionValues(
     case 'params':
       return Object.entries(run.params).map(([key, v]) => value(key, v));
     case 'metrics':
-      return run.metrics.map((m) => {
+      // The script's own metrics first, then the system's (CPU, memory, GPUs), each by name.
+      return [
+        ...run.metrics.filter((m) => !isSystemMetric(m.key)),
+        ...run.metrics.filter((m) => isSystemMetric(m.key)),
+      ].map((m) => {
         const top = best.get(m.key);
         const at = top && top.step !== null ? `; best ${formatMetricValue(top.value)} at step ${top.step}` : '';
         return value(
@@ -62,8 +82,10 @@ export function sectionValues(
       return userTags(run.tags).map(([key, v]) => value(key, v));
     case 'git':
       return gitValues(run, storeDir);
+    case 'environment':
+      return run.environment ? environmentValues(run, run.environment) : [];
     case 'artifacts':
-      return run.artifacts.map((a) => artifactValue(run.id, a, storeDir));
+      return artifactRows(run, storeDir);
     case 'models':
       return [
         ...run.models.map((m) => ({
@@ -102,20 +124,47 @@ function loggedModelValue(m: RunDetails['loggedModels'][number]): ValueNode {
   };
 }
 
-/** An artifact opens on a click, unless its journal path would lead out of the run's artifacts. */
-function artifactValue(runId: string, artifact: RunDetails['artifacts'][number], storeDir: string): ValueNode {
-  const row = value(artifact.path, formatBytes(artifact.size), `sha256 ${artifact.sha256}`);
-  const parts = artifact.path.split(/[\\/]/);
-  if (artifact.path.startsWith('/') || parts.some((p) => p === '..' || p === '')) return row;
-  return {
-    ...row,
-    icon: 'file',
-    command: {
-      command: 'vscode.open',
-      title: 'Open Artifact',
-      arguments: [vscode.Uri.file(join(storeDir, 'runs', runId, 'artifacts', ...parts))],
-    },
-  };
+/**
+ * The Environment section: the interpreter, the platform, the GPUs and, collapsed, every installed
+ * package. A child run shows its parent's (it ran in that process), and says so.
+ */
+function environmentValues(run: RunDetails, env: RunEnvironment): ValueNode[] {
+  const rows: ValueNode[] = [];
+  if (env.runId !== run.id) {
+    rows.push(
+      value(
+        'recorded by',
+        `run ${env.runId.slice(0, 12)}`,
+        `This run ran in the process of run ${env.runId}: the environment is that run's.`,
+      ),
+    );
+  }
+  const implementation = env.pythonImplementation ? ` (${env.pythonImplementation})` : '';
+  rows.push(value('Python', `${env.pythonVersion}${implementation}`, env.executable ?? undefined));
+  if (env.executable) rows.push(value('interpreter', env.executable));
+  if (env.platform) {
+    const machine = [env.system, env.machine].filter((part) => part !== null).join(' ');
+    rows.push(value('platform', env.platform, machine || undefined));
+  }
+  const { gpu } = env;
+  gpu?.devices.forEach((device, index) => {
+    const memory = device.memoryTotalMegabytes === null ? '' : ` · ${formatMegabytes(device.memoryTotalMegabytes)}`;
+    rows.push(value(`GPU ${index}`, `${device.name}${memory}`));
+  });
+  if (gpu?.driverVersion) rows.push(value('NVIDIA driver', gpu.driverVersion));
+  if (gpu?.cudaVersion) rows.push(value('CUDA', gpu.cudaVersion));
+  const packages = Object.entries(env.packages).sort(([a], [b]) => a.localeCompare(b));
+  rows.push({
+    ...value(
+      'packages',
+      `${packages.length} installed`,
+      'The distributions installed for the interpreter (importlib.metadata), by normalized name',
+    ),
+    icon: 'package',
+    id: `run:${run.id}:environment:packages`,
+    children: packages.map(([name, version]) => value(name, version, `${name}==${version}`)),
+  });
+  return rows;
 }
 
 /** The Git section: commit, branch, remote, and each changed file, which opens in a diff editor. */
@@ -175,10 +224,4 @@ function gitValues(run: RunDetails, storeDir: string): ValueNode[] {
     });
   }
   return rows;
-}
-
-function formatBytes(size: number): string {
-  if (size < 1024) return `${size} B`;
-  if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} KB`;
-  return `${(size / 1024 / 1024).toFixed(1)} MB`;
 }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { GpuUsage } from '../../shared/systemMetrics';
 import type { PresentationSettings } from '../runs/runPresentation';
 import { runItemModel } from '../runs/runPresentation';
 import type { RunStatus } from '../store/events';
@@ -29,8 +30,9 @@ export function runTreeItem(
   settings: PresentationSettings,
   params: Readonly<Record<string, string>> = {},
   lineage?: LineageChange,
+  gpus: readonly GpuUsage[] = [],
 ): vscode.TreeItem {
-  const model = runItemModel(run, metrics, settings, Date.now(), {}, params, lineage);
+  const model = runItemModel(run, metrics, settings, Date.now(), {}, params, lineage, gpus);
   const item = new vscode.TreeItem(model.label, vscode.TreeItemCollapsibleState.Collapsed);
   item.id = model.id;
   const [, color] = STATUS_ICONS[run.status];

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { MetricGoal } from '../../shared/metricGoal';
 import { bestValue, metricGoal } from '../../shared/metricGoal';
+import type { GpuUsage } from '../../shared/systemMetrics';
 import type { PresentationSettings } from '../runs/runPresentation';
 import { RUNS_PAGE } from '../runs/runPresentation';
 import type {
@@ -61,6 +62,8 @@ export type RunsTreeNode =
       readonly params?: Readonly<Record<string, string>>;
       /** Inputs that differ from those of the run it reran or reproduced. */
       readonly lineage?: LineageChange;
+      /** What it used of its GPUs (its system metrics), for the tooltip. */
+      readonly gpus?: readonly GpuUsage[];
     }
   | { readonly kind: 'more'; readonly store: StoreClient; readonly parent: RunsParent; readonly offset: number }
   | {
@@ -76,6 +79,7 @@ const SECTIONS = {
   metrics: ['Metrics', 'graph-line'],
   tags: ['Tags', 'tag'],
   git: ['Git', 'git-commit'],
+  environment: ['Environment', 'server-environment'],
   artifacts: ['Artifacts', 'file'],
   models: ['Models', 'package'],
   inputs: ['Inputs', 'database'],
@@ -212,7 +216,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
       case 'section':
         return this.sectionValues(node);
       case 'value':
-        return [];
+        return [...(node.children ?? [])];
     }
   }
 
@@ -266,14 +270,16 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
       sort: this.query.sort,
     });
     const ids = page.runs.map((r) => r.id);
-    const [summaries, values, changes] = await Promise.all([
+    const [summaries, values, changes, usage] = await Promise.all([
       store.call('metricSummaries', ids),
       store.call('params', ids),
       store.call('lineage', ids),
+      store.call('gpuUsage', ids),
     ]);
     const metrics = new Map(summaries);
     const params = new Map(values);
     const lineage = new Map(changes);
+    const gpus = new Map(usage);
     const nodes: RunsTreeNode[] = page.runs.map((run) => ({
       kind: 'run',
       store,
@@ -281,6 +287,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
       metrics: metrics.get(run.id) ?? [],
       params: params.get(run.id) ?? {},
       ...(lineage.has(run.id) ? { lineage: lineage.get(run.id) } : {}),
+      ...(gpus.has(run.id) ? { gpus: gpus.get(run.id) } : {}),
     }));
     if (offset + page.runs.length < page.total) {
       nodes.push({ kind: 'more', store, parent, offset: offset + page.runs.length });
@@ -305,6 +312,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
       metrics: run.metrics.length > 0,
       tags: userTags(run.tags).length > 0,
       git: run.git !== null,
+      environment: run.environment !== null,
       artifacts: run.artifacts.length > 0,
       models: run.models.length > 0 || run.loggedModels.length > 0,
       inputs: run.inputs.length > 0,
@@ -373,7 +381,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
         return item;
       }
       case 'run':
-        return runTreeItem(node.run, node.metrics, this.settings, node.params, node.lineage);
+        return runTreeItem(node.run, node.metrics, this.settings, node.params, node.lineage, node.gpus);
       case 'more': {
         const item = new vscode.TreeItem('Load more runs…', vscode.TreeItemCollapsibleState.Expanded);
         item.iconPath = new vscode.ThemeIcon('ellipsis');
@@ -389,8 +397,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
         return item;
       }
       case 'value': {
-        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(
+          node.label,
+          node.children ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+        );
         item.description = node.value;
+        if (node.id) item.id = node.id;
         item.tooltip = node.tooltip ?? `${node.label} = ${node.value}`;
         if (node.command) item.command = node.command;
         if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon);

@@ -122,8 +122,9 @@ const figures: string[] = [];
 
 /**
  * Checks that a surface followed a run point by point: every point shown within a second at the
- * median (two at the 95th percentile, for a loaded machine), and several different values shown
- * while the run was still going. Records the figures for the suite's output. A surface that shows
+ * median (two at the 95th percentile, for a loaded machine), and at least three different values shown
+ * while the run was still going (a surface refreshed only at the end shows one; three leaves room for
+ * a loaded machine's slower redraws). Records the figures for the suite's output. A surface that shows
  * only running runs (the status bar) answers for the points logged a second or more before the end.
  */
 function assertLive(
@@ -145,7 +146,7 @@ function assertLive(
     sightings.filter((s) => endTime === null || s.at < endTime).map((s) => shownPoint(logged, s.text)),
   );
   whileRunning.delete(-1);
-  assert.ok(whileRunning.size >= 5, `${surface} showed ${whileRunning.size} values while the run was going`);
+  assert.ok(whileRunning.size >= 3, `${surface} showed ${whileRunning.size} values while the run was going`);
   assert.ok(ms.every(Number.isFinite), `${surface} showed every point in the end: ${ms.join(', ')}`);
   assert.ok(p50 < 1_000, `${surface}: p50 ${p50} ms (${ms.join(', ')})`);
   assert.ok(p95 < 2_000, `${surface}: p95 ${p95} ms (${ms.join(', ')})`);
@@ -211,6 +212,13 @@ describe('Live runs: every surface within a second of the journal', function () 
     await writeFile(join(folder, 'live_mlflow.py'), MLFLOW);
     storeDir = await mkdtemp(join(tmpdir(), 'runlog-live-'));
     await useStoreDir(storeDir);
+    // What is measured is how a running run reaches the screen, not how long a new store's worker
+    // takes to start (seconds on a loaded machine): the runs start once the store answers.
+    await waitFor('the new store to open', async () => {
+      const stores = (await api()).storeFolders();
+      const status = await stores[0]?.store.call('status').catch(() => undefined);
+      return status?.dir === storeDir ? true : undefined;
+    });
     await vscode.commands.executeCommand('workbench.view.extension.runlog');
     await vscode.commands.executeCommand('runlog.runs.focus');
   });

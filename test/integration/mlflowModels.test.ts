@@ -226,7 +226,7 @@ describe("MLflow's client, replayed: log_model, the registry, log_image and log_
       candidates.map((n) => labelOf(models.getTreeItem(n))),
       ['candidate'],
     );
-    const item = models.getTreeItem(candidates[0] as ModelsTreeNode);
+    const item = models.getTreeItem(candidates[0]);
     assert.match(String(item.description), /ready/);
     const roots = await models.getChildren();
     const prices = roots.find((n) => n.kind === 'model' && n.model.name === 'prices');
@@ -234,7 +234,7 @@ describe("MLflow's client, replayed: log_model, the registry, log_image and log_
     assert.equal(prices.model.versions[0]?.stage, 'Staging');
     assert.deepEqual(prices.model.versions[0]?.tags, { validated: 'yes' });
     const [v1] = await models.getChildren(prices);
-    assert.match(String(models.getTreeItem(v1 as ModelsTreeNode).description), /^@champion · Staging · /);
+    assert.match(String(models.getTreeItem(v1).description), /^@champion · Staging · /);
     await vscode.commands.executeCommand('runlog.models.focus');
     await screenshot('mlflow-logged-models');
 

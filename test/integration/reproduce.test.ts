@@ -5,7 +5,17 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { api, dropStoreDir, runEnded, storedRun, useStoreDir, waitFor, workspaceFolder, writeJournal } from './helpers';
+import {
+  api,
+  dropStoreDir,
+  runEnded,
+  screenshot,
+  storedRun,
+  useStoreDir,
+  waitFor,
+  workspaceFolder,
+  writeJournal,
+} from './helpers';
 
 /** A deterministic script whose result depends on committed code, an uncommitted edit and an untracked module. */
 const SCRIPT = (factor: number): string => `import argparse
@@ -64,8 +74,13 @@ describe('Reproducing a run', function () {
     const first = await ended(original);
     assert.equal(first.status, 'FINISHED', first.error ?? '');
     assert.deepEqual(
-      first.metrics.map((m) => [m.key, m.last]),
+      first.metrics.filter((m) => !m.key.startsWith('system/')).map((m) => [m.key, m.last]),
       [['score', 3 * 5 * 3 + 0.5]],
+    );
+    // runlog.systemMetrics is on by default: the client sampled the machine (once, at the run's end).
+    assert.ok(
+      first.metrics.some((m) => m.key === 'system/system_memory_usage_megabytes'),
+      'system metrics',
     );
     assert.equal(first.git?.dirty, true);
 
@@ -75,6 +90,9 @@ describe('Reproducing a run', function () {
 
     const launched = await vscode.commands.executeCommand<string[]>('runlog.reproduceRun', { runIds: [original] });
     assert.equal(launched.length, 1);
+    const same = reproductions.lastEnvironmentCheck;
+    assert.equal(same?.runId, original, "the interpreter's packages were compared with the run's");
+    assert.equal(same.warning, null, `the interpreter it ran with: no warning (${JSON.stringify(same.diff)})`);
     const copy = await ended(launched[0]);
     assert.equal(copy.status, 'FINISHED', copy.error ?? '');
     assert.equal(copy.tags['reproduces'], original);
@@ -106,6 +124,70 @@ describe('Reproducing a run', function () {
     assert.equal(git('branch', '--show-current').trim(), branch);
     assert.equal(await readFile(join(repo, 'train_repro.py'), 'utf8'), SCRIPT(5));
     assert.ok(existsSync(join(repo, 'consts.py')));
+  });
+
+  it("warns when the interpreter's packages differ from the run's, and writes the run's requirements.txt", async () => {
+    await writeFile(join(repo, 'consts.py'), 'OFFSET = 1\n');
+    const { launcher, reproductions } = await api();
+    const [original] = await launcher.launchWith(script, { values: { scale: '1' }, extra: [] }, false);
+    assert.ok(original);
+    const first = await ended(original);
+    assert.equal(first.status, 'FINISHED', first.error ?? '');
+    const recorded = first.environment;
+    assert.ok(recorded, 'the client recorded the environment of the launched run');
+    assert.equal(recorded.runId, original);
+    // As if it had run elsewhere: a package this interpreter lacks, another at an older version.
+    const [other, version] = Object.entries(recorded.packages).find(([name]) => name !== 'runlog-client') ?? [];
+    assert.ok(other && version, `the interpreter has a package: ${JSON.stringify(recorded.packages)}`);
+    const packages = { ...recorded.packages, 'fake-tensor-lib': '2.1.0', [other]: `0.0.1.dev0-not-${version}` };
+    await writeJournal(
+      storeDir,
+      original,
+      [{ t: 'environment', ts: Date.now(), python_version: recorded.pythonVersion, packages }],
+      'a',
+    );
+    await waitFor('the new environment', async () =>
+      (await details(original))?.environment?.packages['fake-tensor-lib'] ? true : undefined,
+    );
+
+    // The original's "finished" notification would hide the warning in the screenshot.
+    await vscode.commands.executeCommand('notifications.clearAll');
+    const launched = await vscode.commands.executeCommand<string[]>('runlog.reproduceRun', { runIds: [original] });
+    assert.equal(launched.length, 1);
+    const check = reproductions.lastEnvironmentCheck;
+    assert.equal(check?.runId, original);
+    assert.ok(check.warning?.includes(`fake-tensor-lib not installed (${first.name} had 2.1.0)`), check.warning ?? '');
+    assert.deepEqual(
+      check.diff.packages.map((p) => [p.name, p.run, p.here]).sort(),
+      [
+        ['fake-tensor-lib', '2.1.0', null],
+        [other, `0.0.1.dev0-not-${version}`, version],
+      ].sort(),
+    );
+    await screenshot('reproduce-environment-warning');
+
+    const target = join(repo, 'requirements-check.txt');
+    const written = await vscode.commands.executeCommand<string>(
+      'runlog.writeRunRequirements',
+      { runIds: [original] },
+      undefined,
+      { to: target },
+    );
+    assert.equal(written, target);
+    const requirements = (await readFile(target, 'utf8')).split('\n');
+    assert.ok(requirements.includes('fake-tensor-lib==2.1.0'), requirements.join('\n'));
+    assert.ok(requirements[0]?.startsWith(`# The Python environment of run ${first.name} (${original})`));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+
+    const copy = await ended(launched[0]);
+    assert.equal(copy.status, 'FINISHED', copy.error ?? '');
+    const report = await waitFor('the reproduction report', () =>
+      Promise.resolve(reproductions.lastReport?.reproduced === copy.name ? reproductions.lastReport : undefined),
+    );
+    assert.equal(report.identical, true, 'the same score: system metrics do not count');
+    assert.ok(report.environment?.packages.some((p) => p.name === 'fake-tensor-lib' && p.here === null));
+    await rm(join(repo, 'consts.py'));
+    await rm(target);
   });
 
   it('says plainly when the commit of a run is missing', async () => {

@@ -240,7 +240,8 @@ describe('Runs view actions', function () {
     const artifacts = (await runs.getChildren(node)).find((s) => labelOf(runs.getTreeItem(s)) === 'Artifacts');
     assert.ok(artifacts);
     const [item] = (await runs.getChildren(artifacts)).map((n) => runs.getTreeItem(n));
-    assert.equal(item?.command?.command, 'vscode.open');
+    // Previewed by type (a .txt in an editor) through Runlog's command, which checks the path first.
+    assert.equal(item?.command?.command, 'runlog.openArtifact');
     await vscode.commands.executeCommand(item.command.command, ...((item.command.arguments ?? []) as unknown[]));
     const editor = await waitFor('the artifact', () =>
       vscode.window.activeTextEditor?.document.uri.fsPath.endsWith('notes.txt')

@@ -143,8 +143,9 @@ class EnvironmentEventTest(support.ClientTest):
                 "driver_version": "535.104.05",
                 "cuda_version": "12.2",
                 "devices": [
-                    {"name": "NVIDIA A100-SXM4-40GB", "memory_total_megabytes": 40960.0},
-                    {"name": "NVIDIA A100-SXM4-40GB", "memory_total_megabytes": 40960.0},
+                    # nvidia-smi's 40960 MiB in MLflow's megabytes (10**6 bytes), as the system metrics count.
+                    {"name": "NVIDIA A100-SXM4-40GB", "memory_total_megabytes": 42949.7},
+                    {"name": "NVIDIA A100-SXM4-40GB", "memory_total_megabytes": 42949.7},
                 ],
             },
         )
@@ -183,6 +184,14 @@ class RequirementsTest(support.ClientTest):
         fake_distribution(self.site, "runlog-client", "0.1.0", ["runlog"])
         sys.path.insert(0, self.site)
         self.addCleanup(sys.path.remove, self.site)
+
+    def test_a_distribution_whose_egg_info_is_a_file_is_listed(self):
+        # Debian installs some (python3-sympy, python3-jdcal) as a single .egg-info file of headers.
+        with open(os.path.join(self.site, "Fake_Egg-1.0.egg-info"), "w", encoding="utf-8") as handle:
+            handle.write("Metadata-Version: 1.2\nName: Fake_Egg\nVersion: 1.0\n\nA description.\n")
+        packages = _environment.packages()
+        self.assertEqual(packages.get("fake-egg"), "1.0")
+        self.assertEqual(packages.get("fake-models"), "1.4.0")
 
     def test_the_modules_distributions_and_what_they_require_are_pinned(self):
         lines, unprovided = _environment.requirements(["fakemodels", "json", "sys", "my_local_code", "runlog"])

@@ -8,6 +8,7 @@ import type {
 } from '../../shared/chartsProtocol';
 import { isChartData } from '../../shared/chartsProtocol';
 import type { Requester } from '../../shared/messaging';
+import { SYSTEM_PREFIX, isSystemMetric } from '../../shared/systemMetrics';
 import { el } from '../common/host';
 import { chartOptions } from './chartOptions';
 import { drawRuns } from './drawRuns';
@@ -64,7 +65,12 @@ export class ChartCard {
     const header = el(
       'div',
       { className: 'chart-header' },
-      el('span', { className: 'chart-title', text: key, title: key }),
+      // In the System section its prefix goes without saying: `gpu_0_memory_usage_megabytes`.
+      el('span', {
+        className: 'chart-title',
+        text: isSystemMetric(key) ? key.slice(SYSTEM_PREFIX.length) : key,
+        title: key,
+      }),
       this.note,
       el(
         'span',

@@ -12,6 +12,7 @@ import type {
 } from '../../shared/chartsProtocol';
 import { isChartX, isChartsHostMessage } from '../../shared/chartsProtocol';
 import { answering } from '../../shared/messaging';
+import { isSystemMetric } from '../../shared/systemMetrics';
 import { connectToHost, el, setWebviewState } from '../common/host';
 import { ChartCard } from './chartCard';
 import { X_LABELS } from './format';
@@ -54,11 +55,29 @@ smoothing.max = '0.99';
 smoothing.step = '0.01';
 const smoothingValue = el('span', { className: 'smoothing-value', text: '0' });
 const hiddenSelect = document.createElement('vscode-dropdown') as HTMLElement & { value: string };
+const mediaButton = el('button', {
+  className: 'toolbar-button',
+  text: 'Images',
+  title: 'The images these runs logged, step by step (Runlog: Open Media)',
+});
+mediaButton.type = 'button';
+mediaButton.addEventListener('click', () => channel.send({ type: 'openMedia' }));
 const summary = el('span', { className: 'summary' });
 const errorLine = el('div', { className: 'error' });
 errorLine.hidden = true;
 const legend = el('div', { className: 'legend', title: 'Click a run to show it in the Runs view' });
 const grid = el('div', { className: 'grid' });
+// The system metrics (CPU, memory, disk, network, GPUs) in a section of their own, closed until
+// opened: a closed section's charts are not made, so they fetch nothing.
+const systemToggle = el('button', { className: 'section-toggle' });
+systemToggle.type = 'button';
+const systemGrid = el('div', { className: 'grid' });
+const systemSection = el(
+  'section',
+  { className: 'system-section' },
+  el('h2', { className: 'section-title' }, systemToggle),
+  systemGrid,
+);
 app.append(
   el(
     'div',
@@ -67,11 +86,13 @@ app.append(
     logBox,
     el('label', { className: 'field', text: 'Smoothing ' }, smoothing, smoothingValue),
     hiddenSelect,
+    mediaButton,
     summary,
   ),
   errorLine,
   legend,
   grid,
+  systemSection,
 );
 
 function showError(message: string): void {
@@ -96,6 +117,9 @@ smoothing.addEventListener('input', () => {
   clearTimeout(smoothingTimer);
   smoothingTimer = setTimeout(() => setLayout({ smoothing: Number(smoothing.value) }), 250);
 });
+systemToggle.addEventListener('click', () => {
+  if (state) setLayout({ systemOpen: !(state.layout.systemOpen ?? false) });
+});
 hiddenSelect.addEventListener('change', () => {
   if (!state || !hiddenSelect.value) return;
   setLayout({ hidden: state.layout.hidden.filter((k) => k !== hiddenSelect.value) });
@@ -110,11 +134,15 @@ function act(key: string, action: 'pin' | 'hide' | 'earlier' | 'later'): void {
     const pinned = layout.pinned.includes(key) ? layout.pinned.filter((k) => k !== key) : [...layout.pinned, key];
     return setLayout({ pinned });
   }
-  const order = visibleKeys();
-  const at = order.indexOf(key);
+  // A card moves past its neighbour in its own section (a run's metrics, or the system's).
+  const order = shownKeys();
+  const section = order.filter((k) => isSystemMetric(k) === isSystemMetric(key));
+  const at = section.indexOf(key);
   const to = action === 'earlier' ? at - 1 : at + 1;
-  if (at < 0 || to < 0 || to >= order.length) return;
-  [order[at], order[to]] = [order[to], order[at]];
+  const other = section[to];
+  if (at < 0 || other === undefined) return;
+  const [i, j] = [order.indexOf(key), order.indexOf(other)];
+  [order[i], order[j]] = [other, key];
   // Moving a card past a pinned one would fight the pin order: moves happen among equals.
   setLayout({
     order,
@@ -122,10 +150,17 @@ function act(key: string, action: 'pin' | 'hide' | 'earlier' | 'later'): void {
   });
 }
 
-function visibleKeys(): string[] {
+/** Keys whose charts are not hidden, in display order (the System section's too, open or not). */
+function shownKeys(): string[] {
   if (!state) return [];
   const hidden = new Set(state.layout.hidden);
   return state.keys.filter((k) => !hidden.has(k));
+}
+
+/** Keys whose charts are on the page: shown, and not in a closed System section. */
+function visibleKeys(): string[] {
+  const open = state?.layout.systemOpen ?? false;
+  return shownKeys().filter((k) => open || !isSystemMetric(k));
 }
 
 const context = {
@@ -174,6 +209,7 @@ function report(): void {
       legend: [...legend.querySelectorAll('.legend-name')].map((n) => n.textContent ?? ''),
       foreignElements: app.querySelectorAll('img, script, iframe, object, embed, a').length,
       lines,
+      system: { charts: shownKeys().filter(isSystemMetric).length, open: state?.layout.systemOpen ?? false },
     },
   });
   pending = undefined;
@@ -296,23 +332,35 @@ function applyState(next: ChartsState): void {
       fresh.push(card);
     }
     card.setPinned(next.layout.pinned.includes(key));
-    grid.append(card.element);
+    (isSystemMetric(key) ? systemGrid : grid).append(card.element);
   }
-  if (keys.length === 0) {
-    grid.replaceChildren(
-      el('p', {
-        className: 'empty',
-        text: next.runs.length === 0 ? 'No runs to chart.' : 'These runs logged no metrics yet.',
-      }),
-    );
+  const systemCount = shownKeys().filter(isSystemMetric).length;
+  const open = next.layout.systemOpen ?? false;
+  systemSection.hidden = systemCount === 0;
+  systemToggle.textContent = `${open ? '▾' : '▸'} System metrics (${systemCount})`;
+  systemToggle.title = open
+    ? 'Hide the CPU, memory, disk, network and GPU charts'
+    : 'Show the CPU, memory, disk, network and GPU use the runs sampled';
+  systemToggle.setAttribute('aria-expanded', String(open));
+  systemGrid.hidden = !open;
+  if (!keys.some((k) => !isSystemMetric(k))) {
+    const text =
+      next.runs.length === 0
+        ? 'No runs to chart.'
+        : systemCount > 0
+          ? 'These runs logged no metrics of their own yet, only system metrics (below).'
+          : 'These runs logged no metrics yet.';
+    grid.replaceChildren(el('p', { className: 'empty', text }));
   } else grid.querySelector('.empty')?.remove();
   if (previous && previous.layout.x !== next.layout.x) for (const card of cards.values()) card.resetZoom();
   schedule(reloadAll ? [...cards.values()] : fresh, (card) => () => card.load());
 }
 
-new ResizeObserver(() => {
+const resized = new ResizeObserver(() => {
   for (const card of cards.values()) card.resize();
-}).observe(grid);
+});
+resized.observe(grid);
+resized.observe(systemGrid);
 
 // Theme changes (light, dark, high contrast) restyle the canvas: draw everything again.
 new MutationObserver(() => {

@@ -7,7 +7,9 @@ const SECTION_TITLES: Record<RowSection, string> = {
   run: 'Run',
   params: 'Params',
   metrics: 'Metrics',
+  system: 'System',
   git: 'Git',
+  environment: 'Environment (only the packages whose versions differ)',
 };
 
 /** The rows as a table: a column per run (its name, a button to drop it), sections as header rows. */

@@ -25,7 +25,15 @@ function run(
   name: string,
   params: Record<string, string>,
   rmse: readonly number[],
-  extra: { end?: number; status?: string; tags?: Record<string, string>; r2?: number; model?: boolean } = {},
+  extra: {
+    end?: number;
+    status?: string;
+    tags?: Record<string, string>;
+    r2?: number;
+    model?: boolean;
+    packages?: Record<string, string>;
+    gpu?: { utilization: readonly number[]; memory: readonly number[] };
+  } = {},
 ): string {
   const lines = [
     line({
@@ -50,6 +58,13 @@ function run(
     ...rmse.map((value, step) => metric(s + step + 1, 'rmse', value, step)),
     ...(extra.r2 !== undefined ? [metric(s + 1, 'r2', extra.r2, 0)] : []),
     line({ t: 'input', ts: T0 + s * 1000, name: 'houses', path: 'data/houses.csv', digest: 'd1g3st' }),
+    ...(extra.packages
+      ? [line({ t: 'environment', ts: T0 + s * 1000, python_version: '3.11.2', packages: extra.packages })]
+      : []),
+    ...(extra.gpu?.utilization ?? []).map((v, step) =>
+      metric(s + step, 'system/gpu_0_utilization_percentage', v, step),
+    ),
+    ...(extra.gpu?.memory ?? []).map((v, step) => metric(s + step, 'system/gpu_0_memory_usage_megabytes', v, step)),
   ];
   if (extra.model) {
     lines.push(
@@ -85,6 +100,7 @@ export async function fixtureStore(): Promise<{ root: string; store: string }> {
       r2: 0.92,
       model: true,
       tags: { note: 'first | try' },
+      packages: { numpy: '1.24.2', 'scikit-learn': '1.3.0' },
     }),
     [IDS.linear]: run(IDS.linear, 100, 'calm-heron', { model: 'linear', n_estimators: '20' }, [150_000, 141_600], {
       end: 130,
@@ -95,6 +111,8 @@ export async function fixtureStore(): Promise<{ root: string; store: string }> {
       end: 3_900,
       r2: 0.94,
       model: true,
+      packages: { numpy: '1.26.4', 'scikit-learn': '1.3.0' },
+      gpu: { utilization: [20, 40, 90], memory: [1000, 3500.5, 2000] },
     }),
     [IDS.running]: run(IDS.running, 5_000, 'busy-bee', { model: 'forest', n_estimators: '200' }, [60_000]),
     [IDS.trashed]:

@@ -45,7 +45,8 @@ describe('runlog commands on a store', function () {
     });
 
     it('writes nothing into the store when reading was quick: no database, no lock', async () => {
-      await cli(['runs'], root);
+      // "Quick" is below the threshold, set high so a loaded machine's slow open cannot cross it.
+      await cli(['runs'], root, { saveAfterMs: 600_000 });
       await assert.rejects(readFile(join(store, 'runlog.db')));
       await assert.rejects(readFile(join(store, 'lock')));
     });
@@ -139,18 +140,18 @@ describe('runlog commands on a store', function () {
   });
 
   describe('runs', () => {
-    it('lists runs newest first, leaving out the trash, with the params that differ and the metrics', async () => {
+    it('lists runs newest first, leaving out the trash, with the params that differ and the metrics (system ones last)', async () => {
       const { code, out } = await cli(['runs'], root);
       assert.equal(code, EXIT.ok);
       assert.equal(
         out,
         [
-          'id            name        status    start (UTC)            duration  model   n_estimators    rmse    r2  commit',
-          '------------  ----------  --------  -------------------  ----------  ------  ------------  ------  ----  ---------',
-          'c0ffee000000  busy-bee    running   2024-11-26 07:10:00              forest  200            60000        c0ffee00',
-          'f00dfeed0000  deep-owl    finished  2024-11-26 05:50:00   1 h 1 min  forest  60             38500  0.94  f00dfeed*',
-          'aa11bb99cc33  calm-heron  finished  2024-11-26 05:48:20        30 s  linear  20            141600  0.12  aa11bb99',
-          'aa11bb22cc33  bright-fox  finished  2024-11-26 05:46:40  1 min 30 s  forest  20             40000  0.92  aa11bb22',
+          'id            name        status    start (UTC)            duration  model   n_estimators    rmse    r2  system/gpu_0_memory_usage_megabytes  system/gpu_0_utilization_percentage  commit',
+          '------------  ----------  --------  -------------------  ----------  ------  ------------  ------  ----  -----------------------------------  -----------------------------------  ---------',
+          'c0ffee000000  busy-bee    running   2024-11-26 07:10:00              forest  200            60000                                                                                  c0ffee00',
+          'f00dfeed0000  deep-owl    finished  2024-11-26 05:50:00   1 h 1 min  forest  60             38500  0.94                                 2000                                   90  f00dfeed*',
+          'aa11bb99cc33  calm-heron  finished  2024-11-26 05:48:20        30 s  linear  20            141600  0.12                                                                            aa11bb99',
+          'aa11bb22cc33  bright-fox  finished  2024-11-26 05:46:40  1 min 30 s  forest  20             40000  0.92                                                                            aa11bb22',
           '',
         ].join('\n'),
       );
@@ -268,6 +269,19 @@ describe('runlog commands on a store', function () {
         rows: { key: string; best: number | null }[];
       };
       assert.equal(json.runs[1]?.durationMs, null, "a running run's duration would change between two calls");
+      // What the runs used of their GPUs and the packages whose versions differ, as in the panel.
+      const withGpu = (await cli(['compare', 'bright-fox', 'deep-owl', '--only-differences'], root)).out;
+      assert.match(withGpu, /\nsystem\.GPU 0 memory \(peak\) +— +3\.5 GB\n/);
+      assert.match(withGpu, /\nsystem\.GPU 0 utilization \(mean\) +— +50%\n/);
+      assert.match(withGpu, /\nenvironment\.numpy +1\.24\.2 +1\.26\.4\n/);
+      assert.doesNotMatch(withGpu, /scikit-learn|metrics\.system/);
+      const gpuJson = JSON.parse((await cli(['compare', 'bright-fox', 'deep-owl', '--format', 'json'], root)).out) as {
+        runs: { gpus: unknown[]; environment: { packages: Record<string, string> } | null }[];
+      };
+      assert.deepEqual(gpuJson.runs[1]?.gpus, [
+        { index: 0, peakMemoryMegabytes: 3500.5, peakMemoryPercentage: null, meanUtilizationPercentage: 50 },
+      ]);
+      assert.equal(gpuJson.runs[0]?.environment?.packages['numpy'], '1.24.2');
       assert.equal(json.rows.find((r) => r.key === 'metrics.rmse.last')?.best, 0);
       assert.equal((await cli(['compare', 'bright-fox'], root)).code, EXIT.usage);
       assert.equal((await cli(['compare', 'bright-fox', 'nobody'], root)).code, EXIT.missing);

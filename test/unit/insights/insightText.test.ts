@@ -4,6 +4,7 @@ import {
   OPEN_CHARTS,
   commandUri,
   escapeMarkdown,
+  imageHoverMarkdown,
   inlineValueText,
   metricHoverMarkdown,
   paramHoverMarkdown,
@@ -173,5 +174,43 @@ describe('insight text', () => {
     );
     assert.equal(summaryLens({ runCount: 2, recentRunIds: ['a', 'b'], metric: undefined })?.title, '2 runs');
     assert.equal(summaryLens({ runCount: 0, recentRunIds: [], metric: undefined }), undefined);
+  });
+
+  it("shows a log_image key's runs, steps and a link to the Media panel, names escaped", () => {
+    const runs = [
+      {
+        runId: 'a',
+        runName: '<b>fox</b>',
+        status: 'RUNNING' as const,
+        startTime: NOW - 60_000,
+        images: 50,
+        firstStep: 0,
+        lastStep: 49,
+      },
+      {
+        runId: 'b',
+        runName: 'owl',
+        status: 'FINISHED' as const,
+        startTime: NOW - 3_600_000,
+        images: 1,
+        firstStep: 7,
+        lastStep: 7,
+      },
+    ];
+    const markdown = imageHoverMarkdown(
+      { key: 'val/pred', scope: 'script', runs },
+      { scriptName: 'train.py', now: NOW },
+    );
+    assert.match(markdown, /^\*\*val\/pred\*\* · images · the latest 2 runs of `train\.py` that logged them/);
+    assert.ok(markdown.includes('| \\<b\\>fox\\</b\\> (running) · 1 min ago | 50 | 0–49 |'), markdown);
+    assert.ok(markdown.includes('| owl · 1 h ago | 1 | 7 |'), markdown);
+    assert.deepEqual(links(markdown), [
+      ['runlog.openMedia', [{ runIds: ['a', 'b'], keys: ['val/pred'] }]],
+      ['runlog.openMedia', [{ runIds: ['a'], keys: ['val/pred'] }]],
+    ]);
+    assert.equal(
+      imageHoverMarkdown({ key: 'x', scope: 'store', runs: [] }, { scriptName: 'train.py', now: NOW }),
+      '**x** · images · no run logged images under this key yet',
+    );
   });
 });

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { findMetricCalls, metricKeyAt } from '../../../src/insights/metricCalls';
+import { findImageKeys, findMetricCalls, imageKeyAt, metricKeyAt } from '../../../src/insights/metricCalls';
 
 /** Tests run from out/…, so find the repository by walking up to package.json. */
 function repoFile(path: string): string {
@@ -123,5 +123,23 @@ describe('metric calls in Python source', () => {
       calls[0].keys.map((k) => k.key),
       ['rmse', 'r2'],
     );
+  });
+
+  it("finds the key= of log_image calls (runlog's and MLflow's), with its range", () => {
+    const source = [
+      'runlog.log_image(pred, key="val/predictions", step=epoch)',
+      'mlflow.log_image(img, "plot.png")',
+      'run.log_image(img, step=3, key=f"attn_{i}")',
+      "log_image(\n    grid,\n    key='samples',\n)",
+      'def log_image(self, image, key=None): pass',
+    ].join('\n');
+    const found = findImageKeys(source);
+    assert.deepEqual(
+      found.map((k) => k.key),
+      ['val/predictions', 'samples'],
+    );
+    assert.deepEqual(found[1].range, { line: 5, column: 8, endLine: 5, endColumn: 17 });
+    assert.equal(imageKeyAt(found, 0, 30)?.key, 'val/predictions');
+    assert.equal(imageKeyAt(found, 0, 5), undefined);
   });
 });

@@ -43,6 +43,7 @@ const POSIX: LaunchSettings = {
   experiment: '',
   stdoutMetrics: true,
   stdoutMetricPatterns: ['(?<key>loss)=(?<value>\\S+)'],
+  systemMetrics: true,
   clientPath: '/ext/python',
   platform: 'linux',
   inherited: { PATH: '/usr/bin', PYTHONPATH: '/lib' },
@@ -74,7 +75,12 @@ function values(given: Record<string, string>, extra: string[] = []): LaunchValu
 }
 
 describe('launch plans', () => {
-  const POSIX_ENV = { RUNLOG_DIR: '/ws/.runlog', PYTHONPATH: '/ext/python:/lib', PYTHONUNBUFFERED: '1' };
+  const POSIX_ENV = {
+    RUNLOG_DIR: '/ws/.runlog',
+    PYTHONPATH: '/ext/python:/lib',
+    PYTHONUNBUFFERED: '1',
+    RUNLOG_SYSTEM_METRICS: '1',
+  };
 
   it('runs a script with its values and extra arguments, from its workspace folder', () => {
     const plan = planLaunch(script(), values({ lr: '0.1', offset: '-1' }, ['--verbose']), POSIX);
@@ -198,6 +204,7 @@ describe('launch plans', () => {
       RUNLOG_DIR: 'C:\\ws\\.runlog',
       PYTHONPATH: 'C:\\ext\\python',
       PYTHONUNBUFFERED: '1',
+      RUNLOG_SYSTEM_METRICS: '1',
     });
     const plan = planLaunch(script('C:\\ws\\src\\train.py'), values({ lr: '0.5' }), WINDOWS);
     assert.equal(plan.label, 'src\\train.py');
@@ -205,6 +212,16 @@ describe('launch plans', () => {
     // The recorded command is quoted the way MLflow quotes, on every platform.
     assert.equal(plan.runs[0]?.header.command, "'C:\\Py 3\\python.exe' 'C:\\ws\\src\\train.py' --lr 0.5");
     assert.deepEqual(shellFor('darwin'), { command: '/bin/sh', flags: ['-c'] });
+  });
+
+  it('tells the Python client to sample system metrics, or not, as runlog.systemMetrics says', () => {
+    for (const target of [script(), entryPoint()]) {
+      const on = planLaunch(target, values({ data: 'd.csv' }), POSIX).runs[0];
+      const off = planLaunch(target, values({ data: 'd.csv' }), { ...POSIX, systemMetrics: false }).runs[0];
+      assert.equal(on?.env['RUNLOG_SYSTEM_METRICS'], '1');
+      // Said either way: an editor started with RUNLOG_SYSTEM_METRICS=1 still honours the setting.
+      assert.equal(off?.env['RUNLOG_SYSTEM_METRICS'], '0');
+    }
   });
 
   it('has no runs, and says why, when the values do not make runs', () => {

@@ -29,6 +29,62 @@ describe('reproduction report', () => {
     assert.match(reproductionMarkdown(report), /\*\*Every metric matches\.\*\*/);
   });
 
+  it("compares the script's own metrics: system metrics differ between any two runs", () => {
+    const report = reproductionReport(
+      { name: 'bright-owl', metrics: [m('rmse', 0.25), m('system/cpu_utilization_percentage', 80)] },
+      {
+        name: 'calm-fox',
+        status: 'FINISHED',
+        metrics: [
+          m('rmse', 0.25),
+          m('system/cpu_utilization_percentage', 35),
+          m('system/gpu_0_utilization_percentage', 9),
+        ],
+      },
+    );
+    assert.equal(report.identical, true);
+    assert.deepEqual(
+      report.metrics.map((x) => x.key),
+      ['rmse'],
+    );
+  });
+
+  it("says which packages the reproduction ran with that differ from the original's", () => {
+    const env = (packages: Record<string, string>) => ({
+      runId: 'x',
+      recorded: 0,
+      pythonVersion: '3.11.2',
+      pythonImplementation: 'CPython',
+      executable: null,
+      platform: null,
+      system: null,
+      machine: null,
+      packages,
+      gpu: null,
+    });
+    const report = reproductionReport(
+      { name: 'bright-owl', metrics: [m('rmse', 0.25)], environment: env({ numpy: '1.24.2', six: '1' }) },
+      {
+        name: 'calm-fox',
+        status: 'FINISHED',
+        metrics: [m('rmse', 0.25)],
+        environment: env({ numpy: '1.26.4', six: '1' }),
+      },
+    );
+    assert.deepEqual(report.environment?.packages, [{ name: 'numpy', run: '1.24.2', here: '1.26.4' }]);
+    assert.ok(reproductionMarkdown(report).includes('| numpy | 1.24.2 | 1.26.4 |'), reproductionMarkdown(report));
+    const same = reproductionReport(
+      { name: 'a', metrics: [], environment: env({ six: '1' }) },
+      { name: 'b', status: 'FINISHED', metrics: [], environment: env({ six: '1' }) },
+    );
+    assert.equal(same.environment, null);
+    assert.ok(!reproductionMarkdown(same).includes('## Environment'));
+    assert.equal(
+      reproductionReport({ name: 'a', metrics: [] }, { name: 'b', status: 'FAILED', metrics: [] }).environment,
+      null,
+    );
+  });
+
   it('names the metrics that differ or are missing, with their deltas', () => {
     const report = reproductionReport(
       { name: 'a|b', metrics: [m('rmse', 0.25), m('gone', 1)] },

@@ -40,6 +40,7 @@ describe('run processes', function () {
       clientPath: join(store, 'no-client'),
       inherited: { PYTHONPATH: process.env['PYTHONPATH'] },
       platform: process.platform,
+      systemMetrics: false,
     });
     return RunJournal.create(store, runId).then((journal) => {
       const process = new RunProcess(journal, {

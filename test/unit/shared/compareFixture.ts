@@ -1,6 +1,6 @@
 import type { CompareRun, CompareSnapshot } from '../../../shared/compareProtocol';
 
-/** A run for the compare tests: finished, no git, values overridable. */
+/** A run for the compare tests: finished, no git, no environment, values overridable. */
 export function compareRun(id: string, extra: Partial<CompareRun> = {}): CompareRun {
   return {
     id,
@@ -12,6 +12,8 @@ export function compareRun(id: string, extra: Partial<CompareRun> = {}): Compare
     params: {},
     metrics: [],
     git: null,
+    environment: null,
+    gpus: [],
     ...extra,
   };
 }
@@ -28,4 +30,9 @@ export function metric(
   max: number | null,
 ): CompareRun['metrics'][number] {
   return { key, last, min, max, count: 3 };
+}
+
+/** An environment of a run: Python 3.11.2 on Linux and these packages. */
+export function environment(packages: Record<string, string>, python = '3.11.2 (CPython)'): CompareRun['environment'] {
+  return { python, platform: 'Linux-6.1-x86_64', gpus: null, packages };
 }

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { compareRows, escapeMarkdown, toCsv, toMarkdown } from '../../../shared/compareModel';
-import { compareRun, metric, snapshotOf } from './compareFixture';
+import type { CompareRun } from '../../../shared/compareProtocol';
+import { compareRun, environment, metric, snapshotOf } from './compareFixture';
 
 const runs = [
   compareRun('a', {
@@ -91,6 +92,97 @@ describe('compare table', () => {
   it('formats durations for people and keeps seconds for CSV', () => {
     assert.deepEqual(row('run.duration')?.cells, ['1 min', '1 h 2 min']);
     assert.deepEqual(row('run.duration')?.values, ['60', '3725']);
+  });
+});
+
+describe('compare: system metrics and environments', () => {
+  const gpu = (index: number, memory: number | null, share: number | null, mean: number | null) => ({
+    index,
+    peakMemoryMegabytes: memory,
+    peakMemoryPercentage: share,
+    meanUtilizationPercentage: mean,
+  });
+  const sampled: CompareRun[] = [
+    compareRun('a', {
+      name: 'on-a100',
+      metrics: [
+        metric('loss', 0.3, 0.3, 0.9),
+        metric('system/cpu_utilization_percentage', 40, 1, 99),
+        metric('system/process_memory_rss_megabytes', 1500, 900, 2400.5),
+      ],
+      gpus: [gpu(0, 10_240.5, 25, 73.25), gpu(1, 800, null, 4.5)],
+      environment: environment({ numpy: '1.24.2', torch: '2.1.0', pandas: '2.0.3', six: '1.16.0' }),
+    }),
+    compareRun('b', {
+      name: 'on-cpu',
+      metrics: [metric('loss', 0.4, 0.4, 0.8), metric('system/process_memory_rss_megabytes', 1000, 500, 1000)],
+      environment: environment(
+        { numpy: '1.26.4', pandas: '2.0.3', six: '1.16.0', scipy: '1.11.0' },
+        '3.12.1 (CPython)',
+      ),
+    }),
+    compareRun('c', { name: 'no-client', metrics: [metric('loss', 0.5, 0.5, 0.5)] }),
+  ];
+  const rows = compareRows(snapshotOf(sampled));
+  const find = (key: string) => rows.find((r) => r.key === key);
+
+  it('keeps system metrics out of the metric rows, and shows peak GPU memory and mean utilization', () => {
+    assert.ok(!rows.some((r) => r.key.startsWith('metrics.system/')));
+    assert.deepEqual(
+      rows.filter((r) => r.section === 'system').map((r) => [r.label, r.cells, r.values]),
+      [
+        ['GPU 0 memory (peak)', ['10.2 GB (25%)', null, null], ['10240.5', null, null]],
+        ['GPU 0 utilization (mean)', ['73%', null, null], ['73.25', null, null]],
+        ['GPU 1 memory (peak)', ['800 MB', null, null], ['800', null, null]],
+        ['GPU 1 utilization (mean)', ['4.5%', null, null], ['4.5', null, null]],
+        ['process memory (peak)', ['2.4 GB', '1 GB', null], ['2400.5', '1000', null]],
+      ],
+    );
+    assert.equal(find('system.gpu_0.memory_peak_megabytes')?.best, -1, 'less memory is not "better"');
+  });
+
+  it('lists only the packages whose versions differ between the runs that recorded an environment', () => {
+    const environmentRows = rows.filter((r) => r.section === 'environment');
+    assert.deepEqual(
+      environmentRows.map((r) => [r.label, r.cells, r.differs]),
+      [
+        ['Python', ['3.11.2 (CPython)', '3.12.1 (CPython)', null], true],
+        ['platform', ['Linux-6.1-x86_64', 'Linux-6.1-x86_64', null], true],
+        ['GPUs', ['none', 'none', null], true],
+        ['packages', ['4 installed', '4 installed', null], true],
+        // The run without an environment makes no package differ; pandas and six are the same.
+        ['numpy', ['1.24.2', '1.26.4', null], true],
+        ['scipy', ['not installed', '1.11.0', null], true],
+        ['torch', ['2.1.0', 'not installed', null], true],
+      ],
+    );
+    assert.deepEqual(find('environment.packages.torch')?.values, ['2.1.0', null, null]);
+    // Only differences: the platform is the same where it is known, but c's is unknown.
+    const two = compareRows(snapshotOf(sampled.slice(0, 2)), { onlyDifferences: true }).map((r) => r.key);
+    assert.ok(two.includes('environment.python'));
+    assert.ok(!two.includes('environment.platform'));
+    assert.ok(!two.includes('environment.packages.pandas'));
+    assert.ok(two.includes('environment.packages.numpy'));
+  });
+
+  it('has no environment rows when no run recorded one, and no system rows without system metrics', () => {
+    const plain = compareRows(snapshotOf([compareRun('x'), compareRun('y')]));
+    assert.ok(!plain.some((r) => r.section === 'environment' || r.section === 'system'));
+  });
+
+  it('exports the GPU figures and the differing packages as Markdown and CSV', () => {
+    const md = toMarkdown(snapshotOf(sampled.slice(0, 2)), { onlyDifferences: true });
+    assert.ok(md.includes('| system.GPU 0 memory (peak) | 10.2 GB (25%) | — |'), md);
+    assert.ok(md.includes('| environment.numpy | 1.24.2 | 1.26.4 |'), md);
+    assert.ok(md.includes('| environment.scipy | not installed | 1.11.0 |'), md);
+    const [header, first] = toCsv(snapshotOf(sampled.slice(0, 2)), { onlyDifferences: true }).split('\r\n');
+    const columns = header?.split(',') ?? [];
+    const cells = first?.split(',') ?? [];
+    const cell = (column: string): string | undefined => cells[columns.indexOf(column)];
+    assert.equal(cell('system.gpu_0.memory_peak_megabytes'), '10240.5');
+    assert.equal(cell('system.gpu_0.utilization_mean_percentage'), '73.25');
+    assert.equal(cell('environment.packages.numpy'), '1.24.2');
+    assert.equal(cell('environment.packages.scipy'), '');
   });
 });
 

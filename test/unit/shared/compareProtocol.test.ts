@@ -5,7 +5,7 @@ import {
   isCompareSnapshot,
   isCompareWebviewMessage,
 } from '../../../shared/compareProtocol';
-import { compareRun, metric, snapshotOf } from './compareFixture';
+import { compareRun, environment, metric, snapshotOf } from './compareFixture';
 
 describe('compare protocol', () => {
   const snapshot = snapshotOf(
@@ -14,6 +14,8 @@ describe('compare protocol', () => {
         params: { lr: '0.1' },
         metrics: [metric('loss', 0.5, null, 1)],
         git: { commit: 'abc', branch: null, dirty: true },
+        environment: environment({ numpy: '1.26.4' }),
+        gpus: [{ index: 0, peakMemoryMegabytes: 1000, peakMemoryPercentage: null, meanUtilizationPercentage: 50 }],
       }),
       compareRun('b', { durationMs: null }),
     ],
@@ -32,6 +34,10 @@ describe('compare protocol', () => {
       { ...snapshot, runs: [{ ...snapshot.runs[0], metrics: [{ key: 'loss', last: 1, min: 0, max: 1, count: -1 }] }] },
       { ...snapshot, runs: [{ ...snapshot.runs[0], git: { commit: 'abc', branch: null, dirty: 'yes' } }] },
       { ...snapshot, runs: [{ ...snapshot.runs[0], name: undefined }] },
+      { ...snapshot, runs: [{ ...snapshot.runs[0], environment: { ...environment({}), packages: { numpy: 1 } } }] },
+      { ...snapshot, runs: [{ ...snapshot.runs[0], environment: undefined }] },
+      { ...snapshot, runs: [{ ...snapshot.runs[0], gpus: [{ index: -1 }] }] },
+      { ...snapshot, runs: [{ ...snapshot.runs[0], gpus: undefined }] },
       { ...snapshot, goals: { loss: 'lowest' } },
       { ...snapshot, missing: [1] },
       { ...snapshot, runs: 'a,b' },

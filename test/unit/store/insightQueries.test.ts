@@ -178,6 +178,16 @@ describe('insight queries (what the editor shows inside a script)', () => {
     store.close();
   });
 
+  it('leaves system metrics out of the key metric, even when the sampler logged first', async () => {
+    const store = await open(
+      { id: 'a', ts: 1, source: SCRIPT, metrics: { 'system/cpu_utilization_percentage': [50], val_loss: [0.4, 0.3] } },
+      { id: 'b', ts: 2, source: SCRIPT, metrics: { 'system/cpu_utilization_percentage': [60] } },
+    );
+    // b, the latest run, has only system metrics: the key metric is a's first own one.
+    assert.equal(store.query('scriptSummary', { script: SCRIPT }).metric?.key, 'val_loss');
+    store.close();
+  });
+
   it('lists the values a parameter took, newest first, with the key metric of each run', async () => {
     const store = await open(
       { id: 'a', ts: 1, source: SCRIPT, params: { lr: '0.1' }, metrics: { val_loss: [0.5, 0.4] } },

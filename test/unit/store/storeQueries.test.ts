@@ -3,6 +3,7 @@ import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { insightQueries } from '../../../src/store/insightQueries';
+import { mediaQueries } from '../../../src/store/mediaQueries';
 import { metricQueries } from '../../../src/store/metricQueries';
 import { registryQueries } from '../../../src/store/registryQueries';
 import { runQueries } from '../../../src/store/runQueries';
@@ -31,7 +32,9 @@ describe('store queries', function () {
   });
 
   it('are named once: every room’s queries in one table, no name twice, none a service call', () => {
-    const names = [runQueries, metricQueries, insightQueries, registryQueries].flatMap((room) => Object.keys(room));
+    const names = [runQueries, metricQueries, insightQueries, registryQueries, mediaQueries].flatMap((room) =>
+      Object.keys(room),
+    );
     assert.equal(new Set(names).size, names.length, 'a name in two rooms would hide one of them');
     assert.deepEqual(Object.keys(STORE_QUERIES).sort(), [...names].sort());
     for (const name of SERVICE_CALLS) assert.equal(isQueryName(name), false, name);
