@@ -240,6 +240,24 @@ describe("MLflow's client, replayed: log_model, the registry, log_image and log_
 
     // Under its run: the Models section lists MLflow 2's model and both logged models.
     runs.refresh();
+    const runNode = await waitFor('the run in the Runs view', async () => {
+      for (const experiment of await runs.getChildren()) {
+        const found = (await runs.getChildren(experiment)).find((n) => n.kind === 'run' && n.run.id === id);
+        if (found) return found;
+      }
+      return undefined;
+    });
+    const section = (await runs.getChildren(runNode)).find((n) => labelOf(runs.getTreeItem(n)) === 'Models');
+    assert.ok(section, 'a Models section under the run');
+    const rows = (await runs.getChildren(section)).map((n) => {
+      const item = runs.getTreeItem(n);
+      return `${labelOf(item)}: ${String(item.description)}`;
+    });
+    assert.deepEqual(rows.sort(), [
+      'candidate: ready · logged at step 0',
+      'model2: sklearn · 2 files',
+      'model: ready · logged at step 0',
+    ]);
     await vscode.commands.executeCommand('runlog.revealRunInTree', { runIds: [id] });
 
     // Register Logged Model… from the editor: a version of the candidate, and it leaves Not registered.
