@@ -317,6 +317,12 @@ const logInputs: Handler = async (context, fields) => {
     const path = optionalString(d, 'source') || optionalString(d, 'source_type') || name;
     return { t: 'input', ts: now, name, path, digest };
   });
+  // MLflow 3's `log_inputs(models=…)`: logged models the run used.
+  for (const input of objectList(fields, 'models')) {
+    const modelId = requiredString(input, 'model_id');
+    await context.loggedModel(modelId);
+    events.push({ t: 'model_input', ts: now, model_id: modelId });
+  }
   if (events.length > 0) await context.append(runId, events);
   else await context.run(runId);
   return {};

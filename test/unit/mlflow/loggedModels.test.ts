@@ -255,6 +255,16 @@ describe("MLflow endpoint: MLflow 3's logged models, as Model.log calls them", f
     assert.equal((failed.body['model'] as WireLoggedModel).info.status, 'LOGGED_MODEL_UPLOAD_FAILED');
     assert.equal((await h.request('/api/2.0/mlflow/logged-models/m-0000')).status, 404);
     assert.equal((await h.post('logged-models', { experiment_id: '999' })).status, 404);
+    // log_inputs(models=…): the run used the model; an unknown one is refused.
+    const used = await h.post('runs/log-inputs', { run_id: runId, datasets: [], models: [{ model_id: id }] });
+    assert.equal(used.status, 200, JSON.stringify(used.body));
+    await h.get('runs/get', { run_id: runId });
+    assert.deepEqual(
+      h.store.query('getRun', runId)?.loggedModels.map((m) => [m.id, m.source, m.input]),
+      [[id, false, true]],
+    );
+    const unknown = await h.post('runs/log-inputs', { run_id: runId, models: [{ model_id: 'm-none' }] });
+    assert.equal(unknown.status, 404);
     const metric = await h.post('runs/log-metric', {
       run_id: runId,
       key: 'x',
