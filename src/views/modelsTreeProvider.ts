@@ -94,8 +94,8 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
 
   getTreeItem(node: ModelsTreeNode): vscode.TreeItem {
     if (node.kind === 'unregistered') {
+      // No fixed id: each store of a multi-root workspace has a group of its own.
       const item = new vscode.TreeItem('Not registered', vscode.TreeItemCollapsibleState.Expanded);
-      item.id = 'unregistered';
       item.iconPath = new vscode.ThemeIcon('inbox');
       item.description = `${node.models.length} logged model${node.models.length === 1 ? '' : 's'}`;
       item.tooltip = "MLflow 3's logged models no registered version names yet: Register Logged Model… makes one";
