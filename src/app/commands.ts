@@ -169,6 +169,11 @@ export const COMMANDS = {
       target?: RunsTarget | { readonly runId: string; readonly model?: string; readonly name?: string },
     ) => Promise<number | undefined>
   >({ title: 'Runlog: the run whose model to register', many: false }),
+  // An MLflow 3 logged model (a Models view item, or `{ modelId, name? }`); the palette asks which.
+  'runlog.registerLoggedModel':
+    command<
+      (target?: ModelsTreeNode | { readonly modelId: string; readonly name?: string }) => Promise<number | undefined>
+    >(),
   // The alias comes second, where a menu passes the selection (a non-string: the user is asked).
   'runlog.setModelAlias': onVersions<(target?: VersionTarget, alias?: unknown) => Promise<boolean>>({
     title: 'Runlog: the version to give an alias',

@@ -25,10 +25,11 @@ export async function appendRunEvents(
   storeDir: string,
   runId: string,
   events: readonly RunEvent[],
-  lines = '',
+  lines: string | Uint8Array = '',
 ): Promise<void> {
   const file = await runJournalPath(storeDir, runId);
-  await appendJournal(file, lines + events.map(eventLine).join(''), {
+  const text = events.map(eventLine).join('');
+  await appendJournal(file, typeof lines === 'string' ? lines + text : Buffer.concat([lines, Buffer.from(text)]), {
     durable: events.some((e) => e.t === 'run_end'),
   });
 }

@@ -1,6 +1,7 @@
 // The store's queries about runs: experiments, pages and groups of runs, one run's details, and the
 // params and metric summaries of many runs at once. Each is a function of the database and its
 // arguments; `runQueries` lists them, and storeQueries.ts makes every one a StoreApi method.
+import { runLoggedModels } from './registryQueries';
 import type { EnvironmentEvent } from './events';
 import { nanFromNull } from './metrics';
 import type { SeriesSummaryRow } from './metrics';
@@ -122,6 +123,7 @@ function getRun(db: Db, runId: string): RunDetails | undefined {
       )
       .map((m) => ({ ...m, files: JSON.parse(m.files) as LoggedModel['files'] })),
     environment: environment(db, runId, row.parent_run_id),
+    loggedModels: runLoggedModels(db, runId),
   };
 }
 
@@ -261,6 +263,25 @@ function runsInFlight(db: Db): { id: string; pid: number; host: string | null }[
   );
 }
 
+/**
+ * The datasets the runs of these experiments read (MLflow's `search-datasets`): each name and digest
+ * once, with the experiment, the most recently used first, at most `limit`.
+ */
+function datasetSummaries(
+  db: Db,
+  experimentIds: readonly number[],
+  limit = 1000,
+): { experiment: string; name: string; digest: string }[] {
+  if (experimentIds.length === 0) return [];
+  return db.all<{ experiment: string; name: string; digest: string }>(
+    `SELECT e.name AS experiment, i.name AS name, i.digest AS digest FROM inputs i
+       JOIN runs r ON r.id = i.run_id JOIN experiments e ON e.id = r.experiment_id
+     WHERE r.deleted = 0 AND r.experiment_id IN (${experimentIds.map(() => '?').join(', ')})
+     GROUP BY e.name, i.name, i.digest ORDER BY MAX(r.start_time) DESC LIMIT ?`,
+    [...experimentIds, limit],
+  );
+}
+
 export const runQueries = {
   experiments,
   listRuns,
@@ -271,4 +292,5 @@ export const runQueries = {
   keys,
   lineage,
   runsInFlight,
+  datasetSummaries,
 };

@@ -11,6 +11,9 @@ export const MODEL_ITEM = 'runlog.model';
 export const SERVER_ITEM = 'runlog.server';
 export const REMOTE_EXPERIMENT_ITEM = 'runlog.remoteExperiment';
 export const REMOTE_RUN_ITEM = 'runlog.remoteRun';
+/** The Models view's group of MLflow 3 logged models not registered yet, and one of them. */
+export const UNREGISTERED_ITEM = 'runlog.unregisteredModels';
+export const LOGGED_MODEL_ITEM = 'runlog.loggedModel';
 
 /** A group of runs in the Runs view (by branch, commit or status). */
 export function groupItem(by: RunGrouping): string {

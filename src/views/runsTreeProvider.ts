@@ -330,7 +330,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
       git: run.git !== null,
       environment: run.environment !== null,
       artifacts: run.artifacts.length > 0,
-      models: run.models.length > 0,
+      models: run.models.length > 0 || run.loggedModels.length > 0,
       inputs: run.inputs.length > 0,
       problems: run.rejected.length > 0,
     };

@@ -13,11 +13,13 @@ import type { RunStatus } from '../../../src/store/events';
 import type { RunRecord } from '../../../src/store/types';
 import {
   EXPERIMENT_ITEM,
+  LOGGED_MODEL_ITEM,
   MODEL_ITEM,
   REMOTE_EXPERIMENT_ITEM,
   REMOTE_RUN_ITEM,
   SERVER_ITEM,
   TRASH_ITEM,
+  UNREGISTERED_ITEM,
   groupItem,
   modelVersionItem,
 } from '../../../src/views/contextValues';
@@ -68,7 +70,7 @@ const CONTEXT_VALUES: Readonly<Record<string, readonly string[]>> = {
     ...RUN_ITEMS.map((item) => item.value),
     ...SERVER_ITEMS,
   ],
-  'runlog.models': [MODEL_ITEM, modelVersionItem(false), modelVersionItem(true)],
+  'runlog.models': [MODEL_ITEM, modelVersionItem(false), modelVersionItem(true), UNREGISTERED_ITEM, LOGGED_MODEL_ITEM],
 };
 
 /** A `when` clause read as the conjunction Runlog's menus use: `view ==`, `viewItem ==` or `=~`, and others. */
@@ -141,7 +143,9 @@ describe("package.json's contributions and the registered commands", () => {
         continue;
       }
       assert.ok(!values.some((value) => SERVER_ITEMS.includes(value)), `${where}: not on local and remote items both`);
-      const wanted = view === 'runlog.runs' ? 'runs' : 'versions';
+      // A logged model is no run or version: its command takes the clicked item, or asks from the palette.
+      const wanted =
+        view === 'runlog.runs' ? 'runs' : values.every((v) => v === LOGGED_MODEL_ITEM) ? 'palette' : 'versions';
       assert.equal(kind, wanted, `${where}: a ${wanted} command, which takes the clicked item and the selection`);
     }
   });
