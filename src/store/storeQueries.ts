@@ -7,9 +7,16 @@ import { metricQueries } from './metricQueries';
 import { registryQueries } from './registryQueries';
 import { runQueries } from './runQueries';
 import type { Db } from './sqlite';
+import { tableQueries } from './tableQueries';
 
 /** The rooms' tables in one; no two rooms share a name (storeQueries.test.ts checks). */
-export const STORE_QUERIES = { ...runQueries, ...metricQueries, ...insightQueries, ...registryQueries };
+export const STORE_QUERIES = {
+  ...runQueries,
+  ...metricQueries,
+  ...insightQueries,
+  ...registryQueries,
+  ...tableQueries,
+};
 
 type Queries = typeof STORE_QUERIES;
 export type QueryName = keyof Queries;

@@ -9,6 +9,7 @@ import { runQueries } from '../../../src/store/runQueries';
 import { RunStore } from '../../../src/store/runStore';
 import { STORE_QUERIES, isQueryName } from '../../../src/store/storeQueries';
 import { StoreService, isStoreRequest } from '../../../src/store/storeService';
+import { tableQueries } from '../../../src/store/tableQueries';
 
 const SERVICE_CALLS = ['sync', 'snapshot', 'status'];
 
@@ -31,7 +32,9 @@ describe('store queries', function () {
   });
 
   it('are named once: every room’s queries in one table, no name twice, none a service call', () => {
-    const names = [runQueries, metricQueries, insightQueries, registryQueries].flatMap((room) => Object.keys(room));
+    const names = [runQueries, metricQueries, insightQueries, registryQueries, tableQueries].flatMap((room) =>
+      Object.keys(room),
+    );
     assert.equal(new Set(names).size, names.length, 'a name in two rooms would hide one of them');
     assert.deepEqual(Object.keys(STORE_QUERIES).sort(), [...names].sort());
     for (const name of SERVICE_CALLS) assert.equal(isQueryName(name), false, name);
