@@ -94,6 +94,10 @@ export const COMMANDS = {
   'runlog.rerunRun': onRuns<RunsHandler<string[]>>({ title: 'Runlog: runs to rerun', many: true }),
   'runlog.renameRun': onRuns<RunsHandler<void, [name?: string]>>({ title: 'Runlog: the run to rename', many: false }),
   'runlog.tagRuns': onRuns<RunsHandler<void, [tags?: string]>>({ title: 'Runlog: runs to tag', many: true }),
+  'runlog.editNote': onRuns<RunsHandler<void, [note?: string]>>({
+    title: 'Runlog: the run whose note to edit',
+    many: false,
+  }),
   'runlog.pinRun': onRuns<RunsHandler<number>>({ title: 'Runlog: runs to pin', many: true, deleted: false }),
   'runlog.unpinRun': onRuns<RunsHandler<number>>({
     title: 'Runlog: runs to unpin',

@@ -2,6 +2,7 @@
 // params and metric summaries of many runs at once. Each is a function of the database and its
 // arguments; `runQueries` lists them, and storeQueries.ts makes every one a StoreApi method.
 import type { EnvironmentEvent } from './events';
+import { NOTE_TAG } from './ingest';
 import { nanFromNull } from './metrics';
 import type { SeriesSummaryRow } from './metrics';
 import type { RunRow } from './runSql';
@@ -260,6 +261,17 @@ function params(db: Db, runIds: readonly string[]): [string, Record<string, stri
   return [...result];
 }
 
+/** The notes of those of these runs that have one (the tag `mlflow.note.content`). */
+function notes(db: Db, runIds: readonly string[]): [string, string][] {
+  if (runIds.length === 0) return [];
+  return db
+    .all<{ run_id: string; value: string }>(
+      'SELECT run_id, value FROM tags WHERE key = ? AND run_id IN (SELECT value FROM json_each(?))',
+      [NOTE_TAG, JSON.stringify(runIds)],
+    )
+    .map((row) => [row.run_id, row.value]);
+}
+
 /** Every metric key (or param key) in use, for columns, sort menus and hovers. */
 function keys(db: Db, kind: 'metrics' | 'params'): string[] {
   const table = kind === 'metrics' ? 'metric_series' : 'params';
@@ -304,6 +316,7 @@ export const runQueries = {
   getRun,
   metricSummaries,
   params,
+  notes,
   keys,
   lineage,
   runsInFlight,

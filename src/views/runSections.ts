@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { patchFiles } from '../git/runDiff';
 import { formatMetricValue } from '../../shared/formatValue';
+import { NOTE_TAG } from '../store/ingest';
 import type { RunDetails } from '../store/types';
 
 export type Section = 'params' | 'metrics' | 'tags' | 'git' | 'artifacts' | 'models' | 'inputs' | 'problems';
@@ -28,7 +29,8 @@ export interface RunFileRef {
 }
 
 export function userTags(tags: Readonly<Record<string, string>>): [string, string][] {
-  return Object.entries(tags).filter(([key]) => !key.startsWith('runlog.'));
+  // The note is shown in the run's tooltip, rendered; as a tag value it would be a line of Markdown source.
+  return Object.entries(tags).filter(([key]) => !key.startsWith('runlog.') && key !== NOTE_TAG);
 }
 
 function value(label: string, text: string, tooltip?: string): ValueNode {

@@ -298,4 +298,9 @@ describe('runs table queries', function () {
       'a child whose parent the filter hides stands on its own',
     );
   });
+
+  it('gives the notes of the runs that have one, for the Runs view’s tooltips', () => {
+    assert.deepEqual(store.query('notes', ['a', 'grid', 'missing']), [['grid', '**best** grid']]);
+    assert.deepEqual(store.query('notes', []), []);
+  });
 });
