@@ -9,7 +9,6 @@
  */
 import { formatDuration } from './formatValue';
 import type { MetricGoal } from './metricGoal';
-import { isBetter } from './metricGoal';
 
 export const ATTRIBUTE_COLUMNS = [
   'run.status',
@@ -75,7 +74,7 @@ export interface TableLayout {
   readonly sorts: readonly TableSort[];
   readonly group: TableGrouping | null;
   readonly quick: readonly QuickFilter[];
-  /** Group and folder rows the user collapsed, by entry key. */
+  /** Group rows the user collapsed, by entry key. */
   readonly collapsed: readonly string[];
   /** Runs whose children are shown. */
   readonly expanded: readonly string[];
@@ -137,7 +136,7 @@ export interface TableRun {
   readonly childMetrics: Readonly<Record<string, MetricSpread>>;
 }
 
-/** One row of the table: a run (at a depth under its parents), a group, or a workspace folder. */
+/** One row of the table: a run (at a depth under its parents), or a group. */
 export type TableEntry =
   | { readonly kind: 'run'; readonly depth: number; readonly expanded: boolean; readonly run: TableRun }
   | {
@@ -148,13 +147,6 @@ export type TableEntry =
       readonly runs: number;
       /** The best value of the key metric among the group's runs. */
       readonly best: number | null;
-      readonly collapsed: boolean;
-    }
-  | {
-      readonly kind: 'folder';
-      readonly key: string;
-      readonly name: string;
-      readonly runs: number;
       readonly collapsed: boolean;
     };
 
@@ -181,10 +173,6 @@ export type ColumnValues =
 /** The key a group row is collapsed by: the grouping and the value ("" for runs without one). */
 export function groupKey(group: TableGrouping, value: string | null): string {
   return `${group}=${value === null ? '\u0000' : value}`;
-}
-
-export function folderKey(name: string): string {
-  return `folder=${name}`;
 }
 
 /** Whether a column is shown unless hidden (attributes, params, metrics), or hidden unless shown. */
@@ -289,31 +277,6 @@ export function bestOfSpread(spread: MetricSpread | undefined, stat: MetricStat,
   if (!spread) return null;
   const values = stat === 'best' ? (goal === 'min' ? spread.min : spread.max) : spread[stat];
   return goal === 'min' ? values[0] : values[1];
-}
-
-/** The spread of several spreads (the stores of a multi-root workspace). */
-export function mergeSpreads(a: MetricSpread | undefined, b: MetricSpread): MetricSpread {
-  if (!a) return b;
-  const pair = (x: readonly [number | null, number | null], y: readonly [number | null, number | null]) =>
-    [lowest(x[0], y[0]), highest(x[1], y[1])] as const;
-  return { last: pair(a.last, b.last), min: pair(a.min, b.min), max: pair(a.max, b.max) };
-}
-
-function lowest(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  return b === null ? a : Math.min(a, b);
-}
-
-function highest(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  return b === null ? a : Math.max(a, b);
-}
-
-/** The better of two best values for a goal (null loses). */
-export function betterOf(a: number | null, b: number | null, goal: MetricGoal): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return isBetter(b, a, goal) ? b : a;
 }
 
 /** Run statuses by what they mean to a reader; the table's status cell says the word. */

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { commandTitles, registerCommands } from './app/commandRegistry';
 import { vscodeApp } from './app/vscodeApp';
 import { RunCodeCommands } from './commands/codeCommands';
+import type { RunsQueryControl } from './commands/filterRuns';
 import { launchCommands } from './commands/launchCommands';
 import { Launcher } from './commands/launcher';
 import { mlflowCommands } from './commands/mlflowRuns';
@@ -15,6 +16,7 @@ import { RunlogEditors } from './editor/runlogEditors';
 import { ChartsPanel } from './panels/chartsPanel';
 import type { ComparePanels } from './panels/comparePanels';
 import { RunlogPanels } from './panels/runlogPanels';
+import { RunsTablePanel } from './panels/runsTablePanel';
 import type { ModelsTreeProvider } from './views/modelsTreeProvider';
 import { RunlogViews } from './views/runlogViews';
 import type { RunStatusBar } from './views/runStatusBar';
@@ -28,6 +30,10 @@ export interface RunlogApi {
   /** The Runs view itself: its selection is what run commands act on from the Command Palette. */
   readonly runsView: vscode.TreeView<RunsTreeNode>;
   readonly launcher: Launcher;
+  /** The Runs view's filter, order and grouping (the runs table shares the filter). */
+  readonly runsQuery: RunsQueryControl;
+  /** The open runs table, if any. */
+  readonly runsTable: () => RunsTablePanel | undefined;
   /** The open Charts panel, if any. */
   readonly charts: () => ChartsPanel | undefined;
   /**
@@ -68,7 +74,15 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   launcher.useMlflowEnv(workspace.mlflowEnv);
   const relaunch = relaunchWith(launcher);
   const code = new RunCodeCommands(workspace, relaunch, log);
-  const panels = new RunlogPanels(context, workspace, log, code.diffCode);
+  const panels = new RunlogPanels(context, workspace, log, code.diffCode, {
+    filter: {
+      current: () => views.query.filterText,
+      set: (text) => views.query.setFilter(text),
+      onDidChange: views.query.onDidChange,
+    },
+    onViewSelection: (listener) => views.onDidSelectRuns(listener),
+    revealInView: (runId) => void views.showSelected(runId),
+  });
   const editors = new RunlogEditors(workspace, launcher);
   const modelCommands = new ModelCommands(launcher, context.extensionUri, workspace.folders, () =>
     views.models.refresh(),
@@ -97,6 +111,8 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     runs: views.runs,
     runsView: views.runsView,
     launcher,
+    runsQuery: views.query,
+    runsTable: () => RunsTablePanel.active,
     charts: () => ChartsPanel.active,
     reviveCharts: (state) => panels.reviveCharts(state),
     inlineValues: editors.inlineValues,

@@ -5,6 +5,7 @@ import type { RunIdsArg, RunPickOptions, RunsSelection, RunsTarget, VersionPickO
 import type { ExportSummary } from '../mlruns/mlrunsExport';
 import type { ImportSummary } from '../mlruns/mlrunsImport';
 import type { ChartsPanel } from '../panels/chartsPanel';
+import type { RunsTablePanel } from '../panels/runsTablePanel';
 import type { ModelsTreeNode } from '../views/modelsTreeProvider';
 import type { RunFileRef } from '../views/runSections';
 import type { RunsGrouping } from '../views/runsTreeProvider';
@@ -132,6 +133,7 @@ export const COMMANDS = {
   // Panels (src/panels/runlogPanels.ts)
   'runlog.openCharts': onRuns<RunsHandler<ChartsPanel | undefined>>({ title: 'Runlog: runs to chart', many: true }),
   'runlog.compareRuns': onRuns<RunsHandler<void>>({ title: 'Runlog: runs to compare', many: true, preselect: 2 }),
+  'runlog.openRunsTable': command<() => RunsTablePanel>(),
 
   // A run's code (src/commands/codeCommands.ts)
   'runlog.reproduceRun': onRuns<RunsHandler<string[]>>({ title: 'Runlog: the run to reproduce', many: false }),

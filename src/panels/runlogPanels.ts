@@ -8,14 +8,21 @@ import type { ChartsPanelDeps } from './chartsPanel';
 import { ChartsPanel } from './chartsPanel';
 import { COMPARE_VIEW_TYPE } from './comparePanel';
 import { ComparePanels } from './comparePanels';
+import type { RunsTableDeps } from './runsTablePanel';
+import { RunsTablePanel } from './runsTablePanel';
+
+/** What the runs table shares with the Runs view: the filter and the selection. */
+export type RunsViewLink = Pick<RunsTableDeps, 'filter' | 'onViewSelection' | 'revealInView'>;
 
 /**
- * The webview panels: Charts (one panel) and Compare (one per comparison). Both come back after a
- * reload through their serializers, and follow the stores' change notices while open.
+ * The webview panels: Charts (one panel), Compare (one per comparison) and the runs table (one).
+ * They come back after a reload through their serializers, and follow the stores' change notices
+ * while open.
  */
 export class RunlogPanels implements vscode.Disposable {
   readonly compare: ComparePanels;
   private readonly charts: ChartsPanelDeps;
+  private readonly table: RunsTableDeps;
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(
@@ -24,7 +31,16 @@ export class RunlogPanels implements vscode.Disposable {
     log: vscode.LogOutputChannel,
     /** Opens the diff editor between two runs' code (Compare's "diff code"). */
     diffCode: (left: string, right: string) => Promise<void>,
+    runsView: RunsViewLink,
   ) {
+    this.table = {
+      extensionUri: context.extensionUri,
+      workspaceState: context.workspaceState,
+      log,
+      folders: stores.folders,
+      onStoreChanged: stores.onDidChangeRuns,
+      ...runsView,
+    };
     this.charts = {
       extensionUri: context.extensionUri,
       workspaceState: context.workspaceState,
@@ -41,6 +57,13 @@ export class RunlogPanels implements vscode.Disposable {
         },
       }),
       { dispose: () => ChartsPanel.active?.dispose() },
+      vscode.window.registerWebviewPanelSerializer(RunsTablePanel.viewType, {
+        deserializeWebviewPanel: (panel) => {
+          RunsTablePanel.revive(panel, this.table);
+          return Promise.resolve();
+        },
+      }),
+      { dispose: () => RunsTablePanel.active?.dispose() },
       this.compare,
       vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, this.compare),
       stores.onDidChangeRuns(({ runIds }) => this.compare.storeChanged(runIds)),
@@ -56,8 +79,9 @@ export class RunlogPanels implements vscode.Disposable {
     return ChartsPanel.revive(panel, this.charts, state);
   }
 
-  commands(): Pick<RunlogCommands, 'runlog.openCharts' | 'runlog.compareRuns'> {
+  commands(): Pick<RunlogCommands, 'runlog.openCharts' | 'runlog.compareRuns' | 'runlog.openRunsTable'> {
     return {
+      'runlog.openRunsTable': () => RunsTablePanel.show(this.table),
       'runlog.openCharts': (target, selected) => openCharts(this.charts, this.stores.folders, target, selected),
       'runlog.compareRuns': (target, selected) => compareRuns(this.compare, this.stores.folders, target, selected),
     };

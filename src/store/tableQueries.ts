@@ -6,6 +6,7 @@
 // storeQueries.ts makes every one a StoreApi method.
 import { csvText } from '../../shared/csv';
 import type { MetricGoal } from '../../shared/metricGoal';
+import { metricGoal } from '../../shared/metricGoal';
 import type {
   ColumnId,
   ColumnValues,
@@ -173,7 +174,7 @@ function tableCsv(db: Db, query: TableQuery, spec: TableCsvColumns, withHeader =
   const order = tableOrder(db, { ...query, collapsed: [], expanded: 'all' });
   const columns = spec.columns.filter((c) => columnKind(c) !== 'spark');
   const layout = { stats: spec.stats } as TableLayout;
-  const goalOf = (key: string): MetricGoal => spec.goals[key] ?? 'max';
+  const goalOf = (key: string): MetricGoal => metricGoal(key, spec.goals);
   const asked: TableColumns = {
     params: columns.filter((c) => columnKind(c) === 'param').map(columnKey),
     metrics: columns.filter((c) => columnKind(c) === 'metric').map(columnKey),
