@@ -159,10 +159,16 @@ async function smokeTest(url) {
       .click();
     const runsView = await visible(page.getByText(/No runs yet|Start a Run/), 60_000);
     console.log(`smoke: ${runsView ? '✓' : '✗'} the Runs view shows Runlog's content`);
-    await page.keyboard.press('Control+P');
-    await page.keyboard.type('house-prices/train.py');
-    await page.waitForTimeout(1000);
-    await page.keyboard.press('Enter');
+    // Quick Open answers from the file index, which a loaded machine may not have yet:
+    // wait for train.py's row, and try again until its editor tab opens.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+P');
+      await page.keyboard.type('house-prices/train.py');
+      const row = page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'train.py' });
+      if (await visible(row, 15_000)) await page.keyboard.press('Enter');
+      if (await visible(page.locator('.tab').filter({ hasText: 'train.py' }), 5_000)) break;
+    }
     const lens = await visible(page.locator('.codelens-decoration').getByText('Run', { exact: false }), 60_000);
     console.log(`smoke: ${lens ? '✓' : '✗'} the ▶ Run code lens is above the demo's train.py`);
     await page.screenshot({ path: shot });

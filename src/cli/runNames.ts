@@ -5,14 +5,7 @@
  * store's own filter language, so a name means what the Runs view's filter would find.
  */
 import type { RunStore } from '../store/runStore';
-import type {
-  ListRunsQuery,
-  MetricSummary,
-  RegisteredModel,
-  RunDetails,
-  RunPage,
-  RunRecord,
-} from '../store/types';
+import type { ListRunsQuery, MetricSummary, RegisteredModel, RunDetails, RunPage, RunRecord } from '../store/types';
 import { CliError, EXIT, missing } from './errors';
 import type { ResolvedVersion } from './modelUris';
 import { isModelUri, resolveModelUri } from './modelUris';

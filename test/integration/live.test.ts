@@ -211,6 +211,13 @@ describe('Live runs: every surface within a second of the journal', function () 
     await writeFile(join(folder, 'live_mlflow.py'), MLFLOW);
     storeDir = await mkdtemp(join(tmpdir(), 'runlog-live-'));
     await useStoreDir(storeDir);
+    // What is measured is how a running run reaches the screen, not how long a new store's worker
+    // takes to start (seconds on a loaded machine): the runs start once the store answers.
+    await waitFor('the new store to open', async () => {
+      const stores = (await api()).storeFolders();
+      const status = await stores[0]?.store.call('status').catch(() => undefined);
+      return status?.dir === storeDir ? true : undefined;
+    });
     await vscode.commands.executeCommand('workbench.view.extension.runlog');
     await vscode.commands.executeCommand('runlog.runs.focus');
   });
