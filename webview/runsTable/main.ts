@@ -29,6 +29,7 @@ import { Selection } from './selection';
 
 const ROW_HEIGHT = 24;
 const HEADER_HEIGHT = 28;
+const COLUMN_BLOCK = 6;
 
 let state: TableState | undefined;
 let columns: ColumnId[] = [];
@@ -225,15 +226,20 @@ function cellContext(): CellContext {
   return { layout: layout(), goalOf: (key) => metricGoal(key, goals), bests, now: Date.now() };
 }
 
-function place(node: HTMLElement, index: number, scrollLeft: number): void {
+/** A cell's place; a pinned one follows the horizontal scroll through `--scroll-left`, so scrolling across redraws no row. */
+function place(node: HTMLElement, index: number): void {
   const pinned = index < geometry.pinned;
-  node.style.left = `${(geometry.offsets[index] ?? 0) + (pinned ? scrollLeft : 0)}px`;
+  const left = geometry.offsets[index] ?? 0;
+  node.style.left = pinned ? `calc(var(--scroll-left) + ${left}px)` : `${left}px`;
   node.style.width = `${geometry.widths[index] ?? 0}px`;
   if (pinned) node.classList.add('pinned');
 }
 
 function columnIndexes(): number[] {
-  const { first, end } = visibleColumnRange(geometry, viewport.scrollLeft, viewport.clientWidth);
+  const range = visibleColumnRange(geometry, viewport.scrollLeft, viewport.clientWidth);
+  // Snapped to blocks of columns: scrolling across redraws the rows only when a block comes in.
+  const first = Math.max(geometry.pinned, Math.floor(range.first / COLUMN_BLOCK) * COLUMN_BLOCK);
+  const end = Math.min(columns.length, Math.ceil(range.end / COLUMN_BLOCK) * COLUMN_BLOCK);
   const pinned = Array.from({ length: geometry.pinned }, (_, i) => i);
   return [...pinned, ...Array.from({ length: Math.max(0, end - first) }, (_, i) => first + i)];
 }
@@ -257,7 +263,7 @@ function renderHeader(indexes: readonly number[]): void {
       cell.setAttribute('aria-colindex', String(i + 1));
       cell.setAttribute('aria-sort', sort ? (sort.descending ? 'descending' : 'ascending') : 'none');
       cell.dataset['column'] = column;
-      place(cell, i, viewport.scrollLeft);
+      place(cell, i);
       const grip = el('div', { className: 'grip' });
       grip.dataset['column'] = column;
       cell.append(grip);
@@ -278,9 +284,29 @@ function render(): void {
   viewport.setAttribute('aria-colcount', String(columns.length));
   const { first, end } = visibleRowRange(viewport.scrollTop, viewport.clientHeight, ROW_HEIGHT, total);
   source.ensure(first, end);
+  // A row drawn for the same entry, columns and scroll offset is kept: scrolling down draws only
+  // the rows that come into view.
+  viewport.style.setProperty('--scroll-left', `${viewport.scrollLeft}px`);
+  const drawnWith = `${indexes.join()}|${focused}|${geometry.totalWidth}`;
+  const kept = new Map<number, DrawnRow>();
   const rows: HTMLElement[] = [];
-  for (let index = first; index < end; index++) rows.push(renderRow(index, source.entry(index), indexes, context));
-  body.replaceChildren(...rows);
+  for (let index = first; index < end; index++) {
+    const entry = source.entry(index);
+    const old = drawn.get(index);
+    const selected = entry?.kind === 'run' && selection.has(entry.run.id);
+    const row =
+      old && entry && old.entry === entry && old.with === drawnWith && old.selected === selected && old.bests === bests
+        ? old
+        : { entry, with: drawnWith, selected, bests, element: renderRow(index, entry, indexes, context) };
+    kept.set(index, row);
+    rows.push(row.element);
+  }
+  // Rows are placed absolutely (and numbered by aria-rowindex), so only the rows that changed move
+  // in the DOM: putting every row back would restyle them all on every frame.
+  const keptElements = new Set(rows);
+  for (const child of [...body.children]) if (!keptElements.has(child as HTMLElement)) child.remove();
+  for (const row of rows) if (row.parentElement !== body) body.append(row);
+  drawn = kept;
   const runs = source.runs;
   summary.textContent = source.ready
     ? `${runs} run${runs === 1 ? '' : 's'}${selection.size > 0 ? ` · ${selection.size} selected` : ''}${state.folder ? ` · ${state.folder}` : ''}`
@@ -289,7 +315,15 @@ function render(): void {
   if (active) viewport.setAttribute('aria-activedescendant', active);
   else viewport.removeAttribute('aria-activedescendant');
   showNote(source.entry(focused));
-  if (source.ready) report(first, end, indexes);
+  if (source.ready) reportSoon(first, end, indexes);
+}
+
+/** The report waits for the drawing to settle (a scroll draws every frame; the report is for after). */
+let reportTimer: ReturnType<typeof setTimeout> | undefined;
+function reportSoon(first: number, end: number, indexes: readonly number[]): void {
+  clearTimeout(reportTimer);
+  const drawnAt = performance.now();
+  reportTimer = setTimeout(() => report(first, end, indexes, drawnAt), 50);
 }
 
 let noteShown: string | null = null;
@@ -301,6 +335,15 @@ function showNote(entry: TableEntry | undefined): void {
   notePane.hidden = note === null;
   notePane.replaceChildren(...(note === null ? [] : [renderNote(note)]));
 }
+
+interface DrawnRow {
+  readonly entry: TableEntry | undefined;
+  readonly with: string;
+  readonly selected: boolean;
+  readonly bests: ReadonlyMap<string, MetricSpread>;
+  readonly element: HTMLElement;
+}
+let drawn = new Map<number, DrawnRow>();
 
 function renderRow(
   index: number,
@@ -332,7 +375,7 @@ function renderRow(
     });
     cell.setAttribute('role', 'gridcell');
     cell.setAttribute('aria-colspan', String(columns.length));
-    cell.style.left = `${viewport.scrollLeft}px`;
+    cell.style.left = 'var(--scroll-left)';
     row.setAttribute('aria-expanded', String(!entry.collapsed));
     row.dataset['group'] = entry.key;
     row.append(cell);
@@ -364,7 +407,7 @@ function renderRow(
         cell.prepend(twisty);
       }
     }
-    place(cell, i, viewport.scrollLeft);
+    place(cell, i);
     row.append(cell);
   }
   return row;
@@ -376,7 +419,7 @@ function groupLabel(value: string | null): string {
 }
 
 /** What was drawn, for the host's log and the integration tests. */
-function report(first: number, end: number, indexes: readonly number[]): void {
+function report(first: number, end: number, indexes: readonly number[], drawnAt: number): void {
   if (!state) return;
   const rows: ReportRow[] = [];
   for (let i = first; i < end; i++) {
@@ -421,7 +464,7 @@ function report(first: number, end: number, indexes: readonly number[]): void {
       selected: selection.list(),
       focused: focusEntry?.kind === 'run' ? focusEntry.run.id : null,
       filterError: state.filterError?.message ?? null,
-      ms: performance.now() - stateArrived,
+      ms: drawnAt - stateArrived,
     },
   });
 }
