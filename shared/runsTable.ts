@@ -46,11 +46,6 @@ export const METRIC_STATS: readonly MetricStat[] = ['last', 'min', 'max', 'best'
 /** What rows can be grouped by: the run's experiment, git branch or commit, status, or a param's value. */
 export type TableGrouping = 'experiment' | 'branch' | 'commit' | 'status' | `params.${string}`;
 
-/** A quick filter of one column: a range of numbers (either end open), or a choice of texts. */
-export type QuickFilter =
-  | { readonly column: ColumnId; readonly kind: 'range'; readonly min: number | null; readonly max: number | null }
-  | { readonly column: ColumnId; readonly kind: 'values'; readonly values: readonly string[] };
-
 export interface TableSort {
   readonly column: ColumnId;
   readonly descending: boolean;
@@ -73,7 +68,6 @@ export interface TableLayout {
   /** The first sort decides; ties go to the next. */
   readonly sorts: readonly TableSort[];
   readonly group: TableGrouping | null;
-  readonly quick: readonly QuickFilter[];
   /** Group rows the user collapsed, by entry key. */
   readonly collapsed: readonly string[];
   /** Runs whose children are shown. */
@@ -91,7 +85,6 @@ export const DEFAULT_TABLE_LAYOUT: TableLayout = {
   stats: {},
   sorts: [{ column: 'run.start', descending: true }],
   group: null,
-  quick: [],
   collapsed: [],
   expanded: [],
   trash: false,
@@ -159,16 +152,6 @@ export interface TablePage {
   readonly offset: number;
   readonly entries: readonly TableEntry[];
 }
-
-/** The values one column takes among the runs the filter selects, for its quick filter. */
-export type ColumnValues =
-  | { readonly kind: 'numbers'; readonly min: number | null; readonly max: number | null; readonly runs: number }
-  | {
-      readonly kind: 'texts';
-      readonly values: readonly { readonly value: string; readonly runs: number }[];
-      /** More distinct values than were listed. */
-      readonly more: boolean;
-    };
 
 /** The key a group row is collapsed by: the grouping and the value ("" for runs without one). */
 export function groupKey(group: TableGrouping, value: string | null): string {
@@ -389,20 +372,11 @@ export function isTableGrouping(value: unknown): value is TableGrouping {
   );
 }
 
-const isNumberOrNull = (v: unknown): v is number | null => v === null || (typeof v === 'number' && Number.isFinite(v));
-
-export function isQuickFilter(value: unknown): value is QuickFilter {
-  if (!isObject(value) || !isColumnId(value['column'])) return false;
-  if (value['kind'] === 'range') return isNumberOrNull(value['min']) && isNumberOrNull(value['max']);
-  return value['kind'] === 'values' && isStringList(value['values'], 1000);
-}
-
 export function isTableLayout(value: unknown): value is TableLayout {
   if (!isObject(value)) return false;
   const widths = value['widths'];
   const stats = value['stats'];
   const sorts = value['sorts'];
-  const quick = value['quick'];
   return (
     isColumnList(value['order']) &&
     isColumnList(value['hidden']) &&
@@ -416,9 +390,6 @@ export function isTableLayout(value: unknown): value is TableLayout {
     sorts.length <= 32 &&
     sorts.every((s) => isObject(s) && isColumnId(s['column']) && typeof s['descending'] === 'boolean') &&
     (value['group'] === null || isTableGrouping(value['group'])) &&
-    Array.isArray(quick) &&
-    quick.length <= 64 &&
-    quick.every(isQuickFilter) &&
     isStringList(value['collapsed']) &&
     isStringList(value['expanded']) &&
     typeof value['trash'] === 'boolean'

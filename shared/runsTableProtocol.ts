@@ -23,7 +23,7 @@ export interface TableState {
   readonly keys: TableKeys;
   /** The filter the table and the Runs view share (empty: none). */
   readonly filter: string;
-  /** What is wrong with the filters in use (a quick filter the language refuses): shown, not applied. */
+  /** What is wrong with the filter: shown, not applied. */
   readonly filterError: FilterProblem | null;
   /** `runlog.metricGoals`: the goal of a metric named here overrides its name's. */
   readonly goals: Readonly<Record<string, MetricGoal>>;

@@ -43,7 +43,7 @@ export interface TableOrder {
 }
 
 /** The value each grouping groups by, as SQL over `runs r`. */
-export const GROUPINGS = {
+const GROUPINGS = {
   experiment: '(SELECT ge.name FROM experiments ge WHERE ge.id = r.experiment_id)',
   ...GROUP_VALUE,
 };

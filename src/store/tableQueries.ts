@@ -1,7 +1,6 @@
 // The store's queries for the runs table: the keys its columns come from, a page of rows in the
 // table's order (filtered, sorted, grouped, children under their parents), the run ids of a range
-// of rows, each metric column's best, the values of one column (quick filters) and the CSV of every
-// row. Filtering and sorting are SQL (runSql.ts); the order of the rows is kept between the pages
+// of rows, each metric column's best and the CSV of every row. Filtering and sorting are SQL (runSql.ts); the order of the rows is kept between the pages
 // of one scroll (tableOrder.ts) while the database does not change. `tableQueries` lists them;
 // storeQueries.ts makes every one a StoreApi method.
 import { csvText } from '../../shared/csv';
@@ -9,7 +8,6 @@ import type { MetricGoal } from '../../shared/metricGoal';
 import { metricGoal } from '../../shared/metricGoal';
 import type {
   ColumnId,
-  ColumnValues,
   MetricCell,
   MetricSpread,
   MetricStat,
@@ -22,11 +20,11 @@ import type {
 import { columnKey, columnKind, csvValue, statOf } from '../../shared/runsTable';
 import { bucketStoredSeries } from './metricBuckets';
 import type { RunRow } from './runSql';
-import { RUN_COLUMNS, runConditions, toRun } from './runSql';
+import { RUN_COLUMNS, toRun } from './runSql';
 import { NOTE_TAG } from './ingest';
 import type { Db } from './sqlite';
 import type { TableOrder, TableQuery } from './tableOrder';
-import { GROUPINGS, tableOrder } from './tableOrder';
+import { tableOrder } from './tableOrder';
 
 export type { TableQuery };
 
@@ -112,54 +110,6 @@ function tableBests(db: Db, query: TableQuery, keys: readonly string[]): [string
       [JSON.stringify(keys), JSON.stringify(ids)],
     )
     .map((row) => [row.key, toSpread(row)]);
-}
-
-const MAX_VALUES = 200;
-
-function tableValues(db: Db, filter: string | undefined, column: ColumnId): ColumnValues {
-  const { whereSql, params } = runConditions(filter ? { filter } : {});
-  const kind = columnKind(column);
-  const key = columnKey(column);
-  if (kind === 'metric' || kind === 'spark') {
-    const row = db.get<{ lo: number | null; hi: number | null; n: number }>(
-      `SELECT MIN(m.last) AS lo, MAX(m.last) AS hi, COUNT(*) AS n FROM runs r
-       JOIN metric_series m ON m.run_id = r.id AND m.key = ? ${whereSql}`,
-      [key, ...params],
-    );
-    return { kind: 'numbers', min: row?.lo ?? null, max: row?.hi ?? null, runs: row?.n ?? 0 };
-  }
-  const source =
-    kind === 'param'
-      ? { sql: '(SELECT v.value FROM params v WHERE v.run_id = r.id AND v.key = ?)', params: [key] }
-      : kind === 'tag'
-        ? { sql: '(SELECT v.value FROM tags v WHERE v.run_id = r.id AND v.key = ?)', params: [key] }
-        : attributeValue(column);
-  if (!source) return { kind: 'texts', values: [], more: false };
-  const rows = db.all<{ value: string | null; n: number }>(
-    `SELECT ${source.sql} AS value, COUNT(*) AS n FROM runs r ${whereSql} GROUP BY 1
-     ORDER BY n DESC, value LIMIT ${MAX_VALUES + 1}`,
-    [...source.params, ...params],
-  );
-  const values = rows.filter((r): r is { value: string; n: number } => r.value !== null);
-  return {
-    kind: 'texts',
-    values: values.slice(0, MAX_VALUES).map((r) => ({ value: r.value, runs: r.n })),
-    more: rows.length > MAX_VALUES,
-  };
-}
-
-/** The SQL of an attribute column that has values to pick from (not times, notes or tag lists). */
-function attributeValue(column: ColumnId): { sql: string; params: string[] } | undefined {
-  const sql: Partial<Record<string, string>> = {
-    'run.status': 'r.status',
-    'run.name': 'r.name',
-    'run.experiment': '(SELECT e.name FROM experiments e WHERE e.id = r.experiment_id)',
-    'git.commit': GROUPINGS.commit,
-    'git.branch': GROUPINGS.branch,
-    'git.dirty': "(SELECT CASE g.dirty WHEN 1 THEN 'true' ELSE 'false' END FROM git_state g WHERE g.run_id = r.id)",
-  };
-  const found = sql[column];
-  return found ? { sql: found, params: [] } : undefined;
 }
 
 /** What the CSV holds: these columns, each metric's chosen value, in the table's order with every child. */
@@ -303,6 +253,5 @@ export const tableQueries = {
   tableRows,
   tableIds,
   tableBests,
-  tableValues,
   tableCsv,
 };

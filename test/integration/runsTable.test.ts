@@ -85,6 +85,14 @@ describe('Runs table', function () {
       'the best over every run is a child’s, summed up in its parent',
     );
     table.updateLayout({
+      stats: { 'metrics.val_loss': 'max' },
+      sorts: [{ column: 'metrics.val_loss', descending: true }],
+    });
+    const maxima = await drawn('the highest val_loss of each run', (r) => r.headers.some((h) => h.includes('(max)')));
+    assert.equal(cell(maxima, 'a', 'metrics.val_loss'), '0.9', 'a run’s highest value, not its last');
+    assert.deepEqual(runRows(maxima).slice(0, 2), ['live', 'a'], 'sorted by the maximum, in the store');
+    table.updateLayout({
+      stats: {},
       sorts: [
         { column: 'run.status', descending: false },
         { column: 'params.lr', descending: true },

@@ -6,7 +6,14 @@ import './runsTable.css';
 import { formatMetricValue } from '../../shared/formatValue';
 import { answering } from '../../shared/messaging';
 import type { ColumnId, MetricSpread, TableEntry, TableLayout, TableSort } from '../../shared/runsTable';
-import { columnKey, columnKind, columnTitle, isTableGrouping, visibleColumns } from '../../shared/runsTable';
+import {
+  METRIC_STATS,
+  columnKey,
+  columnKind,
+  columnTitle,
+  isTableGrouping,
+  visibleColumns,
+} from '../../shared/runsTable';
 import type {
   ReportRow,
   TableCommand,
@@ -257,7 +264,9 @@ function renderHeader(indexes: readonly number[]): void {
       const cell = el('div', {
         className: 'hcell',
         text: `${columnTitle(column)}${stat && stat !== 'last' ? ` (${stat})` : ''}${mark}`,
-        title: `${column} — click to sort, Shift-click to add a sort; drag the edge to resize`,
+        title: `${column} — click to sort, Shift-click to add a sort; drag the edge to resize${
+          columnKind(column) === 'metric' ? '; right-click: last, min, max or best value' : ''
+        }`,
       });
       cell.setAttribute('role', 'columnheader');
       cell.setAttribute('aria-colindex', String(i + 1));
@@ -505,6 +514,16 @@ header.addEventListener('click', (event) => {
   };
   const kept = event.shiftKey ? sorts.filter((s) => s.column !== column) : [];
   setLayout({ sorts: event.shiftKey && at ? sorts.map((s) => (s.column === column ? next : s)) : [...kept, next] });
+});
+
+// Which value a metric column shows: right-click its header for the next of last, min, max, best.
+header.addEventListener('contextmenu', (event) => {
+  const column = (event.target as HTMLElement).dataset['column'] as ColumnId | undefined;
+  if (!column || columnKind(column) !== 'metric' || !state) return;
+  event.preventDefault();
+  const stats = layout().stats;
+  const next = METRIC_STATS[(METRIC_STATS.indexOf(stats[column] ?? 'last') + 1) % METRIC_STATS.length] ?? 'last';
+  setLayout({ stats: { ...stats, [column]: next } });
 });
 
 // Resizing: drag a header cell's right edge.

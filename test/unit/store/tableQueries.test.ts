@@ -213,26 +213,6 @@ describe('runs table queries', function () {
     ]);
   });
 
-  it('lists a column’s values for its quick filter', () => {
-    assert.deepEqual(store.query('tableValues', undefined, 'metrics.val_loss'), {
-      kind: 'numbers',
-      min: 0.2,
-      max: 0.7,
-      runs: 5,
-    });
-    const optimizers = store.query('tableValues', undefined, 'params.optimizer');
-    assert.deepEqual(optimizers, {
-      kind: 'texts',
-      values: [
-        { value: 'adam', runs: 3 },
-        { value: 'sgd', runs: 1 },
-      ],
-      more: false,
-    });
-    const statuses = store.query('tableValues', 'params.lr > 0.01', 'run.status');
-    assert.deepEqual(statuses, { kind: 'texts', values: [{ value: 'FINISHED', runs: 3 }], more: false });
-  });
-
   it('writes CSV of every run in the table’s order, children after their parent, full precision', async () => {
     await journal({ id: 'x', start: 50, params: { lr: '=HYPERLINK("evil")' }, metrics: { val_loss: [0.1 + 0.2] } });
     await store.syncJournals();
