@@ -296,7 +296,9 @@ export class RunsTablePanel implements vscode.Disposable {
     try {
       switch (message.type) {
         case 'ready':
+          // A hidden webview is discarded and loads again when shown: it gets the selection back too.
           await this.pushState();
+          if (this.selected.length > 0) this.channel.send({ type: 'select', runIds: this.selected, reveal: false });
           return;
         case 'layout':
           this.setLayout(message.layout);

@@ -175,7 +175,9 @@ describe('Runs table', function () {
       runlog.compare.lastRendered?.runIds.join() === 'b,c' ? true : undefined,
     );
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    table.lastReport = undefined;
     table.panel.reveal();
+    await drawn('the selection kept when the table is shown again', (r) => r.selected.join() === 'b');
   });
 
   it('shows a note as text in its cell: user text adds no element', async () => {
