@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { commandTitles, registerCommands } from './app/commandRegistry';
 import { vscodeApp } from './app/vscodeApp';
 import { RunCodeCommands } from './commands/codeCommands';
+import type { RunsQueryControl } from './commands/filterRuns';
 import { launchCommands } from './commands/launchCommands';
 import { Launcher } from './commands/launcher';
 import { mlflowCommands } from './commands/mlflowRuns';
@@ -22,6 +23,7 @@ import type { ComparePanels } from './panels/comparePanels';
 import type { HtmlPreviews } from './panels/htmlPreview';
 import { RunlogPanels } from './panels/runlogPanels';
 import type { TableEditorProvider } from './panels/tableEditor';
+import { RunsTablePanel } from './panels/runsTablePanel';
 import type { ModelsTreeProvider } from './views/modelsTreeProvider';
 import { RunlogViews } from './views/runlogViews';
 import { ServerTree } from './views/serverTree';
@@ -37,6 +39,10 @@ export interface RunlogApi {
   /** The Runs view itself: its selection is what run commands act on from the Command Palette. */
   readonly runsView: vscode.TreeView<RunsTreeNode>;
   readonly launcher: Launcher;
+  /** The Runs view's filter, order and grouping (the runs table shares the filter). */
+  readonly runsQuery: RunsQueryControl;
+  /** The open runs table, if any. */
+  readonly runsTable: () => RunsTablePanel | undefined;
   /** The open Charts panel, if any. */
   readonly charts: () => ChartsPanel | undefined;
   /**
@@ -96,7 +102,15 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     interpreter: (folder) => launcher.interpreter(folder),
     clientPath: vscode.Uri.joinPath(context.extensionUri, 'python').fsPath,
   });
-  const panels = new RunlogPanels(context, workspace, log, code.diffCode);
+  const panels = new RunlogPanels(context, workspace, log, code.diffCode, {
+    filter: {
+      current: () => views.query.filterText,
+      set: (text) => views.query.setFilter(text),
+      onDidChange: views.query.onDidChange,
+    },
+    onViewSelection: (listener) => views.onDidSelectRuns(listener),
+    revealInView: (runId) => void views.showSelected(runId),
+  });
   const editors = new RunlogEditors(workspace, launcher);
   const modelCommands = new ModelCommands(launcher, context.extensionUri, workspace.folders, () =>
     views.models.refresh(),
@@ -133,6 +147,8 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     runs: views.runs,
     runsView: views.runsView,
     launcher,
+    runsQuery: views.query,
+    runsTable: () => RunsTablePanel.active,
     charts: () => ChartsPanel.active,
     reviveCharts: (state) => panels.reviveCharts(state),
     media: () => MediaPanel.active,

@@ -12,6 +12,7 @@ import type { PullArg } from '../commands/serverCommands';
 import type { ServerEntry } from '../commands/trackingServers';
 import type { ChartsPanel } from '../panels/chartsPanel';
 import type { MediaPanel } from '../panels/mediaPanel';
+import type { RunsTablePanel } from '../panels/runsTablePanel';
 import type { ModelsTreeNode } from '../views/modelsTreeProvider';
 import type { ArtifactRef, RunFileRef } from '../views/runSections';
 import type { RunsGrouping } from '../views/runsTreeProvider';
@@ -102,6 +103,10 @@ export const COMMANDS = {
   'runlog.rerunRun': onRuns<RunsHandler<string[]>>({ title: 'Runlog: runs to rerun', many: true }),
   'runlog.renameRun': onRuns<RunsHandler<void, [name?: string]>>({ title: 'Runlog: the run to rename', many: false }),
   'runlog.tagRuns': onRuns<RunsHandler<void, [tags?: string]>>({ title: 'Runlog: runs to tag', many: true }),
+  'runlog.editNote': onRuns<RunsHandler<void, [note?: string]>>({
+    title: 'Runlog: the run whose note to edit',
+    many: false,
+  }),
   'runlog.pinRun': onRuns<RunsHandler<number>>({ title: 'Runlog: runs to pin', many: true, deleted: false }),
   'runlog.unpinRun': onRuns<RunsHandler<number>>({
     title: 'Runlog: runs to unpin',
@@ -141,6 +146,7 @@ export const COMMANDS = {
     many: true,
   }),
   'runlog.openArtifact': withArguments<(ref?: ArtifactRef) => Promise<PreviewKind | undefined>>(),
+  'runlog.openRunsTable': command<() => RunsTablePanel>(),
 
   // A run's code (src/commands/codeCommands.ts)
   'runlog.reproduceRun': onRuns<RunsHandler<string[]>>({ title: 'Runlog: the run to reproduce', many: false }),

@@ -8,6 +8,8 @@ export const RUN_NAME_TAG = 'runlog.name';
 export const RUN_EXPERIMENT_TAG = 'runlog.experiment';
 /** A pinned run has this tag (set and cleared by lifecycle events); the Runs view lists it first. */
 export const RUN_PINNED_TAG = 'runlog.pinned';
+/** A run's note (Markdown), where MLflow keeps it: it round-trips through MLflow's tags. */
+export const NOTE_TAG = 'mlflow.note.content';
 
 export interface Rejection {
   readonly runId: string;

@@ -195,6 +195,10 @@ export type SortKey =
   | 'name'
   | 'duration'
   | 'status'
+  | 'experiment'
+  | 'git_commit'
+  | 'git_branch'
+  | 'git_dirty'
   | `metrics.${string}`
   | `params.${string}`
   | `tags.${string}`;
@@ -231,6 +235,12 @@ export interface ListRunsQuery {
   readonly group?: { readonly by: RunGrouping; readonly value: string | null };
   /** Pinned runs before the others, each part in the sort's order. */
   readonly pinnedFirst?: boolean;
+  /**
+   * Runs under their parents: `parent: null` selects the runs whose parent the query does not
+   * select (top-level runs), `parent: <id>` that run's children among those it selects. A run in a
+   * cycle of parents counts as top-level. The page then says how many children each of its runs has.
+   */
+  readonly nesting?: { readonly parent: string | null };
 }
 
 /** Inputs a relaunched run read that differ from what the run it relaunched read. */
@@ -242,4 +252,6 @@ export interface LineageChange {
 export interface RunPage {
   readonly runs: RunRecord[];
   readonly total: number;
+  /** With `nesting`: how many children each run of the page has among the runs the query selects (0 left out). */
+  readonly children?: Readonly<Record<string, number>>;
 }

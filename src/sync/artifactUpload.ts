@@ -5,6 +5,7 @@
  * multipart uploads (`mlflow-artifacts/mpu/*`: presigned URLs of its cloud store), one piece at a
  * time, as MLflow's client sends them; a server without them takes it in one streamed PUT.
  */
+import type { Hash } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -62,21 +63,31 @@ export async function uploadArtifact(
   }
   if (digest === '') {
     let handle: FileHandle | undefined;
+    // The digest of the last attempt's bytes. The server may answer before the stream's end (and
+    // its flush) is seen, so the digest is taken from whichever comes first, exactly once.
+    let sent: { readonly hash: Hash; bytes: number; digest?: string } | undefined;
+    const digestOf = (attempt: { readonly hash: Hash; digest?: string }): string =>
+      (attempt.digest ??= attempt.hash.digest('hex'));
     await client.uploadArtifact(
       root,
       path,
       async (): Promise<Readable> => {
         await handle?.close().catch(() => undefined);
         handle = await openFile(file);
-        const hash = createHash('sha256');
+        const attempt: { readonly hash: Hash; bytes: number; digest?: string } = {
+          hash: createHash('sha256'),
+          bytes: 0,
+        };
+        sent = attempt;
         const hashing = new Transform({
           transform(chunk: Buffer, _encoding, done) {
-            hash.update(chunk);
+            attempt.hash.update(chunk);
+            attempt.bytes += chunk.length;
             onBytes(chunk.length);
             done(null, chunk);
           },
           flush(done) {
-            digest = hash.digest('hex');
+            digestOf(attempt);
             done();
           },
         });
@@ -85,6 +96,7 @@ export async function uploadArtifact(
       size,
     );
     await handle?.close().catch(() => undefined);
+    if (sent && sent.bytes === size) digest = digestOf(sent);
   }
   if (expected && digest !== '' && digest !== expected.sha256) {
     throw new ArtifactChangedError(`${path} changed after it was logged (its SHA-256 differs from the journal's)`);

@@ -8,7 +8,7 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { RunEvent } from '../store/events';
-import { parseEventLine } from '../store/events';
+import { parseEventLine } from '../store/eventParse';
 import { findLineEnd } from '../store/journal';
 
 /** A metric point as MLflow's `Metric` JSON, with what identifies it on the server. */

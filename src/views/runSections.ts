@@ -2,6 +2,7 @@ import type * as vscode from 'vscode';
 import { patchFiles } from '../git/runDiff';
 import { formatMetricValue } from '../../shared/formatValue';
 import { formatMegabytes, isSystemMetric } from '../../shared/systemMetrics';
+import { NOTE_TAG } from '../store/ingest';
 import type { RunDetails, RunEnvironment } from '../store/types';
 import { artifactRows } from './artifactRows';
 
@@ -44,7 +45,8 @@ export interface RunFileRef {
 }
 
 export function userTags(tags: Readonly<Record<string, string>>): [string, string][] {
-  return Object.entries(tags).filter(([key]) => !key.startsWith('runlog.'));
+  // The note is shown in the run's tooltip, rendered; as a tag value it would be a line of Markdown source.
+  return Object.entries(tags).filter(([key]) => !key.startsWith('runlog.') && key !== NOTE_TAG);
 }
 
 function value(label: string, text: string, tooltip?: string): ValueNode {

@@ -45,7 +45,8 @@ export class RunlogViews implements vscode.Disposable {
   readonly models: ModelsTreeProvider;
   readonly runStatus: RunStatusBar;
   private readonly modelsView: vscode.TreeView<ModelsTreeNode>;
-  private readonly query: RunsQueryControl;
+  /** The view's filter, order and grouping (the runs table shares the filter). */
+  readonly query: RunsQueryControl;
   private readonly notifications = new RunNotifications();
   private readonly subscriptions: vscode.Disposable[];
 
@@ -98,6 +99,7 @@ export class RunlogViews implements vscode.Disposable {
       { dispose: () => clearInterval(remote) },
       this.runs,
       this.runsView,
+      this.query,
       refresh,
       this.runStatus,
       this.models,
@@ -170,6 +172,21 @@ export class RunlogViews implements vscode.Disposable {
         this.runStatus.pick((runId) => Promise.resolve(vscode.commands.executeCommand('runlog.stopRun', runId))),
       'runlog.refreshModels': () => this.models.refresh(),
     };
+  }
+
+  /** The runs selected in the Runs view, whenever its selection changes (the runs table follows it). */
+  onDidSelectRuns(listener: (runIds: readonly string[]) => void): vscode.Disposable {
+    return this.runsView.onDidChangeSelection(({ selection }) =>
+      listener(selection.flatMap((node) => (node.kind === 'run' ? [node.run.id] : []))),
+    );
+  }
+
+  /** Selects a run in the Runs view without taking the focus, when the view is shown (the table's selection). */
+  async showSelected(runId: string): Promise<void> {
+    if (!this.runsView.visible) return;
+    if (this.runsView.selection.some((node) => node.kind === 'run' && node.run.id === runId)) return;
+    const node = await this.runs.findRun(runId);
+    if (node) await this.runsView.reveal(node, { select: true, focus: false });
   }
 
   /** Selects and focuses a run in the Runs view; false when the view does not show it. */
