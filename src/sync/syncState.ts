@@ -8,7 +8,8 @@
  *     {"run": L, "remote": R, "offset": 0, "done": false}   L is R on the server (created, or found by tag)
  *     {"run": L, "sending": [from, to]}                     journal bytes [from, to) are on their way
  *     {"run": L, "offset": N, "done": B}                    the server confirmed every line before N;
- *                                                           B: the run's end, end time and artifacts too
+ *                                                           B: the run's end, end time and artifacts too;
+ *                                                           a `sending` range reaching past N stays open
  *   <key>/pulled.jsonl   {"remote": R, "local": L, "fingerprint": F}: run R of the server is L here, as it
  *                        was when F (a digest of its runs/get answer) was read; the last line of R wins
  *   <key>/lock           the one process pushing to or pulling from that server (store/lock.ts)
@@ -106,10 +107,19 @@ export function parseState(text: string): Map<string, PushedRun> {
     ) {
       runs.set(entry.run, { ...before, unconfirmed: [entry.sending[0] as number, entry.sending[1] as number] });
     } else if (offset !== undefined) {
-      runs.set(entry.run, { remote: before.remote, offset, done: entry.done === true });
+      runs.set(entry.run, confirmedState(before, offset, entry.done === true));
     }
   }
   return runs;
+}
+
+/**
+ * A run's state after the server confirmed the bytes before `offset`: a `sending` range that reaches
+ * past it stays (a later batch still on its way when an earlier one was answered).
+ */
+function confirmedState(before: PushedRun, offset: number, done: boolean): PushedRun {
+  const unconfirmed = before.unconfirmed && before.unconfirmed[1] > offset ? before.unconfirmed : undefined;
+  return { remote: before.remote, offset, done, ...(unconfirmed ? { unconfirmed } : {}) };
 }
 
 /** Pull records: the last line of each remote run wins. */
@@ -219,7 +229,7 @@ export class SyncState {
   confirmed(runId: string, offset: number, done: boolean): Promise<void> {
     const before = this.runs.get(runId);
     if (!before) throw new Error(`run ${runId} was never mapped to a remote run`);
-    this.runs.set(runId, { remote: before.remote, offset, done });
+    this.runs.set(runId, confirmedState(before, offset, done));
     return this.append({ run: runId, offset, done });
   }
 
