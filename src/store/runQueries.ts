@@ -224,6 +224,17 @@ function params(db: Db, runIds: readonly string[]): [string, Record<string, stri
   return [...result];
 }
 
+/** One tag's value on each of these runs that has it (where a pulled run came from, for the Runs view). */
+function tagValues(db: Db, runIds: readonly string[], key: string): [string, string][] {
+  if (runIds.length === 0) return [];
+  return db
+    .all<{ run_id: string; value: string }>(
+      `SELECT run_id, value FROM tags WHERE key = ? AND run_id IN (${runIds.map(() => '?').join(', ')})`,
+      [key, ...runIds],
+    )
+    .map((row) => [row.run_id, row.value]);
+}
+
 /** Every metric key (or param key) in use, for columns, sort menus and hovers. */
 function keys(db: Db, kind: 'metrics' | 'params'): string[] {
   const table = kind === 'metrics' ? 'metric_series' : 'params';
@@ -268,6 +279,7 @@ export const runQueries = {
   getRun,
   metricSummaries,
   params,
+  tagValues,
   keys,
   lineage,
   runsInFlight,

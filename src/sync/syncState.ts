@@ -22,7 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../store/atomicFile';
 import { O_NOFOLLOW, appendJournal } from '../store/journalAppend';
@@ -149,6 +149,40 @@ async function readText(file: string): Promise<string> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
     throw error;
   }
+}
+
+/** Where a local run went: a server's URI, and whether the run is whole there. */
+export interface PushedTo {
+  readonly uri: string;
+  readonly done: boolean;
+}
+
+/**
+ * Every run this store pushed, and to which servers (from `<store>/sync/*`, read without the lock:
+ * a line being appended is cut off and skipped). For the Runs view's "↑ server".
+ */
+export async function pushedRuns(storeDir: string): Promise<Map<string, PushedTo[]>> {
+  const result = new Map<string, PushedTo[]>();
+  let keys: string[];
+  try {
+    keys = await readdir(join(storeDir, SYNC_DIR));
+  } catch {
+    return result;
+  }
+  for (const key of keys) {
+    let uri: unknown;
+    try {
+      uri = (JSON.parse(await readFile(join(storeDir, SYNC_DIR, key, 'server.json'), 'utf8')) as { uri?: unknown }).uri;
+    } catch {
+      continue; // store.json, or a folder without its server
+    }
+    if (typeof uri !== 'string') continue;
+    for (const [run, state] of parseState(await readText(join(storeDir, SYNC_DIR, key, STATE_FILE)))) {
+      if (run.startsWith('models:/')) continue;
+      result.set(run, [...(result.get(run) ?? []), { uri, done: state.done }]);
+    }
+  }
+  return result;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { PresentationSettings } from '../runs/runPresentation';
 import { runItemModel } from '../runs/runPresentation';
 import type { RunStatus } from '../store/events';
 import type { LineageChange, MetricSummary, RunRecord } from '../store/types';
+import type { RunOrigin } from './runsTreeProvider';
 
 const STATUS_ICONS: Record<RunStatus, [string, string?]> = {
   RUNNING: ['sync~spin'],
@@ -31,6 +32,7 @@ export function runTreeItem(
   params: Readonly<Record<string, string>> = {},
   lineage?: LineageChange,
   gpus: readonly GpuUsage[] = [],
+  origin?: RunOrigin,
 ): vscode.TreeItem {
   const model = runItemModel(run, metrics, settings, Date.now(), {}, params, lineage, gpus);
   const item = new vscode.TreeItem(model.label, vscode.TreeItemCollapsibleState.Collapsed);
@@ -42,8 +44,10 @@ export function runTreeItem(
     pinned && !live
       ? new vscode.ThemeIcon('pinned', color ? new vscode.ThemeColor(color) : undefined)
       : statusIcon(run.status);
-  item.description = pinned && live ? `pinned · ${model.description}` : model.description;
-  item.tooltip = markdownOf(model.label, model.tooltip);
+  const where = origin ? originText(origin) : undefined;
+  const description = where ? `${where.short} · ${model.description}` : model.description;
+  item.description = pinned && live ? `pinned · ${description}` : description;
+  item.tooltip = markdownOf(model.label, where ? [...model.tooltip, ...where.lines] : model.tooltip);
   item.contextValue = model.contextValue;
   return item;
 }
@@ -59,4 +63,33 @@ function markdownOf(title: string, lines: readonly string[]): vscode.MarkdownStr
     md.appendMarkdown('  \n');
   }
   return md;
+}
+
+function hostOf(uri: string): string {
+  try {
+    return new URL(uri).host || uri;
+  } catch {
+    return uri;
+  }
+}
+
+/**
+ * A pulled run's server ("↓ host") or where this run was pushed ("↑ host"), for the description;
+ * the full URIs for the tooltip. A pulled run is read-only here; a pushed one stays this store's.
+ */
+function originText(origin: RunOrigin): { short: string; lines: string[] } | undefined {
+  if (origin.pulledFrom !== undefined) {
+    return {
+      short: `↓ ${hostOf(origin.pulledFrom)}`,
+      lines: [`pulled from ${origin.pulledFrom} (read-only here: change it on the server, then pull it again)`],
+    };
+  }
+  if (origin.pushedTo.length === 0) return undefined;
+  const hosts = [...new Set(origin.pushedTo.map((p) => hostOf(p.uri)))];
+  return {
+    short: `↑ ${hosts.length === 1 ? hosts[0] : `${hosts.length} servers`}`,
+    lines: origin.pushedTo.map(
+      (p) => `pushed to ${p.uri}${p.done ? '' : ' (not whole there yet: its end or files go with the next push)'}`,
+    ),
+  };
 }
