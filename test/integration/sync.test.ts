@@ -110,7 +110,10 @@ describe('Sync with a team MLflow server (runlog serve)', function () {
       const item = node && runs.getTreeItem(node);
       return item && String(item.description).startsWith(`↑ ${host} · `) ? item : undefined;
     });
-    assert.match(JSON.stringify(mine.tooltip), new RegExp(`pushed to ${uri.replace(/[.]/g, '\\.')}`));
+    assert.match(
+      (mine.tooltip as vscode.MarkdownString).value.replace(/&nbsp;/g, ' '),
+      new RegExp(`pushed to ${uri.replace(/[.]/g, '\\.')}`),
+    );
   });
 
   it("lists the server's experiments and runs in the Runs view, searched there with the view's filter", async () => {
