@@ -49,7 +49,7 @@ type ServerCommandIds =
 export function serverCommands(deps: ServerCommandDeps): Pick<RunlogCommands, ServerCommandIds> {
   return {
     'runlog.connectServer': () => connectServer(deps),
-    'runlog.removeServer': (arg) => removeServer(deps, arg),
+    'runlog.removeServer': (arg, options) => removeServer(deps, arg, options?.confirm !== false),
     'runlog.pushToServer': (target, selected, server) => pushToServer(deps, target, selected, server),
     'runlog.pullRuns': (arg) => pullFromServer(deps, pullArg(arg)),
     'runlog.openRemoteRun': (arg) => openRemoteRun(deps, arg),
@@ -58,9 +58,14 @@ export function serverCommands(deps: ServerCommandDeps): Pick<RunlogCommands, Se
 
 /**
  * Runlog: Remove MLflow Server: the server's root in the Runs view (or the one named, or picked),
- * out of `runlog.servers` and `runlog.autoPush`, its credentials out of SecretStorage. Asks first.
+ * out of `runlog.servers` and `runlog.autoPush`, its credentials out of SecretStorage. Asks first
+ * (unless given `{ confirm: false }`, for scripts and tests).
  */
-async function removeServer(deps: ServerCommandDeps, arg?: ServerTreeNode | string): Promise<ServerEntry | undefined> {
+async function removeServer(
+  deps: ServerCommandDeps,
+  arg: ServerTreeNode | string | undefined,
+  ask: boolean,
+): Promise<ServerEntry | undefined> {
   const { app, servers } = deps;
   const named = typeof arg === 'string' ? arg : arg && 'server' in arg ? arg.server.name : undefined;
   const server =
@@ -70,11 +75,13 @@ async function removeServer(deps: ServerCommandDeps, arg?: ServerTreeNode | stri
         ? await servers.pick('Runlog: remove which server?')
         : undefined;
   if (!server) return undefined;
-  const confirmed = await app.confirm(
-    `Remove the tracking server ${server.name} (${server.uri})?`,
-    'Remove',
-    'Its credentials are deleted from VS Code’s secret storage; the runs on the server and those pulled here stay.',
-  );
+  const confirmed =
+    !ask ||
+    (await app.confirm(
+      `Remove the tracking server ${server.name} (${server.uri})?`,
+      'Remove',
+      'Its credentials are deleted from VS Code’s secret storage; the runs on the server and those pulled here stay.',
+    ));
   if (!confirmed) return undefined;
   const removed = await servers.remove(server.name);
   if (removed) app.log.info(`Removed the tracking server ${removed.name} (${removed.uri})`);

@@ -270,4 +270,18 @@ describe('Sync with a team MLflow server (runlog serve)', function () {
       delete process.env['MLFLOW_HTTP_REQUEST_MAX_RETRIES'];
     }
   });
+
+  it('Remove MLflow Server drops its entry, its autoPush name and its root in the Runs view', async () => {
+    const gone = await vscode.commands.executeCommand<{ name: string } | undefined>('runlog.removeServer', 'gone', {
+      confirm: false,
+    });
+    assert.equal(gone?.name, 'gone');
+    assert.deepEqual(config().get('servers'), [{ name: 'team', uri }]);
+    assert.deepEqual(config().get('autoPush'), []);
+    const team = await child(undefined, 'team');
+    assert.ok(team);
+    await vscode.commands.executeCommand('runlog.removeServer', team, { confirm: false });
+    assert.deepEqual(config().get('servers'), []);
+    await waitFor('the team root gone', async () => ((await child(undefined, 'team')) ? undefined : true));
+  });
 });
