@@ -598,6 +598,16 @@ async function selectRange(index: number, keep: boolean): Promise<void> {
   selectionChanged();
 }
 
+/** Selects the run of row `index` (not held yet) alone, unless the focus moved on meanwhile. */
+async function selectUnloaded(index: number): Promise<void> {
+  render();
+  if (!state) return;
+  const [runId] = await channel.request({ type: 'ids', version: state.version, from: index, to: index + 1 });
+  if (runId === undefined || focused !== index) return;
+  selection.only(runId, index);
+  selectionChanged();
+}
+
 function selectionChanged(): void {
   const entry = source.entry(focused);
   channel.send({
@@ -650,6 +660,9 @@ viewport.addEventListener('keydown', (event) => {
     else if (now?.kind === 'run' && !event.ctrlKey) {
       selection.only(now.run.id, focused);
       selectionChanged();
+    } else if (now === undefined && !event.ctrlKey) {
+      // End or Page Down onto a row not loaded yet: the host says which run it is.
+      void selectUnloaded(focused);
     } else render();
     return;
   }
