@@ -160,4 +160,51 @@ describe('runs table webview: the page in Chromium', function () {
     );
     assert.deepEqual(opened?.errors, []);
   });
+
+  it('moves a column dragged by its header, without sorting by it', async () => {
+    const sorts = (await harness('layout')).sorts;
+    const box = async (column: string): Promise<{ x: number; y: number; width: number; height: number }> => {
+      const found = await page.locator(`.hcell[data-column="${column}"]`).boundingBox();
+      assert.ok(found, `the header of ${column}`);
+      return found;
+    };
+    const lr = await box('params.lr');
+    const status = await box('run.status');
+    await page.mouse.move(lr.x + lr.width / 2, lr.y + lr.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(status.x + status.width / 2, status.y + status.height / 2, { steps: 8 });
+    await page.mouse.move(status.x + 4, status.y + status.height / 2, { steps: 4 });
+    assert.equal(await page.locator('.drop-marker').count(), 1, 'a marker shows where it will go');
+    await page.mouse.up();
+    const moved = await drawn('lr moved before status', (r) => r.columns[1] === 'params.lr');
+    assert.equal(moved.columns[0], 'run.name', 'the pinned column stays first');
+    assert.equal(moved.columns[2], 'run.status');
+    const layout = await harness('layout');
+    assert.deepEqual(
+      layout.order.slice(0, 2),
+      ['params.lr', 'run.status'],
+      'the order is the layout’s (kept by the host)',
+    );
+    assert.deepEqual(layout.pinned, ['run.name']);
+    assert.deepEqual(layout.sorts, sorts, 'the drag was not a click');
+    assert.equal(await page.locator('.drop-marker').count(), 0);
+    assert.deepEqual(opened?.errors, []);
+  });
+
+  it("asks the host for a param or metric column's quick filter from its header, without sorting", async () => {
+    const sorts = (await harness('layout')).sorts;
+    assert.equal(await page.locator('.hcell[data-column="run.status"] .qf').count(), 0, 'none on attributes');
+    assert.equal(await page.textContent('.hcell[data-column="params.lr"]'), 'lr', 'the glyph adds no header text');
+    await page.click('.hcell[data-column="params.lr"] .qf');
+    await page.click('.hcell[data-column="metrics.loss"] .qf');
+    const asked = await waitFor('two quick filters', async () => {
+      const sent = await harness('sent', 'quickFilter');
+      return sent.length === 2 ? sent : undefined;
+    });
+    assert.deepEqual(asked, [
+      { type: 'quickFilter', column: 'params.lr' },
+      { type: 'quickFilter', column: 'metrics.loss' },
+    ]);
+    assert.deepEqual((await harness('layout')).sorts, sorts);
+  });
 });

@@ -30,7 +30,7 @@ import { renderNote } from '../common/noteView';
 import type { CellContext } from './cells';
 import { cellContent, sparkline } from './cells';
 import type { ColumnGeometry } from './geometry';
-import { columnGeometry, visibleColumnRange, visibleRowRange } from './geometry';
+import { columnGeometry, dropIndex, movedColumn, visibleColumnRange, visibleRowRange } from './geometry';
 import { RowSource } from './rowSource';
 import { Selection } from './selection';
 
@@ -264,7 +264,7 @@ function renderHeader(indexes: readonly number[]): void {
       const cell = el('div', {
         className: 'hcell',
         text: `${columnTitle(column)}${stat && stat !== 'last' ? ` (${stat})` : ''}${mark}`,
-        title: `${column} — click to sort, Shift-click to add a sort; drag the edge to resize${
+        title: `${column} — click to sort, Shift-click to add a sort; drag to move, drag the edge to resize${
           columnKind(column) === 'metric' ? '; right-click: last, min, max or best value' : ''
         }`,
       });
@@ -273,6 +273,18 @@ function renderHeader(indexes: readonly number[]): void {
       cell.setAttribute('aria-sort', sort ? (sort.descending ? 'descending' : 'ascending') : 'none');
       cell.dataset['column'] = column;
       place(cell, i);
+      const kind = columnKind(column);
+      if (kind === 'param' || kind === 'metric') {
+        // Its glyph is drawn by CSS, so the header's text stays the column's.
+        const filter = el('span', {
+          className: 'qf',
+          title: kind === 'param' ? 'Keep runs with values…' : 'Keep runs in a range…',
+        });
+        filter.setAttribute('role', 'button');
+        filter.setAttribute('aria-label', `Quick filter on ${columnTitle(column)}`);
+        filter.dataset['column'] = column;
+        cell.append(filter);
+      }
       const grip = el('div', { className: 'grip' });
       grip.dataset['column'] = column;
       cell.append(grip);
@@ -502,9 +514,61 @@ groupSelect.addEventListener('change', () => {
   setLayout({ group: isTableGrouping(value) ? value : null, collapsed: [] });
 });
 
+// Reordering: drag a header cell (not its edge) to where the column should go; the order is the
+// layout's, which the host keeps per workspace. A press that moves less than a few pixels is a click.
+let dragged = false;
+header.addEventListener('pointerdown', (event) => {
+  const cell = event.target as HTMLElement;
+  const column = cell.dataset['column'] as ColumnId | undefined;
+  if (event.button !== 0 || !column || !cell.classList.contains('hcell') || !state) return;
+  const from = columns.indexOf(column);
+  const startX = event.clientX;
+  const marker = el('div', { className: 'drop-marker' });
+  let to = from;
+  dragged = false;
+  const rowX = (clientX: number): number =>
+    clientX - viewport.getBoundingClientRect().left + (from < geometry.pinned ? 0 : viewport.scrollLeft);
+  const move = (e: PointerEvent): void => {
+    if (!dragged && Math.abs(e.clientX - startX) < 5) return;
+    if (!dragged) {
+      dragged = true;
+      cell.classList.add('dragging');
+    }
+    // The header is drawn again when rows change: the marker goes back in.
+    if (!marker.isConnected) header.append(marker);
+    to = dropIndex(geometry, from, rowX(e.clientX));
+    // The marker sits where the column will go: before the column it lands on, or after it when moving right.
+    const left = (geometry.offsets[to] ?? 0) + (to > from ? (geometry.widths[to] ?? 0) : 0);
+    marker.style.left = from < geometry.pinned ? `calc(var(--scroll-left) + ${left}px)` : `${left}px`;
+  };
+  const up = (): void => {
+    window.removeEventListener('pointermove', move);
+    window.removeEventListener('pointerup', up);
+    marker.remove();
+    cell.classList.remove('dragging');
+    if (!dragged || to === from) return;
+    const next = movedColumn(columns, from, to);
+    const pinned = next.slice(0, geometry.pinned);
+    setLayout({
+      pinned: [...pinned, ...layout().pinned.filter((c) => !pinned.includes(c))],
+      order: next.slice(geometry.pinned),
+    });
+  };
+  window.addEventListener('pointermove', move);
+  window.addEventListener('pointerup', up);
+});
+
 header.addEventListener('click', (event) => {
   const target = event.target as HTMLElement;
   const column = target.dataset['column'] as ColumnId | undefined;
+  if (dragged) {
+    dragged = false;
+    return;
+  }
+  if (column && target.classList.contains('qf')) {
+    channel.send({ type: 'quickFilter', column });
+    return;
+  }
   if (!column || target.classList.contains('grip') || !state) return;
   const sorts = layout().sorts;
   const at = sorts.find((s) => s.column === column);
