@@ -207,4 +207,41 @@ describe('runs table webview: the page in Chromium', function () {
     ]);
     assert.deepEqual((await harness('layout')).sorts, sorts);
   });
+
+  it('scrolls across: the cells of the columns that come in are drawn, each in its column', async () => {
+    // Each extra param x<k> of run i is i * 100 + k (runsTableFakeHost.ts).
+    const consistent = (report: TableReport): boolean =>
+      report.rows.every(
+        (row) =>
+          row.kind !== 'run' ||
+          report.columns.every(
+            (column, n) =>
+              !column.startsWith('params.x') ||
+              row.cells[n] === String(Number(row.key.slice(3)) * 100 + Number(column.slice('params.x'.length))),
+          ),
+      );
+    await page.setViewportSize({ width: 700, height: 600 });
+    const scrollTo = (left: number): Promise<void> =>
+      page.evaluate((x) => {
+        const viewport = document.querySelector('.viewport');
+        if (viewport) viewport.scrollLeft = x < 0 ? viewport.scrollWidth : x;
+      }, left);
+    await scrollTo(-1);
+    const right = await drawn('the right end', (r) => r.columns.includes('run.note'));
+    assert.ok(!right.columns.includes('run.start'), `the columns left of view are gone: ${right.columns.join()}`);
+    assert.equal(right.columns[0], 'run.name', 'the pinned column stays');
+    assert.ok(consistent(right), JSON.stringify(right.rows[0]));
+    // Back across in steps: each step brings in a block of columns before the ones kept.
+    const width = await page.evaluate(() => document.querySelector('.viewport')?.scrollWidth ?? 0);
+    for (const left of [Math.round(width * 0.6), Math.round(width * 0.3), 0]) {
+      await scrollTo(left);
+      const report = await drawn(`the view at ${left}px`, (r) => r.columns.length > 1 && consistent(r));
+      for (const row of report.rows) {
+        assert.equal(row.cells.length, report.columns.length, 'a cell per column, no stale one left');
+      }
+    }
+    const back = await drawn('the left end', (r) => r.columns.includes('run.status'));
+    assert.ok(consistent(back));
+    assert.deepEqual(opened?.errors, []);
+  });
 });

@@ -6,6 +6,8 @@ import { DEFAULT_TABLE_LAYOUT } from '../../shared/runsTable';
 import type { TableReport, TableState, TableViewMessage } from '../../shared/runsTableProtocol';
 
 const RUNS = 1_000;
+/** Enough params after `lr` that the table scrolls across, in blocks of columns. */
+const EXTRA = Array.from({ length: 40 }, (_, k) => `x${String(k).padStart(2, '0')}`);
 const HOSTILE_NAME = '<img src=x onerror="window.injected=1">';
 
 function run(i: number): TableRun {
@@ -20,7 +22,7 @@ function run(i: number): TableRun {
     pinned: false,
     deleted: false,
     parentRunId: null,
-    params: { lr: String((i % 7) / 100) },
+    params: { lr: String((i % 7) / 100), ...Object.fromEntries(EXTRA.map((key, k) => [key, String(i * 100 + k)])) },
     metrics: { loss: { last: ((i * 37) % 1000) / 1000, min: 0, max: 1 } },
     tags: {},
     note: null,
@@ -68,7 +70,7 @@ function sendState(): void {
   const state: TableState = {
     version,
     layout,
-    keys: { params: ['lr'], metrics: ['loss'], tags: [] },
+    keys: { params: ['lr', ...EXTRA], metrics: ['loss'], tags: [] },
     filter: '',
     filterError: null,
     goals: {},

@@ -41,6 +41,8 @@ const COLUMN_BLOCK = 6;
 let state: TableState | undefined;
 let columns: ColumnId[] = [];
 let geometry: ColumnGeometry = columnGeometry([], { pinned: [] } as unknown as TableLayout);
+/** Changes with the columns, their order or widths: rows drawn before are drawn again. */
+let geometryVersion = 0;
 let bests = new Map<string, MetricSpread>();
 let focused = -1;
 let stateArrived = 0;
@@ -160,6 +162,7 @@ function applyState(next: TableState): void {
   ]);
   columns = visibleColumns(next.keys, next.layout);
   geometry = columnGeometry(columns, next.layout);
+  geometryVersion++;
   if (document.activeElement !== filterInput) filterInput.value = next.filter;
   if (next.filterError) showError(`Filter: ${next.filterError.message}`);
   else errorLine.hidden = true;
@@ -308,17 +311,30 @@ function render(): void {
   // A row drawn for the same entry, columns and scroll offset is kept: scrolling down draws only
   // the rows that come into view.
   viewport.style.setProperty('--scroll-left', `${viewport.scrollLeft}px`);
-  const drawnWith = `${indexes.join()}|${focused}|${geometry.totalWidth}`;
+  const drawnWith = `${focused}|${geometryVersion}`;
+  const drawnColumns = indexes.join();
   const kept = new Map<number, DrawnRow>();
   const rows: HTMLElement[] = [];
   for (let index = first; index < end; index++) {
     const entry = source.entry(index);
     const old = drawn.get(index);
     const selected = entry?.kind === 'run' && selection.has(entry.run.id);
-    const row =
-      old && entry && old.entry === entry && old.with === drawnWith && old.selected === selected && old.bests === bests
-        ? old
-        : { entry, with: drawnWith, selected, bests, element: renderRow(index, entry, indexes, context) };
+    const same =
+      old && entry && old.entry === entry && old.with === drawnWith && old.selected === selected && old.bests === bests;
+    // Scrolling across brings in a block of columns: a kept run row gets only that block's cells.
+    if (same && old.columns !== drawnColumns && entry.kind === 'run') {
+      updateRowColumns(old.element, entry, indexes, context);
+    }
+    const row = same
+      ? { ...old, columns: drawnColumns }
+      : {
+          entry,
+          with: drawnWith,
+          columns: drawnColumns,
+          selected,
+          bests,
+          element: renderRow(index, entry, indexes, context),
+        };
     kept.set(index, row);
     rows.push(row.element);
   }
@@ -360,6 +376,8 @@ function showNote(entry: TableEntry | undefined): void {
 interface DrawnRow {
   readonly entry: TableEntry | undefined;
   readonly with: string;
+  /** The columns its cells are of (a run row's; other rows span them all). */
+  readonly columns: string;
   readonly selected: boolean;
   readonly bests: ReadonlyMap<string, MetricSpread>;
   readonly element: HTMLElement;
@@ -409,29 +427,60 @@ function renderRow(
   if (selected) row.classList.add('selected');
   if (run.children > 0) row.setAttribute('aria-expanded', String(entry.expanded));
   if (entry.depth > 0) row.setAttribute('aria-level', String(entry.depth + 1));
-  for (const i of indexes) {
-    const column = columns[i];
-    const content = cellContent(column, run, context);
-    const cell = el('div', { className: content.className, text: content.text });
-    if (content.title) cell.title = content.title;
-    if (content.label) cell.setAttribute('aria-label', content.label);
-    cell.setAttribute('role', column === 'run.name' ? 'rowheader' : 'gridcell');
-    cell.setAttribute('aria-colindex', String(i + 1));
-    if (content.best) cell.dataset['best'] = '1';
-    if (content.spark)
-      cell.append(sparkline(content.spark, (geometry.widths[i] ?? 100) - 12, ROW_HEIGHT - 6, content.label ?? ''));
-    if (column === 'run.name') {
-      cell.style.paddingLeft = `${6 + entry.depth * 14}px`;
-      if (run.children > 0) {
-        const twisty = el('span', { className: 'twisty', text: entry.expanded ? '▾ ' : '▸ ' });
-        twisty.dataset['expand'] = run.id;
-        cell.prepend(twisty);
-      }
-    }
-    place(cell, i);
-    row.append(cell);
-  }
+  for (const i of indexes) row.append(renderCell(i, entry, context));
   return row;
+}
+
+/**
+ * A row kept while scrolling across: the cells of columns that left the view go, those of columns
+ * that came in are drawn, in column order; the others stay as they are.
+ */
+function updateRowColumns(
+  row: HTMLElement,
+  entry: Extract<TableEntry, { kind: 'run' }>,
+  indexes: readonly number[],
+  context: CellContext,
+): void {
+  const wanted = new Set(indexes);
+  const have = new Map<number, Element>();
+  for (const cell of [...row.children]) {
+    const i = Number(cell.getAttribute('aria-colindex')) - 1;
+    if (wanted.has(i)) have.set(i, cell);
+    else cell.remove();
+  }
+  let next: Element | null = row.firstElementChild;
+  for (const i of indexes) {
+    const cell = have.get(i);
+    if (cell) {
+      next = cell.nextElementSibling;
+      continue;
+    }
+    row.insertBefore(renderCell(i, entry, context), next);
+  }
+}
+
+function renderCell(i: number, entry: Extract<TableEntry, { kind: 'run' }>, context: CellContext): HTMLElement {
+  const { run } = entry;
+  const column = columns[i];
+  const content = cellContent(column, run, context);
+  const cell = el('div', { className: content.className, text: content.text });
+  if (content.title) cell.title = content.title;
+  if (content.label) cell.setAttribute('aria-label', content.label);
+  cell.setAttribute('role', column === 'run.name' ? 'rowheader' : 'gridcell');
+  cell.setAttribute('aria-colindex', String(i + 1));
+  if (content.best) cell.dataset['best'] = '1';
+  if (content.spark)
+    cell.append(sparkline(content.spark, (geometry.widths[i] ?? 100) - 12, ROW_HEIGHT - 6, content.label ?? ''));
+  if (column === 'run.name') {
+    cell.style.paddingLeft = `${6 + entry.depth * 14}px`;
+    if (run.children > 0) {
+      const twisty = el('span', { className: 'twisty', text: entry.expanded ? '▾ ' : '▸ ' });
+      twisty.dataset['expand'] = run.id;
+      cell.prepend(twisty);
+    }
+  }
+  place(cell, i);
+  return cell;
 }
 
 function groupLabel(value: string | null): string {
@@ -602,6 +651,7 @@ header.addEventListener('pointerdown', (event) => {
   const move = (e: PointerEvent): void => {
     const width = Math.max(40, Math.min(2000, startWidth + e.clientX - startX));
     geometry = columnGeometry(columns, { ...layout(), widths: { ...layout().widths, [column]: width } });
+    geometryVersion++;
     render();
   };
   const up = (e: PointerEvent): void => {
