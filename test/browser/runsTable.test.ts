@@ -231,6 +231,22 @@ describe('runs table webview: the page in Chromium', function () {
     assert.ok(!right.columns.includes('run.start'), `the columns left of view are gone: ${right.columns.join()}`);
     assert.equal(right.columns[0], 'run.name', 'the pinned column stays');
     assert.ok(consistent(right), JSON.stringify(right.rows[0]));
+    // On screen too: CSS keeps the pinned cells (header and rows) at the viewport's left edge.
+    const edges = await page.evaluate(() => {
+      const left = (selector: string): number => document.querySelector(selector)?.getBoundingClientRect().left ?? -1;
+      return {
+        viewport: left('.viewport'),
+        header: left('.hcell[data-column="run.name"]'),
+        row: left('.row[data-run] .pins .cell'),
+        scrolled: document.querySelector('.viewport')?.scrollLeft ?? 0,
+      };
+    });
+    assert.ok(edges.scrolled > 1000, `scrolled across (${edges.scrolled}px)`);
+    assert.ok(
+      Math.abs(edges.header - edges.viewport) <= 2,
+      `the pinned header at the left edge: ${JSON.stringify(edges)}`,
+    );
+    assert.ok(Math.abs(edges.row - edges.viewport) <= 2, `the pinned cells at the left edge: ${JSON.stringify(edges)}`);
     // Back across in steps: each step brings in a block of columns before the ones kept.
     const width = await page.evaluate(() => document.querySelector('.viewport')?.scrollWidth ?? 0);
     for (const left of [Math.round(width * 0.6), Math.round(width * 0.3), 0]) {
