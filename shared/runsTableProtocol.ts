@@ -74,6 +74,8 @@ export interface TableReport {
   readonly selected: readonly string[];
   readonly focused: string | null;
   readonly filterError: string | null;
+  /** What the table says instead of rows when it has none (no runs, none matching the filter). */
+  readonly empty: string | null;
   /** Since the state arrived, until these rows were painted. */
   readonly ms: number;
 }
@@ -130,6 +132,8 @@ export type TableViewMessage =
   | { readonly type: 'command'; readonly command: TableCommand | null; readonly runIds: readonly string[] }
   | { readonly type: 'open'; readonly runId: string }
   | { readonly type: 'exportCsv' }
+  /** The empty table's Start a Run…: the Runs view's command. */
+  | { readonly type: 'startRun' }
   | { readonly type: 'rendered'; readonly report: TableReport };
 
 /** The host's replies to the webview's requests. */
@@ -228,7 +232,8 @@ function isTableReport(value: unknown): value is TableReport {
     value['rows'].every(isReportRow) &&
     isStringList(value['selected']) &&
     (value['focused'] === null || isString(value['focused'], 1000)) &&
-    (value['filterError'] === null || isString(value['filterError']))
+    (value['filterError'] === null || isString(value['filterError'])) &&
+    (value['empty'] === null || isString(value['empty']))
   );
 }
 
@@ -238,6 +243,7 @@ export function isTableViewMessage(value: unknown): value is TableViewMessage {
     case 'ready':
     case 'exportCsv':
     case 'pickColumns':
+    case 'startRun':
       return true;
     case 'rows':
       return (

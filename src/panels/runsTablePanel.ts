@@ -52,6 +52,8 @@ export interface RunsTableDeps {
   readonly log: vscode.LogOutputChannel;
   readonly folders: () => readonly StoreFolder[];
   readonly onStoreChanged: vscode.Event<RunsChange>;
+  /** The workspace folders or their stores changed (a folder added, `runlog.storeDir`). */
+  readonly onFoldersChanged: vscode.Event<void>;
   readonly filter: SharedFilter;
   /** The Runs view's selection changed: the run ids it selects. */
   readonly onViewSelection: vscode.Event<readonly string[]>;
@@ -160,6 +162,7 @@ export class RunsTablePanel implements vscode.Disposable {
         if (this.storeDir === undefined || this.storeDir === storeDir) this.changedSoon();
       }),
       deps.filter.onDidChange(() => void this.pushState()),
+      deps.onFoldersChanged(() => void this.pushState()),
       deps.onViewSelection((runIds) => {
         // The view selecting the run the table just showed it is no news to the table.
         const echo = this.echo;
@@ -324,6 +327,9 @@ export class RunsTablePanel implements vscode.Disposable {
           return;
         case 'pickColumns':
           await this.pickColumns();
+          return;
+        case 'startRun':
+          await vscode.commands.executeCommand('runlog.startRun');
           return;
         case 'quickFilter':
           await this.quickFilter(message.column);

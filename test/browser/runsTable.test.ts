@@ -21,6 +21,7 @@ interface Harness {
   sent(...types: string[]): TableViewMessage[];
   layout(): TableLayout;
   injected(): unknown;
+  setNoRuns(empty: boolean): void;
 }
 
 describe('runs table webview: the page in Chromium', function () {
@@ -45,6 +46,13 @@ describe('runs table webview: the page in Chromium', function () {
       return report && report.rows.length > 0 && report.rows.every((r) => r.kind !== 'loading') && check(report)
         ? report
         : undefined;
+    });
+
+  /** The next report that satisfies `check`, rows or none. */
+  const reported = (what: string, check: (r: TableReport) => boolean): Promise<TableReport> =>
+    waitFor(what, async () => {
+      const report = await harness('report');
+      return report && check(report) ? report : undefined;
     });
 
   /** The runs of the last selection the page reported to the host. */
@@ -258,6 +266,34 @@ describe('runs table webview: the page in Chromium', function () {
     }
     const back = await drawn('the left end', (r) => r.columns.includes('run.status'));
     assert.ok(consistent(back));
+    assert.deepEqual(opened?.errors, []);
+  });
+
+  it('says when no run matches the filter (the filter as text) and clears it; says when there are no runs', async () => {
+    const filter = "params.lr = '<b id=bold>x</b>'";
+    await page.fill('.toolbar .filter', filter);
+    await page.press('.toolbar .filter', 'Enter');
+    const none = await reported('no row', (r) => r.total === 0 && r.empty !== null);
+    assert.match(none.empty ?? '', /No run matches the filter params\.lr = '<b id=bold>x<\/b>'\./);
+    assert.equal(await page.locator('.empty-state b, #bold').count(), 0, 'the filter is text, not markup');
+    assert.equal(await page.locator('.row').count(), 0);
+    await page.click('.empty-state button:has-text("Clear Filter")');
+    const back = await drawn('every run again', (r) => r.total === 1000);
+    assert.equal(back.empty, null, 'the message goes with the filter');
+    assert.ok(await page.locator('.empty-state').isHidden());
+    const cleared = (await harness('sent', 'filter')).at(-1);
+    assert.deepEqual(cleared, { type: 'filter', text: '' });
+
+    await harness('setNoRuns', true);
+    const empty = await reported('an empty store', (r) => r.total === 0 && r.empty !== null);
+    assert.match(empty.empty ?? '', /^No runs yet\./);
+    await page.click('.empty-state button:has-text("Start a Run")');
+    await waitFor('Start a Run sent', async () =>
+      (await harness('sent', 'startRun')).length === 1 ? true : undefined,
+    );
+    await page.screenshot({ path: join(root, 'test-results', 'browser-runs-table-empty.png') });
+    await harness('setNoRuns', false);
+    await drawn('the runs again', (r) => r.total === 1000 && r.empty === null);
     assert.deepEqual(opened?.errors, []);
   });
 });

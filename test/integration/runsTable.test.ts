@@ -231,4 +231,26 @@ describe('Runs table', function () {
     assert.equal(lines.length, 8, 'every run, children included');
     assert.ok(lines.includes('g1,grid,run-g1,0.05,0.2'));
   });
+
+  it('says when no run matches the filter, and when the store has no run', async () => {
+    const runlog = await api();
+    runlog.runsQuery.setFilter('params.lr > 100');
+    const none = await drawn('no row', (r) => r.total === 0 && r.empty !== null);
+    assert.match(none.empty ?? '', /No run matches the filter params\.lr > 100\./);
+    assert.match(none.empty ?? '', /Clear Filter/);
+    await screenshot('runs-table-no-match');
+    runlog.runsQuery.setFilter('');
+    await drawn('every run again', (r) => r.runs === 7 && r.empty === null);
+    const emptyDir = await mkdtemp(join(tmpdir(), 'runlog-table-empty-'));
+    try {
+      await useStoreDir(emptyDir);
+      const empty = await drawn('the empty store', (r) => r.total === 0 && (r.empty ?? '').startsWith('No runs yet.'));
+      assert.equal(empty.rowElements, 0);
+      await screenshot('runs-table-no-runs');
+    } finally {
+      await useStoreDir(storeDir);
+      await rm(emptyDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    }
+    await drawn('the runs again', (r) => r.runs === 7 && r.empty === null);
+  });
 });

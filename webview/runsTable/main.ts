@@ -33,6 +33,8 @@ import type { ColumnGeometry } from './geometry';
 import { columnGeometry, dropIndex, movedColumn, visibleColumnRange, visibleRowRange } from './geometry';
 import { RowSource } from './rowSource';
 import { Selection } from './selection';
+import type { EmptyKind } from './emptyState';
+import { emptyContent, emptyKind } from './emptyState';
 
 const ROW_HEIGHT = 24;
 const HEADER_HEIGHT = 28;
@@ -127,7 +129,11 @@ header.setAttribute('role', 'row');
 header.setAttribute('aria-rowindex', '1');
 const body = el('div', { className: 'body' });
 body.setAttribute('role', 'rowgroup');
-viewport.append(header, body);
+/** What an empty table says (emptyState.ts); a live region, so a screen reader hears it. */
+const emptyNote = el('div', { className: 'empty-state' });
+emptyNote.setAttribute('role', 'status');
+emptyNote.hidden = true;
+viewport.append(header, body, emptyNote);
 /** The focused run's note, rendered from its Markdown (noteView.ts: no HTML, links only to the web). */
 const notePane = el('div', { className: 'note-pane' });
 notePane.setAttribute('aria-label', 'Note of the focused run');
@@ -376,6 +382,7 @@ function render(): void {
   if (active) viewport.setAttribute('aria-activedescendant', active);
   else viewport.removeAttribute('aria-activedescendant');
   showNote(source.entry(focused));
+  showEmpty(emptyKind(source.ready, total, state.filterError ? '' : state.filter, state.layout.trash));
   if (source.ready) reportSoon(first, end, indexes);
 }
 
@@ -385,6 +392,24 @@ function reportSoon(first: number, end: number, indexes: readonly number[]): voi
   clearTimeout(reportTimer);
   const drawnAt = performance.now();
   reportTimer = setTimeout(() => report(first, end, indexes, drawnAt), 50);
+}
+
+let emptyShown: EmptyKind = 'none';
+let emptyFilter = '';
+
+function showEmpty(kind: EmptyKind): void {
+  const filter = state?.filter ?? '';
+  if (kind === emptyShown && filter === emptyFilter) return;
+  emptyShown = kind;
+  emptyFilter = filter;
+  emptyNote.hidden = kind === 'none';
+  emptyNote.replaceChildren(
+    ...emptyContent(kind, filter, {
+      clearFilter: () => channel.send({ type: 'filter', text: '' }),
+      startRun: () => channel.send({ type: 'startRun' }),
+      leaveTrash: () => setLayout({ trash: false }),
+    }),
+  );
 }
 
 let noteShown: string | null = null;
@@ -582,6 +607,7 @@ function report(first: number, end: number, indexes: readonly number[], drawnAt:
       selected: selection.list(),
       focused: focusEntry?.kind === 'run' ? focusEntry.run.id : null,
       filterError: state.filterError?.message ?? null,
+      empty: emptyNote.hidden ? null : (emptyNote.textContent ?? ''),
       ms: drawnAt - stateArrived,
     },
   });
