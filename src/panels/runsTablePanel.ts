@@ -36,6 +36,7 @@ import type { RunsChange, StoreFolder } from '../workspaceStores';
 import { connectToWebview } from './panelChannel';
 import type { QuickFilterAnswer } from './tableQuickFilter';
 import { quickFilterTerm } from './tableQuickFilter';
+import { combinedBests, combinedCsv, combinedIds, combinedKeys, combinedRows, tableSources } from './tableStores';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 /** The Runs view's filter, shared with the table both ways. */
@@ -159,7 +160,7 @@ export class RunsTablePanel implements vscode.Disposable {
       this.rendered,
       this.changedSoon,
       deps.onStoreChanged(({ storeDir }) => {
-        if (this.storeDir === undefined || this.storeDir === storeDir) this.changedSoon();
+        if (this.storeDirs === undefined || this.storeDirs.includes(storeDir)) this.changedSoon();
       }),
       deps.filter.onDidChange(() => void this.pushState()),
       deps.onFoldersChanged(() => void this.pushState()),
@@ -224,9 +225,10 @@ export class RunsTablePanel implements vscode.Disposable {
     this.setLayout(layout);
   }
 
-  private storeDir: string | undefined;
+  /** The store folders of the stores shown, once known. */
+  private storeDirs: readonly string[] | undefined;
 
-  /** The store the table shows: the first workspace folder's. */
+  /** The first workspace folder's store: where a quick filter's pick of values comes from. */
   private folder(): StoreFolder | undefined {
     return this.deps.folders()[0];
   }
@@ -252,8 +254,7 @@ export class RunsTablePanel implements vscode.Disposable {
 
   /** The rows may have changed (a run logged, a new run): the same question again, or a new state for new keys. */
   private async storeChanged(): Promise<void> {
-    const folder = this.folder();
-    const keys = folder ? JSON.stringify(await folder.store.call('tableKeys')) : '';
+    const keys = JSON.stringify(await combinedKeys(this.deps.folders()));
     if (keys !== this.keys) {
       await this.pushState();
       return;
@@ -263,10 +264,11 @@ export class RunsTablePanel implements vscode.Disposable {
   }
 
   private async pushState(): Promise<void> {
-    const folder = this.folder();
-    const keys = folder ? await folder.store.call('tableKeys') : { params: [], metrics: [], tags: [] };
-    this.keys = folder ? JSON.stringify(keys) : '';
-    if (folder) this.storeDir = (await folder.store.call('status')).dir;
+    // Every folder's store: several are shown one after another, each under its folder's group row (tableStores.ts).
+    const folders = this.deps.folders();
+    const keys = await combinedKeys(folders);
+    this.keys = JSON.stringify(keys);
+    this.storeDirs = await Promise.all(folders.map(async ({ store }) => (await store.call('status')).dir));
     const filter = this.deps.filter.current();
     let filterError: TableState['filterError'] = null;
     try {
@@ -276,7 +278,7 @@ export class RunsTablePanel implements vscode.Disposable {
       filterError = { message: error.message, position: error.position, length: error.length };
     }
     this.version++;
-    const several = this.deps.folders().length > 1;
+    const several = folders.length > 1;
     this.channel.send({
       type: 'state',
       state: {
@@ -287,7 +289,7 @@ export class RunsTablePanel implements vscode.Disposable {
         filterError,
         goals: this.goals(),
         keyMetric: vscode.workspace.getConfiguration('runlog').get<string>('keyMetric', ''),
-        folder: several && folder ? folder.name : null,
+        folder: several ? `${folders.length} workspace folders` : null,
       },
     });
   }
@@ -395,9 +397,7 @@ export class RunsTablePanel implements vscode.Disposable {
 
   /** Columns…: a searchable pick of every column (shown ones picked), then which to pin. */
   private async pickColumns(): Promise<void> {
-    const folder = this.folder();
-    if (!folder) return;
-    const keys = await folder.store.call('tableKeys');
+    const keys = await combinedKeys(this.deps.folders());
     const all = allColumns(keys);
     type Item = vscode.QuickPickItem & { column: ColumnId };
     const items: Item[] = all.map((column) => ({
@@ -435,24 +435,16 @@ export class RunsTablePanel implements vscode.Disposable {
   /** The webview's requests, each answered as `TableViewReplies` says. */
   private readonly requests: RequestHandlers<TableViewMessage, TableViewReplies> = {
     rows: async (message) => {
-      const folder = this.folder();
       const empty = { total: 0, runs: 0, offset: message.offset, entries: [], version: message.version };
-      if (!folder || message.version !== this.version) return empty;
-      const page = await folder.store.call('tableRows', this.query(), message.offset, message.limit, message.columns);
+      const sources = tableSources(this.deps.folders());
+      if (sources.length === 0 || message.version !== this.version) return empty;
+      const page = await combinedRows(sources, this.query(), message.offset, message.limit, message.columns);
       return { ...page, version: message.version };
     },
-    ids: async (message) => {
-      const folder = this.folder();
-      return folder ? folder.store.call('tableIds', this.query(), message.from, message.to) : [];
-    },
-    bests: async (message) => {
-      const folder = this.folder();
-      return folder ? folder.store.call('tableBests', this.query(), message.metrics) : [];
-    },
+    ids: (message) => combinedIds(tableSources(this.deps.folders()), this.query(), message.from, message.to),
+    bests: (message) => combinedBests(tableSources(this.deps.folders()), this.query(), message.metrics),
     exportCsv: async () => {
-      const folder = this.folder();
-      if (!folder) return null;
-      const keys = await folder.store.call('tableKeys');
+      const keys = await combinedKeys(this.deps.folders());
       const base = vscode.workspace.workspaceFolders?.[0]?.uri;
       const target = await vscode.window.showSaveDialog({
         ...(base ? { defaultUri: vscode.Uri.joinPath(base, 'runs.csv') } : {}),
@@ -467,10 +459,9 @@ export class RunsTablePanel implements vscode.Disposable {
 
   /** The table as CSV: the rows the filter selects in the table's order, these columns, full precision. */
   async writeCsv(target: vscode.Uri, columns?: readonly ColumnId[]): Promise<void> {
-    const folder = this.folder();
-    if (!folder) return;
-    const shown = columns ?? visibleColumns(await folder.store.call('tableKeys'), this.layout);
-    const csv = await folder.store.call('tableCsv', this.query(), {
+    const folders = this.deps.folders();
+    const shown = columns ?? visibleColumns(await combinedKeys(folders), this.layout);
+    const csv = await combinedCsv(folders, this.query(), {
       columns: shown,
       stats: this.layout.stats,
       goals: this.goals(),

@@ -11,6 +11,7 @@ import {
   columnKey,
   columnKind,
   columnTitle,
+  folderGroupKey,
   isTableGrouping,
   visibleColumns,
 } from '../../shared/runsTable';
@@ -459,7 +460,7 @@ function renderRow(
       entry.best === null || !state?.keyMetric ? '' : ` · best ${state.keyMetric} ${formatMetricValue(entry.best)}`;
     const cell = el('div', {
       className: 'cell group-cell',
-      text: `${entry.collapsed ? '▸' : '▾'} ${groupLabel(entry.value)} · ${entry.runs} run${entry.runs === 1 ? '' : 's'}${best}`,
+      text: `${entry.collapsed ? '▸' : '▾'} ${entry.key === folderGroupKey(entry.value ?? '') ? `Workspace folder ${entry.value ?? ''}` : groupLabel(entry.value)} · ${entry.runs} run${entry.runs === 1 ? '' : 's'}${best}`,
     });
     cell.setAttribute('role', 'gridcell');
     cell.setAttribute('aria-colspan', String(columns.length));
