@@ -3,17 +3,14 @@ import type { MetricGoal } from '../../shared/metricGoal';
 import { metricGoal } from '../../shared/metricGoal';
 import type { MessageChannel, RequestHandlers } from '../../shared/messaging';
 import { answering } from '../../shared/messaging';
-import type { ColumnId, TableLayout, TableSort } from '../../shared/runsTable';
+import type { ColumnId, TableLayout } from '../../shared/runsTable';
 import {
   DEFAULT_TABLE_LAYOUT,
   allColumns,
-  columnKey,
-  columnKind,
   columnTitle,
   isColumnVisible,
   isTableLayout,
   shownByDefault,
-  statOf,
   visibleColumns,
 } from '../../shared/runsTable';
 import type {
@@ -30,12 +27,12 @@ import { readGoals } from '../runs/compareSnapshot';
 import { FilterError, parseFilter } from '../store/filter';
 import { withTerm } from '../store/filterText';
 import type { TableQuery } from '../store/tableQueries';
-import type { RunSort, SortKey } from '../store/types';
 import { throttled } from '../util/throttle';
 import type { RunsChange, StoreFolder } from '../workspaceStores';
 import { connectToWebview } from './panelChannel';
 import type { QuickFilterAnswer } from './tableQuickFilter';
 import { quickFilterTerm } from './tableQuickFilter';
+import { COMMAND_TITLES, sortOf } from './runsTableTerms';
 import { combinedBests, combinedCsv, combinedIds, combinedKeys, combinedRows, tableSources } from './tableStores';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
@@ -65,57 +62,6 @@ export interface RunsTableDeps {
 const LAYOUT_KEY = 'runlog.runsTable.layout';
 /** A running run changes several times a second; the table asks again at most this often. */
 const CHANGE_THROTTLE_MS = 400;
-
-const COMMAND_TITLES: Readonly<Record<TableCommand, string>> = {
-  'runlog.openCharts': 'Open Charts',
-  'runlog.compareRuns': 'Compare',
-  'runlog.rerunRun': 'Rerun',
-  'runlog.reproduceRun': 'Reproduce',
-  'runlog.stopRun': 'Stop',
-  'runlog.tagRuns': 'Tag…',
-  'runlog.editNote': 'Edit Note…',
-  'runlog.pinRun': 'Pin',
-  'runlog.unpinRun': 'Unpin',
-  'runlog.renameRun': 'Rename…',
-  'runlog.deleteRun': 'Delete',
-  'runlog.restoreRun': 'Restore',
-  'runlog.deleteRunPermanently': 'Delete Permanently…',
-  'runlog.registerModel': 'Register Model…',
-  'runlog.exportRunsToMlflow': 'Export to MLflow…',
-  'runlog.diffRunCode': 'Diff Code',
-  'runlog.copyRunId': 'Copy Run ID',
-  'runlog.revealRunInTree': 'Reveal in Runs View',
-};
-
-/** The sort key of a column, in the store's terms; columns without an order (tags, notes, sparklines) have none. */
-function sortOf(
-  sort: TableSort,
-  layout: TableLayout,
-  goals: Readonly<Record<string, MetricGoal>>,
-): RunSort | undefined {
-  const attribute: Partial<Record<string, SortKey>> = {
-    'run.status': 'status',
-    'run.name': 'name',
-    'run.experiment': 'experiment',
-    'run.start': 'start_time',
-    'run.duration': 'duration',
-    'git.commit': 'git_commit',
-    'git.branch': 'git_branch',
-    'git.dirty': 'git_dirty',
-  };
-  const kind = columnKind(sort.column);
-  const key = columnKey(sort.column);
-  if (kind === 'attribute') {
-    const found = attribute[sort.column];
-    return found ? { key: found, descending: sort.descending } : undefined;
-  }
-  if (kind === 'param') return { key: `params.${key}`, descending: sort.descending };
-  if (kind === 'tag') return { key: `tags.${key}`, descending: sort.descending };
-  if (kind !== 'metric') return undefined;
-  const stat = statOf(sort.column, layout);
-  const value = stat === 'best' ? metricGoal(key, goals) : stat;
-  return { key: `metrics.${key}`, descending: sort.descending, value };
-}
 
 /**
  * `Runlog: Open Runs Table`: every run of the workspace's store as a row, a column per param and
@@ -333,6 +279,9 @@ export class RunsTablePanel implements vscode.Disposable {
         case 'startRun':
           await vscode.commands.executeCommand('runlog.startRun');
           return;
+        case 'saveNote':
+          await this.saveNote(message.runId, message.text);
+          return;
         case 'quickFilter':
           await this.quickFilter(message.column);
           return;
@@ -391,8 +340,23 @@ export class RunsTablePanel implements vscode.Disposable {
       );
       if (!picked) return;
       chosen = picked.id;
+      // A note picked here is edited in the table's own editor.
+      if (chosen === 'runlog.editNote' && runIds[0] !== undefined) {
+        this.openNoteEditor(runIds[0]);
+        return;
+      }
     }
     await vscode.commands.executeCommand(chosen, { runIds });
+  }
+
+  /** Opens the table's note editor on a run (its row loaded; otherwise the webview asks for VS Code's input box). */
+  openNoteEditor(runId: string): void {
+    this.channel.send({ type: 'editNote', runId });
+  }
+
+  /** The note editor's Save: the note written as Edit Note… writes it (the tag mlflow.note.content). */
+  async saveNote(runId: string, text: string): Promise<void> {
+    await vscode.commands.executeCommand('runlog.editNote', { runIds: [runId] }, undefined, text);
   }
 
   /** Columns…: a searchable pick of every column (shown ones picked), then which to pin. */

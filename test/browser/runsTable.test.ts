@@ -22,6 +22,8 @@ interface Harness {
   layout(): TableLayout;
   injected(): unknown;
   setNoRuns(empty: boolean): void;
+  unsort(): void;
+  editNote(runId: string): void;
 }
 
 describe('runs table webview: the page in Chromium', function () {
@@ -294,6 +296,60 @@ describe('runs table webview: the page in Chromium', function () {
     await page.screenshot({ path: join(root, 'test-results', 'browser-runs-table-empty.png') });
     await harness('setNoRuns', false);
     await drawn('the runs again', (r) => r.total === 1000 && r.empty === null);
+    assert.deepEqual(opened?.errors, []);
+  });
+
+  it("edits the focused run's note below the table: Ctrl+Enter saves, Escape and Cancel leave it", async () => {
+    await page.evaluate(() => {
+      const viewport = document.querySelector('.viewport');
+      if (viewport) viewport.scrollTop = 0;
+    });
+    await harness('unsort');
+    await drawn('the host order', (r) => r.rows[0]?.key === 'run0000' && r.rows.some((row) => row.key === 'run0003'));
+    const saved = async (): Promise<TableViewMessage[]> => harness('sent', 'saveNote');
+    const before = (await saved()).length;
+    await page.click('.row[data-run="run0001"]');
+    await page.click('.toolbar button:has-text("Edit Note…")');
+    const open = await reported('the editor open', (r) => r.editingNote === 'run0001');
+    assert.equal(open.noteDraft, '');
+    assert.ok(await page.locator('.note-editor-text').evaluate((n) => n === document.activeElement), 'focused');
+    // Enter is a new line, not a save, and the grid does not take it (it would open the run's charts).
+    await page.keyboard.type('**best** so far');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('lr 0.01 <b>bold</b>');
+    assert.equal((await saved()).length, before, 'Enter alone saves nothing');
+    assert.equal((await harness('sent', 'command')).length, 0, 'the grid did not act on the keys');
+    await page.screenshot({ path: join(root, 'test-results', 'browser-runs-table-note-editor.png') });
+    await page.keyboard.press('Control+Enter');
+    await reported('the editor closed', (r) => r.editingNote === null);
+    assert.deepEqual((await saved()).at(-1), {
+      type: 'saveNote',
+      runId: 'run0001',
+      text: '**best** so far\nlr 0.01 <b>bold</b>',
+    });
+    assert.ok(await page.locator('.note-editor').isHidden());
+
+    // Escape and Cancel leave the note as it was.
+    await page.click('.toolbar button:has-text("Edit Note…")');
+    await reported('the editor open again', (r) => r.editingNote === 'run0001');
+    await page.keyboard.type('thrown away');
+    await page.keyboard.press('Escape');
+    await reported('the editor closed by Escape', (r) => r.editingNote === null);
+    await page.click('.toolbar button:has-text("Edit Note…")');
+    await page.keyboard.type('thrown away too');
+    await page.click('.note-editor button:has-text("Cancel")');
+    await reported('the editor closed by Cancel', (r) => r.editingNote === null);
+    assert.equal((await saved()).length, before + 1, 'only the first edit was saved');
+
+    // The host's Edit Note… on the run with the hostile name: its name is text, the Save button saves.
+    await harness('editNote', 'run0003');
+    await reported('the editor on run0003', (r) => r.editingNote === 'run0003');
+    assert.equal(await page.textContent('.note-editor-title'), `Note of ${HOSTILE}`);
+    assert.equal(await page.locator('.note-editor img').count(), 0);
+    await page.fill('.note-editor-text', 'kept');
+    await page.click('.note-editor button:has-text("Save")');
+    assert.deepEqual((await saved()).at(-1), { type: 'saveNote', runId: 'run0003', text: 'kept' });
+    assert.equal(await harness('injected'), undefined);
     assert.deepEqual(opened?.errors, []);
   });
 });

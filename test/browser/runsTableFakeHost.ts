@@ -135,6 +135,13 @@ document.body.append(app);
   sent: (...types: string[]): TableViewMessage[] => sent.filter((m) => types.includes(m.type)),
   layout: (): TableLayout => layout,
   injected: (): unknown => (globalThis as Record<string, unknown>)['injected'],
+  /** The host's own sort order again (run0000 first), as a new state. */
+  unsort: (): void => {
+    layout = { ...layout, sorts: [] };
+    sendState();
+  },
+  /** The host asks the page to edit a run's note (the table's More… → Edit Note…). */
+  editNote: (runId: string): void => post({ kind: 'event', body: { type: 'editNote', runId } }),
   /** Empties the store (true) or fills it again. */
   setNoRuns: (empty: boolean): void => {
     noRuns = empty;

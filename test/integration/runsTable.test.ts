@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { TableReport } from '../../shared/runsTableProtocol';
 import type { RunsTablePanel } from '../../src/panels/runsTablePanel';
-import { api, dropStoreDir, screenshot, useStoreDir, waitFor, writeJournal } from './helpers';
+import { api, dropStoreDir, screenshot, storedRun, useStoreDir, waitFor, writeJournal } from './helpers';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const T0 = 1_700_000_000_000;
@@ -252,5 +252,22 @@ describe('Runs table', function () {
       await rm(emptyDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     }
     await drawn('the runs again', (r) => r.runs === 7 && r.empty === null);
+  });
+
+  it("edits a run's note in the table's editor, written as Edit Note… writes it", async () => {
+    // More… → Edit Note… opens the editor below the table with the run's note (the hostile one, as text).
+    table.openNoteEditor('a');
+    const open = await drawn('the note editor', (r) => r.editingNote === 'a');
+    assert.equal(open.noteDraft, `**best** ${HOSTILE}`);
+    assert.equal(open.foreignElements, 0);
+    await screenshot('runs-table-note-editor');
+    // What the editor's Save (or Ctrl+Enter) sends: a multi-line note.
+    await table.saveNote('a', 'first line\n**second** line');
+    const run = await waitFor('the note written', async () => {
+      const found = await storedRun('a');
+      return found?.tags['mlflow.note.content'] === 'first line\n**second** line' ? found : undefined;
+    });
+    assert.ok(run);
+    await drawn('the new note in its cell', (r) => cell(r, 'a', 'run.note') === 'first line second line');
   });
 });

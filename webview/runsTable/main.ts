@@ -36,6 +36,7 @@ import { RowSource } from './rowSource';
 import { Selection } from './selection';
 import type { EmptyKind } from './emptyState';
 import { emptyContent, emptyKind } from './emptyState';
+import { NoteEditor } from './noteEditor';
 
 const ROW_HEIGHT = 24;
 const HEADER_HEIGHT = 28;
@@ -56,6 +57,7 @@ const channel = connectToHost<TableViewMessage, TableHostMessage, TableViewRepli
   onEvent: (message) => {
     if (message.type === 'state') applyState(message.state);
     else if (message.type === 'changed') changed(message.version);
+    else if (message.type === 'editNote') editNoteOf(message.runId);
     else selectFromView(message.runIds, message.reveal);
   },
   onRequest: answering<TableHostMessage, TableHostReplies>({}),
@@ -101,7 +103,7 @@ const actions = el(
   { className: 'actions' },
   button('Open Charts', 'Chart the selected runs (Enter)', onSelected('runlog.openCharts')),
   button('Compare', 'Compare the selected runs', onSelected('runlog.compareRuns')),
-  button('Edit Note…', 'Edit the note of the selected run', onSelected('runlog.editNote')),
+  button('Edit Note…', 'Edit the note of the selected run, below the table (Ctrl+Enter saves)', () => editNote()),
   button('More…', 'Rerun, Reproduce, Tag, Pin, Rename, Delete, Register Model, Export…', onSelected(null)),
 );
 app.append(
@@ -413,9 +415,47 @@ function showEmpty(kind: EmptyKind): void {
   );
 }
 
-let noteShown: string | null = null;
+/** The note pane's editor (noteEditor.ts): while it is open, the pane is its. */
+const noteEditor = new NoteEditor(
+  (runId, text) => channel.send({ type: 'saveNote', runId, text }),
+  () => {
+    noteShown = undefined;
+    render();
+    viewport.focus();
+  },
+);
+
+/** Opens the note editor on the focused run when it is selected, else on the one selected run. */
+function editNote(): void {
+  const entry = source.entry(focused);
+  if (entry?.kind === 'run' && (selection.size === 0 || selection.has(entry.run.id))) {
+    openEditor(entry.run.id, entry.run.name, entry.run.note);
+  } else if (selection.size === 1) {
+    editNoteOf(selection.list()[0] ?? '');
+  } else {
+    showError('Select one run to edit its note.');
+  }
+}
+
+/** The host's Edit Note… on a run: here when its row is loaded, else in VS Code's input box. */
+function editNoteOf(runId: string): void {
+  const entry = source.entry(source.indexOf(runId));
+  if (entry?.kind === 'run') openEditor(runId, entry.run.name, entry.run.note);
+  else channel.send({ type: 'command', command: 'runlog.editNote', runIds: [runId] });
+}
+
+function openEditor(runId: string, name: string, note: string | null): void {
+  notePane.replaceChildren(noteEditor.element);
+  notePane.hidden = false;
+  noteEditor.open(runId, name, note);
+  render();
+}
+
+/** The note last drawn in the pane; undefined: draw it again. */
+let noteShown: string | null | undefined = null;
 
 function showNote(entry: TableEntry | undefined): void {
+  if (noteEditor.editing !== null) return;
   const note = entry?.kind === 'run' ? entry.run.note : null;
   if (note === noteShown) return;
   noteShown = note;
@@ -609,6 +649,8 @@ function report(first: number, end: number, indexes: readonly number[], drawnAt:
       focused: focusEntry?.kind === 'run' ? focusEntry.run.id : null,
       filterError: state.filterError?.message ?? null,
       empty: emptyNote.hidden ? null : (emptyNote.textContent ?? ''),
+      editingNote: noteEditor.editing,
+      noteDraft: noteEditor.editing === null ? null : noteEditor.draft,
       ms: drawnAt - stateArrived,
     },
   });
