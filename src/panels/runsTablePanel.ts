@@ -27,6 +27,7 @@ import { readGoals } from '../runs/compareSnapshot';
 import { FilterError, parseFilter } from '../store/filter';
 import { withTerm } from '../store/filterText';
 import type { TableQuery } from '../store/tableQueries';
+import { literalIcons } from '../util/iconText';
 import { throttled } from '../util/throttle';
 import type { RunsChange, StoreFolder } from '../workspaceStores';
 import { connectToWebview } from './panelChannel';
@@ -365,8 +366,8 @@ export class RunsTablePanel implements vscode.Disposable {
     const all = allColumns(keys);
     type Item = vscode.QuickPickItem & { column: ColumnId };
     const items: Item[] = all.map((column) => ({
-      label: columnTitle(column),
-      description: column,
+      label: literalIcons(columnTitle(column)),
+      description: literalIcons(column),
       column,
       picked: isColumnVisible(column, this.layout),
     }));
@@ -386,8 +387,8 @@ export class RunsTablePanel implements vscode.Disposable {
     const visible = visibleColumns(keys, next);
     const pins = await vscode.window.showQuickPick(
       visible.map((column) => ({
-        label: columnTitle(column),
-        description: column,
+        label: literalIcons(columnTitle(column)),
+        description: literalIcons(column),
         column,
         picked: next.pinned.includes(column),
       })),
