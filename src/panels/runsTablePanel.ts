@@ -34,7 +34,15 @@ import { connectToWebview } from './panelChannel';
 import type { QuickFilterAnswer } from './tableQuickFilter';
 import { quickFilterTerm } from './tableQuickFilter';
 import { COMMAND_TITLES, sortOf } from './runsTableTerms';
-import { combinedBests, combinedCsv, combinedIds, combinedKeys, combinedRows, tableSources } from './tableStores';
+import {
+  combinedBests,
+  combinedCsv,
+  combinedIds,
+  combinedKeys,
+  combinedParamValues,
+  combinedRows,
+  tableSources,
+} from './tableStores';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 /** The Runs view's filter, shared with the table both ways. */
@@ -175,11 +183,6 @@ export class RunsTablePanel implements vscode.Disposable {
   /** The store folders of the stores shown, once known. */
   private storeDirs: readonly string[] | undefined;
 
-  /** The first workspace folder's store: where a quick filter's pick of values comes from. */
-  private folder(): StoreFolder | undefined {
-    return this.deps.folders()[0];
-  }
-
   private goals(): Record<string, MetricGoal> {
     return readGoals(vscode.workspace.getConfiguration('runlog').get('metricGoals'));
   }
@@ -302,8 +305,8 @@ export class RunsTablePanel implements vscode.Disposable {
 
   /** A column's quick filter ANDed to the shared filter, so the Runs view follows; `answer` skips the inputs. */
   async quickFilter(column: ColumnId, answer?: QuickFilterAnswer): Promise<void> {
-    const folder = this.folder();
-    const term = folder ? await quickFilterTerm(column, folder.store, answer) : undefined;
+    const folders = this.deps.folders();
+    const term = await quickFilterTerm(column, (key) => combinedParamValues(folders, key), answer);
     if (term !== undefined) this.setFilter(withTerm(this.deps.filter.current(), term));
   }
 

@@ -153,3 +153,17 @@ export async function combinedCsv(
   const parts = await Promise.all(folders.map(({ store }, i) => store.call('tableCsv', query, spec, i === 0)));
   return parts.join('');
 }
+
+/** The values a param takes in any of the folders' stores, the most common first (a quick filter's pick). */
+export async function combinedParamValues(
+  folders: readonly StoreFolder[],
+  key: string,
+): Promise<{ value: string; runs: number }[]> {
+  const all = await Promise.all(folders.map(({ store }) => store.call('paramValues', key)));
+  const runs = new Map<string, number>();
+  for (const { value, runs: n } of all.flat()) runs.set(value, (runs.get(value) ?? 0) + n);
+  return [...runs]
+    .map(([value, n]) => ({ value, runs: n }))
+    .sort((a, b) => b.runs - a.runs || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
+    .slice(0, 500);
+}

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { TableEntry } from '../../../shared/runsTable';
 import { folderGroupKey } from '../../../shared/runsTable';
 import type { TableSource } from '../../../src/panels/tableStores';
-import { combinedBests, combinedIds, combinedRows } from '../../../src/panels/tableStores';
+import { combinedBests, combinedIds, combinedParamValues, combinedRows } from '../../../src/panels/tableStores';
+import type { StoreClient } from '../../../src/store/storeClient';
 import { RunStore } from '../../../src/store/runStore';
 import type { TableQuery } from '../../../src/store/tableQueries';
 
@@ -24,6 +25,7 @@ async function storeWith(base: string, runs: readonly [string, number | null][])
   for (const [i, [id, loss]] of runs.entries()) {
     const events = [
       { t: 'run_start', ts: 1000 + i, run_id: id, name: id, experiment: 'e' },
+      { t: 'param', ts: 1000 + i, key: 'opt', value: id.endsWith('1') ? 'adam' : id === 'b2' ? '$(sync) sgd' : 'sgd' },
       ...(loss === null ? [] : [{ t: 'metric', ts: 1001 + i, key: 'val_loss', value: loss, step: 0 }]),
       { t: 'run_end', ts: 1002 + i, status: 'FINISHED' },
     ];
@@ -103,6 +105,20 @@ describe('runs table over several workspace folders', function () {
   it("gives each metric's spread over every folder's runs (a column's best)", async () => {
     const bests = new Map(await combinedBests(sources, BY_LOSS, ['val_loss']));
     assert.deepEqual(bests.get('val_loss')?.last, [0.2, 0.9]);
+  });
+
+  it("offers a param's values from every folder's store, counted over both", async () => {
+    const folders = stores.map((store, i) => ({
+      name: String(i),
+      store: {
+        call: (method: 'paramValues', ...args: [string]) => Promise.resolve(store.query(method, ...args)),
+      } as unknown as StoreClient,
+    }));
+    assert.deepEqual(await combinedParamValues(folders, 'opt'), [
+      { value: 'adam', runs: 2 },
+      { value: 'sgd', runs: 2 },
+      { value: '$(sync) sgd', runs: 1 },
+    ]);
   });
 
   it('shows one folder without a folder row', async () => {
