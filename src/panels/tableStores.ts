@@ -18,19 +18,41 @@ export interface TableSource {
 
 const NO_COLUMNS: TableColumns = { params: [], metrics: [], sparks: [] };
 
-/** Where each folder's rows are: its group row at `at`, its own rows after it; folders without a run are left out. */
-async function sections(
-  sources: readonly TableSource[],
-  query: TableQuery,
-): Promise<{ source: TableSource; at: number; rows: number; runs: number; folded: boolean }[]> {
-  const heads = await Promise.all(sources.map((source) => source.rows(query, 0, 0, NO_COLUMNS)));
+/**
+ * A folder's group rows (grouped by experiment, status…) are keyed under its folder's key, so
+ * folding FINISHED in one folder leaves the other's: the store is asked with its own keys.
+ */
+function innerKey(source: TableSource, key: string): string {
+  return `${folderGroupKey(source.name)}/${key}`;
+}
+
+function queryOf(source: TableSource, query: TableQuery): TableQuery {
+  const prefix = innerKey(source, '');
+  const collapsed = query.collapsed.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+  return { ...query, collapsed };
+}
+
+interface Section {
+  readonly source: TableSource;
+  readonly query: TableQuery;
+  /** The row of the folder's group row; its own rows follow it. */
+  readonly at: number;
+  readonly rows: number;
+  readonly runs: number;
+  readonly folded: boolean;
+}
+
+/** Where each folder's rows are; folders without a run are left out. */
+async function sections(sources: readonly TableSource[], query: TableQuery): Promise<Section[]> {
+  const queries = sources.map((source) => queryOf(source, query));
+  const heads = await Promise.all(sources.map((source, i) => source.rows(queries[i] ?? query, 0, 0, NO_COLUMNS)));
   const collapsed = new Set(query.collapsed);
   let at = 0;
   return sources.flatMap((source, i) => {
     const head = heads[i];
     if (!head || head.runs === 0) return [];
     const folded = collapsed.has(folderGroupKey(source.name));
-    const section = { source, at, rows: folded ? 0 : head.total, runs: head.runs, folded };
+    const section = { source, query: queries[i] ?? query, at, rows: folded ? 0 : head.total, runs: head.runs, folded };
     at += 1 + section.rows;
     return [section];
   });
@@ -48,7 +70,7 @@ export async function combinedRows(
   const parts = await sections(sources, query);
   const end = offset + limit;
   const pages = await Promise.all(
-    parts.map(async ({ source, at, rows, runs, folded }) => {
+    parts.map(async ({ source, query: own, at, rows, runs, folded }) => {
       const entries: TableEntry[] = [];
       if (at >= offset && at < end) {
         entries.push({
@@ -62,7 +84,10 @@ export async function combinedRows(
       }
       const from = Math.max(offset, at + 1);
       const to = Math.min(end, at + 1 + rows);
-      if (to > from) entries.push(...(await source.rows(query, from - at - 1, to - from, columns)).entries);
+      if (to > from) {
+        const page = await source.rows(own, from - at - 1, to - from, columns);
+        entries.push(...page.entries.map((e) => (e.kind === 'group' ? { ...e, key: innerKey(source, e.key) } : e)));
+      }
       return entries;
     }),
   );
@@ -85,10 +110,10 @@ export async function combinedIds(
   if (sources.length === 1 && sources[0]) return sources[0].ids(query, from, to);
   const parts = await sections(sources, query);
   const ids = await Promise.all(
-    parts.map(({ source, at, rows }) => {
+    parts.map(({ source, query: own, at, rows }) => {
       const lo = Math.max(from, at + 1);
       const hi = Math.min(to, at + 1 + rows);
-      return hi > lo ? source.ids(query, lo - at - 1, hi - at - 1) : Promise.resolve([]);
+      return hi > lo ? source.ids(own, lo - at - 1, hi - at - 1) : Promise.resolve([]);
     }),
   );
   return ids.flat();

@@ -102,6 +102,35 @@ describe('runs table over several workspace folders', function () {
     assert.equal(none.total, 0, 'an empty table: the page says so');
   });
 
+  it("keys each folder's own group rows under the folder: folding one folder's group leaves the other's", async () => {
+    const grouped: TableQuery = { ...BY_LOSS, group: 'status' };
+    const open = await combinedRows(sources, grouped, 0, 100, COLUMNS);
+    assert.deepEqual(shown(open.entries), [
+      '[alpha · 2]',
+      '[FINISHED · 2]',
+      'a2',
+      'a1',
+      '[beta · 3]',
+      '[FINISHED · 3]',
+      'b1',
+      'b2',
+      'b3',
+    ]);
+    const betaFinished = open.entries[5];
+    assert.equal(betaFinished?.kind === 'group' ? betaFinished.key : '', `${folderGroupKey('beta')}/status=FINISHED`);
+    const folded = { ...grouped, collapsed: [`${folderGroupKey('beta')}/status=FINISHED`] };
+    const page = await combinedRows(sources, folded, 0, 100, COLUMNS);
+    assert.deepEqual(shown(page.entries), [
+      '[alpha · 2]',
+      '[FINISHED · 2]',
+      'a2',
+      'a1',
+      '[beta · 3]',
+      '[FINISHED · 3 folded]',
+    ]);
+    assert.deepEqual(await combinedIds(sources, folded, 0, 6), ['a2', 'a1']);
+  });
+
   it("gives each metric's spread over every folder's runs (a column's best)", async () => {
     const bests = new Map(await combinedBests(sources, BY_LOSS, ['val_loss']));
     assert.deepEqual(bests.get('val_loss')?.last, [0.2, 0.9]);
