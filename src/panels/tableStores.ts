@@ -169,13 +169,18 @@ export async function combinedKeys(folders: readonly StoreFolder[]): Promise<Tab
   return { params: union((k) => k.params), metrics: union((k) => k.metrics), tags: union((k) => k.tags) };
 }
 
-/** The CSV of every folder's rows, one folder after another, under one header. */
+/** The CSV of every folder's rows, one folder after another, under one header (with several, each line names its folder). */
 export async function combinedCsv(
   folders: readonly StoreFolder[],
   query: TableQuery,
   spec: TableCsvColumns,
 ): Promise<string> {
-  const parts = await Promise.all(folders.map(({ store }, i) => store.call('tableCsv', query, spec, i === 0)));
+  const several = folders.length > 1;
+  const parts = await Promise.all(
+    folders.map(({ name, store }, i) =>
+      store.call('tableCsv', query, several ? { ...spec, folder: name } : spec, i === 0),
+    ),
+  );
   return parts.join('');
 }
 

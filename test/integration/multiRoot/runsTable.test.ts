@@ -1,7 +1,7 @@
 // The runs table in a workspace of two folders (the runner's multi-root suite): every folder's
 // runs, each folder under a row naming it, sorted in each store, and Compare on runs of both.
 import * as assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { TableReport } from '../../../shared/runsTableProtocol';
@@ -72,6 +72,20 @@ describe('Runs table in a multi-root workspace', function () {
       'b1',
     ]);
     await screenshot('runs-table-multi-root');
+  });
+
+  it('writes both folders into the CSV, each line naming its folder', async () => {
+    const names = (vscode.workspace.workspaceFolders ?? []).map((f) => f.name);
+    const target = vscode.Uri.file(join(storeDirs[0] ?? '', 'table.csv'));
+    await table.writeCsv(target, ['run.name', 'metrics.val_loss']);
+    const lines = (await readFile(target.fsPath, 'utf8')).trim().split(/\r?\n/);
+    assert.deepEqual(lines, [
+      'workspace,run_id,parent_run_id,run.name,metrics.val_loss',
+      `${names[0] ?? ''},a2,,run-a2,0.2`,
+      `${names[0] ?? ''},a1,,run-a1,0.5`,
+      `${names[1] ?? ''},b1,,run-b1,0.3`,
+    ]);
+    await rm(target.fsPath, { force: true });
   });
 
   it("compares runs of both folders from the table's selection", async () => {

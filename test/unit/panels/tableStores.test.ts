@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import type { TableEntry } from '../../../shared/runsTable';
 import { folderGroupKey } from '../../../shared/runsTable';
 import type { TableSource } from '../../../src/panels/tableStores';
-import { combinedBests, combinedIds, combinedParamValues, combinedRows } from '../../../src/panels/tableStores';
+import {
+  combinedBests,
+  combinedCsv,
+  combinedIds,
+  combinedParamValues,
+  combinedRows,
+} from '../../../src/panels/tableStores';
 import type { StoreClient } from '../../../src/store/storeClient';
 import { RunStore } from '../../../src/store/runStore';
 import type { TableQuery } from '../../../src/store/tableQueries';
@@ -136,13 +142,41 @@ describe('runs table over several workspace folders', function () {
     assert.deepEqual(bests.get('val_loss')?.last, [0.2, 0.9]);
   });
 
-  it("offers a param's values from every folder's store, counted over both", async () => {
-    const folders = stores.map((store, i) => ({
-      name: String(i),
+  /** The stores as StoreFolders (the worker's client calls the same queries). */
+  const asFolders = (names: readonly string[]): { name: string; store: StoreClient }[] =>
+    stores.map((store, i) => ({
+      name: names[i] ?? String(i),
       store: {
-        call: (method: 'paramValues', ...args: [string]) => Promise.resolve(store.query(method, ...args)),
+        call: (method: Parameters<RunStore['query']>[0], ...args: unknown[]) =>
+          Promise.resolve((store.query as (m: string, ...a: unknown[]) => unknown)(method, ...args)),
       } as unknown as StoreClient,
     }));
+
+  it('writes the CSV of every folder under one header, each line naming its folder', async () => {
+    const csv = await combinedCsv(asFolders(['alpha', 'beta']), BY_LOSS, {
+      columns: ['run.name', 'metrics.val_loss'],
+      stats: {},
+      goals: {},
+    });
+    assert.deepEqual(csv.split('\r\n'), [
+      'workspace,run_id,parent_run_id,run.name,metrics.val_loss',
+      'alpha,a2,,a2,0.2',
+      'alpha,a1,,a1,0.5',
+      'beta,b1,,b1,0.3',
+      'beta,b2,,b2,0.9',
+      'beta,b3,,b3,',
+      '',
+    ]);
+    const one = await combinedCsv(asFolders(['alpha']).slice(0, 1), BY_LOSS, {
+      columns: ['run.name'],
+      stats: {},
+      goals: {},
+    });
+    assert.equal(one.split('\r\n')[0], 'run_id,parent_run_id,run.name', 'one folder: no workspace column');
+  });
+
+  it("offers a param's values from every folder's store, counted over both", async () => {
+    const folders = asFolders(['0', '1']);
     assert.deepEqual(await combinedParamValues(folders, 'opt'), [
       { value: 'adam', runs: 2 },
       { value: 'sgd', runs: 2 },
