@@ -270,4 +270,21 @@ describe('Runs table', function () {
     assert.ok(run);
     await drawn('the new note in its cell', (r) => cell(r, 'a', 'run.note') === 'first line second line');
   });
+
+  it("shows a param value written $(name) as text in the quick filter's pick", async () => {
+    const runlog = await api();
+    await writeJournal(storeDir, 'icon', [
+      { t: 'run_start', ts: T0 + 9000, run_id: 'icon', name: 'run-icon', experiment: 'table' },
+      { t: 'param', ts: T0 + 9001, key: 'lr', value: '$(rocket) 0.3' },
+      { t: 'run_end', ts: T0 + 9100, status: 'FINISHED' },
+    ]);
+    await drawn('the new run', (r) => r.runs === 8);
+    const picking = table.quickFilter('params.lr');
+    // The pick has no event to wait for: the screenshot is taken once it has had time to show.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await screenshot('runs-table-quick-filter-pick');
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    await picking;
+    assert.equal(runlog.runs.currentQuery.filter, '', 'a dismissed pick adds nothing to the filter');
+  });
 });
