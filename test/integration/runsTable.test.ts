@@ -285,6 +285,6 @@ describe('Runs table', function () {
     await screenshot('runs-table-quick-filter-pick');
     await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
     await picking;
-    assert.equal(runlog.runs.currentQuery.filter, '', 'a dismissed pick adds nothing to the filter');
+    assert.equal(runlog.runs.currentQuery.filter ?? '', '', 'a dismissed pick adds nothing to the filter');
   });
 });
