@@ -23,6 +23,9 @@ export type NoteBlock =
   | { readonly kind: 'quote'; readonly children: readonly NoteBlock[] }
   | { readonly kind: 'code'; readonly text: string };
 
+/** A note is a tag, so it has a tag's limit (the Python client's and MLflow's). */
+export const MAX_NOTE_LENGTH = 8000;
+
 /** Longer notes are read up to here (the rest is cut, with an ellipsis). */
 export const MAX_NOTE_READ = 20_000;
 const MAX_QUOTE_DEPTH = 8;

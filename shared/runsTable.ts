@@ -158,6 +158,11 @@ export function groupKey(group: TableGrouping, value: string | null): string {
   return `${group}=${value === null ? '\u0000' : value}`;
 }
 
+/** The key of a workspace folder's group row, when the table shows several folders' stores. */
+export function folderGroupKey(name: string): string {
+  return `workspace=${name}`;
+}
+
 /** Whether a column is shown unless hidden (attributes, params, metrics), or hidden unless shown. */
 export function shownByDefault(column: ColumnId): boolean {
   return !column.startsWith('tags.') && !column.startsWith('spark.');

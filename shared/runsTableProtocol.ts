@@ -6,6 +6,7 @@
  * validate every message on receipt.
  */
 import type { MetricGoal } from './metricGoal';
+import { MAX_NOTE_LENGTH } from './noteMarkdown';
 import type { ColumnId, MetricSpread, TableKeys, TableLayout, TablePage } from './runsTable';
 import { isColumnId, isTableLayout } from './runsTable';
 
@@ -74,6 +75,11 @@ export interface TableReport {
   readonly selected: readonly string[];
   readonly focused: string | null;
   readonly filterError: string | null;
+  /** What the table says instead of rows when it has none (no runs, none matching the filter). */
+  readonly empty: string | null;
+  /** The run whose note is open in the table's note editor, and the editor's text. */
+  readonly editingNote: string | null;
+  readonly noteDraft: string | null;
   /** Since the state arrived, until these rows were painted. */
   readonly ms: number;
 }
@@ -96,7 +102,9 @@ export type TableHostMessage =
   /** The stores changed: the rows shown may have; ask again (the scroll and the selection stay). */
   | { readonly type: 'changed'; readonly version: number }
   /** Select these runs (the Runs view's selection), and scroll the first into view when asked. */
-  | { readonly type: 'select'; readonly runIds: readonly string[]; readonly reveal: boolean };
+  | { readonly type: 'select'; readonly runIds: readonly string[]; readonly reveal: boolean }
+  /** Open the note editor on this run (the table's More… → Edit Note…). */
+  | { readonly type: 'editNote'; readonly runId: string };
 
 export type TableHostReplies = Record<never, never>;
 
@@ -130,6 +138,10 @@ export type TableViewMessage =
   | { readonly type: 'command'; readonly command: TableCommand | null; readonly runIds: readonly string[] }
   | { readonly type: 'open'; readonly runId: string }
   | { readonly type: 'exportCsv' }
+  /** The empty table's Start a Run…: the Runs view's command. */
+  | { readonly type: 'startRun' }
+  /** The note editor's Save: the run's new note (Markdown; empty removes it), written as Edit Note… writes it. */
+  | { readonly type: 'saveNote'; readonly runId: string; readonly text: string }
   | { readonly type: 'rendered'; readonly report: TableReport };
 
 /** The host's replies to the webview's requests. */
@@ -190,6 +202,8 @@ export function isTableHostMessage(value: unknown): value is TableHostMessage {
       return isCount(value['version']);
     case 'select':
       return isStringList(value['runIds']) && typeof value['reveal'] === 'boolean';
+    case 'editNote':
+      return isString(value['runId'], 1000);
     default:
       return false;
   }
@@ -228,7 +242,10 @@ function isTableReport(value: unknown): value is TableReport {
     value['rows'].every(isReportRow) &&
     isStringList(value['selected']) &&
     (value['focused'] === null || isString(value['focused'], 1000)) &&
-    (value['filterError'] === null || isString(value['filterError']))
+    (value['filterError'] === null || isString(value['filterError'])) &&
+    (value['empty'] === null || isString(value['empty'])) &&
+    (value['editingNote'] === null || isString(value['editingNote'], 1000)) &&
+    (value['noteDraft'] === null || isString(value['noteDraft']))
   );
 }
 
@@ -238,6 +255,7 @@ export function isTableViewMessage(value: unknown): value is TableViewMessage {
     case 'ready':
     case 'exportCsv':
     case 'pickColumns':
+    case 'startRun':
       return true;
     case 'rows':
       return (
@@ -265,6 +283,8 @@ export function isTableViewMessage(value: unknown): value is TableViewMessage {
       );
     case 'open':
       return isString(value['runId'], 1000);
+    case 'saveNote':
+      return isString(value['runId'], 1000) && isString(value['text'], MAX_NOTE_LENGTH);
     case 'rendered':
       return isTableReport(value['report']);
     default:

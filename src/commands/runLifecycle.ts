@@ -2,12 +2,12 @@ import type { App } from '../app/app';
 import type { RunEvent } from '../store/events';
 import type { RunDetails } from '../store/types';
 import { NOTE_TAG } from '../store/ingest';
+import { MAX_NOTE_LENGTH } from '../../shared/noteMarkdown';
 import {
   appendRunEvents,
   deleteRunFolder,
   formatTags,
   fromNoteLine,
-  MAX_NOTE_LENGTH,
   noteEvents,
   parseTags,
   renameEvents,

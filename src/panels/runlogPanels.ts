@@ -49,6 +49,7 @@ export class RunlogPanels implements vscode.Disposable {
       log,
       folders: stores.folders,
       onStoreChanged: stores.onDidChangeRuns,
+      onFoldersChanged: stores.onDidChangeFolders,
       ...runsView,
     };
     this.charts = {

@@ -3,17 +3,14 @@ import type { MetricGoal } from '../../shared/metricGoal';
 import { metricGoal } from '../../shared/metricGoal';
 import type { MessageChannel, RequestHandlers } from '../../shared/messaging';
 import { answering } from '../../shared/messaging';
-import type { ColumnId, TableLayout, TableSort } from '../../shared/runsTable';
+import type { ColumnId, TableLayout } from '../../shared/runsTable';
 import {
   DEFAULT_TABLE_LAYOUT,
   allColumns,
-  columnKey,
-  columnKind,
   columnTitle,
   isColumnVisible,
   isTableLayout,
   shownByDefault,
-  statOf,
   visibleColumns,
 } from '../../shared/runsTable';
 import type {
@@ -30,12 +27,22 @@ import { readGoals } from '../runs/compareSnapshot';
 import { FilterError, parseFilter } from '../store/filter';
 import { withTerm } from '../store/filterText';
 import type { TableQuery } from '../store/tableQueries';
-import type { RunSort, SortKey } from '../store/types';
+import { literalIcons } from '../util/iconText';
 import { throttled } from '../util/throttle';
 import type { RunsChange, StoreFolder } from '../workspaceStores';
 import { connectToWebview } from './panelChannel';
 import type { QuickFilterAnswer } from './tableQuickFilter';
 import { quickFilterTerm } from './tableQuickFilter';
+import { COMMAND_TITLES, sortOf } from './runsTableTerms';
+import {
+  combinedBests,
+  combinedCsv,
+  combinedIds,
+  combinedKeys,
+  combinedParamValues,
+  combinedRows,
+  tableSources,
+} from './tableStores';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 /** The Runs view's filter, shared with the table both ways. */
@@ -52,6 +59,8 @@ export interface RunsTableDeps {
   readonly log: vscode.LogOutputChannel;
   readonly folders: () => readonly StoreFolder[];
   readonly onStoreChanged: vscode.Event<RunsChange>;
+  /** The workspace folders or their stores changed (a folder added, `runlog.storeDir`). */
+  readonly onFoldersChanged: vscode.Event<void>;
   readonly filter: SharedFilter;
   /** The Runs view's selection changed: the run ids it selects. */
   readonly onViewSelection: vscode.Event<readonly string[]>;
@@ -62,57 +71,6 @@ export interface RunsTableDeps {
 const LAYOUT_KEY = 'runlog.runsTable.layout';
 /** A running run changes several times a second; the table asks again at most this often. */
 const CHANGE_THROTTLE_MS = 400;
-
-const COMMAND_TITLES: Readonly<Record<TableCommand, string>> = {
-  'runlog.openCharts': 'Open Charts',
-  'runlog.compareRuns': 'Compare',
-  'runlog.rerunRun': 'Rerun',
-  'runlog.reproduceRun': 'Reproduce',
-  'runlog.stopRun': 'Stop',
-  'runlog.tagRuns': 'Tag…',
-  'runlog.editNote': 'Edit Note…',
-  'runlog.pinRun': 'Pin',
-  'runlog.unpinRun': 'Unpin',
-  'runlog.renameRun': 'Rename…',
-  'runlog.deleteRun': 'Delete',
-  'runlog.restoreRun': 'Restore',
-  'runlog.deleteRunPermanently': 'Delete Permanently…',
-  'runlog.registerModel': 'Register Model…',
-  'runlog.exportRunsToMlflow': 'Export to MLflow…',
-  'runlog.diffRunCode': 'Diff Code',
-  'runlog.copyRunId': 'Copy Run ID',
-  'runlog.revealRunInTree': 'Reveal in Runs View',
-};
-
-/** The sort key of a column, in the store's terms; columns without an order (tags, notes, sparklines) have none. */
-function sortOf(
-  sort: TableSort,
-  layout: TableLayout,
-  goals: Readonly<Record<string, MetricGoal>>,
-): RunSort | undefined {
-  const attribute: Partial<Record<string, SortKey>> = {
-    'run.status': 'status',
-    'run.name': 'name',
-    'run.experiment': 'experiment',
-    'run.start': 'start_time',
-    'run.duration': 'duration',
-    'git.commit': 'git_commit',
-    'git.branch': 'git_branch',
-    'git.dirty': 'git_dirty',
-  };
-  const kind = columnKind(sort.column);
-  const key = columnKey(sort.column);
-  if (kind === 'attribute') {
-    const found = attribute[sort.column];
-    return found ? { key: found, descending: sort.descending } : undefined;
-  }
-  if (kind === 'param') return { key: `params.${key}`, descending: sort.descending };
-  if (kind === 'tag') return { key: `tags.${key}`, descending: sort.descending };
-  if (kind !== 'metric') return undefined;
-  const stat = statOf(sort.column, layout);
-  const value = stat === 'best' ? metricGoal(key, goals) : stat;
-  return { key: `metrics.${key}`, descending: sort.descending, value };
-}
 
 /**
  * `Runlog: Open Runs Table`: every run of the workspace's store as a row, a column per param and
@@ -157,9 +115,10 @@ export class RunsTablePanel implements vscode.Disposable {
       this.rendered,
       this.changedSoon,
       deps.onStoreChanged(({ storeDir }) => {
-        if (this.storeDir === undefined || this.storeDir === storeDir) this.changedSoon();
+        if (this.storeDirs === undefined || this.storeDirs.includes(storeDir)) this.changedSoon();
       }),
       deps.filter.onDidChange(() => void this.pushState()),
+      deps.onFoldersChanged(() => void this.pushState()),
       deps.onViewSelection((runIds) => {
         // The view selecting the run the table just showed it is no news to the table.
         const echo = this.echo;
@@ -221,12 +180,8 @@ export class RunsTablePanel implements vscode.Disposable {
     this.setLayout(layout);
   }
 
-  private storeDir: string | undefined;
-
-  /** The store the table shows: the first workspace folder's. */
-  private folder(): StoreFolder | undefined {
-    return this.deps.folders()[0];
-  }
+  /** The store folders of the stores shown, once known. */
+  private storeDirs: readonly string[] | undefined;
 
   private goals(): Record<string, MetricGoal> {
     return readGoals(vscode.workspace.getConfiguration('runlog').get('metricGoals'));
@@ -249,8 +204,7 @@ export class RunsTablePanel implements vscode.Disposable {
 
   /** The rows may have changed (a run logged, a new run): the same question again, or a new state for new keys. */
   private async storeChanged(): Promise<void> {
-    const folder = this.folder();
-    const keys = folder ? JSON.stringify(await folder.store.call('tableKeys')) : '';
+    const keys = JSON.stringify(await combinedKeys(this.deps.folders()));
     if (keys !== this.keys) {
       await this.pushState();
       return;
@@ -260,10 +214,11 @@ export class RunsTablePanel implements vscode.Disposable {
   }
 
   private async pushState(): Promise<void> {
-    const folder = this.folder();
-    const keys = folder ? await folder.store.call('tableKeys') : { params: [], metrics: [], tags: [] };
-    this.keys = folder ? JSON.stringify(keys) : '';
-    if (folder) this.storeDir = (await folder.store.call('status')).dir;
+    // Every folder's store: several are shown one after another, each under its folder's group row (tableStores.ts).
+    const folders = this.deps.folders();
+    const keys = await combinedKeys(folders);
+    this.keys = JSON.stringify(keys);
+    this.storeDirs = await Promise.all(folders.map(async ({ store }) => (await store.call('status')).dir));
     const filter = this.deps.filter.current();
     let filterError: TableState['filterError'] = null;
     try {
@@ -273,7 +228,7 @@ export class RunsTablePanel implements vscode.Disposable {
       filterError = { message: error.message, position: error.position, length: error.length };
     }
     this.version++;
-    const several = this.deps.folders().length > 1;
+    const several = folders.length > 1;
     this.channel.send({
       type: 'state',
       state: {
@@ -284,7 +239,7 @@ export class RunsTablePanel implements vscode.Disposable {
         filterError,
         goals: this.goals(),
         keyMetric: vscode.workspace.getConfiguration('runlog').get<string>('keyMetric', ''),
-        folder: several && folder ? folder.name : null,
+        folder: several ? `${folders.length} workspace folders` : null,
       },
     });
   }
@@ -325,6 +280,12 @@ export class RunsTablePanel implements vscode.Disposable {
         case 'pickColumns':
           await this.pickColumns();
           return;
+        case 'startRun':
+          await vscode.commands.executeCommand('runlog.startRun');
+          return;
+        case 'saveNote':
+          await this.saveNote(message.runId, message.text);
+          return;
         case 'quickFilter':
           await this.quickFilter(message.column);
           return;
@@ -344,8 +305,8 @@ export class RunsTablePanel implements vscode.Disposable {
 
   /** A column's quick filter ANDed to the shared filter, so the Runs view follows; `answer` skips the inputs. */
   async quickFilter(column: ColumnId, answer?: QuickFilterAnswer): Promise<void> {
-    const folder = this.folder();
-    const term = folder ? await quickFilterTerm(column, folder.store, answer) : undefined;
+    const folders = this.deps.folders();
+    const term = await quickFilterTerm(column, (key) => combinedParamValues(folders, key), answer);
     if (term !== undefined) this.setFilter(withTerm(this.deps.filter.current(), term));
   }
 
@@ -383,20 +344,33 @@ export class RunsTablePanel implements vscode.Disposable {
       );
       if (!picked) return;
       chosen = picked.id;
+      // A note picked here is edited in the table's own editor.
+      if (chosen === 'runlog.editNote' && runIds[0] !== undefined) {
+        this.openNoteEditor(runIds[0]);
+        return;
+      }
     }
     await vscode.commands.executeCommand(chosen, { runIds });
   }
 
+  /** Opens the table's note editor on a run (its row loaded; otherwise the webview asks for VS Code's input box). */
+  openNoteEditor(runId: string): void {
+    this.channel.send({ type: 'editNote', runId });
+  }
+
+  /** The note editor's Save: the note written as Edit Note… writes it (the tag mlflow.note.content). */
+  async saveNote(runId: string, text: string): Promise<void> {
+    await vscode.commands.executeCommand('runlog.editNote', { runIds: [runId] }, undefined, text);
+  }
+
   /** Columns…: a searchable pick of every column (shown ones picked), then which to pin. */
   private async pickColumns(): Promise<void> {
-    const folder = this.folder();
-    if (!folder) return;
-    const keys = await folder.store.call('tableKeys');
+    const keys = await combinedKeys(this.deps.folders());
     const all = allColumns(keys);
     type Item = vscode.QuickPickItem & { column: ColumnId };
     const items: Item[] = all.map((column) => ({
-      label: columnTitle(column),
-      description: column,
+      label: literalIcons(columnTitle(column)),
+      description: literalIcons(column),
       column,
       picked: isColumnVisible(column, this.layout),
     }));
@@ -416,8 +390,8 @@ export class RunsTablePanel implements vscode.Disposable {
     const visible = visibleColumns(keys, next);
     const pins = await vscode.window.showQuickPick(
       visible.map((column) => ({
-        label: columnTitle(column),
-        description: column,
+        label: literalIcons(columnTitle(column)),
+        description: literalIcons(column),
         column,
         picked: next.pinned.includes(column),
       })),
@@ -429,24 +403,16 @@ export class RunsTablePanel implements vscode.Disposable {
   /** The webview's requests, each answered as `TableViewReplies` says. */
   private readonly requests: RequestHandlers<TableViewMessage, TableViewReplies> = {
     rows: async (message) => {
-      const folder = this.folder();
       const empty = { total: 0, runs: 0, offset: message.offset, entries: [], version: message.version };
-      if (!folder || message.version !== this.version) return empty;
-      const page = await folder.store.call('tableRows', this.query(), message.offset, message.limit, message.columns);
+      const sources = tableSources(this.deps.folders());
+      if (sources.length === 0 || message.version !== this.version) return empty;
+      const page = await combinedRows(sources, this.query(), message.offset, message.limit, message.columns);
       return { ...page, version: message.version };
     },
-    ids: async (message) => {
-      const folder = this.folder();
-      return folder ? folder.store.call('tableIds', this.query(), message.from, message.to) : [];
-    },
-    bests: async (message) => {
-      const folder = this.folder();
-      return folder ? folder.store.call('tableBests', this.query(), message.metrics) : [];
-    },
+    ids: (message) => combinedIds(tableSources(this.deps.folders()), this.query(), message.from, message.to),
+    bests: (message) => combinedBests(tableSources(this.deps.folders()), this.query(), message.metrics),
     exportCsv: async () => {
-      const folder = this.folder();
-      if (!folder) return null;
-      const keys = await folder.store.call('tableKeys');
+      const keys = await combinedKeys(this.deps.folders());
       const base = vscode.workspace.workspaceFolders?.[0]?.uri;
       const target = await vscode.window.showSaveDialog({
         ...(base ? { defaultUri: vscode.Uri.joinPath(base, 'runs.csv') } : {}),
@@ -461,10 +427,9 @@ export class RunsTablePanel implements vscode.Disposable {
 
   /** The table as CSV: the rows the filter selects in the table's order, these columns, full precision. */
   async writeCsv(target: vscode.Uri, columns?: readonly ColumnId[]): Promise<void> {
-    const folder = this.folder();
-    if (!folder) return;
-    const shown = columns ?? visibleColumns(await folder.store.call('tableKeys'), this.layout);
-    const csv = await folder.store.call('tableCsv', this.query(), {
+    const folders = this.deps.folders();
+    const shown = columns ?? visibleColumns(await combinedKeys(folders), this.layout);
+    const csv = await combinedCsv(folders, this.query(), {
       columns: shown,
       stats: this.layout.stats,
       goals: this.goals(),

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { ColumnId } from '../../shared/runsTable';
 import { columnKey, columnKind } from '../../shared/runsTable';
 import { metricRangeTerm, paramValuesTerm } from '../store/filterText';
-import type { StoreClient } from '../store/storeClient';
+import { literalIcons } from '../util/iconText';
 
 /** What a quick filter asks, given up front (tests, scripts) instead of asked in VS Code's inputs. */
 export type QuickFilterAnswer =
@@ -32,7 +32,7 @@ async function askBound(key: string, which: '≥' | '≤'): Promise<number | nul
  */
 export async function quickFilterTerm(
   column: ColumnId,
-  store: StoreClient,
+  valuesOf: (key: string) => Promise<readonly { readonly value: string; readonly runs: number }[]>,
   answer?: QuickFilterAnswer,
 ): Promise<string | undefined> {
   const key = columnKey(column);
@@ -47,15 +47,20 @@ export async function quickFilterTerm(
   }
   if (kind !== 'param') return undefined;
   if (answer) return 'values' in answer ? paramValuesTerm(key, answer.values) : undefined;
-  const values = await store.call('paramValues', key);
+  const values = await valuesOf(key);
+  // A value is user text: `$(name)` in it must read as written, not become an icon; the term takes the value itself.
   const picked = await vscode.window.showQuickPick(
-    values.map((v) => ({ label: v.value, description: `${v.runs} run${v.runs === 1 ? '' : 's'}` })),
-    { title: `Filter runs by ${key}`, placeHolder: 'The values to keep', canPickMany: true, matchOnDescription: false },
+    values.map((v) => ({
+      label: literalIcons(v.value),
+      description: `${v.runs} run${v.runs === 1 ? '' : 's'}`,
+      value: v.value,
+    })),
+    { title: `Filter runs by ${literalIcons(key)}`, placeHolder: 'The values to keep', canPickMany: true },
   );
   return picked
     ? paramValuesTerm(
         key,
-        picked.map((p) => p.label),
+        picked.map((p) => p.value),
       )
     : undefined;
 }

@@ -4,6 +4,7 @@ import type { RunEvent, RunStatus } from '../store/events';
 import { NOTE_TAG, RUN_NAME_TAG } from '../store/ingest';
 import { appendJournal, runJournalPath } from '../store/journalAppend';
 import { eventLine } from './runJournal';
+import { MAX_NOTE_LENGTH } from '../../shared/noteMarkdown';
 
 /** A run id as the store accepts it; anything else could name a path outside the runs folder. */
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -40,9 +41,6 @@ export function renameEvents(name: string, ts = Date.now()): RunEvent[] {
   if (trimmed === '') throw new Error('A run name cannot be empty.');
   return [{ t: 'tag', ts, key: RUN_NAME_TAG, value: trimmed }];
 }
-
-/** A note is a tag, so it has a tag's limit (the Python client's and MLflow's). */
-export const MAX_NOTE_LENGTH = 8000;
 
 /**
  * The events of setting a run's note (Markdown, the tag MLflow keeps notes in): an empty note

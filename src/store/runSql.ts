@@ -106,7 +106,12 @@ export function runConditions(query: Omit<ListRunsQuery, 'sort' | 'offset' | 'li
   return { whereSql: where.length > 0 ? `WHERE ${where.join(' AND ')}` : '', params };
 }
 
-/** The ORDER BY of several sorts, each metric or param through a join of its own. */
+/**
+ * The ORDER BY of several sorts, each metric, param or tag through a join of its own. A metric's or
+ * param's join is to the values of that one key, read once through the key's index (`OFFSET 0`
+ * keeps SQLite from folding it back into a lookup per run: ~25% slower on 10,000 runs × 100
+ * metrics); tags have no index by key, so a tag is looked up per run.
+ */
 export function sortClauses(sorts: readonly (RunSort | undefined)[]): {
   join: string;
   order: string;
@@ -128,7 +133,8 @@ function sortClause(sort: RunSort | undefined, index: number): { join: string; o
     const m = `sort_m${index}`;
     const column = sort?.value === 'min' ? `${m}.min` : sort?.value === 'max' ? `${m}.max` : `${m}.last`;
     return {
-      join: `LEFT JOIN metric_series ${m} ON ${m}.run_id = r.id AND ${m}.key = ?`,
+      join: `LEFT JOIN (SELECT run_id, last, min, max FROM metric_series WHERE key = ? LIMIT -1 OFFSET 0) ${m}
+        ON ${m}.run_id = r.id`,
       order: `${column} IS NULL, ${column} ${direction}`,
       params: [key.slice('metrics.'.length)],
     };
@@ -144,7 +150,7 @@ function sortClause(sort: RunSort | undefined, index: number): { join: string; o
   if (key.startsWith('params.')) {
     const p = `sort_p${index}`;
     return {
-      join: `LEFT JOIN params ${p} ON ${p}.run_id = r.id AND ${p}.key = ?`,
+      join: `LEFT JOIN (SELECT run_id, value FROM params WHERE key = ? LIMIT -1 OFFSET 0) ${p} ON ${p}.run_id = r.id`,
       order: `${p}.value IS NULL, CAST(${p}.value AS REAL) ${direction}, ${p}.value ${direction}`,
       params: [key.slice('params.'.length)],
     };

@@ -70,6 +70,17 @@ function groupOrder(group: TableGrouping): string {
 
 const kept = new WeakMap<Db, { readonly question: string; readonly generation: number; readonly order: TableOrder }>();
 
+type SortedRow = readonly [id: string, parent: string | null, group: string | number | null];
+
+/**
+ * The runs the filter selects in the sort's order, kept apart from the rows' layout: expanding a
+ * run or folding a group lays the same sorted runs out again without sorting them again.
+ */
+const keptSort = new WeakMap<
+  Db,
+  { readonly question: string; readonly generation: number; readonly rows: readonly SortedRow[] }
+>();
+
 /** The table's rows in order (kept between calls while the database and the question stay the same). */
 export function tableOrder(db: Db, query: TableQuery): TableOrder {
   const question = JSON.stringify(query);
@@ -80,11 +91,18 @@ export function tableOrder(db: Db, query: TableQuery): TableOrder {
   return order;
 }
 
-function computeOrder(db: Db, query: TableQuery): TableOrder {
-  const { whereSql, params } = runConditions({
+function conditions(query: TableQuery): { whereSql: string; params: SqlValue[] } {
+  return runConditions({
     ...(query.filter ? { filter: query.filter } : {}),
     deleted: query.deleted ? 'deleted' : 'active',
   });
+}
+
+function sortedRuns(db: Db, query: TableQuery): readonly SortedRow[] {
+  const question = JSON.stringify([query.filter, query.deleted, query.sorts, query.group]);
+  const last = keptSort.get(db);
+  if (last && last.question === question && last.generation === db.generation) return last.rows;
+  const { whereSql, params } = conditions(query);
   const group = query.group ? groupSql(query.group) : { sql: 'NULL', params: [] };
   const sorts = query.sorts.length > 0 ? query.sorts : [undefined];
   const { join, order, params: sortParams } = sortClauses(sorts);
@@ -93,7 +111,13 @@ function computeOrder(db: Db, query: TableQuery): TableOrder {
      FROM runs r ${join} ${whereSql}`,
     [...group.params, ...sortParams, ...params],
   );
-  const rows = JSON.parse(sorted?.v ?? '[]') as [string, string | null, string | number | null][];
+  const rows = JSON.parse(sorted?.v ?? '[]') as SortedRow[];
+  keptSort.set(db, { question, generation: db.generation, rows });
+  return rows;
+}
+
+function computeOrder(db: Db, query: TableQuery): TableOrder {
+  const rows = sortedRuns(db, query);
   const shownUnder = parents(rows);
 
   const all: string[] = [];
@@ -131,6 +155,7 @@ function computeOrder(db: Db, query: TableQuery): TableOrder {
     layOut(top.get(null) ?? []);
   } else {
     const collapsed = new Set(query.collapsed);
+    const { whereSql, params } = conditions(query);
     for (const g of groups(db, query, query.group, whereSql, params)) {
       const key = groupKey(query.group, g.value);
       const folded = collapsed.has(key);
@@ -166,7 +191,7 @@ function groups(
  * same group, and the run is in no cycle of parents (a cycle would hide every run in it). Runs
  * not in the map are top-level.
  */
-function parents(rows: readonly (readonly [string, string | null, string | number | null])[]): Map<string, string> {
+function parents(rows: readonly SortedRow[]): Map<string, string> {
   const group = new Map(rows.map(([id, , value]) => [id, value]));
   const linked = new Map<string, string>();
   for (const [id, parent, value] of rows) {

@@ -117,6 +117,8 @@ export interface TableCsvColumns {
   readonly columns: readonly ColumnId[];
   readonly stats: TableLayout['stats'];
   readonly goals: Readonly<Record<string, MetricGoal>>;
+  /** A multi-root workspace's CSV: a first column, `workspace`, with this store's folder on every line. */
+  readonly folder?: string;
 }
 
 /** Every run the filter selects as CSV, children after their parents, with full-precision values. */
@@ -130,7 +132,13 @@ function tableCsv(db: Db, query: TableQuery, spec: TableCsvColumns, withHeader =
     metrics: columns.filter((c) => columnKind(c) === 'metric').map(columnKey),
     sparks: [],
   };
-  const header = ['run_id', 'parent_run_id', ...columns.map((c) => csvHeader(c, statOf(c, layout)))];
+  const lead = spec.folder === undefined ? [] : [spec.folder];
+  const header = [
+    ...(spec.folder === undefined ? [] : ['workspace']),
+    'run_id',
+    'parent_run_id',
+    ...columns.map((c) => csvHeader(c, statOf(c, layout))),
+  ];
   const lines: string[][] = withHeader ? [header] : [];
   const now = Date.now();
   const ids = order.entries.flatMap((e) => (e.kind === 'run' ? [e.id] : []));
@@ -140,7 +148,12 @@ function tableCsv(db: Db, query: TableQuery, spec: TableCsvColumns, withHeader =
     for (const id of ids.slice(i, i + 500)) {
       const run = byId.get(id);
       if (run) {
-        lines.push([run.id, run.parentRunId ?? '', ...columns.map((c) => csvValue(c, run, layout, goalOf, now))]);
+        lines.push([
+          ...lead,
+          run.id,
+          run.parentRunId ?? '',
+          ...columns.map((c) => csvValue(c, run, layout, goalOf, now)),
+        ]);
       }
     }
   }

@@ -21,6 +21,9 @@ interface Harness {
   sent(...types: string[]): TableViewMessage[];
   layout(): TableLayout;
   injected(): unknown;
+  setNoRuns(empty: boolean): void;
+  unsort(): void;
+  editNote(runId: string): void;
 }
 
 describe('runs table webview: the page in Chromium', function () {
@@ -45,6 +48,13 @@ describe('runs table webview: the page in Chromium', function () {
       return report && report.rows.length > 0 && report.rows.every((r) => r.kind !== 'loading') && check(report)
         ? report
         : undefined;
+    });
+
+  /** The next report that satisfies `check`, rows or none. */
+  const reported = (what: string, check: (r: TableReport) => boolean): Promise<TableReport> =>
+    waitFor(what, async () => {
+      const report = await harness('report');
+      return report && check(report) ? report : undefined;
     });
 
   /** The runs of the last selection the page reported to the host. */
@@ -231,6 +241,22 @@ describe('runs table webview: the page in Chromium', function () {
     assert.ok(!right.columns.includes('run.start'), `the columns left of view are gone: ${right.columns.join()}`);
     assert.equal(right.columns[0], 'run.name', 'the pinned column stays');
     assert.ok(consistent(right), JSON.stringify(right.rows[0]));
+    // On screen too: CSS keeps the pinned cells (header and rows) at the viewport's left edge.
+    const edges = await page.evaluate(() => {
+      const left = (selector: string): number => document.querySelector(selector)?.getBoundingClientRect().left ?? -1;
+      return {
+        viewport: left('.viewport'),
+        header: left('.hcell[data-column="run.name"]'),
+        row: left('.row[data-run] .pins .cell'),
+        scrolled: document.querySelector('.viewport')?.scrollLeft ?? 0,
+      };
+    });
+    assert.ok(edges.scrolled > 1000, `scrolled across (${edges.scrolled}px)`);
+    assert.ok(
+      Math.abs(edges.header - edges.viewport) <= 2,
+      `the pinned header at the left edge: ${JSON.stringify(edges)}`,
+    );
+    assert.ok(Math.abs(edges.row - edges.viewport) <= 2, `the pinned cells at the left edge: ${JSON.stringify(edges)}`);
     // Back across in steps: each step brings in a block of columns before the ones kept.
     const width = await page.evaluate(() => document.querySelector('.viewport')?.scrollWidth ?? 0);
     for (const left of [Math.round(width * 0.6), Math.round(width * 0.3), 0]) {
@@ -242,6 +268,88 @@ describe('runs table webview: the page in Chromium', function () {
     }
     const back = await drawn('the left end', (r) => r.columns.includes('run.status'));
     assert.ok(consistent(back));
+    assert.deepEqual(opened?.errors, []);
+  });
+
+  it('says when no run matches the filter (the filter as text) and clears it; says when there are no runs', async () => {
+    const filter = "params.lr = '<b id=bold>x</b>'";
+    await page.fill('.toolbar .filter', filter);
+    await page.press('.toolbar .filter', 'Enter');
+    const none = await reported('no row', (r) => r.total === 0 && r.empty !== null);
+    assert.match(none.empty ?? '', /No run matches the filter params\.lr = '<b id=bold>x<\/b>'\./);
+    assert.equal(await page.locator('.empty-state b, #bold').count(), 0, 'the filter is text, not markup');
+    assert.equal(await page.locator('.row').count(), 0);
+    await page.click('.empty-state button:has-text("Clear Filter")');
+    const back = await drawn('every run again', (r) => r.total === 1000);
+    assert.equal(back.empty, null, 'the message goes with the filter');
+    assert.ok(await page.locator('.empty-state').isHidden());
+    const cleared = (await harness('sent', 'filter')).at(-1);
+    assert.deepEqual(cleared, { type: 'filter', text: '' });
+
+    await harness('setNoRuns', true);
+    const empty = await reported('an empty store', (r) => r.total === 0 && r.empty !== null);
+    assert.match(empty.empty ?? '', /^No runs yet\./);
+    await page.click('.empty-state button:has-text("Start a Run")');
+    await waitFor('Start a Run sent', async () =>
+      (await harness('sent', 'startRun')).length === 1 ? true : undefined,
+    );
+    await page.screenshot({ path: join(root, 'test-results', 'browser-runs-table-empty.png') });
+    await harness('setNoRuns', false);
+    await drawn('the runs again', (r) => r.total === 1000 && r.empty === null);
+    assert.deepEqual(opened?.errors, []);
+  });
+
+  it("edits the focused run's note below the table: Ctrl+Enter saves, Escape and Cancel leave it", async () => {
+    await page.evaluate(() => {
+      const viewport = document.querySelector('.viewport');
+      if (viewport) viewport.scrollTop = 0;
+    });
+    await harness('unsort');
+    await drawn('the host order', (r) => r.rows[0]?.key === 'run0000' && r.rows.some((row) => row.key === 'run0003'));
+    const saved = async (): Promise<TableViewMessage[]> => harness('sent', 'saveNote');
+    const before = (await saved()).length;
+    await page.click('.row[data-run="run0001"]');
+    await page.click('.toolbar button:has-text("Edit Note…")');
+    const open = await reported('the editor open', (r) => r.editingNote === 'run0001');
+    assert.equal(open.noteDraft, '');
+    assert.ok(await page.locator('.note-editor-text').evaluate((n) => n === document.activeElement), 'focused');
+    // Enter is a new line, not a save, and the grid does not take it (it would open the run's charts).
+    await page.keyboard.type('**best** so far');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('lr 0.01 <b>bold</b>');
+    assert.equal((await saved()).length, before, 'Enter alone saves nothing');
+    assert.equal((await harness('sent', 'command')).length, 0, 'the grid did not act on the keys');
+    await page.screenshot({ path: join(root, 'test-results', 'browser-runs-table-note-editor.png') });
+    await page.keyboard.press('Control+Enter');
+    await reported('the editor closed', (r) => r.editingNote === null);
+    assert.deepEqual((await saved()).at(-1), {
+      type: 'saveNote',
+      runId: 'run0001',
+      text: '**best** so far\nlr 0.01 <b>bold</b>',
+    });
+    assert.ok(await page.locator('.note-editor').isHidden());
+
+    // Escape and Cancel leave the note as it was.
+    await page.click('.toolbar button:has-text("Edit Note…")');
+    await reported('the editor open again', (r) => r.editingNote === 'run0001');
+    await page.keyboard.type('thrown away');
+    await page.keyboard.press('Escape');
+    await reported('the editor closed by Escape', (r) => r.editingNote === null);
+    await page.click('.toolbar button:has-text("Edit Note…")');
+    await page.keyboard.type('thrown away too');
+    await page.click('.note-editor button:has-text("Cancel")');
+    await reported('the editor closed by Cancel', (r) => r.editingNote === null);
+    assert.equal((await saved()).length, before + 1, 'only the first edit was saved');
+
+    // The host's Edit Note… on the run with the hostile name: its name is text, the Save button saves.
+    await harness('editNote', 'run0003');
+    await reported('the editor on run0003', (r) => r.editingNote === 'run0003');
+    assert.equal(await page.textContent('.note-editor-title'), `Note of ${HOSTILE}`);
+    assert.equal(await page.locator('.note-editor img').count(), 0);
+    await page.fill('.note-editor-text', 'kept');
+    await page.click('.note-editor button:has-text("Save")');
+    assert.deepEqual((await saved()).at(-1), { type: 'saveNote', runId: 'run0003', text: 'kept' });
+    assert.equal(await harness('injected'), undefined);
     assert.deepEqual(opened?.errors, []);
   });
 });

@@ -36,11 +36,19 @@ const all = Array.from({ length: RUNS }, (_, i) => run(i));
 let layout: TableLayout = { ...DEFAULT_TABLE_LAYOUT, pinned: ['run.name'], sorts: [] };
 let version = 1;
 let order: TableRun[] = all;
+/** The shared filter: this host knows no filter language, so any filter matches no run. */
+let filter = '';
+/** The store as if it held no run (the empty table). */
+let noRuns = false;
 const sent: TableViewMessage[] = [];
 const reports: TableReport[] = [];
 
 /** The host's sort: by each sort column in turn (name, lr or loss), ties by id. */
 function sortRuns(): void {
+  if (noRuns || filter !== '') {
+    order = [];
+    return;
+  }
   const value = (r: TableRun, column: string): string | number =>
     column === 'run.name'
       ? r.name
@@ -71,7 +79,7 @@ function sendState(): void {
     version,
     layout,
     keys: { params: ['lr', ...EXTRA], metrics: ['loss'], tags: [] },
-    filter: '',
+    filter,
     filterError: null,
     goals: {},
     keyMetric: '',
@@ -89,13 +97,17 @@ function handle(envelope: { kind: string; id?: number; body: TableViewMessage })
     layout = message.layout;
     sendState();
   }
+  if (message.type === 'filter') {
+    filter = message.text;
+    sendState();
+  }
   if (envelope.kind !== 'request' || envelope.id === undefined) return;
   const reply = (body: unknown): void => post({ kind: 'reply', id: envelope.id, ok: true, body });
   if (message.type === 'rows') {
     const entries: TableEntry[] = order
       .slice(message.offset, message.offset + message.limit)
       .map((r) => ({ kind: 'run', depth: 0, expanded: false, run: r }));
-    reply({ total: RUNS, runs: RUNS, offset: message.offset, entries, version: message.version });
+    reply({ total: order.length, runs: order.length, offset: message.offset, entries, version: message.version });
   } else if (message.type === 'ids') {
     reply(order.slice(message.from, message.to).map((r) => r.id));
   } else if (message.type === 'bests') {
@@ -123,4 +135,16 @@ document.body.append(app);
   sent: (...types: string[]): TableViewMessage[] => sent.filter((m) => types.includes(m.type)),
   layout: (): TableLayout => layout,
   injected: (): unknown => (globalThis as Record<string, unknown>)['injected'],
+  /** The host's own sort order again (run0000 first), as a new state. */
+  unsort: (): void => {
+    layout = { ...layout, sorts: [] };
+    sendState();
+  },
+  /** The host asks the page to edit a run's note (the table's More… → Edit Note…). */
+  editNote: (runId: string): void => post({ kind: 'event', body: { type: 'editNote', runId } }),
+  /** Empties the store (true) or fills it again. */
+  setNoRuns: (empty: boolean): void => {
+    noRuns = empty;
+    sendState();
+  },
 };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { TableReport } from '../../shared/runsTableProtocol';
 import type { RunsTablePanel } from '../../src/panels/runsTablePanel';
-import { api, dropStoreDir, screenshot, useStoreDir, waitFor, writeJournal } from './helpers';
+import { api, dropStoreDir, screenshot, storedRun, useStoreDir, waitFor, writeJournal } from './helpers';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const T0 = 1_700_000_000_000;
@@ -230,5 +230,61 @@ describe('Runs table', function () {
     assert.equal(lines[0], 'run_id,parent_run_id,run.name,params.lr,metrics.val_loss');
     assert.equal(lines.length, 8, 'every run, children included');
     assert.ok(lines.includes('g1,grid,run-g1,0.05,0.2'));
+  });
+
+  it('says when no run matches the filter, and when the store has no run', async () => {
+    const runlog = await api();
+    runlog.runsQuery.setFilter('params.lr > 100');
+    const none = await drawn('no row', (r) => r.total === 0 && r.empty !== null);
+    assert.match(none.empty ?? '', /No run matches the filter params\.lr > 100\./);
+    assert.match(none.empty ?? '', /Clear Filter/);
+    await screenshot('runs-table-no-match');
+    runlog.runsQuery.setFilter('');
+    await drawn('every run again', (r) => r.runs === 7 && r.empty === null);
+    const emptyDir = await mkdtemp(join(tmpdir(), 'runlog-table-empty-'));
+    try {
+      await useStoreDir(emptyDir);
+      const empty = await drawn('the empty store', (r) => r.total === 0 && (r.empty ?? '').startsWith('No runs yet.'));
+      assert.equal(empty.rowElements, 0);
+      await screenshot('runs-table-no-runs');
+    } finally {
+      await useStoreDir(storeDir);
+      await rm(emptyDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    }
+    await drawn('the runs again', (r) => r.runs === 7 && r.empty === null);
+  });
+
+  it("edits a run's note in the table's editor, written as Edit Note… writes it", async () => {
+    // More… → Edit Note… opens the editor below the table with the run's note (the hostile one, as text).
+    table.openNoteEditor('a');
+    const open = await drawn('the note editor', (r) => r.editingNote === 'a');
+    assert.equal(open.noteDraft, `**best** ${HOSTILE}`);
+    assert.equal(open.foreignElements, 0);
+    await screenshot('runs-table-note-editor');
+    // What the editor's Save (or Ctrl+Enter) sends: a multi-line note.
+    await table.saveNote('a', 'first line\n**second** line');
+    const run = await waitFor('the note written', async () => {
+      const found = await storedRun('a');
+      return found?.tags['mlflow.note.content'] === 'first line\n**second** line' ? found : undefined;
+    });
+    assert.ok(run);
+    await drawn('the new note in its cell', (r) => cell(r, 'a', 'run.note') === 'first line second line');
+  });
+
+  it("shows a param value written $(name) as text in the quick filter's pick", async () => {
+    const runlog = await api();
+    await writeJournal(storeDir, 'icon', [
+      { t: 'run_start', ts: T0 + 9000, run_id: 'icon', name: 'run-icon', experiment: 'table' },
+      { t: 'param', ts: T0 + 9001, key: 'lr', value: '$(rocket) 0.3' },
+      { t: 'run_end', ts: T0 + 9100, status: 'FINISHED' },
+    ]);
+    await drawn('the new run', (r) => r.runs === 8);
+    const picking = table.quickFilter('params.lr');
+    // The pick has no event to wait for: the screenshot is taken once it has had time to show.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await screenshot('runs-table-quick-filter-pick');
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    await picking;
+    assert.equal(runlog.runs.currentQuery.filter ?? '', '', 'a dismissed pick adds nothing to the filter');
   });
 });

@@ -17,12 +17,28 @@ import { ensureCodeServer, serverArgs } from './toolchain.mjs';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const resultsDir = join(root, 'test-results');
 const SUITES = [
-  { name: 'trusted workspace', entry: join(root, 'out/test/integration/index.js'), trusted: true, uiChecks: true },
+  {
+    name: 'trusted workspace',
+    shot: 'trusted',
+    entry: join(root, 'out/test/integration/index.js'),
+    trusted: true,
+    uiChecks: true,
+  },
   {
     name: 'restricted workspace',
+    shot: 'restricted',
     entry: join(root, 'out/test/integration/restricted/index.js'),
     trusted: false,
     uiChecks: false,
+  },
+  // Two copies of the fixture as the folders of one .code-workspace: a store per folder.
+  {
+    name: 'multi-root workspace',
+    shot: 'multi-root',
+    entry: join(root, 'out/test/integration/multiRoot/index.js'),
+    trusted: true,
+    uiChecks: false,
+    folders: ['alpha', 'beta'],
   },
 ];
 const fixtureWorkspace = join(root, 'test/fixtures/workspace');
@@ -112,6 +128,13 @@ async function runInCodeServer(vsix, timeoutMs, suite) {
   const shots = join(tmp, 'screenshots');
   await mkdir(shots, { recursive: true });
   await cp(fixtureWorkspace, workspace, { recursive: true });
+  // What code-server opens: the folder, or a workspace file naming several.
+  let opened = workspace;
+  if (suite.folders) {
+    opened = join(tmp, 'runlog.code-workspace');
+    for (const name of suite.folders) await cp(fixtureWorkspace, join(tmp, name), { recursive: true });
+    await writeFile(opened, JSON.stringify({ folders: suite.folders.map((name) => ({ path: join(tmp, name) })) }));
+  }
   await mkdir(join(userData, 'User'), { recursive: true });
   await writeFile(
     join(userData, 'User/settings.json'),
@@ -162,10 +185,7 @@ async function runInCodeServer(vsix, timeoutMs, suite) {
   const out = openSync(serverLog, 'a');
   const server = spawn(
     tool.node,
-    [
-      tool.entry,
-      ...serverArgs({ port, stateDir: tmp, userData, extensions, trusted: suite.trusted, folder: workspace }),
-    ],
+    [tool.entry, ...serverArgs({ port, stateDir: tmp, userData, extensions, trusted: suite.trusted, folder: opened })],
     {
       env: {
         ...process.env,
@@ -204,7 +224,9 @@ async function runInCodeServer(vsix, timeoutMs, suite) {
       ],
     });
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+    await page.goto(
+      `http://127.0.0.1:${port}/?${suite.folders ? 'workspace' : 'folder'}=${encodeURIComponent(opened)}`,
+    );
     const tail = tailer(logFile);
     while (!existsSync(resultFile) && Date.now() < deadline) {
       tail();
@@ -249,7 +271,7 @@ async function runInCodeServer(vsix, timeoutMs, suite) {
       }
     }
     await mkdir(resultsDir, { recursive: true });
-    outcome.screenshot = join(resultsDir, `integration-${suite.trusted ? 'trusted' : 'restricted'}.png`);
+    outcome.screenshot = join(resultsDir, `integration-${suite.shot}.png`);
     await page.screenshot({ path: outcome.screenshot });
   } catch (error) {
     outcome.ok = false;

@@ -11,6 +11,7 @@ import {
   columnKey,
   columnKind,
   columnTitle,
+  folderGroupKey,
   isTableGrouping,
   visibleColumns,
 } from '../../shared/runsTable';
@@ -33,6 +34,9 @@ import type { ColumnGeometry } from './geometry';
 import { columnGeometry, dropIndex, movedColumn, visibleColumnRange, visibleRowRange } from './geometry';
 import { RowSource } from './rowSource';
 import { Selection } from './selection';
+import type { EmptyKind } from './emptyState';
+import { emptyContent, emptyKind } from './emptyState';
+import { NoteEditor } from './noteEditor';
 
 const ROW_HEIGHT = 24;
 const HEADER_HEIGHT = 28;
@@ -53,6 +57,7 @@ const channel = connectToHost<TableViewMessage, TableHostMessage, TableViewRepli
   onEvent: (message) => {
     if (message.type === 'state') applyState(message.state);
     else if (message.type === 'changed') changed(message.version);
+    else if (message.type === 'editNote') editNoteOf(message.runId);
     else selectFromView(message.runIds, message.reveal);
   },
   onRequest: answering<TableHostMessage, TableHostReplies>({}),
@@ -98,7 +103,7 @@ const actions = el(
   { className: 'actions' },
   button('Open Charts', 'Chart the selected runs (Enter)', onSelected('runlog.openCharts')),
   button('Compare', 'Compare the selected runs', onSelected('runlog.compareRuns')),
-  button('Edit Note…', 'Edit the note of the selected run', onSelected('runlog.editNote')),
+  button('Edit Note…', 'Edit the note of the selected run, below the table (Ctrl+Enter saves)', () => editNote()),
   button('More…', 'Rerun, Reproduce, Tag, Pin, Rename, Delete, Register Model, Export…', onSelected(null)),
 );
 app.append(
@@ -127,7 +132,11 @@ header.setAttribute('role', 'row');
 header.setAttribute('aria-rowindex', '1');
 const body = el('div', { className: 'body' });
 body.setAttribute('role', 'rowgroup');
-viewport.append(header, body);
+/** What an empty table says (emptyState.ts); a live region, so a screen reader hears it. */
+const emptyNote = el('div', { className: 'empty-state' });
+emptyNote.setAttribute('role', 'status');
+emptyNote.hidden = true;
+viewport.append(header, body, emptyNote);
 /** The focused run's note, rendered from its Markdown (noteView.ts: no HTML, links only to the web). */
 const notePane = el('div', { className: 'note-pane' });
 notePane.setAttribute('aria-label', 'Note of the focused run');
@@ -236,17 +245,32 @@ function cellContext(): CellContext {
   return { layout: layout(), goalOf: (key) => metricGoal(key, goals), bests, now: Date.now() };
 }
 
-/** A cell's place; a pinned one follows the horizontal scroll through `--scroll-left`, so scrolling across redraws no row. */
+/**
+ * A cell's place in its row, or in its row's pins: the pinned cells' box, which CSS keeps at the
+ * viewport's left edge (position: sticky), so scrolling across restyles and redraws no cell.
+ */
 function place(node: HTMLElement, index: number): void {
-  const pinned = index < geometry.pinned;
-  const left = geometry.offsets[index] ?? 0;
-  node.style.left = pinned ? `calc(var(--scroll-left) + ${left}px)` : `${left}px`;
+  node.style.left = `${geometry.offsets[index] ?? 0}px`;
   node.style.width = `${geometry.widths[index] ?? 0}px`;
-  if (pinned) node.classList.add('pinned');
+  if (index < geometry.pinned) node.classList.add('pinned');
 }
 
-function columnIndexes(): number[] {
-  const range = visibleColumnRange(geometry, viewport.scrollLeft, viewport.clientWidth);
+/** The box of a row's (or the header's) pinned cells; none when no column is pinned. */
+function pinsBox(): HTMLElement | null {
+  if (geometry.pinned === 0) return null;
+  const pins = el('div', { className: 'pins' });
+  pins.style.width = `${geometry.pinnedWidth}px`;
+  return pins;
+}
+
+/** A row's cells in column order: the pinned ones first. */
+function rowCells(row: Element): Element[] {
+  const first = row.firstElementChild;
+  return first?.classList.contains('pins') ? [...first.children, ...[...row.children].slice(1)] : [...row.children];
+}
+
+function columnIndexes(scrollLeft: number, width: number): number[] {
+  const range = visibleColumnRange(geometry, scrollLeft, width);
   // Snapped to blocks of columns: scrolling across redraws the rows only when a block comes in.
   const first = Math.max(geometry.pinned, Math.floor(range.first / COLUMN_BLOCK) * COLUMN_BLOCK);
   const end = Math.min(columns.length, Math.ceil(range.end / COLUMN_BLOCK) * COLUMN_BLOCK);
@@ -254,63 +278,71 @@ function columnIndexes(): number[] {
   return [...pinned, ...Array.from({ length: Math.max(0, end - first) }, (_, i) => first + i)];
 }
 
+/** What the header was drawn for: it is drawn again only when that changes, not on every scroll frame. */
+let headerDrawn = '';
+
 function renderHeader(indexes: readonly number[]): void {
   const sorts = layout().sorts;
+  const key = JSON.stringify([indexes, geometryVersion, sorts, layout().stats]);
+  if (key === headerDrawn && header.childElementCount > 0) return;
+  headerDrawn = key;
   header.style.width = `${geometry.totalWidth}px`;
-  header.replaceChildren(
-    ...indexes.map((i) => {
-      const column = columns[i];
-      const at = sorts.findIndex((s) => s.column === column);
-      const sort = sorts[at];
-      const mark = sort ? `${sort.descending ? ' ↓' : ' ↑'}${sorts.length > 1 ? at + 1 : ''}` : '';
-      const stat = layout().stats[column];
-      const cell = el('div', {
-        className: 'hcell',
-        text: `${columnTitle(column)}${stat && stat !== 'last' ? ` (${stat})` : ''}${mark}`,
-        title: `${column} — click to sort, Shift-click to add a sort; drag to move, drag the edge to resize${
-          columnKind(column) === 'metric' ? '; right-click: last, min, max or best value' : ''
-        }`,
+  const cells = indexes.map((i) => {
+    const column = columns[i];
+    const at = sorts.findIndex((s) => s.column === column);
+    const sort = sorts[at];
+    const mark = sort ? `${sort.descending ? ' ↓' : ' ↑'}${sorts.length > 1 ? at + 1 : ''}` : '';
+    const stat = layout().stats[column];
+    const cell = el('div', {
+      className: 'hcell',
+      text: `${columnTitle(column)}${stat && stat !== 'last' ? ` (${stat})` : ''}${mark}`,
+      title: `${column} — click to sort, Shift-click to add a sort; drag to move, drag the edge to resize${
+        columnKind(column) === 'metric' ? '; right-click: last, min, max or best value' : ''
+      }`,
+    });
+    cell.setAttribute('role', 'columnheader');
+    cell.setAttribute('aria-colindex', String(i + 1));
+    cell.setAttribute('aria-sort', sort ? (sort.descending ? 'descending' : 'ascending') : 'none');
+    cell.dataset['column'] = column;
+    place(cell, i);
+    const kind = columnKind(column);
+    if (kind === 'param' || kind === 'metric') {
+      // Its glyph is drawn by CSS, so the header's text stays the column's.
+      const filter = el('span', {
+        className: 'qf',
+        title: kind === 'param' ? 'Keep runs with values…' : 'Keep runs in a range…',
       });
-      cell.setAttribute('role', 'columnheader');
-      cell.setAttribute('aria-colindex', String(i + 1));
-      cell.setAttribute('aria-sort', sort ? (sort.descending ? 'descending' : 'ascending') : 'none');
-      cell.dataset['column'] = column;
-      place(cell, i);
-      const kind = columnKind(column);
-      if (kind === 'param' || kind === 'metric') {
-        // Its glyph is drawn by CSS, so the header's text stays the column's.
-        const filter = el('span', {
-          className: 'qf',
-          title: kind === 'param' ? 'Keep runs with values…' : 'Keep runs in a range…',
-        });
-        filter.setAttribute('role', 'button');
-        filter.setAttribute('aria-label', `Quick filter on ${columnTitle(column)}`);
-        filter.dataset['column'] = column;
-        cell.append(filter);
-      }
-      const grip = el('div', { className: 'grip' });
-      grip.dataset['column'] = column;
-      cell.append(grip);
-      return cell;
-    }),
-  );
+      filter.setAttribute('role', 'button');
+      filter.setAttribute('aria-label', `Quick filter on ${columnTitle(column)}`);
+      filter.dataset['column'] = column;
+      cell.append(filter);
+    }
+    const grip = el('div', { className: 'grip' });
+    grip.dataset['column'] = column;
+    cell.append(grip);
+    return cell;
+  });
+  const pins = pinsBox();
+  pins?.append(...cells.slice(0, geometry.pinned));
+  header.replaceChildren(...(pins ? [pins, ...cells.slice(geometry.pinned)] : cells));
 }
 
 function render(): void {
   if (!state) return;
+  // Every layout read first: a read after the writes below would force a layout on every frame.
+  const { scrollTop, scrollLeft, clientWidth, clientHeight } = viewport;
   const context = cellContext();
-  const indexes = columnIndexes();
+  const indexes = columnIndexes(scrollLeft, clientWidth);
   renderHeader(indexes);
   const total = source.ready ? source.total : 0;
   body.style.height = `${total * ROW_HEIGHT}px`;
   body.style.width = `${geometry.totalWidth}px`;
   viewport.setAttribute('aria-rowcount', String(total + 1));
   viewport.setAttribute('aria-colcount', String(columns.length));
-  const { first, end } = visibleRowRange(viewport.scrollTop, viewport.clientHeight, ROW_HEIGHT, total);
+  const { first, end } = visibleRowRange(scrollTop, clientHeight, ROW_HEIGHT, total);
   source.ensure(first, end);
   // A row drawn for the same entry, columns and scroll offset is kept: scrolling down draws only
   // the rows that come into view.
-  viewport.style.setProperty('--scroll-left', `${viewport.scrollLeft}px`);
   const drawnWith = `${focused}|${geometryVersion}`;
   const drawnColumns = indexes.join();
   const kept = new Map<number, DrawnRow>();
@@ -345,13 +377,15 @@ function render(): void {
   for (const row of rows) if (row.parentElement !== body) body.append(row);
   drawn = kept;
   const runs = source.runs;
-  summary.textContent = source.ready
+  const summaryText = source.ready
     ? `${runs} run${runs === 1 ? '' : 's'}${selection.size > 0 ? ` · ${selection.size} selected` : ''}${state.folder ? ` · ${state.folder}` : ''}`
     : 'Loading…';
+  if (summary.textContent !== summaryText) summary.textContent = summaryText;
   const active = focused >= first && focused < end ? `row-${focused}` : '';
   if (active) viewport.setAttribute('aria-activedescendant', active);
   else viewport.removeAttribute('aria-activedescendant');
   showNote(source.entry(focused));
+  showEmpty(emptyKind(source.ready, total, state.filterError ? '' : state.filter, state.layout.trash));
   if (source.ready) reportSoon(first, end, indexes);
 }
 
@@ -363,9 +397,65 @@ function reportSoon(first: number, end: number, indexes: readonly number[]): voi
   reportTimer = setTimeout(() => report(first, end, indexes, drawnAt), 50);
 }
 
-let noteShown: string | null = null;
+let emptyShown: EmptyKind = 'none';
+let emptyFilter = '';
+
+function showEmpty(kind: EmptyKind): void {
+  const filter = state?.filter ?? '';
+  if (kind === emptyShown && filter === emptyFilter) return;
+  emptyShown = kind;
+  emptyFilter = filter;
+  emptyNote.hidden = kind === 'none';
+  emptyNote.replaceChildren(
+    ...emptyContent(kind, filter, {
+      clearFilter: () => channel.send({ type: 'filter', text: '' }),
+      startRun: () => channel.send({ type: 'startRun' }),
+      leaveTrash: () => setLayout({ trash: false }),
+    }),
+  );
+}
+
+/** The note pane's editor (noteEditor.ts): while it is open, the pane is its. */
+const noteEditor = new NoteEditor(
+  (runId, text) => channel.send({ type: 'saveNote', runId, text }),
+  () => {
+    noteShown = undefined;
+    render();
+    viewport.focus();
+  },
+);
+
+/** Opens the note editor on the focused run when it is selected, else on the one selected run. */
+function editNote(): void {
+  const entry = source.entry(focused);
+  if (entry?.kind === 'run' && (selection.size === 0 || selection.has(entry.run.id))) {
+    openEditor(entry.run.id, entry.run.name, entry.run.note);
+  } else if (selection.size === 1) {
+    editNoteOf(selection.list()[0] ?? '');
+  } else {
+    showError('Select one run to edit its note.');
+  }
+}
+
+/** The host's Edit Note… on a run: here when its row is loaded, else in VS Code's input box. */
+function editNoteOf(runId: string): void {
+  const entry = source.entry(source.indexOf(runId));
+  if (entry?.kind === 'run') openEditor(runId, entry.run.name, entry.run.note);
+  else channel.send({ type: 'command', command: 'runlog.editNote', runIds: [runId] });
+}
+
+function openEditor(runId: string, name: string, note: string | null): void {
+  notePane.replaceChildren(noteEditor.element);
+  notePane.hidden = false;
+  noteEditor.open(runId, name, note);
+  render();
+}
+
+/** The note last drawn in the pane; undefined: draw it again. */
+let noteShown: string | null | undefined = null;
 
 function showNote(entry: TableEntry | undefined): void {
+  if (noteEditor.editing !== null) return;
   const note = entry?.kind === 'run' ? entry.run.note : null;
   if (note === noteShown) return;
   noteShown = note;
@@ -410,11 +500,10 @@ function renderRow(
       entry.best === null || !state?.keyMetric ? '' : ` · best ${state.keyMetric} ${formatMetricValue(entry.best)}`;
     const cell = el('div', {
       className: 'cell group-cell',
-      text: `${entry.collapsed ? '▸' : '▾'} ${groupLabel(entry.value)} · ${entry.runs} run${entry.runs === 1 ? '' : 's'}${best}`,
+      text: `${entry.collapsed ? '▸' : '▾'} ${entry.key === folderGroupKey(entry.value ?? '') ? `Workspace folder ${entry.value ?? ''}` : groupLabel(entry.value)} · ${entry.runs} run${entry.runs === 1 ? '' : 's'}${best}`,
     });
     cell.setAttribute('role', 'gridcell');
     cell.setAttribute('aria-colspan', String(columns.length));
-    cell.style.left = 'var(--scroll-left)';
     row.setAttribute('aria-expanded', String(!entry.collapsed));
     row.dataset['group'] = entry.key;
     row.append(cell);
@@ -427,7 +516,9 @@ function renderRow(
   if (selected) row.classList.add('selected');
   if (run.children > 0) row.setAttribute('aria-expanded', String(entry.expanded));
   if (entry.depth > 0) row.setAttribute('aria-level', String(entry.depth + 1));
-  for (const i of indexes) row.append(renderCell(i, entry, context));
+  const pins = pinsBox();
+  if (pins) row.append(pins);
+  for (const i of indexes) (i < geometry.pinned && pins ? pins : row).append(renderCell(i, entry, context));
   return row;
 }
 
@@ -441,46 +532,69 @@ function updateRowColumns(
   indexes: readonly number[],
   context: CellContext,
 ): void {
-  const wanted = new Set(indexes);
+  // The pinned cells stay in their box; the others are the row's children after it.
+  const wanted = new Set(indexes.filter((i) => i >= geometry.pinned));
   const have = new Map<number, Element>();
+  const pins = row.firstElementChild?.classList.contains('pins') ? row.firstElementChild : null;
+  // The cells of columns that left are filled again for those that came in: no element is made.
+  const spare: HTMLElement[] = [];
   for (const cell of [...row.children]) {
+    if (cell === pins) continue;
     const i = Number(cell.getAttribute('aria-colindex')) - 1;
     if (wanted.has(i)) have.set(i, cell);
-    else cell.remove();
+    else {
+      cell.remove();
+      spare.push(cell as HTMLElement);
+    }
   }
-  let next: Element | null = row.firstElementChild;
-  for (const i of indexes) {
+  let next: Element | null = pins ? pins.nextElementSibling : row.firstElementChild;
+  for (const i of wanted) {
     const cell = have.get(i);
     if (cell) {
       next = cell.nextElementSibling;
       continue;
     }
-    row.insertBefore(renderCell(i, entry, context), next);
+    const reused = spare.pop();
+    if (reused) fillCell(reused, i, entry, context);
+    row.insertBefore(reused ?? renderCell(i, entry, context), next);
   }
 }
 
 function renderCell(i: number, entry: Extract<TableEntry, { kind: 'run' }>, context: CellContext): HTMLElement {
+  const cell = document.createElement('div');
+  fillCell(cell, i, entry, context);
+  return cell;
+}
+
+/** Makes `cell` (new, or one of another column) the cell of column `i` for this run. */
+function fillCell(
+  cell: HTMLElement,
+  i: number,
+  entry: Extract<TableEntry, { kind: 'run' }>,
+  context: CellContext,
+): void {
   const { run } = entry;
   const column = columns[i];
   const content = cellContent(column, run, context);
-  const cell = el('div', { className: content.className, text: content.text });
+  cell.className = content.className;
+  cell.textContent = content.text;
   if (content.title) cell.title = content.title;
+  else cell.removeAttribute('title');
   if (content.label) cell.setAttribute('aria-label', content.label);
+  else cell.removeAttribute('aria-label');
   cell.setAttribute('role', column === 'run.name' ? 'rowheader' : 'gridcell');
   cell.setAttribute('aria-colindex', String(i + 1));
   if (content.best) cell.dataset['best'] = '1';
+  else delete cell.dataset['best'];
   if (content.spark)
     cell.append(sparkline(content.spark, (geometry.widths[i] ?? 100) - 12, ROW_HEIGHT - 6, content.label ?? ''));
-  if (column === 'run.name') {
-    cell.style.paddingLeft = `${6 + entry.depth * 14}px`;
-    if (run.children > 0) {
-      const twisty = el('span', { className: 'twisty', text: entry.expanded ? '▾ ' : '▸ ' });
-      twisty.dataset['expand'] = run.id;
-      cell.prepend(twisty);
-    }
+  cell.style.paddingLeft = column === 'run.name' ? `${6 + entry.depth * 14}px` : '';
+  if (column === 'run.name' && run.children > 0) {
+    const twisty = el('span', { className: 'twisty', text: entry.expanded ? '▾ ' : '▸ ' });
+    twisty.dataset['expand'] = run.id;
+    cell.prepend(twisty);
   }
   place(cell, i);
-  return cell;
 }
 
 function groupLabel(value: string | null): string {
@@ -499,12 +613,12 @@ function report(first: number, end: number, indexes: readonly number[], drawnAt:
       rows.push({ key: String(i), kind: 'loading', depth: 0, cells: [], selected: false, best: [] });
       continue;
     }
-    const cells = [...node.children].map((c) => c.textContent ?? '');
+    const cells = rowCells(node).map((c) => c.textContent ?? '');
     if (entry.kind === 'group') {
       rows.push({ key: entry.key, kind: 'group', depth: 0, cells, selected: false, best: [] });
       continue;
     }
-    const best = [...node.children].flatMap((c, n) =>
+    const best = rowCells(node).flatMap((c, n) =>
       (c as HTMLElement).dataset['best'] ? [columns[indexes[n] ?? 0] as string] : [],
     );
     rows.push({
@@ -526,7 +640,7 @@ function report(first: number, end: number, indexes: readonly number[], drawnAt:
       total: source.total,
       runs: source.runs,
       columns: indexes.map((i) => columns[i] as string),
-      headers: [...header.children].map((h) => h.textContent ?? ''),
+      headers: rowCells(header).map((h) => h.textContent ?? ''),
       rows,
       rowElements: body.children.length,
       cellElements: body.querySelectorAll('.cell').length,
@@ -534,6 +648,9 @@ function report(first: number, end: number, indexes: readonly number[], drawnAt:
       selected: selection.list(),
       focused: focusEntry?.kind === 'run' ? focusEntry.run.id : null,
       filterError: state.filterError?.message ?? null,
+      empty: emptyNote.hidden ? null : (emptyNote.textContent ?? ''),
+      editingNote: noteEditor.editing,
+      noteDraft: noteEditor.editing === null ? null : noteEditor.draft,
       ms: drawnAt - stateArrived,
     },
   });
@@ -584,11 +701,13 @@ header.addEventListener('pointerdown', (event) => {
       cell.classList.add('dragging');
     }
     // The header is drawn again when rows change: the marker goes back in.
-    if (!marker.isConnected) header.append(marker);
+    const pins = header.querySelector('.pins');
+    const into = from < geometry.pinned && pins ? pins : header;
+    if (marker.parentElement !== into) into.append(marker);
     to = dropIndex(geometry, from, rowX(e.clientX));
     // The marker sits where the column will go: before the column it lands on, or after it when moving right.
     const left = (geometry.offsets[to] ?? 0) + (to > from ? (geometry.widths[to] ?? 0) : 0);
-    marker.style.left = from < geometry.pinned ? `calc(var(--scroll-left) + ${left}px)` : `${left}px`;
+    marker.style.left = `${left}px`;
   };
   const up = (): void => {
     window.removeEventListener('pointermove', move);

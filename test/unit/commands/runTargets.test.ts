@@ -6,7 +6,7 @@ import type {
   VersionCandidate,
   VersionChooser,
 } from '../../../src/commands/runTargets';
-import { onRuns, onVersions } from '../../../src/commands/runTargets';
+import { onRuns, onVersions, resolveRunTargets } from '../../../src/commands/runTargets';
 import type { ListRunsQuery, ModelVersion, RegisteredModel, RunRecord } from '../../../src/store/types';
 import type { StoreClient } from '../../../src/store/storeClient';
 import { runRecord } from '../../support/runFixtures';
@@ -89,6 +89,22 @@ describe('what run commands act on', () => {
     assert.equal(await command(MANY)(clicked, [clicked], 'extra'), 'done');
     assert.deepEqual(calls, [[clicked, [clicked], 'extra']]);
     assert.deepEqual(offered, [], 'no pick');
+  });
+
+  it("resolves { runIds } over every folder's store: the runs table's selection across a multi-root workspace", async () => {
+    const { a, b } = setUp();
+    const folders = () => [
+      { name: 'a', store: a },
+      { name: 'b', store: b },
+    ];
+    const refs = await resolveRunTargets({ runIds: ['b-mid', 'a-old', 'gone', 'b-mid'] }, undefined, folders);
+    assert.deepEqual(
+      refs.map((ref) => [ref.runId, ref.store === a ? 'a' : ref.store === b ? 'b' : '?']),
+      [
+        ['b-mid', 'b'],
+        ['a-old', 'a'],
+      ],
+    );
   });
 
   it('called without arguments, acts on the runs selected in the Runs view, in their order', async () => {
