@@ -273,12 +273,17 @@ describe('runs table webview: the page in Chromium', function () {
 
   it('says when no run matches the filter (the filter as text) and clears it; says when there are no runs', async () => {
     const filter = "params.lr = '<b id=bold>x</b>'";
+    await page.locator('.row').first().click();
+    await waitFor('a run selected', async () =>
+      /· 1 selected/.test((await page.textContent('.summary')) ?? '') ? true : undefined,
+    );
     await page.fill('.toolbar .filter', filter);
     await page.press('.toolbar .filter', 'Enter');
     const none = await reported('no row', (r) => r.total === 0 && r.empty !== null);
     assert.match(none.empty ?? '', /No run matches the filter params\.lr = '<b id=bold>x<\/b>'\./);
     assert.equal(await page.locator('.empty-state b, #bold').count(), 0, 'the filter is text, not markup');
     assert.equal(await page.locator('.row').count(), 0);
+    assert.equal(await page.textContent('.summary'), '0 runs', 'no selection counted under no run');
     await page.click('.empty-state button:has-text("Clear Filter")');
     const back = await drawn('every run again', (r) => r.total === 1000);
     assert.equal(back.empty, null, 'the message goes with the filter');

@@ -377,8 +377,9 @@ function render(): void {
   for (const row of rows) if (row.parentElement !== body) body.append(row);
   drawn = kept;
   const runs = source.runs;
+  // A table the filter empties selects nothing that can be seen: no "· 1 selected" under "0 runs".
   const summaryText = source.ready
-    ? `${runs} run${runs === 1 ? '' : 's'}${selection.size > 0 ? ` · ${selection.size} selected` : ''}${state.folder ? ` · ${state.folder}` : ''}`
+    ? `${runs} run${runs === 1 ? '' : 's'}${runs > 0 && selection.size > 0 ? ` · ${selection.size} selected` : ''}${state.folder ? ` · ${state.folder}` : ''}`
     : 'Loading…';
   if (summary.textContent !== summaryText) summary.textContent = summaryText;
   const active = focused >= first && focused < end ? `row-${focused}` : '';
