@@ -35,10 +35,12 @@ def main() -> None:
             log_metric("loss", i * 0.001)
         runlog.end_run()
         elapsed = time.perf_counter() - started
+        from runlog._journal import line_points
+
         with open(os.path.join(run.dir, "events.jsonl"), "rb") as handle:
-            lines = sum(1 for _ in handle)
-        if lines < CALLS:
-            raise SystemExit("only %d lines reached the journal" % lines)
+            events = sum(line_points(line) for line in handle)
+        if events < CALLS:
+            raise SystemExit("only %d events reached the journal" % events)
         reference = plain_writes(os.path.join(store, "reference.jsonl")) if "--with-reference" in sys.argv else None
     finally:
         shutil.rmtree(store, ignore_errors=True)

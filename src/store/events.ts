@@ -12,7 +12,7 @@
  * `JOURNAL_FORMAT` in python/runlog/_version.py; new optional fields do not. The store records it
  * in `<store>/format.json` (storeFormat.ts) so an older Python client can say it is out of date.
  */
-export const JOURNAL_FORMAT = 2;
+export const JOURNAL_FORMAT = 4;
 
 export const RUN_STATUSES = ['RUNNING', 'QUEUED', 'FINISHED', 'FAILED', 'KILLED', 'INTERRUPTED'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -484,14 +484,23 @@ function parseFields(fields: Fields): ParseResult {
   return { ok: true, event: fields as unknown as RunEvent };
 }
 
-/** Parses one journal line. Never throws: a bad line yields a reason to report, never a crash. */
-export function parseEventLine(line: string): ParseResult {
+/** A journal line's JSON object, or why it is not one. Never throws. */
+export function parseLineObject(line: string): Fields | string {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
-    return fail('not valid JSON');
+    return 'not valid JSON';
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('not a JSON object');
-  return parseFields(value as Fields);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  return value as Fields;
+}
+
+/** Checks a journal line's object as an event (batched `metrics` lines are read by metricBatchLine.ts). */
+export const parseEventFields: (fields: Fields) => ParseResult = parseFields;
+
+/** Parses one journal line. Never throws: a bad line yields a reason to report, never a crash. */
+export function parseEventLine(line: string): ParseResult {
+  const fields = parseLineObject(line);
+  return typeof fields === 'string' ? fail(fields) : parseFields(fields);
 }

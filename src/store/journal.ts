@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { RunEvent } from './events';
-import { parseEventLine } from './events';
+import { parseEventFields, parseLineObject } from './events';
+import { METRICS_TYPE, parseMetricBatch } from './metricBatchLine';
 import { MetricBatch, scanMetricLine } from './metricScan';
 
 export interface MalformedLine {
@@ -48,8 +49,15 @@ export function parseJournalBuffer(input: Uint8Array, startOffset = 0, startLine
     if (newline === -1) {
       newline = buffer.indexOf(NEWLINE, pos);
       const row = decoder.decode(buffer.subarray(pos, newline));
-      if (row.trim() !== '') {
-        const parsed = parseEventLine(row);
+      const fields = row.trim() === '' ? undefined : parseLineObject(row);
+      if (typeof fields === 'string') {
+        malformed.push({ line, reason: fields });
+      } else if (fields?.['t'] === METRICS_TYPE) {
+        const batch = parseMetricBatch(fields);
+        if (batch.ok) metrics.addPoints(batch.points);
+        else malformed.push({ line, reason: batch.reason });
+      } else if (fields) {
+        const parsed = parseEventFields(fields);
         if (!parsed.ok) {
           // A newer producer's event type is skipped, not a problem (docs/JOURNAL.md, format 2).
           if (parsed.unknownType === undefined) malformed.push({ line, reason: parsed.reason });

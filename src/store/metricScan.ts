@@ -8,6 +8,8 @@
  * result or names the problem.
  */
 
+import type { MetricBatchPoints } from './metricBatchLine';
+
 /** Growable columns of one series' points, in arrival order. */
 export class SeriesColumns {
   steps: Float64Array = new Float64Array(64);
@@ -57,6 +59,12 @@ export class MetricBatch {
     }
     columns.push(step, time, value);
     this.count++;
+  }
+
+  /** Adds the points of a batched line (metricBatchLine.ts). */
+  addPoints(points: MetricBatchPoints): void {
+    const { steps, times, values } = points;
+    for (let i = 0; i < values.length; i++) this.add(points.key, steps[i], times[i], values[i]);
   }
 
   /** The key whose UTF-8 bytes are `bytes[start, end)`, decoded once per distinct key. */
