@@ -1,6 +1,7 @@
 /** `runs/*` and `metrics/get-history`: writes become journal lines, reads go to the store. */
 import { join } from 'node:path';
-import { RunJournal, metricLine, newRunId, randomRunName } from '../runs/runJournal';
+import type { WirePoint } from '../runs/runJournal';
+import { RunJournal, metricLine, metricLines, newRunId, randomRunName } from '../runs/runJournal';
 import type { RunEvent } from '../store/events';
 import { encodeWireNumber } from '../store/events';
 import { FilterError } from '../store/filter';
@@ -37,13 +38,19 @@ function checkKey(key: string): void {
   if (key.length > MAX_KEY_LENGTH) throw invalid(`Key '${key.slice(0, 40)}…' is longer than ${MAX_KEY_LENGTH}.`);
 }
 
-/** A metric as its journal line: steps and timestamps keep every digit of an int64. */
-function metricText(fields: Fields, now: number): string {
+/** A metric as received: steps and timestamps keep every digit of an int64. */
+function metricPoint(fields: Fields, now: number): WirePoint {
   const key = requiredString(fields, 'key');
   checkKey(key);
   const value = requiredDouble(fields, 'value');
   const ts = optionalExactInteger(fields, 'timestamp') ?? now;
   const step = optionalExactInteger(fields, 'step') ?? 0;
+  return { key, value, ts, step };
+}
+
+/** A metric as its journal line. */
+function metricText(fields: Fields, now: number): string {
+  const { key, value, ts, step } = metricPoint(fields, now);
   return metricLine(ts, key, value, step);
 }
 
@@ -218,7 +225,8 @@ const logBatch: Handler = async (context, fields) => {
   over('tags', tags.length, BATCH_LIMITS.tags);
   over('entities', metrics.length + params.length + tags.length, BATCH_LIMITS.total);
   const now = Date.now();
-  const lines = metrics.map((m) => metricText(m, now)).join('');
+  // A key's points share a batched line (journal format 4) where their steps and times allow.
+  const lines = metricLines(metrics.map((m) => metricPoint(m, now)));
   const events: RunEvent[] = [];
   const paramPairs = params.map(paramPair);
   const tagPairs = tags.map(tagPair);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { RunEvent } from '../store/events';
 import { encodeWireNumber } from '../store/events';
 import { appendJournal } from '../store/journalAppend';
+import { batchable, metricBatchLine } from '../store/metricBatchLine';
 
 /** New run ids: 32 hex digits, like the Python client's uuid4().hex. */
 export function newRunId(): string {
@@ -36,6 +37,43 @@ function metricValueText(value: number): string {
  */
 export function metricLine(ts: number | bigint, key: string, value: number, step: number | bigint): string {
   return `{"t":"metric","ts":${ts},"key":${JSON.stringify(key)},"value":${metricValueText(value)},"step":${step}}\n`;
+}
+
+/** A metric point as the MLflow endpoint received it: int64 steps and times may be bigints. */
+export interface WirePoint {
+  readonly key: string;
+  readonly value: number;
+  readonly ts: number | bigint;
+  readonly step: number | bigint;
+}
+
+/**
+ * Journal lines for points: a batched line per key (journal format 4) for a key's points when
+ * there are several and their steps and times fit one (`batchable`), else a metric line each.
+ */
+export function metricLines(points: readonly WirePoint[]): string {
+  const byKey = new Map<string, WirePoint[]>();
+  for (const point of points) {
+    const list = byKey.get(point.key);
+    if (list) list.push(point);
+    else byKey.set(point.key, [point]);
+  }
+  let out = '';
+  for (const [key, list] of byKey) {
+    const steps = list.map((p) => p.step);
+    const times = list.map((p) => p.ts);
+    if (list.length > 1 && batchable(steps, times)) {
+      out += metricBatchLine(
+        key,
+        steps as number[],
+        times as number[],
+        list.map((p) => p.value),
+      );
+    } else {
+      for (const p of list) out += metricLine(p.ts, key, p.value, p.step);
+    }
+  }
+  return out;
 }
 
 /** Serializes an event as one journal line, keeping NaN, infinities and -0 (docs/JOURNAL.md). */
