@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { writeFileAtomic } from '../src/store/atomicFile';
 import { parseEventLine } from '../src/store/events';
+import { metricBatchLine } from '../src/store/metricBatchLine';
 import { RunStore } from '../src/store/runStore';
 import { DB_FILE } from '../src/store/storeLocation';
 import { StoreClient } from '../src/store/storeClient';
@@ -35,8 +36,38 @@ function time<T>(body: () => T, runs = 7): { ms: number; result: T } {
   return { ms: median(samples), result };
 }
 
-/** Writes journals the way the Python client does: metric lines in their exact compact shape. */
-async function writeJournal(dir: string, runId: string, keys: readonly string[], pointsPerKey: number): Promise<void> {
+/** How a journal carries its points: a line each (format 2's only way), or batched lines of this many points. */
+type Form = 'lines' | { readonly perLine: number };
+const BATCHED: Form = { perLine: 1000 };
+
+const pointValue = (step: number, pointsPerKey: number): number =>
+  Math.exp(-step / pointsPerKey) + Math.sin(step) * 0.01;
+const pointTime = (step: number): number => 1_732_600_000_000 + step * 13;
+
+/** The bytes a line-per-point journal of these points would take (for the reference, not written). */
+function lineFormBytes(keys: readonly string[], pointsPerKey: number): number {
+  let bytes = 0;
+  for (let step = 0; step < pointsPerKey; step++) {
+    for (const key of keys) {
+      bytes +=
+        `{"t":"metric","ts":${pointTime(step)},"key":"${key}","value":${pointValue(step, pointsPerKey)},"step":${step}}\n`
+          .length;
+    }
+  }
+  return bytes;
+}
+
+/**
+ * Writes journals the way the Python client does: metric lines in their exact compact shape, or
+ * batched lines (journal format 4) of `perLine` points of a key, as one flush of a training loop.
+ */
+async function writeJournal(
+  dir: string,
+  runId: string,
+  keys: readonly string[],
+  pointsPerKey: number,
+  form: Form = 'lines',
+): Promise<void> {
   const runDir = join(dir, 'runs', runId);
   await mkdir(runDir, { recursive: true });
   const out = createWriteStream(join(runDir, 'events.jsonl'));
@@ -46,11 +77,22 @@ async function writeJournal(dir: string, runId: string, keys: readonly string[],
     JSON.stringify({ t: 'run_start', ts: 1_732_600_000_000, run_id: runId, name: runId, experiment: 'bench' }) + '\n',
   );
   let batch = '';
-  for (let step = 0; step < pointsPerKey; step++) {
-    const ts = 1_732_600_000_000 + step * 13;
+  const perLine = form === 'lines' ? 1 : form.perLine;
+  for (let first = 0; first < pointsPerKey; first += perLine) {
+    const count = Math.min(perLine, pointsPerKey - first);
+    const steps = Array.from({ length: count }, (_, i) => first + i);
     for (const key of keys) {
-      const value = Math.exp(-step / pointsPerKey) + Math.sin(step) * 0.01;
-      batch += `{"t":"metric","ts":${ts},"key":"${key}","value":${value},"step":${step}}\n`;
+      if (form === 'lines') {
+        const step = first;
+        batch += `{"t":"metric","ts":${pointTime(step)},"key":"${key}","value":${pointValue(step, pointsPerKey)},"step":${step}}\n`;
+      } else {
+        batch += metricBatchLine(
+          key,
+          steps,
+          steps.map(pointTime),
+          steps.map((step) => pointValue(step, pointsPerKey)),
+        );
+      }
     }
     if (batch.length > 1 << 20) {
       await write(batch);
@@ -127,6 +169,25 @@ async function main(): Promise<void> {
       reference.points / (median(referenceTimes) / 1000),
       true,
     );
+    // The same points in batched lines (journal format 4), against the line-per-point journal above.
+    const batchedDir = join(root, 'ingest-batched', '.runlog');
+    await writeJournal(batchedDir, 'big', ['loss'], SERIES_POINTS, BATCHED);
+    const batchedTimes: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const batchedStart = performance.now();
+      const batched = await RunStore.open({ dir: batchedDir, writer: false, version: 'bench' });
+      batchedTimes.push(performance.now() - batchedStart);
+      if (batched.query('series', 'big', 'loss').values.length !== SERIES_POINTS)
+        throw new Error('batched ingest lost points');
+      batched.close();
+    }
+    record(
+      'ingest from batched journals (vs a line per point)',
+      SERIES_POINTS / (median(batchedTimes) / 1000),
+      'points/s',
+      SERIES_POINTS / (median(ingestTimes) / 1000),
+      true,
+    );
 
     // 2. Reading a 1M-point series, whole and downsampled to 4000 buckets.
     console.log('queries on a 1,000,000-point series');
@@ -185,7 +246,7 @@ async function main(): Promise<void> {
     const runs = Math.max(1, Math.round(BIG_POINTS / 100_000));
     const keys = ['loss', 'val_loss', 'accuracy', 'lr', 'grad_norm'];
     const perKey = Math.floor(BIG_POINTS / runs / keys.length);
-    for (let r = 0; r < runs; r++) await writeJournal(bigDir, `run${r}`, keys, perKey);
+    for (let r = 0; r < runs; r++) await writeJournal(bigDir, `run${r}`, keys, perKey, BATCHED);
     const totalPoints = runs * keys.length * perKey;
     const big = await RunStore.open({ dir: bigDir, writer: true, version: 'bench' });
     const snapshotStart = performance.now();
@@ -202,6 +263,24 @@ async function main(): Promise<void> {
     referenceBig.db.close();
     const referenceBytes = statSync(join(root, 'reference-big.sqlite')).size;
     record('bytes per point on disk', ourBytes / totalPoints, 'bytes', referenceBytes / referenceBig.points, false);
+    // What a user's disk pays: journals and database together, against today's line-per-point journals.
+    let journalBytes = 0;
+    for (let r = 0; r < runs; r++) journalBytes += statSync(join(bigDir, 'runs', `run${r}`, 'events.jsonl')).size;
+    const lineJournalBytes = runs * lineFormBytes(keys, perKey);
+    record(
+      'journal bytes per point (batched lines)',
+      journalBytes / totalPoints,
+      'bytes',
+      lineJournalBytes / totalPoints,
+      false,
+    );
+    record(
+      'disk bytes per point, journals + database',
+      (journalBytes + ourBytes) / totalPoints,
+      'bytes',
+      (lineJournalBytes + ourBytes) / totalPoints,
+      false,
+    );
     record(`snapshot of ${(totalPoints / 1e6).toFixed(0)}M points`, snapshotMs, 'ms', referenceSnapshotMs, false);
 
     // 5. The Python client logging 1M points in a tight loop, against json.dumps + write per point.
@@ -211,8 +290,20 @@ async function main(): Promise<void> {
       });
       const line = python.stdout.trim().split('\n').pop() ?? '';
       try {
-        const result = JSON.parse(line) as { value: number; reference: number };
+        const result = JSON.parse(line) as {
+          value: number;
+          reference: number;
+          bytes_per_point: number;
+          reference_bytes_per_point: number;
+        };
         record('python client: 1M log_metric calls', result.value, 's', result.reference, false);
+        record(
+          'python client: journal bytes per point',
+          result.bytes_per_point,
+          'bytes',
+          result.reference_bytes_per_point,
+          false,
+        );
       } catch {
         console.log(`  python client benchmark did not report: ${python.stderr || line}`);
       }
