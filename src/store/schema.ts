@@ -12,7 +12,7 @@ import type { Db } from './sqlite';
  * per-chunk summaries (count, step/time range, min, max, last) that answer most queries unread.
  */
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const V1 = `
 -- Facts about the database itself, e.g. which Runlog wrote it (for the "newer version" message).
@@ -230,8 +230,28 @@ DELETE FROM runs WHERE id IN (SELECT run_id FROM reread);
 DROP TABLE reread;
 `;
 
+// A journal in which a Runlog before format 4 refused batched metric lines (a "metrics" line's "ts"
+// is a list: docs/JOURNAL.md) is read again from its start, so their points now count.
+const V4 = `
+CREATE TEMP TABLE reread AS
+  SELECT DISTINCT run_id FROM rejected_events WHERE reason LIKE '"ts" must be a number%' AND run_id NOT LIKE '@%';
+DELETE FROM metric_chunks WHERE series_id IN (SELECT id FROM metric_series WHERE run_id IN (SELECT run_id FROM reread));
+DELETE FROM metric_series WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM params WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM tags WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM artifacts WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM inputs WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM git_state WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM models WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM environments WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM rejected_events WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM journals WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM runs WHERE id IN (SELECT run_id FROM reread);
+DROP TABLE reread;
+`;
+
 /** MIGRATIONS[n] upgrades version n to n + 1; version 0 is an empty database. */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
 
 export class NewerStoreError extends Error {
   constructor(
