@@ -63,8 +63,14 @@ export class MetricBatch {
 
   /** Adds the points of a batched line (metricBatchLine.ts). */
   addPoints(points: MetricBatchPoints): void {
-    const { steps, times, values } = points;
-    for (let i = 0; i < values.length; i++) this.add(points.key, steps[i], times[i], values[i]);
+    const { key, steps, times, values } = points;
+    let columns = this.series.get(key);
+    if (!columns) {
+      columns = new SeriesColumns();
+      this.series.set(key, columns);
+    }
+    for (let i = 0; i < values.length; i++) columns.push(steps[i], times[i], values[i]);
+    this.count += values.length;
   }
 
   /** The key whose UTF-8 bytes are `bytes[start, end)`, decoded once per distinct key. */
