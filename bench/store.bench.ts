@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { writeFileAtomic } from '../src/store/atomicFile';
 import { parseEventLine } from '../src/store/events';
-import { metricBatchLine } from '../src/store/metricBatchLine';
+import { metricBatchLine, parseMetricBatch } from '../src/store/metricBatchLine';
 import { RunStore } from '../src/store/runStore';
 import { DB_FILE } from '../src/store/storeLocation';
 import { StoreClient } from '../src/store/storeClient';
@@ -124,6 +124,13 @@ async function referenceIngest(
       for (const line of lines) {
         if (!line) continue;
         const event = JSON.parse(line) as { t: string; key: string; step: number; ts: number; value: number };
+        if (event.t === 'metrics') {
+          const batch = parseMetricBatch(event);
+          if (!batch.ok) throw new Error(batch.reason);
+          const { key, steps, times, values } = batch.points;
+          for (let i = 0; i < values.length; i++) insert.run(runId, key, steps[i], times[i], values[i]);
+          points += values.length;
+        }
         if (event.t !== 'metric') continue;
         insert.run(runId, event.key, event.step, event.ts, event.value);
         points++;
