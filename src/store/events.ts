@@ -241,6 +241,8 @@ export type ParseResult =
        * newer producer's event, which readers skip without reporting a problem (journal format 2).
        */
       readonly unknownType?: string;
+      /** Set for a batched metric line (journal format 4): its fields, which metricBatchLine.ts reads. */
+      readonly batched?: Readonly<Record<string, unknown>>;
     };
 
 type Fields = Record<string, unknown>;
@@ -484,23 +486,18 @@ function parseFields(fields: Fields): ParseResult {
   return { ok: true, event: fields as unknown as RunEvent };
 }
 
-/** A journal line's JSON object, or why it is not one. Never throws. */
-export function parseLineObject(line: string): Fields | string {
+/** Parses one journal line. Never throws: a bad line yields a reason to report, never a crash. */
+export function parseEventLine(line: string): ParseResult {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
-    return 'not valid JSON';
+    return fail('not valid JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
-  return value as Fields;
-}
-
-/** Checks a journal line's object as an event (batched `metrics` lines are read by metricBatchLine.ts). */
-export const parseEventFields: (fields: Fields) => ParseResult = parseFields;
-
-/** Parses one journal line. Never throws: a bad line yields a reason to report, never a crash. */
-export function parseEventLine(line: string): ParseResult {
-  const fields = parseLineObject(line);
-  return typeof fields === 'string' ? fail(fields) : parseFields(fields);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('not a JSON object');
+  const fields = value as Fields;
+  if (fields['t'] === 'metrics') {
+    return { ok: false, reason: 'metrics: a batched metric line (journal format 4)', batched: fields };
+  }
+  return parseFields(fields);
 }

@@ -1,8 +1,8 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { RunEvent } from './events';
-import { parseEventFields, parseLineObject } from './events';
-import { METRICS_TYPE, parseMetricBatch } from './metricBatchLine';
+import { parseEventLine } from './events';
+import { parseMetricBatch } from './metricBatchLine';
 import { MetricBatch, scanMetricLine } from './metricScan';
 
 export interface MalformedLine {
@@ -49,18 +49,17 @@ export function parseJournalBuffer(input: Uint8Array, startOffset = 0, startLine
     if (newline === -1) {
       newline = buffer.indexOf(NEWLINE, pos);
       const row = decoder.decode(buffer.subarray(pos, newline));
-      const fields = row.trim() === '' ? undefined : parseLineObject(row);
-      if (typeof fields === 'string') {
-        malformed.push({ line, reason: fields });
-      } else if (fields?.['t'] === METRICS_TYPE) {
-        const batch = parseMetricBatch(fields);
-        if (batch.ok) metrics.addPoints(batch.points);
-        else malformed.push({ line, reason: batch.reason });
-      } else if (fields) {
-        const parsed = parseEventFields(fields);
+      if (row.trim() !== '') {
+        const parsed = parseEventLine(row);
         if (!parsed.ok) {
-          // A newer producer's event type is skipped, not a problem (docs/JOURNAL.md, format 2).
-          if (parsed.unknownType === undefined) malformed.push({ line, reason: parsed.reason });
+          if (parsed.batched) {
+            const batch = parseMetricBatch(parsed.batched);
+            if (batch.ok) metrics.addPoints(batch.points);
+            else malformed.push({ line, reason: batch.reason });
+          } else if (parsed.unknownType === undefined) {
+            // A newer producer's event type is skipped, not a problem (docs/JOURNAL.md, format 2).
+            malformed.push({ line, reason: parsed.reason });
+          }
         } else if (parsed.event.t === 'metric') {
           metrics.add(parsed.event.key, parsed.event.step, parsed.event.ts, parsed.event.value);
         } else {

@@ -17,9 +17,6 @@ export interface MetricBatchPoints {
 export type BatchParse =
   { readonly ok: true; readonly points: MetricBatchPoints } | { readonly ok: false; readonly reason: string };
 
-/** The event type of a batched line. */
-export const METRICS_TYPE = 'metrics';
-
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 function fail(reason: string): BatchParse {

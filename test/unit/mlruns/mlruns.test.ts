@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { listTree } from '../../../src/mlruns/mlrunsFiles';
 import { exportMlruns } from '../../../src/mlruns/mlrunsExport';
 import { importMlruns } from '../../../src/mlruns/mlrunsImport';
-import { parseEventLine, parseLineObject } from '../../../src/store/events';
+import { parseEventLine } from '../../../src/store/events';
 import { parseMetricBatch } from '../../../src/store/metricBatchLine';
 import type { RunEvent } from '../../../src/store/events';
 import { RunStore } from '../../../src/store/runStore';
@@ -24,15 +24,14 @@ async function events(storeDir: string, runId: string): Promise<RunEvent[]> {
     .split('\n')
     .filter((l) => l !== '')
     .flatMap((l): RunEvent[] => {
-      const fields = parseLineObject(l);
-      if (typeof fields !== 'string' && fields['t'] === 'metrics') {
+      const parsed = parseEventLine(l);
+      if (!parsed.ok && parsed.batched) {
         // A batched line (journal format 4) reads as the metric events of its points.
-        const batch = parseMetricBatch(fields);
+        const batch = parseMetricBatch(parsed.batched);
         assert.ok(batch.ok, l);
         const { key, steps, times, values } = batch.points;
         return [...values].map((value, i) => ({ t: 'metric', ts: times[i] ?? 0, key, value, step: steps[i] ?? 0 }));
       }
-      const parsed = parseEventLine(l);
       assert.ok(parsed.ok, l);
       return [parsed.event];
     });
