@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Outcome } from './checks';
-import { journalFacts, openStore, outcome, remove, scratch, sleep } from './checks';
+import { batchedPoints, journalFacts, openStore, outcome, remove, scratch, sleep } from './checks';
 import { Endpoint } from './processes';
 
 const CHILD = join(__dirname, '..', 'torture', 'child.js');
@@ -38,6 +38,10 @@ function expectedFrom(dir: string): { points: Map<string, number>; params: Map<s
       }
       const key = `${runId}/${event.key}`;
       if (event.t === 'metric') points.set(key, (points.get(key) ?? 0) + 1);
+      if (event.t === 'metrics') {
+        const batch = batchedPoints(event);
+        if (batch.length > 0) points.set(key, (points.get(key) ?? 0) + batch.length);
+      }
       if (event.t === 'param' && !params.has(key)) params.set(key, event.value);
     }
   }
