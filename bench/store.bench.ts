@@ -189,7 +189,7 @@ async function main(): Promise<void> {
       batched.close();
     }
     record(
-      'ingest from batched journals (vs a line per point)',
+      'ingest from batched journals',
       SERIES_POINTS / (median(batchedTimes) / 1000),
       'points/s',
       SERIES_POINTS / (median(ingestTimes) / 1000),
