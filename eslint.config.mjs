@@ -17,6 +17,7 @@ const DOMAIN = [
   'src/insights/**',
   'src/mlruns/**',
   'src/cli/**',
+  'src/sync/**',
 ];
 const hostOnly = {
   group: ['**/test/**', '**/webview/**'],

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { writeFileAtomic } from '../src/store/atomicFile';
-import { parseEventLine } from '../src/store/events';
+import { parseEventLine } from '../src/store/eventParse';
 import { metricBatchLine, parseMetricBatch } from '../src/store/metricBatchLine';
 import { RunStore } from '../src/store/runStore';
 import { DB_FILE } from '../src/store/storeLocation';

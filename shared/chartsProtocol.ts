@@ -32,6 +32,8 @@ export interface ChartRun {
   readonly color: string;
   /** The params whose values differ between the shown runs, e.g. `lr=0.1 depth=4`. */
   readonly label: string;
+  /** The host of the tracking server the run was pulled from, if it was: the legend marks it. */
+  readonly remote?: string;
 }
 
 export interface ChartsState {
@@ -198,7 +200,8 @@ function isChartRun(value: unknown): value is ChartRun {
     isString(value['name'], 10_000) &&
     isString(value['status']) &&
     isString(value['color']) &&
-    isString(value['label'], 100_000)
+    isString(value['label'], 100_000) &&
+    (value['remote'] === undefined || isString(value['remote'], 10_000))
   );
 }
 

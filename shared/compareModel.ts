@@ -236,6 +236,17 @@ export function compareRows(snapshot: CompareSnapshot, options: RowOptions = {})
       'experiment',
       runs.map((r) => r.experiment),
     ),
+    // A teammate's run beside mine: where it came from (only when some run was pulled).
+    ...(runs.some((r) => r.remote !== undefined)
+      ? [
+          textRow(
+            'run',
+            'server',
+            'pulled from',
+            runs.map((r) => r.remote ?? null),
+          ),
+        ]
+      : []),
     ...paramKeys(runs).map((key) =>
       textRow(
         'params',

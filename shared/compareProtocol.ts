@@ -48,6 +48,8 @@ export interface CompareRun {
   readonly environment: CompareEnvironment | null;
   /** What it used of each GPU, from its system metrics; empty without them. */
   readonly gpus: readonly GpuUsage[];
+  /** The tracking server the run was pulled from (read-only here), if it was. */
+  readonly remote?: string;
 }
 
 export interface CompareSnapshot {
@@ -175,7 +177,8 @@ export function isCompareRun(value: unknown): value is CompareRun {
     isGit(value['git']) &&
     isEnvironment(value['environment']) &&
     Array.isArray(value['gpus']) &&
-    value['gpus'].every(isGpuUsage)
+    value['gpus'].every(isGpuUsage) &&
+    (value['remote'] === undefined || isString(value['remote']))
   );
 }
 

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { commandTitles, registerCommands } from './app/commandRegistry';
 import { vscodeApp } from './app/vscodeApp';
 import { RunCodeCommands } from './commands/codeCommands';
+import type { RunsQueryControl } from './commands/filterRuns';
 import { launchCommands } from './commands/launchCommands';
 import { Launcher } from './commands/launcher';
 import { mlflowCommands } from './commands/mlflowRuns';
@@ -10,6 +11,10 @@ import { relaunchWith } from './commands/relaunch';
 import type { RunReproductions } from './commands/reproduceRun';
 import { runFileCommands } from './commands/runActions';
 import { runCommands } from './commands/runCommands';
+import { AutoPush } from './commands/autoPush';
+import { serverCommands } from './commands/serverCommands';
+import { vscodeServerSettings } from './commands/serverSettings';
+import { TrackingServers } from './commands/trackingServers';
 import type { InlineValues } from './editor/inlineValues';
 import { RunlogEditors } from './editor/runlogEditors';
 import { ChartsPanel } from './panels/chartsPanel';
@@ -18,8 +23,11 @@ import type { ComparePanels } from './panels/comparePanels';
 import type { HtmlPreviews } from './panels/htmlPreview';
 import { RunlogPanels } from './panels/runlogPanels';
 import type { TableEditorProvider } from './panels/tableEditor';
+import { RunsTablePanel } from './panels/runsTablePanel';
 import type { ModelsTreeProvider } from './views/modelsTreeProvider';
 import { RunlogViews } from './views/runlogViews';
+import { ServerTree } from './views/serverTree';
+import { SyncStatusBar } from './views/syncStatusBar';
 import type { RunStatusBar } from './views/runStatusBar';
 import type { RunsTreeNode, RunsTreeProvider } from './views/runsTreeProvider';
 import type { RunsChange, StoreFolder } from './workspaceStores';
@@ -31,6 +39,10 @@ export interface RunlogApi {
   /** The Runs view itself: its selection is what run commands act on from the Command Palette. */
   readonly runsView: vscode.TreeView<RunsTreeNode>;
   readonly launcher: Launcher;
+  /** The Runs view's filter, order and grouping (the runs table shares the filter). */
+  readonly runsQuery: RunsQueryControl;
+  /** The open runs table, if any. */
+  readonly runsTable: () => RunsTablePanel | undefined;
   /** The open Charts panel, if any. */
   readonly charts: () => ChartsPanel | undefined;
   /**
@@ -60,6 +72,9 @@ export interface RunlogApi {
   readonly reproductions: RunReproductions;
   /** The Models view (registered models and their versions). */
   readonly models: ModelsTreeProvider;
+  /** `runlog.autoPush`: pushes of ended runs (tests wait for `idle()`), and its status bar item. */
+  readonly autoPush: AutoPush;
+  readonly syncStatus: SyncStatusBar;
 }
 
 let stores: WorkspaceStores | undefined;
@@ -74,21 +89,41 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   const app = vscodeApp(context, log);
   const workspace = new WorkspaceStores(context, log);
   stores = workspace;
-  const views = new RunlogViews(context, workspace, log);
-  const launcher = new Launcher(context, storeDirFor, log, () => views.launchesChanged(launcher.active));
+  const servers = new TrackingServers(app, vscodeServerSettings);
+  const views = new RunlogViews(context, workspace, log, new ServerTree(servers));
+  const launcher = new Launcher(context, storeDirFor, log, () => {
+    views.launchesChanged(launcher.active);
+    const { running, waiting } = launcher.active;
+    autoPush.expect(workspace.storeDirs(), [...running, ...waiting]);
+  });
   launcher.useMlflowEnv(workspace.mlflowEnv);
   const relaunch = relaunchWith(launcher);
   const code = new RunCodeCommands(workspace, relaunch, log, {
     interpreter: (folder) => launcher.interpreter(folder),
     clientPath: vscode.Uri.joinPath(context.extensionUri, 'python').fsPath,
   });
-  const panels = new RunlogPanels(context, workspace, log, code.diffCode);
+  const panels = new RunlogPanels(context, workspace, log, code.diffCode, {
+    filter: {
+      current: () => views.query.filterText,
+      set: (text) => views.query.setFilter(text),
+      onDidChange: views.query.onDidChange,
+    },
+    onViewSelection: (listener) => views.onDidSelectRuns(listener),
+    revealInView: (runId) => void views.showSelected(runId),
+  });
   const editors = new RunlogEditors(workspace, launcher);
   const modelCommands = new ModelCommands(launcher, context.extensionUri, workspace.folders, () =>
     views.models.refresh(),
   );
   const refresh = (): void => views.runs.refresh();
+  const syncStatus = new SyncStatusBar();
+  const autoPush = new AutoPush(servers, log, (state) => syncStatus.update(state));
+  const pushEnded = workspace.onDidChangeRuns(({ storeDir, runIds }) => {
+    const store = workspace.storeAt(storeDir);
+    if (store) autoPush.changed(storeDir, store, runIds).catch((e: unknown) => log.warn(`Auto-push: ${String(e)}`));
+  });
   context.subscriptions.push(log, workspace, views, launcher, code, panels, editors, modelCommands);
+  context.subscriptions.push(syncStatus, pushEnded);
   context.subscriptions.push(
     ...registerCommands(
       app,
@@ -102,6 +137,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
         ...code.commands(),
         ...modelCommands.commands(),
         ...mlflowCommands({ folders: workspace.folders, log, refresh }),
+        ...serverCommands({ app, servers, folders: workspace.folders, refresh }),
       },
       views.targets(launcher),
       commandTitles(context.extension.packageJSON),
@@ -111,6 +147,8 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     runs: views.runs,
     runsView: views.runsView,
     launcher,
+    runsQuery: views.query,
+    runsTable: () => RunsTablePanel.active,
     charts: () => ChartsPanel.active,
     reviveCharts: (state) => panels.reviveCharts(state),
     media: () => MediaPanel.active,
@@ -124,6 +162,8 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     runStatus: views.runStatus,
     reproductions: code.reproductions,
     models: views.models,
+    autoPush,
+    syncStatus,
   };
 }
 

@@ -273,6 +273,11 @@ def set_tags(tags: Mapping[str, Any]) -> None:
     _current().set_tags(tags)
 
 
+def set_note(text: str) -> None:
+    """Sets the active run's note (Markdown, the tag ``mlflow.note.content``); a later note replaces it."""
+    _current().set_note(text)
+
+
 def log_artifact(path: PathArg, artifact_path: Optional[str] = None) -> None:
     """Copies a file or folder into the active run's artifacts (see ``Run.log_artifact``)."""
     _current().log_artifact(path, artifact_path)

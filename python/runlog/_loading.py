@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
-from . import _files, _registry
+from . import _files, _logged_models, _registry
 from ._errors import raises_store_error
 
 LOADABLE = ("sklearn", "pickle", "pytorch")
@@ -233,12 +233,22 @@ def _inside(folder: Path, relative: str) -> Path:
 def load_model(uri: Any, store: Optional[str] = None) -> Any:
     """Loads the model at a ``runs:/`` or ``models:/`` URI: pickle and sklearn flavors, pytorch when
     torch is installed. Its files are checked against the run's record first."""
-    folder_store, run_id, path = _registry.locate(uri, store)
-    folder = _registry.resolve_model_uri("runs:/%s/%s" % (run_id, path), folder_store)
-    event = model_event(folder_store, run_id, path)
-    if event is None:
-        raise ModelLoadError("run %s logged no model %r (log_model records its files' digests); "
-                             "Runlog does not load files it cannot verify" % (run_id, path))
+    where = _registry.locate(uri, store)
+    if where.model_id:
+        folder = _registry.resolve_model_uri("models:/%s" % where.model_id, where.store)
+        logged = _logged_models.get(where.store, where.model_id)
+        if logged is None or not logged.files:
+            raise ModelLoadError("logged model %s has no recorded files (their digests come with the upload); "
+                                 "Runlog does not load files it cannot verify" % where.model_id)
+        path = where.model_id
+        event: Optional[Dict[str, Any]] = _logged_models.model_event(logged)
+    else:
+        path = str(where.path)
+        folder = _registry.resolve_model_uri("runs:/%s/%s" % (where.run_id, path), where.store)
+        event = model_event(where.store, str(where.run_id), path)
+        if event is None:
+            raise ModelLoadError("run %s logged no model %r (log_model records its files' digests); "
+                                 "Runlog does not load files it cannot verify" % (where.run_id, path))
     verify(folder, path, event)
     try:
         manifest = parse_mlmodel((folder / "MLmodel").read_text(encoding="utf-8"))

@@ -11,9 +11,9 @@ by one ``write``, and a last line still being written is not read.
 import os
 import re
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple, TypeVar
 
-from . import _lock, _registry_state, _store
+from . import _lock, _logged_models, _registry_state, _store
 from ._errors import raises_store_error
 from ._journal import encode_event
 from ._run import _stack
@@ -33,16 +33,20 @@ class ModelNotFoundError(LookupError):
 
 
 class ModelVersion:
-    """A registered model version: ``name``, ``version``, and the run's model it points at."""
+    """A registered model version: ``name``, ``version``, and the model it points at: a run's model
+    folder (``run_id``, ``source``) or one of MLflow 3's logged models (``model_id``)."""
 
     def __init__(self, name: str, state: "_registry_state.VersionState", aliases: List[str]) -> None:
         self.name = name
         self.version = state.version
         self.run_id = state.run_id
-        # The model's folder in the run's artifacts, as the journal and the store keep it.
+        # The model's folder in the run's artifacts, as the journal and the store keep it (None for a
+        # version of a logged model).
         self.source = state.source
+        self.model_id = state.model_id
         self.description = state.description
         self.tags = dict(state.tags)
+        self.stage = state.stage
         self.aliases = sorted(aliases)
         self.created = state.created
 
@@ -52,6 +56,8 @@ class ModelVersion:
 
     @property
     def source_uri(self) -> str:
+        if self.model_id:
+            return "models:/%s" % self.model_id
         return "runs:/%s/%s" % (self.run_id, self.source)
 
     def __repr__(self) -> str:
@@ -179,14 +185,38 @@ def _version(state: _registry_state.RegistryState, name: str, selector: str, ali
     return ModelVersion(name, found, [a for a, v in model.aliases.items() if v == found.version])
 
 
-def locate(uri: Any, store: Optional[str] = None) -> Tuple[str, str, str]:
-    """(store, run id, path in its artifacts) of a ``runs:/`` or ``models:/`` URI."""
+# MLflow's logged model ids: "m-" and 32 hex digits.
+_MLFLOW_MODEL_ID = re.compile(r"m-[0-9a-f]{32}\Z")
+
+
+def _logged_model_uri(store: str, rest: str) -> bool:
+    """Whether ``models:/<rest>`` names a logged model: one of the store, or an id in MLflow's form
+    (which then resolves to "no such logged model" rather than to a malformed URI)."""
+    if not _logged_models.is_model_id(rest):
+        return False
+    return _MLFLOW_MODEL_ID.match(rest) is not None or _logged_models.get(store, rest) is not None
+
+
+class Location(NamedTuple):
+    """Where a model URI leads: a run's model folder (``run_id``, ``path``) or a logged model (``model_id``)."""
+
+    store: str
+    run_id: Optional[str]
+    path: Optional[str]
+    model_id: Optional[str]
+
+
+def locate(uri: Any, store: Optional[str] = None) -> Location:
+    """Where a ``runs:/``, ``models:/<name>/<version>``, ``models:/<name>@<alias>`` or
+    ``models:/<model_id>`` (one of MLflow 3's logged models) URI leads."""
     text = getattr(uri, "uri", uri)
     if not isinstance(text, str):
         raise TypeError("a model URI is a string, not %r" % (uri,))
     folder = store_for(store)
     if text.startswith("models:/"):
         rest = text[len("models:/"):]
+        if "/" not in rest and "@" not in rest and _logged_model_uri(folder, rest):
+            return Location(folder, None, None, rest)
         if "@" in rest:
             name, _, selector = rest.rpartition("@")
             alias = True
@@ -194,42 +224,64 @@ def locate(uri: Any, store: Optional[str] = None) -> Tuple[str, str, str]:
             name, _, selector = rest.rpartition("/")
             alias = False
         if not name or not selector:
-            raise ValueError("not a model URI of the form models:/<name>/<version|latest> or "
-                             "models:/<name>@<alias>: %r" % text)
+            raise ValueError("not a model URI of the form models:/<name>/<version|latest>, "
+                             "models:/<name>@<alias> or models:/<model_id>: %r" % text)
         version = _version(read_state(folder), name, selector, alias)
-        return folder, version.run_id, version.source
+        if version.model_id:
+            return Location(folder, version.run_id, None, version.model_id)
+        return Location(folder, version.run_id, version.source, None)
     run_id, path = parse_runs_uri(text)
-    return folder, run_id, path
+    return Location(folder, run_id, path, None)
 
 
 @raises_store_error("resolve_model_uri")
 def resolve_model_uri(uri: Any, store: Optional[str] = None) -> Path:
-    """The local folder of a model: ``models:/name@alias``, ``models:/name/3``, ``models:/name/latest``
-    or ``runs:/<run-id>/<path>`` → ``<store>/runs/<run-id>/artifacts/<path>``."""
-    folder, run_id, path = locate(uri, store)
-    run = Path(folder, "runs", run_id)
+    """The local folder of a model: ``models:/name@alias``, ``models:/name/3``, ``models:/name/latest``,
+    ``models:/<model_id>`` → ``<store>/models/<model_id>/artifacts``, or ``runs:/<run-id>/<path>`` →
+    ``<store>/runs/<run-id>/artifacts/<path>``."""
+    where = locate(uri, store)
+    if where.model_id:
+        if _logged_models.get(where.store, where.model_id) is None:
+            raise ModelNotFoundError("no logged model %s in the store %s" % (where.model_id, where.store))
+        target = _logged_models.folder(where.store, where.model_id)
+        if not target.is_dir():
+            raise ModelNotFoundError("logged model %s has no files" % where.model_id)
+        return target
+    run = Path(where.store, "runs", str(where.run_id))
     if not run.is_dir():
-        raise ModelNotFoundError("no run %s in the store %s" % (run_id, folder))
-    target = run.joinpath("artifacts", *path.split("/"))
+        raise ModelNotFoundError("no run %s in the store %s" % (where.run_id, where.store))
+    target = run.joinpath("artifacts", *str(where.path).split("/"))
     if not target.is_dir():
-        raise ModelNotFoundError("run %s has no model folder %r" % (run_id, path))
+        raise ModelNotFoundError("run %s has no model folder %r" % (where.run_id, where.path))
     return target
 
 
 @raises_store_error("register_model")
 def register_model(model_uri: Any, name: str, description: Optional[str] = None,
                    tags: Optional[Mapping[str, Any]] = None, store: Optional[str] = None) -> ModelVersion:
-    """Registers the model at ``runs:/<run-id>/<path>`` (or a ``log_model`` result) as the next version
-    of ``name``, creating the registered model on its first version."""
+    """Registers the model at ``runs:/<run-id>/<path>`` (or a ``log_model`` result), or the logged model
+    at ``models:/<model_id>``, as the next version of ``name``, creating the registered model on its
+    first version."""
     name = check_model_name(name, "register_model")
     folder = store_for(store)
     text = model_uri if isinstance(model_uri, str) else getattr(model_uri, "uri", None)
     if not isinstance(text, str):
         raise TypeError("runlog.register_model: model_uri is a runs:/ URI or what log_model returned, not %r"
                         % (model_uri,))
-    run_id, path = parse_runs_uri(text)
-    resolve_model_uri("runs:/%s/%s" % (run_id, path), folder)
-    fields: Dict[str, Any] = {"action": "create_version", "model": name, "run_id": run_id, "source": path}
+    fields: Dict[str, Any] = {"action": "create_version", "model": name}
+    rest = text[len("models:/"):] if text.startswith("models:/") else None
+    where = locate(text, folder) if rest is not None and _logged_model_uri(folder, rest) else None
+    if where is not None and where.model_id:
+        logged = _logged_models.get(folder, where.model_id)
+        if logged is None:
+            raise ModelNotFoundError("no logged model %s in the store %s" % (where.model_id, folder))
+        fields["model_id"] = where.model_id
+        if logged.source_run_id:
+            fields["run_id"] = logged.source_run_id
+    else:
+        run_id, path = parse_runs_uri(text)
+        resolve_model_uri("runs:/%s/%s" % (run_id, path), folder)
+        fields.update(run_id=run_id, source=path)
     if description is not None:
         fields["description"] = str(description)
     if tags:

@@ -19,33 +19,47 @@ ACTIONS = (
     "delete_version",
     "set_alias",
     "delete_alias",
+    # Journal format 3:
+    "rename_model",
+    "set_model_tag",
+    "delete_model_tag",
+    "set_version_tag",
+    "delete_version_tag",
+    "transition_stage",
 )
+STAGES = ("None", "Staging", "Production", "Archived")
 # JavaScript reads numbers as doubles: integers past this are not "safe" there.
 MAX_SAFE_INTEGER = 2 ** 53 - 1
 
 
 class VersionState:
-    __slots__ = ("version", "run_id", "source", "created", "description", "tags", "deleted")
+    __slots__ = ("version", "run_id", "source", "model_id", "created", "updated", "description", "tags", "stage",
+                 "deleted")
 
-    def __init__(self, version: int, run_id: str, source: str, created: float, description: Optional[str],
-                 tags: Dict[str, str]) -> None:
+    def __init__(self, version: int, run_id: Optional[str], source: Optional[str], model_id: Optional[str],
+                 created: float, description: Optional[str], tags: Dict[str, str]) -> None:
         self.version = version
         self.run_id = run_id
+        # The model's folder in the run's artifacts; None for a version of a logged model (model_id).
         self.source = source
+        self.model_id = model_id
         self.created = created
+        self.updated = created
         self.description = description
         self.tags = tags
+        self.stage = "None"
         self.deleted = False
 
 
 class ModelState:
-    __slots__ = ("name", "created", "updated", "description", "versions", "aliases")
+    __slots__ = ("name", "created", "updated", "description", "tags", "versions", "aliases")
 
     def __init__(self, name: str, created: float, description: Optional[str] = None) -> None:
         self.name = name
         self.created = created
         self.updated = created
         self.description = description
+        self.tags: Dict[str, str] = {}
         self.versions: Dict[int, VersionState] = {}  # deleted ones too: their numbers are never reused
         self.aliases: Dict[str, int] = {}
 
@@ -109,7 +123,7 @@ def event_problem(event: Any) -> Optional[str]:
         return '"action" must be one of %s' % ", ".join(ACTIONS)
     if not isinstance(event.get("model"), str) or event["model"] == "":
         return '"model" must be a non-empty string'
-    for name in ("alias", "run_id", "source", "description"):
+    for name in ("alias", "run_id", "source", "description", "model_id", "new_name", "key", "value"):
         if name in event and not isinstance(event[name], str):
             return '"%s" must be a string' % name
     if "version" in event:
@@ -119,7 +133,23 @@ def event_problem(event: Any) -> Optional[str]:
     tags = event.get("tags")
     if "tags" in event and not (isinstance(tags, dict) and all(isinstance(v, str) for v in tags.values())):
         return '"tags" must be an object of strings'
+    if "archive_existing" in event and not isinstance(event["archive_existing"], bool):
+        return '"archive_existing" must be true or false'
+    action = event["action"]
+    if action == "rename_model" and not _non_empty(event, "new_name"):
+        return '"new_name" must be a non-empty string'
+    if action in ("set_model_tag", "set_version_tag", "delete_model_tag", "delete_version_tag"):
+        if not _non_empty(event, "key"):
+            return '"key" must be a non-empty string'
+        if action.startswith("set_") and not isinstance(event.get("value"), str):
+            return '"value" must be a string'
+    if action == "transition_stage" and event.get("stage") not in STAGES:
+        return '"stage" must be one of %s' % ", ".join(STAGES)
     return None
+
+
+def _non_empty(event: Dict[str, Any], name: str) -> bool:
+    return isinstance(event.get(name), str) and event[name] != ""
 
 
 def _apply(state: RegistryState, event: Dict[str, Any]) -> Optional[str]:
@@ -150,9 +180,20 @@ def _apply(state: RegistryState, event: Dict[str, Any]) -> Optional[str]:
             return 'registered model "%s" does not exist' % name
         del state.models[name]
         return None
+    if action == "rename_model":
+        new_name = event["new_name"]
+        if model is None:
+            return 'registered model "%s" does not exist' % name
+        if new_name in state.models:
+            return 'registered model "%s" already exists' % new_name
+        del state.models[name]
+        model.name = new_name
+        model.updated = ts
+        state.models[new_name] = model
+        return None
     if action == "create_version":
-        if not event.get("run_id") or not event.get("source"):
-            return 'create_version needs "run_id" and "source"'
+        if not event.get("model_id") and (not event.get("run_id") or not event.get("source")):
+            return 'create_version needs "run_id" and "source", or "model_id"'
         next_version = model.next_version() if model is not None else 1
         version = next_version if version_number is None else version_number
         if version != next_version:
@@ -161,19 +202,45 @@ def _apply(state: RegistryState, event: Dict[str, Any]) -> Optional[str]:
             # Registering into a model that does not exist yet creates it, as MLflow's register_model does.
             model = state.models[name] = ModelState(name, ts)
         model.versions[version] = VersionState(
-            version, event["run_id"], event["source"], ts, event.get("description"), dict(event.get("tags") or {})
-        )
+            version, event.get("run_id"), event.get("source"), event.get("model_id"), ts, event.get("description"),
+            dict(event.get("tags") or {}))
+        touch()
+        return None
+    if action in ("set_model_tag", "delete_model_tag"):
+        if model is None:
+            return 'registered model "%s" does not exist' % name
+        if action == "set_model_tag":
+            model.tags[event["key"]] = event["value"]
+        else:
+            model.tags.pop(event["key"], None)
         touch()
         return None
     live = model.live(version_number) if model is not None else None
-    if action in ("update_version", "delete_version"):
+    if action in ("update_version", "delete_version", "set_version_tag", "delete_version_tag", "transition_stage"):
         if live is None or model is None:
             return 'version %s of "%s" does not exist' % (_js_string(version_number), name)
         if action == "update_version":
             live.description = event.get("description")
-        else:
+            live.updated = ts
+        elif action == "delete_version":
             live.deleted = True
+            live.tags = {}
             model.aliases = {a: v for a, v in model.aliases.items() if v != live.version}
+        elif action == "set_version_tag":
+            live.tags[event["key"]] = event["value"]
+            live.updated = ts
+        elif action == "delete_version_tag":
+            live.tags.pop(event["key"], None)
+            live.updated = ts
+        else:
+            stage = event["stage"]
+            if event.get("archive_existing") and stage in ("Staging", "Production"):
+                for other in model.versions.values():
+                    if not other.deleted and other.stage == stage and other.version != live.version:
+                        other.stage = "Archived"
+                        other.updated = ts
+            live.stage = stage
+            live.updated = ts
         touch()
         return None
     if action == "set_alias":

@@ -32,6 +32,8 @@ _ERROR_CHARS = 4000
 MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
+# Where a run's note lives: MLflow's tag, so notes round-trip with MLflow.
+NOTE_TAG = "mlflow.note.content"
 
 
 def _check_key(key: Any, what: str) -> str:
@@ -226,6 +228,13 @@ class Run(MediaLogging):
         items = [(_check_key(key, "tag"), _tag_value(key, value)) for key, value in tags.items()]
         for key, text in items:
             self._write("tag", {"key": key, "value": text})
+
+    def set_note(self, text: str) -> None:
+        """Sets the run's note: Markdown, stored as MLflow keeps it (the tag ``mlflow.note.content``),
+        shown in the Runs view's tooltips, the runs table and Compare. A later note replaces it."""
+        if not isinstance(text, str):
+            raise TypeError("a note is text (Markdown), not %s" % type(text).__name__)
+        self._write("tag", {"key": NOTE_TAG, "value": _tag_value(NOTE_TAG, text)})
 
     def _metric_key(self, key: Any) -> List[Any]:
         """The cached line fragment and step counter of a metric key, created on first use."""

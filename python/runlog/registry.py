@@ -2,6 +2,7 @@
 the Python API, one JSON object on stdout per command.
 
     python -m runlog.registry register runs:/<run-id>/model house-prices [--description D] [--tag k=v]
+    python -m runlog.registry register models:/<model-id> house-prices      (one of MLflow 3's logged models)
     python -m runlog.registry set-alias house-prices champion 3 [--current 2|none]
     python -m runlog.registry delete-alias house-prices champion
     python -m runlog.registry delete-version house-prices 2
@@ -28,7 +29,8 @@ ALIAS_MOVED = 3
 
 def _version(value: _registry.ModelVersion) -> Dict[str, Any]:
     return {"name": value.name, "version": value.version, "run_id": value.run_id, "source": value.source,
-            "description": value.description, "tags": value.tags, "aliases": value.aliases, "uri": value.uri}
+            "model_id": value.model_id, "stage": value.stage, "description": value.description, "tags": value.tags,
+            "aliases": value.aliases, "uri": value.uri}
 
 
 def _tags(pairs: List[str]) -> Dict[str, str]:

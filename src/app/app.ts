@@ -43,13 +43,26 @@ export interface InputOptions {
   readonly title?: string;
   readonly prompt?: string;
   readonly value?: string;
+  /** Typed characters hidden (a token, a password). */
+  readonly password?: boolean;
   /** What is wrong with the text as typed (shown under the box), or undefined when nothing is. */
   readonly validateInput?: (text: string) => string | undefined;
 }
 
+/** Secrets kept by the editor, outside settings and logs (`vscode.SecretStorage` fits). */
+export interface AppSecrets {
+  get(key: string): PromiseLike<string | undefined>;
+  store(key: string, value: string): PromiseLike<void>;
+  delete(key: string): PromiseLike<void>;
+}
+
+/** What a long task reports: a line of progress, and how much of the whole is done (0–1) if known. */
+export type ProgressReport = (message: string, done?: number) => void;
+
 export interface App {
   readonly log: AppLog;
   readonly workspaceState: AppState;
+  readonly secrets: AppSecrets;
   /** Whether the workspace is trusted now (trust can be granted while the extension runs). */
   readonly isTrusted: boolean;
 
@@ -66,6 +79,9 @@ export interface App {
   showQuickPickMany<T extends PickItem>(items: readonly T[], options: PickOptions): Promise<T[] | undefined>;
   /** An input box; undefined when dismissed. */
   showInputBox(options: InputOptions): Promise<string | undefined>;
+
+  /** A cancellable progress notification while `task` runs; cancelling aborts `signal`. */
+  withProgress<T>(title: string, task: (report: ProgressReport, signal: AbortSignal) => Promise<T>): Promise<T>;
 
   writeClipboard(text: string): Promise<void>;
   executeCommand(command: string, ...args: unknown[]): Promise<unknown>;

@@ -6,11 +6,17 @@ import type { RequirementsOptions } from '../commands/runRequirements';
 import type { RunIdsArg, RunPickOptions, RunsSelection, RunsTarget, VersionPickOptions } from '../commands/runTargets';
 import type { ExportSummary } from '../mlruns/mlrunsExport';
 import type { ImportSummary } from '../mlruns/mlrunsImport';
+import type { PullSummary } from '../sync/pull';
+import type { PushSummary } from '../sync/push';
+import type { PullArg } from '../commands/serverCommands';
+import type { ServerEntry } from '../commands/trackingServers';
 import type { ChartsPanel } from '../panels/chartsPanel';
 import type { MediaPanel } from '../panels/mediaPanel';
+import type { RunsTablePanel } from '../panels/runsTablePanel';
 import type { ModelsTreeNode } from '../views/modelsTreeProvider';
 import type { ArtifactRef, RunFileRef } from '../views/runSections';
 import type { RunsGrouping } from '../views/runsTreeProvider';
+import type { ServerTreeNode } from '../views/serverTree';
 
 // Every command Runlog registers, declared once: its id, its handler's type, and how it is
 // registered. src/app/commandRegistry.ts registers exactly these, each from the surface module that
@@ -97,6 +103,10 @@ export const COMMANDS = {
   'runlog.rerunRun': onRuns<RunsHandler<string[]>>({ title: 'Runlog: runs to rerun', many: true }),
   'runlog.renameRun': onRuns<RunsHandler<void, [name?: string]>>({ title: 'Runlog: the run to rename', many: false }),
   'runlog.tagRuns': onRuns<RunsHandler<void, [tags?: string]>>({ title: 'Runlog: runs to tag', many: true }),
+  'runlog.editNote': onRuns<RunsHandler<void, [note?: string]>>({
+    title: 'Runlog: the run whose note to edit',
+    many: false,
+  }),
   'runlog.pinRun': onRuns<RunsHandler<number>>({ title: 'Runlog: runs to pin', many: true, deleted: false }),
   'runlog.unpinRun': onRuns<RunsHandler<number>>({
     title: 'Runlog: runs to unpin',
@@ -136,6 +146,7 @@ export const COMMANDS = {
     many: true,
   }),
   'runlog.openArtifact': withArguments<(ref?: ArtifactRef) => Promise<PreviewKind | undefined>>(),
+  'runlog.openRunsTable': command<() => RunsTablePanel>(),
 
   // A run's code (src/commands/codeCommands.ts)
   'runlog.reproduceRun': onRuns<RunsHandler<string[]>>({ title: 'Runlog: the run to reproduce', many: false }),
@@ -164,6 +175,11 @@ export const COMMANDS = {
       target?: RunsTarget | { readonly runId: string; readonly model?: string; readonly name?: string },
     ) => Promise<number | undefined>
   >({ title: 'Runlog: the run whose model to register', many: false }),
+  // An MLflow 3 logged model (a Models view item, or `{ modelId, name? }`); the palette asks which.
+  'runlog.registerLoggedModel':
+    command<
+      (target?: ModelsTreeNode | { readonly modelId: string; readonly name?: string }) => Promise<number | undefined>
+    >(),
   // The alias comes second, where a menu passes the selection (a non-string: the user is asked).
   'runlog.setModelAlias': onVersions<(target?: VersionTarget, alias?: unknown) => Promise<boolean>>({
     title: 'Runlog: the version to give an alias',
@@ -201,6 +217,17 @@ export const COMMANDS = {
       selected?: RunsSelection,
     ) => Promise<ExportSummary | undefined>
   >({ title: 'Runlog: runs to export to MLflow', many: true }),
+
+  // The team's MLflow tracking servers (src/commands/serverCommands.ts)
+  'runlog.connectServer': command<() => Promise<ServerEntry | undefined>>(),
+  'runlog.pushToServer': onRuns<RunsHandler<PushSummary | undefined, [server?: string]>>({
+    title: 'Runlog: runs to push to the tracking server',
+    many: true,
+    deleted: false,
+  }),
+  'runlog.pullRuns': command<(arg?: PullArg | ServerTreeNode) => Promise<PullSummary | undefined>>(),
+  'runlog.openRemoteRun':
+    withArguments<(arg?: { readonly server?: string; readonly runId?: string }) => Promise<string | undefined>>(),
 } satisfies Record<string, Declaration>;
 
 export type CommandId = keyof typeof COMMANDS;

@@ -15,6 +15,7 @@ import { promoteCommand } from './promoteCommand';
 import { runsCommand } from './runsCommand';
 import { serveCommand } from './serveCommand';
 import { showCommand } from './showCommand';
+import { pullCommand, pushCommand } from './syncCommands';
 
 export const COMMANDS: readonly Command[] = [
   runsCommand,
@@ -25,13 +26,15 @@ export const COMMANDS: readonly Command[] = [
   promoteCommand,
   exportCommand,
   importCommand,
+  pushCommand,
+  pullCommand,
   serveCommand,
 ];
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length));
   return [
-    "runlog: Runlog's command line. Lists, compares, gates and promotes runs of a Runlog store, from a terminal or CI.",
+    "runlog: Runlog's command line. Lists, compares, gates, promotes and syncs runs of a Runlog store, from a terminal or CI.",
     '',
     'usage: runlog COMMAND [options]      runlog COMMAND --help      runlog --version',
     '',

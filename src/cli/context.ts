@@ -23,6 +23,8 @@ export interface CliContext {
   readonly clientPath?: string;
   /** A catch-up this slow (ms) is saved as runlog.db when no process holds the lock (cliStore.ts). */
   readonly saveAfterMs?: number;
+  /** One line of progress that replaces the last (stderr on a terminal; absent otherwise). '' clears it. */
+  readonly progress?: (line: string) => void;
 }
 
 export interface Command {

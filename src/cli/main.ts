@@ -29,6 +29,14 @@ function clientPath(): string | undefined {
   return undefined;
 }
 
+/** A line on a terminal that each call replaces (cut to the terminal's width so it never wraps). */
+function progressLine(stream: NodeJS.WriteStream): (line: string) => void {
+  return (line) => {
+    const width = Math.max(20, (stream.columns || 80) - 1);
+    stream.write(`\r\x1b[K${line.slice(0, width)}`);
+  };
+}
+
 if (require.main === module) {
   // `runlog runs | head -1`: the reader went away; that ends the command, quietly.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -43,6 +51,7 @@ if (require.main === module) {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     color: colorFor(process.stdout, process.env),
+    ...(process.stderr.isTTY ? { progress: progressLine(process.stderr) } : {}),
     version: version(),
     ...(wasmFile ? { wasmFile } : {}),
     ...(client ? { clientPath: client } : {}),

@@ -74,7 +74,7 @@ const importSpec: CommandSpec = {
 const exec = promisify(execFile);
 
 /** Where a new store goes: the top of the git work tree, else here (the Python client's rule). */
-async function newStoreDir(cwd: string): Promise<string> {
+export async function newStoreDir(cwd: string): Promise<string> {
   try {
     const { stdout } = await exec('git', ['rev-parse', '--show-toplevel'], { cwd });
     const top = stdout.trim();

@@ -15,8 +15,15 @@ const GROUPINGS: readonly { label: string; group: RunsGrouping }[] = [
   { label: 'Status', group: 'status' },
 ];
 
-/** The Runs view's filter, order and grouping: kept per workspace, shown in the view's description. */
-export class RunsQueryControl {
+/**
+ * The Runs view's filter, order and grouping: kept per workspace, shown in the view's description.
+ * The runs table shares the filter: it reads `filterText`, sets it with `setFilter` and follows
+ * `onDidChange`.
+ */
+export class RunsQueryControl implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+
   constructor(
     private readonly state: vscode.Memento,
     private readonly runs: RunsTreeProvider,
@@ -28,9 +35,26 @@ export class RunsQueryControl {
   }
 
   private apply(query: RunsQuery): void {
+    const filterChanged = query.filter !== this.runs.currentQuery.filter;
     this.runs.setQuery(query);
     void this.state.update(QUERY_KEY, query);
     this.describe(query);
+    if (filterChanged) this.changed.fire();
+  }
+
+  get filterText(): string {
+    return this.runs.currentQuery.filter ?? '';
+  }
+
+  /** Filters the view (and the table) by `text`; empty clears. Throws FilterError on a filter the language refuses. */
+  setFilter(text: string): void {
+    const filter = text.trim();
+    if (filter) parseFilter(filter);
+    this.apply({ ...this.runs.currentQuery, ...(filter ? { filter } : { filter: undefined }) });
+  }
+
+  dispose(): void {
+    this.changed.dispose();
   }
 
   private describe(query: RunsQuery): void {

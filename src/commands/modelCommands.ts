@@ -4,6 +4,7 @@ import type { PythonClient } from '../registry/registryCli';
 import { ModelServer, RegistryError, aliasProblem, runRegistry, versionUri } from '../registry/registryCli';
 import { modelSummaryMarkdown } from '../runs/modelSummary';
 import type { StoreClient } from '../store/storeClient';
+import type { LoggedModelRecord } from '../store/types';
 import type { ModelsTreeNode } from '../views/modelsTreeProvider';
 import type { StoreFolder } from '../workspaceStores';
 import type { Launcher } from './launcher';
@@ -155,6 +156,61 @@ export class ModelCommands implements vscode.Disposable {
           });
     if (!name) return undefined;
     const answer = (await this.registry(store, ['register', `runs:/${runId}/${model}`, name.trim()])) as
+      { version?: number } | undefined;
+    if (typeof answer?.version === 'number') {
+      void vscode.window.showInformationMessage(`Runlog: registered ${name.trim()} version ${answer.version}.`);
+    }
+    return answer?.version;
+  }
+
+  /**
+   * `Register Logged Model…` on an MLflow 3 logged model of the Models view (or `{ modelId, name? }`,
+   * or from the palette, which asks which of the unregistered ones): a new version of a name.
+   */
+  async registerLogged(
+    target: ModelsTreeNode | { modelId: string; name?: string } | undefined,
+  ): Promise<number | undefined> {
+    const node = target as ModelsTreeNode | undefined;
+    const given = target as { modelId?: unknown; name?: unknown } | undefined;
+    let found: { store: StoreClient; model: LoggedModelRecord } | undefined =
+      node && 'kind' in node && node.kind === 'loggedModel' ? { store: node.store, model: node.model } : undefined;
+    if (!found) {
+      const all = (
+        await Promise.all(
+          this.folders().map(async ({ store }) =>
+            (await store.call('loggedModels')).map((model) => ({ store, model })),
+          ),
+        )
+      ).flat();
+      if (typeof given?.modelId === 'string') {
+        found = all.find((m) => m.model.id === given.modelId);
+      } else {
+        const unregistered = all.filter((m) => m.model.registrations.length === 0);
+        if (unregistered.length === 0) {
+          void vscode.window.showInformationMessage('Runlog: every logged model is registered already.');
+          return undefined;
+        }
+        const picked = await vscode.window.showQuickPick(
+          unregistered.map((m) => ({ label: m.model.name, description: m.model.id, found: m })),
+          { title: 'Runlog: the logged model to register' },
+        );
+        found = picked?.found;
+      }
+    }
+    if (!found) return undefined;
+    const { store, model } = found;
+    const existing = (await store.call('registeredModels')).map((m) => m.name);
+    const name =
+      typeof given?.name === 'string'
+        ? given.name
+        : await vscode.window.showInputBox({
+            title: `Runlog: register logged model ${model.name}`,
+            prompt: `A registered model's name (existing: ${existing.join(', ') || 'none yet'})`,
+            value: existing[0] ?? model.name,
+            validateInput: (value) => (value.trim() === '' ? 'a name is required' : undefined),
+          });
+    if (!name) return undefined;
+    const answer = (await this.registry(store, ['register', `models:/${model.id}`, name.trim()])) as
       { version?: number } | undefined;
     if (typeof answer?.version === 'number') {
       void vscode.window.showInformationMessage(`Runlog: registered ${name.trim()} version ${answer.version}.`);
@@ -315,6 +371,7 @@ export class ModelCommands implements vscode.Disposable {
   commands(): Pick<
     RunlogCommands,
     | 'runlog.registerModel'
+    | 'runlog.registerLoggedModel'
     | 'runlog.setModelAlias'
     | 'runlog.removeModelAlias'
     | 'runlog.deleteModelVersion'
@@ -325,6 +382,7 @@ export class ModelCommands implements vscode.Disposable {
   > {
     return {
       'runlog.registerModel': (target) => this.register(target),
+      'runlog.registerLoggedModel': (target) => this.registerLogged(target),
       'runlog.setModelAlias': (target, alias) => this.setAlias(target, alias),
       'runlog.removeModelAlias': (target, alias) => this.removeAlias(target, alias),
       'runlog.deleteModelVersion': (target, _selected, options) => this.deleteVersion(target, options),

@@ -14,6 +14,7 @@ type RunCommands = Pick<
   | 'runlog.rerunRun'
   | 'runlog.renameRun'
   | 'runlog.tagRuns'
+  | 'runlog.editNote'
   | 'runlog.pinRun'
   | 'runlog.unpinRun'
   | 'runlog.deleteRun'
@@ -48,6 +49,8 @@ export function runCommands({ app, folders, launcher, relaunch, refresh }: RunCo
       lifecycle.rename(target, selected, typeof name === 'string' ? name : undefined),
     'runlog.tagRuns': (target, selected, tags) =>
       lifecycle.tag(target, selected, typeof tags === 'string' ? tags : undefined),
+    'runlog.editNote': (target, selected, note) =>
+      lifecycle.note(target, selected, typeof note === 'string' ? note : undefined),
     'runlog.pinRun': (target, selected) => lifecycle.pin(target, selected),
     'runlog.unpinRun': (target, selected) => lifecycle.unpin(target, selected),
     'runlog.deleteRun': (target, selected) => lifecycle.trash(target, selected),

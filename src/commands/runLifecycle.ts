@@ -1,7 +1,20 @@
 import type { App } from '../app/app';
 import type { RunEvent } from '../store/events';
 import type { RunDetails } from '../store/types';
-import { appendRunEvents, deleteRunFolder, formatTags, parseTags, renameEvents, tagEvents } from '../runs/runEdits';
+import { NOTE_TAG } from '../store/ingest';
+import {
+  appendRunEvents,
+  deleteRunFolder,
+  formatTags,
+  fromNoteLine,
+  MAX_NOTE_LENGTH,
+  noteEvents,
+  parseTags,
+  renameEvents,
+  tagEvents,
+  toNoteLine,
+} from '../runs/runEdits';
+import { REMOTE_TAG } from '../sync/syncTags';
 import type { StoreFolder } from '../workspaceStores';
 import type { RunRef, RunsSelection, RunsTarget } from './runTargets';
 import { resolveRunTargets } from './runTargets';
@@ -26,6 +39,22 @@ export class RunLifecycle {
   private async details(refs: readonly RunRef[]): Promise<{ ref: RunRef; run: RunDetails }[]> {
     const found = await Promise.all(refs.map(async (ref) => ({ ref, run: await ref.store.call('getRun', ref.runId) })));
     return found.filter((f): f is { ref: RunRef; run: RunDetails } => f.run !== undefined);
+  }
+
+  /**
+   * The runs that may be changed here: a run pulled from a tracking server is the server's, read-only
+   * in this store (a pull brings its changes; a local edit would be overwritten or never be seen there).
+   */
+  private editable<T extends { run: RunDetails }>(targets: readonly T[]): T[] {
+    const pulled = targets.filter((t) => t.run.tags[REMOTE_TAG] !== undefined);
+    const [first] = pulled;
+    if (first) {
+      const who = pulled.length === 1 ? first.run.name : `${pulled.length} of the runs`;
+      void this.app.showInformationMessage(
+        `Runlog: ${who} came from ${first.run.tags[REMOTE_TAG] ?? 'a tracking server'} and is read-only here: change it on the server, then pull it again.`,
+      );
+    }
+    return targets.filter((t) => t.run.tags[REMOTE_TAG] === undefined);
   }
 
   /** Appends each run's events, then has its store read them now rather than at the next notice. */
@@ -61,7 +90,7 @@ export class RunLifecycle {
 
   /** `Rename Run…`; `name` skips the input box (for other code and tests). */
   async rename(first?: RunsTarget, selected?: RunsSelection, name?: string): Promise<void> {
-    const [target] = await this.details(await this.targets(first, selected));
+    const [target] = this.editable(await this.details(await this.targets(first, selected)));
     if (!target) return;
     const chosen =
       name ??
@@ -80,9 +109,12 @@ export class RunLifecycle {
    * `text` skips the input box.
    */
   async tag(first?: RunsTarget, selected?: RunsSelection, text?: string): Promise<void> {
-    const targets = await this.details(await this.targets(first, selected));
+    const targets = this.editable(await this.details(await this.targets(first, selected)));
     if (targets.length === 0) return;
-    const [head, ...rest] = targets.map((t) => t.run.tags);
+    // The note is a tag too, edited with Edit Note…: a Markdown text does not fit a key=value list.
+    const [head, ...rest] = targets.map(({ run }) =>
+      Object.fromEntries(Object.entries(run.tags).filter(([key]) => key !== NOTE_TAG)),
+    );
     const shared = Object.fromEntries(
       Object.entries(head ?? {}).filter(([key, value]) => rest.every((tags) => tags[key] === value)),
     );
@@ -108,6 +140,35 @@ export class RunLifecycle {
     }
     const ts = Date.now();
     await this.write(targets.map(({ ref }) => ({ ref, events: tagEvents(shared, after, ts) })));
+  }
+
+  /**
+   * `Edit Note…`: the run's Markdown note (MLflow's `mlflow.note.content` tag) in an input box, a
+   * line break typed as `\n`; an empty note removes it. `text` (the note itself, line breaks
+   * and all) skips the input box: the runs table's editor and tests pass it.
+   */
+  async note(first?: RunsTarget, selected?: RunsSelection, text?: string): Promise<void> {
+    const [target] = await this.details(await this.targets(first, selected));
+    if (!target) return;
+    const current = target.run.tags[NOTE_TAG] ?? '';
+    let note = text;
+    if (note === undefined) {
+      const typed = await this.app.showInputBox({
+        title: `Runlog: Note of ${target.run.name}`,
+        prompt: 'Markdown; type \\n for a new line. Empty removes the note.',
+        value: toNoteLine(current),
+        validateInput: (input) => {
+          const length = fromNoteLine(input).length;
+          return length > MAX_NOTE_LENGTH
+            ? `A note is at most ${MAX_NOTE_LENGTH} characters (this is ${length}).`
+            : undefined;
+        },
+      });
+      if (typed === undefined) return;
+      note = fromNoteLine(typed);
+    }
+    if (note === current || (note.trim() === '' && current === '')) return;
+    await this.write([{ ref: target.ref, events: noteEvents(note) }]);
   }
 
   pin(first?: RunsTarget, selected?: RunsSelection): Promise<number> {

@@ -1,9 +1,10 @@
 /**
  * Artifacts: `artifacts/list` of the tracking API, and the `mlflow-artifacts` proxy a client uses
- * when a run's `artifact_uri` is `mlflow-artifacts:/<run>` (upload with PUT, download with GET,
- * list with `?path=`). Every path goes through security.ts first; uploads stream to a temporary
- * file in `<store>/tmp/` and become the run's files (with an `artifact` journal event) only when
- * complete. A run folder or artifact folder that is a symbolic link is no run's.
+ * when a run's `artifact_uri` is `mlflow-artifacts:/<run>` or a logged model's is
+ * `mlflow-artifacts:/experiments/<experiment>/models/<model>/artifacts` (upload with PUT, download
+ * with GET, list with `?path=`, remove with DELETE). Every path goes through security.ts first;
+ * uploads stream to a temporary file in `<store>/tmp/` and become the run's (or model's) files, with
+ * a journal event, only when complete. A run or model folder that is a symbolic link is no one's.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -12,10 +13,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { MODEL_ID } from '../store/eventParse';
 import { UnsafeRunPath, runJournalPath } from '../store/journalAppend';
+import { MODELS_DIR } from '../store/storeLocation';
 import { newTempPath } from '../store/storeTemp';
-import type { EndpointContext, Handler } from './context';
+import type { LoggedModelRecord } from '../store/types';
+import type { EndpointContext, Handler, RouteSet, StreamHandler } from './context';
+import { sendJson } from './context';
 import { artifactUri } from './entities';
+import { loggedModelArtifactUri } from './loggedModels';
 import { Refusal, artifactSegments, confinedPath, reencodePath } from './security';
 import { missing, optionalString, runIdOf } from './wire';
 
@@ -65,7 +71,7 @@ async function listFolder(folder: string, prefix: string): Promise<Listed[]> {
 }
 
 /** `artifacts/list`: paths relative to the run's artifact root. */
-export const listArtifacts: Handler = async (context, fields) => {
+const listArtifacts: Handler = async (context, fields) => {
   const runId = runIdOf(fields);
   if (!(await runExists(context, runId))) throw missing(`Run '${runId}' not found.`);
   const raw = optionalString(fields, 'path') ?? '';
@@ -74,24 +80,91 @@ export const listArtifacts: Handler = async (context, fields) => {
   return { root_uri: artifactUri(runId), files: await listFolder(folder, segments.join('/')) };
 };
 
-/** Splits a proxy path into the run and the path inside its artifacts, checking both. */
-async function proxyTarget(
-  context: EndpointContext,
-  rawPath: string,
-): Promise<{ runId: string; segments: string[]; file: string }> {
-  const [runId, ...segments] = artifactSegments(rawPath);
-  if (runId === undefined || !(await runExists(context, runId))) {
-    throw missing(`No run's artifacts at '${rawPath.slice(0, 200)}'.`);
-  }
-  return { runId, segments, file: await confinedPath(artifactRoot(context, runId), segments) };
+/** Where a proxy path leads: a run's artifacts or a logged model's, and how to record a change there. */
+interface ProxyTarget {
+  readonly root: string;
+  readonly segments: string[];
+  readonly file: string;
+  /** "the run's" or "the logged model's", for messages. */
+  readonly owner: string;
+  readonly added: (path: string, size: number, sha256: string) => Promise<void>;
+  readonly removed: (path: string) => Promise<void>;
 }
 
-export async function proxyList(context: EndpointContext, rawPath: string): Promise<object> {
+/** A folder of the store that is a symbolic link belongs to no run or model: refused, and logged. */
+async function notLinked(context: EndpointContext, folders: readonly string[], what: string): Promise<boolean> {
+  for (const folder of folders) {
+    if ((await lstat(folder).catch(() => undefined))?.isSymbolicLink()) {
+      context.log('warn', `MLflow endpoint: ${what} is a symbolic link; refused.`);
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * `[experiments/]<experiment>/models/<model>/artifacts/…` of a logged model that exists, else
+ * undefined. A run comes first: a run whose id is an experiment's keeps its own paths.
+ */
+async function modelTarget(context: EndpointContext, parts: readonly string[]): Promise<ProxyTarget | undefined> {
+  const at = parts[0] === 'experiments' ? 1 : 0;
+  const [experimentId, models, modelId, artifacts] = parts.slice(at, at + 4);
+  if (models !== MODELS_DIR || artifacts !== 'artifacts' || !modelId || !MODEL_ID.test(modelId)) return undefined;
+  const [model] = await context.reads.query('loggedModels', { ids: [modelId] });
+  if (!model || model.experimentId !== experimentId) return undefined;
+  const folder = join(context.storeDir, MODELS_DIR, modelId);
+  const root = join(folder, 'artifacts');
+  if (
+    !(await notLinked(
+      context,
+      [join(context.storeDir, MODELS_DIR), folder, root],
+      `the folder of logged model ${modelId}`,
+    ))
+  ) {
+    return undefined;
+  }
+  const segments = parts.slice(at + 4);
+  return {
+    root,
+    segments,
+    file: await confinedPath(root, segments),
+    owner: "the logged model's",
+    added: (path, size, sha256) =>
+      context.appendModels([
+        { t: 'logged_model', ts: Date.now(), action: 'artifact', model_id: modelId, path, size, sha256 },
+      ]),
+    removed: (path) =>
+      context.appendModels([{ t: 'logged_model', ts: Date.now(), action: 'remove_artifact', model_id: modelId, path }]),
+  };
+}
+
+/** Splits a proxy path into a run's or logged model's artifacts and the path inside them, checking both. */
+async function proxyTarget(context: EndpointContext, rawPath: string): Promise<ProxyTarget> {
+  const parts = artifactSegments(rawPath);
+  const [runId, ...segments] = parts;
+  if (runId !== undefined && (await runExists(context, runId))) {
+    const root = artifactRoot(context, runId);
+    return {
+      root,
+      segments,
+      file: await confinedPath(root, segments),
+      owner: "the run's",
+      added: (path, size, sha256) => context.append(runId, [{ t: 'artifact', ts: Date.now(), path, size, sha256 }]),
+      removed: (path) => context.append(runId, [{ t: 'artifact_removed', ts: Date.now(), path }]),
+    };
+  }
+  await context.fresh();
+  const model = await modelTarget(context, parts);
+  if (!model) throw missing(`No run's or logged model's artifacts at '${rawPath.slice(0, 200)}'.`);
+  return model;
+}
+
+async function proxyList(context: EndpointContext, rawPath: string): Promise<object> {
   const { file } = await proxyTarget(context, rawPath);
   return { files: await listFolder(file, '') };
 }
 
-export async function proxyDownload(context: EndpointContext, rawPath: string, res: ServerResponse): Promise<void> {
+async function proxyDownload(context: EndpointContext, rawPath: string, res: ServerResponse): Promise<void> {
   const { file } = await proxyTarget(context, rawPath);
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) throw missing(`No artifact at '${rawPath.slice(0, 200)}'.`);
@@ -105,6 +178,20 @@ export async function proxyDownload(context: EndpointContext, rawPath: string, r
   });
 }
 
+/**
+ * MLflow's artifact DELETE: the file or folder goes, with an event saying so (the store forgets its
+ * files). Nothing there: nothing to do, as MLflow's own repositories answer. The root itself is kept.
+ */
+async function proxyDelete(context: EndpointContext, rawPath: string): Promise<object> {
+  const target = await proxyTarget(context, rawPath);
+  if (target.segments.length === 0)
+    throw new Refusal(400, `a DELETE names a file or folder of ${target.owner} artifacts`);
+  if (!(await lstat(target.file).catch(() => undefined))) return {};
+  await rm(target.file, { recursive: true, force: true });
+  await target.removed(target.segments.join('/'));
+  return {};
+}
+
 /** Where an upload may not go: onto a folder, or under a file. Says so with the path in the run. */
 async function checkUploadTarget(root: string, segments: readonly string[]): Promise<void> {
   let at = root;
@@ -114,10 +201,10 @@ async function checkUploadTarget(root: string, segments: readonly string[]): Pro
     if (!info) return;
     const path = segments.slice(0, index + 1).join('/');
     if (index === segments.length - 1 && info.isDirectory()) {
-      throw new Refusal(400, `'${path}' is a folder of the run's artifacts; an upload needs a file path`);
+      throw new Refusal(400, `'${path}' is a folder of the artifacts; an upload needs a file path`);
     }
     if (index < segments.length - 1 && !info.isDirectory()) {
-      throw new Refusal(400, `'${path}' is a file of the run's artifacts, so nothing can go under it`);
+      throw new Refusal(400, `'${path}' is a file of the artifacts, so nothing can go under it`);
     }
   }
 }
@@ -144,22 +231,21 @@ function measure(limit: number): Transform & { size: number; digest: () => strin
 }
 
 /**
- * Streams an upload to a temporary file of the store and renames it into the run's artifacts when
- * it is complete. A client that goes away mid-upload, a body over `limit` (413), a full disk: the
- * stream is closed and the temporary file removed, every time. Files left by a crash are removed
- * when the store next opens (storeTemp.ts).
+ * Streams an upload to a temporary file of the store and renames it into the run's (or model's)
+ * artifacts when it is complete. A client that goes away mid-upload, a body over `limit` (413), a
+ * full disk: the stream is closed and the temporary file removed, every time. Files left by a crash
+ * are removed when the store next opens (storeTemp.ts).
  */
-export async function proxyUpload(
+async function proxyUpload(
   context: EndpointContext,
   rawPath: string,
   req: IncomingMessage,
   limit: number,
 ): Promise<object> {
-  const { runId, segments, file } = await proxyTarget(context, rawPath);
-  if (segments.length === 0) throw new Refusal(400, 'an upload needs a file path inside the run');
+  const { root, segments, file, owner, added } = await proxyTarget(context, rawPath);
+  if (segments.length === 0) throw new Refusal(400, `an upload needs a file path inside ${owner} artifacts`);
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) throw new Refusal(413, `the upload is larger than ${limit} bytes`);
-  const root = artifactRoot(context, runId);
   await checkUploadTarget(root, segments);
   await mkdir(dirname(file), { recursive: true });
   // The folders just made must not have let the path escape either (a symlink raced in).
@@ -178,9 +264,7 @@ export async function proxyUpload(
     }
     throw error;
   }
-  await context.append(runId, [
-    { t: 'artifact', ts: Date.now(), path: segments.join('/'), size: counter.size, sha256: counter.digest() },
-  ]);
+  await added(segments.join('/'), counter.size, counter.digest());
   return {};
 }
 
@@ -194,3 +278,58 @@ async function moveInto(temp: string, file: string): Promise<void> {
     await rm(temp, { force: true });
   }
 }
+
+/** `logged-models/{id}/artifacts/directories`: a folder of a logged model's files, paths relative to its root. */
+export async function listModelArtifacts(
+  context: EndpointContext,
+  model: LoggedModelRecord,
+  rawPath: string | undefined,
+): Promise<object> {
+  const segments = artifactSegments(reencodePath(rawPath ?? ''));
+  const root = join(context.storeDir, MODELS_DIR, model.id, 'artifacts');
+  const folder = join(context.storeDir, MODELS_DIR, model.id);
+  if (
+    !(await notLinked(
+      context,
+      [join(context.storeDir, MODELS_DIR), folder, root],
+      `the folder of logged model ${model.id}`,
+    ))
+  ) {
+    throw missing(`Logged model with ID '${model.id}' not found.`);
+  }
+  const files = await listFolder(await confinedPath(root, segments), segments.join('/'));
+  return { root_uri: loggedModelArtifactUri(model), files };
+}
+
+/** The proxy's one path: `<path>` is still percent-encoded here, for artifactSegments to decode once. */
+const proxy: StreamHandler = async (context, params, query, { req, res, uploadLimit }) => {
+  const rawPath = params['artifact_path'] ?? '';
+  switch (req.method) {
+    case 'PUT':
+      sendJson(res, 200, await proxyUpload(context, rawPath, req, uploadLimit));
+      return;
+    case 'DELETE':
+      sendJson(res, 200, await proxyDelete(context, rawPath));
+      return;
+    default:
+      if (rawPath === '') {
+        sendJson(res, 200, await proxyList(context, reencodePath(optionalString(query, 'path') ?? '')));
+      } else {
+        await proxyDownload(context, rawPath, res);
+      }
+  }
+};
+
+const listRoot: StreamHandler = async (context, _params, query, { res }) => {
+  sendJson(res, 200, await proxyList(context, reencodePath(optionalString(query, 'path') ?? '')));
+};
+
+/** Under `mlflow-artifacts/` (the proxy) and `mlflow/` (`artifacts/list`). */
+export const ARTIFACT_ROUTES: RouteSet = {
+  artifacts: { methods: ['GET'], stream: listRoot },
+  'artifacts/<path:artifact_path>': { methods: ['GET', 'PUT', 'DELETE'], stream: proxy },
+};
+
+export const ARTIFACT_LIST_ROUTES: RouteSet = {
+  'artifacts/list': { methods: ['GET'], handler: listArtifacts },
+};

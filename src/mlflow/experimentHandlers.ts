@@ -5,7 +5,7 @@
  */
 import type { RunEvent } from '../store/events';
 import { RUN_EXPERIMENT_TAG } from '../store/ingest';
-import type { EndpointContext, Handler } from './context';
+import type { EndpointContext, Handler, RouteSet } from './context';
 import { experimentEntity } from './entities';
 import type { MlflowExperiment } from './experiments';
 import { nextId } from './experiments';
@@ -192,7 +192,38 @@ const setTag: Handler = async (context, fields) => {
   return {};
 };
 
-export const EXPERIMENT_ROUTES: Readonly<Record<string, { methods: readonly string[]; handler: Handler }>> = {
+const deleteTag: Handler = async (context, fields) => {
+  const experiment = await experimentById(context, fields);
+  const key = requiredString(fields, 'key');
+  if (!experiment.tags.has(key)) throw missing(`No tag with name: ${key} in experiment ${experiment.id}.`);
+  await context.experiments.append(() => [
+    { t: 'experiment', ts: Date.now(), action: 'delete_tag', id: experiment.id, key },
+  ]);
+  return {};
+};
+
+/** The datasets the experiments' runs read (`log_input`), each name and digest once, newest first. */
+const searchDatasets: Handler = async (context, fields) => {
+  const ids = stringList(fields, 'experiment_ids');
+  const known = await context.experiments.all();
+  const byName = new Map<string, string>();
+  for (const id of ids) {
+    const experiment = known.get(id);
+    if (experiment) byName.set(experiment.name, id);
+  }
+  await context.fresh();
+  const storeIds = (await context.reads.experiments()).filter((e) => byName.has(e.name)).map((e) => e.id);
+  const summaries = await context.reads.query('datasetSummaries', storeIds);
+  return {
+    dataset_summaries: summaries.map((s) => ({
+      experiment_id: byName.get(s.experiment),
+      name: s.name,
+      digest: s.digest,
+    })),
+  };
+};
+
+export const EXPERIMENT_ROUTES: RouteSet = {
   'experiments/get-by-name': { methods: ['GET'], handler: getByName },
   'experiments/create': { methods: ['POST'], handler: create },
   'experiments/get': { methods: ['GET'], handler: get },
@@ -201,4 +232,6 @@ export const EXPERIMENT_ROUTES: Readonly<Record<string, { methods: readonly stri
   'experiments/delete': { methods: ['POST'], handler: lifecycle('delete') },
   'experiments/restore': { methods: ['POST'], handler: lifecycle('restore') },
   'experiments/set-experiment-tag': { methods: ['POST'], handler: setTag },
+  'experiments/delete-experiment-tag': { methods: ['POST'], handler: deleteTag },
+  'experiments/search-datasets': { methods: ['POST'], handler: searchDatasets },
 };

@@ -34,6 +34,13 @@ export type ExperimentEvent =
       readonly id: string;
       readonly key: string;
       readonly value: string;
+    }
+  | {
+      readonly t: 'experiment';
+      readonly ts: number;
+      readonly action: 'delete_tag';
+      readonly id: string;
+      readonly key: string;
     };
 
 export interface MlflowExperiment {
@@ -58,6 +65,8 @@ function isEvent(value: unknown): value is ExperimentEvent {
       return true;
     case 'tag':
       return typeof e['key'] === 'string' && typeof e['value'] === 'string';
+    case 'delete_tag':
+      return typeof e['key'] === 'string';
     default:
       return false;
   }
@@ -95,6 +104,7 @@ export function foldExperiments(text: string): Map<string, MlflowExperiment> {
     else if (event.action === 'delete') known.deleted = true;
     else if (event.action === 'restore') known.deleted = false;
     else if (event.action === 'tag') known.tags.set(event.key, event.value);
+    else if (event.action === 'delete_tag') known.tags.delete(event.key);
   }
   return experiments;
 }

@@ -1,11 +1,13 @@
 /**
- * The model registry's core calls, backed by the store's registry journal
- * (`<store>/registry/events.jsonl`): each change is checked against the registry as the store
- * holds it, appended as a `registry` event, and answered from the store once it has read it.
+ * The model registry's registered models (`registered-models/…` of model_registry.proto), backed by
+ * the store's registry journal (`<store>/registry/events.jsonl`): each change is checked against the
+ * registry as the store holds it, appended as a `registry` event, and answered from the store once it
+ * has read it. Versions are in versionHandlers.ts.
  */
-import type { RegistryEvent } from '../store/events';
+import type { ModelStage, RegistryEvent } from '../store/events';
+import { MODEL_STAGES } from '../store/events';
 import type { ModelVersion, RegisteredModel } from '../store/types';
-import type { EndpointContext, Handler } from './context';
+import type { EndpointContext, Handler, RouteSet } from './context';
 import { likeComparer } from './experimentHandlers';
 import type { Fields } from './wire';
 import {
@@ -15,17 +17,19 @@ import {
   invalid,
   maxResults,
   missing,
+  objectList,
   optionalInteger,
   optionalString,
   requiredString,
+  stringList,
 } from './wire';
 
-async function registry(context: EndpointContext): Promise<RegisteredModel[]> {
+export async function registry(context: EndpointContext): Promise<RegisteredModel[]> {
   await context.fresh();
   return context.reads.registeredModels();
 }
 
-async function model(context: EndpointContext, name: string): Promise<RegisteredModel> {
+export async function registeredModel(context: EndpointContext, name: string): Promise<RegisteredModel> {
   const found = (await registry(context)).find((m) => m.name === name);
   if (!found) throw missing(`Registered Model with name=${name} not found`);
   return found;
@@ -38,43 +42,85 @@ function versionOf(fields: Fields): number {
   return version;
 }
 
-function versionEntity(name: string, v: ModelVersion): Record<string, unknown> {
+/** The version `name`/`version` of the request names, or RESOURCE_DOES_NOT_EXIST. */
+export async function modelVersion(context: EndpointContext, fields: Fields): Promise<[string, ModelVersion]> {
+  const name = requiredString(fields, 'name');
+  const number = versionOf(fields);
+  const found = (await registeredModel(context, name)).versions.find((v) => v.version === number);
+  if (!found) throw missing(`Model Version (name=${name}, version=${number}) not found`);
+  return [name, found];
+}
+
+export const pairs = (record: Readonly<Record<string, string>>): { key: string; value: string }[] =>
+  Object.entries(record).map(([key, value]) => ({ key, value }));
+
+/** Where a version's files are, as its `source` says: a run's model folder, or a logged model. */
+export function versionSource(v: ModelVersion): string {
+  if (v.modelId) return `models:/${v.modelId}`;
+  return v.runId && v.source ? `runs:/${v.runId}/${v.source}` : (v.source ?? '');
+}
+
+export function versionEntity(name: string, v: ModelVersion): Record<string, unknown> {
   return {
     name,
     version: String(v.version),
     creation_timestamp: v.created,
-    last_updated_timestamp: v.created,
-    current_stage: 'None',
+    last_updated_timestamp: v.updated,
+    current_stage: v.stage,
     description: v.description ?? '',
-    source: v.runId && v.source ? `runs:/${v.runId}/${v.source}` : (v.source ?? ''),
+    source: versionSource(v),
     run_id: v.runId ?? '',
     status: 'READY',
+    tags: pairs(v.tags),
     aliases: v.aliases,
+    ...(v.modelId ? { model_id: v.modelId } : {}),
   };
 }
 
+/** Each stage's newest version (MLflow's `latest_versions`), for these stages or all. */
+function latestByStage(m: RegisteredModel, stages: readonly ModelStage[] = MODEL_STAGES): ModelVersion[] {
+  const latest: ModelVersion[] = [];
+  for (const stage of stages) {
+    const newest = m.versions.filter((v) => v.stage === stage).sort((a, b) => b.version - a.version)[0];
+    if (newest) latest.push(newest);
+  }
+  return latest.sort((a, b) => a.version - b.version);
+}
+
 function modelEntity(m: RegisteredModel): Record<string, unknown> {
-  const latest = m.versions[0];
+  const latest = latestByStage(m);
   return {
     name: m.name,
     creation_timestamp: m.created,
     last_updated_timestamp: m.updated,
     description: m.description ?? '',
-    ...(latest ? { latest_versions: [versionEntity(m.name, latest)] } : {}),
+    ...(latest.length > 0 ? { latest_versions: latest.map((v) => versionEntity(m.name, v)) } : {}),
+    tags: pairs(m.tags),
     aliases: m.versions.flatMap((v) => v.aliases.map((alias) => ({ alias, version: String(v.version) }))),
   };
 }
 
-function event(action: RegistryEvent['action'], name: string, extra: Partial<RegistryEvent> = {}): RegistryEvent {
+export function registryEvent(
+  action: RegistryEvent['action'],
+  name: string,
+  extra: Partial<RegistryEvent> = {},
+): RegistryEvent {
   return { t: 'registry', ts: Date.now(), action, model: name, ...extra };
 }
 
-/** `runs:/<run>/<path>` or `mlflow-artifacts:/<run>/<path>`: the run and the model's folder in it. */
-export function parseModelSource(source: string, runId: string | undefined): { runId: string; path: string } {
-  const match = /^(?:runs:|mlflow-artifacts:)\/+([A-Za-z0-9][A-Za-z0-9_.-]{0,127})\/(.+)$/.exec(source);
-  if (match?.[1] && match[2]) return { runId: match[1], path: match[2] };
-  if (!runId) throw invalid(`Model version source '${source}' names no run: pass 'run_id' or a runs:/ URI.`);
-  return { runId, path: source };
+/** A stage as MLflow's client sends it (any case), or INVALID_PARAMETER_VALUE. */
+export function stageOf(raw: string): ModelStage {
+  const stage = MODEL_STAGES.find((s) => s.toLowerCase() === raw.trim().toLowerCase());
+  if (!stage) throw invalid(`Invalid Model Version stage: ${raw}. Value must be one of ${MODEL_STAGES.join(', ')}.`);
+  return stage;
+}
+
+/** `[{key, value}]` tags of a create call. */
+export function tagsOf(fields: Fields): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const entry of objectList(fields, 'tags'))
+    tags[requiredString(entry, 'key')] = optionalString(entry, 'value') ?? '';
+  return tags;
 }
 
 const createModel: Handler = async (context, fields) => {
@@ -83,145 +129,176 @@ const createModel: Handler = async (context, fields) => {
     throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${name}) already exists.`);
   }
   const description = optionalString(fields, 'description');
-  await context.appendRegistry([event('create_model', name, description ? { description } : {})]);
-  return { registered_model: modelEntity(await model(context, name)) };
+  await context.appendRegistry([
+    registryEvent('create_model', name, description ? { description } : {}),
+    ...Object.entries(tagsOf(fields)).map(([key, value]) => registryEvent('set_model_tag', name, { key, value })),
+  ]);
+  return { registered_model: modelEntity(await registeredModel(context, name)) };
 };
 
 const getModel: Handler = async (context, fields) => ({
-  registered_model: modelEntity(await model(context, requiredString(fields, 'name'))),
+  registered_model: modelEntity(await registeredModel(context, requiredString(fields, 'name'))),
 });
 
 const updateModel: Handler = async (context, fields) => {
   const name = requiredString(fields, 'name');
-  await model(context, name);
+  await registeredModel(context, name);
   const description = optionalString(fields, 'description');
-  await context.appendRegistry([event('update_model', name, description !== undefined ? { description } : {})]);
-  return { registered_model: modelEntity(await model(context, name)) };
+  await context.appendRegistry([registryEvent('update_model', name, description !== undefined ? { description } : {})]);
+  return { registered_model: modelEntity(await registeredModel(context, name)) };
+};
+
+const renameModel: Handler = async (context, fields) => {
+  const name = requiredString(fields, 'name');
+  const newName = requiredString(fields, 'new_name');
+  await registeredModel(context, name);
+  if (newName !== name) {
+    if ((await registry(context)).some((m) => m.name === newName)) {
+      throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${newName}) already exists.`);
+    }
+    await context.appendRegistry([registryEvent('rename_model', name, { new_name: newName })]);
+  }
+  return { registered_model: modelEntity(await registeredModel(context, newName)) };
 };
 
 const deleteModel: Handler = async (context, fields) => {
   const name = requiredString(fields, 'name');
-  await model(context, name);
-  await context.appendRegistry([event('delete_model', name)]);
+  await registeredModel(context, name);
+  await context.appendRegistry([registryEvent('delete_model', name)]);
   return {};
 };
 
-/** `name = 'x'`, `name LIKE 'x%'` (the filters MLflow's client and UI send), optionally `run_id = '…'` for versions. */
-function registryFilter(filter: string | undefined): { field: 'name' | 'run_id'; matches: (v: string) => boolean }[] {
+type RegistryField = 'name' | 'run_id' | 'source_path' | 'version_number';
+
+/**
+ * The filters MLflow's client and UI send: `name = 'x'`, `name LIKE 'x%'`, and for versions
+ * `run_id = '…'`, `source_path = '…'`, `version_number = N`, joined by AND.
+ */
+export function registryFilter(
+  filter: string | undefined,
+): { field: RegistryField; matches: (v: string) => boolean }[] {
   if (!filter?.trim()) return [];
   return filter.split(/\s+and\s+/i).map((clause) => {
-    const match = /^\s*(name|run_id)\s*(=|!=|LIKE|ILIKE)\s*'((?:[^']|'')*)'\s*$/i.exec(clause);
+    const match =
+      /^\s*(name|run_id|source_path|version_number)\s*(=|!=|LIKE|ILIKE)\s*(?:'((?:[^']|'')*)'|(\d+))\s*$/i.exec(clause);
     if (!match) throw invalid(`Invalid filter '${filter}': cannot read '${clause.trim()}'.`);
-    const field = (match[1] ?? '').toLowerCase() as 'name' | 'run_id';
-    return { field, matches: likeComparer((match[2] ?? '').toUpperCase(), (match[3] ?? '').replace(/''/g, "'")) };
+    const field = (match[1] ?? '').toLowerCase() as RegistryField;
+    const value = match[4] ?? (match[3] ?? '').replace(/''/g, "'");
+    return { field, matches: likeComparer((match[2] ?? '').toUpperCase(), value) };
   });
 }
 
-function page<T>(fields: Fields, list: readonly T[]): { items: T[]; next?: string } {
-  const limit = maxResults(fields, 100, 1000);
+/** A page of `list`: MLflow's limits are 100 (at most 1000) registered models, 10000 (200000) versions. */
+export function page<T>(
+  fields: Fields,
+  list: readonly T[],
+  fallback = 100,
+  most = 1000,
+): { items: T[]; next?: string } {
+  const limit = maxResults(fields, fallback, most);
   const offset = decodePageToken(optionalString(fields, 'page_token'));
   const items = list.slice(offset, offset + limit);
   const end = offset + items.length;
   return end < list.length ? { items, next: encodePageToken(end) } : { items };
 }
 
+/** `order_by` of registered models: `name` or `last_updated_timestamp` (also `timestamp`), ASC or DESC; ties by name. */
+function modelOrder(orderBy: readonly string[]): (a: RegisteredModel, b: RegisteredModel) => number {
+  const keys = orderBy.map((clause) => {
+    const match = /^\s*(name|last_updated_timestamp|timestamp|creation_timestamp)\s*(ASC|DESC)?\s*$/i.exec(clause);
+    if (!match) throw invalid(`Invalid order_by clause '${clause}': order by name or last_updated_timestamp.`);
+    const field = (match[1] ?? '').toLowerCase();
+    const sign = (match[2] ?? 'ASC').toUpperCase() === 'DESC' ? -1 : 1;
+    const get = (m: RegisteredModel): string | number =>
+      field === 'name' ? m.name : field === 'creation_timestamp' ? m.created : m.updated;
+    return { get, sign };
+  });
+  return (a, b) => {
+    for (const { get, sign } of keys) {
+      const x = get(a);
+      const y = get(b);
+      if (x !== y) return (x < y ? -1 : 1) * sign;
+    }
+    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  };
+}
+
 const searchModels: Handler = async (context, fields) => {
   const clauses = registryFilter(optionalString(fields, 'filter'));
   if (clauses.some((c) => c.field !== 'name')) throw invalid('Registered models can be filtered by name only.');
-  const models = (await registry(context)).filter((m) => clauses.every((c) => c.matches(m.name)));
+  const models = (await registry(context))
+    .filter((m) => clauses.every((c) => c.matches(m.name)))
+    .sort(modelOrder(stringList(fields, 'order_by')));
   const { items, next } = page(fields, models);
   return { registered_models: items.map(modelEntity), ...(next ? { next_page_token: next } : {}) };
 };
 
-const createVersion: Handler = async (context, fields) => {
+const getLatestVersions: Handler = async (context, fields) => {
   const name = requiredString(fields, 'name');
-  const { runId, path } = parseModelSource(requiredString(fields, 'source'), optionalString(fields, 'run_id'));
-  await context.run(runId);
-  const description = optionalString(fields, 'description');
-  const before = (await registry(context)).find((m) => m.name === name);
+  const stages = stringList(fields, 'stages').map(stageOf);
+  const found = await registeredModel(context, name);
+  const latest = latestByStage(found, stages.length > 0 ? stages : MODEL_STAGES);
+  return { model_versions: latest.map((v) => versionEntity(name, v)) };
+};
+
+const setModelTag: Handler = async (context, fields) => {
+  const name = requiredString(fields, 'name');
+  const key = requiredString(fields, 'key');
+  await registeredModel(context, name);
   await context.appendRegistry([
-    event('create_version', name, { run_id: runId, source: path, ...(description ? { description } : {}) }),
+    registryEvent('set_model_tag', name, { key, value: optionalString(fields, 'value') ?? '' }),
   ]);
-  const after = await model(context, name);
-  const created = after.versions.find((v) => !before?.versions.some((b) => b.version === v.version));
-  if (!created) throw new MlflowError('INTERNAL_ERROR', `The new version of '${name}' was not recorded.`);
-  return { model_version: versionEntity(name, created) };
-};
-
-async function version(context: EndpointContext, fields: Fields): Promise<[string, ModelVersion]> {
-  const name = requiredString(fields, 'name');
-  const number = versionOf(fields);
-  const found = (await model(context, name)).versions.find((v) => v.version === number);
-  if (!found) throw missing(`Model Version (name=${name}, version=${number}) not found`);
-  return [name, found];
-}
-
-const getVersion: Handler = async (context, fields) => {
-  const [name, found] = await version(context, fields);
-  return { model_version: versionEntity(name, found) };
-};
-
-const deleteVersion: Handler = async (context, fields) => {
-  const [name, found] = await version(context, fields);
-  await context.appendRegistry([event('delete_version', name, { version: found.version })]);
   return {};
 };
 
-const searchVersions: Handler = async (context, fields) => {
-  const clauses = registryFilter(optionalString(fields, 'filter'));
-  const versions = (await registry(context))
-    .flatMap((m) => m.versions.map((v) => ({ name: m.name, v })))
-    .filter(({ name, v }) => clauses.every((c) => c.matches(c.field === 'name' ? name : (v.runId ?? ''))));
-  const { items, next } = page(fields, versions);
-  return {
-    model_versions: items.map(({ name, v }) => versionEntity(name, v)),
-    ...(next ? { next_page_token: next } : {}),
-  };
+const deleteModelTag: Handler = async (context, fields) => {
+  const name = requiredString(fields, 'name');
+  const key = requiredString(fields, 'key');
+  if (!(key in (await registeredModel(context, name)).tags)) {
+    throw missing(`No tag with name: ${key} in registered model ${name}.`);
+  }
+  await context.appendRegistry([registryEvent('delete_model_tag', name, { key })]);
+  return {};
 };
 
 const setAlias: Handler = async (context, fields) => {
-  const [name, found] = await version(context, fields);
+  const [name, found] = await modelVersion(context, fields);
   const alias = requiredString(fields, 'alias');
-  await context.appendRegistry([event('set_alias', name, { alias, version: found.version })]);
+  await context.appendRegistry([registryEvent('set_alias', name, { alias, version: found.version })]);
   return {};
 };
 
 const deleteAlias: Handler = async (context, fields) => {
   const name = requiredString(fields, 'name');
   const alias = requiredString(fields, 'alias');
-  if (!(await model(context, name)).versions.some((v) => v.aliases.includes(alias))) {
+  if (!(await registeredModel(context, name)).versions.some((v) => v.aliases.includes(alias))) {
     throw missing(`Registered model alias ${alias} not found.`);
   }
-  await context.appendRegistry([event('delete_alias', name, { alias })]);
+  await context.appendRegistry([registryEvent('delete_alias', name, { alias })]);
   return {};
 };
 
 const getByAlias: Handler = async (context, fields) => {
   const name = requiredString(fields, 'name');
   const alias = requiredString(fields, 'alias');
-  const found = (await model(context, name)).versions.find((v) => v.aliases.includes(alias));
+  const found = (await registeredModel(context, name)).versions.find((v) => v.aliases.includes(alias));
   if (!found) throw missing(`Registered model alias ${alias} not found.`);
   return { model_version: versionEntity(name, found) };
 };
 
-type Routes = Readonly<Record<string, { methods: readonly string[]; handler: Handler }>>;
-
-export const REGISTRY_ROUTES: Routes = {
+export const REGISTRY_ROUTES: RouteSet = {
   'registered-models/create': { methods: ['POST'], handler: createModel },
+  'registered-models/rename': { methods: ['POST'], handler: renameModel },
   'registered-models/get': { methods: ['GET'], handler: getModel },
   'registered-models/search': { methods: ['GET', 'POST'], handler: searchModels },
   'registered-models/update': { methods: ['PATCH', 'POST'], handler: updateModel },
   'registered-models/delete': { methods: ['DELETE', 'POST'], handler: deleteModel },
-  'model-versions/create': { methods: ['POST'], handler: createVersion },
-  'model-versions/get': { methods: ['GET'], handler: getVersion },
-  'model-versions/search': { methods: ['GET', 'POST'], handler: searchVersions },
-  'model-versions/delete': { methods: ['DELETE', 'POST'], handler: deleteVersion },
-  'registered-models/alias': { methods: ['POST', 'DELETE', 'GET'], handler: setAlias },
-};
-
-/** The alias path serves three calls, told apart by the method. */
-export const ALIAS_HANDLERS: Readonly<Record<string, Handler>> = {
-  POST: setAlias,
-  DELETE: deleteAlias,
-  GET: getByAlias,
+  'registered-models/get-latest-versions': { methods: ['GET', 'POST'], handler: getLatestVersions },
+  'registered-models/set-tag': { methods: ['POST'], handler: setModelTag },
+  'registered-models/delete-tag': { methods: ['DELETE'], handler: deleteModelTag },
+  'registered-models/alias': [
+    { methods: ['POST'], handler: setAlias },
+    { methods: ['DELETE'], handler: deleteAlias },
+    { methods: ['GET'], handler: getByAlias },
+  ],
 };

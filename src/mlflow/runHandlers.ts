@@ -1,14 +1,14 @@
 /** `runs/*` and `metrics/get-history`: writes become journal lines, reads go to the store. */
 import { join } from 'node:path';
-import type { WirePoint } from '../runs/runJournal';
-import { RunJournal, metricLine, metricLines, newRunId, randomRunName } from '../runs/runJournal';
-import type { RunEvent } from '../store/events';
-import { encodeWireNumber } from '../store/events';
+import { RunJournal, batchMetricLines, metricLine, newRunId, randomRunName } from '../runs/runJournal';
+import type { LoggedModelEvent, RunEvent } from '../store/events';
 import { FilterError } from '../store/filter';
 import { RUN_NAME_TAG } from '../store/ingest';
 import { claimParam, claimedValue } from '../store/paramClaims';
 import type { ListRunsQuery, SortKey } from '../store/types';
-import type { EndpointContext, Handler } from './context';
+import { scanLogBatch } from './batchScan';
+import type { EndpointContext, FastBody, Handler, RouteSet } from './context';
+import { splitModelMetrics } from './modelMetrics';
 import type { MlflowStatus } from './entities';
 import { MLFLOW_STATUSES, runEntity, runInfo } from './entities';
 import type { Fields, MlflowError } from './wire';
@@ -38,20 +38,46 @@ function checkKey(key: string): void {
   if (key.length > MAX_KEY_LENGTH) throw invalid(`Key '${key.slice(0, 40)}…' is longer than ${MAX_KEY_LENGTH}.`);
 }
 
-/** A metric as received: steps and timestamps keep every digit of an int64. */
-function metricPoint(fields: Fields, now: number): WirePoint {
-  const key = requiredString(fields, 'key');
-  checkKey(key);
-  const value = requiredDouble(fields, 'value');
-  const ts = optionalExactInteger(fields, 'timestamp') ?? now;
-  const step = optionalExactInteger(fields, 'step') ?? 0;
-  return { key, value, ts, step };
-}
+/** Keys as JSON text, for a batch whose points share a few keys. */
+type KeyTexts = Map<string, string>;
 
-/** A metric as its journal line. */
-function metricText(fields: Fields, now: number): string {
-  const { key, value, ts, step } = metricPoint(fields, now);
-  return metricLine(ts, key, value, step);
+/**
+ * A metric as its journal line: steps and timestamps keep every digit of an int64. The common shape
+ * (a short string key, a finite number, safe-integer time and step) is written directly, the key's
+ * JSON text encoded once per batch; anything else takes the field readers, which give the same
+ * line or the reason it is refused.
+ */
+function metricText(fields: Fields, now: number, keys?: KeyTexts): string {
+  const key = fields['key'];
+  const value = fields['value'];
+  const ts = fields['timestamp'] ?? now;
+  const step = fields['step'] ?? 0;
+  if (
+    keys &&
+    typeof key === 'string' &&
+    key !== '' &&
+    key.length <= MAX_KEY_LENGTH &&
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    !Object.is(value, -0) &&
+    Number.isSafeInteger(ts) &&
+    Number.isSafeInteger(step)
+  ) {
+    let quoted = keys.get(key);
+    if (quoted === undefined) {
+      quoted = JSON.stringify(key);
+      keys.set(key, quoted);
+    }
+    return `{"t":"metric","ts":${ts as number},"key":${quoted},"value":${value},"step":${step as number}}\n`;
+  }
+  const checkedKey = requiredString(fields, 'key');
+  checkKey(checkedKey);
+  return metricLine(
+    optionalExactInteger(fields, 'timestamp') ?? now,
+    checkedKey,
+    requiredDouble(fields, 'value'),
+    optionalExactInteger(fields, 'step') ?? 0,
+  );
 }
 
 function paramPair(fields: Fields): [string, string] {
@@ -182,7 +208,11 @@ const getRun: Handler = async (context, fields) => {
 };
 
 const logMetric: Handler = async (context, fields) => {
-  await context.append(runIdOf(fields), [], metricText(fields, Date.now()));
+  const runId = runIdOf(fields);
+  const now = Date.now();
+  const { runMetrics, modelEvents } = await splitModelMetrics(context, runId, [fields], now);
+  if (runMetrics.length > 0) await context.append(runId, [], metricText(fields, now));
+  if (modelEvents.length > 0) await context.appendModels(modelEvents);
   return {};
 };
 
@@ -209,33 +239,71 @@ const deleteTag: Handler = async (context, fields) => {
   return {};
 };
 
+interface Batch {
+  readonly runId: string;
+  /** The metrics' journal lines, already encoded. */
+  readonly lines: string | Uint8Array;
+  readonly metricCount: number;
+  readonly params: readonly Fields[];
+  readonly tags: readonly Fields[];
+  /** Points of logged models (`model_id`), for the models journal. */
+  readonly modelEvents?: readonly LoggedModelEvent[];
+}
+
 /** Everything is checked before anything is written: a refused batch leaves no trace. */
-const logBatch: Handler = async (context, fields) => {
-  const runId = runIdOf(fields);
-  const metrics = objectList(fields, 'metrics');
-  const params = objectList(fields, 'params');
-  const tags = objectList(fields, 'tags');
+async function writeBatch(context: EndpointContext, batch: Batch): Promise<object> {
+  const { runId, lines, metricCount, params, tags } = batch;
   const over = (what: string, count: number, limit: number): void => {
     if (count > limit) {
       throw invalid(`A batch logging request can contain at most ${limit} ${what}. Got ${count} ${what}.`);
     }
   };
-  over('metrics', metrics.length, BATCH_LIMITS.metrics);
+  over('metrics', metricCount, BATCH_LIMITS.metrics);
   over('params', params.length, BATCH_LIMITS.params);
   over('tags', tags.length, BATCH_LIMITS.tags);
-  over('entities', metrics.length + params.length + tags.length, BATCH_LIMITS.total);
+  over('entities', metricCount + params.length + tags.length, BATCH_LIMITS.total);
   const now = Date.now();
-  // A key's points share a batched line (journal format 4) where their steps and times allow.
-  const lines = metricLines(metrics.map((m) => metricPoint(m, now)));
   const events: RunEvent[] = [];
   const paramPairs = params.map(paramPair);
   const tagPairs = tags.map(tagPair);
   await claimParams(context, runId, paramPairs);
   for (const [key, value] of paramPairs) events.push({ t: 'param', ts: now, key, value });
   for (const [key, value] of tagPairs) events.push(...tagEvents(key, value, now));
-  if (events.length > 0 || lines !== '') await context.append(runId, events, lines);
+  // A key's points share a batched line (journal format 4) where their steps and times allow.
+  if (events.length > 0 || lines.length > 0) await context.append(runId, events, batchMetricLines(lines));
   else await context.run(runId);
+  if (batch.modelEvents && batch.modelEvents.length > 0) await context.appendModels(batch.modelEvents);
   return {};
+}
+
+const logBatch: Handler = async (context, fields) => {
+  const runId = runIdOf(fields);
+  const metrics = objectList(fields, 'metrics');
+  const keys: KeyTexts = new Map();
+  const now = Date.now();
+  const { runMetrics, modelEvents } = await splitModelMetrics(context, runId, metrics, now);
+  return writeBatch(context, {
+    runId,
+    lines: runMetrics.map((m) => metricText(m, now, keys)).join(''),
+    metricCount: metrics.length,
+    modelEvents,
+    params: objectList(fields, 'params'),
+    tags: objectList(fields, 'tags'),
+  });
+};
+
+/** log-batch from the raw body when its points are in the plain shape (batchScan.ts). */
+const logBatchFast: FastBody = (context, body, query) => {
+  const scanned = scanLogBatch(body, Date.now());
+  if (!scanned) return undefined;
+  const fields = { ...query, ...scanned.fields };
+  return writeBatch(context, {
+    runId: runIdOf(fields),
+    lines: scanned.lines,
+    metricCount: scanned.metricCount,
+    params: objectList(fields, 'params'),
+    tags: objectList(fields, 'tags'),
+  });
 };
 
 const logInputs: Handler = async (context, fields) => {
@@ -250,6 +318,12 @@ const logInputs: Handler = async (context, fields) => {
     const path = optionalString(d, 'source') || optionalString(d, 'source_type') || name;
     return { t: 'input', ts: now, name, path, digest };
   });
+  // MLflow 3's `log_inputs(models=…)`: logged models the run used.
+  for (const input of objectList(fields, 'models')) {
+    const modelId = requiredString(input, 'model_id');
+    await context.loggedModel(modelId);
+    events.push({ t: 'model_input', ts: now, model_id: modelId });
+  }
   if (events.length > 0) await context.append(runId, events);
   else await context.run(runId);
   return {};
@@ -338,29 +412,7 @@ const searchRuns: Handler = async (context, fields) => {
   return { runs, ...(next < page.total ? { next_page_token: encodePageToken(next) } : {}) };
 };
 
-const getHistory: Handler = async (context, fields) => {
-  const runId = runIdOf(fields);
-  const key = requiredString(fields, 'metric_key');
-  await context.run(runId);
-  const series = await context.reads.series(runId, key);
-  const offset = decodePageToken(optionalString(fields, 'page_token'));
-  const limit = optionalInteger(fields, 'max_results') ?? series.values.length;
-  if (limit < 1) throw invalid("Invalid value for parameter 'max_results'.");
-  const end = Math.min(series.values.length, offset + limit);
-  const metrics = [];
-  for (let i = offset; i < end; i++) {
-    const value = series.values[i] ?? Number.NaN;
-    metrics.push({
-      key,
-      value: encodeWireNumber(value),
-      timestamp: series.times[i],
-      step: series.steps[i],
-    });
-  }
-  return { metrics, ...(end < series.values.length ? { next_page_token: encodePageToken(end) } : {}) };
-};
-
-export const RUN_ROUTES: Readonly<Record<string, { methods: readonly string[]; handler: Handler }>> = {
+export const RUN_ROUTES: RouteSet = {
   'runs/create': { methods: ['POST'], handler: createRun },
   'runs/update': { methods: ['POST'], handler: updateRun },
   'runs/get': { methods: ['GET'], handler: getRun },
@@ -371,7 +423,6 @@ export const RUN_ROUTES: Readonly<Record<string, { methods: readonly string[]; h
   'runs/log-parameter': { methods: ['POST'], handler: logParam },
   'runs/set-tag': { methods: ['POST'], handler: setTag },
   'runs/delete-tag': { methods: ['POST'], handler: deleteTag },
-  'runs/log-batch': { methods: ['POST'], handler: logBatch },
+  'runs/log-batch': { methods: ['POST'], handler: logBatch, fastBody: logBatchFast },
   'runs/log-inputs': { methods: ['POST'], handler: logInputs },
-  'metrics/get-history': { methods: ['GET'], handler: getHistory },
 };

@@ -67,9 +67,31 @@ export function checkJsonContentType(contentType: string | undefined): void {
 }
 
 /**
- * Turns a raw (still percent-encoded) artifact path into segments, refusing every form MLflow's
- * advisories list: `..` and `.`, absolute paths, backslashes, `#` and `;` tricks, NUL, empty
- * segments (`//proc/self/root`) and double encoding (`%252e`: still a `%xx` after one decoding).
+ * What a segment becomes when decoded again and again, as a server or proxy that decodes twice would
+ * see it (stopping at text that is not valid percent-encoding, such as MLflow's `%step%`).
+ */
+function decodedFully(segment: string): string {
+  let text = segment;
+  for (let i = 0; i < 8 && text.includes('%'); i++) {
+    let next: string;
+    try {
+      next = decodeURIComponent(text);
+    } catch {
+      break;
+    }
+    if (next === text) break;
+    text = next;
+  }
+  return text;
+}
+
+/**
+ * Turns a raw (still percent-encoded) artifact path into segments. It is decoded exactly once, and
+ * the decoded path is what is checked and used: a literal `%` or `#` in a file name is legal (MLflow
+ * names images `<key>%step%<n>%timestamp%<ms>%<uuid>.png`, with `/` in a key written `#`, and its
+ * client sends `%` as `%25`). Refused, as MLflow's advisories list them: `..` and `.` segments,
+ * absolute paths, backslashes, `;` tricks, NUL, empty segments (`//proc/self/root`), and segments
+ * that only decoding twice would turn into a traversal (`%252e%252e`, `..%252f`).
  */
 export function artifactSegments(raw: string): string[] {
   let decoded: string;
@@ -78,8 +100,7 @@ export function artifactSegments(raw: string): string[] {
   } catch {
     throw new Refusal(400, 'the artifact path is not valid percent-encoding');
   }
-  if (/%[0-9a-f]{2}/i.test(decoded)) throw new Refusal(400, 'the artifact path is encoded twice');
-  if (/[\\#;\0]/.test(decoded)) throw new Refusal(400, 'the artifact path holds a backslash, "#", ";" or NUL');
+  if (/[\\;\0]/.test(decoded)) throw new Refusal(400, 'the artifact path holds a backslash, ";" or NUL');
   if (decoded === '') return [];
   if (decoded.startsWith('/') || /^[a-z]:/i.test(decoded) || isAbsolute(decoded)) {
     throw new Refusal(400, 'the artifact path is absolute');
@@ -90,6 +111,12 @@ export function artifactSegments(raw: string): string[] {
   for (const segment of segments) {
     if (segment === '' || segment === '.' || segment === '..') {
       throw new Refusal(400, `the artifact path has a "${segment || '//'}" segment`);
+    }
+    if (segment.includes('%')) {
+      const twice = decodedFully(segment);
+      if (twice === '.' || twice === '..' || /[/\\\0]/.test(twice)) {
+        throw new Refusal(400, 'the artifact path is encoded twice: decoded again it would leave its folder');
+      }
     }
   }
   return segments;

@@ -1,29 +1,19 @@
 /**
  * The MLflow tracking endpoint: Node's `http` on 127.0.0.1, MLflow's REST paths under both
- * `/api/2.0/mlflow/` and `/ajax-api/2.0/mlflow/`, and the `mlflow-artifacts` proxy. Every request
- * passes the gate in security.ts before a handler sees it; refusals are logged with the reason.
+ * `/api/<version>.0/` and `/ajax-api/<version>.0/` as the route table (routes.ts) has them, and the
+ * `mlflow-artifacts` proxy. Every request passes the gate in security.ts before a handler sees it;
+ * refusals are logged with the reason.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { listArtifacts, proxyDownload, proxyList, proxyUpload } from './artifacts';
-import type { Handler, LogLevel } from './context';
-import { EndpointContext } from './context';
-import { EXPERIMENT_ROUTES } from './experimentHandlers';
-import { ALIAS_HANDLERS, REGISTRY_ROUTES } from './registryHandlers';
-import { RUN_ROUTES } from './runHandlers';
-import {
-  Refusal,
-  checkAuthorization,
-  checkHost,
-  checkJsonContentType,
-  checkOrigin,
-  newToken,
-  reencodePath,
-} from './security';
+import type { LogLevel } from './context';
+import { EndpointContext, sendJson as send } from './context';
+import { matchRoute } from './routes';
+import { Refusal, checkAuthorization, checkHost, checkJsonContentType, checkOrigin, newToken } from './security';
 import type { StoreReads } from './storeReads';
 import type { Fields } from './wire';
-import { MlflowError, optionalString, parseJsonBody, queryFields } from './wire';
+import { MlflowError, parseJsonBody, queryFields } from './wire';
 
 export const MAX_JSON_BYTES = 16 * 1024 * 1024;
 export const MAX_UPLOAD_BYTES = 4 * 1024 * 1024 * 1024;
@@ -39,15 +29,6 @@ export interface EndpointOptions {
   readonly maxUploadBytes?: number;
 }
 
-const ROUTES: Readonly<Record<string, { methods: readonly string[]; handler: Handler }>> = {
-  ...EXPERIMENT_ROUTES,
-  ...RUN_ROUTES,
-  ...REGISTRY_ROUTES,
-  'artifacts/list': { methods: ['GET'], handler: listArtifacts },
-};
-
-const API_PREFIXES = ['/api/2.0/mlflow/', '/ajax-api/2.0/mlflow/'];
-const ARTIFACT_PREFIXES = ['/api/2.0/mlflow-artifacts/artifacts', '/ajax-api/2.0/mlflow-artifacts/artifacts'];
 const BODY_METHODS = ['POST', 'PATCH', 'PUT'];
 
 const REFUSAL_CODES: Readonly<Record<Refusal['status'], string>> = {
@@ -58,18 +39,8 @@ const REFUSAL_CODES: Readonly<Record<Refusal['status'], string>> = {
   415: 'BAD_REQUEST',
 };
 
-function send(res: ServerResponse, status: number, body: object): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-/** Reads a JSON body of at most `limit` bytes; the rest of a larger one is drained and dropped. */
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
+/** Reads a body of at most `limit` bytes; the rest of a larger one is drained and dropped. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -79,7 +50,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     });
     req.on('end', () => {
       if (size > limit) reject(new Refusal(413, `the request body is larger than ${limit} bytes`));
-      else resolve(Buffer.concat(chunks).toString('utf8'));
+      else resolve(Buffer.concat(chunks, size));
     });
     req.on('error', reject);
   });
@@ -157,35 +128,30 @@ async function handle(req: IncomingMessage, res: ServerResponse, gate: Gate): Pr
     checkHost(req.headers.host, gate.port());
     checkOrigin(req.headers.origin);
     checkAuthorization(req.headers.authorization, gate.token);
-    const artifactPrefix = ARTIFACT_PREFIXES.find((p) => path === p || path.startsWith(`${p}/`));
-    if (artifactPrefix !== undefined) {
-      const rest = path.slice(artifactPrefix.length + 1);
-      if (method === 'PUT') {
-        send(res, 200, await proxyUpload(gate.context, rest, req, gate.limits.upload));
-      } else if (method === 'GET' && rest === '') {
-        const dir = optionalString(queryFields(query), 'path') ?? '';
-        send(res, 200, await proxyList(gate.context, reencodePath(dir)));
-      } else if (method === 'GET') {
-        await proxyDownload(gate.context, rest, res);
-      } else {
-        throw new MlflowError('ENDPOINT_NOT_FOUND', `${method} is not supported on artifacts.`);
-      }
-      return;
-    }
-    const prefix = API_PREFIXES.find((p) => path.startsWith(p));
-    const name = prefix === undefined ? undefined : path.slice(prefix.length);
-    const route = name === undefined ? undefined : ROUTES[name];
-    if (!route || !route.methods.includes(method)) {
+    const match = matchRoute(method, path);
+    if (match.kind === 'refused') throw new MlflowError('ENDPOINT_NOT_FOUND', match.refused.message);
+    if (match.kind === 'missing') {
       throw new MlflowError('ENDPOINT_NOT_FOUND', `No endpoint ${method} ${path.slice(0, 200)}.`);
     }
-    let fields: Fields = queryFields(query);
+    const { route, params } = match;
+    if ('stream' in route) {
+      await route.stream(gate.context, params, queryFields(query), { req, res, uploadLimit: gate.limits.upload });
+      return;
+    }
+    // Path parameters ({model_id}) join the query's fields and win over a body's.
+    let fields: Fields = { ...queryFields(query), ...params };
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
     if (BODY_METHODS.includes(method) || hasBody) {
       checkJsonContentType(req.headers['content-type']);
-      fields = { ...fields, ...parseJsonBody(await readBody(req, gate.limits.json)) };
+      const body = await readBody(req, gate.limits.json);
+      const fast = route.fastBody?.(gate.context, body, fields);
+      if (fast) {
+        send(res, 200, await fast);
+        return;
+      }
+      fields = { ...fields, ...parseJsonBody(body.toString('utf8')), ...params };
     }
-    const handler = name === 'registered-models/alias' ? (ALIAS_HANDLERS[method] ?? route.handler) : route.handler;
-    send(res, 200, await handler(gate.context, fields));
+    send(res, 200, await route.handler(gate.context, fields));
   } catch (error) {
     if (error instanceof Refusal) {
       gate.log('warn', `MLflow endpoint refused ${method} ${path.slice(0, 200)}: ${error.reason}`);

@@ -1,6 +1,7 @@
 import type { PointColumns } from '../store/chunkCodec';
 import type { Experiment, ListRunsQuery, RegisteredModel, RunDetails, RunPage } from '../store/types';
-import type { StoreCalls } from '../store/storeProtocol';
+import type { StoreCalls, StoreMethod } from '../store/storeProtocol';
+import type { QueryArgs, QueryName, QueryResult } from '../store/storeQueries';
 
 /**
  * What the endpoint reads from the store. Writes never go through here: they are journal lines.
@@ -16,6 +17,8 @@ export interface StoreReads {
   experiments(): Promise<Experiment[]>;
   series(runId: string, key: string): Promise<PointColumns>;
   registeredModels(): Promise<RegisteredModel[]>;
+  /** Any other query of the store (storeQueries.ts), by name. */
+  query<K extends QueryName>(name: K, ...args: QueryArgs<K>): Promise<QueryResult<K>>;
 }
 
 /** Reads through StoreApi calls: the host's `StoreClient`, or a `StoreService` in this process. */
@@ -27,5 +30,11 @@ export function readsFromClient(client: StoreCalls): StoreReads {
     experiments: () => client.call('experiments'),
     series: (runId, key) => client.call('series', runId, key, 'step'),
     registeredModels: () => client.call('registeredModels'),
+    query: <K extends QueryName>(name: K, ...args: QueryArgs<K>) => {
+      // A query's StoreApi method takes and answers exactly its QueryArgs and QueryResult; TypeScript
+      // cannot follow K through StoreApi's mapped type.
+      const call = client.call.bind(client) as (method: StoreMethod, ...rest: unknown[]) => Promise<unknown>;
+      return call(name, ...args) as Promise<QueryResult<K>>;
+    },
   };
 }

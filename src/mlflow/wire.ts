@@ -52,8 +52,12 @@ export function queryFields(query: string): Fields {
   return fields;
 }
 
-/** Digits enough to be past 2^53 (a cheap test before scanning a body for such integers). */
-const LONG_DIGITS = /\d{16}/;
+/**
+ * Sixteen digits that start a number (not a fraction's digits, which follow a digit or a point): the
+ * cheap test before scanning a body for integers past 2^53. Metric values such as 0.0012345678901234567
+ * do not trip it, so a batch of ordinary points is parsed without the scan.
+ */
+const LONG_DIGITS = /[:[,\s]-?\d{16}/;
 const NUMBER_CHAR = /[0-9.eE+-]/;
 
 /**

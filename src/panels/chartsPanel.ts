@@ -15,6 +15,8 @@ import { answering } from '../../shared/messaging';
 import { chartsCsv, differingParams, runColor } from '../runs/chartModel';
 import type { RunRef } from '../commands/runTargets';
 import type { StoreClient } from '../store/storeClient';
+import { serverHost } from '../sync/serverUri';
+import { REMOTE_TAG } from '../sync/syncTags';
 import { throttled } from '../util/throttle';
 import { connectToWebview } from './panelChannel';
 import { webviewHtml, webviewOptions } from './webviewHtml';
@@ -279,7 +281,7 @@ export class ChartsPanel implements vscode.Disposable {
       const runs: ChartRun[] = [];
       const keys = new Set<string>();
       const params = new Map<string, Record<string, string>>();
-      const names = new Map<string, { name: string; status: string }>();
+      const names = new Map<string, { name: string; status: string; remote?: string }>();
       for (const [store, ids] of this.byStore()) {
         const [summaries, values, details] = await Promise.all([
           store.call('metricSummaries', ids),
@@ -288,14 +290,29 @@ export class ChartsPanel implements vscode.Disposable {
         ]);
         for (const [, list] of summaries) for (const m of list) keys.add(m.key);
         for (const [id, p] of values) params.set(id, p);
-        for (const run of details) if (run) names.set(run.id, { name: run.name, status: run.status });
+        for (const run of details) {
+          const remote = run?.tags[REMOTE_TAG];
+          if (run)
+            names.set(run.id, {
+              name: run.name,
+              status: run.status,
+              ...(remote ? { remote: serverHost(remote) } : {}),
+            });
+        }
       }
       const labels = differingParams(this.runIds.map((id) => params.get(id) ?? {}));
       this.refs.forEach(({ runId }, i) => {
         const known = names.get(runId);
         if (!known) return;
         this.statuses.set(runId, known.status);
-        runs.push({ id: runId, name: known.name, status: known.status, color: runColor(i), label: labels[i] });
+        runs.push({
+          id: runId,
+          name: known.name,
+          status: known.status,
+          color: runColor(i),
+          label: labels[i],
+          ...(known.remote ? { remote: known.remote } : {}),
+        });
       });
       const state = { runs, keys: orderKeys([...keys], this.layout), layout: this.layout };
       this.channel.send({ type: 'state', state });

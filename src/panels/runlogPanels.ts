@@ -14,11 +14,17 @@ import { HtmlPreviews } from './htmlPreview';
 import type { MediaPanelDeps } from './mediaPanel';
 import { MediaPanel } from './mediaPanel';
 import { TableEditorProvider } from './tableEditor';
+import type { RunsTableDeps } from './runsTablePanel';
+import { RunsTablePanel } from './runsTablePanel';
+
+/** What the runs table shares with the Runs view: the filter and the selection. */
+export type RunsViewLink = Pick<RunsTableDeps, 'filter' | 'onViewSelection' | 'revealInView'>;
 
 /**
- * The webview panels: Charts and Media (one panel each) and Compare (one per comparison), which
- * come back after a reload through their serializers and follow the stores' change notices while
- * open; the table viewer (a custom editor) and HTML previews, where artifacts open.
+ * The webview panels: Charts, Media and the runs table (one panel each) and Compare (one per
+ * comparison), which come back after a reload through their serializers and follow the stores'
+ * change notices while open; the table viewer (a custom editor) and HTML previews, where artifacts
+ * open.
  */
 export class RunlogPanels implements vscode.Disposable {
   readonly compare: ComparePanels;
@@ -26,6 +32,7 @@ export class RunlogPanels implements vscode.Disposable {
   readonly htmlPreviews = new HtmlPreviews();
   private readonly charts: ChartsPanelDeps;
   private readonly media: MediaPanelDeps;
+  private readonly table: RunsTableDeps;
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(
@@ -34,7 +41,16 @@ export class RunlogPanels implements vscode.Disposable {
     log: vscode.LogOutputChannel,
     /** Opens the diff editor between two runs' code (Compare's "diff code"). */
     diffCode: (left: string, right: string) => Promise<void>,
+    runsView: RunsViewLink,
   ) {
+    this.table = {
+      extensionUri: context.extensionUri,
+      workspaceState: context.workspaceState,
+      log,
+      folders: stores.folders,
+      onStoreChanged: stores.onDidChangeRuns,
+      ...runsView,
+    };
     this.charts = {
       extensionUri: context.extensionUri,
       workspaceState: context.workspaceState,
@@ -69,6 +85,13 @@ export class RunlogPanels implements vscode.Disposable {
         supportsMultipleEditorsPerDocument: true,
       }),
       this.htmlPreviews,
+      vscode.window.registerWebviewPanelSerializer(RunsTablePanel.viewType, {
+        deserializeWebviewPanel: (panel) => {
+          RunsTablePanel.revive(panel, this.table);
+          return Promise.resolve();
+        },
+      }),
+      { dispose: () => RunsTablePanel.active?.dispose() },
       this.compare,
       vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, this.compare),
       stores.onDidChangeRuns(({ runIds }) => this.compare.storeChanged(runIds)),
@@ -92,10 +115,11 @@ export class RunlogPanels implements vscode.Disposable {
 
   commands(): Pick<
     RunlogCommands,
-    'runlog.openCharts' | 'runlog.compareRuns' | 'runlog.openMedia' | 'runlog.openArtifact'
+    'runlog.openCharts' | 'runlog.compareRuns' | 'runlog.openMedia' | 'runlog.openArtifact' | 'runlog.openRunsTable'
   > {
     return {
       'runlog.openArtifact': (ref) => openArtifact(this.htmlPreviews, ref),
+      'runlog.openRunsTable': () => RunsTablePanel.show(this.table),
       'runlog.openCharts': (target, selected) => openCharts(this.charts, this.stores.folders, target, selected),
       'runlog.openMedia': (target, selected) => openMedia(this.media, this.stores.folders, target, selected),
       'runlog.compareRuns': (target, selected) => compareRuns(this.compare, this.stores.folders, target, selected),

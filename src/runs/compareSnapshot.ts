@@ -3,6 +3,7 @@ import type { MetricGoal } from '../../shared/metricGoal';
 import { nanToNull } from '../../shared/nullableNumber';
 import type { GpuUsage } from '../../shared/systemMetrics';
 import type { RunDetails, RunEnvironment } from '../store/types';
+import { REMOTE_TAG } from '../sync/syncTags';
 
 /** "NVIDIA A100 × 2 · CUDA 12.2": the GPUs of an environment, alike ones counted; null without any. */
 function gpusText(gpu: RunEnvironment['gpu']): string | null {
@@ -48,6 +49,7 @@ export function toCompareRun(run: RunDetails, now: number, gpus: readonly GpuUsa
     git: run.git ? { commit: run.git.commit, branch: run.git.branch, dirty: run.git.dirty } : null,
     environment: toCompareEnvironment(run.environment),
     gpus: [...gpus],
+    ...(run.tags[REMOTE_TAG] ? { remote: run.tags[REMOTE_TAG] } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunEvent, RunStatus } from '../store/events';
-import { RUN_NAME_TAG } from '../store/ingest';
+import { NOTE_TAG, RUN_NAME_TAG } from '../store/ingest';
 import { appendJournal, runJournalPath } from '../store/journalAppend';
 import { eventLine } from './runJournal';
 
@@ -25,10 +25,11 @@ export async function appendRunEvents(
   storeDir: string,
   runId: string,
   events: readonly RunEvent[],
-  lines = '',
+  lines: string | Uint8Array = '',
 ): Promise<void> {
   const file = await runJournalPath(storeDir, runId);
-  await appendJournal(file, lines + events.map(eventLine).join(''), {
+  const text = events.map(eventLine).join('');
+  await appendJournal(file, typeof lines === 'string' ? lines + text : Buffer.concat([lines, Buffer.from(text)]), {
     durable: events.some((e) => e.t === 'run_end'),
   });
 }
@@ -38,6 +39,34 @@ export function renameEvents(name: string, ts = Date.now()): RunEvent[] {
   const trimmed = name.trim();
   if (trimmed === '') throw new Error('A run name cannot be empty.');
   return [{ t: 'tag', ts, key: RUN_NAME_TAG, value: trimmed }];
+}
+
+/** A note is a tag, so it has a tag's limit (the Python client's and MLflow's). */
+export const MAX_NOTE_LENGTH = 8000;
+
+/**
+ * The events of setting a run's note (Markdown, the tag MLflow keeps notes in): an empty note
+ * removes the tag. Throws on a note longer than a tag may be.
+ */
+export function noteEvents(note: string, ts = Date.now()): RunEvent[] {
+  if (note.length > MAX_NOTE_LENGTH) {
+    throw new Error(`A note is at most ${MAX_NOTE_LENGTH} characters, not ${note.length}.`);
+  }
+  return note.trim() === ''
+    ? [{ t: 'lifecycle', ts, action: 'remove_tag', key: NOTE_TAG }]
+    : [{ t: 'tag', ts, key: NOTE_TAG, value: note }];
+}
+
+/**
+ * The input box's form of a note, one line: a line break as `\n`. `fromNoteLine` reads it back;
+ * a backslash before `n` stays a backslash when written `\\n`.
+ */
+export function toNoteLine(note: string): string {
+  return note.replace(/\\/g, '\\\\').replace(/\r?\n/g, '\\n');
+}
+
+export function fromNoteLine(line: string): string {
+  return line.replace(/\\(\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : '\\'));
 }
 
 /**

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import type { RunEvent } from '../store/events';
 import { encodeWireNumber } from '../store/events';
 import { appendJournal } from '../store/journalAppend';
+import { parseEventLine } from '../store/eventParse';
+import { parseJournalBuffer } from '../store/journal';
 import { batchable, metricBatchLine } from '../store/metricBatchLine';
 
 /** New run ids: 32 hex digits, like the Python client's uuid4().hex. */
@@ -74,6 +76,39 @@ export function metricLines(points: readonly WirePoint[]): string {
     }
   }
   return out;
+}
+
+/**
+ * Metric lines (`metric` lines in the writers' exact shape, as the MLflow endpoint makes them) as
+ * batched lines, key by key, where that changes nothing the store reads: every point of the key
+ * with a safe-integer step and time. A key with a step beyond 2^53, whose digits the journal keeps,
+ * keeps its lines; so does anything that is not metric lines.
+ */
+export function batchMetricLines(lines: string | Uint8Array): string | Uint8Array {
+  const bytes = typeof lines === 'string' ? Buffer.from(lines) : lines;
+  const chunk = parseJournalBuffer(bytes);
+  if (chunk.events.length > 0 || chunk.malformed.length > 0 || chunk.nextOffset !== bytes.length) return lines;
+  const points: WirePoint[] = [];
+  const exact = new Map<string, string>();
+  for (const [key, columns] of chunk.metrics.series) {
+    const { steps, times, values } = columns.view();
+    if (steps.every(Number.isSafeInteger) && times.every(Number.isSafeInteger)) {
+      for (let i = 0; i < values.length; i++) {
+        points.push({ key, value: values[i] ?? Number.NaN, ts: times[i] ?? 0, step: steps[i] ?? 0 });
+      }
+    } else {
+      exact.set(key, '');
+    }
+  }
+  if (exact.size === 0) return metricLines(points);
+  // The lines of the keys that keep them, as they came.
+  for (const text of Buffer.from(bytes).toString('utf8').split('\n')) {
+    const parsed = text === '' ? undefined : parseEventLine(text);
+    if (parsed?.ok && parsed.event.t === 'metric' && exact.has(parsed.event.key)) {
+      exact.set(parsed.event.key, `${exact.get(parsed.event.key) ?? ''}${text}\n`);
+    }
+  }
+  return metricLines(points) + [...exact.values()].join('');
 }
 
 /** Serializes an event as one journal line, keeping NaN, infinities and -0 (docs/JOURNAL.md). */

@@ -2,7 +2,8 @@
  * The journal event format: one JSON object per line in `.runlog/runs/<run-id>/events.jsonl`.
  *
  * Producers (the Python client, the editor, the MLflow endpoint) only ever append these lines;
- * the store ingests them. `docs/JOURNAL.md` is the human-readable contract and must match this file.
+ * the store ingests them. `docs/JOURNAL.md` is the human-readable contract and must match this file;
+ * eventParse.ts checks a line against it.
  * Every event carries `t` (its type) and `ts` (wall time, milliseconds since the Unix epoch).
  */
 
@@ -179,8 +180,19 @@ export const REGISTRY_ACTIONS = [
   'delete_version',
   'set_alias',
   'delete_alias',
+  // Journal format 3:
+  'rename_model',
+  'set_model_tag',
+  'delete_model_tag',
+  'set_version_tag',
+  'delete_version_tag',
+  'transition_stage',
 ] as const;
 export type RegistryAction = (typeof REGISTRY_ACTIONS)[number];
+
+/** MLflow's (deprecated) model version stages; `None` is a version's stage until it moves. */
+export const MODEL_STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
+export type ModelStage = (typeof MODEL_STAGES)[number];
 
 /**
  * A change to the model registry. Registry events live in their own journal,
@@ -193,12 +205,22 @@ export interface RegistryEvent {
   readonly model: string;
   readonly version?: number;
   readonly alias?: string;
-  /** For create_version: the run and the model's folder in its artifacts. */
+  /** For create_version: the run and the model's folder in its artifacts (or the run that logged `model_id`). */
   readonly run_id?: string;
   readonly source?: string;
+  /** For create_version: a logged model (format 3), whose folder holds the version's files. */
+  readonly model_id?: string;
   readonly description?: string;
   /** For create_version: the version's tags (the Python client's `register_model(tags=…)`). */
   readonly tags?: Readonly<Record<string, string>>;
+  /** For rename_model. */
+  readonly new_name?: string;
+  /** For the tag actions. */
+  readonly key?: string;
+  readonly value?: string;
+  /** For transition_stage. */
+  readonly stage?: ModelStage;
+  readonly archive_existing?: boolean;
 }
 
 export const LIFECYCLE_ACTIONS = ['delete', 'restore', 'pin', 'unpin', 'remove_tag'] as const;
@@ -216,6 +238,85 @@ export interface LifecycleEvent {
   readonly key?: string;
 }
 
+/** A logged model the run produced (MLflow 3's `runs/outputs`), at a step. Format 3. */
+export interface ModelOutputEvent {
+  readonly t: 'model_output';
+  readonly ts: number;
+  readonly model_id: string;
+  readonly step: number;
+}
+
+/** Files of the run removed (MLflow's artifact DELETE): the file at `path`, or every file under it. Format 3. */
+export interface ArtifactRemovedEvent {
+  readonly t: 'artifact_removed';
+  readonly ts: number;
+  readonly path: string;
+}
+
+/** A logged model the run used (MLflow 3's `log_inputs(models=…)`). Format 3. */
+export interface ModelInputEvent {
+  readonly t: 'model_input';
+  readonly ts: number;
+  readonly model_id: string;
+}
+
+export const LOGGED_MODEL_ACTIONS = [
+  'create',
+  'finalize',
+  'set_tags',
+  'delete_tag',
+  'log_params',
+  'log_metrics',
+  'artifact',
+  'remove_artifact',
+  'delete',
+] as const;
+export type LoggedModelAction = (typeof LOGGED_MODEL_ACTIONS)[number];
+
+/** A logged model's status: PENDING from `create` until `finalize` says READY or FAILED. */
+export type LoggedModelStatus = 'PENDING' | 'READY' | 'FAILED';
+
+/** A metric point of a logged model (MLflow's `Metric` with a `model_id`). */
+export interface LoggedModelMetric {
+  readonly key: string;
+  readonly value: number;
+  readonly step: number;
+  readonly ts: number;
+  readonly run_id?: string;
+  readonly dataset_name?: string;
+  readonly dataset_digest?: string;
+}
+
+/**
+ * A change to one of MLflow 3's logged models. These live in their own journal,
+ * `<store>/models/events.jsonl`; a model's files are `<store>/models/<model_id>/artifacts/`. Format 3.
+ */
+export interface LoggedModelEvent {
+  readonly t: 'logged_model';
+  readonly ts: number;
+  readonly action: LoggedModelAction;
+  readonly model_id: string;
+  /** For create. */
+  readonly name?: string;
+  readonly experiment_id?: string;
+  readonly model_type?: string;
+  readonly source_run_id?: string;
+  /** For create and log_params (write-once). */
+  readonly params?: Readonly<Record<string, string>>;
+  /** For create and set_tags. */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** For finalize. */
+  readonly status?: 'READY' | 'FAILED';
+  /** For delete_tag. */
+  readonly key?: string;
+  /** For log_metrics. */
+  readonly metrics?: readonly LoggedModelMetric[];
+  /** For artifact (and remove_artifact: a file or a folder): relative to the model's `artifacts/`. */
+  readonly path?: string;
+  readonly size?: number;
+  readonly sha256?: string;
+}
+
 export type RunEvent =
   | RunStartEvent
   | RunEndEvent
@@ -229,35 +330,11 @@ export type RunEvent =
   | ModelEvent
   | EnvironmentEvent
   | RegistryEvent
-  | LifecycleEvent;
-
-export type ParseResult =
-  | { readonly ok: true; readonly event: RunEvent }
-  | {
-      readonly ok: false;
-      readonly reason: string;
-      /**
-       * Set when the line is a well-formed event (`t`, `ts`) of a type this reader does not know: a
-       * newer producer's event, which readers skip without reporting a problem (journal format 2).
-       */
-      readonly unknownType?: string;
-      /** Set for a batched metric line (journal format 4): its fields, which metricBatchLine.ts reads. */
-      readonly batched?: Readonly<Record<string, unknown>>;
-    };
-
-type Fields = Record<string, unknown>;
-
-function fail(reason: string): ParseResult {
-  return { ok: false, reason };
-}
-
-function isString(value: unknown): value is string {
-  return typeof value === 'string';
-}
-
-function isFiniteNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
-}
+  | LifecycleEvent
+  | ModelOutputEvent
+  | ModelInputEvent
+  | ArtifactRemovedEvent
+  | LoggedModelEvent;
 
 /** Decodes a metric value, keeping NaN and ±Infinity, which JSON can only carry as strings. */
 export function decodeWireNumber(value: unknown): number | undefined {
@@ -273,231 +350,4 @@ export function encodeWireNumber(value: number): WireNumber {
   if (value === Number.POSITIVE_INFINITY) return 'Infinity';
   if (value === Number.NEGATIVE_INFINITY) return '-Infinity';
   return value;
-}
-
-function optionalStrings(fields: Fields, names: readonly string[]): string | undefined {
-  for (const name of names) {
-    if (fields[name] !== undefined && !isString(fields[name])) return `"${name}" must be a string`;
-  }
-  return undefined;
-}
-
-function requireStrings(fields: Fields, names: readonly string[]): string | undefined {
-  for (const name of names) {
-    if (!isString(fields[name]) || fields[name] === '') return `"${name}" must be a non-empty string`;
-  }
-  return undefined;
-}
-
-function processProblem(fields: Fields): string | undefined {
-  const pid = fields['pid'];
-  return pid === undefined || (Number.isSafeInteger(pid) && (pid as number) > 0)
-    ? undefined
-    : '"pid" must be a positive integer';
-}
-
-function isObject(value: unknown): value is Fields {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function stringListProblem(fields: Fields, name: string): string | undefined {
-  const value = fields[name];
-  return value === undefined || (Array.isArray(value) && value.every(isString))
-    ? undefined
-    : `"${name}" must be a list of strings`;
-}
-
-function shapeProblem(shape: unknown): string | undefined {
-  return shape === undefined ||
-    (Array.isArray(shape) && shape.every((n) => Number.isSafeInteger(n) && (n as number) >= 0))
-    ? undefined
-    : '"shape" must be a list of non-negative integers';
-}
-
-function environmentProblem(fields: Fields): string | undefined {
-  const packages = fields['packages'];
-  const problem =
-    requireStrings(fields, ['python_version']) ??
-    optionalStrings(fields, ['python_implementation', 'executable', 'platform', 'system', 'machine']) ??
-    (isObject(packages) && Object.values(packages).every(isString)
-      ? undefined
-      : '"packages" must be an object of strings (name → version)');
-  if (problem || fields['gpu'] === undefined) return problem;
-  const gpu = fields['gpu'];
-  if (!isObject(gpu)) return '"gpu" must be an object';
-  const devices = gpu['devices'];
-  return (
-    optionalStrings(gpu, ['driver_version', 'cuda_version']) ??
-    (Array.isArray(devices) &&
-    devices.every(
-      (d) =>
-        isObject(d) &&
-        isString(d['name']) &&
-        (d['memory_total_megabytes'] === undefined || isFiniteNumber(d['memory_total_megabytes'])),
-    )
-      ? undefined
-      : '"gpu.devices" entries must be {"name": string, "memory_total_megabytes"?: number}')
-  );
-}
-
-function tagsProblem(tags: unknown): string | undefined {
-  if (tags === undefined) return undefined;
-  return typeof tags === 'object' && tags !== null && !Array.isArray(tags) && Object.values(tags).every(isString)
-    ? undefined
-    : '"tags" must be an object of strings';
-}
-
-function parseFields(fields: Fields): ParseResult {
-  const ts = fields['ts'];
-  if (!isFiniteNumber(ts)) return fail('"ts" must be a number (milliseconds since the epoch)');
-  const type = fields['t'];
-  let problem: string | undefined;
-  switch (type) {
-    case 'run_start':
-      problem =
-        requireStrings(fields, ['run_id', 'name', 'experiment']) ??
-        optionalStrings(fields, ['command', 'cwd', 'entry_point', 'source', 'user', 'parent_run_id', 'host']) ??
-        processProblem(fields);
-      break;
-    case 'run_end':
-      if (!(END_STATUSES as readonly unknown[]).includes(fields['status'])) {
-        problem = `"status" must be one of ${END_STATUSES.join(', ')}`;
-      } else if (fields['exit_code'] !== undefined && !Number.isInteger(fields['exit_code'])) {
-        problem = '"exit_code" must be an integer';
-      } else {
-        problem = optionalStrings(fields, ['error']);
-      }
-      break;
-    case 'status':
-      if (!(RUN_STATUSES as readonly unknown[]).includes(fields['status'])) {
-        problem = `"status" must be one of ${RUN_STATUSES.join(', ')}`;
-      } else {
-        problem = optionalStrings(fields, ['host']) ?? processProblem(fields);
-      }
-      break;
-    case 'param':
-      problem = requireStrings(fields, ['key']) ?? (isString(fields['value']) ? undefined : '"value" must be a string');
-      break;
-    case 'tag':
-      problem = requireStrings(fields, ['key']) ?? (isString(fields['value']) ? undefined : '"value" must be a string');
-      break;
-    case 'metric': {
-      problem = requireStrings(fields, ['key']);
-      const value = decodeWireNumber(fields['value']);
-      if (!problem && value === undefined) problem = '"value" must be a number, "NaN", "Infinity" or "-Infinity"';
-      // Beyond 2^53 a step is read as the nearest double (the journal keeps its digits).
-      if (!problem && !Number.isInteger(fields['step'])) problem = '"step" must be an integer';
-      if (!problem && value !== undefined) {
-        return {
-          ok: true,
-          event: { t: 'metric', ts, key: fields['key'] as string, value, step: fields['step'] as number },
-        };
-      }
-      break;
-    }
-    case 'artifact':
-      problem =
-        requireStrings(fields, ['path', 'sha256']) ??
-        (Number.isSafeInteger(fields['size']) && (fields['size'] as number) >= 0
-          ? undefined
-          : '"size" must be a non-negative integer');
-      break;
-    case 'input':
-      problem =
-        requireStrings(fields, ['name', 'path', 'digest']) ??
-        shapeProblem(fields['shape']) ??
-        stringListProblem(fields, 'columns');
-      break;
-    case 'environment':
-      problem = environmentProblem(fields);
-      break;
-    case 'model': {
-      problem = requireStrings(fields, ['name', 'flavor', 'uuid']) ?? optionalStrings(fields, ['signature']);
-      const files = fields['files'];
-      if (!problem && !Array.isArray(files)) problem = '"files" must be a list';
-      if (!problem) {
-        for (const entry of files as unknown[]) {
-          const file = entry as Fields | null;
-          if (
-            typeof file !== 'object' ||
-            file === null ||
-            !isString(file['path']) ||
-            !isString(file['sha256']) ||
-            !Number.isSafeInteger(file['size'])
-          ) {
-            problem = '"files" entries must be {"path": string, "size": integer, "sha256": string}';
-            break;
-          }
-        }
-      }
-      break;
-    }
-    case 'registry':
-      if (!(REGISTRY_ACTIONS as readonly unknown[]).includes(fields['action'])) {
-        problem = `"action" must be one of ${REGISTRY_ACTIONS.join(', ')}`;
-      } else {
-        problem =
-          requireStrings(fields, ['model']) ??
-          optionalStrings(fields, ['alias', 'run_id', 'source', 'description']) ??
-          (fields['version'] === undefined ||
-          (Number.isSafeInteger(fields['version']) && (fields['version'] as number) > 0)
-            ? undefined
-            : '"version" must be a positive integer') ??
-          tagsProblem(fields['tags']);
-      }
-      break;
-    case 'lifecycle':
-      if (!(LIFECYCLE_ACTIONS as readonly unknown[]).includes(fields['action'])) {
-        problem = `"action" must be one of ${LIFECYCLE_ACTIONS.join(', ')}`;
-      } else {
-        problem =
-          fields['action'] === 'remove_tag' ? requireStrings(fields, ['key']) : optionalStrings(fields, ['key']);
-      }
-      break;
-    case 'git': {
-      problem =
-        requireStrings(fields, ['commit']) ??
-        optionalStrings(fields, ['branch', 'remote']) ??
-        (typeof fields['dirty'] === 'boolean' ? undefined : '"dirty" must be true or false') ??
-        (isString(fields['patch']) ? undefined : '"patch" must be a string');
-      const untracked = fields['untracked'];
-      if (!problem && !Array.isArray(untracked)) problem = '"untracked" must be a list';
-      if (!problem) {
-        for (const entry of untracked as unknown[]) {
-          const file = entry as Fields | null;
-          if (
-            typeof file !== 'object' ||
-            file === null ||
-            !isString(file['path']) ||
-            (file['content'] !== undefined && !isString(file['content']))
-          ) {
-            problem = '"untracked" entries must be {"path": string, "content"?: string}';
-            break;
-          }
-        }
-      }
-      break;
-    }
-    default:
-      if (typeof type !== 'string' || type === '') return fail('"t" (the event type) is missing');
-      return { ok: false, reason: `unknown event type "${type}"`, unknownType: type };
-  }
-  if (problem) return fail(`${String(type)}: ${problem}`);
-  return { ok: true, event: fields as unknown as RunEvent };
-}
-
-/** Parses one journal line. Never throws: a bad line yields a reason to report, never a crash. */
-export function parseEventLine(line: string): ParseResult {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return fail('not valid JSON');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('not a JSON object');
-  const fields = value as Fields;
-  if (fields['t'] === 'metrics') {
-    return { ok: false, reason: 'metrics: a batched metric line (journal format 4)', batched: fields };
-  }
-  return parseFields(fields);
 }

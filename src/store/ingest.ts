@@ -1,4 +1,4 @@
-import type { RegistryEvent, RunEvent } from './events';
+import type { RunEvent } from './events';
 import type { JournalChunk } from './journal';
 import { appendPoints } from './metrics';
 import type { Db } from './sqlite';
@@ -8,6 +8,8 @@ export const RUN_NAME_TAG = 'runlog.name';
 export const RUN_EXPERIMENT_TAG = 'runlog.experiment';
 /** A pinned run has this tag (set and cleared by lifecycle events); the Runs view lists it first. */
 export const RUN_PINNED_TAG = 'runlog.pinned';
+/** A run's note (Markdown), where MLflow keeps it: it round-trips through MLflow's tags. */
+export const NOTE_TAG = 'mlflow.note.content';
 
 export interface Rejection {
   readonly runId: string;
@@ -130,6 +132,14 @@ function applyEvent(db: Db, runId: string, event: RunEvent): string | undefined 
         event.sha256,
       ]);
       return undefined;
+    case 'artifact_removed':
+      db.run("DELETE FROM artifacts WHERE run_id = ? AND (path = ? OR substr(path, 1, length(?) + 1) = ? || '/')", [
+        runId,
+        event.path,
+        event.path,
+        event.path,
+      ]);
+      return undefined;
     case 'input':
       db.run('INSERT OR REPLACE INTO inputs (run_id, name, path, digest, shape, columns) VALUES (?, ?, ?, ?, ?, ?)', [
         runId,
@@ -170,6 +180,17 @@ function applyEvent(db: Db, runId: string, event: RunEvent): string | undefined 
       return undefined;
     case 'registry':
       return 'registry events belong in registry/events.jsonl, not in a run journal';
+    case 'logged_model':
+      return 'logged_model events belong in models/events.jsonl, not in a run journal';
+    case 'model_output':
+    case 'model_input':
+      db.run('INSERT OR REPLACE INTO run_models (run_id, model_id, direction, step) VALUES (?, ?, ?, ?)', [
+        runId,
+        event.model_id,
+        event.t === 'model_output' ? 'output' : 'input',
+        event.t === 'model_output' ? event.step : null,
+      ]);
+      return undefined;
     case 'lifecycle':
       switch (event.action) {
         case 'delete':
@@ -209,7 +230,7 @@ function applyEvent(db: Db, runId: string, event: RunEvent): string | undefined 
  * Keeps a chunk's refused lines and how far its journal has been read. Called inside the chunk's
  * transaction, so the database never claims events it does not hold.
  */
-function recordProgress(db: Db, journal: string, chunk: JournalChunk, rejected: readonly Rejection[]): void {
+export function recordProgress(db: Db, journal: string, chunk: JournalChunk, rejected: readonly Rejection[]): void {
   for (const r of rejected) {
     db.run('INSERT OR REPLACE INTO rejected_events (run_id, line, reason) VALUES (?, ?, ?)', [
       r.runId,
@@ -222,136 +243,4 @@ function recordProgress(db: Db, journal: string, chunk: JournalChunk, rejected: 
     chunk.nextOffset,
     chunk.nextLine,
   ]);
-}
-
-/** The registry journal's key in the `journals` table: no run id can start with "@". */
-export const REGISTRY_JOURNAL = '@registry';
-
-/**
- * Applies a chunk of the registry journal, in journal order, recording how far it was read in the
- * same transaction. Changes that break the registry's rules (a version that exists, an alias to a
- * missing version, …) are kept in `rejected_events` with the reason, like bad run events.
- */
-export function ingestRegistryChunk(db: Db, chunk: JournalChunk): IngestStats {
-  const rejected: Rejection[] = chunk.malformed.map((m) => ({
-    runId: REGISTRY_JOURNAL,
-    line: m.line,
-    reason: m.reason,
-  }));
-  db.transaction(() => {
-    chunk.events.forEach((event, index) => {
-      const problem =
-        event.t === 'registry'
-          ? applyRegistryEvent(db, event)
-          : `a ${event.t} event does not belong in the registry journal`;
-      if (problem) rejected.push({ runId: REGISTRY_JOURNAL, line: chunk.lines[index], reason: problem });
-    });
-    if (chunk.metrics.count > 0) {
-      rejected.push({
-        runId: REGISTRY_JOURNAL,
-        line: 0,
-        reason: 'metric points do not belong in the registry journal',
-      });
-    }
-    recordProgress(db, REGISTRY_JOURNAL, chunk, rejected);
-  });
-  return { events: chunk.events.length, points: 0, rejected };
-}
-
-function applyRegistryEvent(db: Db, event: RegistryEvent): string | undefined {
-  const model = db.get<{ name: string }>('SELECT name FROM registered_models WHERE name = ?', [event.model]);
-  const touch = (): void => db.run('UPDATE registered_models SET updated = ? WHERE name = ?', [event.ts, event.model]);
-  const versionExists = (version: number | undefined): boolean =>
-    version !== undefined &&
-    db.get('SELECT 1 AS x FROM model_versions WHERE model = ? AND version = ? AND deleted = 0', [
-      event.model,
-      version,
-    ]) !== undefined;
-  switch (event.action) {
-    case 'create_model':
-      if (model) return `registered model "${event.model}" already exists`;
-      db.run('INSERT INTO registered_models (name, created, updated, description) VALUES (?, ?, ?, ?)', [
-        event.model,
-        event.ts,
-        event.ts,
-        event.description ?? null,
-      ]);
-      return undefined;
-    case 'update_model':
-      if (!model) return `registered model "${event.model}" does not exist`;
-      db.run('UPDATE registered_models SET description = ?, updated = ? WHERE name = ?', [
-        event.description ?? null,
-        event.ts,
-        event.model,
-      ]);
-      return undefined;
-    case 'delete_model':
-      if (!model) return `registered model "${event.model}" does not exist`;
-      for (const table of ['model_aliases', 'model_versions'])
-        db.run(`DELETE FROM ${table} WHERE model = ?`, [event.model]);
-      db.run('DELETE FROM registered_models WHERE name = ?', [event.model]);
-      return undefined;
-    case 'create_version': {
-      if (!event.run_id || !event.source) return 'create_version needs "run_id" and "source"';
-      const next =
-        (db.get<{ v: number | null }>('SELECT MAX(version) AS v FROM model_versions WHERE model = ?', [event.model])
-          ?.v ?? 0) + 1;
-      const version = event.version ?? next;
-      // Checked before the model is created, so a refused line changes nothing.
-      if (version !== next)
-        return `version ${version} of "${event.model}" cannot be created: the next version is ${next}`;
-      if (!model) {
-        // Registering into a model that does not exist yet creates it, as MLflow's register_model does.
-        db.run('INSERT INTO registered_models (name, created, updated) VALUES (?, ?, ?)', [
-          event.model,
-          event.ts,
-          event.ts,
-        ]);
-      }
-      db.run(
-        'INSERT INTO model_versions (model, version, run_id, source, created, description) VALUES (?, ?, ?, ?, ?, ?)',
-        [event.model, version, event.run_id, event.source, event.ts, event.description ?? null],
-      );
-      touch();
-      return undefined;
-    }
-    case 'update_version':
-      if (!versionExists(event.version)) return `version ${String(event.version)} of "${event.model}" does not exist`;
-      db.run('UPDATE model_versions SET description = ? WHERE model = ? AND version = ?', [
-        event.description ?? null,
-        event.model,
-        event.version ?? 0,
-      ]);
-      touch();
-      return undefined;
-    case 'delete_version':
-      if (!versionExists(event.version)) return `version ${String(event.version)} of "${event.model}" does not exist`;
-      db.run('UPDATE model_versions SET deleted = 1 WHERE model = ? AND version = ?', [
-        event.model,
-        event.version ?? 0,
-      ]);
-      db.run('DELETE FROM model_aliases WHERE model = ? AND version = ?', [event.model, event.version ?? 0]);
-      touch();
-      return undefined;
-    case 'set_alias':
-      if (!event.alias) return 'set_alias needs "alias"';
-      if (!versionExists(event.version))
-        return `alias "${event.alias}" cannot point at version ${String(event.version)} of "${event.model}": it does not exist`;
-      // An alias points at one version: setting it again moves it.
-      db.run('INSERT OR REPLACE INTO model_aliases (model, alias, version) VALUES (?, ?, ?)', [
-        event.model,
-        event.alias,
-        event.version ?? 0,
-      ]);
-      touch();
-      return undefined;
-    case 'delete_alias':
-      if (!event.alias) return 'delete_alias needs "alias"';
-      if (!db.get('SELECT 1 AS x FROM model_aliases WHERE model = ? AND alias = ?', [event.model, event.alias])) {
-        return `"${event.model}" has no alias "${event.alias}"`;
-      }
-      db.run('DELETE FROM model_aliases WHERE model = ? AND alias = ?', [event.model, event.alias]);
-      touch();
-      return undefined;
-  }
 }

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { RunEvent } from './events';
-import { parseEventLine } from './events';
+import { parseEventLine } from './eventParse';
 import { parseMetricBatch } from './metricBatchLine';
 import { MetricBatch, scanMetricLine } from './metricScan';
 

@@ -41,9 +41,13 @@ async function endsWithNewline(handle: FileHandle): Promise<boolean> {
   return last[0] === NEWLINE;
 }
 
-/** Appends `text` (whole lines, each ending in `\n`) to the journal `file` by the rules above. */
-export async function appendJournal(file: string, text: string, options: AppendOptions = {}): Promise<void> {
-  if (text === '') return;
+/** Appends `text` (whole lines, each ending in `\n`; UTF-8 bytes or a string) to the journal `file` by the rules above. */
+export async function appendJournal(
+  file: string,
+  text: string | Uint8Array,
+  options: AppendOptions = {},
+): Promise<void> {
+  if (text.length === 0) return;
   const flags = constants.O_RDWR | constants.O_APPEND | O_NOFOLLOW | (options.create ? constants.O_CREAT : 0);
   let handle: FileHandle;
   try {
@@ -58,7 +62,10 @@ export async function appendJournal(file: string, text: string, options: AppendO
   }
   try {
     const prefix = (await endsWithNewline(handle)) ? '' : '\n';
-    const data = Buffer.from(prefix + text, 'utf8');
+    const data =
+      typeof text === 'string'
+        ? Buffer.from(prefix + text, 'utf8')
+        : Buffer.concat([Buffer.from(prefix), text], prefix.length + text.length);
     let written = 0;
     while (written < data.length) {
       const { bytesWritten } = await handle.write(data, written, data.length - written);

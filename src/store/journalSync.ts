@@ -1,17 +1,19 @@
 import { lstat, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IngestStats, Rejection } from './ingest';
-import { REGISTRY_JOURNAL, ingestChunk, ingestRegistryChunk } from './ingest';
+import { ingestChunk } from './ingest';
 import type { JournalChunk } from './journal';
 import { findLineEnd, readJournal, skippedLineChunk } from './journal';
+import { LOGGED_MODEL_TABLES, MODELS_JOURNAL, ingestLoggedModelChunk } from './loggedModelIngest';
+import { REGISTRY_JOURNAL, REGISTRY_TABLES, ingestRegistryChunk } from './registryIngest';
 import type { Db } from './sqlite';
-import { JOURNAL_FILE, REGISTRY_DIR, RUNS_DIR, RUN_ID } from './storeLocation';
+import { JOURNAL_FILE, MODELS_DIR, REGISTRY_DIR, RUNS_DIR, RUN_ID } from './storeLocation';
 
 /** Journals are read in pieces of this size, so replaying a huge one never needs it all in memory. */
 const READ_PIECE = 32 * 1024 * 1024;
 
 export interface SyncResult {
-  /** The runs whose rows changed (`@registry` for the registry journal). */
+  /** The runs whose rows changed (`@registry` for the registry journal, `@models` for the logged models'). */
   readonly changedRuns: string[];
   readonly stats: IngestStats;
 }
@@ -33,7 +35,8 @@ function isMissing(error: unknown): boolean {
  * rows of each piece it ingests, how far it has read each journal (`journals`), so a sync reads only
  * what was appended since, whether the last one was a moment ago or the snapshot is days old. A run
  * whose journal got shorter than that, or whose folder is gone, is forgotten (and read again when
- * there is a journal to read). The registry journal is read the same way after the run journals.
+ * there is a journal to read). The logged models journal and the registry journal are read the same
+ * way after the run journals.
  */
 export class JournalSync {
   /** Journals (by run id) stopped at a long line without an end yet: where, and how far it was searched. */
@@ -48,7 +51,7 @@ export class JournalSync {
     private readonly log: (message: string) => void,
   ) {}
 
-  /** Ingests whatever the journals (of `onlyRuns`, else all) and the registry's hold beyond what was read. */
+  /** Ingests whatever the journals (of `onlyRuns`, else all), the logged models' and the registry's hold beyond what was read. */
   async sync(onlyRuns?: readonly string[]): Promise<SyncResult> {
     const runsDir = join(this.dir, RUNS_DIR);
     let ids: string[];
@@ -105,22 +108,27 @@ export class JournalSync {
       // A run whose folder is gone was deleted for good (here or by another window): forget it.
       const present = new Set(ids);
       for (const runId of positions.keys()) {
-        if (runId === REGISTRY_JOURNAL || present.has(runId)) continue;
+        if (runId === REGISTRY_JOURNAL || runId === MODELS_JOURNAL || present.has(runId)) continue;
         this.forgetRun(runId);
         changedRuns.push(runId);
       }
     }
-    const registry = await this.syncRegistry(positions.get(REGISTRY_JOURNAL));
-    if (registry) {
-      events += registry.events;
-      rejected.push(...registry.rejected);
-      changedRuns.push(REGISTRY_JOURNAL);
+    for (const [journal, read] of [
+      [MODELS_JOURNAL, await this.syncModels(positions.get(MODELS_JOURNAL))],
+      [REGISTRY_JOURNAL, await this.syncRegistry(positions.get(REGISTRY_JOURNAL))],
+    ] as const) {
+      if (!read) continue;
+      events += read.events;
+      rejected.push(...read.rejected);
+      changedRuns.push(journal);
     }
     for (const r of rejected) {
       this.log(
         r.runId === REGISTRY_JOURNAL
           ? `Registry journal line ${r.line}: ${r.reason}`
-          : `Run ${r.runId}, journal line ${r.line}: ${r.reason}`,
+          : r.runId === MODELS_JOURNAL
+            ? `Logged models journal line ${r.line}: ${r.reason}`
+            : `Run ${r.runId}, journal line ${r.line}: ${r.reason}`,
       );
     }
     return { changedRuns, stats: { events, points, rejected } };
@@ -190,7 +198,7 @@ export class JournalSync {
       const size = (await stat(file)).size;
       if (searched?.offset !== at.offset) {
         this.log(
-          `${journal === REGISTRY_JOURNAL ? 'The registry journal' : `Run ${journal}'s journal`} has a line of over ${READ_PIECE} bytes at line ${at.line} that has no end yet; it will be skipped when it ends.`,
+          `${journal === REGISTRY_JOURNAL ? 'The registry journal' : journal === MODELS_JOURNAL ? 'The logged models journal' : `Run ${journal}'s journal`} has a line of over ${READ_PIECE} bytes at line ${at.line} that has no end yet; it will be skipped when it ends.`,
         );
       }
       this.longLines.set(journal, { offset: at.offset, searchedTo: Math.max(from, size) });
@@ -206,8 +214,41 @@ export class JournalSync {
   }
 
   /** Reads what is new in `registry/events.jsonl`; undefined when nothing is. */
-  private async syncRegistry(position: Position | undefined): Promise<IngestStats | undefined> {
-    const file = join(this.dir, REGISTRY_DIR, JOURNAL_FILE);
+  private syncRegistry(position: Position | undefined): Promise<IngestStats | undefined> {
+    return this.syncShared(
+      REGISTRY_JOURNAL,
+      join(this.dir, REGISTRY_DIR, JOURNAL_FILE),
+      'registry',
+      REGISTRY_TABLES,
+      position,
+      (chunk) => ingestRegistryChunk(this.db, chunk),
+    );
+  }
+
+  /** Reads what is new in `models/events.jsonl` (MLflow 3's logged models); undefined when nothing is. */
+  private syncModels(position: Position | undefined): Promise<IngestStats | undefined> {
+    return this.syncShared(
+      MODELS_JOURNAL,
+      join(this.dir, MODELS_DIR, JOURNAL_FILE),
+      'logged models',
+      LOGGED_MODEL_TABLES,
+      position,
+      (chunk) => ingestLoggedModelChunk(this.db, chunk),
+    );
+  }
+
+  /**
+   * Reads what is new in one of the store-wide journals (the registry's, the logged models'); one that
+   * got shorter than what was read of it empties its tables and is read again from the start.
+   */
+  private async syncShared(
+    journal: string,
+    file: string,
+    what: string,
+    tables: readonly string[],
+    position: Position | undefined,
+    ingest: (chunk: JournalChunk) => IngestStats,
+  ): Promise<IngestStats | undefined> {
     let size: number;
     try {
       size = (await stat(file)).size;
@@ -217,18 +258,15 @@ export class JournalSync {
     }
     let at = position ?? START;
     if (size < at.offset) {
-      this.log('The registry journal got shorter than what was read of it; reading it again from the start.');
+      this.log(`The ${what} journal got shorter than what was read of it; reading it again from the start.`);
       this.db.transaction(() => {
-        for (const table of ['model_aliases', 'model_versions', 'registered_models'])
-          this.db.run(`DELETE FROM ${table}`);
-        this.db.run('DELETE FROM rejected_events WHERE run_id = ?', [REGISTRY_JOURNAL]);
+        for (const table of tables) this.db.run(`DELETE FROM ${table}`);
+        this.db.run('DELETE FROM rejected_events WHERE run_id = ?', [journal]);
       });
       at = START;
     }
     if (size === at.offset) return undefined;
-    const read = await this.readPieces(REGISTRY_JOURNAL, file, at, size, (chunk) =>
-      ingestRegistryChunk(this.db, chunk),
-    );
+    const read = await this.readPieces(journal, file, at, size, ingest);
     return { events: read.events, points: 0, rejected: read.rejected };
   }
 
@@ -247,6 +285,7 @@ export class JournalSync {
         'environments',
         'git_state',
         'models',
+        'run_models',
         'journals',
         'rejected_events',
       ]) {

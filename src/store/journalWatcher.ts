@@ -1,7 +1,7 @@
 import type { FSWatcher } from 'node:fs';
 import { existsSync, statSync, watch } from 'node:fs';
 import { basename, join } from 'node:path';
-import { JOURNAL_FILE, REGISTRY_DIR, RUNS_DIR } from './storeLocation';
+import { JOURNAL_FILE, MODELS_DIR, REGISTRY_DIR, RUNS_DIR } from './storeLocation';
 
 /** The runs whose journal or folder changed, or undefined when any may have (read every journal). */
 export type JournalChange = readonly string[] | undefined;
@@ -12,9 +12,9 @@ const MAX_FOLLOWED = 256;
 /**
  * Says which journals of a store changed, within milliseconds of the write, with a handful of
  * watches that never look below one folder level:
- * - the store folder, for `runs/` and `registry/` appearing (or going);
+ * - the store folder, for `runs/`, `registry/` and `models/` appearing (or going);
  * - `runs/`, for run folders appearing or going;
- * - `registry/`, for the registry journal;
+ * - `registry/` and `models/`, for the registry journal and the logged models journal;
  * - the folder of each followed run, for appends to its `events.jsonl`. The store follows the runs
  *   that are running or queued; a folder that appears while watching is followed at once, since a
  *   run that just started may write its first points before the store has read who it is.
@@ -28,6 +28,7 @@ export class JournalWatcher {
   private root: FSWatcher | undefined;
   private runs: FSWatcher | undefined;
   private registry: FSWatcher | undefined;
+  private models: FSWatcher | undefined;
   private readonly followed = new Map<string, FSWatcher>();
   private closed = false;
 
@@ -52,10 +53,11 @@ export class JournalWatcher {
     this.root ??= this.open(
       this.dir,
       (name) => {
-        if (name !== RUNS_DIR && name !== REGISTRY_DIR && name !== undefined) return;
+        if (name !== RUNS_DIR && name !== REGISTRY_DIR && name !== MODELS_DIR && name !== undefined) return;
         // A folder that went away (and perhaps came back) is watched afresh.
-        if (name !== REGISTRY_DIR) this.detach('runs');
-        if (name !== RUNS_DIR) this.detach('registry');
+        if (name === RUNS_DIR || name === undefined) this.detach('runs');
+        if (name === REGISTRY_DIR || name === undefined) this.detach('registry');
+        if (name === MODELS_DIR || name === undefined) this.detach('models');
         this.start();
         this.changed(undefined);
       },
@@ -83,6 +85,13 @@ export class JournalWatcher {
         if (name === undefined || name === JOURNAL_FILE) this.changed([]);
       },
       () => (this.registry = undefined),
+    );
+    this.models ??= this.open(
+      join(this.dir, MODELS_DIR),
+      (name) => {
+        if (name === undefined || name === JOURNAL_FILE) this.changed([]);
+      },
+      () => (this.models = undefined),
     );
     return this.watching;
   }
@@ -118,18 +127,22 @@ export class JournalWatcher {
     this.unfollow([...this.followed.keys()]);
     this.detach('runs');
     this.detach('registry');
+    this.detach('models');
     this.root?.close();
     this.root = undefined;
   }
 
-  private detach(which: 'runs' | 'registry'): void {
+  private detach(which: 'runs' | 'registry' | 'models'): void {
     if (which === 'runs') {
       this.runs?.close();
       this.runs = undefined;
       this.unfollow([...this.followed.keys()]);
-    } else {
+    } else if (which === 'registry') {
       this.registry?.close();
       this.registry = undefined;
+    } else {
+      this.models?.close();
+      this.models = undefined;
     }
   }
 

@@ -43,6 +43,63 @@ function extremeSteps(db: Db, runId: string): [string, { minStep: number | null;
   });
 }
 
+/** One point of a run's series (what MLflow's `MetricWithRunId` carries). */
+export interface SampledPoint {
+  readonly runId: string;
+  readonly step: number;
+  readonly time: number;
+  readonly value: number;
+}
+
+/**
+ * Every point of the runs' series of `key` at a sample of their steps, as MLflow's
+ * `get-history-bulk-interval` answers: the steps of all the runs within `range` (all when none),
+ * `maxPerRun` of them evenly spaced by rank when there are more, plus each run's first and last step
+ * there, so every run's line keeps its ends. Points come per run in the order asked, by step.
+ */
+function metricSample(
+  db: Db,
+  runIds: readonly string[],
+  key: string,
+  maxPerRun: number,
+  range?: Range,
+): SampledPoint[] {
+  const series = runIds.map((runId) => ({ runId, points: readSeries(db, runId, key, 'step', range) }));
+  const all = new Set<number>();
+  const ends = new Set<number>();
+  for (const { points } of series) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const step of points.steps) {
+      all.add(step);
+      lo = Math.min(lo, step);
+      hi = Math.max(hi, step);
+    }
+    if (points.steps.length > 0) ends.add(lo).add(hi);
+  }
+  const steps = [...all].sort((a, b) => a - b);
+  let chosen: Set<number>;
+  if (steps.length <= maxPerRun) {
+    chosen = all;
+  } else {
+    chosen = new Set(ends);
+    const interval = steps.length / maxPerRun;
+    for (let i = 0; i < maxPerRun; i++) chosen.add(steps[Math.floor(i * interval)] ?? 0);
+    chosen.add(steps[steps.length - 1] ?? 0);
+  }
+  const sampled: SampledPoint[] = [];
+  for (const { runId, points } of series) {
+    const order = Array.from(points.steps.keys()).filter((i) => chosen.has(points.steps[i] ?? NaN));
+    order.sort(
+      (a, b) => (points.steps[a] ?? 0) - (points.steps[b] ?? 0) || (points.times[a] ?? 0) - (points.times[b] ?? 0),
+    );
+    for (const i of order) {
+      sampled.push({ runId, step: points.steps[i] ?? 0, time: points.times[i] ?? 0, value: points.values[i] ?? NaN });
+    }
+  }
+  return sampled;
+}
+
 type GpuDraft = { -readonly [K in keyof GpuUsage]: GpuUsage[K] };
 
 /**
@@ -95,6 +152,7 @@ export const metricQueries = {
   series,
   buckets,
   extremeSteps,
+  metricSample,
   gpuUsage,
   /** The x range a chart of `key` over these runs needs. */
   chartExtent,

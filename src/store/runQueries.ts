@@ -1,12 +1,14 @@
 // The store's queries about runs: experiments, pages and groups of runs, one run's details, and the
 // params and metric summaries of many runs at once. Each is a function of the database and its
 // arguments; `runQueries` lists them, and storeQueries.ts makes every one a StoreApi method.
+import { runLoggedModels } from './registryQueries';
 import type { EnvironmentEvent } from './events';
+import { NOTE_TAG } from './ingest';
 import { nanFromNull } from './metrics';
 import type { SeriesSummaryRow } from './metrics';
 import type { RunRow } from './runSql';
-import { GROUP_VALUE, RUN_COLUMNS, runConditions, sortClauses, toRun } from './runSql';
-import type { Db } from './sqlite';
+import { GROUP_VALUE, RUN_COLUMNS, nestingCtes, runConditions, sortClauses, toRun } from './runSql';
+import type { Db, SqlValue } from './sqlite';
 import type {
   Experiment,
   GitState,
@@ -38,6 +40,7 @@ function experiments(db: Db): Experiment[] {
 /** A page of the runs a query selects, in its order, with how many it selects in all. */
 function listRuns(db: Db, query: ListRunsQuery = {}): RunPage {
   const { whereSql, params } = runConditions(query);
+  if (query.nesting) return nestedRuns(db, query, query.nesting.parent, whereSql, params);
   const total = db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM runs r ${whereSql}`, params)?.n ?? 0;
 
   const { join: sortJoin, order, params: sortParams } = sortClauses([query.sort, ...(query.thenBy ?? [])]);
@@ -48,6 +51,41 @@ function listRuns(db: Db, query: ListRunsQuery = {}): RunPage {
     [...sortParams, ...params, query.limit ?? -1, query.offset ?? 0],
   );
   return { runs: rows.map(toRun), total };
+}
+
+/** `listRuns` with runs under their parents: the top-level runs, or one run's children. */
+function nestedRuns(
+  db: Db,
+  query: ListRunsQuery,
+  parent: string | null,
+  whereSql: string,
+  params: SqlValue[],
+): RunPage {
+  const ctes = nestingCtes(whereSql);
+  const scope =
+    parent === null
+      ? 'r.id IN (SELECT id FROM matched) AND r.id NOT IN (SELECT id FROM nested)'
+      : 'r.id IN (SELECT id FROM nested WHERE parent = ?)';
+  const scopeParams = parent === null ? [] : [parent];
+  const total =
+    db.get<{ n: number }>(`${ctes} SELECT COUNT(*) AS n FROM runs r WHERE ${scope}`, [...params, ...scopeParams])?.n ??
+    0;
+  const { join: sortJoin, order, params: sortParams } = sortClauses([query.sort, ...(query.thenBy ?? [])]);
+  const pinned = query.pinnedFirst ? 'pinned DESC, ' : '';
+  const rows = db.all<RunRow>(
+    `${ctes} SELECT ${RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id ${sortJoin}
+     WHERE ${scope} ORDER BY ${pinned}${order}, r.id LIMIT ? OFFSET ?`,
+    [...params, ...sortParams, ...scopeParams, query.limit ?? -1, query.offset ?? 0],
+  );
+  const children = db.all<{ parent: string; n: number }>(
+    `${ctes} SELECT parent, COUNT(*) AS n FROM nested WHERE parent IN (SELECT value FROM json_each(?)) GROUP BY parent`,
+    [...params, JSON.stringify(rows.map((row) => row.id))],
+  );
+  return {
+    runs: rows.map(toRun),
+    total,
+    children: Object.fromEntries(children.map((c) => [c.parent, c.n])),
+  };
 }
 
 /** The branches, commits or statuses of the runs a query selects, with how many runs each has. */
@@ -122,6 +160,7 @@ function getRun(db: Db, runId: string): RunDetails | undefined {
       )
       .map((m) => ({ ...m, files: JSON.parse(m.files) as LoggedModel['files'] })),
     environment: environment(db, runId, row.parent_run_id),
+    loggedModels: runLoggedModels(db, runId),
   };
 }
 
@@ -224,6 +263,17 @@ function params(db: Db, runIds: readonly string[]): [string, Record<string, stri
   return [...result];
 }
 
+/** The notes of those of these runs that have one (the tag `mlflow.note.content`). */
+function notes(db: Db, runIds: readonly string[]): [string, string][] {
+  if (runIds.length === 0) return [];
+  return db
+    .all<{ run_id: string; value: string }>(
+      'SELECT run_id, value FROM tags WHERE key = ? AND run_id IN (SELECT value FROM json_each(?))',
+      [NOTE_TAG, JSON.stringify(runIds)],
+    )
+    .map((row) => [row.run_id, row.value]);
+}
+
 /** Every metric key (or param key) in use, for columns, sort menus and hovers. */
 function keys(db: Db, kind: 'metrics' | 'params'): string[] {
   const table = kind === 'metrics' ? 'metric_series' : 'params';
@@ -261,6 +311,25 @@ function runsInFlight(db: Db): { id: string; pid: number; host: string | null }[
   );
 }
 
+/**
+ * The datasets the runs of these experiments read (MLflow's `search-datasets`): each name and digest
+ * once, with the experiment, the most recently used first, at most `limit`.
+ */
+function datasetSummaries(
+  db: Db,
+  experimentIds: readonly number[],
+  limit = 1000,
+): { experiment: string; name: string; digest: string }[] {
+  if (experimentIds.length === 0) return [];
+  return db.all<{ experiment: string; name: string; digest: string }>(
+    `SELECT e.name AS experiment, i.name AS name, i.digest AS digest FROM inputs i
+       JOIN runs r ON r.id = i.run_id JOIN experiments e ON e.id = r.experiment_id
+     WHERE r.deleted = 0 AND r.experiment_id IN (${experimentIds.map(() => '?').join(', ')})
+     GROUP BY e.name, i.name, i.digest ORDER BY MAX(r.start_time) DESC LIMIT ?`,
+    [...experimentIds, limit],
+  );
+}
+
 export const runQueries = {
   experiments,
   listRuns,
@@ -268,7 +337,9 @@ export const runQueries = {
   getRun,
   metricSummaries,
   params,
+  notes,
   keys,
   lineage,
   runsInFlight,
+  datasetSummaries,
 };

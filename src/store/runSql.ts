@@ -149,15 +149,43 @@ function sortClause(sort: RunSort | undefined, index: number): { join: string; o
       params: [key.slice('params.'.length)],
     };
   }
+  if (key.startsWith('git_')) {
+    // A run without git state sorts last either way, as a missing metric does.
+    const g = `sort_g${index}`;
+    const column = key === 'git_commit' ? `${g}.commit_sha` : key === 'git_branch' ? `${g}.branch` : `${g}.dirty`;
+    return {
+      join: `LEFT JOIN git_state ${g} ON ${g}.run_id = r.id`,
+      order: `${column} IS NULL, ${column} ${direction}`,
+      params: [],
+    };
+  }
   const column =
     key === 'name'
       ? 'r.name COLLATE NOCASE'
       : key === 'status'
         ? 'r.status'
-        : key === 'end_time'
-          ? `r.end_time IS NULL, r.end_time`
-          : key === 'duration'
-            ? `(COALESCE(r.end_time, ${Date.now()}) - r.start_time)`
-            : 'r.start_time';
+        : key === 'experiment'
+          ? '(SELECT se.name FROM experiments se WHERE se.id = r.experiment_id) COLLATE NOCASE'
+          : key === 'end_time'
+            ? `r.end_time IS NULL, r.end_time`
+            : key === 'duration'
+              ? `(COALESCE(r.end_time, ${Date.now()}) - r.start_time)`
+              : 'r.start_time';
   return { join: '', order: `${column} ${direction}`, params: [] };
+}
+
+/**
+ * The common table expressions of a query that shows runs under their parents (the Runs view):
+ * `matched` (the runs `whereSql` selects over `runs r`, with their parent) and `nested` (those of
+ * them shown under their parent: the parent is matched too, and the run is in no cycle of parents,
+ * which would hide every run in it). Everything else matched is top-level. The runs table lays out
+ * its rows the same way in tableOrder.ts, where a group must match too.
+ */
+export function nestingCtes(whereSql: string): string {
+  return `WITH RECURSIVE
+  matched AS MATERIALIZED (SELECT r.id, r.parent_run_id AS parent FROM runs r ${whereSql}),
+  linked AS MATERIALIZED (SELECT m.id, m.parent FROM matched m WHERE m.parent IN (SELECT id FROM matched)),
+  up(id, anc, n) AS (SELECT id, parent, 1 FROM linked
+    UNION ALL SELECT up.id, l.parent, up.n + 1 FROM up JOIN linked l ON l.id = up.anc WHERE up.anc != up.id AND up.n < 64),
+  nested AS MATERIALIZED (SELECT id, parent FROM linked WHERE id NOT IN (SELECT id FROM up WHERE anc = id))`;
 }

@@ -12,7 +12,7 @@ import type { Db } from './sqlite';
  * per-chunk summaries (count, step/time range, min, max, last) that answer most queries unread.
  */
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const V1 = `
 -- Facts about the database itself, e.g. which Runlog wrote it (for the "newer version" message).
@@ -230,9 +230,100 @@ DELETE FROM runs WHERE id IN (SELECT run_id FROM reread);
 DROP TABLE reread;
 `;
 
+// Journal format 3: MLflow 3's logged models (models/events.jsonl) and what runs say of them, and
+// the rest of the registry — tags on models and versions (version tags were kept only in the
+// journal until now), stages, versions of logged models, renames.
+const V4 = `
+CREATE TABLE logged_models (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  -- MLflow's experiment id, as the endpoint gave it.
+  experiment_id TEXT NOT NULL,
+  model_type TEXT,
+  source_run_id TEXT,
+  -- PENDING, READY or FAILED.
+  status TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  updated INTEGER NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX logged_models_by_run ON logged_models(source_run_id);
+
+CREATE TABLE logged_model_tags (
+  model_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, key)
+) WITHOUT ROWID;
+
+CREATE TABLE logged_model_params (
+  model_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, key)
+) WITHOUT ROWID;
+
+-- A few points per model (what MLflow logs with a model_id): rows, not chunks. NaN is NULL.
+CREATE TABLE logged_model_metrics (
+  model_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value REAL,
+  step INTEGER NOT NULL,
+  time INTEGER NOT NULL,
+  run_id TEXT,
+  dataset_name TEXT,
+  dataset_digest TEXT
+);
+CREATE INDEX logged_model_metrics_by_model ON logged_model_metrics(model_id, key);
+
+CREATE TABLE logged_model_artifacts (
+  model_id TEXT NOT NULL,
+  path TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  PRIMARY KEY (model_id, path)
+) WITHOUT ROWID;
+
+-- A run's model_output (step) and model_input (step NULL) events.
+CREATE TABLE run_models (
+  run_id TEXT NOT NULL,
+  model_id TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  step INTEGER,
+  PRIMARY KEY (run_id, model_id, direction)
+) WITHOUT ROWID;
+CREATE INDEX run_models_by_model ON run_models(model_id);
+
+CREATE TABLE registered_model_tags (
+  model TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model, key)
+) WITHOUT ROWID;
+
+CREATE TABLE model_version_tags (
+  model TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model, version, key)
+) WITHOUT ROWID;
+
+ALTER TABLE model_versions ADD COLUMN model_id TEXT;
+ALTER TABLE model_versions ADD COLUMN stage TEXT NOT NULL DEFAULT 'None';
+ALTER TABLE model_versions ADD COLUMN updated INTEGER;
+
+-- The registry journal is read again from its start, so the version tags it holds reach the tables.
+DELETE FROM model_aliases;
+DELETE FROM model_versions;
+DELETE FROM registered_models;
+DELETE FROM rejected_events WHERE run_id = '@registry';
+DELETE FROM journals WHERE run_id = '@registry';
+`;
+
 // A journal in which a Runlog before format 4 refused batched metric lines (a "metrics" line's "ts"
 // is a list: docs/JOURNAL.md) is read again from its start, so their points now count.
-const V4 = `
+const V5 = `
 CREATE TEMP TABLE reread AS
   SELECT DISTINCT run_id FROM rejected_events WHERE reason LIKE '"ts" must be a number%' AND run_id NOT LIKE '@%';
 DELETE FROM metric_chunks WHERE series_id IN (SELECT id FROM metric_series WHERE run_id IN (SELECT run_id FROM reread));
@@ -244,6 +335,7 @@ DELETE FROM inputs WHERE run_id IN (SELECT run_id FROM reread);
 DELETE FROM git_state WHERE run_id IN (SELECT run_id FROM reread);
 DELETE FROM models WHERE run_id IN (SELECT run_id FROM reread);
 DELETE FROM environments WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM run_models WHERE run_id IN (SELECT run_id FROM reread);
 DELETE FROM rejected_events WHERE run_id IN (SELECT run_id FROM reread);
 DELETE FROM journals WHERE run_id IN (SELECT run_id FROM reread);
 DELETE FROM runs WHERE id IN (SELECT run_id FROM reread);
@@ -251,7 +343,7 @@ DROP TABLE reread;
 `;
 
 /** MIGRATIONS[n] upgrades version n to n + 1; version 0 is an empty database. */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5];
 
 export class NewerStoreError extends Error {
   constructor(

@@ -23,6 +23,7 @@ export function loadSqlJs(wasmFile?: string): Promise<SqlJs> {
 /** A thin layer over a sql.js database: cached prepared statements, typed rows, transactions. */
 export class Db {
   private readonly statements = new Map<string, Statement>();
+  private writes = 0;
 
   constructor(private readonly raw: initSqlJs.Database) {}
 
@@ -40,8 +41,17 @@ export class Db {
     return statement;
   }
 
+  /**
+   * A number that changes whenever the data may have: queries that keep an answer between calls
+   * (the runs table's row order while it is scrolled) keep it only while this stays the same.
+   */
+  get generation(): number {
+    return this.writes;
+  }
+
   /** Runs one statement, reusing its prepared form. */
   run(sql: string, params: SqlValue[] = []): void {
+    this.writes++;
     const statement = this.statement(sql);
     statement.run(params);
   }
@@ -70,6 +80,7 @@ export class Db {
 
   /** Runs a script of several statements (migrations); nothing is cached. */
   exec(sql: string): void {
+    this.writes++;
     this.raw.exec(sql);
   }
 

@@ -2,9 +2,13 @@ import { isAbsolute, join, resolve } from 'node:path';
 
 export const DEFAULT_STORE_DIR = '.runlog';
 
-/** Inside a store: `runs/<run id>/events.jsonl`, `registry/events.jsonl`, and the database `runlog.db`. */
+/**
+ * Inside a store: `runs/<run id>/events.jsonl`, `registry/events.jsonl`, `models/events.jsonl` (MLflow 3's
+ * logged models, each with its files in `models/<model id>/artifacts/`), and the database `runlog.db`.
+ */
 export const RUNS_DIR = 'runs';
 export const REGISTRY_DIR = 'registry';
+export const MODELS_DIR = 'models';
 export const JOURNAL_FILE = 'events.jsonl';
 export const DB_FILE = 'runlog.db';
 /** A run id, and so the name of its folder (docs/JOURNAL.md). */

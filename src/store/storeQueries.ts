@@ -8,6 +8,7 @@ import { metricQueries } from './metricQueries';
 import { registryQueries } from './registryQueries';
 import { runQueries } from './runQueries';
 import type { Db } from './sqlite';
+import { tableQueries } from './tableQueries';
 
 /** The rooms' tables in one; no two rooms share a name (storeQueries.test.ts checks). */
 export const STORE_QUERIES = {
@@ -16,6 +17,7 @@ export const STORE_QUERIES = {
   ...insightQueries,
   ...registryQueries,
   ...mediaQueries,
+  ...tableQueries,
 };
 
 type Queries = typeof STORE_QUERIES;

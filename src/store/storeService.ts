@@ -1,6 +1,6 @@
 import { JOURNAL_FORMAT } from './events';
 import type { RunStatus } from './events';
-import { REGISTRY_JOURNAL } from './ingest';
+
 import type { JournalChange } from './journalWatcher';
 import { JournalWatcher } from './journalWatcher';
 import { HEARTBEAT_MS, StoreLock } from './lock';
@@ -135,7 +135,8 @@ export class StoreService implements ServiceCalls, StoreCalls {
    * the store has no run for yet stays followed: its journal may not have its first line yet.
    */
   private followChanged(changed: readonly string[]): string[] {
-    const ids = changed.filter((id) => id !== REGISTRY_JOURNAL);
+    // Not the store-wide journals (`@registry`, `@models`): no run id starts with "@".
+    const ids = changed.filter((id) => !id.startsWith('@'));
     if (ids.length === 0) return [];
     const known = this.store.query('listRuns', { runIds: ids, deleted: 'all', limit: ids.length }).runs;
     this.watcher.unfollow(known.filter((run) => !LIVE.includes(run.status)).map((run) => run.id));

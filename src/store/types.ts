@@ -1,4 +1,4 @@
-import type { RunStatus } from './events';
+import type { LoggedModelStatus, ModelStage, RunStatus } from './events';
 
 // What the store knows, as the host, the worker, the endpoint and the CLI see it: plain data that
 // crosses the worker boundary by structured clone. No SQL or I/O here.
@@ -58,6 +58,8 @@ export interface RunDetails extends RunRecord {
   readonly models: readonly LoggedModel[];
   /** The Python environment the run ran in (its own, else its parent's), or null when none was recorded. */
   readonly environment: RunEnvironment | null;
+  /** MLflow 3's logged models this run logged, produced or used (their own journal: `models/events.jsonl`). */
+  readonly loggedModels: readonly RunLoggedModel[];
 }
 
 export interface RunInput {
@@ -101,11 +103,19 @@ export interface LoggedModel {
 
 export interface ModelVersion {
   readonly version: number;
+  /** The run whose model folder it is, or the run that logged its logged model (if any). */
   readonly runId: string | null;
+  /** The model's folder in the run's artifacts; null for a logged model's version. */
   readonly source: string | null;
+  /** The logged model (MLflow 3) whose files it is, when it is one's. */
+  readonly modelId: string | null;
   readonly created: number;
+  readonly updated: number;
   readonly description: string | null;
   readonly aliases: readonly string[];
+  /** MLflow's deprecated stage: None, Staging, Production or Archived. */
+  readonly stage: ModelStage;
+  readonly tags: Readonly<Record<string, string>>;
 }
 
 export interface RegisteredModel {
@@ -113,8 +123,64 @@ export interface RegisteredModel {
   readonly created: number;
   readonly updated: number;
   readonly description: string | null;
+  readonly tags: Readonly<Record<string, string>>;
   /** Live versions, newest first. */
   readonly versions: readonly ModelVersion[];
+}
+
+/** A logged model as a run's details list it. */
+export interface LoggedModelRef {
+  readonly id: string;
+  readonly name: string;
+  readonly status: LoggedModelStatus;
+  readonly modelType: string | null;
+  readonly created: number;
+}
+
+/** A logged model as one run's details list it: with what the run said of it. */
+export interface RunLoggedModel extends LoggedModelRef {
+  /** The run logged it (its source run). */
+  readonly source: boolean;
+  /** The step at which the run said it produced it (`model_output`), or null. */
+  readonly outputStep: number | null;
+  /** The run said it used it (`model_input`). */
+  readonly input: boolean;
+}
+
+/** One of MLflow 3's logged models (models/events.jsonl), with everything known of it. */
+export interface LoggedModelRecord extends LoggedModelRef {
+  /** MLflow's experiment id, as the endpoint gave it. */
+  readonly experimentId: string;
+  readonly sourceRunId: string | null;
+  readonly updated: number;
+  readonly deleted: boolean;
+  readonly params: Readonly<Record<string, string>>;
+  readonly tags: Readonly<Record<string, string>>;
+  /** Its metric points, in the order logged (NaN where the point was NaN). */
+  readonly metrics: readonly LoggedModelPoint[];
+  readonly files: readonly { path: string; size: number; sha256: string }[];
+  /** The registry's versions of it. */
+  readonly registrations: readonly { name: string; version: number }[];
+  /** Runs that said they produced it (`output`, at a step) or used it (`input`). */
+  readonly runs: readonly { runId: string; direction: 'output' | 'input'; step: number | null }[];
+}
+
+export interface LoggedModelPoint {
+  readonly key: string;
+  readonly value: number;
+  readonly step: number;
+  readonly time: number;
+  readonly runId: string | null;
+  readonly datasetName: string | null;
+  readonly datasetDigest: string | null;
+}
+
+/** Which logged models: these ids, or those of a run; deleted ones only when asked. */
+export interface LoggedModelQuery {
+  readonly ids?: readonly string[];
+  /** Models whose source run this is, or that it names in model_output / model_input events. */
+  readonly runId?: string;
+  readonly deleted?: boolean;
 }
 
 export interface Experiment {
@@ -129,6 +195,10 @@ export type SortKey =
   | 'name'
   | 'duration'
   | 'status'
+  | 'experiment'
+  | 'git_commit'
+  | 'git_branch'
+  | 'git_dirty'
   | `metrics.${string}`
   | `params.${string}`
   | `tags.${string}`;
@@ -165,6 +235,12 @@ export interface ListRunsQuery {
   readonly group?: { readonly by: RunGrouping; readonly value: string | null };
   /** Pinned runs before the others, each part in the sort's order. */
   readonly pinnedFirst?: boolean;
+  /**
+   * Runs under their parents: `parent: null` selects the runs whose parent the query does not
+   * select (top-level runs), `parent: <id>` that run's children among those it selects. A run in a
+   * cycle of parents counts as top-level. The page then says how many children each of its runs has.
+   */
+  readonly nesting?: { readonly parent: string | null };
 }
 
 /** Inputs a relaunched run read that differ from what the run it relaunched read. */
@@ -176,4 +252,6 @@ export interface LineageChange {
 export interface RunPage {
   readonly runs: RunRecord[];
   readonly total: number;
+  /** With `nesting`: how many children each run of the page has among the runs the query selects (0 left out). */
+  readonly children?: Readonly<Record<string, number>>;
 }

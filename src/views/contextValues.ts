@@ -7,6 +7,13 @@ import type { RunGrouping } from '../store/types';
 export const EXPERIMENT_ITEM = 'runlog.experiment';
 export const TRASH_ITEM = 'runlog.trash';
 export const MODEL_ITEM = 'runlog.model';
+/** The Runs view's items of a tracking server (`runlog.servers`): the server, an experiment, a run. */
+export const SERVER_ITEM = 'runlog.server';
+export const REMOTE_EXPERIMENT_ITEM = 'runlog.remoteExperiment';
+export const REMOTE_RUN_ITEM = 'runlog.remoteRun';
+/** The Models view's group of MLflow 3 logged models not registered yet, and one of them. */
+export const UNREGISTERED_ITEM = 'runlog.unregisteredModels';
+export const LOGGED_MODEL_ITEM = 'runlog.loggedModel';
 
 /** A group of runs in the Runs view (by branch, commit or status). */
 export function groupItem(by: RunGrouping): string {

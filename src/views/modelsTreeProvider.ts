@@ -2,13 +2,21 @@ import * as vscode from 'vscode';
 import { bestValue, metricGoal } from '../../shared/metricGoal';
 import { formatMetricValue, formatRelativeTime } from '../../shared/formatValue';
 import { keyMetricOf } from '../runs/runPresentation';
-import type { ModelVersion, RegisteredModel, RunDetails } from '../store/types';
+import type { LoggedModelRecord, ModelVersion, RegisteredModel, RunDetails } from '../store/types';
 import type { StoreClient } from '../store/storeClient';
 import type { StoreFolder } from '../workspaceStores';
-import { MODEL_ITEM, modelVersionItem } from './contextValues';
+import { LOGGED_MODEL_ITEM, MODEL_ITEM, UNREGISTERED_ITEM, modelVersionItem } from './contextValues';
 
 export type ModelsTreeNode =
   | { readonly kind: 'model'; readonly store: StoreClient; readonly model: RegisteredModel }
+  /** MLflow 3's logged models no version names yet, under one group per store. */
+  | { readonly kind: 'unregistered'; readonly store: StoreClient; readonly models: readonly LoggedModelRecord[] }
+  | {
+      readonly kind: 'loggedModel';
+      readonly store: StoreClient;
+      readonly model: LoggedModelRecord;
+      readonly run: RunDetails | undefined;
+    }
   | {
       readonly kind: 'version';
       readonly store: StoreClient;
@@ -23,8 +31,9 @@ function escape(text: string): string {
 
 /**
  * The Models view: registered models → their versions, newest first, each with its aliases, the
- * source run's key metric and the commit it ran. Read from the store's registry tables (the
- * registry journal), refreshed with the Runs view.
+ * source run's key metric and the commit it ran; then MLflow 3's logged models that are not
+ * registered yet, each with its source run, params, metrics and files. Read from the store's
+ * registry and logged-model tables (their journals), refreshed with the Runs view.
  */
 export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ModelsTreeNode | undefined>();
@@ -43,11 +52,29 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
     try {
       if (!node) {
         const all = await Promise.all(
-          this.folders().map(async ({ store }) =>
-            (await store.call('registeredModels')).map((model): ModelsTreeNode => ({ kind: 'model', store, model })),
-          ),
+          this.folders().map(async ({ store }) => {
+            const registered = (await store.call('registeredModels')).map((model): ModelsTreeNode => ({
+              kind: 'model',
+              store,
+              model,
+            }));
+            const unregistered = (await store.call('loggedModels')).filter((m) => m.registrations.length === 0);
+            return unregistered.length > 0
+              ? [...registered, { kind: 'unregistered' as const, store, models: unregistered }]
+              : registered;
+          }),
         );
         return all.flat();
+      }
+      if (node.kind === 'unregistered') {
+        return Promise.all(
+          node.models.map(async (model): Promise<ModelsTreeNode> => ({
+            kind: 'loggedModel',
+            store: node.store,
+            model,
+            run: model.sourceRunId ? await node.store.call('getRun', model.sourceRunId) : undefined,
+          })),
+        );
       }
       if (node.kind !== 'model') return [];
       return Promise.all(
@@ -66,6 +93,16 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
   }
 
   getTreeItem(node: ModelsTreeNode): vscode.TreeItem {
+    if (node.kind === 'unregistered') {
+      // No fixed id: each store of a multi-root workspace has a group of its own.
+      const item = new vscode.TreeItem('Not registered', vscode.TreeItemCollapsibleState.Expanded);
+      item.iconPath = new vscode.ThemeIcon('inbox');
+      item.description = `${node.models.length} logged model${node.models.length === 1 ? '' : 's'}`;
+      item.tooltip = "MLflow 3's logged models no registered version names yet: Register Logged Model… makes one";
+      item.contextValue = UNREGISTERED_ITEM;
+      return item;
+    }
+    if (node.kind === 'loggedModel') return loggedModelItem(node.model, node.run);
     if (node.kind === 'model') {
       const { model } = node;
       const item = new vscode.TreeItem(model.name, vscode.TreeItemCollapsibleState.Expanded);
@@ -87,6 +124,8 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
     item.iconPath = new vscode.ThemeIcon(version.aliases.length > 0 ? 'verified-filled' : 'versions');
     item.description = [
       ...version.aliases.map((a) => `@${a}`),
+      // MLflow's deprecated stage, shown as long as the version has one.
+      version.stage !== 'None' ? version.stage : undefined,
       run?.name,
       key ? `${key.key} ${formatMetricValue(key.last)}` : undefined,
       run?.git ? run.git.commit.slice(0, 7) : undefined,
@@ -99,7 +138,12 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
     if (version.aliases.length > 0)
       tooltip.appendMarkdown(` · ${version.aliases.map((a) => `@${escape(a)}`).join(' ')}`);
     tooltip.appendMarkdown(`\n\nregistered ${formatRelativeTime(version.created, Date.now())}`);
+    if (version.stage !== 'None') tooltip.appendMarkdown(`\n\nstage: ${version.stage}`);
     if (version.description) tooltip.appendMarkdown(`\n\n${escape(version.description)}`);
+    const tags = Object.entries(version.tags);
+    if (tags.length > 0) {
+      tooltip.appendMarkdown(`\n\ntags: ${tags.map(([k, v]) => `${escape(k)}=${escape(v)}`).join(', ')}`);
+    }
     if (run) {
       tooltip.appendMarkdown(`\n\nfrom run **${escape(run.name)}** (${run.status.toLowerCase()})`);
       const goals = settings.get<Record<string, 'min' | 'max'>>('metricGoals', {});
@@ -124,4 +168,35 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
   dispose(): void {
     this.changed.dispose();
   }
+}
+
+/** A logged model not registered yet: its source run, status and type; params, metrics, files in the tooltip. */
+function loggedModelItem(model: LoggedModelRecord, run: RunDetails | undefined): vscode.TreeItem {
+  const item = new vscode.TreeItem(model.name, vscode.TreeItemCollapsibleState.None);
+  item.id = `logged-model:${model.id}`;
+  item.iconPath = new vscode.ThemeIcon(model.status === 'FAILED' ? 'warning' : 'package');
+  item.description = [run?.name, model.modelType, model.status.toLowerCase()]
+    .filter((part): part is string => typeof part === 'string' && part !== '')
+    .join(' · ');
+  item.contextValue = LOGGED_MODEL_ITEM;
+  const tooltip = new vscode.MarkdownString();
+  tooltip.appendMarkdown(`**${escape(model.name)}** \`models:/${escape(model.id)}\``);
+  tooltip.appendMarkdown(`\n\nlogged ${formatRelativeTime(model.created, Date.now())}`);
+  if (run) tooltip.appendMarkdown(` by run **${escape(run.name)}** (${run.status.toLowerCase()})`);
+  const params = Object.entries(model.params);
+  if (params.length > 0) {
+    tooltip.appendMarkdown('\n\nparams:');
+    for (const [key, value] of params.slice(0, 10)) tooltip.appendMarkdown(`\n- ${escape(key)}: ${escape(value)}`);
+  }
+  const latest = new Map<string, number>();
+  for (const m of model.metrics) latest.set(m.key, m.value);
+  if (latest.size > 0) {
+    tooltip.appendMarkdown('\n\nmetrics:');
+    for (const [key, value] of [...latest].slice(0, 10)) {
+      tooltip.appendMarkdown(`\n- ${escape(key)}: ${formatMetricValue(value)}`);
+    }
+  }
+  tooltip.appendMarkdown(`\n\n${model.files.length} file${model.files.length === 1 ? '' : 's'}`);
+  item.tooltip = tooltip;
+  return item;
 }

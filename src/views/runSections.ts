@@ -2,6 +2,7 @@ import type * as vscode from 'vscode';
 import { patchFiles } from '../git/runDiff';
 import { formatMetricValue } from '../../shared/formatValue';
 import { formatMegabytes, isSystemMetric } from '../../shared/systemMetrics';
+import { NOTE_TAG } from '../store/ingest';
 import type { RunDetails, RunEnvironment } from '../store/types';
 import { artifactRows } from './artifactRows';
 
@@ -44,7 +45,8 @@ export interface RunFileRef {
 }
 
 export function userTags(tags: Readonly<Record<string, string>>): [string, string][] {
-  return Object.entries(tags).filter(([key]) => !key.startsWith('runlog.'));
+  // The note is shown in the run's tooltip, rendered; as a tag value it would be a line of Markdown source.
+  return Object.entries(tags).filter(([key]) => !key.startsWith('runlog.') && key !== NOTE_TAG);
 }
 
 function value(label: string, text: string, tooltip?: string): ValueNode {
@@ -87,24 +89,41 @@ export function sectionValues(
     case 'artifacts':
       return artifactRows(run, storeDir);
     case 'models':
-      return run.models.map((m) => ({
-        ...value(
-          m.name,
-          `${m.flavor} · ${m.files.length} file${m.files.length === 1 ? '' : 's'}`,
-          `runs:/${run.id}/${m.name}`,
-        ),
-        icon: 'package',
-        command: {
-          command: 'runlog.showModelSummary',
-          title: 'Show Model',
-          arguments: [{ runId: run.id, model: m.name }],
-        },
-      }));
+      return [
+        ...run.models.map((m) => ({
+          ...value(
+            m.name,
+            `${m.flavor} · ${m.files.length} file${m.files.length === 1 ? '' : 's'}`,
+            `runs:/${run.id}/${m.name}`,
+          ),
+          icon: 'package',
+          command: {
+            command: 'runlog.showModelSummary',
+            title: 'Show Model',
+            arguments: [{ runId: run.id, model: m.name }],
+          },
+        })),
+        ...run.loggedModels.map(loggedModelValue),
+      ];
     case 'inputs':
       return run.inputs.map((i) => value(i.name, i.path, `digest ${i.digest}`));
     case 'problems':
       return run.rejected.map((r) => value(`line ${r.line}`, r.reason, r.reason));
   }
+}
+
+/** One of MLflow 3's logged models the run logged, produced (at a step) or used. */
+function loggedModelValue(m: RunDetails['loggedModels'][number]): ValueNode {
+  const role = m.source ? 'logged' : m.input ? 'used' : 'produced';
+  const step = m.outputStep !== null ? ` at step ${m.outputStep}` : '';
+  return {
+    ...value(
+      m.name,
+      [m.modelType, m.status.toLowerCase(), `${role}${step}`].filter(Boolean).join(' · '),
+      `models:/${m.id} (MLflow 3 logged model); the Models view lists it and registers it`,
+    ),
+    icon: 'package',
+  };
 }
 
 /**

@@ -13,6 +13,8 @@ import { RunNotifications } from './runNotifications';
 import { RunStatusBar } from './runStatusBar';
 import type { RunsTreeNode } from './runsTreeProvider';
 import { RunsTreeProvider } from './runsTreeProvider';
+import type { ServerTree } from './serverTree';
+import { REMOTE_REFRESH_MS } from './serverTree';
 
 /** How often the Runs and Models views and the status bar follow a running run, at most. */
 const VIEWS_REFRESH_MS = 300;
@@ -43,7 +45,8 @@ export class RunlogViews implements vscode.Disposable {
   readonly models: ModelsTreeProvider;
   readonly runStatus: RunStatusBar;
   private readonly modelsView: vscode.TreeView<ModelsTreeNode>;
-  private readonly query: RunsQueryControl;
+  /** The view's filter, order and grouping (the runs table shares the filter). */
+  readonly query: RunsQueryControl;
   private readonly notifications = new RunNotifications();
   private readonly subscriptions: vscode.Disposable[];
 
@@ -51,6 +54,7 @@ export class RunlogViews implements vscode.Disposable {
     context: vscode.ExtensionContext,
     private readonly stores: WorkspaceStores,
     log: vscode.LogOutputChannel,
+    servers?: ServerTree,
   ) {
     const reported = new Set<string>();
     this.runs = new RunsTreeProvider(
@@ -68,6 +72,7 @@ export class RunlogViews implements vscode.Disposable {
       (message) => {
         this.runsView.message = message;
       },
+      servers,
     );
     this.runsView = vscode.window.createTreeView('runlog.runs', {
       treeDataProvider: this.runs,
@@ -86,9 +91,15 @@ export class RunlogViews implements vscode.Disposable {
       this.models.refresh();
       void this.runStatus.update();
     }, VIEWS_REFRESH_MS);
+    // The servers' runs change without a notice: asked again while the view shows.
+    const remote = setInterval(() => {
+      if (this.runsView.visible) this.runs.refreshServers();
+    }, REMOTE_REFRESH_MS);
     this.subscriptions = [
+      { dispose: () => clearInterval(remote) },
       this.runs,
       this.runsView,
+      this.query,
       refresh,
       this.runStatus,
       this.models,
@@ -108,7 +119,11 @@ export class RunlogViews implements vscode.Disposable {
         if (this.runStatus.text !== undefined) void this.runStatus.update();
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('runlog.keyMetric') || e.affectsConfiguration('runlog.metricGoals')) {
+        if (
+          e.affectsConfiguration('runlog.keyMetric') ||
+          e.affectsConfiguration('runlog.metricGoals') ||
+          e.affectsConfiguration('runlog.servers')
+        ) {
           this.runs.refresh();
         }
       }),
@@ -157,6 +172,21 @@ export class RunlogViews implements vscode.Disposable {
         this.runStatus.pick((runId) => Promise.resolve(vscode.commands.executeCommand('runlog.stopRun', runId))),
       'runlog.refreshModels': () => this.models.refresh(),
     };
+  }
+
+  /** The runs selected in the Runs view, whenever its selection changes (the runs table follows it). */
+  onDidSelectRuns(listener: (runIds: readonly string[]) => void): vscode.Disposable {
+    return this.runsView.onDidChangeSelection(({ selection }) =>
+      listener(selection.flatMap((node) => (node.kind === 'run' ? [node.run.id] : []))),
+    );
+  }
+
+  /** Selects a run in the Runs view without taking the focus, when the view is shown (the table's selection). */
+  async showSelected(runId: string): Promise<void> {
+    if (!this.runsView.visible) return;
+    if (this.runsView.selection.some((node) => node.kind === 'run' && node.run.id === runId)) return;
+    const node = await this.runs.findRun(runId);
+    if (node) await this.runsView.reveal(node, { select: true, focus: false });
   }
 
   /** Selects and focuses a run in the Runs view; false when the view does not show it. */

@@ -20,6 +20,7 @@ import { EXPERIMENT_ITEM, TRASH_ITEM, groupItem } from './contextValues';
 import type { Section, ValueNode } from './runSections';
 import { sectionValues, userTags } from './runSections';
 import { runTreeItem, statusIcon } from './runsTreeItems';
+import type { ServerTree, ServerTreeNode } from './serverTree';
 
 export { RUNS_PAGE };
 export type { RunFileRef } from './runSections';
@@ -64,15 +65,27 @@ export type RunsTreeNode =
       readonly lineage?: LineageChange;
       /** What it used of its GPUs (its system metrics), for the tooltip. */
       readonly gpus?: readonly GpuUsage[];
+      /** Its Markdown note (the tag `mlflow.note.content`), for the tooltip. */
+      readonly note?: string;
+      /** Where the view lists it, and how many child runs it shows under it there. */
+      readonly nested?: { readonly scope: RunsParent; readonly children: number };
     }
-  | { readonly kind: 'more'; readonly store: StoreClient; readonly parent: RunsParent; readonly offset: number }
+  | {
+      readonly kind: 'more';
+      readonly store: StoreClient;
+      readonly parent: RunsParent;
+      readonly offset: number;
+      /** Paging through this run's children rather than the parent's top-level runs. */
+      readonly under?: { readonly runId: string; readonly runCount: number };
+    }
   | {
       readonly kind: 'section';
       readonly store: StoreClient;
       readonly runId: string;
       readonly section: Section;
     }
-  | ValueNode;
+  | ValueNode
+  | ServerTreeNode;
 
 const SECTIONS = {
   params: ['Params', 'symbol-parameter'],
@@ -115,7 +128,14 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
     private readonly onError: (message: string) => void,
     /** Says (or clears) why the view is empty when a filter hides every run. */
     private readonly onMessage: (message: string | undefined) => void = () => undefined,
+    /** The roots of the team's tracking servers, after the workspace's. */
+    private readonly servers?: ServerTree,
   ) {}
+
+  /** Asks the tracking servers again (what they show), leaving the local stores alone. */
+  refreshServers(): void {
+    for (const root of this.servers?.shownRoots() ?? []) this.changed.fire(root);
+  }
 
   refresh(): void {
     this.details.clear();
@@ -169,6 +189,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
       const node = queue.shift() as RunsTreeNode;
       if (node.kind === 'run') {
         if (node.run.id === runId) return node;
+        // A child run is listed under its parent: look among the children (not the sections).
+        if (node.nested && node.nested.children > 0) {
+          queue.push(...(await this.getChildren(node)).filter((n) => n.kind === 'run' || n.kind === 'more'));
+        }
         continue;
       }
       if (node.kind === 'folder' && node.folder.store !== where.store) continue;
@@ -186,7 +210,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
       const roots = await this.roots();
       const filter = this.query.filter;
       this.onMessage(filter && roots.length === 0 ? `No run matches the filter: ${filter}` : undefined);
-      return roots;
+      return [...roots, ...(this.servers?.roots() ?? [])];
     }
     return this.below(node);
   }
@@ -210,13 +234,27 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
       case 'trash':
         return this.runs(node, 0);
       case 'more':
-        return this.runs(node.parent, node.offset);
-      case 'run':
-        return this.sections(node.store, node.run.id);
+        return this.runs(node.parent, node.offset, node.under);
+      case 'run': {
+        // Child runs (a grid search's candidates, nested start_run) first, then the run's own sections.
+        const nested = node.nested;
+        const children =
+          nested && nested.children > 0
+            ? await this.runs(nested.scope, 0, { runId: node.run.id, runCount: nested.children })
+            : [];
+        return [...children, ...(await this.sections(node.store, node.run.id))];
+      }
       case 'section':
         return this.sectionValues(node);
       case 'value':
         return [...(node.children ?? [])];
+      case 'remoteRun':
+      case 'remoteProblem':
+        return [];
+      case 'server':
+      case 'remoteExperiment':
+      case 'remoteMore':
+        return this.servers ? this.servers.children(node, this.query.filter) : [];
     }
   }
 
@@ -254,7 +292,15 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
     return counted.filter((e) => e.runCount > 0).map((experiment) => ({ kind: 'experiment', store, experiment }));
   }
 
-  private async runs(parent: RunsParent, offset: number): Promise<RunsTreeNode[]> {
+  /**
+   * A page of the runs under an experiment or group (children under their parent run, where the
+   * filter shows the parent too), of one run's children (`under`), or of the Trash (flat).
+   */
+  private async runs(
+    parent: RunsParent,
+    offset: number,
+    under?: { readonly runId: string; readonly runCount: number },
+  ): Promise<RunsTreeNode[]> {
     const { store } = parent;
     const where: ListRunsQuery =
       parent.kind === 'experiment'
@@ -262,24 +308,28 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
         : parent.kind === 'group'
           ? { group: { by: parent.by, value: parent.value }, pinnedFirst: true }
           : { deleted: 'deleted' };
+    const nesting = parent.kind === 'trash' ? {} : { nesting: { parent: under?.runId ?? null } };
     const page = await store.call('listRuns', {
       ...where,
+      ...nesting,
       ...this.filterQuery(),
       offset,
       limit: RUNS_PAGE,
       sort: this.query.sort,
     });
     const ids = page.runs.map((r) => r.id);
-    const [summaries, values, changes, usage] = await Promise.all([
+    const [summaries, values, changes, notes, usage] = await Promise.all([
       store.call('metricSummaries', ids),
       store.call('params', ids),
       store.call('lineage', ids),
+      store.call('notes', ids),
       store.call('gpuUsage', ids),
     ]);
     const metrics = new Map(summaries);
     const params = new Map(values);
     const lineage = new Map(changes);
     const gpus = new Map(usage);
+    const noteOf = new Map(notes);
     const nodes: RunsTreeNode[] = page.runs.map((run) => ({
       kind: 'run',
       store,
@@ -288,9 +338,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
       params: params.get(run.id) ?? {},
       ...(lineage.has(run.id) ? { lineage: lineage.get(run.id) } : {}),
       ...(gpus.has(run.id) ? { gpus: gpus.get(run.id) } : {}),
+      ...(noteOf.has(run.id) ? { note: noteOf.get(run.id) } : {}),
+      ...(page.children ? { nested: { scope: parent, children: page.children[run.id] ?? 0 } } : {}),
     }));
     if (offset + page.runs.length < page.total) {
-      nodes.push({ kind: 'more', store, parent, offset: offset + page.runs.length });
+      nodes.push({ kind: 'more', store, parent, offset: offset + page.runs.length, ...(under ? { under } : {}) });
     }
     return nodes;
   }
@@ -314,7 +366,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
       git: run.git !== null,
       environment: run.environment !== null,
       artifacts: run.artifacts.length > 0,
-      models: run.models.length > 0,
+      models: run.models.length > 0 || run.loggedModels.length > 0,
       inputs: run.inputs.length > 0,
       problems: run.rejected.length > 0,
     };
@@ -381,11 +433,19 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
         return item;
       }
       case 'run':
-        return runTreeItem(node.run, node.metrics, this.settings, node.params, node.lineage, node.gpus);
+        return runTreeItem(node.run, node.metrics, this.settings, {
+          params: node.params,
+          lineage: node.lineage,
+          note: node.note,
+          children: node.nested?.children ?? 0,
+          ...(node.gpus ? { gpus: node.gpus } : {}),
+        });
       case 'more': {
         const item = new vscode.TreeItem('Load more runs…', vscode.TreeItemCollapsibleState.Expanded);
         item.iconPath = new vscode.ThemeIcon('ellipsis');
-        const total = node.parent.kind === 'experiment' ? node.parent.experiment.runCount : node.parent.runCount;
+        const total =
+          node.under?.runCount ??
+          (node.parent.kind === 'experiment' ? node.parent.experiment.runCount : node.parent.runCount);
         item.description = `${total - node.offset} more`;
         return item;
       }
@@ -408,6 +468,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
         if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon);
         return item;
       }
+      default:
+        if (!this.servers) throw new Error(`no tracking servers to show ${node.kind}`);
+        return this.servers.item(node);
     }
   }
 

@@ -213,6 +213,8 @@ describe('Live runs: every surface within a second of the journal', function () 
   const script = (name: string): vscode.Uri => vscode.Uri.file(join(folder, name));
 
   before(async () => {
+    // Panels earlier suites left open follow change notices too: they would share the measurement.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     folder = join(workspaceFolder().uri.fsPath, 'live-scripts');
     await mkdir(folder, { recursive: true });
     await writeFile(join(folder, 'live_print.py'), PRINTER);

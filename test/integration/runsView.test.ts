@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { readGitState } from '../../src/git/gitState';
 import { previousRun } from '../../src/views/runNotifications';
 import type { RunsTreeNode } from '../../src/views/runsTreeProvider';
-import { api, dropStoreDir, labelOf, useStoreDir, waitFor, workspaceFolder } from './helpers';
+import { api, dropStoreDir, labelOf, screenshot, useStoreDir, waitFor, workspaceFolder } from './helpers';
 
 type RunNode = Extract<RunsTreeNode, { kind: 'run' }>;
 
@@ -318,5 +318,69 @@ describe('Runs view actions', function () {
     assert.equal(rerun.status, 'FINISHED', rerun.error ?? '');
     assert.deepEqual(rerun.params, params);
     assert.equal(rerun.metrics.find((m) => m.key === 'loss')?.count, 1);
+  });
+
+  it('shows child runs under their parent, and a note in the tooltip as Markdown that runs nothing', async () => {
+    const metric = (ts: number, value: number): object => ({ t: 'metric', ts, key: 'val_loss', value, step: 0 });
+    await journal('grid-parent', [
+      start('grid-parent', 1_700_000_500_000, 'grid-search', { experiment: 'grid' }),
+      { t: 'run_end', ts: 1_700_000_500_100, status: 'FINISHED' },
+    ]);
+    for (const [n, id] of ['grid-a', 'grid-b'].entries()) {
+      await journal(id, [
+        start(id, 1_700_000_500_001 + n, `candidate-${n}`, { experiment: 'grid', parent_run_id: 'grid-parent' }),
+        metric(1_700_000_500_010 + n, 0.5 - n / 10),
+        { t: 'run_end', ts: 1_700_000_500_020 + n, status: 'FINISHED' },
+      ]);
+    }
+    const runlog = await api();
+    const { runs } = runlog;
+    const parent = await waitFor('the grid search with its two children', async () => {
+      const top = await runsUnder('grid');
+      const node = top[0];
+      return top.length === 1 && node?.nested?.children === 2 ? node : undefined;
+    });
+    assert.match(String(runs.getTreeItem(parent).description), /2 child runs/);
+    const below = await runs.getChildren(parent);
+    assert.deepEqual(
+      below.filter((n): n is RunNode => n.kind === 'run').map((n) => n.run.id),
+      ['grid-b', 'grid-a'],
+      'the children, in the view’s order, before the parent’s own sections',
+    );
+    assert.equal(
+      await vscode.commands.executeCommand('runlog.revealRunInTree', { runIds: ['grid-a'] }),
+      true,
+      'a child run is found under its parent',
+    );
+
+    const note =
+      '# Grid search\nlr **0.01** won <img src=x onerror=alert(1)>\n[delete](command:runlog.deleteRun) [docs](https://mlflow.org/docs)';
+    await vscode.commands.executeCommand('runlog.editNote', { runIds: ['grid-parent'] }, undefined, note);
+    const [folder] = runlog.storeFolders();
+    assert.ok(folder);
+    await waitFor('the note', async () =>
+      (await folder.store.call('getRun', 'grid-parent'))?.tags['mlflow.note.content'] === note ? true : undefined,
+    );
+    const tooltip = await waitFor('the note in the tooltip', async () => {
+      const node = (await runsUnder('grid'))[0];
+      const md = node ? (runs.getTreeItem(node).tooltip as vscode.MarkdownString) : undefined;
+      return md?.value.includes('Grid search') ? md : undefined;
+    });
+    assert.ok(!tooltip.isTrusted && !tooltip.supportHtml, 'untrusted, no HTML');
+    assert.match(tooltip.value, /^# Grid search$/m, 'a heading');
+    assert.ok(tooltip.value.includes('**0\\.01**'), 'emphasis kept, user text escaped');
+    assert.ok(!tooltip.value.includes('<img'), 'raw HTML shown as text');
+    assert.ok(!tooltip.value.includes('](command:'), 'no command link');
+    assert.ok(tooltip.value.includes('](https://mlflow.org/docs)'), 'a web link stays a link');
+    const sections = await runs.getChildren((await runsUnder('grid'))[0]);
+    assert.ok(!sections.some((n) => n.kind === 'section' && n.section === 'tags'), 'the note is not listed as a tag');
+    await vscode.commands.executeCommand('runlog.revealRunInTree', { runIds: ['grid-a'] });
+    await screenshot('runs-view-nested-note');
+
+    await vscode.commands.executeCommand('runlog.editNote', { runIds: ['grid-parent'] }, undefined, '');
+    await waitFor('the note removed', async () => {
+      const run = await folder.store.call('getRun', 'grid-parent');
+      return run && !('mlflow.note.content' in run.tags) ? true : undefined;
+    });
   });
 });

@@ -266,6 +266,18 @@ class MetricTest(support.ClientTest):
         tags = [(e["key"], e["value"]) for e in of_type(read_events(run.dir), "tag") if e["key"] != "runlog.git"]
         self.assertEqual(tags, [("team", "vision"), ("stage", "1"), ("stage", "two"), ("ok", "False")])
 
+    def test_a_note_is_markdown_in_mlflows_note_tag_and_a_later_one_replaces_it(self):
+        self.use_store()
+        with runlog.start_run() as run:
+            runlog.set_note("# Try\nlr **0.1** <script>x</script>")
+            run.set_note("second")
+            with self.assertRaises(TypeError):
+                runlog.set_note(3)
+            with self.assertRaises(ValueError):
+                runlog.set_note("x" * 8001)
+        notes = [e["value"] for e in of_type(read_events(run.dir), "tag") if e["key"] == "mlflow.note.content"]
+        self.assertEqual(notes, ["# Try\nlr **0.1** <script>x</script>", "second"])
+
 
 class ProcessExitTest(support.ClientTest):
     """What happens at interpreter exit, checked in a fresh interpreter."""

@@ -1,6 +1,16 @@
 // A scripted `App` (src/app/app.ts) for command tests in plain Node: it records what a command showed
 // and asked, and answers from queues the test fills (nothing queued: the user dismissed it).
-import type { App, AppLog, AppState, Disposable, InputOptions, PickItem, PickOptions } from '../../src/app/app';
+import type {
+  App,
+  AppLog,
+  AppSecrets,
+  AppState,
+  Disposable,
+  InputOptions,
+  PickItem,
+  PickOptions,
+  ProgressReport,
+} from '../../src/app/app';
 
 export interface Shown {
   readonly kind: 'information' | 'warning' | 'error';
@@ -50,6 +60,31 @@ export class FakeApp implements App {
       return Promise.resolve();
     },
   };
+
+  /** What SecretStorage holds. */
+  readonly secretValues = new Map<string, string>();
+  readonly secrets: AppSecrets = {
+    get: (key) => Promise.resolve(this.secretValues.get(key)),
+    store: (key, value) => {
+      this.secretValues.set(key, value);
+      return Promise.resolve();
+    },
+    delete: (key) => {
+      this.secretValues.delete(key);
+      return Promise.resolve();
+    },
+  };
+
+  /** Progress notifications: their titles and what they reported. */
+  readonly progress: { title: string; reports: string[] }[] = [];
+  /** Set by a test to cancel the progress notifications that start after it. */
+  readonly cancelProgress = new AbortController();
+
+  withProgress<T>(title: string, task: (report: ProgressReport, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const entry = { title, reports: [] as string[] };
+    this.progress.push(entry);
+    return task((message) => entry.reports.push(message), this.cancelProgress.signal);
+  }
 
   /** The messages of the notifications of one kind. */
   messages(kind: Shown['kind']): string[] {

@@ -39,6 +39,7 @@ export function runDetails(extra: Partial<RunDetails> = {}): RunDetails {
     rejected: [],
     models: [],
     environment: null,
+    loggedModels: [],
     ...extra,
   };
 }

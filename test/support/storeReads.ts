@@ -10,5 +10,6 @@ export function readsFromStore(store: RunStore): StoreReads {
     experiments: () => Promise.resolve(store.query('experiments')),
     series: (runId, key) => Promise.resolve(store.query('series', runId, key, 'step')),
     registeredModels: () => Promise.resolve(store.query('registeredModels')),
+    query: (name, ...args) => Promise.resolve(store.query(name, ...args)),
   };
 }

@@ -277,10 +277,14 @@ function renderLegend(s: ChartsState): void {
       swatch.style.backgroundColor = run.color;
       const chip = el(
         'button',
-        { className: `legend-item status-${run.status.toLowerCase()}`, title: `${run.name} (${run.status})` },
+        {
+          className: `legend-item status-${run.status.toLowerCase()}`,
+          title: `${run.name} (${run.status})${run.remote ? `, pulled from ${run.remote}` : ''}`,
+        },
         swatch,
         el('span', { className: 'legend-name', text: run.name }),
         el('span', { className: 'legend-label', text: run.label }),
+        ...(run.remote ? [el('span', { className: 'legend-remote', text: `from ${run.remote}` })] : []),
       );
       chip.type = 'button';
       chip.addEventListener('click', () => channel.send({ type: 'revealRun', runId: run.id }));

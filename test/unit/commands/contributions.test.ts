@@ -11,7 +11,18 @@ import { fits } from '../../../src/commands/runTargets';
 import { runContextValue } from '../../../src/runs/runPresentation';
 import type { RunStatus } from '../../../src/store/events';
 import type { RunRecord } from '../../../src/store/types';
-import { EXPERIMENT_ITEM, MODEL_ITEM, TRASH_ITEM, groupItem, modelVersionItem } from '../../../src/views/contextValues';
+import {
+  EXPERIMENT_ITEM,
+  LOGGED_MODEL_ITEM,
+  MODEL_ITEM,
+  REMOTE_EXPERIMENT_ITEM,
+  REMOTE_RUN_ITEM,
+  SERVER_ITEM,
+  TRASH_ITEM,
+  UNREGISTERED_ITEM,
+  groupItem,
+  modelVersionItem,
+} from '../../../src/views/contextValues';
 import { runRecord } from '../../support/runFixtures';
 
 interface MenuItem {
@@ -48,14 +59,18 @@ const RUN_ITEMS: readonly { run: RunRecord; value: string }[] = STATUSES.flatMap
   ),
 );
 /** Every context value each view sets on its items. */
+/** A tracking server's items: their menus' commands take the clicked node itself (src/views/serverTree.ts). */
+const SERVER_ITEMS: readonly string[] = [SERVER_ITEM, REMOTE_EXPERIMENT_ITEM, REMOTE_RUN_ITEM];
+
 const CONTEXT_VALUES: Readonly<Record<string, readonly string[]>> = {
   'runlog.runs': [
     EXPERIMENT_ITEM,
     TRASH_ITEM,
     ...(['branch', 'commit', 'status'] as const).map(groupItem),
     ...RUN_ITEMS.map((item) => item.value),
+    ...SERVER_ITEMS,
   ],
-  'runlog.models': [MODEL_ITEM, modelVersionItem(false), modelVersionItem(true)],
+  'runlog.models': [MODEL_ITEM, modelVersionItem(false), modelVersionItem(true), UNREGISTERED_ITEM, LOGGED_MODEL_ITEM],
 };
 
 /** A `when` clause read as the conjunction Runlog's menus use: `view ==`, `viewItem ==` or `=~`, and others. */
@@ -123,7 +138,14 @@ describe("package.json's contributions and the registered commands", () => {
       const values = (CONTEXT_VALUES[view] ?? []).filter(matches);
       assert.ok(values.length > 0, `${where} matches an item the view sets`);
       const kind = COMMANDS[item.command as CommandId].kind;
-      const wanted = view === 'runlog.runs' ? 'runs' : 'versions';
+      if (values.every((value) => SERVER_ITEMS.includes(value))) {
+        assert.ok(kind === 'palette' || kind === 'arguments', `${where}: a command that takes the clicked node`);
+        continue;
+      }
+      assert.ok(!values.some((value) => SERVER_ITEMS.includes(value)), `${where}: not on local and remote items both`);
+      // A logged model is no run or version: its command takes the clicked item, or asks from the palette.
+      const wanted =
+        view === 'runlog.runs' ? 'runs' : values.every((v) => v === LOGGED_MODEL_ITEM) ? 'palette' : 'versions';
       assert.equal(kind, wanted, `${where}: a ${wanted} command, which takes the clicked item and the selection`);
     }
   });

@@ -38,10 +38,26 @@ describe('run commands (through the App port, in Node)', () => {
   let relaunch: Relaunch;
 
   const runs: RunDetails[] = [
-    runDetails({ id: 'owl', name: 'bright-owl', startTime: 300, tags: { team: 'vision', stage: 'a' } }),
-    runDetails({ id: 'fox', name: 'calm-fox', startTime: 200, tags: { team: 'vision', stage: 'b' } }),
+    runDetails({
+      id: 'owl',
+      name: 'bright-owl',
+      startTime: 300,
+      tags: { team: 'vision', stage: 'a', 'mlflow.note.content': 'line one\nC:\\temp\\new' },
+    }),
+    runDetails({
+      id: 'fox',
+      name: 'calm-fox',
+      startTime: 200,
+      tags: { team: 'vision', stage: 'b', 'mlflow.note.content': 'line one\nC:\\temp\\new' },
+    }),
     runDetails({ id: 'elk', name: 'late-elk', startTime: 100, status: 'RUNNING', endTime: null }),
     runDetails({ id: 'old', name: 'gone-cat', startTime: 50, deleted: true }),
+    runDetails({
+      id: 'pulled',
+      name: 'their-yak',
+      startTime: 40,
+      tags: { team: 'vision', 'runlog.remote': 'https://mlflow.team.example' },
+    }),
   ];
 
   beforeEach(async () => {
@@ -114,11 +130,28 @@ describe('run commands (through the App port, in Node)', () => {
     });
   });
 
+  it('leaves a run pulled from a tracking server as it is: read-only here, and says so', async () => {
+    await run('runlog.renameRun')(ids('pulled'), undefined, 'my-yak');
+    app.inputAnswers.push('owner=ana');
+    await run('runlog.tagRuns')(ids('owl', 'pulled'));
+    assert.deepEqual(await appended(store, 'pulled'), []);
+    assert.equal(app.messages('information').length, 2);
+    assert.match(
+      app.messages('information')[0] ?? '',
+      /their-yak came from https:\/\/mlflow\.team\.example and is read-only here/,
+    );
+    assert.equal(app.inputs[0]?.title, 'Runlog: Tags of bright-owl', 'the others are still tagged');
+  });
+
   describe('Tag Runs…', () => {
     it('offers the tags every run shares, and sets what is added and removes what is removed on each', async () => {
       app.inputAnswers.push('owner=ana, reviewed');
       await run('runlog.tagRuns')(ids('owl', 'fox'));
-      assert.equal(app.inputs[0]?.value, 'team=vision', 'stage differs between the runs, so it is not offered');
+      assert.equal(
+        app.inputs[0]?.value,
+        'team=vision',
+        'stage differs between the runs, so it is not offered; the note is Edit Note’s',
+      );
       assert.equal(app.inputs[0]?.title, 'Runlog: Tags of 2 runs');
       assert.match(app.inputs[0]?.validateInput?.('runlog.x=1') ?? '', /Runlog's own/);
       for (const id of ['owl', 'fox']) {
@@ -135,6 +168,36 @@ describe('run commands (through the App port, in Node)', () => {
       await run('runlog.tagRuns')(ids('owl'), undefined, '=oops');
       assert.deepEqual(app.messages('error'), ['Runlog: "=oops" has no key before "="']);
       assert.deepEqual(await appended(store, 'owl'), []);
+    });
+  });
+
+  describe('Edit Note…', () => {
+    const NOTE = 'mlflow.note.content';
+
+    it('edits the note on one line, a line break as \\n, and writes it as MLflow’s note tag', async () => {
+      app.inputAnswers.push('# Best\\nC:\\\\temp\\\\new **so far**');
+      await run('runlog.editNote')(ids('owl'));
+      const [input] = app.inputs;
+      assert.equal(input?.value, 'line one\\nC:\\\\temp\\\\new', 'backslashes doubled, so \\n stays a backslash and n');
+      assert.equal(input?.title, 'Runlog: Note of bright-owl');
+      assert.equal(input?.validateInput?.('x'.repeat(8000)), undefined);
+      assert.match(input?.validateInput?.('x'.repeat(8001)) ?? '', /at most 8000/);
+      assert.deepEqual(withoutTs(await appended(store, 'owl')), [
+        { t: 'tag', key: NOTE, value: '# Best\nC:\\temp\\new **so far**' },
+      ]);
+      assert.equal(refreshed, 1);
+    });
+
+    it('removes the note when emptied, takes a note from code as is, and writes nothing unchanged', async () => {
+      await run('runlog.editNote')(ids('owl'), undefined, '   ');
+      await run('runlog.editNote')(ids('fox'), undefined, 'line one\nC:\\temp\\new');
+      await run('runlog.editNote')(ids('elk'), undefined, '<img src=x onerror=alert(1)>\nsecond line');
+      assert.equal(app.inputs.length, 0);
+      assert.deepEqual(withoutTs(await appended(store, 'owl')), [{ t: 'lifecycle', action: 'remove_tag', key: NOTE }]);
+      assert.deepEqual(await appended(store, 'fox'), []);
+      assert.deepEqual(withoutTs(await appended(store, 'elk')), [
+        { t: 'tag', key: NOTE, value: '<img src=x onerror=alert(1)>\nsecond line' },
+      ]);
     });
   });
 

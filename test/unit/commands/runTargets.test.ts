@@ -157,15 +157,20 @@ describe('what Models view commands act on', () => {
     version: n,
     runId: `run-${n}`,
     source: null,
+    modelId: null,
     created,
+    updated: created,
     description: null,
     aliases,
+    stage: 'None',
+    tags: {},
   });
   const model = (name: string, versions: ModelVersion[]): RegisteredModel => ({
     name,
     created: 0,
     updated: 0,
     description: null,
+    tags: {},
     versions,
   });
 

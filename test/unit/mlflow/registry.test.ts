@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseModelSource } from '../../../src/mlflow/registryHandlers';
+import { parseModelSource } from '../../../src/mlflow/versionHandlers';
 import { Harness } from './endpointHarness';
 
 interface WireVersion {

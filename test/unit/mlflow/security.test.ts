@@ -208,13 +208,21 @@ describe('MLflow endpoint: security', function () {
   it('splits artifact paths, refusing the tricks', () => {
     assert.deepEqual(artifactSegments('a/b%20c/d.txt'), ['a', 'b c', 'd.txt']);
     assert.deepEqual(artifactSegments('dir/'), ['dir']);
+    // Decoded once, and a literal % or # is a file name's: MLflow's log_image names, as requests sends them.
+    assert.deepEqual(artifactSegments('images/val%23loss%25step%2517%25timestamp%251700000000000%25g3f2a.png'), [
+      'images',
+      'val#loss%step%17%timestamp%1700000000000%g3f2a.png',
+    ]);
+    assert.deepEqual(artifactSegments('a%2525b/c%25zz'), ['a%25b', 'c%zz']);
     for (const raw of [
       '..',
       'a/../b',
       '%2e%2e',
       '%252e%252e',
+      '..%252f..%252flock',
+      '%25252e%25252e',
+      'a%255cb',
       'a\\b',
-      'a#b',
       'a;b',
       'a%00',
       '/abs',

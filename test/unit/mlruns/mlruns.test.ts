@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { listTree } from '../../../src/mlruns/mlrunsFiles';
 import { exportMlruns } from '../../../src/mlruns/mlrunsExport';
 import { importMlruns } from '../../../src/mlruns/mlrunsImport';
-import { parseEventLine } from '../../../src/store/events';
+import { parseEventLine } from '../../../src/store/eventParse';
 import { parseMetricBatch } from '../../../src/store/metricBatchLine';
 import type { RunEvent } from '../../../src/store/events';
 import { RunStore } from '../../../src/store/runStore';

@@ -7,7 +7,7 @@ import { RunJournal } from '../../../src/runs/runJournal';
 import { RunProcess } from '../../../src/runs/runProcess';
 import { RunQueue } from '../../../src/runs/runQueue';
 import { StdoutMetricParser } from '../../../src/runs/stdoutMetrics';
-import { parseEventLine } from '../../../src/store/events';
+import { parseEventLine } from '../../../src/store/eventParse';
 
 async function events(journal: RunJournal): Promise<Record<string, unknown>[]> {
   const text = await readFile(journal.file, 'utf8');

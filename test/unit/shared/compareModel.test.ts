@@ -47,6 +47,15 @@ describe('compare table', () => {
     ]);
   });
 
+  it('says where a pulled run came from, in a row only when some run was pulled', () => {
+    const pulled = [runs[0], compareRun('c', { name: 'theirs', remote: 'https://mlflow.team.example' })];
+    const server = compareRows(snapshotOf(pulled)).find((r) => r.key === 'run.server');
+    assert.deepEqual(server?.cells, [null, 'https://mlflow.team.example']);
+    assert.equal(server?.label, 'pulled from');
+    assert.equal(server?.differs, true);
+    assert.equal(row('run.server'), undefined);
+  });
+
   it('marks rows that differ; equal numbers written differently do not differ, a missing value does', () => {
     assert.equal(row('params.depth')?.differs, false, '4 and 4.0');
     assert.equal(row('params.lr')?.differs, false, '0.01 and 1e-2');

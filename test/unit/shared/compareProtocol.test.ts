@@ -17,7 +17,7 @@ describe('compare protocol', () => {
         environment: environment({ numpy: '1.26.4' }),
         gpus: [{ index: 0, peakMemoryMegabytes: 1000, peakMemoryPercentage: null, meanUtilizationPercentage: 50 }],
       }),
-      compareRun('b', { durationMs: null }),
+      compareRun('b', { durationMs: null, remote: 'https://mlflow.team.example' }),
     ],
     { loss: 'min' },
   );
@@ -38,6 +38,7 @@ describe('compare protocol', () => {
       { ...snapshot, runs: [{ ...snapshot.runs[0], environment: undefined }] },
       { ...snapshot, runs: [{ ...snapshot.runs[0], gpus: [{ index: -1 }] }] },
       { ...snapshot, runs: [{ ...snapshot.runs[0], gpus: undefined }] },
+      { ...snapshot, runs: [{ ...snapshot.runs[0], remote: 7 }] },
       { ...snapshot, goals: { loss: 'lowest' } },
       { ...snapshot, missing: [1] },
       { ...snapshot, runs: 'a,b' },

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { decodeWireNumber, encodeWireNumber, parseEventLine } from '../../../src/store/events';
+import { parseEventLine } from '../../../src/store/eventParse';
+import { decodeWireNumber, encodeWireNumber } from '../../../src/store/events';
 
 describe('journal events', () => {
   it('parses every event type', () => {

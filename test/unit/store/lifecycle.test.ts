@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseEventLine } from '../../../src/store/events';
+import { parseEventLine } from '../../../src/store/eventParse';
 import { RunStore } from '../../../src/store/runStore';
 import type { ListRunsQuery } from '../../../src/store/types';
 

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { decodeWireNumber, parseEventLine } from '../../../src/store/events';
+import { parseEventLine } from '../../../src/store/eventParse';
+import { decodeWireNumber } from '../../../src/store/events';
 import { MetricBatch, scanMetricLine } from '../../../src/store/metricScan';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);

@@ -20,9 +20,12 @@ for name in sorted(state.models):
     m = state.models[name]
     live = sorted((v for v in m.versions.values() if not v.deleted), key=lambda v: -v.version)
     models.append({"name": name, "created": m.created, "updated": m.updated, "description": m.description,
-                   "versions": [{"version": v.version, "runId": v.run_id, "source": v.source, "created": v.created,
+                   "tags": m.tags,
+                   "versions": [{"version": v.version, "runId": v.run_id, "source": v.source,
+                                 "modelId": v.model_id, "created": v.created, "updated": v.updated,
                                  "description": v.description,
-                                 "aliases": sorted(a for a, n in m.aliases.items() if n == v.version)}
+                                 "aliases": sorted(a for a, n in m.aliases.items() if n == v.version),
+                                 "stage": v.stage, "tags": v.tags}
                                 for v in live]})
 print(json.dumps({"models": models, "rejected": state.rejected}))
 `;
@@ -130,6 +133,72 @@ describe('the registry rules in Python and in the store', function () {
       ours.rejectedLines.filter((line) => line !== 0).sort((a, b) => a - b),
       'the same lines are refused (the store reports stray metric points without a line)',
     );
+  });
+
+  it('derive the same from the actions of journal format 3: renames, tags, stages, logged models', async () => {
+    const e = (action: string, fields: object = {}): string =>
+      JSON.stringify({ t: 'registry', ts: 200, action, model: 'prices', ...fields });
+    const lines = [
+      e('create_model', { ts: 201 }),
+      e('set_model_tag', { key: 'team', value: 'pricing', ts: 202 }),
+      e('create_version', { run_id: 'r1', source: 'model', tags: { data: 'v1' }, ts: 203 }),
+      e('create_version', { model_id: 'm-0123456789abcdef0123456789abcdef', ts: 204 }),
+      e('create_version', { model_id: 'm-1', run_id: 'r2', version: 3, ts: 205 }),
+      e('create_version', { run_id: 'r3' }),
+      e('set_version_tag', { version: 2, key: 'validated', value: 'yes', ts: 206 }),
+      e('set_version_tag', { version: 9, key: 'k', value: 'v' }),
+      e('set_version_tag', { version: 2, key: '', value: 'v' }),
+      e('set_version_tag', { version: 2, key: 'k' }),
+      e('delete_version_tag', { version: 1, key: 'data', ts: 207 }),
+      e('delete_version_tag', { version: 1, key: 'never-set', ts: 208 }),
+      e('transition_stage', { version: 1, stage: 'Production', ts: 209 }),
+      e('transition_stage', { version: 2, stage: 'Production', archive_existing: true, ts: 210 }),
+      e('transition_stage', { version: 3, stage: 'Staging', archive_existing: false, ts: 211 }),
+      e('transition_stage', { version: 3, stage: 'production' }),
+      e('transition_stage', { version: 3, stage: 'Archived', archive_existing: 'yes' }),
+      e('update_version', { version: 3, description: 'third', ts: 212 }),
+      e('set_alias', { alias: 'champion', version: 2, ts: 213 }),
+      e('delete_model_tag', { key: 'never-set', ts: 214 }),
+      e('set_model_tag', { model: 'ghost', key: 'k', value: 'v' }),
+      e('create_model', { model: 'taken', ts: 215 }),
+      e('rename_model', { new_name: 'taken' }),
+      e('rename_model', { new_name: 'prices' }),
+      e('rename_model', { new_name: '' }),
+      e('rename_model', { model: 'ghost', new_name: 'ghost2' }),
+      e('rename_model', { new_name: 'house-prices', ts: 216 }),
+      e('create_version', { run_id: 'r4', source: 'model', version: 1, ts: 217 }),
+      e('create_version', { model: 'house-prices', run_id: 'r5', source: 'model', version: 4, ts: 218 }),
+      e('delete_model_tag', { model: 'house-prices', key: 'team', ts: 219 }),
+      e('set_alias', { model: 'house-prices', alias: 'champion', version: 4, ts: 220 }),
+      e('delete_version', { model: 'house-prices', version: 2, ts: 221 }),
+      e('set_version_tag', { model: 'house-prices', version: 2, key: 'k', value: 'v' }),
+    ];
+    await mkdir(join(store, 'registry'), { recursive: true });
+    const journal = join(store, 'registry', 'events.jsonl');
+    await writeFile(journal, `${lines.join('\n')}\n`);
+    const python = pythonDerives(journal);
+    const ours = await storeDerives();
+    assert.deepEqual(python.models, ours.models);
+    const house = ours.models.find((m) => m.name === 'house-prices');
+    assert.deepEqual(
+      house?.versions.map((v) => [v.version, v.stage, v.tags, v.modelId, v.aliases]),
+      [
+        [4, 'None', {}, null, ['champion']],
+        [3, 'Staging', {}, 'm-1', []],
+        [1, 'Archived', {}, null, []],
+      ],
+    );
+    assert.deepEqual(house?.tags, {});
+    assert.deepEqual(
+      ours.models.find((m) => m.name === 'prices')?.versions.map((v) => v.version),
+      [1],
+      'the old name is free again: a new model, numbered from 1',
+    );
+    assert.deepEqual(
+      python.rejected.map(([line]) => line),
+      ours.rejectedLines.sort((a, b) => a - b),
+    );
+    assert.deepEqual(ours.rejectedLines, [6, 8, 9, 10, 16, 17, 21, 23, 24, 25, 26, 33]);
   });
 
   it('agree on a journal written by several Python processes registering at once', async () => {

@@ -229,12 +229,12 @@ describe('run store', () => {
     const store = await open();
     await store.snapshot();
     store.close();
-    // What a store of schema 3 made of them: the batched line refused, its points missing.
+    // What a store of schema 4 made of them: the batched line refused, its points missing.
     const db = await Db.open(await readFile(join(dir, DB_FILE)));
     db.exec(`DELETE FROM metric_chunks WHERE series_id IN (SELECT id FROM metric_series WHERE run_id = 'r1');
       DELETE FROM metric_series WHERE run_id = 'r1';
       INSERT INTO rejected_events (run_id, line, reason) VALUES ('r1', 2, '"ts" must be a number (milliseconds since the epoch)');
-      PRAGMA user_version = 3;`);
+      PRAGMA user_version = 4;`);
     await writeFile(join(dir, DB_FILE), db.export());
     db.close();
     const upgraded = await open();

@@ -83,7 +83,8 @@ describe('store worker', function () {
     assert.equal((await second.client.call('series', 'r1', 'acc')).values[0], 0.9);
     const held = await StoreLock.read(dir);
     assert.ok(held);
-    await first.client.close();
+    // Time enough to save and release on a loaded machine (past the default 5 s, the worker is ended).
+    await first.client.close(60_000);
     // The reader may take the lock over between the release and this read (its heartbeat is 100 ms).
     assert.notEqual((await StoreLock.read(dir))?.token, held.token, 'the writer released the lock');
     await waitFor('the reader to take the lock', async () =>

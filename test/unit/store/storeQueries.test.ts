@@ -10,6 +10,7 @@ import { runQueries } from '../../../src/store/runQueries';
 import { RunStore } from '../../../src/store/runStore';
 import { STORE_QUERIES, isQueryName } from '../../../src/store/storeQueries';
 import { StoreService, isStoreRequest } from '../../../src/store/storeService';
+import { tableQueries } from '../../../src/store/tableQueries';
 
 const SERVICE_CALLS = ['sync', 'snapshot', 'status'];
 
@@ -32,8 +33,8 @@ describe('store queries', function () {
   });
 
   it('are named once: every room’s queries in one table, no name twice, none a service call', () => {
-    const names = [runQueries, metricQueries, insightQueries, registryQueries, mediaQueries].flatMap((room) =>
-      Object.keys(room),
+    const names = [runQueries, metricQueries, insightQueries, registryQueries, mediaQueries, tableQueries].flatMap(
+      (room) => Object.keys(room),
     );
     assert.equal(new Set(names).size, names.length, 'a name in two rooms would hide one of them');
     assert.deepEqual(Object.keys(STORE_QUERIES).sort(), [...names].sort());
