@@ -88,19 +88,16 @@ export function batchMetricLines(lines: string | Uint8Array): string | Uint8Arra
   const bytes = typeof lines === 'string' ? Buffer.from(lines) : lines;
   const chunk = parseJournalBuffer(bytes);
   if (chunk.events.length > 0 || chunk.malformed.length > 0 || chunk.nextOffset !== bytes.length) return lines;
-  const points: WirePoint[] = [];
+  let out = '';
   const exact = new Map<string, string>();
   for (const [key, columns] of chunk.metrics.series) {
     const { steps, times, values } = columns.view();
-    if (steps.every(Number.isSafeInteger) && times.every(Number.isSafeInteger)) {
-      for (let i = 0; i < values.length; i++) {
-        points.push({ key, value: values[i] ?? Number.NaN, ts: times[i] ?? 0, step: steps[i] ?? 0 });
-      }
-    } else {
-      exact.set(key, '');
-    }
+    if (!steps.every(Number.isSafeInteger) || !times.every(Number.isSafeInteger)) exact.set(key, '');
+    else if (values.length === 1) out += metricLine(times[0] ?? 0, key, values[0] ?? Number.NaN, steps[0] ?? 0);
+    else if (batchable([...steps], [...times])) out += metricBatchLine(key, steps, times, values);
+    else exact.set(key, '');
   }
-  if (exact.size === 0) return metricLines(points);
+  if (exact.size === 0) return out;
   // The lines of the keys that keep them, as they came.
   for (const text of Buffer.from(bytes).toString('utf8').split('\n')) {
     const parsed = text === '' ? undefined : parseEventLine(text);
@@ -108,7 +105,7 @@ export function batchMetricLines(lines: string | Uint8Array): string | Uint8Arra
       exact.set(parsed.event.key, `${exact.get(parsed.event.key) ?? ''}${text}\n`);
     }
   }
-  return metricLines(points) + [...exact.values()].join('');
+  return out + [...exact.values()].join('');
 }
 
 /** Serializes an event as one journal line, keeping NaN, infinities and -0 (docs/JOURNAL.md). */
