@@ -1,14 +1,15 @@
 /**
  * The Compare panel's table, independent of how it is drawn: one row per field (status, duration,
- * each param, each metric statistic, what the runs used of their GPUs, git, the environment and
- * the packages whose versions differ), one cell per run, whether the row differs between runs and
- * which cell is best. The webview draws it; the host exports it as Markdown and CSV.
+ * the note, each param, each metric statistic, what the runs used of their GPUs, git, the
+ * environment and the packages whose versions differ), one cell per run, whether the row differs
+ * between runs and which cell is best. The webview draws it; the host exports it as Markdown and CSV.
  */
 import type { CompareRun, CompareSnapshot } from './compareProtocol';
 import { csvText } from './csv';
 import { bestIndex, metricGoal } from './metricGoal';
 import type { MetricGoal } from './metricGoal';
 import { formatDuration, formatMetricValue } from './formatValue';
+import { noteText, parseNote } from './noteMarkdown';
 import { nanToNull } from './nullableNumber';
 import { formatMegabytes, formatPercentage, isSystemMetric, peakMemoryText } from './systemMetrics';
 
@@ -245,6 +246,21 @@ export function compareRows(snapshot: CompareSnapshot, options: RowOptions = {})
             'pulled from',
             runs.map((r) => r.remote ?? null),
           ),
+        ]
+      : []),
+    // The runs' notes (only when some run has one): the panel draws each as Markdown, the exports
+    // hold its text without markup (Markdown, the command line) or as written (CSV).
+    ...(runs.some((r) => r.note !== undefined)
+      ? [
+          {
+            ...textRow(
+              'run',
+              'note',
+              'note',
+              runs.map((r) => r.note ?? null),
+            ),
+            cells: runs.map((r) => (r.note === undefined ? null : noteText(parseNote(r.note)))),
+          },
         ]
       : []),
     ...paramKeys(runs).map((key) =>

@@ -50,6 +50,8 @@ export interface CompareRun {
   readonly gpus: readonly GpuUsage[];
   /** The tracking server the run was pulled from (read-only here), if it was. */
   readonly remote?: string;
+  /** Its Markdown note (the tag `mlflow.note.content`), if it has one: user text, hostile. */
+  readonly note?: string;
 }
 
 export interface CompareSnapshot {
@@ -70,6 +72,8 @@ export interface RenderReport {
   /** Elements under the page's root, and how many of them are `<img>`: user text must add none. */
   readonly elements: number;
   readonly images: number;
+  /** The markup each run's note cell became (`div.note`), '' where it has none. */
+  readonly notes: readonly string[];
 }
 
 export type ExportFormat = 'markdown' | 'csv';
@@ -178,7 +182,8 @@ export function isCompareRun(value: unknown): value is CompareRun {
     isEnvironment(value['environment']) &&
     Array.isArray(value['gpus']) &&
     value['gpus'].every(isGpuUsage) &&
-    (value['remote'] === undefined || isString(value['remote']))
+    (value['remote'] === undefined || isString(value['remote'])) &&
+    (value['note'] === undefined || isString(value['note']))
   );
 }
 
@@ -205,7 +210,8 @@ function isRenderReport(value: unknown): value is RenderReport {
     isCount(value['rows']) &&
     isCount(value['bestCells']) &&
     isCount(value['elements']) &&
-    isCount(value['images'])
+    isCount(value['images']) &&
+    isStringArray(value['notes'])
   );
 }
 

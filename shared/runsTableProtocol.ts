@@ -6,8 +6,8 @@
  * validate every message on receipt.
  */
 import type { MetricGoal } from './metricGoal';
-import type { MetricSpread, TableKeys, TableLayout, TablePage } from './runsTable';
-import { isTableLayout } from './runsTable';
+import type { ColumnId, MetricSpread, TableKeys, TableLayout, TablePage } from './runsTable';
+import { isColumnId, isTableLayout } from './runsTable';
 
 /** Where a filter is wrong: the message and the span of text it points at (0-based). */
 export interface FilterProblem {
@@ -122,6 +122,8 @@ export type TableViewMessage =
   | { readonly type: 'layout'; readonly layout: TableLayout }
   /** Show, hide and pin columns (a searchable pick in VS Code: hundreds of params are normal). */
   | { readonly type: 'pickColumns' }
+  /** A param or metric column's quick filter (a pick of values, a range): a term of the shared filter. */
+  | { readonly type: 'quickFilter'; readonly column: ColumnId }
   | { readonly type: 'filter'; readonly text: string }
   | { readonly type: 'selection'; readonly runIds: readonly string[]; readonly focused: string | null }
   /** A command on these runs; null: the user picks which (the table's More…). */
@@ -244,6 +246,8 @@ export function isTableViewMessage(value: unknown): value is TableViewMessage {
         isCount(value['limit']) &&
         isPageColumns(value['columns'])
       );
+    case 'quickFilter':
+      return isColumnId(value['column']) && /^(params|metrics)\./.test(value['column']);
     case 'ids':
       return isCount(value['version']) && isCount(value['from']) && isCount(value['to']);
     case 'bests':

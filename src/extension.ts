@@ -117,7 +117,10 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
   );
   const refresh = (): void => views.runs.refresh();
   const syncStatus = new SyncStatusBar();
-  const autoPush = new AutoPush(servers, log, (state) => syncStatus.update(state));
+  const autoPush = new AutoPush(servers, log, (state) => {
+    syncStatus.update(state);
+    if (state.pending === 0) refresh(); // the pushed runs' "↑ server"
+  });
   const pushEnded = workspace.onDidChangeRuns(({ storeDir, runIds }) => {
     const store = workspace.storeAt(storeDir);
     if (store) autoPush.changed(storeDir, store, runIds).catch((e: unknown) => log.warn(`Auto-push: ${String(e)}`));
@@ -137,7 +140,15 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
         ...code.commands(),
         ...modelCommands.commands(),
         ...mlflowCommands({ folders: workspace.folders, log, refresh }),
-        ...serverCommands({ app, servers, folders: workspace.folders, refresh }),
+        ...serverCommands({
+          app,
+          servers,
+          folders: workspace.folders,
+          refresh,
+          chartedRuns: () =>
+            ChartsPanel.active?.runIds ??
+            views.runsView.selection.flatMap((node) => (node.kind === 'run' ? [node.run.id] : [])),
+        }),
       },
       views.targets(launcher),
       commandTitles(context.extension.packageJSON),

@@ -220,6 +220,8 @@ export const COMMANDS = {
 
   // The team's MLflow tracking servers (src/commands/serverCommands.ts)
   'runlog.connectServer': command<() => Promise<ServerEntry | undefined>>(),
+  'runlog.removeServer':
+    command<(arg?: ServerTreeNode | string, options?: ConfirmOption) => Promise<ServerEntry | undefined>>(),
   'runlog.pushToServer': onRuns<RunsHandler<PushSummary | undefined, [server?: string]>>({
     title: 'Runlog: runs to push to the tracking server',
     many: true,

@@ -25,8 +25,13 @@ export interface ServerCommandDeps {
   readonly app: App;
   readonly servers: TrackingServers;
   readonly folders: () => readonly StoreFolder[];
-  /** The Runs view after a pull or a new server. */
+  /** The Runs view after a push, a pull or a new server. */
   readonly refresh: () => void;
+  /**
+   * The local runs a remote run opened in Charts joins: those of the open Charts panel, else those
+   * selected in the Runs view (a teammate's run beside mine).
+   */
+  readonly chartedRuns?: () => readonly string[];
 }
 
 /** What Pull Runs… is given by other code (a remote run in the Runs view, tests). */
@@ -38,15 +43,50 @@ export interface PullArg {
   readonly artifacts?: boolean;
 }
 
-type ServerCommandIds = 'runlog.connectServer' | 'runlog.pushToServer' | 'runlog.pullRuns' | 'runlog.openRemoteRun';
+type ServerCommandIds =
+  'runlog.connectServer' | 'runlog.removeServer' | 'runlog.pushToServer' | 'runlog.pullRuns' | 'runlog.openRemoteRun';
 
 export function serverCommands(deps: ServerCommandDeps): Pick<RunlogCommands, ServerCommandIds> {
   return {
     'runlog.connectServer': () => connectServer(deps),
+    'runlog.removeServer': (arg, options) => removeServer(deps, arg, options?.confirm !== false),
     'runlog.pushToServer': (target, selected, server) => pushToServer(deps, target, selected, server),
     'runlog.pullRuns': (arg) => pullFromServer(deps, pullArg(arg)),
     'runlog.openRemoteRun': (arg) => openRemoteRun(deps, arg),
   };
+}
+
+/**
+ * Runlog: Remove MLflow Server: the server's root in the Runs view (or the one named, or picked),
+ * out of `runlog.servers` and `runlog.autoPush`, its credentials out of SecretStorage. Asks first
+ * (unless given `{ confirm: false }`, for scripts and tests).
+ */
+async function removeServer(
+  deps: ServerCommandDeps,
+  arg: ServerTreeNode | string | undefined,
+  ask: boolean,
+): Promise<ServerEntry | undefined> {
+  const { app, servers } = deps;
+  const named = typeof arg === 'string' ? arg : arg && 'server' in arg ? arg.server.name : undefined;
+  const server =
+    named !== undefined
+      ? servers.byName(named)
+      : servers.list().length > 0
+        ? await servers.pick('Runlog: remove which server?')
+        : undefined;
+  if (!server) return undefined;
+  const confirmed =
+    !ask ||
+    (await app.confirm(
+      `Remove the tracking server ${server.name} (${server.uri})?`,
+      'Remove',
+      'Its credentials are deleted from VS Code’s secret storage; the runs on the server and those pulled here stay.',
+    ));
+  if (!confirmed) return undefined;
+  const removed = await servers.remove(server.name);
+  if (removed) app.log.info(`Removed the tracking server ${removed.name} (${removed.uri})`);
+  deps.refresh();
+  return removed;
 }
 
 /** Pull Runs… from the Runs view: a server's node, one of its experiments, or one of its runs. */
@@ -61,6 +101,7 @@ function pullArg(arg: PullArg | ServerTreeNode | undefined): PullArg | undefined
     case 'remoteRun':
       return { server: arg.server.name, runIds: [arg.run.info.run_id] };
     case 'remoteProblem':
+    case 'remoteEmpty':
       return { server: arg.server.name };
   }
 }
@@ -78,7 +119,8 @@ async function openRemoteRun(
   const summary = await pullFromServer(deps, { server: arg.server, runIds: [arg.runId], artifacts: false }, true);
   const local = [...(summary?.pulled ?? []), ...(summary?.unchanged ?? [])].find((r) => r.id === arg.runId)?.local;
   if (!local) return undefined;
-  await deps.app.executeCommand('runlog.openCharts', { runIds: [local] });
+  const runIds = [...new Set([...(deps.chartedRuns?.() ?? []), local])];
+  await deps.app.executeCommand('runlog.openCharts', { runIds });
   return local;
 }
 
@@ -257,6 +299,8 @@ async function pushToServer(
     return mergePushes(summaries);
   });
   if (summary) report(deps.app, pushSummaryText(summary), summary);
+  // The pushed runs' "↑ server" in the Runs view.
+  deps.refresh();
   return summary;
 }
 

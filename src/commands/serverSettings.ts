@@ -11,4 +11,6 @@ export const vscodeServerSettings: ServerSettings = {
       vscode.ConfigurationTarget.Global,
     ),
   autoPush: () => vscode.workspace.getConfiguration('runlog').get<unknown>('autoPush'),
+  setAutoPush: (names: readonly string[]) =>
+    vscode.workspace.getConfiguration('runlog').update('autoPush', [...names], vscode.ConfigurationTarget.Global),
 };

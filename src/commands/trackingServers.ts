@@ -23,6 +23,7 @@ export interface ServerSettings {
   setServers(servers: readonly ServerEntry[]): PromiseLike<void>;
   /** The raw `runlog.autoPush` value: the names of the servers each ended run is pushed to. */
   autoPush(): unknown;
+  setAutoPush(names: readonly string[]): PromiseLike<void>;
 }
 
 /** The valid entries of `runlog.servers`, URIs in their one form; the first of two same names wins. */
@@ -86,15 +87,40 @@ export class TrackingServers {
     return this.list().find((s) => s.name === name);
   }
 
-  /** Adds the server (or gives an entry of the same name the new URI) and keeps its credentials. */
+  /**
+   * Adds the server (or gives an entry of the same name the new URI) and keeps its credentials; the
+   * credentials of the URI it replaces go, unless another entry still names that URI.
+   */
   async add(server: ServerEntry, credentials: Credentials): Promise<void> {
+    const replaced = this.byName(server.name);
     const others = this.list().filter((s) => s.name !== server.name);
     if (Object.keys(credentials).length > 0) {
       await this.app.secrets.store(secretKey(server.uri), JSON.stringify(credentials));
     } else {
       await this.app.secrets.delete(secretKey(server.uri));
     }
+    if (replaced && replaced.uri !== server.uri && !others.some((s) => s.uri === replaced.uri)) {
+      await this.app.secrets.delete(secretKey(replaced.uri));
+    }
     await this.settings.setServers([...others, server]);
+  }
+
+  /**
+   * Forgets a server: its `runlog.servers` entry, its name in `runlog.autoPush`, and its credentials
+   * in SecretStorage (unless another entry names the same URI). What the stores pushed to it or
+   * pulled from it stays (`<store>/sync/`): connecting it again carries on where they left off.
+   */
+  async remove(name: string): Promise<ServerEntry | undefined> {
+    const server = this.byName(name);
+    if (!server) return undefined;
+    const others = this.list().filter((s) => s.name !== name);
+    await this.settings.setServers(others);
+    const autoPush = this.settings.autoPush();
+    if (Array.isArray(autoPush) && autoPush.includes(name)) {
+      await this.settings.setAutoPush(autoPush.filter((n): n is string => typeof n === 'string' && n !== name));
+    }
+    if (!others.some((s) => s.uri === server.uri)) await this.app.secrets.delete(secretKey(server.uri));
+    return server;
   }
 
   /** A connection to the server: its stored credentials, else MLflow's environment's. */

@@ -28,11 +28,14 @@ import type {
 import { isTableViewMessage } from '../../shared/runsTableProtocol';
 import { readGoals } from '../runs/compareSnapshot';
 import { FilterError, parseFilter } from '../store/filter';
+import { withTerm } from '../store/filterText';
 import type { TableQuery } from '../store/tableQueries';
 import type { RunSort, SortKey } from '../store/types';
 import { throttled } from '../util/throttle';
 import type { RunsChange, StoreFolder } from '../workspaceStores';
 import { connectToWebview } from './panelChannel';
+import type { QuickFilterAnswer } from './tableQuickFilter';
+import { quickFilterTerm } from './tableQuickFilter';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 /** The Runs view's filter, shared with the table both ways. */
@@ -322,6 +325,9 @@ export class RunsTablePanel implements vscode.Disposable {
         case 'pickColumns':
           await this.pickColumns();
           return;
+        case 'quickFilter':
+          await this.quickFilter(message.column);
+          return;
         case 'rendered':
           this.lastReport = message.report;
           this.rendered.fire(message.report);
@@ -334,6 +340,13 @@ export class RunsTablePanel implements vscode.Disposable {
       this.deps.log.error(`Runs table: ${message.type} failed: ${text}`);
       void vscode.window.showErrorMessage(`Runlog: ${text}`);
     }
+  }
+
+  /** A column's quick filter ANDed to the shared filter, so the Runs view follows; `answer` skips the inputs. */
+  async quickFilter(column: ColumnId, answer?: QuickFilterAnswer): Promise<void> {
+    const folder = this.folder();
+    const term = folder ? await quickFilterTerm(column, folder.store, answer) : undefined;
+    if (term !== undefined) this.setFilter(withTerm(this.deps.filter.current(), term));
   }
 
   /** A filter typed in the table: the Runs view shows the same runs; a bad one is shown, not applied. */

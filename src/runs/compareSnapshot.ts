@@ -2,6 +2,7 @@ import type { CompareEnvironment, CompareRun, CompareSnapshot } from '../../shar
 import type { MetricGoal } from '../../shared/metricGoal';
 import { nanToNull } from '../../shared/nullableNumber';
 import type { GpuUsage } from '../../shared/systemMetrics';
+import { NOTE_TAG } from '../store/ingest';
 import type { RunDetails, RunEnvironment } from '../store/types';
 import { REMOTE_TAG } from '../sync/syncTags';
 
@@ -50,6 +51,7 @@ export function toCompareRun(run: RunDetails, now: number, gpus: readonly GpuUsa
     environment: toCompareEnvironment(run.environment),
     gpus: [...gpus],
     ...(run.tags[REMOTE_TAG] ? { remote: run.tags[REMOTE_TAG] } : {}),
+    ...(run.tags[NOTE_TAG] ? { note: run.tags[NOTE_TAG] } : {}),
   };
 }
 

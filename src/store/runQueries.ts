@@ -265,11 +265,16 @@ function params(db: Db, runIds: readonly string[]): [string, Record<string, stri
 
 /** The notes of those of these runs that have one (the tag `mlflow.note.content`). */
 function notes(db: Db, runIds: readonly string[]): [string, string][] {
+  return tagValues(db, runIds, NOTE_TAG);
+}
+
+/** One tag's value on each of these runs that has it (where a pulled run came from, for the Runs view). */
+function tagValues(db: Db, runIds: readonly string[], key: string): [string, string][] {
   if (runIds.length === 0) return [];
   return db
     .all<{ run_id: string; value: string }>(
       'SELECT run_id, value FROM tags WHERE key = ? AND run_id IN (SELECT value FROM json_each(?))',
-      [NOTE_TAG, JSON.stringify(runIds)],
+      [key, JSON.stringify(runIds)],
     )
     .map((row) => [row.run_id, row.value]);
 }
@@ -338,6 +343,7 @@ export const runQueries = {
   metricSummaries,
   params,
   notes,
+  tagValues,
   keys,
   lineage,
   runsInFlight,

@@ -241,6 +241,14 @@ function childSpreads(
   return result;
 }
 
+/** The values a param takes in the store, the most common first, with how many runs have each (a quick filter's pick). */
+function paramValues(db: Db, key: string, limit = 500): { value: string; runs: number }[] {
+  return db.all<{ value: string; runs: number }>(
+    'SELECT value, COUNT(*) AS runs FROM params WHERE key = ? GROUP BY value ORDER BY runs DESC, value LIMIT ?',
+    [key, Math.max(1, Math.min(5000, Math.floor(limit)))],
+  );
+}
+
 /** A series' shape for a cell: the last value of each non-empty bucket across its steps. */
 function sparkline(db: Db, runId: string, key: string, buckets: number): (number | null)[] {
   const exists = db.get('SELECT 1 AS found FROM metric_series WHERE run_id = ? AND key = ?', [runId, key]);
@@ -254,4 +262,5 @@ export const tableQueries = {
   tableIds,
   tableBests,
   tableCsv,
+  paramValues,
 };

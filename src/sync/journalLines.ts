@@ -19,8 +19,10 @@ export interface WireMetric {
   readonly key: string;
   /** `{"key":…,"value":…,"timestamp":…,"step":…}` */
   readonly json: string;
-  /** key, step, timestamp and value in one string, as pointId() makes it of a server's point. */
-  readonly id: string;
+  /** The value, timestamp and step as the journal spells them (metricId() makes the point's identity of them). */
+  readonly valueText: string;
+  readonly ts: string;
+  readonly step: string;
 }
 
 export type JournalLine =
@@ -71,13 +73,24 @@ export function wireValue(value: unknown): number {
 }
 
 function wireMetric(keyJson: string, key: string, valueText: string, ts: string, step: string): WireMetric {
-  const value = valueText.startsWith('"') ? wireValue(valueText.slice(1, -1)) : Number(valueText);
   return {
     keyJson,
     key,
     json: `{"key":${keyJson},"value":${valueText},"timestamp":${ts},"step":${step}}`,
-    id: pointId(key, step, ts, value),
+    valueText,
+    ts,
+    step,
   };
+}
+
+/**
+ * A journal point's identity, as pointId() makes it of a server's point: made only when the server
+ * is asked what it has (a BigInt per step and timestamp is too dear for every point pushed).
+ */
+export function metricId(metric: WireMetric): string {
+  const text = metric.valueText;
+  const value = text.startsWith('"') ? wireValue(text.slice(1, -1)) : Number(text);
+  return pointId(metric.key, metric.step, metric.ts, value);
 }
 
 function valueText(value: number): string {

@@ -3,7 +3,10 @@
  * 100 params and 100 tags, 1000 entities in all, and 1 MB of JSON. Entries are kept as JSON text,
  * so a point's digits go out exactly as the journal has them.
  */
+import type { Uncertain } from './mlflowHttp';
 import type { WireMetric } from './journalLines';
+import { metricId, pointId, wireValue } from './journalLines';
+import type { MlflowClient } from './mlflowClient';
 import { LIMITS } from './mlflowClient';
 
 export type Entry =
@@ -46,11 +49,16 @@ export class LogBatch {
     return `{"run_id":${JSON.stringify(this.runId)},"metrics":[${metrics.map((m) => m.json).join(',')}],"params":[${this.params.join(',')}],"tags":[${this.tags.join(',')}]}`;
   }
 
-  clear(): void {
-    this.metrics = [];
-    this.params = [];
-    this.tags = [];
-    this.bytes = 0;
+  /** After a lost answer: done when the server has every point, else the body of those it lacks. */
+  async missing(client: MlflowClient, remoteId: string): Promise<Uncertain<undefined>> {
+    const there = new Set<string>();
+    for (const key of new Set(this.metrics.map((m) => m.key))) {
+      for (const p of await client.metricHistory(remoteId, key))
+        there.add(pointId(key, p.step, p.timestamp, wireValue(p.value)));
+    }
+    const lacking = (m: WireMetric): boolean => !there.has(metricId(m));
+    if (!this.metrics.some(lacking) && this.params.length + this.tags.length === 0) return { done: undefined };
+    return { resend: this.body(lacking) };
   }
 }
 

@@ -18,7 +18,7 @@ import type { RunDetails } from '../store/types';
 import type { UploadTuning } from './artifactUpload';
 import { safeArtifactPath, uploadArtifact, uploadBytes } from './artifactUpload';
 import type { JournalLine, WireMetric } from './journalLines';
-import { forEachLine, pointId, wireValue } from './journalLines';
+import { forEachLine, metricId, pointId, wireValue } from './journalLines';
 import type { Entry } from './logBatch';
 import { LogBatch, keyValueJson } from './logBatch';
 import type { MlflowClient, RemoteRun } from './mlflowClient';
@@ -85,6 +85,8 @@ export class RunPushError extends Error {
 }
 
 const ENDED = ['FINISHED', 'FAILED', 'KILLED', 'INTERRUPTED'];
+/** Log-batches of one run sent before the first is answered. */
+const PIPELINE = 3;
 
 /**
  * Whether the run has anything the server has not confirmed: new journal lines, a range whose
@@ -108,6 +110,9 @@ class RunPush {
   private confirmed = 0;
   private processed = 0;
   private batch: LogBatch | undefined;
+  /** The last batch sent, answered and confirmed (with all before it), and those not yet waited for. */
+  private inFlight: Promise<void> = Promise.resolve();
+  private sent: Promise<void>[] = [];
   private points = 0;
   private readonly warnings: string[] = [];
   /** Lines before this offset may already be on the server. */
@@ -283,7 +288,7 @@ class RunPush {
 
   private async addEntry(entry: Entry): Promise<void> {
     this.batch ??= new LogBatch(this.remoteId);
-    if (!this.batch.fits(entry)) await this.flush();
+    if (!this.batch.fits(entry)) await this.send();
     this.batch ??= new LogBatch(this.remoteId);
     this.batch.add(entry);
   }
@@ -295,35 +300,48 @@ class RunPush {
       known = new Set(points.map((p) => pointId(metric.key, p.step, p.timestamp, wireValue(p.value))));
       this.serverPoints.set(metric.key, known);
     }
-    return known.has(metric.id);
+    return known.has(metricId(metric));
   }
 
-  /** Sends the batch, confirming the journal up to the last line it covers. */
+  /** Sends the batch being filled and waits for every answer, confirming the journal up to the last line sent. */
   private async flush(): Promise<void> {
+    if (this.batch && this.batch.size > 0) await this.send();
+    await this.inFlight;
+    this.sent = [];
+    if (this.processed > this.confirmed) await this.confirm(this.processed);
+  }
+
+  /**
+   * Sends the batch without waiting for its answer when it holds only points: reading goes on while
+   * the server works, up to PIPELINE batches of a run in flight. Points are a set on the server, so
+   * their order does not matter; a batch with params or tags waits for those before it (a tag's last
+   * value wins). Answers are confirmed in journal order: each confirmation waits for the batches
+   * before it, and the `sending` line before each request spans everything unconfirmed so far, which
+   * a confirmation of an earlier batch does not clear (syncState.ts).
+   */
+  private async send(): Promise<void> {
     const batch = this.batch;
-    if (!batch || batch.size === 0) {
-      if (this.processed > this.confirmed) await this.confirm(this.processed);
-      return;
-    }
+    if (!batch) return;
+    this.batch = undefined;
+    const pointsOnly = batch.params.length + batch.tags.length === 0;
+    if (!pointsOnly) await this.inFlight;
+    while (this.sent.length >= PIPELINE) await this.sent.shift();
     const { state, client } = this.env;
     const to = this.processed;
     if (batch.metrics.length > 0) await state.sending(this.details.id, this.confirmed, Math.max(to, this.lineEnd));
-    await client.logBatch(batch.body(), async () => {
-      // The answer was lost: send only the points the server does not have.
-      const keys = new Set(batch.metrics.map((m) => m.key));
-      const there = new Set<string>();
-      for (const key of keys) {
-        for (const p of await client.metricHistory(this.remoteId, key))
-          there.add(pointId(key, p.step, p.timestamp, wireValue(p.value)));
-      }
-      const missing = (m: WireMetric): boolean => !there.has(m.id);
-      if (!batch.metrics.some(missing) && batch.params.length + batch.tags.length === 0) return { done: undefined };
-      return { resend: batch.body(missing) };
+    // The answer was lost: send only the points the server does not have.
+    const request = client.logBatch(batch.body(), () => batch.missing(client, this.remoteId));
+    const before = this.inFlight;
+    const answered = Promise.all([request, before]).then(async () => {
+      this.points += batch.metrics.length;
+      this.env.onPoints(batch.metrics.length);
+      await this.confirm(to);
     });
-    this.points += batch.metrics.length;
-    this.env.onPoints(batch.metrics.length);
-    batch.clear();
-    await this.confirm(to);
+    // Awaited by flush() or the next send(); a failure meanwhile must not count as unhandled.
+    answered.catch(() => undefined);
+    this.inFlight = answered;
+    this.sent.push(answered);
+    if (!pointsOnly) await answered;
   }
 
   private async confirm(offset: number): Promise<void> {

@@ -8,7 +8,8 @@
  *     {"run": L, "remote": R, "offset": 0, "done": false}   L is R on the server (created, or found by tag)
  *     {"run": L, "sending": [from, to]}                     journal bytes [from, to) are on their way
  *     {"run": L, "offset": N, "done": B}                    the server confirmed every line before N;
- *                                                           B: the run's end, end time and artifacts too
+ *                                                           B: the run's end, end time and artifacts too;
+ *                                                           a `sending` range reaching past N stays open
  *   <key>/pulled.jsonl   {"remote": R, "local": L, "fingerprint": F}: run R of the server is L here, as it
  *                        was when F (a digest of its runs/get answer) was read; the last line of R wins
  *   <key>/lock           the one process pushing to or pulling from that server (store/lock.ts)
@@ -21,7 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../store/atomicFile';
 import { O_NOFOLLOW, appendJournal } from '../store/journalAppend';
@@ -106,10 +107,19 @@ export function parseState(text: string): Map<string, PushedRun> {
     ) {
       runs.set(entry.run, { ...before, unconfirmed: [entry.sending[0] as number, entry.sending[1] as number] });
     } else if (offset !== undefined) {
-      runs.set(entry.run, { remote: before.remote, offset, done: entry.done === true });
+      runs.set(entry.run, confirmedState(before, offset, entry.done === true));
     }
   }
   return runs;
+}
+
+/**
+ * A run's state after the server confirmed the bytes before `offset`: a `sending` range that reaches
+ * past it stays (a later batch still on its way when an earlier one was answered).
+ */
+function confirmedState(before: PushedRun, offset: number, done: boolean): PushedRun {
+  const unconfirmed = before.unconfirmed && before.unconfirmed[1] > offset ? before.unconfirmed : undefined;
+  return { remote: before.remote, offset, done, ...(unconfirmed ? { unconfirmed } : {}) };
 }
 
 /** Pull records: the last line of each remote run wins. */
@@ -139,6 +149,40 @@ async function readText(file: string): Promise<string> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
     throw error;
   }
+}
+
+/** Where a local run went: a server's URI, and whether the run is whole there. */
+export interface PushedTo {
+  readonly uri: string;
+  readonly done: boolean;
+}
+
+/**
+ * Every run this store pushed, and to which servers (from `<store>/sync/*`, read without the lock:
+ * a line being appended is cut off and skipped). For the Runs view's "↑ server".
+ */
+export async function pushedRuns(storeDir: string): Promise<Map<string, PushedTo[]>> {
+  const result = new Map<string, PushedTo[]>();
+  let keys: string[];
+  try {
+    keys = await readdir(join(storeDir, SYNC_DIR));
+  } catch {
+    return result;
+  }
+  for (const key of keys) {
+    let uri: unknown;
+    try {
+      uri = (JSON.parse(await readFile(join(storeDir, SYNC_DIR, key, 'server.json'), 'utf8')) as { uri?: unknown }).uri;
+    } catch {
+      continue; // store.json, or a folder without its server
+    }
+    if (typeof uri !== 'string') continue;
+    for (const [run, state] of parseState(await readText(join(storeDir, SYNC_DIR, key, STATE_FILE)))) {
+      if (run.startsWith('models:/')) continue;
+      result.set(run, [...(result.get(run) ?? []), { uri, done: state.done }]);
+    }
+  }
+  return result;
 }
 
 /**
@@ -219,7 +263,7 @@ export class SyncState {
   confirmed(runId: string, offset: number, done: boolean): Promise<void> {
     const before = this.runs.get(runId);
     if (!before) throw new Error(`run ${runId} was never mapped to a remote run`);
-    this.runs.set(runId, { remote: before.remote, offset, done });
+    this.runs.set(runId, confirmedState(before, offset, done));
     return this.append({ run: runId, offset, done });
   }
 

@@ -1,9 +1,12 @@
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { bestValue, metricGoal } from '../../shared/metricGoal';
 import { formatMetricValue, formatRelativeTime } from '../../shared/formatValue';
+import { formatSize } from '../runs/artifactPreview';
 import { keyMetricOf } from '../runs/runPresentation';
 import type { LoggedModelRecord, ModelVersion, RegisteredModel, RunDetails } from '../store/types';
 import type { StoreClient } from '../store/storeClient';
+import { MODELS_DIR } from '../store/storeLocation';
 import type { StoreFolder } from '../workspaceStores';
 import { LOGGED_MODEL_ITEM, MODEL_ITEM, UNREGISTERED_ITEM, modelVersionItem } from './contextValues';
 
@@ -17,6 +20,8 @@ export type ModelsTreeNode =
       readonly model: LoggedModelRecord;
       readonly run: RunDetails | undefined;
     }
+  /** A file of a logged model: opens on a click (its journal path stays inside the model's folder). */
+  | { readonly kind: 'modelFile'; readonly dir: string; readonly model: string; readonly file: ModelFile }
   | {
       readonly kind: 'version';
       readonly store: StoreClient;
@@ -24,6 +29,8 @@ export type ModelsTreeNode =
       readonly version: ModelVersion;
       readonly run: RunDetails | undefined;
     };
+
+type ModelFile = LoggedModelRecord['files'][number];
 
 function escape(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>&]/g, '\\$&');
@@ -76,6 +83,10 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
           })),
         );
       }
+      if (node.kind === 'loggedModel') {
+        const { dir } = await node.store.call('status');
+        return node.model.files.map((file) => ({ kind: 'modelFile' as const, dir, model: node.model.id, file }));
+      }
       if (node.kind !== 'model') return [];
       return Promise.all(
         node.model.versions.map(async (version): Promise<ModelsTreeNode> => ({
@@ -103,6 +114,7 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
       return item;
     }
     if (node.kind === 'loggedModel') return loggedModelItem(node.model, node.run);
+    if (node.kind === 'modelFile') return modelFileItem(node.dir, node.model, node.file);
     if (node.kind === 'model') {
       const { model } = node;
       const item = new vscode.TreeItem(model.name, vscode.TreeItemCollapsibleState.Expanded);
@@ -172,7 +184,10 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelsTreeNod
 
 /** A logged model not registered yet: its source run, status and type; params, metrics, files in the tooltip. */
 function loggedModelItem(model: LoggedModelRecord, run: RunDetails | undefined): vscode.TreeItem {
-  const item = new vscode.TreeItem(model.name, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(
+    model.name,
+    model.files.length > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+  );
   item.id = `logged-model:${model.id}`;
   item.iconPath = new vscode.ThemeIcon(model.status === 'FAILED' ? 'warning' : 'package');
   item.description = [run?.name, model.modelType, model.status.toLowerCase()]
@@ -198,5 +213,18 @@ function loggedModelItem(model: LoggedModelRecord, run: RunDetails | undefined):
   }
   tooltip.appendMarkdown(`\n\n${model.files.length} file${model.files.length === 1 ? '' : 's'}`);
   item.tooltip = tooltip;
+  return item;
+}
+
+/** A logged model's file: its size, its digest in the tooltip; a click opens it, unless its path would leave the model's folder. */
+function modelFileItem(dir: string, modelId: string, file: ModelFile): vscode.TreeItem {
+  const item = new vscode.TreeItem(file.path, vscode.TreeItemCollapsibleState.None);
+  item.description = formatSize(file.size);
+  item.tooltip = `${file.path}\nsha256 ${file.sha256}`;
+  const parts = file.path.split(/[\\/]/);
+  if (file.path.startsWith('/') || parts.some((p) => p === '..' || p === '' || p === '.')) return item;
+  item.iconPath = new vscode.ThemeIcon('file');
+  item.resourceUri = vscode.Uri.file(join(dir, MODELS_DIR, modelId, 'artifacts', ...parts));
+  item.command = { command: 'vscode.open', title: 'Open File', arguments: [item.resourceUri] };
   return item;
 }

@@ -5,6 +5,7 @@ import type { PresentationSettings } from '../runs/runPresentation';
 import { runItemModel } from '../runs/runPresentation';
 import type { RunStatus } from '../store/events';
 import type { LineageChange, MetricSummary, RunRecord } from '../store/types';
+import type { RunOrigin } from './runsTreeProvider';
 
 const STATUS_ICONS: Record<RunStatus, [string, string?]> = {
   RUNNING: ['sync~spin'],
@@ -38,9 +39,11 @@ export function runTreeItem(
     readonly children?: number;
     /** What it used of its GPUs (its system metrics), for the tooltip. */
     readonly gpus?: readonly GpuUsage[];
+    /** The server it was pulled from, or those it was pushed to. */
+    readonly origin?: RunOrigin | undefined;
   } = {},
 ): vscode.TreeItem {
-  const { params = {}, lineage, note, children = 0, gpus = [] } = extra;
+  const { params = {}, lineage, note, children = 0, gpus = [], origin } = extra;
   const model = runItemModel(run, metrics, settings, Date.now(), {}, params, lineage, gpus);
   const item = new vscode.TreeItem(model.label, vscode.TreeItemCollapsibleState.Collapsed);
   item.id = model.id;
@@ -51,9 +54,11 @@ export function runTreeItem(
     pinned && !live
       ? new vscode.ThemeIcon('pinned', color ? new vscode.ThemeColor(color) : undefined)
       : statusIcon(run.status);
+  const where = origin ? originText(origin) : undefined;
   const nested = children > 0 ? `${children} child run${children === 1 ? '' : 's'}` : '';
-  item.description = [pinned && live ? 'pinned' : '', model.description, nested].filter(Boolean).join(' · ');
-  item.tooltip = markdownOf(model.label, model.tooltip, note);
+  const description = where ? `${where.short} · ${model.description}` : model.description;
+  item.description = [pinned && live ? 'pinned' : '', description, nested].filter(Boolean).join(' · ');
+  item.tooltip = markdownOf(model.label, where ? [...model.tooltip, ...where.lines] : model.tooltip, note);
   item.contextValue = model.contextValue;
   return item;
 }
@@ -79,4 +84,33 @@ function markdownOf(title: string, lines: readonly string[], note?: string): vsc
     md.appendMarkdown(noteMarkdown(parseNote(note)));
   }
   return md;
+}
+
+function hostOf(uri: string): string {
+  try {
+    return new URL(uri).host || uri;
+  } catch {
+    return uri;
+  }
+}
+
+/**
+ * A pulled run's server ("↓ host") or where this run was pushed ("↑ host"), for the description;
+ * the full URIs for the tooltip. A pulled run is read-only here; a pushed one stays this store's.
+ */
+function originText(origin: RunOrigin): { short: string; lines: string[] } | undefined {
+  if (origin.pulledFrom !== undefined) {
+    return {
+      short: `↓ ${hostOf(origin.pulledFrom)}`,
+      lines: [`pulled from ${origin.pulledFrom} (read-only here: change it on the server, then pull it again)`],
+    };
+  }
+  if (origin.pushedTo.length === 0) return undefined;
+  const hosts = [...new Set(origin.pushedTo.map((p) => hostOf(p.uri)))];
+  return {
+    short: `↑ ${hosts.length === 1 ? hosts[0] : `${hosts.length} servers`}`,
+    lines: origin.pushedTo.map(
+      (p) => `pushed to ${p.uri}${p.done ? '' : ' (not whole there yet: its end or files go with the next push)'}`,
+    ),
+  };
 }

@@ -15,6 +15,9 @@ import type {
   SortKey,
 } from '../store/types';
 import type { StoreClient } from '../store/storeClient';
+import type { PushedTo } from '../sync/syncState';
+import { pushedRuns } from '../sync/syncState';
+import { REMOTE_TAG } from '../sync/syncTags';
 import type { StoreFolder } from '../workspaceStores';
 import { EXPERIMENT_ITEM, TRASH_ITEM, groupItem } from './contextValues';
 import type { Section, ValueNode } from './runSections';
@@ -65,6 +68,8 @@ export type RunsTreeNode =
       readonly lineage?: LineageChange;
       /** What it used of its GPUs (its system metrics), for the tooltip. */
       readonly gpus?: readonly GpuUsage[];
+      /** The server it was pulled from, or those it was pushed to. */
+      readonly origin?: RunOrigin;
       /** Its Markdown note (the tag `mlflow.note.content`), for the tooltip. */
       readonly note?: string;
       /** Where the view lists it, and how many child runs it shows under it there. */
@@ -120,6 +125,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
   /** The view's query (the store's filter language), order and grouping; set through the view's toolbar. */
   private query: RunsQuery = { sort: { key: 'start_time', descending: true } };
   private settings: PresentationSettings = readSettings();
+  /** The runs each store pushed, read once per refresh (`<store>/sync/`). */
+  private readonly pushes = new Map<StoreClient, Promise<Map<string, PushedTo[]>>>();
   /** Each node's parent as the view last asked for it: what `reveal` walks up. */
   private readonly parents = new WeakMap<RunsTreeNode, RunsTreeNode>();
 
@@ -139,6 +146,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
 
   refresh(): void {
     this.details.clear();
+    this.pushes.clear();
     this.settings = readSettings();
     this.changed.fire(undefined);
   }
@@ -250,6 +258,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
         return [...(node.children ?? [])];
       case 'remoteRun':
       case 'remoteProblem':
+      case 'remoteEmpty':
         return [];
       case 'server':
       case 'remoteExperiment':
@@ -318,13 +327,16 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
       sort: this.query.sort,
     });
     const ids = page.runs.map((r) => r.id);
-    const [summaries, values, changes, notes, usage] = await Promise.all([
+    const [summaries, values, changes, notes, usage, remotes, pushed] = await Promise.all([
       store.call('metricSummaries', ids),
       store.call('params', ids),
       store.call('lineage', ids),
       store.call('notes', ids),
       store.call('gpuUsage', ids),
+      store.call('tagValues', ids, REMOTE_TAG),
+      this.pushedBy(store),
     ]);
+    const pulledFrom = new Map(remotes);
     const metrics = new Map(summaries);
     const params = new Map(values);
     const lineage = new Map(changes);
@@ -340,11 +352,24 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
       ...(gpus.has(run.id) ? { gpus: gpus.get(run.id) } : {}),
       ...(noteOf.has(run.id) ? { note: noteOf.get(run.id) } : {}),
       ...(page.children ? { nested: { scope: parent, children: page.children[run.id] ?? 0 } } : {}),
+      ...originOf(pulledFrom.get(run.id), pushed.get(run.id)),
     }));
     if (offset + page.runs.length < page.total) {
       nodes.push({ kind: 'more', store, parent, offset: offset + page.runs.length, ...(under ? { under } : {}) });
     }
     return nodes;
+  }
+
+  private pushedBy(store: StoreClient): Promise<Map<string, PushedTo[]>> {
+    let pushed = this.pushes.get(store);
+    if (!pushed) {
+      pushed = store
+        .call('status')
+        .then(({ dir }) => pushedRuns(dir))
+        .catch(() => new Map<string, PushedTo[]>());
+      this.pushes.set(store, pushed);
+    }
+    return pushed;
   }
 
   private detailsOf(store: StoreClient, runId: string): Promise<RunDetails | undefined> {
@@ -439,6 +464,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
           note: node.note,
           children: node.nested?.children ?? 0,
           ...(node.gpus ? { gpus: node.gpus } : {}),
+          ...(node.origin ? { origin: node.origin } : {}),
         });
       case 'more': {
         const item = new vscode.TreeItem('Load more runs…', vscode.TreeItemCollapsibleState.Expanded);
@@ -489,4 +515,15 @@ function readSettings(): PresentationSettings {
 
 function runCount(n: number): string {
   return `${n} run${n === 1 ? '' : 's'}`;
+}
+
+/** Where a run lives besides here: the server it was pulled from, or the servers it was pushed to. */
+export interface RunOrigin {
+  readonly pulledFrom?: string;
+  readonly pushedTo: readonly PushedTo[];
+}
+
+function originOf(pulledFrom: string | undefined, pushedTo: readonly PushedTo[] | undefined): { origin?: RunOrigin } {
+  if (pulledFrom === undefined && !pushedTo) return {};
+  return { origin: { ...(pulledFrom !== undefined ? { pulledFrom } : {}), pushedTo: pushedTo ?? [] } };
 }

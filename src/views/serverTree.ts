@@ -32,7 +32,9 @@ export type ServerTreeNode =
       readonly experiment: RemoteExperiment;
       readonly pageToken: string;
     }
-  | { readonly kind: 'remoteProblem'; readonly server: ServerEntry; readonly message: string };
+  | { readonly kind: 'remoteProblem'; readonly server: ServerEntry; readonly message: string }
+  /** An experiment with no runs (or none the view's filter matches), said in a row of its own. */
+  | { readonly kind: 'remoteEmpty'; readonly server: ServerEntry; readonly message: string };
 
 const STATUSES = new Set(['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED']);
 
@@ -125,6 +127,10 @@ export class ServerTree {
       ...(filter ? { filter } : {}),
       ...(pageToken ? { pageToken } : {}),
     });
+    if (pageToken === undefined && page.runs.length === 0) {
+      const message = filter ? 'no runs match the filter' : 'no runs';
+      return [{ kind: 'remoteEmpty', server, message }];
+    }
     const nodes: ServerTreeNode[] = page.runs.map((run) => ({ kind: 'remoteRun', server, experiment, run }));
     // A token that does not move on would list the same page for ever (MLflow #23916).
     const next = page.next_page_token;
@@ -184,6 +190,11 @@ export class ServerTree {
         const item = new vscode.TreeItem(node.message, vscode.TreeItemCollapsibleState.None);
         item.iconPath = new vscode.ThemeIcon('warning');
         item.tooltip = node.message;
+        return item;
+      }
+      case 'remoteEmpty': {
+        const item = new vscode.TreeItem(node.message, vscode.TreeItemCollapsibleState.None);
+        item.iconPath = new vscode.ThemeIcon('info');
         return item;
       }
     }

@@ -23,6 +23,16 @@ export interface Outcome {
 
 export const outcome = (): Outcome => ({ trials: 0, lost: 0, corrupt: 0, leaked: 0, notes: [] });
 
+/**
+ * Counts `n` misses of one kind together with the line that says what they were. A count without
+ * its line once failed CI with only "7 of 8 faults held" to go on.
+ */
+export function miss(result: Outcome, kind: 'lost' | 'corrupt' | 'leaked', n: number, note: string): void {
+  if (n <= 0) return;
+  result[kind] += n;
+  result.notes.push(note);
+}
+
 export interface JournalFacts {
   /** `key/step` of every complete metric line. */
   readonly points: Set<string>;

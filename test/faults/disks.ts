@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Outcome } from './checks';
-import { journalFacts, mountTmpfs, openStore, outcome, remount, remove, scratch, unmount } from './checks';
+import { journalFacts, miss, mountTmpfs, openStore, outcome, remount, remove, scratch, unmount } from './checks';
 import type { Injection } from './processes';
 import { Endpoint, python } from './processes';
 
@@ -114,7 +114,13 @@ export async function fullDisk(): Promise<Outcome> {
       if (d.mounted && end.status !== 200) result.notes.push(`full disk: ending the run answered ${end.status}`);
       await endpoint.stop();
       const facts = journalFacts(join(dir, 'runs', runId, 'events.jsonl'));
-      for (const point of acked) if (!facts.points.has(point)) result.lost++;
+      const lostPoints = [...acked].filter((point) => !facts.points.has(point));
+      miss(
+        result,
+        'lost',
+        lostPoints.length,
+        `full disk: acknowledged points missing: ${lostPoints.slice(0, 5).join(', ')}`,
+      );
       (await openStore(dir, result))?.close();
     } finally {
       d.done();
@@ -136,7 +142,15 @@ export async function fullDisk(): Promise<Outcome> {
       } else {
         const facts = journalFacts(join(match[2] ?? '', 'events.jsonl'));
         const acked = Number(match[1]);
-        for (let step = 0; step < acked; step++) if (!facts.points.has(`loss/${step}`)) result.lost++;
+        const lostSteps = Array.from({ length: acked }, (_, step) => step).filter(
+          (s) => !facts.points.has(`loss/${s}`),
+        );
+        miss(
+          result,
+          'lost',
+          lostSteps.length,
+          `full disk: Python flushed steps missing: ${lostSteps.slice(0, 5).join(', ')}`,
+        );
         const said = /lost (\d+) event\(s\)/.exec(run.stderr);
         const missing = 20000 - facts.points.size + (facts.tags.has('phase') ? 0 : 1) + (facts.ended ? 0 : 1);
         if (missing > 0 && (!said || Number(said[1]) !== missing)) {
@@ -192,7 +206,8 @@ export async function readOnlyStore(points: number): Promise<Outcome & { rssMb?:
         result.notes.push('read-only: a write was acknowledged');
       }
       if (reply.status === 0) result.notes.push('read-only: the endpoint dropped the connection');
-      if (JSON.stringify(reply.body).includes(d.root)) result.leaked++;
+      if (JSON.stringify(reply.body).includes(d.root))
+        miss(result, 'leaked', 1, `read-only: an answer names the server's path: ${JSON.stringify(reply.body)}`);
     }
     const read = await endpoint.post('runs/search', {});
     if (read.status !== 200) result.notes.push(`read-only: searching answered ${read.status}`);

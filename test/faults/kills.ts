@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Outcome } from './checks';
-import { batchedPoints, journalFacts, openStore, outcome, remove, scratch, sleep } from './checks';
+import { batchedPoints, journalFacts, miss, openStore, outcome, remove, scratch, sleep } from './checks';
 import { Endpoint } from './processes';
 
 const CHILD = join(__dirname, '..', 'torture', 'child.js');
@@ -130,8 +130,23 @@ export async function killEndpoint(kills: number, log: (line: string) => void = 
       await Promise.all(clients);
       result.trials++;
       const facts = journalFacts(join(dir, 'runs', runId, 'events.jsonl'));
-      for (const point of acked) if (!facts.points.has(point)) result.lost++;
-      for (const [key, value] of ackedParams) if (facts.params.get(key)?.[0] !== value) result.lost++;
+      const lostPoints = [...acked].filter((point) => !facts.points.has(point));
+      miss(
+        result,
+        'lost',
+        lostPoints.length,
+        `endpoint kill ${i + 1}: acknowledged points missing: ${lostPoints.slice(0, 5).join(', ')}`,
+      );
+      const lostParams = [...ackedParams].filter(([key, value]) => facts.params.get(key)?.[0] !== value);
+      miss(
+        result,
+        'lost',
+        lostParams.length,
+        `endpoint kill ${i + 1}: acknowledged params missing: ${lostParams
+          .slice(0, 5)
+          .map(([k]) => k)
+          .join(', ')}`,
+      );
       const store = await openStore(dir, result);
       if (store) {
         const counts = new Map(store.query('metricSummaries', [runId])).get(runId) ?? [];

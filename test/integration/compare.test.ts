@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RenderReport } from '../../shared/compareProtocol';
-import { api, dropStoreDir, useStoreDir, waitFor, workspaceFolder, writeJournal } from './helpers';
+import { api, dropStoreDir, screenshot, useStoreDir, waitFor, workspaceFolder, writeJournal } from './helpers';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
+const NOTE = `**Best** so far ${HOSTILE} [quit](command:workbench.action.quit)`;
 
 describe('Compare panel', () => {
   let storeDir: string;
@@ -40,6 +41,7 @@ describe('Compare panel', () => {
       { t: 'param', ts: 1_700_000_000_002, key: 'lr', value: '0.1' },
       { t: 'param', ts: 1_700_000_000_002, key: 'optimizer', value: 'adam' },
       { t: 'param', ts: 1_700_000_000_002, key: 'note', value: `${HOSTILE}|a\nb` },
+      { t: 'tag', ts: 1_700_000_000_002, key: 'mlflow.note.content', value: NOTE },
       { t: 'metric', ts: 1_700_000_000_003, key: 'val_loss', value: 0.5, step: 0 },
       { t: 'metric', ts: 1_700_000_000_004, key: 'val_loss', value: 0.4, step: 1 },
       { t: 'run_end', ts: 1_700_000_060_000, status: 'FINISHED' },
@@ -74,7 +76,14 @@ describe('Compare panel', () => {
     assert.ok(report.differing.includes('metrics.val_loss.last'));
     assert.ok(report.bestCells >= 1, 'the lower val_loss is marked best');
     assert.ok(report.elements > 50, `the panel drew its table and plots (${report.elements} elements)`);
-    assert.equal(report.images, 0, 'the run name and the param stayed text: no <img> was created');
+    assert.equal(report.images, 0, 'the run name, the param and the note stayed text: no <img> was created');
+    assert.ok(report.differing.includes('run.note'), 'one run has a note');
+    assert.deepEqual(report.notes, [
+      '<div class="note"><p><strong>Best</strong> so far &lt;img src=x onerror=alert(1)&gt; ' +
+        '[quit](command:workbench.action.quit)</p></div>',
+      '',
+    ]);
+    await screenshot('compare-note');
     const { compare } = await api();
     assert.match(compare.current?.panel.title ?? '', /calm-fox/);
   });
@@ -93,6 +102,12 @@ describe('Compare panel', () => {
     assert.ok(lines.includes('| params.lr | 0.1 | 0.01 |'), document.getText());
     assert.ok(lines.includes('| params.note | &lt;img src=x onerror=alert(1)&gt;\\|a<br>b | — |'), document.getText());
     assert.ok(lines.includes('| metrics.val\\_loss (last) | 0.4 | **0.2** |'), document.getText());
+    assert.ok(
+      lines.includes(
+        '| note | Best so far &lt;img src=x onerror=alert(1)&gt; \\[quit\\](command:workbench.action.quit) | — |',
+      ),
+      document.getText(),
+    );
     assert.ok(!document.getText().includes('<img'), 'no raw HTML in the export');
     // An untitled document is dirty: plain Close would wait on a "Save changes?" dialog.
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');

@@ -72,7 +72,11 @@ describe('System metrics and environments', function () {
     return waitFor(`run ${id} in the Runs view`, async () => {
       const experiment = (await runs.getChildren()).find((n) => labelOf(runs.getTreeItem(n)) === 'gpus');
       const found = experiment ? await runs.getChildren(experiment) : [];
-      return found.find((n): n is RunNode => n.kind === 'run' && n.run.id === id);
+      // A child run is listed under its parent run.
+      const nested = await Promise.all(
+        found.filter((n) => n.kind === 'run' && (n.nested?.children ?? 0) > 0).map((n) => runs.getChildren(n)),
+      );
+      return [...found, ...nested.flat()].find((n): n is RunNode => n.kind === 'run' && n.run.id === id);
     });
   }
 

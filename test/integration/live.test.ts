@@ -231,6 +231,25 @@ describe('Live runs: every surface within a second of the journal', function () 
     });
     await vscode.commands.executeCommand('workbench.view.extension.runlog');
     await vscode.commands.executeCommand('runlog.runs.focus');
+    // Rows are measured as VS Code draws them, so the runs' experiment must be open on screen, however
+    // earlier suites left the view: a finished run of the same experiment is revealed first.
+    const now = Date.now();
+    await writeJournal(storeDir, 'live-warm-up', [
+      { t: 'run_start', ts: now, run_id: 'live-warm-up', name: 'warm-up', experiment: 'Default' },
+      { t: 'run_end', ts: now + 1, status: 'FINISHED' },
+    ]);
+    const { runs } = await api();
+    const rows = watchRows(runs);
+    try {
+      await waitFor('the Runs view to draw a run of the new store', async () =>
+        (await vscode.commands.executeCommand<boolean>('runlog.revealRunInTree', { runIds: ['live-warm-up'] })) &&
+        rows.of('live-warm-up').length > 0
+          ? true
+          : undefined,
+      );
+    } finally {
+      rows.stop();
+    }
   });
 
   after(async () => {

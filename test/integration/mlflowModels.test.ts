@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -228,6 +229,16 @@ describe("MLflow's client, replayed: log_model, the registry, log_image and log_
     );
     const item = models.getTreeItem(candidates[0]);
     assert.match(String(item.description), /ready/);
+    // Its files are listed under it, and each opens the file the endpoint stored.
+    assert.equal(item.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
+    const files = await models.getChildren(candidates[0]);
+    assert.ok(files.length > 0, 'the logged model has files');
+    for (const file of files) {
+      const fileItem = models.getTreeItem(file);
+      const target = fileItem.command?.arguments?.[0] as vscode.Uri | undefined;
+      assert.equal(fileItem.command?.command, 'vscode.open', labelOf(fileItem));
+      assert.ok(target && existsSync(target.fsPath), `${labelOf(fileItem)} opens ${target?.fsPath}`);
+    }
     const roots = await models.getChildren();
     const prices = roots.find((n) => n.kind === 'model' && n.model.name === 'prices');
     assert.ok(prices && prices.kind === 'model');

@@ -118,6 +118,22 @@ describe('Runs table', function () {
     await drawn('every run again', (r) => r.runs === 7);
   });
 
+  it("adds a column's quick filter to the shared filter: a metric's range, a pick of a param's values", async () => {
+    const runlog = await api();
+    await table.quickFilter('metrics.val_loss', { min: 0.25, max: 0.45 });
+    await table.quickFilter('params.lr', { values: ['0.01', '0.001', '0.005'] });
+    assert.equal(
+      runlog.runs.currentQuery.filter,
+      "metrics.val_loss >= 0.25 AND metrics.val_loss <= 0.45 AND (params.lr = '0.01' OR params.lr = '0.001' OR params.lr = '0.005')",
+      'the Runs view filters the same',
+    );
+    const report = await drawn('the quick-filtered runs', (r) => r.runs === 3);
+    assert.deepEqual(new Set(runRows(report)), new Set(['b', 'c', 'g2']));
+    await screenshot('runs-table-quick-filter');
+    runlog.runsQuery.setFilter('');
+    await drawn('every run again', (r) => r.runs === 7);
+  });
+
   it('groups rows with counts and the best key metric', async () => {
     await vscode.workspace
       .getConfiguration('runlog')
@@ -150,6 +166,17 @@ describe('Runs table', function () {
     assert.equal(report.columns[1], 'metrics.val_loss');
     assert.ok(!report.columns.includes('git.commit'));
     await screenshot('runs-table-columns');
+  });
+
+  it('keeps the column order (a dragged header) per workspace: the table opened again has it', async () => {
+    // The order a header drag sends (test/browser/runsTable.test.ts drags one in Chromium).
+    table.updateLayout({ order: ['params.lr', 'run.status'] });
+    await drawn('lr moved after the pinned columns', (r) => r.columns[2] === 'params.lr');
+    table.dispose();
+    table = await vscode.commands.executeCommand<RunsTablePanel>('runlog.openRunsTable');
+    const report = await drawn('the new table', (r) => r.columns[2] === 'params.lr');
+    assert.deepEqual(report.columns.slice(0, 4), ['run.name', 'metrics.val_loss', 'params.lr', 'run.status']);
+    await screenshot('runs-table-reordered');
   });
 
   it('expands a parent to show its children under it', async () => {

@@ -102,6 +102,18 @@ describe('Sync with a team MLflow server (runlog serve)', function () {
       again.unchanged.map((r) => r.name),
       ['bright-owl'],
     );
+    // The Runs view says where the run went.
+    const { runs } = await api();
+    const host = new URL(uri).host;
+    const mine = await waitFor('bright-owl marked as pushed', async () => {
+      const node = await runs.findRun(MINE);
+      const item = node && runs.getTreeItem(node);
+      return item && String(item.description).startsWith(`↑ ${host} · `) ? item : undefined;
+    });
+    assert.match(
+      (mine.tooltip as vscode.MarkdownString).value.replace(/&nbsp;/g, ' '),
+      new RegExp(`pushed to ${uri.replace(/[.]/g, '\\.')}`),
+    );
   });
 
   it("lists the server's experiments and runs in the Runs view, searched there with the view's filter", async () => {
@@ -136,22 +148,31 @@ describe('Sync with a team MLflow server (runlog serve)', function () {
     const experiment = await child(await child(undefined, 'team'), 'house-prices');
     const fox = (await childrenOf(experiment)).find((c) => c.label === 'calm-fox')?.node;
     assert.ok(fox?.kind === 'remoteRun');
+    // My run in Charts first: the teammate's run joins it on the same chart.
+    await vscode.commands.executeCommand('runlog.openCharts', { runIds: [MINE] });
+    await waitFor('bright-owl charted', async () => (await api()).charts()?.lastReport?.legend.join() === 'bright-owl');
     const local = await vscode.commands.executeCommand<string>('runlog.openRemoteRun', {
       server: 'team',
       runId: fox.run.info.run_id,
     });
     assert.ok(local);
-    const drawn = await waitFor('calm-fox charted', async () => {
+    const drawn = await waitFor('calm-fox charted beside bright-owl', async () => {
       const r = (await api()).charts()?.lastReport;
-      return r && r.legend.join() === 'calm-fox' && r.points === 50 ? r : undefined;
+      return r && [...r.legend].sort().join() === 'bright-owl,calm-fox' && r.points === 100 ? r : undefined;
     });
     assert.equal(drawn.charts, 1);
+    assert.deepEqual((await api()).charts()?.runIds, [MINE, local]);
     const [folder] = (await api()).storeFolders();
     const pulled = await folder?.store.call('getRun', local);
     assert.equal(pulled?.name, 'calm-fox');
     assert.equal(pulled?.tags['runlog.remote'], uri);
     assert.equal(pulled?.params['lr'], '0.3');
     await screenshot('sync-remote-charts');
+    // In the Runs view, the pulled copy says where it came from.
+    const { runs } = await api();
+    const copy = await runs.findRun(local);
+    assert.ok(copy);
+    assert.ok(String(runs.getTreeItem(copy).description).startsWith(`↓ ${new URL(uri).host} · `));
 
     // Beside mine in Compare: the table says where the teammate's run came from.
     await vscode.commands.executeCommand('runlog.compareRuns', { runIds: [MINE, local] });
@@ -172,6 +193,26 @@ describe('Sync with a team MLflow server (runlog serve)', function () {
       ['calm-fox'],
     );
     assert.equal(summary.skipped.length, 1);
+  });
+
+  it('says "no runs" under a server experiment that has none', async () => {
+    const created = await fetch(`${uri}/api/2.0/mlflow/experiments/create`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'empty-bench' }),
+    });
+    assert.equal(created.status, 200);
+    const { runs } = await api();
+    runs.refreshServers();
+    const empty = await waitFor('the empty experiment', () =>
+      child(undefined, 'team').then((t) => child(t, 'empty-bench')),
+    );
+    const rows = await childrenOf(empty);
+    assert.deepEqual(
+      rows.map((r) => r.label),
+      ['no runs'],
+    );
+    assert.equal(runs.getTreeItem(rows[0]?.node ?? empty).collapsibleState, vscode.TreeItemCollapsibleState.None);
   });
 
   it('runlog.autoPush pushes a run when it ends, in the background', async () => {
@@ -228,5 +269,19 @@ describe('Sync with a team MLflow server (runlog serve)', function () {
     } finally {
       delete process.env['MLFLOW_HTTP_REQUEST_MAX_RETRIES'];
     }
+  });
+
+  it('Remove MLflow Server drops its entry, its autoPush name and its root in the Runs view', async () => {
+    const gone = await vscode.commands.executeCommand<{ name: string } | undefined>('runlog.removeServer', 'gone', {
+      confirm: false,
+    });
+    assert.equal(gone?.name, 'gone');
+    assert.deepEqual(config().get('servers'), [{ name: 'team', uri }]);
+    assert.deepEqual(config().get('autoPush'), []);
+    const team = await child(undefined, 'team');
+    assert.ok(team);
+    await vscode.commands.executeCommand('runlog.removeServer', team, { confirm: false });
+    assert.deepEqual(config().get('servers'), []);
+    await waitFor('the team root gone', async () => ((await child(undefined, 'team')) ? undefined : true));
   });
 });

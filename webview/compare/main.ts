@@ -166,6 +166,10 @@ function render(): void {
       bestCells: tableHost.querySelectorAll('td.best').length,
       elements: app.querySelectorAll('*').length,
       images: document.querySelectorAll('img').length,
+      notes: current.runs.map((_, i) => {
+        const cell = tableHost.querySelector(`tr[data-key="run.note"] > td:nth-of-type(${i + 1})`);
+        return cell?.querySelector('.note')?.outerHTML ?? '';
+      }),
     },
   });
 }

@@ -1,6 +1,7 @@
 import type { CompareRun } from '../../shared/compareProtocol';
 import type { CompareRow, RowSection } from '../../shared/compareModel';
 import { el } from '../common/host';
+import { renderNote } from '../common/noteView';
 import { button } from './controls';
 
 const SECTION_TITLES: Record<RowSection, string> = {
@@ -41,7 +42,12 @@ export function renderTable(
     tr.dataset['key'] = row.key;
     row.cells.forEach((cell, i) => {
       const classes = [cell === null ? 'missing' : '', i === row.best ? 'best' : ''].filter((c) => c !== '');
-      const td = el('td', { className: classes.join(' '), text: cell ?? '—' });
+      // A note is drawn as the tooltips draw it: its Markdown, every piece of user text as text.
+      const note = row.key === 'run.note' ? runs[i]?.note : undefined;
+      const td =
+        note === undefined
+          ? el('td', { className: classes.join(' '), text: cell ?? '—' })
+          : el('td', { className: [...classes, 'note-cell'].join(' ') }, renderNote(note));
       if (i === row.best) td.title = 'best of the row';
       tr.append(td);
     });

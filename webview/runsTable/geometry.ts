@@ -64,3 +64,24 @@ export function visibleRowRange(
   const end = Math.min(total, Math.ceil((scrollTop + viewport) / rowHeight) + margin);
   return { first, end: Math.max(first, end) };
 }
+
+/**
+ * Where a column dragged by its header lands: the index it takes when dropped at `x` (in row
+ * coordinates: a pinned column's from the viewport's left edge, the others' from the row's). A
+ * pinned column moves among the pinned ones, another among the others.
+ */
+export function dropIndex(geometry: ColumnGeometry, from: number, x: number): number {
+  const { offsets, widths, pinned } = geometry;
+  const [lo, hi] = from < pinned ? [0, pinned] : [pinned, offsets.length];
+  let gap = lo;
+  while (gap < hi && (offsets[gap] ?? 0) + (widths[gap] ?? 0) / 2 < x) gap++;
+  return gap > from ? gap - 1 : gap;
+}
+
+/** The columns with the one at `from` moved to `to`. */
+export function movedColumn(columns: readonly ColumnId[], from: number, to: number): ColumnId[] {
+  const out = [...columns];
+  const [column] = out.splice(from, 1);
+  if (column !== undefined) out.splice(to, 0, column);
+  return out;
+}

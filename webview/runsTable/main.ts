@@ -30,7 +30,7 @@ import { renderNote } from '../common/noteView';
 import type { CellContext } from './cells';
 import { cellContent, sparkline } from './cells';
 import type { ColumnGeometry } from './geometry';
-import { columnGeometry, visibleColumnRange, visibleRowRange } from './geometry';
+import { columnGeometry, dropIndex, movedColumn, visibleColumnRange, visibleRowRange } from './geometry';
 import { RowSource } from './rowSource';
 import { Selection } from './selection';
 
@@ -41,6 +41,8 @@ const COLUMN_BLOCK = 6;
 let state: TableState | undefined;
 let columns: ColumnId[] = [];
 let geometry: ColumnGeometry = columnGeometry([], { pinned: [] } as unknown as TableLayout);
+/** Changes with the columns, their order or widths: rows drawn before are drawn again. */
+let geometryVersion = 0;
 let bests = new Map<string, MetricSpread>();
 let focused = -1;
 let stateArrived = 0;
@@ -160,6 +162,7 @@ function applyState(next: TableState): void {
   ]);
   columns = visibleColumns(next.keys, next.layout);
   geometry = columnGeometry(columns, next.layout);
+  geometryVersion++;
   if (document.activeElement !== filterInput) filterInput.value = next.filter;
   if (next.filterError) showError(`Filter: ${next.filterError.message}`);
   else errorLine.hidden = true;
@@ -264,7 +267,7 @@ function renderHeader(indexes: readonly number[]): void {
       const cell = el('div', {
         className: 'hcell',
         text: `${columnTitle(column)}${stat && stat !== 'last' ? ` (${stat})` : ''}${mark}`,
-        title: `${column} — click to sort, Shift-click to add a sort; drag the edge to resize${
+        title: `${column} — click to sort, Shift-click to add a sort; drag to move, drag the edge to resize${
           columnKind(column) === 'metric' ? '; right-click: last, min, max or best value' : ''
         }`,
       });
@@ -273,6 +276,18 @@ function renderHeader(indexes: readonly number[]): void {
       cell.setAttribute('aria-sort', sort ? (sort.descending ? 'descending' : 'ascending') : 'none');
       cell.dataset['column'] = column;
       place(cell, i);
+      const kind = columnKind(column);
+      if (kind === 'param' || kind === 'metric') {
+        // Its glyph is drawn by CSS, so the header's text stays the column's.
+        const filter = el('span', {
+          className: 'qf',
+          title: kind === 'param' ? 'Keep runs with values…' : 'Keep runs in a range…',
+        });
+        filter.setAttribute('role', 'button');
+        filter.setAttribute('aria-label', `Quick filter on ${columnTitle(column)}`);
+        filter.dataset['column'] = column;
+        cell.append(filter);
+      }
       const grip = el('div', { className: 'grip' });
       grip.dataset['column'] = column;
       cell.append(grip);
@@ -296,17 +311,30 @@ function render(): void {
   // A row drawn for the same entry, columns and scroll offset is kept: scrolling down draws only
   // the rows that come into view.
   viewport.style.setProperty('--scroll-left', `${viewport.scrollLeft}px`);
-  const drawnWith = `${indexes.join()}|${focused}|${geometry.totalWidth}`;
+  const drawnWith = `${focused}|${geometryVersion}`;
+  const drawnColumns = indexes.join();
   const kept = new Map<number, DrawnRow>();
   const rows: HTMLElement[] = [];
   for (let index = first; index < end; index++) {
     const entry = source.entry(index);
     const old = drawn.get(index);
     const selected = entry?.kind === 'run' && selection.has(entry.run.id);
-    const row =
-      old && entry && old.entry === entry && old.with === drawnWith && old.selected === selected && old.bests === bests
-        ? old
-        : { entry, with: drawnWith, selected, bests, element: renderRow(index, entry, indexes, context) };
+    const same =
+      old && entry && old.entry === entry && old.with === drawnWith && old.selected === selected && old.bests === bests;
+    // Scrolling across brings in a block of columns: a kept run row gets only that block's cells.
+    if (same && old.columns !== drawnColumns && entry.kind === 'run') {
+      updateRowColumns(old.element, entry, indexes, context);
+    }
+    const row = same
+      ? { ...old, columns: drawnColumns }
+      : {
+          entry,
+          with: drawnWith,
+          columns: drawnColumns,
+          selected,
+          bests,
+          element: renderRow(index, entry, indexes, context),
+        };
     kept.set(index, row);
     rows.push(row.element);
   }
@@ -348,6 +376,8 @@ function showNote(entry: TableEntry | undefined): void {
 interface DrawnRow {
   readonly entry: TableEntry | undefined;
   readonly with: string;
+  /** The columns its cells are of (a run row's; other rows span them all). */
+  readonly columns: string;
   readonly selected: boolean;
   readonly bests: ReadonlyMap<string, MetricSpread>;
   readonly element: HTMLElement;
@@ -397,29 +427,60 @@ function renderRow(
   if (selected) row.classList.add('selected');
   if (run.children > 0) row.setAttribute('aria-expanded', String(entry.expanded));
   if (entry.depth > 0) row.setAttribute('aria-level', String(entry.depth + 1));
-  for (const i of indexes) {
-    const column = columns[i];
-    const content = cellContent(column, run, context);
-    const cell = el('div', { className: content.className, text: content.text });
-    if (content.title) cell.title = content.title;
-    if (content.label) cell.setAttribute('aria-label', content.label);
-    cell.setAttribute('role', column === 'run.name' ? 'rowheader' : 'gridcell');
-    cell.setAttribute('aria-colindex', String(i + 1));
-    if (content.best) cell.dataset['best'] = '1';
-    if (content.spark)
-      cell.append(sparkline(content.spark, (geometry.widths[i] ?? 100) - 12, ROW_HEIGHT - 6, content.label ?? ''));
-    if (column === 'run.name') {
-      cell.style.paddingLeft = `${6 + entry.depth * 14}px`;
-      if (run.children > 0) {
-        const twisty = el('span', { className: 'twisty', text: entry.expanded ? '▾ ' : '▸ ' });
-        twisty.dataset['expand'] = run.id;
-        cell.prepend(twisty);
-      }
-    }
-    place(cell, i);
-    row.append(cell);
-  }
+  for (const i of indexes) row.append(renderCell(i, entry, context));
   return row;
+}
+
+/**
+ * A row kept while scrolling across: the cells of columns that left the view go, those of columns
+ * that came in are drawn, in column order; the others stay as they are.
+ */
+function updateRowColumns(
+  row: HTMLElement,
+  entry: Extract<TableEntry, { kind: 'run' }>,
+  indexes: readonly number[],
+  context: CellContext,
+): void {
+  const wanted = new Set(indexes);
+  const have = new Map<number, Element>();
+  for (const cell of [...row.children]) {
+    const i = Number(cell.getAttribute('aria-colindex')) - 1;
+    if (wanted.has(i)) have.set(i, cell);
+    else cell.remove();
+  }
+  let next: Element | null = row.firstElementChild;
+  for (const i of indexes) {
+    const cell = have.get(i);
+    if (cell) {
+      next = cell.nextElementSibling;
+      continue;
+    }
+    row.insertBefore(renderCell(i, entry, context), next);
+  }
+}
+
+function renderCell(i: number, entry: Extract<TableEntry, { kind: 'run' }>, context: CellContext): HTMLElement {
+  const { run } = entry;
+  const column = columns[i];
+  const content = cellContent(column, run, context);
+  const cell = el('div', { className: content.className, text: content.text });
+  if (content.title) cell.title = content.title;
+  if (content.label) cell.setAttribute('aria-label', content.label);
+  cell.setAttribute('role', column === 'run.name' ? 'rowheader' : 'gridcell');
+  cell.setAttribute('aria-colindex', String(i + 1));
+  if (content.best) cell.dataset['best'] = '1';
+  if (content.spark)
+    cell.append(sparkline(content.spark, (geometry.widths[i] ?? 100) - 12, ROW_HEIGHT - 6, content.label ?? ''));
+  if (column === 'run.name') {
+    cell.style.paddingLeft = `${6 + entry.depth * 14}px`;
+    if (run.children > 0) {
+      const twisty = el('span', { className: 'twisty', text: entry.expanded ? '▾ ' : '▸ ' });
+      twisty.dataset['expand'] = run.id;
+      cell.prepend(twisty);
+    }
+  }
+  place(cell, i);
+  return cell;
 }
 
 function groupLabel(value: string | null): string {
@@ -502,9 +563,61 @@ groupSelect.addEventListener('change', () => {
   setLayout({ group: isTableGrouping(value) ? value : null, collapsed: [] });
 });
 
+// Reordering: drag a header cell (not its edge) to where the column should go; the order is the
+// layout's, which the host keeps per workspace. A press that moves less than a few pixels is a click.
+let dragged = false;
+header.addEventListener('pointerdown', (event) => {
+  const cell = event.target as HTMLElement;
+  const column = cell.dataset['column'] as ColumnId | undefined;
+  if (event.button !== 0 || !column || !cell.classList.contains('hcell') || !state) return;
+  const from = columns.indexOf(column);
+  const startX = event.clientX;
+  const marker = el('div', { className: 'drop-marker' });
+  let to = from;
+  dragged = false;
+  const rowX = (clientX: number): number =>
+    clientX - viewport.getBoundingClientRect().left + (from < geometry.pinned ? 0 : viewport.scrollLeft);
+  const move = (e: PointerEvent): void => {
+    if (!dragged && Math.abs(e.clientX - startX) < 5) return;
+    if (!dragged) {
+      dragged = true;
+      cell.classList.add('dragging');
+    }
+    // The header is drawn again when rows change: the marker goes back in.
+    if (!marker.isConnected) header.append(marker);
+    to = dropIndex(geometry, from, rowX(e.clientX));
+    // The marker sits where the column will go: before the column it lands on, or after it when moving right.
+    const left = (geometry.offsets[to] ?? 0) + (to > from ? (geometry.widths[to] ?? 0) : 0);
+    marker.style.left = from < geometry.pinned ? `calc(var(--scroll-left) + ${left}px)` : `${left}px`;
+  };
+  const up = (): void => {
+    window.removeEventListener('pointermove', move);
+    window.removeEventListener('pointerup', up);
+    marker.remove();
+    cell.classList.remove('dragging');
+    if (!dragged || to === from) return;
+    const next = movedColumn(columns, from, to);
+    const pinned = next.slice(0, geometry.pinned);
+    setLayout({
+      pinned: [...pinned, ...layout().pinned.filter((c) => !pinned.includes(c))],
+      order: next.slice(geometry.pinned),
+    });
+  };
+  window.addEventListener('pointermove', move);
+  window.addEventListener('pointerup', up);
+});
+
 header.addEventListener('click', (event) => {
   const target = event.target as HTMLElement;
   const column = target.dataset['column'] as ColumnId | undefined;
+  if (dragged) {
+    dragged = false;
+    return;
+  }
+  if (column && target.classList.contains('qf')) {
+    channel.send({ type: 'quickFilter', column });
+    return;
+  }
   if (!column || target.classList.contains('grip') || !state) return;
   const sorts = layout().sorts;
   const at = sorts.find((s) => s.column === column);
@@ -538,6 +651,7 @@ header.addEventListener('pointerdown', (event) => {
   const move = (e: PointerEvent): void => {
     const width = Math.max(40, Math.min(2000, startWidth + e.clientX - startX));
     geometry = columnGeometry(columns, { ...layout(), widths: { ...layout().widths, [column]: width } });
+    geometryVersion++;
     render();
   };
   const up = (e: PointerEvent): void => {
@@ -598,6 +712,16 @@ async function selectRange(index: number, keep: boolean): Promise<void> {
   selectionChanged();
 }
 
+/** Selects the run of row `index` (not held yet) alone, unless the focus moved on meanwhile. */
+async function selectUnloaded(index: number): Promise<void> {
+  render();
+  if (!state) return;
+  const [runId] = await channel.request({ type: 'ids', version: state.version, from: index, to: index + 1 });
+  if (runId === undefined || focused !== index) return;
+  selection.only(runId, index);
+  selectionChanged();
+}
+
 function selectionChanged(): void {
   const entry = source.entry(focused);
   channel.send({
@@ -650,6 +774,9 @@ viewport.addEventListener('keydown', (event) => {
     else if (now?.kind === 'run' && !event.ctrlKey) {
       selection.only(now.run.id, focused);
       selectionChanged();
+    } else if (now === undefined && !event.ctrlKey) {
+      // End or Page Down onto a row not loaded yet: the host says which run it is.
+      void selectUnloaded(focused);
     } else render();
     return;
   }

@@ -53,6 +53,10 @@ describe('tracking server commands (Connect, Push to Server, Pull Runs…, autoP
       return Promise.resolve();
     },
     autoPush: () => autoPush,
+    setAutoPush: (names: readonly string[]) => {
+      autoPush = [...names];
+      return Promise.resolve();
+    },
   };
   const commands = () =>
     serverCommands({
@@ -102,6 +106,34 @@ describe('tracking server commands (Connect, Push to Server, Pull Runs…, autoP
     assert.equal(refreshed, 1);
     // A URI with a password in it is refused as typed.
     assert.match(app.inputs[0]?.validateInput?.('http://ada:secret@host:5000') ?? '', /user name or password/);
+  });
+
+  it('connecting a name again with a new URI replaces the old credentials; Remove MLflow Server forgets it all', async () => {
+    await connectTeam();
+    const old = 'http://127.0.0.1:9';
+    saved = [
+      { name: 'team', uri: old },
+      { name: 'other', uri: 'http://127.0.0.1:8' },
+    ];
+    await app.secrets.store(secretKey(old), JSON.stringify({ token: 'old-token' }));
+    await servers.add({ name: 'team', uri: team.uri }, { token: team.token });
+    assert.equal(await app.secrets.get(secretKey(old)), undefined, 'the replaced URI keeps no credentials');
+    assert.equal(app.secretValues.get(secretKey(team.uri)), JSON.stringify({ token: team.token }));
+
+    autoPush = ['team', 'other'];
+    app.confirmAnswers.push(false);
+    assert.equal(await commands()['runlog.removeServer']('team'), undefined, 'asked first, and declined');
+    assert.equal(saved.length, 2);
+    app.confirmAnswers.push(true);
+    const removed = await commands()['runlog.removeServer']({
+      kind: 'server',
+      server: { name: 'team', uri: team.uri },
+    });
+    assert.deepEqual(removed, { name: 'team', uri: team.uri });
+    assert.deepEqual(saved, [{ name: 'other', uri: 'http://127.0.0.1:8' }]);
+    assert.deepEqual(autoPush, ['other']);
+    assert.equal(app.secretValues.get(secretKey(team.uri)), undefined, 'its credentials are gone');
+    assert.ok(refreshed >= 2, 'the Runs view drops its root');
   });
 
   it('says when the server refuses the credentials, and keeps the entry to fix', async () => {

@@ -23,6 +23,12 @@ describe('compare snapshot', () => {
     assert.ok(isCompareSnapshot(JSON.parse(JSON.stringify(snapshot))));
   });
 
+  it("carries the run's note (the tag mlflow.note.content), and none for a run without one", () => {
+    const noted = toCompareRun(details('a', { tags: { 'mlflow.note.content': '**best** run', team: 'x' } }), 0);
+    assert.equal(noted.note, '**best** run');
+    assert.equal('note' in toCompareRun(details('b'), 0), false);
+  });
+
   it('times a running run until now and an unfinished other one not at all', () => {
     assert.equal(toCompareRun(details('a', { status: 'RUNNING', endTime: null }), 31_000).durationMs, 30_000);
     assert.equal(toCompareRun(details('a', { status: 'INTERRUPTED', endTime: null }), 31_000).durationMs, null);

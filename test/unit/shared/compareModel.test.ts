@@ -56,6 +56,31 @@ describe('compare table', () => {
     assert.equal(row('run.server'), undefined);
   });
 
+  it('has a note row when some run has a note: its text in the cell and Markdown export, as written in CSV', () => {
+    const hostile = '**best** so far <img src=x onerror=alert(1)> [go](command:workbench.action.quit)\nsecond | line';
+    const noted = [compareRun('a', { name: 'fast', note: hostile }), compareRun('b', { name: 'slow' })];
+    const note = compareRows(snapshotOf(noted)).find((r) => r.key === 'run.note');
+    assert.equal(note?.section, 'run');
+    assert.equal(note?.label, 'note');
+    assert.deepEqual(note?.cells, [
+      'best so far <img src=x onerror=alert(1)> [go](command:workbench.action.quit) second | line',
+      null,
+    ]);
+    assert.deepEqual(note?.values, [hostile, null]);
+    assert.equal(note?.differs, true);
+    assert.equal(row('run.note'), undefined, 'no row when no run has a note');
+    const markdown = toMarkdown(snapshotOf(noted)).split('\n');
+    assert.ok(
+      markdown.includes(
+        '| note | best so far &lt;img src=x onerror=alert(1)&gt; \\[go\\](command:workbench.action.quit) second \\| line | — |',
+      ),
+      markdown.join('\n'),
+    );
+    const [header, first] = toCsv(snapshotOf(noted)).split('\r\n');
+    assert.ok(header.split(',').includes('run.note'), header);
+    assert.ok(first.includes(`"${hostile.replace(/"/g, '""')}"`), first);
+  });
+
   it('marks rows that differ; equal numbers written differently do not differ, a missing value does', () => {
     assert.equal(row('params.depth')?.differs, false, '4 and 4.0');
     assert.equal(row('params.lr')?.differs, false, '0.01 and 1e-2');

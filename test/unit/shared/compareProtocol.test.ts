@@ -17,7 +17,7 @@ describe('compare protocol', () => {
         environment: environment({ numpy: '1.26.4' }),
         gpus: [{ index: 0, peakMemoryMegabytes: 1000, peakMemoryPercentage: null, meanUtilizationPercentage: 50 }],
       }),
-      compareRun('b', { durationMs: null, remote: 'https://mlflow.team.example' }),
+      compareRun('b', { durationMs: null, remote: 'https://mlflow.team.example', note: '**best**' }),
     ],
     { loss: 'min' },
   );
@@ -39,6 +39,7 @@ describe('compare protocol', () => {
       { ...snapshot, runs: [{ ...snapshot.runs[0], gpus: [{ index: -1 }] }] },
       { ...snapshot, runs: [{ ...snapshot.runs[0], gpus: undefined }] },
       { ...snapshot, runs: [{ ...snapshot.runs[0], remote: 7 }] },
+      { ...snapshot, runs: [{ ...snapshot.runs[0], note: null }] },
       { ...snapshot, goals: { loss: 'lowest' } },
       { ...snapshot, missing: [1] },
       { ...snapshot, runs: 'a,b' },
@@ -58,7 +59,15 @@ describe('compare protocol', () => {
       { type: 'removeRun', runId: 'a' },
       {
         type: 'rendered',
-        report: { runIds: ['a'], differing: ['params.lr'], rows: 3, bestCells: 1, elements: 40, images: 0 },
+        report: {
+          runIds: ['a'],
+          differing: ['params.lr'],
+          rows: 3,
+          bestCells: 1,
+          elements: 40,
+          images: 0,
+          notes: [''],
+        },
       },
     ];
     for (const value of valid) assert.ok(isCompareWebviewMessage(value), JSON.stringify(value));
@@ -68,7 +77,10 @@ describe('compare protocol', () => {
       { type: 'export', format: 'csv', destination: 'email', onlyDifferences: true },
       { type: 'export', format: 'csv', destination: 'save' },
       { type: 'removeRun', runId: 7 },
-      { type: 'rendered', report: { runIds: ['a'], differing: [], rows: 1.5, bestCells: 0, elements: 0, images: 0 } },
+      {
+        type: 'rendered',
+        report: { runIds: ['a'], differing: [], rows: 1.5, bestCells: 0, elements: 0, images: 0, notes: [] },
+      },
       { type: 'eval', code: 'alert(1)' },
       'ready',
       null,

@@ -80,6 +80,10 @@ describe('runs table model and protocol', () => {
     );
     assert.ok(!isTableViewMessage({ type: 'filter', text: 'x'.repeat(100_001) }));
     assert.ok(!isTableViewMessage({ type: 'unknown' }));
+    assert.ok(isTableViewMessage({ type: 'quickFilter', column: 'metrics.val_loss' }));
+    assert.ok(isTableViewMessage({ type: 'quickFilter', column: 'params.lr' }));
+    assert.ok(!isTableViewMessage({ type: 'quickFilter', column: 'run.name' }), 'only params and metrics');
+    assert.ok(!isTableViewMessage({ type: 'quickFilter', column: 7 }));
     assert.ok(isTableHostMessage({ type: 'changed', version: 3 }));
     assert.ok(!isTableHostMessage({ type: 'select', runIds: [1], reveal: true }));
   });

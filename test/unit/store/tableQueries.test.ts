@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TableEntry } from '../../../shared/runsTable';
 import { RunStore } from '../../../src/store/runStore';
+import { metricRangeTerm, paramValuesTerm, withTerm } from '../../../src/store/filterText';
 import type { TableQuery } from '../../../src/store/tableQueries';
 
 const line = (event: object): string => `${JSON.stringify(event)}\n`;
@@ -164,6 +165,19 @@ describe('runs table queries', function () {
     const page = store.query('tableRows', { ...BASE, filter: 'metrics.val_loss < 0.35' }, 0, 10, COLUMNS);
     assert.deepEqual(runIds(page.entries).sort(), ['b', 'g1']);
     assert.equal(page.runs, 2);
+  });
+
+  it("lists a param's values, the most common first, and its quick filters select in the store", () => {
+    assert.deepEqual(store.query('paramValues', 'optimizer'), [
+      { value: 'adam', runs: 3 },
+      { value: 'sgd', runs: 1 },
+    ]);
+    assert.deepEqual(store.query('paramValues', 'missing'), []);
+    const range = metricRangeTerm('val_loss', 0.25, 0.45);
+    const pick = paramValuesTerm('lr', ['0.01', '0.001']);
+    assert.ok(range !== undefined && pick !== undefined);
+    const page = store.query('tableRows', { ...BASE, filter: withTerm(range, pick) }, 0, 10, COLUMNS);
+    assert.deepEqual(runIds(page.entries).sort(), ['b', 'c']);
   });
 
   it('groups rows with counts and the best key metric, and hides a collapsed group', () => {

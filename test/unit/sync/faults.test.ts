@@ -173,6 +173,31 @@ describe('sync: a server that drops answers, throttles, refuses and dies', funct
     assert.equal((await pointsOf(team, 'bright-owl', 'loss')).length, 3500);
   });
 
+  it('a confirmation of an earlier batch leaves a later batch still on its way unconfirmed', async () => {
+    const http = await connect(team.uri, team.token);
+    await push(mine, http);
+    // Two batches in flight, the first answered, then a kill: the second's range must still be checked.
+    const file = join(mine, 'sync', serverKey(team.uri), 'pushed.jsonl');
+    const lines = (await readFile(file, 'utf8')).split('\n').filter((l) => l.includes(`"run":"${A}"`));
+    const size = Buffer.byteLength(fullRun(A, 'bright-owl', 3500)) + 200;
+    const mapped = lines.find((l) => l.includes('"remote"')) ?? '';
+    const half = Math.floor(size / 2);
+    await writeFile(
+      file,
+      [
+        mapped,
+        JSON.stringify({ run: A, sending: [0, half] }),
+        JSON.stringify({ run: A, sending: [0, size] }),
+        JSON.stringify({ run: A, offset: half, done: false }),
+        '',
+      ].join('\n'),
+    );
+    const summary = await push(mine, await connect(team.uri, team.token));
+    assert.deepEqual(summary.failed, []);
+    assert.equal(summary.points, 0, 'the points of the unanswered batch were found on the server');
+    assert.equal((await pointsOf(team, 'bright-owl', 'loss')).length, 3500);
+  });
+
   it('reports conflicts with what teammates did on the server, run by run', async () => {
     await push(mine, await connect(team.uri, team.token));
     const runs = await team.runs();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { metricBatchLine } from '../../../src/store/metricBatchLine';
 import type { MlflowHttp } from '../../../src/sync/mlflowHttp';
 import { serverKey } from '../../../src/sync/serverUri';
+import { pushedRuns } from '../../../src/sync/syncState';
 import {
   T0,
   Team,
@@ -102,6 +103,15 @@ describe('sync: push and pull through runlog serve', function () {
     assert.equal(summary.requests, 0);
   });
 
+  it('says which runs went to which server, and whether whole there (the Runs view’s "↑ server")', async () => {
+    assert.deepEqual(await pushedRuns(mine), new Map());
+    await push(mine, http);
+    const pushed = await pushedRuns(mine);
+    assert.deepEqual(pushed.get(A), [{ uri: team.uri, done: true }]);
+    assert.deepEqual(pushed.get(B), [{ uri: team.uri, done: false }], 'a running run is not whole there yet');
+    assert.equal(pushed.size, 2);
+  });
+
   it('sends a running run only what the server has not confirmed', async () => {
     await push(mine, http);
     await appendFile(
@@ -195,6 +205,8 @@ describe('sync: push and pull through runlog serve', function () {
       assert.ok(copy);
       assert.equal(copy.tags['runlog.remote'], team.uri);
       assert.equal(copy.tags['runlog.remote_run_id'], remoteA?.id);
+      // The Runs view's "↓ server": one query for a page of runs.
+      assert.deepEqual(store.query('tagValues', [copy.id, 'nope'], 'runlog.remote'), [[copy.id, team.uri]]);
       assert.equal(copy.status, 'FINISHED');
       assert.equal(copy.endTime, T0 + 60_000);
       assert.equal(copy.git?.commit, 'c0ffee');
