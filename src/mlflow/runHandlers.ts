@@ -241,7 +241,7 @@ const deleteTag: Handler = async (context, fields) => {
 
 interface Batch {
   readonly runId: string;
-  /** The metrics' journal lines, already encoded. */
+  /** The metrics' journal text, already encoded (batched lines where they fit). */
   readonly lines: string | Uint8Array;
   readonly metricCount: number;
   readonly params: readonly Fields[];
@@ -269,8 +269,7 @@ async function writeBatch(context: EndpointContext, batch: Batch): Promise<objec
   await claimParams(context, runId, paramPairs);
   for (const [key, value] of paramPairs) events.push({ t: 'param', ts: now, key, value });
   for (const [key, value] of tagPairs) events.push(...tagEvents(key, value, now));
-  // A key's points share a batched line (journal format 4) where their steps and times allow.
-  if (events.length > 0 || lines.length > 0) await context.append(runId, events, batchMetricLines(lines));
+  if (events.length > 0 || lines.length > 0) await context.append(runId, events, lines);
   else await context.run(runId);
   if (batch.modelEvents && batch.modelEvents.length > 0) await context.appendModels(batch.modelEvents);
   return {};
@@ -284,7 +283,8 @@ const logBatch: Handler = async (context, fields) => {
   const { runMetrics, modelEvents } = await splitModelMetrics(context, runId, metrics, now);
   return writeBatch(context, {
     runId,
-    lines: runMetrics.map((m) => metricText(m, now, keys)).join(''),
+    // A key's points share a batched line (journal format 4) where their steps and times allow.
+    lines: batchMetricLines(runMetrics.map((m) => metricText(m, now, keys)).join('')),
     metricCount: metrics.length,
     modelEvents,
     params: objectList(fields, 'params'),

@@ -94,7 +94,7 @@ export function batchMetricLines(lines: string | Uint8Array): string | Uint8Arra
     const { steps, times, values } = columns.view();
     if (!steps.every(Number.isSafeInteger) || !times.every(Number.isSafeInteger)) exact.set(key, '');
     else if (values.length === 1) out += metricLine(times[0] ?? 0, key, values[0] ?? Number.NaN, steps[0] ?? 0);
-    else if (batchable([...steps], [...times])) out += metricBatchLine(key, steps, times, values);
+    else if (batchable(steps, times)) out += metricBatchLine(key, steps, times, values);
     else exact.set(key, '');
   }
   if (exact.size === 0) return out;

@@ -73,11 +73,12 @@ export function parseMetricBatch(fields: Readonly<Record<string, unknown>>): Bat
  * Whether points with these steps and times can share a batched line: every one a safe integer, and
  * the spread of each list too, so that every difference is exact. Others take `metric` lines.
  */
-export function batchable(steps: readonly (number | bigint)[], times: readonly (number | bigint)[]): boolean {
-  const exact = (list: readonly (number | bigint)[]): boolean => {
+export function batchable(steps: ArrayLike<number | bigint>, times: ArrayLike<number | bigint>): boolean {
+  const exact = (list: ArrayLike<number | bigint>): boolean => {
     let min = Infinity;
     let max = -Infinity;
-    for (const x of list) {
+    for (let i = 0; i < list.length; i++) {
+      const x = list[i];
       if (typeof x !== 'number' || !Number.isSafeInteger(x)) return false;
       if (x < min) min = x;
       if (x > max) max = x;

@@ -199,6 +199,11 @@ function scanNumber(bytes: Uint8Array, at: number, limit: number): boolean {
   return true;
 }
 
+/** The double of a JSON number token at bytes [from, to), by scanNumber's rules; NaN when there is none. */
+export function jsonNumberAt(bytes: Uint8Array, from: number, to: number): number {
+  return scanNumber(bytes, from, to) && scanEnd === to ? scanned : Number.NaN;
+}
+
 /**
  * The ASCII text of bytes [from, to): for number lengths, one fromCharCode call with the bytes as
  * arguments, which is several times cheaper than a TextDecoder call or a Buffer slice.
