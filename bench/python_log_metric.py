@@ -5,7 +5,9 @@ line: {"name": "python client: 1M log_metric calls", "value": <seconds>, "unit":
 "bytes_per_point": <journal bytes of the metric lines per point>}.
 With ``--with-reference`` it also times the plain way of writing the same lines (one json.dumps and
 one write to a buffered file per call) and adds it as "reference" (and its bytes per point as
-"reference_bytes_per_point").
+"reference_bytes_per_point"), and logs a slow loop (one key at ~85 steps/s for 3 s) twice: as the
+client writes it ("slow_bytes_per_point"), and with every 100 ms tick writing its points, as the
+client did before points were held ("slow_reference_bytes_per_point").
 Run with: python3 bench/python_log_metric.py [--with-reference]
 """
 
@@ -48,6 +50,15 @@ def main() -> None:
             reference_file = os.path.join(store, "reference.jsonl")
             result["reference"] = round(plain_writes(reference_file, values), 3)
             result["reference_bytes_per_point"] = round(os.path.getsize(reference_file) / CALLS, 2)
+            from runlog import _journal
+
+            result["slow_bytes_per_point"] = round(slow_loop(runlog), 2)
+            delay = _journal.POINT_DELAY
+            _journal.POINT_DELAY = 0.0
+            try:
+                result["slow_reference_bytes_per_point"] = round(slow_loop(runlog), 2)
+            finally:
+                _journal.POINT_DELAY = delay
     finally:
         shutil.rmtree(store, ignore_errors=True)
     print(json.dumps(result))
@@ -56,6 +67,22 @@ def main() -> None:
 def loss(i: int) -> float:
     """A training loss: a full-precision double, as a framework's loss.item() is."""
     return math.exp(-i / CALLS) + 0.01 * math.sin(i)
+
+
+def slow_loop(runlog) -> float:
+    """Journal bytes per point of a training loop logging one key at ~85 steps/s for 3 s."""
+    run = runlog.start_run(name="slow")
+    started = time.perf_counter()
+    step = 0
+    while time.perf_counter() - started < 3.0:
+        runlog.log_metric("loss", loss(step), step=step)
+        step += 1
+        time.sleep(max(0.0, started + step / 85 - time.perf_counter()))
+    runlog.end_run()
+    points, point_bytes = metric_lines(os.path.join(run.dir, "events.jsonl"))
+    if points < step:
+        raise SystemExit("only %d of %d slow points reached the journal" % (points, step))
+    return point_bytes / points
 
 
 def metric_lines(path: str):

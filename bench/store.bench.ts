@@ -302,6 +302,8 @@ async function main(): Promise<void> {
           reference: number;
           bytes_per_point: number;
           reference_bytes_per_point: number;
+          slow_bytes_per_point: number;
+          slow_reference_bytes_per_point: number;
         };
         record('python client: 1M log_metric calls', result.value, 's', result.reference, false);
         record(
@@ -309,6 +311,14 @@ async function main(): Promise<void> {
           result.bytes_per_point,
           'bytes',
           result.reference_bytes_per_point,
+          false,
+        );
+        // One key at ~85 steps/s: points held for a line of ~0.3 s, against a line every 100 ms.
+        record(
+          'python client: bytes per point, slow loop',
+          result.slow_bytes_per_point,
+          'bytes',
+          result.slow_reference_bytes_per_point,
           false,
         );
       } catch {

@@ -8,7 +8,10 @@ growing delay (100 ms up to ``MAX_RETRY_DELAY``), with one warning on stderr per
 
 Metric points wait in per-key lists and are written as one batched ``metrics`` line per key and
 write (journal format 4: differences of steps and times, the values' doubles in base64), about
-15 bytes a point where a ``metric`` line per point takes 80-90.
+15 bytes a point where a ``metric`` line per point takes 80-90. A line's ~75 fixed bytes are paid
+per key and write, so the background thread lets a key with fewer than ``HOLD_POINTS`` pending
+points wait until it has seen them pending for ``POINT_DELAY`` (a slow loop's points then share a
+line: ~0.3 s of them, still well within the editor's second); every other write takes them all.
 
 Pending lines are encoded once, into chunks of whole lines; a retry writes the same chunks again
 without re-encoding or joining them. While writes fail, pending events may take ``MAX_BUFFER``
@@ -35,6 +38,10 @@ from typing import Any, Deque, Dict, List, Optional, Sequence, Tuple
 
 # How often the background thread writes pending lines.
 FLUSH_INTERVAL = 0.1
+# The background thread writes a key's points once this many are pending, or once it has seen them
+# pending for POINT_DELAY seconds (a point reaches the file 0.2-0.3 s after it was logged).
+HOLD_POINTS = 64
+POINT_DELAY = 0.2
 # Above this many buffered lines (about 1 MB of metric lines), or points of one key, the logging
 # call itself writes them.
 FLUSH_LINES = 16384
@@ -239,6 +246,8 @@ class Journal:
         # JSON text of a metric key -> its pending (step, ts, value) points; the lists are never
         # rebound either (a Run's hot path appends to them), only emptied.
         self._series: Dict[str, List[Tuple[int, int, float]]] = {}
+        # Keys whose few points the background thread left pending -> when it first did.
+        self._held: Dict[str, float] = {}
         self._chunks: Deque[bytes] = collections.deque()  # encoded whole lines, oldest first
         self._pending_bytes = 0
         self._mid_line = False
@@ -278,11 +287,12 @@ class Journal:
                 self._take_lines()
                 self._enforce_cap()
 
-    def flush(self, sync: bool = True, retry: bool = True) -> bool:
+    def flush(self, sync: bool = True, retry: bool = True, hold: bool = False) -> bool:
         """Writes every queued line (and fsyncs, with ``sync``). Returns False when the write failed
-        (the lines stay queued). ``retry=False`` waits for the back-off of a failing journal."""
+        (the lines stay queued). ``retry=False`` waits for the back-off of a failing journal.
+        ``hold`` (the background thread) lets a key's few, recent points wait (``POINT_DELAY``)."""
         with self._write_lock:
-            self._take_lines()
+            self._take_lines(hold)
             if self._failing is not None and not retry and time.monotonic() < self._retry_at:
                 self._enforce_cap()
                 return False
@@ -326,15 +336,25 @@ class Journal:
         """Why the last write failed, while writes fail."""
         return self._failing
 
-    def _take_points(self) -> List[str]:
-        """Encodes the pending points as batched lines (the write lock is held)."""
+    def _take_points(self, hold: bool = False) -> List[str]:
+        """Encodes the pending points as batched lines (the write lock is held). With ``hold``, a
+        key with fewer than ``HOLD_POINTS`` points waits until they were seen pending ``POINT_DELAY``
+        ago."""
         parts = []
+        held = self._held
+        now = time.monotonic()
         for key_json, points in list(self._series.items()):
             count = len(points)
-            if count:
-                taken = points[:count]
-                del points[:count]
-                parts.append(encode_points(key_json, taken))
+            if not count:
+                continue
+            if hold and count < HOLD_POINTS:
+                since = held.setdefault(key_json, now)
+                if now - since < POINT_DELAY:
+                    continue
+            held.pop(key_json, None)
+            taken = points[:count]
+            del points[:count]
+            parts.append(encode_points(key_json, taken))
         return parts
 
     def queue_points(self) -> None:
@@ -343,7 +363,7 @@ class Journal:
         with self._write_lock:
             self._lines.extend(self._take_points())
 
-    def _take_lines(self) -> None:
+    def _take_lines(self, hold: bool = False) -> None:
         """Encodes the queued lines, then the pending points, into one chunk (the write lock is
         held). Where a point stands among other events has no meaning; a run's end is queued after
         its points (``queue_points``)."""
@@ -351,7 +371,7 @@ class Journal:
         count = len(lines)
         parts = lines[:count]
         del lines[:count]
-        parts.extend(self._take_points())
+        parts.extend(self._take_points(hold))
         if not parts:
             return
         data = _encode("".join(parts))
@@ -476,6 +496,7 @@ class Journal:
         del self._lines[:]
         for points in self._series.values():
             del points[:]
+        self._held.clear()
         self._chunks = collections.deque()
         self._pending_bytes = 0
         self._mid_line = False
@@ -522,17 +543,17 @@ def _flush_loop() -> None:
             delay = 0
         if _stop.wait(delay):
             return
-        flush_all(sync=False, retry=False)
+        flush_all(sync=False, retry=False, hold=True)
 
 
-def flush_all(sync: bool = True, retry: bool = True) -> bool:
+def flush_all(sync: bool = True, retry: bool = True, hold: bool = False) -> bool:
     """Flushes every journal of this process; closed journals leave once written. True if all wrote."""
     with _registry_lock:
         journals = list(_journals)
     ok = True
     for journal in journals:
         try:
-            done = journal.flush(sync=sync, retry=retry)
+            done = journal.flush(sync=sync, retry=retry, hold=hold)
         except Exception as exc:  # noqa: BLE001 - the writer thread must never die
             warn("unexpected error writing %s: %r" % (journal.path, exc))
             done = False
