@@ -3,8 +3,8 @@
 // whole 32-point blocks from their summaries without reading the points.
 import type { PointColumns } from './chunkCodec';
 import { BLOCK_FIELDS, BLOCK_POINTS, decodeBlocks, decodeChunkInto } from './chunkCodec';
-import type { Range, XAxis } from './metrics';
-import { rangeClause, readSeries } from './metrics';
+import type { ChunkPlace, Range, XAxis } from './metrics';
+import { CHUNK_PLACE, chunkBlocks, chunkData, rangeClause, readSeries } from './metrics';
 import type { Db } from './sqlite';
 
 /** A downsampled series: per non-empty bucket, the x and value of its last point, and min and max. */
@@ -153,9 +153,8 @@ export function bucketSeries(points: PointColumns, buckets: number, x: XAxis = '
   return accumulator.result();
 }
 
-interface LodRow {
+interface LodRow extends ChunkPlace {
   seq: number;
-  count: number;
   lo: number;
   hi: number;
   ordered: number;
@@ -216,7 +215,7 @@ function lodRows(db: Db, runId: string, key: string, x: XAxis, range: Range | un
   const clause = rangeClause(x, range);
   const [loColumn, hiColumn] = x === 'step' ? ['min_step', 'max_step'] : ['min_time', 'max_time'];
   return db.all<LodRow>(
-    `SELECT c.seq, c.count, c.${loColumn} AS lo, c.${hiColumn} AS hi, c.ordered, c.blocks
+    `SELECT c.seq, ${CHUNK_PLACE}, c.${loColumn} AS lo, c.${hiColumn} AS hi, c.ordered, c.blocks
      FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
      WHERE s.run_id = ? AND s.key = ?${clause.sql} ORDER BY c.seq`,
     [runId, key, ...clause.params],
@@ -246,7 +245,7 @@ function foldStoredRows(
   const [firstField, lastField] = x === 'step' ? [0, 1] : [2, 3];
   for (const row of rows) {
     if (row.lo >= lo && row.hi <= hi) {
-      const blocks = decodeBlocks(row.blocks);
+      const blocks = decodeBlocks(chunkBlocks(db, runId, row));
       for (let at = 0, left = row.count; at < blocks.length; at += BLOCK_FIELDS, left -= BLOCK_POINTS) {
         accumulator.addBlock(
           blocks[at + firstField],
@@ -259,8 +258,9 @@ function foldStoredRows(
       }
       continue;
     }
-    const chunk = db.get<{ data: Uint8Array }>(
-      'SELECT c.data FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id WHERE s.run_id = ? AND s.key = ? AND c.seq = ?',
+    const chunk = db.get<ChunkPlace & { data: Uint8Array }>(
+      `SELECT ${CHUNK_PLACE}, c.data FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
+       WHERE s.run_id = ? AND s.key = ? AND c.seq = ?`,
       [runId, key, row.seq],
     );
     if (!chunk) continue;
@@ -269,7 +269,7 @@ function foldStoredRows(
       times: new Float64Array(row.count),
       values: new Float64Array(row.count),
     };
-    decodeChunkInto(chunk.data, row.count, points, 0, { steps: x === 'step', times: x === 'time' });
+    decodeChunkInto(chunkData(db, runId, chunk), row.count, points, 0, { steps: x === 'step', times: x === 'time' });
     const xs = x === 'step' ? points.steps : points.times;
     for (let i = 0; i < row.count; i++) {
       if (xs[i] >= lo && xs[i] <= hi) accumulator.addPoint(xs[i], points.values[i]);

@@ -1,8 +1,11 @@
 // Metric series as the database keeps them: each (run, key) a row of `metric_series` (its running
 // summary) and its points in 2048-point chunks (`metric_chunks`, encoded by chunkCodec.ts, with
 // block summaries for downsampling: metricBuckets.ts). Appending keeps the summary; reading decodes.
+// A full chunk's blocks and data go to its run's chunk file (chunkFiles.ts) when this process is the
+// store's writer; the partial last chunk, rewritten at every append, stays in its row.
 import type { PointColumns } from './chunkCodec';
-import { decodeChunkInto, encodeBlocks, encodeChunk } from './chunkCodec';
+import { BLOCK_FIELDS, BLOCK_POINTS, decodeChunkInto, encodeBlocks, encodeChunk } from './chunkCodec';
+import { ChunkFiles } from './chunkFiles';
 import type { Db } from './sqlite';
 
 /** Points per chunk: big enough that per-row overhead vanishes, small enough to rewrite the tail often. */
@@ -23,10 +26,41 @@ interface SeriesRow extends Omit<SeriesSummaryRow, 'key'> {
   id: number;
 }
 
-interface ChunkRow {
-  seq: number;
+/** Where a chunk's bytes are: in its row (file_offset NULL), or in its run's chunk file. */
+export interface ChunkPlace {
   count: number;
+  file_offset: number | null;
+  data_size: number | null;
+}
+
+interface ChunkRow extends ChunkPlace {
+  seq: number;
   data: Uint8Array;
+}
+
+/** The columns of metric_chunks that chunkData and chunkBlocks need besides data or blocks. */
+export const CHUNK_PLACE = 'c.count, c.file_offset, c.data_size';
+
+function blocksSize(count: number): number {
+  return Math.ceil(count / BLOCK_POINTS) * BLOCK_FIELDS * 8;
+}
+
+/** A chunk's encoded columns, from its row or its run's chunk file. */
+export function chunkData(db: Db, runId: string, chunk: ChunkPlace & { data: Uint8Array }): Uint8Array {
+  if (chunk.file_offset === null) return chunk.data;
+  return chunkFile(db).read(runId, chunk.file_offset + blocksSize(chunk.count), chunk.data_size ?? 0);
+}
+
+/** A chunk's block summaries, from its row or its run's chunk file. */
+export function chunkBlocks(db: Db, runId: string, chunk: ChunkPlace & { blocks: Uint8Array }): Uint8Array {
+  if (chunk.file_offset === null) return chunk.blocks;
+  return chunkFile(db).read(runId, chunk.file_offset, blocksSize(chunk.count));
+}
+
+function chunkFile(db: Db): ChunkFiles {
+  const files = ChunkFiles.of(db);
+  if (!files) throw new Error('This database has chunks in chunk files, but none are attached.');
+  return files;
 }
 
 /** SQLite has no NaN: it stores NULL for it. Summaries read NULL back as NaN. */
@@ -68,13 +102,13 @@ export function appendPoints(db: Db, runId: string, key: string, points: PointCo
   let seq = 0;
   let filled = 0;
   const lastChunk = db.get<ChunkRow>(
-    'SELECT seq, count, data FROM metric_chunks WHERE series_id = ? ORDER BY seq DESC LIMIT 1',
+    'SELECT seq, count, data, file_offset, data_size FROM metric_chunks WHERE series_id = ? ORDER BY seq DESC LIMIT 1',
     [series.id],
   );
   if (lastChunk) {
     seq = lastChunk.seq;
     if (lastChunk.count < CHUNK_POINTS) {
-      decodeChunkInto(lastChunk.data, lastChunk.count, tail, 0);
+      decodeChunkInto(chunkData(db, runId, lastChunk), lastChunk.count, tail, 0);
       filled = lastChunk.count;
     } else {
       seq++;
@@ -100,7 +134,7 @@ export function appendPoints(db: Db, runId: string, key: string, points: PointCo
       if (!(value <= max) && !Number.isNaN(value)) max = value;
     }
     filled += take;
-    writeChunk(db, series.id, seq, tail, filled);
+    writeChunk(db, runId, series.id, seq, tail, filled);
     if (filled === CHUNK_POINTS) {
       seq++;
       filled = 0;
@@ -117,7 +151,7 @@ export function appendPoints(db: Db, runId: string, key: string, points: PointCo
   ]);
 }
 
-function writeChunk(db: Db, seriesId: number, seq: number, tail: PointColumns, count: number): void {
+function writeChunk(db: Db, runId: string, seriesId: number, seq: number, tail: PointColumns, count: number): void {
   let minStep = Infinity;
   let maxStep = -Infinity;
   let minTime = Infinity;
@@ -137,10 +171,21 @@ function writeChunk(db: Db, seriesId: number, seq: number, tail: PointColumns, c
     if (!(value >= min) && !Number.isNaN(value)) min = value;
     if (!(value <= max) && !Number.isNaN(value)) max = value;
   }
+  let blocks = encodeBlocks(tail, count);
+  let data = encodeChunk(tail, 0, count);
+  let fileOffset: number | null = null;
+  let dataSize: number | null = null;
+  const files = ChunkFiles.of(db);
+  if (count === CHUNK_POINTS && files?.writable) {
+    fileOffset = files.append(runId, blocks, data);
+    dataSize = data.length;
+    blocks = data = EMPTY;
+  }
   db.run(
     `INSERT OR REPLACE INTO metric_chunks
-       (series_id, seq, count, min_step, max_step, min_time, max_time, min, max, last, ordered, blocks, data)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       (series_id, seq, count, min_step, max_step, min_time, max_time, min, max, last, ordered, blocks, data,
+        file_offset, data_size)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       seriesId,
       seq,
@@ -153,11 +198,15 @@ function writeChunk(db: Db, seriesId: number, seq: number, tail: PointColumns, c
       sqlReal(max),
       sqlReal(tail.values[count - 1]),
       ordered,
-      encodeBlocks(tail, count),
-      encodeChunk(tail, 0, count),
+      blocks,
+      data,
+      fileOffset,
+      dataSize,
     ],
   );
 }
+
+const EMPTY = new Uint8Array(0);
 
 export type XAxis = 'step' | 'time';
 
@@ -197,7 +246,7 @@ export function readSeries(
 ): PointColumns {
   const clause = rangeClause(x, range);
   const chunks = db.all<ChunkRow>(
-    `SELECT c.seq, c.count, c.data FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
+    `SELECT c.seq, ${CHUNK_PLACE}, c.data FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
      WHERE s.run_id = ? AND s.key = ?${clause.sql} ORDER BY c.seq`,
     [runId, key, ...clause.params],
   );
@@ -211,7 +260,7 @@ export function readSeries(
   const select = xOnly ? { steps: x === 'step', times: x === 'time' } : { steps: true, times: true };
   let offset = 0;
   for (const chunk of chunks) {
-    decodeChunkInto(chunk.data, chunk.count, all, offset, select);
+    decodeChunkInto(chunkData(db, runId, chunk), chunk.count, all, offset, select);
     offset += chunk.count;
   }
   if (range?.from === undefined && range?.to === undefined) return all;

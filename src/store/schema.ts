@@ -10,9 +10,11 @@ import type { Db } from './sqlite';
  * Metric points are most of the data, so they are not one row per point: each (run, key) is a
  * series whose points live in chunks — columnar, compressed blobs of up to CHUNK_POINTS points with
  * per-chunk summaries (count, step/time range, min, max, last) that answer most queries unread.
+ * Since version 6 a full chunk's blocks and data live in its run's chunk file (chunkFiles.ts) and
+ * its row keeps where; the database holds the index, not the points.
  */
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 const V1 = `
 -- Facts about the database itself, e.g. which Runlog wrote it (for the "newer version" message).
@@ -342,8 +344,22 @@ DELETE FROM runs WHERE id IN (SELECT run_id FROM reread);
 DROP TABLE reread;
 `;
 
+// Full chunks move to the runs' chunk files (chunkFiles.ts): a row whose file_offset is set keeps
+// empty blocks and data, which are at file_offset in its run's file (blocks, then data_size bytes of
+// data). Rows written before stay as they are and are read as before.
+const V6 = `
+ALTER TABLE metric_chunks ADD COLUMN file_offset INTEGER;
+ALTER TABLE metric_chunks ADD COLUMN data_size INTEGER;
+-- Each run's chunk file, and how many of its bytes the rows above point into (its vouched size).
+CREATE TABLE chunk_files (
+  run_id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  size INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
 /** MIGRATIONS[n] upgrades version n to n + 1; version 0 is an empty database. */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6];
 
 export class NewerStoreError extends Error {
   constructor(
