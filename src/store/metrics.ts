@@ -208,6 +208,38 @@ function writeChunk(db: Db, runId: string, seriesId: number, seq: number, tail: 
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Moves full chunks kept in rows (written before schema 6, or while this process only read the
+ * store) to their runs' chunk files, up to `limit` of them after `from` (series id, seq) in one
+ * transaction. Returns where to go on from, or undefined when there are no more. Writer only.
+ */
+export function moveChunksToFiles(
+  db: Db,
+  from: readonly [number, number],
+  limit: number,
+): [number, number] | undefined {
+  const files = ChunkFiles.of(db);
+  if (!files?.writable) return undefined;
+  const rows = db.all<{ series_id: number; seq: number; run_id: string; blocks: Uint8Array; data: Uint8Array }>(
+    `SELECT c.series_id, c.seq, s.run_id, c.blocks, c.data FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
+     WHERE (c.series_id, c.seq) > (?, ?) AND c.file_offset IS NULL AND c.count = ?
+     ORDER BY c.series_id, c.seq LIMIT ?`,
+    [from[0], from[1], CHUNK_POINTS, limit],
+  );
+  const last = rows.at(-1);
+  if (!last) return undefined;
+  db.transaction(() => {
+    for (const row of rows) {
+      const offset = files.append(row.run_id, row.blocks, row.data);
+      db.run(
+        "UPDATE metric_chunks SET file_offset = ?, data_size = ?, blocks = X'', data = X'' WHERE series_id = ? AND seq = ?",
+        [offset, row.data.length, row.series_id, row.seq],
+      );
+    }
+  });
+  return [last.series_id, last.seq];
+}
+
 export type XAxis = 'step' | 'time';
 
 export interface Range {

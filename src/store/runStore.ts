@@ -5,6 +5,7 @@ import { JournalSync } from './journalSync';
 import type { Db } from './sqlite';
 import type { QueryArgs, QueryName, QueryResult } from './storeQueries';
 import { runQuery } from './storeQueries';
+import { moveChunksToFiles } from './metrics';
 import { removeStaleTemp } from './storeTemp';
 
 export interface StoreOptions {
@@ -28,6 +29,9 @@ export interface StoreOptions {
 export class RunStore {
   private dirty = false;
   private writer: boolean;
+  /** Where moveChunksOut goes on from (series id, seq), and whether it moved any since the last VACUUM. */
+  private moveFrom: [number, number] = [0, -1];
+  private moved = false;
 
   private constructor(
     private readonly db: Db,
@@ -48,6 +52,27 @@ export class RunStore {
   setWriter(writer: boolean): void {
     this.writer = writer;
     this.files.setWritable(writer);
+    this.moveFrom = [0, -1];
+  }
+
+  /**
+   * Moves up to `limit` full chunks still kept in rows (a database from before schema 6, or what
+   * this process replayed while it only read) to the chunk files; once none are left, compacts the
+   * database so the next snapshot and open shrink too. Returns whether there may be more. Writer only.
+   */
+  moveChunksOut(limit = 256): boolean {
+    if (!this.writer) return false;
+    const next = moveChunksToFiles(this.db, this.moveFrom, limit);
+    if (next) {
+      this.moveFrom = next;
+      this.moved = this.dirty = true;
+      return true;
+    }
+    if (this.moved) {
+      this.moved = false;
+      this.db.exec('VACUUM');
+    }
+    return false;
   }
 
   static async open(options: StoreOptions): Promise<RunStore> {

@@ -74,6 +74,21 @@ export async function killIngest(kills: number, log: (line: string) => void = ()
         if (have !== count) {
           result.lost += Math.abs(count - have);
           result.notes.push(`kill ${i + 1}: ${key} has ${have} points, the journal ${count}`);
+          continue;
+        }
+        // The points themselves, read from the chunks (in rows and chunk files), not only the count.
+        const [runId, name] = key.split('/') as [string, string];
+        let read: number;
+        try {
+          read = store.query('series', runId, name).values.length;
+        } catch (error) {
+          result.corrupt++;
+          result.notes.push(`kill ${i + 1}: ${key} could not be read: ${(error as Error).message}`);
+          continue;
+        }
+        if (read !== count) {
+          result.lost += Math.abs(count - read);
+          result.notes.push(`kill ${i + 1}: ${key} reads ${read} points, the journal ${count}`);
         }
       }
       const params = new Map(store.query('params', runIds));

@@ -101,6 +101,30 @@ describe('chunk files: full metric chunks on disk, the database holding their in
     again.close();
   });
 
+  it('the writer moves full chunks kept in rows (an older database, a reader’s save) to chunk files', async () => {
+    const n = CHUNK_POINTS * 6 + 7;
+    await journal('r1', start('r1') + points('loss', 0, n));
+    // A reader that saves what it replayed (the CLI does when the lock is free): every chunk in a row.
+    const reader = await open(false);
+    reader.setWriter(true);
+    assert.ok(await reader.snapshot());
+    reader.close();
+    assert.deepEqual((await rows()).inFile, 0);
+    const writer = await open();
+    let batches = 0;
+    while (writer.moveChunksOut(2)) batches++;
+    assert.equal(batches, 3);
+    assertSeries(writer, 'r1', 'loss', n);
+    assert.ok(await writer.snapshot());
+    writer.close();
+    const saved = await rows();
+    assert.deepEqual([saved.inFile, saved.inRow], [6, 1]);
+    assert.ok(saved.rowBytes < 7 * 20);
+    const again = await open();
+    assertSeries(again, 'r1', 'loss', n);
+    again.close();
+  });
+
   it('a reader reads the writer’s chunk files and keeps what it replays itself in its rows', async () => {
     await journal('r1', start('r1') + points('loss', 0, CHUNK_POINTS * 3));
     const writer = await open();
