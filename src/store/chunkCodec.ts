@@ -146,13 +146,19 @@ export function decodeChunkInto(
  */
 export const BLOCK_POINTS = 32;
 export const BLOCK_FIELDS = 7;
+/**
+ * Coarse blocks: the same summaries of 1024 points, two a full chunk, kept in the database beside
+ * the chunk's row while its 32-point blocks are in its chunk file, so a chart of a series of many
+ * millions of points reads no file.
+ */
+export const COARSE_POINTS = 1024;
 
-export function encodeBlocks(columns: PointColumns, count: number): Uint8Array {
-  const blocks = Math.ceil(count / BLOCK_POINTS);
+export function encodeBlocks(columns: PointColumns, count: number, size = BLOCK_POINTS): Uint8Array {
+  const blocks = Math.ceil(count / size);
   const out = new Float64Array(blocks * BLOCK_FIELDS);
   for (let b = 0; b < blocks; b++) {
-    const from = b * BLOCK_POINTS;
-    const to = Math.min(count, from + BLOCK_POINTS);
+    const from = b * size;
+    const to = Math.min(count, from + size);
     let min = Number.NaN;
     let max = Number.NaN;
     for (let i = from; i < to; i++) {

@@ -125,15 +125,19 @@ export class ChunkFiles {
 
   /** Bytes [offset, offset + length) of the run's chunk file. */
   read(runId: string, offset: number, length: number): Uint8Array {
+    return this.readInto(runId, offset, new Uint8Array(length));
+  }
+
+  /** Fills `into` with the run's chunk file's bytes from `offset` on. */
+  readInto(runId: string, offset: number, into: Uint8Array): Uint8Array {
     const file = this.readableFile(runId);
-    const out = new Uint8Array(length);
     let done = 0;
-    while (done < length) {
-      const n = readSync(file.fd, out, done, length - done, offset + done);
+    while (done < into.length) {
+      const n = readSync(file.fd, into, done, into.length - done, offset + done);
       if (n === 0) throw new Error(`The chunk file of run ${runId} ends before a chunk it should hold.`);
       done += n;
     }
-    return out;
+    return into;
   }
 
   /** Drops a run's chunk file (its rows are being deleted: the run is forgotten or read again). */

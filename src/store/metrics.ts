@@ -4,7 +4,15 @@
 // A full chunk's blocks and data go to its run's chunk file (chunkFiles.ts) when this process is the
 // store's writer; the partial last chunk, rewritten at every append, stays in its row.
 import type { PointColumns } from './chunkCodec';
-import { BLOCK_FIELDS, BLOCK_POINTS, decodeChunkInto, encodeBlocks, encodeChunk } from './chunkCodec';
+import {
+  BLOCK_FIELDS,
+  BLOCK_POINTS,
+  COARSE_POINTS,
+  decodeBlocks,
+  decodeChunkInto,
+  encodeBlocks,
+  encodeChunk,
+} from './chunkCodec';
 import { ChunkFiles } from './chunkFiles';
 import type { Db } from './sqlite';
 
@@ -51,10 +59,19 @@ export function chunkData(db: Db, runId: string, chunk: ChunkPlace & { data: Uin
   return chunkFile(db).read(runId, chunk.file_offset + blocksSize(chunk.count), chunk.data_size ?? 0);
 }
 
-/** A chunk's block summaries, from its row or its run's chunk file. */
-export function chunkBlocks(db: Db, runId: string, chunk: ChunkPlace & { blocks: Uint8Array }): Uint8Array {
-  if (chunk.file_offset === null) return chunk.blocks;
-  return chunkFile(db).read(runId, chunk.file_offset, blocksSize(chunk.count));
+const blockScratch = new Float64Array((CHUNK_POINTS / BLOCK_POINTS) * BLOCK_FIELDS);
+
+/**
+ * A chunk's block summaries as doubles (BLOCK_FIELDS a block), from its row or its run's chunk
+ * file; a file's are read straight into a buffer that the next call reuses (a zoomed-out chart
+ * reads thousands), so use them before asking for another chunk's.
+ */
+export function chunkBlocks(db: Db, runId: string, chunk: ChunkPlace & { blocks: Uint8Array }): Float64Array {
+  if (chunk.file_offset === null) return decodeBlocks(chunk.blocks);
+  const size = blocksSize(chunk.count);
+  const view = blockScratch.subarray(0, size / 8);
+  chunkFile(db).readInto(runId, chunk.file_offset, new Uint8Array(view.buffer, 0, size));
+  return view;
 }
 
 function chunkFile(db: Db): ChunkFiles {
@@ -184,8 +201,8 @@ function writeChunk(db: Db, runId: string, seriesId: number, seq: number, tail: 
   db.run(
     `INSERT OR REPLACE INTO metric_chunks
        (series_id, seq, count, min_step, max_step, min_time, max_time, min, max, last, ordered, blocks, data,
-        file_offset, data_size)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        file_offset, data_size, coarse)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       seriesId,
       seq,
@@ -202,6 +219,7 @@ function writeChunk(db: Db, runId: string, seriesId: number, seq: number, tail: 
       data,
       fileOffset,
       dataSize,
+      encodeBlocks(tail, count, COARSE_POINTS),
     ],
   );
 }
@@ -221,19 +239,27 @@ export function moveChunksToFiles(
   const files = ChunkFiles.of(db);
   if (!files?.writable) return undefined;
   const rows = db.all<{ series_id: number; seq: number; run_id: string; blocks: Uint8Array; data: Uint8Array }>(
-    `SELECT c.series_id, c.seq, s.run_id, c.blocks, c.data FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
+    `SELECT c.series_id, c.seq, s.run_id, c.blocks, c.data
+     FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
      WHERE (c.series_id, c.seq) > (?, ?) AND c.file_offset IS NULL AND c.count = ?
      ORDER BY c.series_id, c.seq LIMIT ?`,
     [from[0], from[1], CHUNK_POINTS, limit],
   );
   const last = rows.at(-1);
   if (!last) return undefined;
+  const points: PointColumns = {
+    steps: new Float64Array(CHUNK_POINTS),
+    times: new Float64Array(CHUNK_POINTS),
+    values: new Float64Array(CHUNK_POINTS),
+  };
   db.transaction(() => {
     for (const row of rows) {
       const offset = files.append(row.run_id, row.blocks, row.data);
+      decodeChunkInto(row.data, CHUNK_POINTS, points, 0);
       db.run(
-        "UPDATE metric_chunks SET file_offset = ?, data_size = ?, blocks = X'', data = X'' WHERE series_id = ? AND seq = ?",
-        [offset, row.data.length, row.series_id, row.seq],
+        `UPDATE metric_chunks SET file_offset = ?, data_size = ?, blocks = X'', data = X'', coarse = ?
+         WHERE series_id = ? AND seq = ?`,
+        [offset, row.data.length, encodeBlocks(points, CHUNK_POINTS, COARSE_POINTS), row.series_id, row.seq],
       );
     }
   });

@@ -346,10 +346,12 @@ DROP TABLE reread;
 
 // Full chunks move to the runs' chunk files (chunkFiles.ts): a row whose file_offset is set keeps
 // empty blocks and data, which are at file_offset in its run's file (blocks, then data_size bytes of
-// data). Rows written before stay as they are and are read as before.
+// data), and coarse blocks. Rows written before stay as they are (no coarse blocks) and are read as before.
 const V6 = `
 ALTER TABLE metric_chunks ADD COLUMN file_offset INTEGER;
 ALTER TABLE metric_chunks ADD COLUMN data_size INTEGER;
+-- Summaries of 1024-point blocks (chunkCodec.ts, COARSE_POINTS), for charts of very long series.
+ALTER TABLE metric_chunks ADD COLUMN coarse BLOB;
 -- Each run's chunk file, and how many of its bytes the rows above point into (its vouched size).
 CREATE TABLE chunk_files (
   run_id TEXT PRIMARY KEY,

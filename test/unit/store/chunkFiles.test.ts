@@ -101,6 +101,26 @@ describe('chunk files: full metric chunks on disk, the database holding their in
     again.close();
   });
 
+  it('a chart of many points a bucket folds the rows’ 1024-point summaries and reads no chunk file', async () => {
+    const n = CHUNK_POINTS * 12 + 300;
+    await journal('r1', start('r1') + points('loss', 0, n));
+    const store = await open();
+    const series = store.query('series', 'r1', 'loss');
+    const [file = ''] = await chunkFiles();
+    // From here on, reading the chunk file fails: only the rows can answer.
+    await truncate(join(dir, CHUNKS_DIR, file), 0);
+    const buckets = store.query('buckets', 'r1', 'loss', 10);
+    assert.equal(
+      buckets.count.reduce((a, b) => a + b, 0),
+      n,
+    );
+    assert.equal(Math.min(...buckets.min), Math.min(...series.values));
+    assert.equal(Math.max(...buckets.max), Math.max(...series.values));
+    assert.equal(buckets.last.at(-1), series.values[n - 1]);
+    assert.throws(() => store.query('buckets', 'r1', 'loss', 100), /ends before a chunk/, '32-point blocks are read');
+    store.close();
+  });
+
   it('the writer moves full chunks kept in rows (an older database, a reader’s save) to chunk files', async () => {
     const n = CHUNK_POINTS * 6 + 7;
     await journal('r1', start('r1') + points('loss', 0, n));
