@@ -6,7 +6,7 @@
 // A ratio ≥ 1 means Runlog did better than the reference.
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../src/store/atomicFile';
 import { parseEventLine } from '../src/store/eventParse';
 import { metricBatchLine, parseMetricBatch } from '../src/store/metricBatchLine';
 import { RunStore } from '../src/store/runStore';
-import { DB_FILE } from '../src/store/storeLocation';
+import { CHUNKS_DIR, DB_FILE } from '../src/store/storeLocation';
 import { StoreClient } from '../src/store/storeClient';
 import { loadSqlJs } from '../src/store/sqlite';
 import { Figures, median, option } from './figures';
@@ -260,7 +260,10 @@ async function main(): Promise<void> {
     await big.snapshot();
     const snapshotMs = performance.now() - snapshotStart;
     big.close();
-    const ourBytes = statSync(join(bigDir, DB_FILE)).size;
+    // The database and the chunk files it indexes (schema 6: full chunks live in chunks/).
+    let ourBytes = statSync(join(bigDir, DB_FILE)).size;
+    for (const name of existsSync(join(bigDir, CHUNKS_DIR)) ? readdirSync(join(bigDir, CHUNKS_DIR)) : [])
+      ourBytes += statSync(join(bigDir, CHUNKS_DIR, name)).size;
     const referenceBig = await referenceIngest(bigDir, join(root, 'reference-big.sqlite'));
     referenceBig.db.exec('CREATE INDEX points_series ON points (run_id, key, step)');
     referenceBig.db.pragma('wal_checkpoint(TRUNCATE)');
