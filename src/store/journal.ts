@@ -53,7 +53,8 @@ export function parseJournalBuffer(input: Uint8Array, startOffset = 0, startLine
         const parsed = parseEventLine(row);
         if (!parsed.ok) {
           if (parsed.batched) {
-            const batch = parseMetricBatch(parsed.batched);
+            // Scratch columns: addPoints copies them before the next line is read.
+            const batch = parseMetricBatch(parsed.batched, true);
             if (batch.ok) metrics.addPoints(batch.points);
             else malformed.push({ line, reason: batch.reason });
           } else if (parsed.unknownType === undefined) {
@@ -77,13 +78,20 @@ export function parseJournalBuffer(input: Uint8Array, startOffset = 0, startLine
  * Reads a journal from `offset` up to `maxBytes` further (the whole rest by default). Only complete
  * lines are consumed; read again from `nextOffset` for more.
  */
-export async function readJournal(path: string, offset = 0, startLine = 1, maxBytes = Infinity): Promise<JournalChunk> {
+export async function readJournal(
+  path: string,
+  offset = 0,
+  startLine = 1,
+  maxBytes = Infinity,
+  /** A buffer to read into when it is large enough; the chunk returned keeps no view of it. */
+  into?: Buffer,
+): Promise<JournalChunk> {
   // Never through a symbolic link: a store reads only its own files.
   const handle = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
   try {
     const { size } = await handle.stat();
     const length = Math.max(0, Math.min(size - offset, maxBytes));
-    const buffer = Buffer.alloc(length);
+    const buffer = into && into.length >= length ? into.subarray(0, length) : Buffer.alloc(length);
     let read = 0;
     while (read < length) {
       const { bytesRead } = await handle.read(buffer, read, length - read, offset + read);

@@ -47,6 +47,8 @@ function isMissing(error: unknown): boolean {
 export class JournalSync {
   /** Journals (by run id) stopped at a long line without an end yet: where, and how far it was searched. */
   private readonly longLines = new Map<string, { offset: number; searchedTo: number }>();
+  /** The buffer first pieces are read into, while no read is using it. */
+  private readBuffer: Buffer | undefined = Buffer.alloc(FIRST_PIECE);
   /** Run folders skipped because they are symbolic links, each reported once. */
   private readonly skippedLinks = new Set<string>();
 
@@ -157,7 +159,15 @@ export class JournalSync {
     let points = 0;
     const rejected: Rejection[] = [];
     while (at.offset < size) {
-      let chunk = await readJournal(file, at.offset, at.line, FIRST_PIECE);
+      // One buffer for every first piece, unless another sync of this store is reading into it.
+      const idle = this.readBuffer;
+      this.readBuffer = undefined;
+      let chunk: JournalChunk;
+      try {
+        chunk = await readJournal(file, at.offset, at.line, FIRST_PIECE, idle ?? Buffer.alloc(FIRST_PIECE));
+      } finally {
+        if (idle) this.readBuffer = idle;
+      }
       if (chunk.nextOffset === at.offset && size - at.offset > FIRST_PIECE) {
         chunk = await readJournal(file, at.offset, at.line, READ_PIECE);
       }

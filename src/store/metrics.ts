@@ -89,6 +89,13 @@ function sqlReal(value: number): number | null {
   return Number.isNaN(value) ? null : value;
 }
 
+/** The chunk being filled by appendPoints, reused by every call (it is encoded before the next). */
+const appendTail: PointColumns = {
+  steps: new Float64Array(CHUNK_POINTS),
+  times: new Float64Array(CHUNK_POINTS),
+  values: new Float64Array(CHUNK_POINTS),
+};
+
 /**
  * Appends points to a series: fills the partial last chunk, then new chunks, and keeps the series'
  * summary (count, last by step, min, max; NaN never counts as a min or max). Call inside a transaction.
@@ -111,11 +118,7 @@ export function appendPoints(db: Db, runId: string, key: string, points: PointCo
   let min = nanFromNull(series.min);
   let max = nanFromNull(series.max);
 
-  const tail: PointColumns = {
-    steps: new Float64Array(CHUNK_POINTS),
-    times: new Float64Array(CHUNK_POINTS),
-    values: new Float64Array(CHUNK_POINTS),
-  };
+  const tail = appendTail;
   let seq = 0;
   let filled = 0;
   const lastChunk = db.get<ChunkRow>(
