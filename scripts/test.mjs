@@ -14,8 +14,18 @@ const vsix = join(root, `${pkg.name}-${pkg.version}.vsix`);
 const MAX_VSIX_BYTES = 5 * 1024 * 1024;
 let passed = 0;
 let failed = 0;
+/** One line per failure, repeated above the summary: CI shows only the end of a long log. */
+const failures = [];
+const fail = (what) => {
+  failed++;
+  failures.push(what);
+};
 
 function finish() {
+  if (failures.length > 0) {
+    console.log('\nWhat failed:');
+    for (const what of failures.slice(0, 30)) console.log(`  ✗ ${what}`);
+  }
   console.log(`\n${passed} passed, ${failed} failed`);
   process.exit(failed > 0 || passed === 0 ? 1 : 0);
 }
@@ -26,7 +36,7 @@ function step(title, command, args) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) {
     console.error(`✗ ${title} failed (exit ${result.status ?? result.signal})`);
-    failed++;
+    fail(`${title} (exit ${result.status ?? result.signal})`);
     finish();
   }
 }
@@ -49,12 +59,15 @@ async function mochaTests(folder, title, timeout) {
   await mocha.loadFilesAsync();
   const stats = await new Promise((resolve) => {
     const runner = mocha.run(() => resolve(runner.stats));
+    runner.on('fail', (test, error) =>
+      failures.push(`${folder}: ${test.fullTitle()}: ${String(error?.message ?? error).split('\n')[0]}`),
+    );
   });
   passed += stats.passes;
   failed += stats.failures;
   if (stats.passes === 0) {
     console.error(`✗ no ${folder} test ran`);
-    failed++;
+    fail(`no ${folder} test ran`);
   }
 }
 
@@ -78,12 +91,13 @@ function pythonTests() {
   const skipped = count('skipped');
   passed += Math.max(0, ran - bad - skipped);
   failed += bad;
+  for (const match of result.stderr.matchAll(/^(?:FAIL|ERROR): (.*)$/gm)) failures.push(`Python: ${match[1]}`);
   if (result.status !== 0 && bad === 0) {
     console.error(`✗ the Python tests did not run (exit ${result.status ?? result.signal})`);
-    failed++;
+    fail(`the Python tests did not run (exit ${result.status ?? result.signal})`);
   } else if (ran === 0) {
     console.error('✗ no Python test ran');
-    failed++;
+    fail('no Python test ran');
   }
 }
 
@@ -98,12 +112,16 @@ function faultTests() {
   });
   if (!existsSync(resultFile)) {
     console.error(`✗ the fault suite wrote no result (exit ${result.status ?? result.signal})`);
-    failed++;
+    fail(`the fault suite wrote no result (exit ${result.status ?? result.signal})`);
     return;
   }
   for (const row of JSON.parse(readFileSync(resultFile, 'utf8'))) {
-    if (row.failed || row.lost > 0 || row.corrupt > 0 || row.leaked > 0 || row.trials === 0) failed++;
-    else passed++;
+    if (row.failed || row.lost > 0 || row.corrupt > 0 || row.leaked > 0 || row.trials === 0) {
+      const counts = `${row.trials} trials, lost ${row.lost}, corrupt ${row.corrupt}, leaked ${row.leaked}`;
+      fail(
+        `fault "${row.fault}": ${row.failed ?? counts}${row.notes.length ? `; ${row.notes.slice(0, 3).join('; ')}` : ''}`,
+      );
+    } else passed++;
   }
 }
 
@@ -123,7 +141,7 @@ step('package the .vsix', 'npm', ['run', '--silent', 'package']);
 const size = statSync(vsix).size;
 if (size > MAX_VSIX_BYTES) {
   console.error(`✗ ${vsix} is ${size} bytes, over the 5 MB budget`);
-  failed++;
+  fail(`${vsix} is ${size} bytes, over the 5 MB budget`);
 } else {
   console.log(`✓ ${pkg.name}-${pkg.version}.vsix is ${(size / 1024).toFixed(0)} KB (budget 5 MB)`);
   passed++;
@@ -137,9 +155,11 @@ if (existsSync(resultFile)) {
   const outcome = JSON.parse(readFileSync(resultFile, 'utf8'));
   passed += outcome.passed;
   failed += outcome.failed;
-  if (!outcome.ok && outcome.failed === 0) failed++;
+  for (const title of outcome.failures ?? []) failures.push(`integration: ${title}`);
+  if (!outcome.ok && outcome.failed === 0)
+    fail(`integration: ${String(outcome.error ?? '').split('\n')[0] || 'the runner did not finish'}`);
 } else {
   console.error('✗ the integration runner wrote no result');
-  failed++;
+  fail('the integration runner wrote no result');
 }
 finish();

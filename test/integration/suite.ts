@@ -11,6 +11,8 @@ import * as vscode from 'vscode';
 export interface SuiteStats {
   readonly passes: number;
   readonly failures: number;
+  /** The full titles of the tests that failed, for the summary at the end of `npm test`. */
+  readonly failed: readonly string[];
   readonly vscodeVersion: string;
 }
 
@@ -49,7 +51,11 @@ export function runSuite(directory: string): Promise<SuiteStats> {
     if (file.endsWith('.test.js')) mocha.addFile(join(directory, file));
   }
   return new Promise((resolve, reject) => {
+    const failed: string[] = [];
     const runner = mocha.run(() => void finish());
+    runner.on(Mocha.Runner.constants.EVENT_TEST_FAIL, (test: Mocha.Test, error: Error) =>
+      failed.push(`${test.fullTitle()}: ${String(error.message).split('\n')[0] ?? ''}`),
+    );
     const finish = async (): Promise<void> => {
       // Leave what a user sees on an empty store for the runner to check: the Runlog container, open.
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
@@ -58,6 +64,7 @@ export function runSuite(directory: string): Promise<SuiteStats> {
       const stats: SuiteStats = {
         passes: runner.stats?.passes ?? 0,
         failures: runner.stats?.failures ?? 0,
+        failed,
         vscodeVersion: vscode.version,
       };
       emit(`${stats.passes} passed, ${stats.failures} failed (inside VS Code ${stats.vscodeVersion})`);

@@ -188,7 +188,7 @@ async function runInCodeServer(vsix, timeoutMs, suite) {
   process.on('exit', stopServer);
 
   let browser;
-  const outcome = { ok: false, passed: 0, failed: 0, error: '', vscodeVersion: '', screenshot: '' };
+  const outcome = { ok: false, passed: 0, failed: 0, failures: [], error: '', vscodeVersion: '', screenshot: '' };
   try {
     const deadline = Date.now() + timeoutMs;
     await waitForHttp(`http://127.0.0.1:${port}/healthz`, Math.min(deadline, Date.now() + 60_000));
@@ -218,6 +218,7 @@ async function runInCodeServer(vsix, timeoutMs, suite) {
       const result = JSON.parse(await readFile(resultFile, 'utf8'));
       outcome.passed = result.stats?.passes ?? 0;
       outcome.failed = result.stats?.failures ?? 0;
+      outcome.failures = result.stats?.failed ?? [];
       outcome.vscodeVersion = result.stats?.vscodeVersion ?? '';
       outcome.ok = result.ok && outcome.failed === 0 && outcome.passed > 0;
       if (!result.ok) outcome.error = result.error;
@@ -242,6 +243,7 @@ async function runInCodeServer(vsix, timeoutMs, suite) {
           outcome.failed++;
           outcome.ok = false;
           outcome.error = `the Runs view does not show "${text}"`;
+          outcome.failures.push(outcome.error);
           console.log(`  ✗ the Runs view does not show "${text}"`);
         }
       }
@@ -312,13 +314,17 @@ try {
     const vsix = option('vsix');
     if (!vsix || !existsSync(vsix))
       throw new Error('--vsix FILE is required for the code-server runner (npm run package makes it)');
-    outcome = { ok: true, passed: 0, failed: 0, error: '', vscodeVersion: '' };
+    outcome = { ok: true, passed: 0, failed: 0, failures: [], error: '', vscodeVersion: '' };
     for (const suite of SUITES) {
       const part = await runInCodeServer(resolve(vsix), timeoutMs, suite);
       outcome = {
         ok: outcome.ok && part.ok,
         passed: outcome.passed + part.passed,
         failed: outcome.failed + part.failed,
+        failures: [
+          ...outcome.failures,
+          ...(part.failures ?? []).map((f) => `${suite.trusted ? '' : 'restricted: '}${f}`),
+        ],
         error: [outcome.error, part.error].filter(Boolean).join('\n'),
         vscodeVersion: part.vscodeVersion || outcome.vscodeVersion,
       };

@@ -109,3 +109,22 @@ export class Harness {
     return (reply.body['run'] as { info: { run_id: string } }).info.run_id;
   }
 }
+
+/**
+ * A fresh endpoint for every test of the calling `describe` (with a new run in it when `withRun`),
+ * handed to `use` before each test and stopped after it.
+ */
+export function harnessPerTest(
+  use: (made: { h: Harness; runId: string }) => void,
+  { withRun = false, ...options }: Partial<EndpointOptions> & { withRun?: boolean } = {},
+): void {
+  let harness: Harness | undefined;
+  beforeEach(async () => {
+    harness = await Harness.start(options);
+    use({ h: harness, runId: withRun ? await harness.createRun() : '' });
+  });
+  afterEach(async () => {
+    await harness?.stop();
+    harness = undefined;
+  });
+}

@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Harness } from './endpointHarness';
+import type { Harness } from './endpointHarness';
+import { harnessPerTest } from './endpointHarness';
 
 interface WireExperiment {
   experiment_id: string;
@@ -13,12 +14,7 @@ interface WireExperiment {
 describe('MLflow endpoint: experiments', function () {
   this.timeout(10_000);
   let h: Harness;
-  beforeEach(async () => {
-    h = await Harness.start();
-  });
-  afterEach(async () => {
-    await h.stop();
-  });
+  harnessPerTest((made) => ({ h } = made));
 
   const byName = async (name: string): Promise<WireExperiment | undefined> => {
     const reply = await h.get('experiments/get-by-name', { experiment_name: name });

@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Harness } from './endpointHarness';
+import type { Harness } from './endpointHarness';
+import { harnessPerTest } from './endpointHarness';
 
 interface WireLoggedModel {
   info: {
@@ -31,13 +32,7 @@ describe("MLflow endpoint: MLflow 3's logged models, as Model.log calls them", f
   this.timeout(20_000);
   let h: Harness;
   let runId: string;
-  beforeEach(async () => {
-    h = await Harness.start();
-    runId = await h.createRun();
-  });
-  afterEach(async () => {
-    await h.stop();
-  });
+  harnessPerTest((made) => ({ h, runId } = made), { withRun: true });
 
   async function logModel(): Promise<WireLoggedModel> {
     assert.equal((await h.get('runs/get', { run_id: runId })).status, 200);
@@ -287,13 +282,7 @@ describe('MLflow endpoint: the rest of the tracking API', function () {
   this.timeout(20_000);
   let h: Harness;
   let runId: string;
-  beforeEach(async () => {
-    h = await Harness.start();
-    runId = await h.createRun();
-  });
-  afterEach(async () => {
-    await h.stop();
-  });
+  harnessPerTest((made) => ({ h, runId } = made), { withRun: true });
 
   it("runs/log-model (MLflow 2's log_model after its uploads) records the model and MLflow's history tag", async () => {
     for (const file of ['MLmodel', 'model.pkl']) {

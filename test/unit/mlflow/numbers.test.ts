@@ -2,18 +2,13 @@ import * as assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { quoteBigIntegers } from '../../../src/mlflow/wire';
-import { Harness } from './endpointHarness';
+import type { Harness } from './endpointHarness';
+import { harnessPerTest } from './endpointHarness';
 
 describe('MLflow endpoint: numbers as MLflow takes them', () => {
   let h: Harness;
   let runId: string;
-  beforeEach(async () => {
-    h = await Harness.start();
-    runId = await h.createRun();
-  });
-  afterEach(async () => {
-    await h.stop();
-  });
+  harnessPerTest((made) => ({ h, runId } = made), { withRun: true });
 
   const journal = (): Promise<string> => readFile(join(h.dir, 'runs', runId, 'events.jsonl'), 'utf8');
   const logRawTo = (name: string, body: string) =>

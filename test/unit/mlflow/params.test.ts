@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { readsFromStore } from '../../support/storeReads';
 import { MlflowEndpoint } from '../../../src/mlflow/server';
 import { RunStore } from '../../../src/store/runStore';
-import type { Reply } from './endpointHarness';
-import { Harness } from './endpointHarness';
+import type { Reply, Harness } from './endpointHarness';
+import { harnessPerTest } from './endpointHarness';
 
 const CLIENT = join(__dirname, '..', '..', '..', '..', 'python');
 
@@ -47,13 +47,7 @@ function outcome(replies: readonly Reply[]): { ok: number; refused: number } {
 describe('MLflow endpoint: params stay write-once under concurrency', () => {
   let h: Harness;
   let runId: string;
-  beforeEach(async () => {
-    h = await Harness.start();
-    runId = await h.createRun();
-  });
-  afterEach(async () => {
-    await h.stop();
-  });
+  harnessPerTest((made) => ({ h, runId } = made), { withRun: true });
 
   async function storedLr(): Promise<string | undefined> {
     await h.store.syncJournals();

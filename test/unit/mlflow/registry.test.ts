@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseModelSource } from '../../../src/mlflow/versionHandlers';
-import { Harness } from './endpointHarness';
+import type { Harness } from './endpointHarness';
+import { harnessPerTest } from './endpointHarness';
 
 interface WireVersion {
   name: string;
@@ -16,13 +17,7 @@ describe('MLflow endpoint: model registry', function () {
   this.timeout(10_000);
   let h: Harness;
   let runId: string;
-  beforeEach(async () => {
-    h = await Harness.start();
-    runId = await h.createRun();
-  });
-  afterEach(async () => {
-    await h.stop();
-  });
+  harnessPerTest((made) => ({ h, runId } = made), { withRun: true });
 
   it('creates, gets, updates, searches and deletes registered models', async () => {
     const created = await h.post('registered-models/create', { name: 'prices', description: 'first' });

@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BATCH_LIMITS, parseOrderBy } from '../../../src/mlflow/runHandlers';
-import { Harness } from './endpointHarness';
+import type { Harness } from './endpointHarness';
+import { harnessPerTest } from './endpointHarness';
 
 interface WireRun {
   info: Record<string, unknown>;
@@ -16,12 +17,7 @@ interface WireRun {
 describe('MLflow endpoint: runs', function () {
   this.timeout(10_000);
   let h: Harness;
-  beforeEach(async () => {
-    h = await Harness.start();
-  });
-  afterEach(async () => {
-    await h.stop();
-  });
+  harnessPerTest((made) => ({ h } = made));
 
   const getRun = async (runId: string): Promise<WireRun> => {
     const reply = await h.get('runs/get', { run_id: runId });

@@ -2,17 +2,12 @@ import * as assert from 'node:assert/strict';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Refusal, artifactSegments, checkAuthorization } from '../../../src/mlflow/security';
-import { Harness } from './endpointHarness';
+import { Harness, harnessPerTest } from './endpointHarness';
 
 describe('MLflow endpoint: security', function () {
   this.timeout(10_000);
   let h: Harness;
-  beforeEach(async () => {
-    h = await Harness.start({ maxJsonBytes: 4096, maxUploadBytes: 8192 });
-  });
-  afterEach(async () => {
-    await h.stop();
-  });
+  harnessPerTest((made) => ({ h } = made), { maxJsonBytes: 4096, maxUploadBytes: 8192 });
 
   const search = '/api/2.0/mlflow/experiments/search';
 

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { RunStore } from '../../../src/store/runStore';
 import { TEMP_DIR } from '../../../src/store/storeTemp';
 import { waitFor } from '../../support/waitFor';
-import { Harness } from './endpointHarness';
+import type { Harness } from './endpointHarness';
+import { harnessPerTest } from './endpointHarness';
 
 /** Open descriptors of this process (Linux), or undefined where /proc is missing. */
 function openDescriptors(): number | undefined {
@@ -31,13 +32,7 @@ async function tempFiles(dir: string): Promise<string[]> {
 describe('MLflow endpoint: artifact uploads that go wrong', () => {
   let h: Harness;
   let runId: string;
-  beforeEach(async () => {
-    h = await Harness.start();
-    runId = await h.createRun();
-  });
-  afterEach(async () => {
-    await h.stop();
-  });
+  harnessPerTest((made) => ({ h, runId } = made), { withRun: true });
 
   /** A PUT that declares 100000 bytes, sends 4 and hangs up. */
   function abortedUpload(path: string): Promise<void> {
