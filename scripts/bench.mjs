@@ -3,6 +3,7 @@
 //   npm run bench                        everything
 //   npm run bench -- --only charts       one benchmark (store, charts, …)
 //   npm run bench -- --json FILE         also write every figure to FILE (one JSON array)
+//   npm run bench -- --only scale        the opt-in one: 100M points (gigabytes, minutes; --scale-points N)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -25,10 +26,12 @@ const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), '--t
 });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
+// Benchmarks that run only when named with --only.
+const OPT_IN = ['scale'];
 const names = readdirSync(join(root, 'bench'))
   .filter((f) => f.endsWith('.bench.ts'))
   .map((f) => f.slice(0, -'.bench.ts'.length))
-  .filter((name) => !only || name === only)
+  .filter((name) => (only ? name === only : !OPT_IN.includes(name)))
   .sort((a, b) => (a === 'store' ? -1 : b === 'store' ? 1 : a.localeCompare(b)));
 if (names.length === 0) {
   console.error(`no benchmark named ${only}`);

@@ -243,6 +243,12 @@ def log_metric(key: str, value: Any, step: Optional[int] = None, timestamp: Opti
     entry = run._metric_keys.get(key) or run._metric_key(key)
     step = next(entry[1]) if step is None else _explicit_step(entry, step)
     ts = _time_ns() // 1000000 if timestamp is None else int(timestamp)
+    points = entry[2]
+    if points is not None:
+        points.append((step, ts, value))
+        if len(points) >= run._flush_lines:
+            run._journal._on_full()
+        return
     lines = run._lines
     if value - value == 0.0:
         lines.append(f'{{"t":"metric","ts":{ts}{entry[0]}{value!r},"step":{step}}}\n')

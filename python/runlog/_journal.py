@@ -6,6 +6,13 @@ buffer grows past ``FLUSH_LINES`` is written at once by the caller. A write that
 full, read-only, folder deleted) never raises: the lines stay pending and are retried with a
 growing delay (100 ms up to ``MAX_RETRY_DELAY``), with one warning on stderr per failure episode.
 
+Metric points wait in per-key lists and are written as one batched ``metrics`` line per key and
+write (journal format 4: differences of steps and times, the values' doubles in base64), about
+15 bytes a point where a ``metric`` line per point takes 80-90. A line's ~75 fixed bytes are paid
+per key and write, so the background thread lets a key with fewer than ``HOLD_POINTS`` pending
+points wait until it has seen them pending for ``POINT_DELAY`` (a slow loop's points then share a
+line: ~0.3 s of them, still well within the editor's second); every other write takes them all.
+
 Pending lines are encoded once, into chunks of whole lines; a retry writes the same chunks again
 without re-encoding or joining them. While writes fail, pending events may take ``MAX_BUFFER``
 bytes; past it the oldest metric points are dropped (and counted), every other event is kept.
@@ -15,18 +22,28 @@ Durability: a journal is fsynced when its run ends, on ``runlog.flush()``, and a
 ``FSYNC_INTERVAL`` seconds while lines keep being written.
 """
 
+import base64
 import collections
 import errno
+import itertools
 import json
+import math
+import operator
 import os
 import sys
 import threading
 import time
-from typing import Deque, List, Optional, Tuple
+from array import array
+from typing import Any, Deque, Dict, List, Optional, Sequence, Tuple
 
 # How often the background thread writes pending lines.
 FLUSH_INTERVAL = 0.1
-# Above this many buffered lines (about 1 MB of metric lines) the logging call itself writes them.
+# The background thread writes a key's points once this many are pending, or once it has seen them
+# pending for POINT_DELAY seconds (a point reaches the file 0.2-0.3 s after it was logged).
+HOLD_POINTS = 64
+POINT_DELAY = 0.2
+# Above this many buffered lines (about 1 MB of metric lines), or points of one key, the logging
+# call itself writes them.
 FLUSH_LINES = 16384
 # While writes fail, pending events may take this many bytes; beyond it the oldest metric points
 # are dropped (every other event is small and too important to lose).
@@ -39,6 +56,11 @@ FSYNC_INTERVAL = 5.0
 FSYNC = True
 
 _METRIC_LINE_START = b'{"t":"metric"'
+_BATCH_LINE_START = b'{"t":"metrics"'
+# The journal format that brought batched metric lines (docs/JOURNAL.md).
+BATCHED_METRICS_FORMAT = 4
+_MAX_SAFE_INTEGER = 2 ** 53 - 1
+_BIG_ENDIAN = sys.byteorder == "big"
 _OPEN_FLAGS = (os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
                | getattr(os, "O_NOFOLLOW", 0))
 
@@ -53,6 +75,86 @@ def encode_event(t: str, fields: dict, ts: Optional[int] = None) -> str:
     event = {"t": t, "ts": now_ms() if ts is None else ts}
     event.update(fields)
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _wire_value(value: float) -> str:
+    if value - value == 0.0:  # finite: repr() round-trips and always reads as a JSON number
+        return repr(value)
+    if value != value:
+        return '"NaN"'
+    return '"Infinity"' if value > 0 else '"-Infinity"'
+
+
+def _exact(numbers: Sequence[int]) -> bool:
+    """Whether a list of steps or times, and every difference in it, stays within +-(2**53 - 1)."""
+    low, high = min(numbers), max(numbers)
+    return -_MAX_SAFE_INTEGER <= low and high <= _MAX_SAFE_INTEGER and high - low <= _MAX_SAFE_INTEGER
+
+
+def _deltas(numbers: Sequence[int]) -> str:
+    return ",".join(map(str, itertools.chain((numbers[0],), map(operator.sub, numbers[1:], numbers))))
+
+
+def encode_points(key_json: str, points: Sequence[Tuple[int, int, float]]) -> str:
+    """One batched ``metrics`` line for ``points`` ((step, ts, value), in logging order) of the key
+    whose JSON text is ``key_json``; ``metric`` lines instead when steps or times are too large for
+    a double to hold every difference exactly (docs/JOURNAL.md)."""
+    steps, times, values = zip(*points)
+    if not (_exact(steps) and _exact(times)):
+        return "".join('{"t":"metric","ts":%d,"key":%s,"value":%s,"step":%d}\n'
+                       % (ts, key_json, _wire_value(value), step) for step, ts, value in points)
+    data = array("d", values)
+    if _BIG_ENDIAN:
+        data.byteswap()
+    return '{"t":"metrics","key":%s,"ts":[%s],"step":[%s],"value":"%s"}\n' % (
+        key_json, _deltas(times), _deltas(steps), base64.b64encode(data.tobytes()).decode("ascii"))
+
+
+def _undelta(numbers: Any) -> Optional[List[int]]:
+    if not isinstance(numbers, list) or not numbers:
+        return None
+    out = []
+    total = 0
+    for index, number in enumerate(numbers):
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number) \
+                or not float(number).is_integer() or abs(number) > _MAX_SAFE_INTEGER:
+            return None
+        total = int(number) if index == 0 else total + int(number)
+        if abs(total) > _MAX_SAFE_INTEGER:
+            return None
+        out.append(total)
+    return out
+
+
+def decode_points(event: Dict[str, Any]) -> Optional[Tuple[str, List[int], List[int], List[float]]]:
+    """(key, steps, times, values) of a batched ``metrics`` event, by the store's rules
+    (src/store/metricBatchLine.ts); None for a line the store refuses."""
+    key, encoded = event.get("key"), event.get("value")
+    if not isinstance(key, str) or not key or not isinstance(encoded, str):
+        return None
+    times, steps = _undelta(event.get("ts")), _undelta(event.get("step"))
+    if times is None or steps is None or len(times) != len(steps):
+        return None
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except ValueError:
+        return None
+    if len(data) != 8 * len(times):
+        return None
+    values = array("d")
+    values.frombytes(data)
+    if _BIG_ENDIAN:
+        values.byteswap()
+    return key, steps, times, values.tolist()
+
+
+def line_points(line: bytes) -> int:
+    """How many events a journal line holds: the points of a batched line, else 1."""
+    if not line.startswith(_BATCH_LINE_START):
+        return 1
+    start = line.find(b'"step":[')
+    end = line.find(b"]", start)
+    return line.count(b",", start, end) + 1 if start != -1 and end != -1 else 1
 
 
 def warn(message: str) -> None:
@@ -141,9 +243,15 @@ class Journal:
         self.flush_lines = FLUSH_LINES
         self.max_buffer = MAX_BUFFER
         self._lines: List[str] = []  # never rebound: appends may race with a flush
+        # JSON text of a metric key -> its pending (step, ts, value) points; the lists are never
+        # rebound either (a Run's hot path appends to them), only emptied.
+        self._series: Dict[str, List[Tuple[int, int, float]]] = {}
+        # Keys whose few points the background thread left pending -> when it first did.
+        self._held: Dict[str, float] = {}
         self._chunks: Deque[bytes] = collections.deque()  # encoded whole lines, oldest first
         self._pending_bytes = 0
         self._mid_line = False
+        self._mid_points = 1
         self._write_lock = threading.Lock()  # one flush at a time, so lines keep their order
         self._failing: Optional[str] = None  # why writing fails, while it does
         self._last_failure: Optional[str] = None
@@ -163,22 +271,28 @@ class Journal:
         if len(lines) >= self.flush_lines:
             self._on_full()
 
+    def series(self, key_json: str) -> List[Tuple[int, int, float]]:
+        """The pending points of a metric key (its JSON text), to append (step, ts, value) to;
+        written as batched lines. Call it under a lock that keeps two threads from creating one key."""
+        return self._series.setdefault(key_json, [])
+
     def _on_full(self) -> None:
         if self._failing is None:
             # Written by the caller so memory stays bounded however fast lines come.
             self.flush(sync=False)
-        elif len(self._lines) >= self.flush_lines:
+        else:
             # While the file system refuses, only the background thread retries; the caller
             # encodes what is queued (once) and keeps it under the cap.
             with self._write_lock:
                 self._take_lines()
                 self._enforce_cap()
 
-    def flush(self, sync: bool = True, retry: bool = True) -> bool:
+    def flush(self, sync: bool = True, retry: bool = True, hold: bool = False) -> bool:
         """Writes every queued line (and fsyncs, with ``sync``). Returns False when the write failed
-        (the lines stay queued). ``retry=False`` waits for the back-off of a failing journal."""
+        (the lines stay queued). ``retry=False`` waits for the back-off of a failing journal.
+        ``hold`` (the background thread) lets a key's few, recent points wait (``POINT_DELAY``)."""
         with self._write_lock:
-            self._take_lines()
+            self._take_lines(hold)
             if self._failing is not None and not retry and time.monotonic() < self._retry_at:
                 self._enforce_cap()
                 return False
@@ -200,8 +314,13 @@ class Journal:
 
     @property
     def pending(self) -> int:
-        """Events waiting to be written (a partly written line counts); for tests and diagnostics."""
-        return len(self._lines) + sum(chunk.count(b"\n") for chunk in self._chunks)
+        """Events waiting to be written, a metric point each (a partly written line counts); for
+        tests and diagnostics."""
+        queued = len(self._lines) + sum(len(points) for points in list(self._series.values()))
+        lines = [line for chunk in self._chunks for line in chunk.split(b"\n") if line]
+        if lines and self._mid_line:  # the rest of a line cut short: its points are still pending
+            return queued + self._mid_points + sum(line_points(line) for line in lines[1:])
+        return queued + sum(line_points(line) for line in lines)
 
     @property
     def pending_bytes(self) -> int:
@@ -217,14 +336,45 @@ class Journal:
         """Why the last write failed, while writes fail."""
         return self._failing
 
-    def _take_lines(self) -> None:
-        """Encodes the queued lines into one chunk (the write lock is held)."""
+    def _take_points(self, hold: bool = False) -> List[str]:
+        """Encodes the pending points as batched lines (the write lock is held). With ``hold``, a
+        key with fewer than ``HOLD_POINTS`` points waits until they were seen pending ``POINT_DELAY``
+        ago."""
+        parts = []
+        held = self._held
+        now = time.monotonic()
+        for key_json, points in list(self._series.items()):
+            count = len(points)
+            if not count:
+                continue
+            if hold and count < HOLD_POINTS:
+                since = held.setdefault(key_json, now)
+                if now - since < POINT_DELAY:
+                    continue
+            held.pop(key_json, None)
+            taken = points[:count]
+            del points[:count]
+            parts.append(encode_points(key_json, taken))
+        return parts
+
+    def queue_points(self) -> None:
+        """Queues the pending points as lines now, so that a line appended next (a run's end) comes
+        after them."""
+        with self._write_lock:
+            self._lines.extend(self._take_points())
+
+    def _take_lines(self, hold: bool = False) -> None:
+        """Encodes the queued lines, then the pending points, into one chunk (the write lock is
+        held). Where a point stands among other events has no meaning; a run's end is queued after
+        its points (``queue_points``)."""
         lines = self._lines
         count = len(lines)
-        if not count:
-            return
-        data = _encode("".join(lines[:count]))
+        parts = lines[:count]
         del lines[:count]
+        parts.extend(self._take_points(hold))
+        if not parts:
+            return
+        data = _encode("".join(parts))
         self._chunks.append(data)
         self._pending_bytes += len(data)
 
@@ -256,6 +406,10 @@ class Journal:
                     self._unsynced = True
                 elif written > 0:
                     chunks[0] = chunk[written:]
+                    start = chunk.rfind(b"\n", 0, written) + 1
+                    if chunk[written - 1] != 0x0A and (start > 0 or not self._mid_line):
+                        # The points of the line cut short, for counting what is still pending.
+                        self._mid_points = line_points(chunk[start:chunk.find(b"\n", written)])
                     self._mid_line = chunk[written - 1] != 0x0A
                     self._unsynced = True
                 del chunk
@@ -309,10 +463,10 @@ class Journal:
             survivors = []
             for number, line in enumerate(lines):
                 partly_written = index == 0 and number == 0 and self._mid_line
-                if excess > 0 and not partly_written and line.startswith(_METRIC_LINE_START):
+                if excess > 0 and not partly_written and line.startswith((_METRIC_LINE_START, _BATCH_LINE_START)):
                     excess -= len(line) + 1
                     self._pending_bytes -= len(line) + 1
-                    dropped += 1
+                    dropped += line_points(line)
                 else:
                     survivors.append(line)
             if survivors or tail:
@@ -340,6 +494,9 @@ class Journal:
         """In a forked child: forget the parent's queued lines (the parent writes them)."""
         self._write_lock = threading.Lock()
         del self._lines[:]
+        for points in self._series.values():
+            del points[:]
+        self._held.clear()
         self._chunks = collections.deque()
         self._pending_bytes = 0
         self._mid_line = False
@@ -386,17 +543,17 @@ def _flush_loop() -> None:
             delay = 0
         if _stop.wait(delay):
             return
-        flush_all(sync=False, retry=False)
+        flush_all(sync=False, retry=False, hold=True)
 
 
-def flush_all(sync: bool = True, retry: bool = True) -> bool:
+def flush_all(sync: bool = True, retry: bool = True, hold: bool = False) -> bool:
     """Flushes every journal of this process; closed journals leave once written. True if all wrote."""
     with _registry_lock:
         journals = list(_journals)
     ok = True
     for journal in journals:
         try:
-            done = journal.flush(sync=sync, retry=retry)
+            done = journal.flush(sync=sync, retry=retry, hold=hold)
         except Exception as exc:  # noqa: BLE001 - the writer thread must never die
             warn("unexpected error writing %s: %r" % (journal.path, exc))
             done = False

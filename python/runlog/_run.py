@@ -12,10 +12,10 @@ import time
 import traceback
 from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
-from . import _claims, _environment, _files, _model
+from . import _claims, _environment, _files, _model, _store
 from ._media_log import MediaLogging
 from ._version import __version__
-from ._journal import Journal, encode_event, now_ms, warn
+from ._journal import BATCHED_METRICS_FORMAT, Journal, encode_event, now_ms, warn
 
 PathArg = Union[str, "os.PathLike"]
 
@@ -133,7 +133,8 @@ class Run(MediaLogging):
         self._pid = os.getpid()
         self._params: Dict[str, str] = {}
         self._param_lock = threading.Lock()
-        # key -> [the line's middle part ',"key":<json>,"value":', itertools.count of next steps]
+        # key -> [the line's middle part ',"key":<json>,"value":', itertools.count of next steps,
+        #         the journal's list of the key's pending points, or None where points take a line each]
         self._metric_keys: Dict[str, List[Any]] = {}
         self._metric_lock = threading.Lock()
         self._ended = False
@@ -146,6 +147,9 @@ class Run(MediaLogging):
         except OSError as exc:
             warn("could not create the run folder %s: %s" % (self.dir, exc.strerror or exc))
         self._journal = Journal(os.path.join(self.dir, "events.jsonl"), "%s (%s)" % (name, run_id))
+        # Batched metric lines (format 4), unless an editor of an older format recorded this store.
+        recorded = _store.recorded_format(store)
+        self._batched = recorded is None or recorded >= BATCHED_METRICS_FORMAT
         # The metric hot path appends to the journal's queue directly (Journal never rebinds it).
         self._lines = self._journal._lines
         self._flush_lines = self._journal.flush_lines
@@ -239,7 +243,8 @@ class Run(MediaLogging):
             if entry is None:
                 encoded = json.dumps(_check_key(key, "metric"), ensure_ascii=False)
                 # next() on an itertools.count is atomic under the GIL: automatic steps need no lock.
-                entry = [',"key":%s,"value":' % encoded, itertools.count()]
+                points = self._journal.series(encoded) if self._batched else None
+                entry = [',"key":%s,"value":' % encoded, itertools.count(), points]
                 self._metric_keys[key] = entry
             return entry
 
@@ -258,7 +263,13 @@ class Run(MediaLogging):
         entry = self._metric_keys.get(key) or self._metric_key(key)
         step = next(entry[1]) if step is None else _explicit_step(entry, step)
         ts = _time_ns() // 1000000 if timestamp is None else int(timestamp)
-        lines = self._lines
+        points = entry[2]
+        if points is not None:  # batched: the journal writes them as one line per key and write
+            points.append((step, ts, value))
+            if len(points) >= self._flush_lines:
+                self._journal._on_full()
+            return
+        lines = self._lines  # a store of an older format: a line per point
         if value - value == 0.0:  # finite: repr() round-trips and always reads as a JSON number
             lines.append(f'{{"t":"metric","ts":{ts}{entry[0]}{value!r},"step":{step}}}\n')
         else:
@@ -450,6 +461,7 @@ class Run(MediaLogging):
             fields: Dict[str, Any] = {"status": status}
             if error:
                 fields["error"] = error
+            self._journal.queue_points()
             self._journal.append(encode_event("run_end", fields))
         self._ended = True
         self.status = status

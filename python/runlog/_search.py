@@ -22,6 +22,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 from . import _registry, _store
 from ._errors import raises_store_error
 from ._filter import Comparison, FilterError, parse_filter
+from ._journal import decode_points
 from ._run_record import RunRecord
 
 RUN_NAME_TAG = "runlog.name"
@@ -212,6 +213,21 @@ def _apply(run: _Run, event: Dict[str, Any]) -> None:
         run.git = {"commit": event["commit"], "branch": event.get("branch"), "dirty": bool(event["dirty"])}
 
 
+def _add_points(run: _Run, event: Dict[str, Any]) -> None:
+    """The points of a batched ``metrics`` line (journal format 4), as the store reads them."""
+    points = decode_points(event)
+    if points is None:
+        return
+    key, steps, times, values = points
+    series = run.metrics.get(key)
+    if series is None:
+        series = run.metrics[key] = _Series()
+        if run.first_metric_time is None or times[0] < run.first_metric_time:
+            run.first_metric_time = float(times[0])
+    for step, ts, value in zip(steps, times, values):
+        series.add(float(step), float(ts), value)
+
+
 def read_run(path: str, run_id: str) -> Optional[_Run]:
     """A run from its journal, as the store would hold it; None before its first complete line."""
     with open(path, "rb") as handle:
@@ -230,6 +246,9 @@ def read_run(path: str, run_id: str) -> Optional[_Run]:
         try:
             event = json.loads(line, parse_constant=_reject_constant)
         except ValueError:
+            continue
+        if isinstance(event, dict) and event.get("t") == "metrics":
+            _add_points(run, event)
             continue
         if not isinstance(event, dict) or not _is_number(event.get("ts")) or not math.isfinite(event["ts"]):
             continue

@@ -3,15 +3,21 @@
  * JSON into a double and back into journal text costs more than the append itself. So a batch body
  * in the plain shape MLflow's client sends — a top-level object whose `metrics` are objects of an
  * ASCII `key` without escapes, a JSON number (or "NaN", "Infinity", "-Infinity") `value`, and integer
- * `timestamp` and `step` — has its points copied byte for byte into journal lines, the number text as
- * the client wrote it. Every other member (`run_id`, `params`, `tags`, …) is parsed as JSON on its own.
- * Anything else (an escape in a key, a value written as a string of digits, an integer past 18 digits,
- * a field such as `model_id`) returns undefined and the body takes the general path, which writes
- * the same journal lines for what it accepts and names the problem for what it refuses.
+ * `timestamp` and `step` — has its points read straight from the bytes into each key's columns
+ * (steps, times, doubles), which become the key's batched line (journal format 4) with no point
+ * object made and no second parse. A key whose points a batched line cannot hold exactly (a step or
+ * time past 2^53) keeps metric lines copied byte for byte, the number text as the client wrote it.
+ * Every other member (`run_id`, `params`, `tags`, …) is parsed as JSON on its own. Anything else (an
+ * escape in a key, a value written as a string of digits, an integer past 18 digits, a field such as
+ * `model_id`) returns undefined and the body takes the general path, which writes the same journal
+ * text for what it accepts and names the problem for what it refuses.
  *
  * Like the journal's own scanner (store/metricScan.ts) it reads a plain Uint8Array with module-level
  * cursors, so scanning a point allocates nothing.
  */
+import { metricLine } from '../runs/runJournal';
+import { batchable, metricBatchLine } from '../store/metricBatchLine';
+import { MetricBatch, jsonNumberAt } from '../store/metricScan';
 import { quoteBigIntegers } from './wire';
 
 const SPACE = 0x20;
@@ -53,8 +59,8 @@ const TIMESTAMP = 2;
 const STEP = 3;
 
 export interface ScannedBatch {
-  /** The journal lines of the batch's metrics, in order. */
-  readonly lines: Buffer;
+  /** The journal text of the batch's metrics (journalText). */
+  readonly lines: string;
   readonly metricCount: number;
   /** Every other member of the body, each parsed as JSON. */
   readonly fields: Readonly<Record<string, unknown>>;
@@ -214,18 +220,22 @@ function fieldOf(b: Uint8Array): number {
   return -1;
 }
 
-/** One metric object, written out as its journal line; returns the index after its `}`. */
-function scanMetric(b: Uint8Array, i: number, n: number, now: Uint8Array): number {
+// The last metric object's parts: byte bounds in the body (start -1 when absent), module state too.
+let keyStart = -1;
+let keyEnd = -1;
+let wireString: Uint8Array | undefined;
+let valueStart = -1;
+let valueEnd = -1;
+let tsStart = -1;
+let tsEnd = -1;
+let stepStart = -1;
+let stepEnd = -1;
+
+/** One metric object into the parts above; returns the index after its `}`. */
+function scanMetric(b: Uint8Array, i: number, n: number): number {
   i = expect(b, i, n, OPEN_BRACE);
-  let keyStart = -1;
-  let keyEnd = -1;
-  let wireString: Uint8Array | undefined;
-  let valueStart = -1;
-  let valueEnd = -1;
-  let tsStart = -1;
-  let tsEnd = -1;
-  let stepStart = -1;
-  let stepEnd = -1;
+  keyStart = keyEnd = valueStart = valueEnd = tsStart = tsEnd = stepStart = stepEnd = -1;
+  wireString = undefined;
   let next = take(b, i, n, CLOSE_BRACE);
   if (next === -1) {
     do {
@@ -275,6 +285,11 @@ function scanMetric(b: Uint8Array, i: number, n: number, now: Uint8Array): numbe
     next = expect(b, i, n, CLOSE_BRACE);
   }
   if (keyStart < 0 || valueStart < 0) throw NOT_PLAIN;
+  return next;
+}
+
+/** The last metric object as its journal line, its numbers' text as the client wrote it. */
+function writeLine(b: Uint8Array, now: Uint8Array): void {
   reserve(
     LINE_START.length +
       (tsStart < 0 ? now.length : tsEnd - tsStart) +
@@ -298,19 +313,83 @@ function scanMetric(b: Uint8Array, i: number, n: number, now: Uint8Array): numbe
   if (stepStart < 0) putAll(ZERO_STEP);
   else put(b, stepStart, stepEnd);
   putAll(LINE_END);
-  return next;
 }
 
-/** The batch's metric lines and its other members, or undefined when the body is not in the plain shape. */
+/** An integer token (checked: at most 18 digits) as a double; NaN past 2^53, where doubles lose digits. */
+function safeInteger(b: Uint8Array, from: number, to: number): number {
+  let i = b[from] === MINUS ? from + 1 : from;
+  let value = 0;
+  for (; i < to; i++) value = value * 10 + (b[i] - ZERO);
+  if (value > Number.MAX_SAFE_INTEGER) return Number.NaN;
+  return b[from] === MINUS ? -value : value;
+}
+
+/** The last metric object's value as a double. */
+function valueOf(b: Uint8Array): number {
+  if (wireString === WIRE_STRINGS[0]) return Number.NaN;
+  if (wireString === WIRE_STRINGS[1]) return Number.POSITIVE_INFINITY;
+  if (wireString === WIRE_STRINGS[2]) return Number.NEGATIVE_INFINITY;
+  return jsonNumberAt(b, valueStart, valueEnd);
+}
+
+/**
+ * The last metric object into its key's columns. A key with a step or time past 2^53 is marked
+ * exact: its points keep metric lines, with the digits the client sent.
+ */
+function collect(b: Uint8Array, now: number, batch: MetricBatch, exact: Set<string>): void {
+  const key = batch.keyAt(b, keyStart, keyEnd);
+  const ts = tsStart < 0 ? now : safeInteger(b, tsStart, tsEnd);
+  const step = stepStart < 0 ? 0 : safeInteger(b, stepStart, stepEnd);
+  if (Number.isNaN(ts) || Number.isNaN(step)) exact.add(key);
+  batch.add(key, step, ts, valueOf(b));
+}
+
+/** The metric lines of the keys in `keys`, in order, as the client wrote their points. */
+function exactLines(b: Uint8Array, from: number, n: number, now: Uint8Array, keys: Set<string>): Buffer {
+  out = new Uint8Array(1024);
+  outLength = 0;
+  const batch = new MetricBatch();
+  let i = from;
+  for (;;) {
+    i = scanMetric(b, i, n);
+    if (keys.has(batch.keyAt(b, keyStart, keyEnd))) writeLine(b, now);
+    const comma = take(b, i, n, COMMA);
+    if (comma === -1) break;
+    i = comma;
+  }
+  const lines = Buffer.from(out.buffer, 0, outLength);
+  out = new Uint8Array(0);
+  return lines;
+}
+
+/**
+ * The journal text of a batch's points, key by key: a batched line (journal format 4) for a key's
+ * points when there are several and their steps and times fit one, one metric line for a single
+ * point, and the client's own metric lines for a key with an int64 past 2^53 or a spread a batched
+ * line cannot hold.
+ */
+function journalText(b: Uint8Array, metricsAt: number, now: number, batch: MetricBatch, exact: Set<string>): string {
+  let text = '';
+  for (const [key, columns] of batch.series) {
+    if (exact.has(key)) continue;
+    const { steps, times, values } = columns.view();
+    if (values.length === 1) text += metricLine(times[0] ?? 0, key, values[0] ?? Number.NaN, steps[0] ?? 0);
+    else if (batchable(steps, times)) text += metricBatchLine(key, steps, times, values);
+    else exact.add(key);
+  }
+  if (exact.size === 0) return text;
+  return text + exactLines(b, metricsAt, b.length, ascii(String(now)), exact).toString('latin1');
+}
+
+/** The batch's journal text and its other members, or undefined when the body is not in the plain shape. */
 export function scanLogBatch(body: Buffer, now: number): ScannedBatch | undefined {
   const b = new Uint8Array(body.buffer, body.byteOffset, body.length);
   const n = b.length;
-  out = new Uint8Array(n + 1024);
-  outLength = 0;
-  const nowText = ascii(String(now));
   const fields: Record<string, unknown> = {};
+  const batch = new MetricBatch();
+  const exact = new Set<string>();
+  let metricsAt = -1;
   let metricCount = 0;
-  let sawMetrics = false;
   try {
     let i = expect(b, 0, n, OPEN_BRACE);
     let next = take(b, i, n, CLOSE_BRACE);
@@ -319,15 +398,16 @@ export function scanLogBatch(body: Buffer, now: number): ScannedBatch | undefine
         i = plainString(b, i, n);
         const name = body.toString('latin1', tokenStart, tokenEnd);
         i = expect(b, i, n, COLON);
-        if (name === 'metrics' && !sawMetrics) {
-          sawMetrics = true;
+        if (name === 'metrics' && metricsAt < 0) {
           i = expect(b, i, n, OPEN_BRACKET);
+          metricsAt = i;
           const empty = take(b, i, n, CLOSE_BRACKET);
           if (empty !== -1) {
             i = empty;
           } else {
             for (;;) {
-              i = scanMetric(b, i, n, nowText);
+              i = scanMetric(b, i, n);
+              collect(b, now, batch, exact);
               metricCount++;
               const comma = take(b, i, n, COMMA);
               if (comma === -1) break;
@@ -351,7 +431,6 @@ export function scanLogBatch(body: Buffer, now: number): ScannedBatch | undefine
     if (error === NOT_PLAIN || error instanceof SyntaxError) return undefined;
     throw error;
   }
-  const lines = Buffer.from(out.buffer, 0, outLength);
-  out = new Uint8Array(0);
+  const lines = metricCount === 0 ? '' : journalText(b, metricsAt, now, batch, exact);
   return { lines, metricCount, fields };
 }

@@ -1,6 +1,6 @@
 /** `runs/*` and `metrics/get-history`: writes become journal lines, reads go to the store. */
 import { join } from 'node:path';
-import { RunJournal, metricLine, newRunId, randomRunName } from '../runs/runJournal';
+import { RunJournal, batchMetricLines, metricLine, newRunId, randomRunName } from '../runs/runJournal';
 import type { LoggedModelEvent, RunEvent } from '../store/events';
 import { FilterError } from '../store/filter';
 import { RUN_NAME_TAG } from '../store/ingest';
@@ -241,7 +241,7 @@ const deleteTag: Handler = async (context, fields) => {
 
 interface Batch {
   readonly runId: string;
-  /** The metrics' journal lines, already encoded. */
+  /** The metrics' journal text, already encoded (batched lines where they fit). */
   readonly lines: string | Uint8Array;
   readonly metricCount: number;
   readonly params: readonly Fields[];
@@ -283,7 +283,8 @@ const logBatch: Handler = async (context, fields) => {
   const { runMetrics, modelEvents } = await splitModelMetrics(context, runId, metrics, now);
   return writeBatch(context, {
     runId,
-    lines: runMetrics.map((m) => metricText(m, now, keys)).join(''),
+    // A key's points share a batched line (journal format 4) where their steps and times allow.
+    lines: batchMetricLines(runMetrics.map((m) => metricText(m, now, keys)).join('')),
     metricCount: metrics.length,
     modelEvents,
     params: objectList(fields, 'params'),

@@ -1,7 +1,8 @@
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { eventLine } from '../runs/runJournal';
+import type { WirePoint } from '../runs/runJournal';
+import { eventLine, metricLines } from '../runs/runJournal';
 import type { RunEvent } from '../store/events';
 import type { ExperimentMeta, RunMeta } from './mlrunsLayout';
 import {
@@ -261,8 +262,8 @@ async function writeMetrics(journal: FileHandle, runDir: string, meta: RunMeta, 
     warnings.push(`run ${meta.runId}: metrics/${path} is not a regular file and was left out`);
   for (const file of files) {
     let lineNumber = 0;
-    let out = '';
-    let count = 0;
+    // Written as batched lines (journal format 4), METRIC_BATCH points a line.
+    let points: WirePoint[] = [];
     for await (const lines of lineBatches(file.absolute)) {
       for (const line of lines) {
         lineNumber++;
@@ -273,14 +274,14 @@ async function writeMetrics(journal: FileHandle, runDir: string, meta: RunMeta, 
           continue;
         }
         const { timestamp, value, step } = point.value;
-        out += eventLine({ t: 'metric', ts: timestamp, key: file.path, value, step });
-        if (++count % METRIC_BATCH === 0) {
-          await journal.appendFile(out);
-          out = '';
+        points.push({ key: file.path, ts: timestamp, value, step });
+        if (points.length === METRIC_BATCH) {
+          await journal.appendFile(metricLines(points));
+          points = [];
         }
       }
     }
-    await journal.appendFile(out);
+    await journal.appendFile(metricLines(points));
   }
 }
 

@@ -5,8 +5,8 @@ import { lineBreaksWithin } from './chartGaps';
 import type { PointColumns } from './chunkCodec';
 import { decodeChunkInto } from './chunkCodec';
 import { BucketAccumulator, MAX_BUCKETS, accumulateStoredSeries } from './metricBuckets';
-import { readSeries } from './metrics';
-import type { XAxis } from './metrics';
+import { CHUNK_PLACE, chunkData, readSeries } from './metrics';
+import type { ChunkPlace, XAxis } from './metrics';
 import type { Db } from './sqlite';
 
 export type { ChartX };
@@ -99,8 +99,8 @@ function outsidePoints(
 ): [OutsidePoint | null, OutsidePoint | null] {
   const [minColumn, maxColumn] = axis === 'step' ? ['min_step', 'max_step'] : ['min_time', 'max_time'];
   const nearest = (side: 'before' | 'after'): OutsidePoint | null => {
-    const rows = db.all<{ count: number; lo: number; hi: number; data: Uint8Array }>(
-      `SELECT c.count, c.${minColumn} AS lo, c.${maxColumn} AS hi, c.data
+    const rows = db.all<ChunkPlace & { lo: number; hi: number; data: Uint8Array }>(
+      `SELECT ${CHUNK_PLACE}, c.${minColumn} AS lo, c.${maxColumn} AS hi, c.data
        FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
        WHERE s.run_id = ? AND s.key = ? AND ${side === 'before' ? `c.${minColumn} < ?` : `c.${maxColumn} > ?`}
        ORDER BY ${side === 'before' ? `c.${maxColumn} DESC` : `c.${minColumn} ASC`}`,
@@ -117,7 +117,10 @@ function outsidePoints(
         times: new Float64Array(row.count),
         values: new Float64Array(row.count),
       };
-      decodeChunkInto(row.data, row.count, points, 0, { steps: axis === 'step', times: axis === 'time' });
+      decodeChunkInto(chunkData(db, runId, row), row.count, points, 0, {
+        steps: axis === 'step',
+        times: axis === 'time',
+      });
       const column = axis === 'step' ? points.steps : points.times;
       const found = outsideIndexes(column, lo, hi);
       const [i, j] = side === 'before' ? [found[0], found[1]] : [found[2], found[3]];

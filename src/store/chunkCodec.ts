@@ -41,7 +41,7 @@ function writeColumn(
   raw: boolean,
 ): number {
   if (raw) {
-    out.set(new Uint8Array(Float64Array.from(column.subarray(from, to)).buffer), pos);
+    out.set(floatBytes(column, from, to), pos);
     return pos + (to - from) * 8;
   }
   let previous = 0;
@@ -64,15 +64,24 @@ export function encodeChunk(columns: PointColumns, from = 0, to = columns.values
   const count = to - from;
   const rawSteps = !fitsVarints(columns.steps, from, to);
   const rawTimes = !fitsVarints(columns.times, from, to);
-  // Worst case: 8 bytes per varint (a zigzagged safe integer has at most 8 groups of 7 bits).
-  const out = new Uint8Array(HEADER + count * 24);
-  out.set(new Uint8Array(Float64Array.from(columns.values.subarray(from, to)).buffer), HEADER);
+  // Worst case: 8 bytes per varint (a zigzagged safe integer has at most 8 groups of 7 bits). The
+  // chunk is built in a buffer every call reuses (a series' partial chunk is encoded at every append).
+  if (scratch.length < HEADER + count * 24) scratch = new Uint8Array(HEADER + count * 24);
+  const out = scratch;
+  out.set(floatBytes(columns.values, from, to), HEADER);
   const stepsAt = HEADER + count * 8;
   const timesAt = writeColumn(out, stepsAt, columns.steps, from, to, rawSteps);
   const end = writeColumn(out, timesAt, columns.times, from, to, rawTimes);
   out[0] = (rawSteps ? RAW_STEPS : 0) | (rawTimes ? RAW_TIMES : 0);
   new DataView(out.buffer).setUint32(1, timesAt - stepsAt, true);
   return out.slice(0, end);
+}
+
+let scratch = new Uint8Array(HEADER + 2048 * 24);
+
+/** The bytes of doubles [from, to) of a column, without copying them. */
+function floatBytes(column: Float64Array, from: number, to: number): Uint8Array {
+  return new Uint8Array(column.buffer, column.byteOffset + from * 8, (to - from) * 8);
 }
 
 function copyFloats(blob: Uint8Array, at: number, count: number, into: Float64Array, offset: number): void {
@@ -146,13 +155,19 @@ export function decodeChunkInto(
  */
 export const BLOCK_POINTS = 32;
 export const BLOCK_FIELDS = 7;
+/**
+ * Coarse blocks: the same summaries of 1024 points, two a full chunk, kept in the database beside
+ * the chunk's row while its 32-point blocks are in its chunk file, so a chart of a series of many
+ * millions of points reads no file.
+ */
+export const COARSE_POINTS = 1024;
 
-export function encodeBlocks(columns: PointColumns, count: number): Uint8Array {
-  const blocks = Math.ceil(count / BLOCK_POINTS);
+export function encodeBlocks(columns: PointColumns, count: number, size = BLOCK_POINTS): Uint8Array {
+  const blocks = Math.ceil(count / size);
   const out = new Float64Array(blocks * BLOCK_FIELDS);
   for (let b = 0; b < blocks; b++) {
-    const from = b * BLOCK_POINTS;
-    const to = Math.min(count, from + BLOCK_POINTS);
+    const from = b * size;
+    const to = Math.min(count, from + size);
     let min = Number.NaN;
     let max = Number.NaN;
     for (let i = from; i < to; i++) {

@@ -27,6 +27,8 @@ export type ParseResult =
        * newer producer's event, which readers skip without reporting a problem (journal format 2).
        */
       readonly unknownType?: string;
+      /** Set for a batched metric line (journal format 4): its fields, which metricBatchLine.ts reads. */
+      readonly batched?: Readonly<Record<string, unknown>>;
     };
 
 type Fields = Record<string, unknown>;
@@ -385,5 +387,9 @@ export function parseEventLine(line: string): ParseResult {
     return fail('not valid JSON');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('not a JSON object');
-  return parseFields(value as Fields);
+  const fields = value as Fields;
+  if (fields['t'] === 'metrics') {
+    return { ok: false, reason: 'metrics: a batched metric line (journal format 4)', batched: fields };
+  }
+  return parseFields(fields);
 }

@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { RunEvent } from './events';
 import { parseEventLine } from './eventParse';
+import { parseMetricBatch } from './metricBatchLine';
 import { MetricBatch, scanMetricLine } from './metricScan';
 
 export interface MalformedLine {
@@ -51,8 +52,15 @@ export function parseJournalBuffer(input: Uint8Array, startOffset = 0, startLine
       if (row.trim() !== '') {
         const parsed = parseEventLine(row);
         if (!parsed.ok) {
-          // A newer producer's event type is skipped, not a problem (docs/JOURNAL.md, format 2).
-          if (parsed.unknownType === undefined) malformed.push({ line, reason: parsed.reason });
+          if (parsed.batched) {
+            // Scratch columns: addPoints copies them before the next line is read.
+            const batch = parseMetricBatch(parsed.batched, true);
+            if (batch.ok) metrics.addPoints(batch.points);
+            else malformed.push({ line, reason: batch.reason });
+          } else if (parsed.unknownType === undefined) {
+            // A newer producer's event type is skipped, not a problem (docs/JOURNAL.md, format 2).
+            malformed.push({ line, reason: parsed.reason });
+          }
         } else if (parsed.event.t === 'metric') {
           metrics.add(parsed.event.key, parsed.event.step, parsed.event.ts, parsed.event.value);
         } else {
@@ -70,13 +78,20 @@ export function parseJournalBuffer(input: Uint8Array, startOffset = 0, startLine
  * Reads a journal from `offset` up to `maxBytes` further (the whole rest by default). Only complete
  * lines are consumed; read again from `nextOffset` for more.
  */
-export async function readJournal(path: string, offset = 0, startLine = 1, maxBytes = Infinity): Promise<JournalChunk> {
+export async function readJournal(
+  path: string,
+  offset = 0,
+  startLine = 1,
+  maxBytes = Infinity,
+  /** A buffer to read into when it is large enough; the chunk returned keeps no view of it. */
+  into?: Buffer,
+): Promise<JournalChunk> {
   // Never through a symbolic link: a store reads only its own files.
   const handle = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
   try {
     const { size } = await handle.stat();
     const length = Math.max(0, Math.min(size - offset, maxBytes));
-    const buffer = Buffer.alloc(length);
+    const buffer = into && into.length >= length ? into.subarray(0, length) : Buffer.alloc(length);
     let read = 0;
     while (read < length) {
       const { bytesRead } = await handle.read(buffer, read, length - read, offset + read);

@@ -1,5 +1,6 @@
 import { lstat, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ChunkFiles } from './chunkFiles';
 import type { IngestStats, Rejection } from './ingest';
 import { ingestChunk } from './ingest';
 import type { JournalChunk } from './journal';
@@ -9,8 +10,13 @@ import { REGISTRY_JOURNAL, REGISTRY_TABLES, ingestRegistryChunk } from './regist
 import type { Db } from './sqlite';
 import { JOURNAL_FILE, MODELS_DIR, REGISTRY_DIR, RUNS_DIR, RUN_ID } from './storeLocation';
 
-/** Journals are read in pieces of this size, so replaying a huge one never needs it all in memory. */
+/** The longest line read whole; a journal is read in pieces of at most this, so replaying a huge one never needs it all in memory. */
 const READ_PIECE = 32 * 1024 * 1024;
+/**
+ * The piece read first: a piece's points are all in memory at once (a few bytes a point in the
+ * journal, 24 in columns), so pieces stay small unless a line needs more.
+ */
+const FIRST_PIECE = 1024 * 1024;
 
 export interface SyncResult {
   /** The runs whose rows changed (`@registry` for the registry journal, `@models` for the logged models'). */
@@ -41,6 +47,8 @@ function isMissing(error: unknown): boolean {
 export class JournalSync {
   /** Journals (by run id) stopped at a long line without an end yet: where, and how far it was searched. */
   private readonly longLines = new Map<string, { offset: number; searchedTo: number }>();
+  /** The buffer first pieces are read into, while no read is using it. */
+  private readBuffer: Buffer | undefined = Buffer.alloc(FIRST_PIECE);
   /** Run folders skipped because they are symbolic links, each reported once. */
   private readonly skippedLinks = new Set<string>();
 
@@ -151,7 +159,18 @@ export class JournalSync {
     let points = 0;
     const rejected: Rejection[] = [];
     while (at.offset < size) {
-      let chunk = await readJournal(file, at.offset, at.line, READ_PIECE);
+      // One buffer for every first piece, unless another sync of this store is reading into it.
+      const idle = this.readBuffer;
+      this.readBuffer = undefined;
+      let chunk: JournalChunk;
+      try {
+        chunk = await readJournal(file, at.offset, at.line, FIRST_PIECE, idle ?? Buffer.alloc(FIRST_PIECE));
+      } finally {
+        if (idle) this.readBuffer = idle;
+      }
+      if (chunk.nextOffset === at.offset && size - at.offset > FIRST_PIECE) {
+        chunk = await readJournal(file, at.offset, at.line, READ_PIECE);
+      }
       if (chunk.nextOffset === at.offset) {
         if (size - at.offset < READ_PIECE) break;
         const skipped = await this.skipLongLine(journal, file, at);
@@ -271,7 +290,7 @@ export class JournalSync {
   }
 
   /** Drops everything known about a run (its journal will be read again from the start). */
-  private forgetRun(runId: string): void {
+  forgetRun(runId: string): void {
     this.db.transaction(() => {
       this.db.run('DELETE FROM metric_chunks WHERE series_id IN (SELECT id FROM metric_series WHERE run_id = ?)', [
         runId,
@@ -293,5 +312,6 @@ export class JournalSync {
       }
       this.db.run('DELETE FROM runs WHERE id = ?', [runId]);
     });
+    ChunkFiles.of(this.db)?.forget(runId);
   }
 }

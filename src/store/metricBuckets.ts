@@ -2,9 +2,9 @@
 // points ships a few thousand numbers and still shows every extreme. Stored series in x order fold
 // whole 32-point blocks from their summaries without reading the points.
 import type { PointColumns } from './chunkCodec';
-import { BLOCK_FIELDS, BLOCK_POINTS, decodeBlocks, decodeChunkInto } from './chunkCodec';
-import type { Range, XAxis } from './metrics';
-import { rangeClause, readSeries } from './metrics';
+import { BLOCK_FIELDS, BLOCK_POINTS, COARSE_POINTS, decodeBlocks, decodeChunkInto } from './chunkCodec';
+import type { ChunkPlace, Range, XAxis } from './metrics';
+import { CHUNK_PLACE, chunkBlocks, chunkData, rangeClause, readSeries } from './metrics';
 import type { Db } from './sqlite';
 
 /** A downsampled series: per non-empty bucket, the x and value of its last point, and min and max. */
@@ -153,13 +153,14 @@ export function bucketSeries(points: PointColumns, buckets: number, x: XAxis = '
   return accumulator.result();
 }
 
-interface LodRow {
+interface LodRow extends ChunkPlace {
   seq: number;
-  count: number;
   lo: number;
   hi: number;
   ordered: number;
   blocks: Uint8Array;
+  /** 1024-point summaries, kept in the row (NULL in rows from before schema 6). */
+  coarse: Uint8Array | null;
 }
 
 /**
@@ -179,11 +180,12 @@ export function bucketStoredSeries(
 ): Buckets {
   const n = clampBuckets(buckets);
   const rows = lodRows(db, runId, key, x, range);
-  if (!foldable(rows, n)) return bucketSeries(readSeries(db, runId, key, x, range, true), n, x, range);
+  const level = foldLevel(rows, n);
+  if (level === 0) return bucketSeries(readSeries(db, runId, key, x, range, true), n, x, range);
   const lo = range?.from ?? rows[0].lo;
   const hi = range?.to ?? rows[rows.length - 1].hi;
   const accumulator = new BucketAccumulator(n, lo, hi);
-  foldStoredRows(db, runId, key, rows, accumulator, x, lo, hi);
+  foldStoredRows(db, runId, key, rows, accumulator, x, lo, hi, level);
   return accumulator.result();
 }
 
@@ -202,13 +204,14 @@ export function accumulateStoredSeries(
   hi: number,
 ): void {
   const rows = lodRows(db, runId, key, x, { from: lo, to: hi });
-  if (!foldable(rows, buckets)) {
+  const level = foldLevel(rows, buckets);
+  if (level === 0) {
     const points = readSeries(db, runId, key, x, { from: lo, to: hi }, true);
     const xs = x === 'step' ? points.steps : points.times;
     for (let i = 0; i < xs.length; i++) accumulator.addPoint(xs[i], points.values[i]);
     return;
   }
-  foldStoredRows(db, runId, key, rows, accumulator, x, lo, hi);
+  foldStoredRows(db, runId, key, rows, accumulator, x, lo, hi, level);
 }
 
 /** The chunks of a series overlapping a range, with their x bounds and block summaries. */
@@ -216,21 +219,28 @@ function lodRows(db: Db, runId: string, key: string, x: XAxis, range: Range | un
   const clause = rangeClause(x, range);
   const [loColumn, hiColumn] = x === 'step' ? ['min_step', 'max_step'] : ['min_time', 'max_time'];
   return db.all<LodRow>(
-    `SELECT c.seq, c.count, c.${loColumn} AS lo, c.${hiColumn} AS hi, c.ordered, c.blocks
+    `SELECT c.seq, ${CHUNK_PLACE}, c.${loColumn} AS lo, c.${hiColumn} AS hi, c.ordered, c.blocks, c.coarse
      FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
      WHERE s.run_id = ? AND s.key = ?${clause.sql} ORDER BY c.seq`,
     [runId, key, ...clause.params],
   );
 }
 
-/** Block summaries may stand for points when the chunks are in x order and hold many points a bucket. */
-function foldable(rows: readonly LodRow[], buckets: number): boolean {
+/**
+ * The blocks whose summaries may stand for points: none (0) unless the chunks are in x order; then
+ * the coarsest of 1024-point blocks (in the rows) and 32-point blocks (in the chunk files) of which
+ * every bucket gets two or more.
+ */
+function foldLevel(rows: readonly LodRow[], buckets: number): number {
   let total = 0;
+  let coarse = true;
   for (let i = 0; i < rows.length; i++) {
     total += rows[i].count;
-    if (rows[i].ordered !== 1 || (i > 0 && rows[i].lo < rows[i - 1].hi)) return false;
+    if (rows[i].ordered !== 1 || (i > 0 && rows[i].lo < rows[i - 1].hi)) return 0;
+    if (rows[i].coarse === null) coarse = false;
   }
-  return total >= buckets * BLOCK_POINTS * 2;
+  if (coarse && total >= buckets * COARSE_POINTS * 2) return COARSE_POINTS;
+  return total >= buckets * BLOCK_POINTS * 2 ? BLOCK_POINTS : 0;
 }
 
 function foldStoredRows(
@@ -242,16 +252,17 @@ function foldStoredRows(
   x: XAxis,
   lo: number,
   hi: number,
+  level: number,
 ): void {
   const [firstField, lastField] = x === 'step' ? [0, 1] : [2, 3];
   for (const row of rows) {
     if (row.lo >= lo && row.hi <= hi) {
-      const blocks = decodeBlocks(row.blocks);
-      for (let at = 0, left = row.count; at < blocks.length; at += BLOCK_FIELDS, left -= BLOCK_POINTS) {
+      const blocks = level === COARSE_POINTS && row.coarse ? decodeBlocks(row.coarse) : chunkBlocks(db, runId, row);
+      for (let at = 0, left = row.count; at < blocks.length; at += BLOCK_FIELDS, left -= level) {
         accumulator.addBlock(
           blocks[at + firstField],
           blocks[at + lastField],
-          Math.min(BLOCK_POINTS, left),
+          Math.min(level, left),
           blocks[at + 4],
           blocks[at + 5],
           blocks[at + 6],
@@ -259,8 +270,9 @@ function foldStoredRows(
       }
       continue;
     }
-    const chunk = db.get<{ data: Uint8Array }>(
-      'SELECT c.data FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id WHERE s.run_id = ? AND s.key = ? AND c.seq = ?',
+    const chunk = db.get<ChunkPlace & { data: Uint8Array }>(
+      `SELECT ${CHUNK_PLACE}, c.data FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
+       WHERE s.run_id = ? AND s.key = ? AND c.seq = ?`,
       [runId, key, row.seq],
     );
     if (!chunk) continue;
@@ -269,7 +281,7 @@ function foldStoredRows(
       times: new Float64Array(row.count),
       values: new Float64Array(row.count),
     };
-    decodeChunkInto(chunk.data, row.count, points, 0, { steps: x === 'step', times: x === 'time' });
+    decodeChunkInto(chunkData(db, runId, chunk), row.count, points, 0, { steps: x === 'step', times: x === 'time' });
     const xs = x === 'step' ? points.steps : points.times;
     for (let i = 0; i < row.count; i++) {
       if (xs[i] >= lo && xs[i] <= hi) accumulator.addPoint(xs[i], points.values[i]);

@@ -8,6 +8,8 @@
  * result or names the problem.
  */
 
+import type { MetricBatchPoints } from './metricBatchLine';
+
 /** Growable columns of one series' points, in arrival order. */
 export class SeriesColumns {
   steps: Float64Array = new Float64Array(64);
@@ -57,6 +59,18 @@ export class MetricBatch {
     }
     columns.push(step, time, value);
     this.count++;
+  }
+
+  /** Adds the points of a batched line (metricBatchLine.ts). */
+  addPoints(points: MetricBatchPoints): void {
+    const { key, steps, times, values } = points;
+    let columns = this.series.get(key);
+    if (!columns) {
+      columns = new SeriesColumns();
+      this.series.set(key, columns);
+    }
+    for (let i = 0; i < values.length; i++) columns.push(steps[i], times[i], values[i]);
+    this.count += values.length;
   }
 
   /** The key whose UTF-8 bytes are `bytes[start, end)`, decoded once per distinct key. */
@@ -183,6 +197,11 @@ function scanNumber(bytes: Uint8Array, at: number, limit: number): boolean {
     scanned = Number(ascii(bytes, at, i));
   }
   return true;
+}
+
+/** The double of a JSON number token at bytes [from, to), by scanNumber's rules; NaN when there is none. */
+export function jsonNumberAt(bytes: Uint8Array, from: number, to: number): number {
+  return scanNumber(bytes, from, to) && scanEnd === to ? scanned : Number.NaN;
 }
 
 /**

@@ -1,8 +1,19 @@
 // Metric series as the database keeps them: each (run, key) a row of `metric_series` (its running
 // summary) and its points in 2048-point chunks (`metric_chunks`, encoded by chunkCodec.ts, with
 // block summaries for downsampling: metricBuckets.ts). Appending keeps the summary; reading decodes.
+// A full chunk's blocks and data go to its run's chunk file (chunkFiles.ts) when this process is the
+// store's writer; the partial last chunk, rewritten at every append, stays in its row.
 import type { PointColumns } from './chunkCodec';
-import { decodeChunkInto, encodeBlocks, encodeChunk } from './chunkCodec';
+import {
+  BLOCK_FIELDS,
+  BLOCK_POINTS,
+  COARSE_POINTS,
+  decodeBlocks,
+  decodeChunkInto,
+  encodeBlocks,
+  encodeChunk,
+} from './chunkCodec';
+import { ChunkFiles } from './chunkFiles';
 import type { Db } from './sqlite';
 
 /** Points per chunk: big enough that per-row overhead vanishes, small enough to rewrite the tail often. */
@@ -23,10 +34,50 @@ interface SeriesRow extends Omit<SeriesSummaryRow, 'key'> {
   id: number;
 }
 
-interface ChunkRow {
-  seq: number;
+/** Where a chunk's bytes are: in its row (file_offset NULL), or in its run's chunk file. */
+export interface ChunkPlace {
   count: number;
+  file_offset: number | null;
+  data_size: number | null;
+}
+
+interface ChunkRow extends ChunkPlace {
+  seq: number;
   data: Uint8Array;
+}
+
+/** The columns of metric_chunks that chunkData and chunkBlocks need besides data or blocks. */
+export const CHUNK_PLACE = 'c.count, c.file_offset, c.data_size';
+
+function blocksSize(count: number): number {
+  return Math.ceil(count / BLOCK_POINTS) * BLOCK_FIELDS * 8;
+}
+
+/** A chunk's encoded columns, from its row or its run's chunk file. */
+export function chunkData(db: Db, runId: string, chunk: ChunkPlace & { data: Uint8Array }): Uint8Array {
+  if (chunk.file_offset === null) return chunk.data;
+  return chunkFile(db).read(runId, chunk.file_offset + blocksSize(chunk.count), chunk.data_size ?? 0);
+}
+
+const blockScratch = new Float64Array((CHUNK_POINTS / BLOCK_POINTS) * BLOCK_FIELDS);
+
+/**
+ * A chunk's block summaries as doubles (BLOCK_FIELDS a block), from its row or its run's chunk
+ * file; a file's are read straight into a buffer that the next call reuses (a zoomed-out chart
+ * reads thousands), so use them before asking for another chunk's.
+ */
+export function chunkBlocks(db: Db, runId: string, chunk: ChunkPlace & { blocks: Uint8Array }): Float64Array {
+  if (chunk.file_offset === null) return decodeBlocks(chunk.blocks);
+  const size = blocksSize(chunk.count);
+  const view = blockScratch.subarray(0, size / 8);
+  chunkFile(db).readInto(runId, chunk.file_offset, new Uint8Array(view.buffer, 0, size));
+  return view;
+}
+
+function chunkFile(db: Db): ChunkFiles {
+  const files = ChunkFiles.of(db);
+  if (!files) throw new Error('This database has chunks in chunk files, but none are attached.');
+  return files;
 }
 
 /** SQLite has no NaN: it stores NULL for it. Summaries read NULL back as NaN. */
@@ -37,6 +88,13 @@ export function nanFromNull(value: number | null): number {
 function sqlReal(value: number): number | null {
   return Number.isNaN(value) ? null : value;
 }
+
+/** The chunk being filled by appendPoints, reused by every call (it is encoded before the next). */
+const appendTail: PointColumns = {
+  steps: new Float64Array(CHUNK_POINTS),
+  times: new Float64Array(CHUNK_POINTS),
+  values: new Float64Array(CHUNK_POINTS),
+};
 
 /**
  * Appends points to a series: fills the partial last chunk, then new chunks, and keeps the series'
@@ -60,21 +118,17 @@ export function appendPoints(db: Db, runId: string, key: string, points: PointCo
   let min = nanFromNull(series.min);
   let max = nanFromNull(series.max);
 
-  const tail: PointColumns = {
-    steps: new Float64Array(CHUNK_POINTS),
-    times: new Float64Array(CHUNK_POINTS),
-    values: new Float64Array(CHUNK_POINTS),
-  };
+  const tail = appendTail;
   let seq = 0;
   let filled = 0;
   const lastChunk = db.get<ChunkRow>(
-    'SELECT seq, count, data FROM metric_chunks WHERE series_id = ? ORDER BY seq DESC LIMIT 1',
+    'SELECT seq, count, data, file_offset, data_size FROM metric_chunks WHERE series_id = ? ORDER BY seq DESC LIMIT 1',
     [series.id],
   );
   if (lastChunk) {
     seq = lastChunk.seq;
     if (lastChunk.count < CHUNK_POINTS) {
-      decodeChunkInto(lastChunk.data, lastChunk.count, tail, 0);
+      decodeChunkInto(chunkData(db, runId, lastChunk), lastChunk.count, tail, 0);
       filled = lastChunk.count;
     } else {
       seq++;
@@ -100,7 +154,7 @@ export function appendPoints(db: Db, runId: string, key: string, points: PointCo
       if (!(value <= max) && !Number.isNaN(value)) max = value;
     }
     filled += take;
-    writeChunk(db, series.id, seq, tail, filled);
+    writeChunk(db, runId, series.id, seq, tail, filled);
     if (filled === CHUNK_POINTS) {
       seq++;
       filled = 0;
@@ -117,7 +171,7 @@ export function appendPoints(db: Db, runId: string, key: string, points: PointCo
   ]);
 }
 
-function writeChunk(db: Db, seriesId: number, seq: number, tail: PointColumns, count: number): void {
+function writeChunk(db: Db, runId: string, seriesId: number, seq: number, tail: PointColumns, count: number): void {
   let minStep = Infinity;
   let maxStep = -Infinity;
   let minTime = Infinity;
@@ -137,10 +191,21 @@ function writeChunk(db: Db, seriesId: number, seq: number, tail: PointColumns, c
     if (!(value >= min) && !Number.isNaN(value)) min = value;
     if (!(value <= max) && !Number.isNaN(value)) max = value;
   }
+  let blocks = encodeBlocks(tail, count);
+  let data = encodeChunk(tail, 0, count);
+  let fileOffset: number | null = null;
+  let dataSize: number | null = null;
+  const files = ChunkFiles.of(db);
+  if (count === CHUNK_POINTS && files?.writable) {
+    fileOffset = files.append(runId, blocks, data);
+    dataSize = data.length;
+    blocks = data = EMPTY;
+  }
   db.run(
     `INSERT OR REPLACE INTO metric_chunks
-       (series_id, seq, count, min_step, max_step, min_time, max_time, min, max, last, ordered, blocks, data)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       (series_id, seq, count, min_step, max_step, min_time, max_time, min, max, last, ordered, blocks, data,
+        file_offset, data_size, coarse)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       seriesId,
       seq,
@@ -153,10 +218,55 @@ function writeChunk(db: Db, seriesId: number, seq: number, tail: PointColumns, c
       sqlReal(max),
       sqlReal(tail.values[count - 1]),
       ordered,
-      encodeBlocks(tail, count),
-      encodeChunk(tail, 0, count),
+      blocks,
+      data,
+      fileOffset,
+      dataSize,
+      encodeBlocks(tail, count, COARSE_POINTS),
     ],
   );
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Moves full chunks kept in rows (written before schema 6, or while this process only read the
+ * store) to their runs' chunk files, up to `limit` of them after `from` (series id, seq) in one
+ * transaction. Returns where to go on from, or undefined when there are no more. Writer only.
+ */
+export function moveChunksToFiles(
+  db: Db,
+  from: readonly [number, number],
+  limit: number,
+): [number, number] | undefined {
+  const files = ChunkFiles.of(db);
+  if (!files?.writable) return undefined;
+  const rows = db.all<{ series_id: number; seq: number; run_id: string; blocks: Uint8Array; data: Uint8Array }>(
+    `SELECT c.series_id, c.seq, s.run_id, c.blocks, c.data
+     FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
+     WHERE (c.series_id, c.seq) > (?, ?) AND c.file_offset IS NULL AND c.count = ?
+     ORDER BY c.series_id, c.seq LIMIT ?`,
+    [from[0], from[1], CHUNK_POINTS, limit],
+  );
+  const last = rows.at(-1);
+  if (!last) return undefined;
+  const points: PointColumns = {
+    steps: new Float64Array(CHUNK_POINTS),
+    times: new Float64Array(CHUNK_POINTS),
+    values: new Float64Array(CHUNK_POINTS),
+  };
+  db.transaction(() => {
+    for (const row of rows) {
+      const offset = files.append(row.run_id, row.blocks, row.data);
+      decodeChunkInto(row.data, CHUNK_POINTS, points, 0);
+      db.run(
+        `UPDATE metric_chunks SET file_offset = ?, data_size = ?, blocks = X'', data = X'', coarse = ?
+         WHERE series_id = ? AND seq = ?`,
+        [offset, row.data.length, encodeBlocks(points, CHUNK_POINTS, COARSE_POINTS), row.series_id, row.seq],
+      );
+    }
+  });
+  return [last.series_id, last.seq];
 }
 
 export type XAxis = 'step' | 'time';
@@ -197,7 +307,7 @@ export function readSeries(
 ): PointColumns {
   const clause = rangeClause(x, range);
   const chunks = db.all<ChunkRow>(
-    `SELECT c.seq, c.count, c.data FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
+    `SELECT c.seq, ${CHUNK_PLACE}, c.data FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
      WHERE s.run_id = ? AND s.key = ?${clause.sql} ORDER BY c.seq`,
     [runId, key, ...clause.params],
   );
@@ -211,7 +321,7 @@ export function readSeries(
   const select = xOnly ? { steps: x === 'step', times: x === 'time' } : { steps: true, times: true };
   let offset = 0;
   for (const chunk of chunks) {
-    decodeChunkInto(chunk.data, chunk.count, all, offset, select);
+    decodeChunkInto(chunkData(db, runId, chunk), chunk.count, all, offset, select);
     offset += chunk.count;
   }
   if (range?.from === undefined && range?.to === undefined) return all;

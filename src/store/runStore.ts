@@ -1,9 +1,11 @@
+import { ChunkFiles } from './chunkFiles';
 import { openDatabase, saveDatabase } from './databaseFile';
 import type { SyncResult } from './journalSync';
 import { JournalSync } from './journalSync';
 import type { Db } from './sqlite';
 import type { QueryArgs, QueryName, QueryResult } from './storeQueries';
 import { runQuery } from './storeQueries';
+import { moveChunksToFiles } from './metrics';
 import { removeStaleTemp } from './storeTemp';
 
 export interface StoreOptions {
@@ -27,9 +29,13 @@ export interface StoreOptions {
 export class RunStore {
   private dirty = false;
   private writer: boolean;
+  /** Where moveChunksOut goes on from (series id, seq), and whether it moved any since the last VACUUM. */
+  private moveFrom: [number, number] = [0, -1];
+  private moved = false;
 
   private constructor(
     private readonly db: Db,
+    private readonly files: ChunkFiles,
     private readonly journals: JournalSync,
     private readonly options: StoreOptions,
     /** Where a corrupt database was moved aside, when it was. */
@@ -45,18 +51,49 @@ export class RunStore {
 
   setWriter(writer: boolean): void {
     this.writer = writer;
+    this.files.setWritable(writer);
+    this.moveFrom = [0, -1];
+  }
+
+  /**
+   * Moves up to `limit` full chunks still kept in rows (a database from before schema 6, or what
+   * this process replayed while it only read) to the chunk files; once none are left, compacts the
+   * database so the next snapshot and open shrink too. Returns whether there may be more. Writer only.
+   */
+  moveChunksOut(limit = 256): boolean {
+    if (!this.writer) return false;
+    const next = moveChunksToFiles(this.db, this.moveFrom, limit);
+    if (next) {
+      this.moveFrom = next;
+      this.moved = this.dirty = true;
+      return true;
+    }
+    if (this.moved) {
+      this.moved = false;
+      this.db.exec('VACUUM');
+    }
+    return false;
   }
 
   static async open(options: StoreOptions): Promise<RunStore> {
     const log = options.log ?? (() => undefined);
     const { db, recoveredFrom } = await openDatabase({ ...options, log });
-    const store = new RunStore(db, new JournalSync(db, options.dir, log), options, recoveredFrom);
+    const files = ChunkFiles.attach(db, options.dir, options.writer);
+    const journals = new JournalSync(db, options.dir, log);
+    const store = new RunStore(db, files, journals, options, recoveredFrom);
     // Nothing is written until there is something to keep: opening never creates the folder.
     store.dirty = recoveredFrom !== undefined;
     if (options.writer) {
       // Uploads cut short by a crash or a kill of their process: nobody will finish them.
       const removed = await removeStaleTemp(options.dir);
       if (removed > 0) log(`Removed ${removed} temporary file(s) left by processes that are gone.`);
+      // Chunks written after the last snapshot are cut off (the journals hold their points); a run
+      // whose file lost chunks the database points at is read again.
+      for (const runId of files.check()) {
+        log(`The chunk file of run ${runId} is shorter than the database says, or gone; reading its journal again.`);
+        journals.forgetRun(runId);
+        store.dirty = true;
+      }
     }
     await store.syncJournals();
     return store;
@@ -81,6 +118,8 @@ export class RunStore {
   /** Writes the database file atomically, if anything changed since the last snapshot. */
   async snapshot(): Promise<boolean> {
     if (!this.writer || !this.dirty) return false;
+    // The snapshot points into the chunk files: what it points at is on disk first.
+    this.files.sync();
     const image = this.db.export();
     this.dirty = false;
     try {
@@ -93,6 +132,7 @@ export class RunStore {
   }
 
   close(): void {
+    this.files.close();
     this.db.close();
   }
 }

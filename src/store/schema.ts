@@ -10,9 +10,11 @@ import type { Db } from './sqlite';
  * Metric points are most of the data, so they are not one row per point: each (run, key) is a
  * series whose points live in chunks — columnar, compressed blobs of up to CHUNK_POINTS points with
  * per-chunk summaries (count, step/time range, min, max, last) that answer most queries unread.
+ * Since version 6 a full chunk's blocks and data live in its run's chunk file (chunkFiles.ts) and
+ * its row keeps where; the database holds the index, not the points.
  */
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 6;
 
 const V1 = `
 -- Facts about the database itself, e.g. which Runlog wrote it (for the "newer version" message).
@@ -321,8 +323,45 @@ DELETE FROM rejected_events WHERE run_id = '@registry';
 DELETE FROM journals WHERE run_id = '@registry';
 `;
 
+// A journal in which a Runlog before format 4 refused batched metric lines (a "metrics" line's "ts"
+// is a list: docs/JOURNAL.md) is read again from its start, so their points now count.
+const V5 = `
+CREATE TEMP TABLE reread AS
+  SELECT DISTINCT run_id FROM rejected_events WHERE reason LIKE '"ts" must be a number%' AND run_id NOT LIKE '@%';
+DELETE FROM metric_chunks WHERE series_id IN (SELECT id FROM metric_series WHERE run_id IN (SELECT run_id FROM reread));
+DELETE FROM metric_series WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM params WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM tags WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM artifacts WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM inputs WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM git_state WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM models WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM environments WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM run_models WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM rejected_events WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM journals WHERE run_id IN (SELECT run_id FROM reread);
+DELETE FROM runs WHERE id IN (SELECT run_id FROM reread);
+DROP TABLE reread;
+`;
+
+// Full chunks move to the runs' chunk files (chunkFiles.ts): a row whose file_offset is set keeps
+// empty blocks and data, which are at file_offset in its run's file (blocks, then data_size bytes of
+// data), and coarse blocks. Rows written before stay as they are (no coarse blocks) and are read as before.
+const V6 = `
+ALTER TABLE metric_chunks ADD COLUMN file_offset INTEGER;
+ALTER TABLE metric_chunks ADD COLUMN data_size INTEGER;
+-- Summaries of 1024-point blocks (chunkCodec.ts, COARSE_POINTS), for charts of very long series.
+ALTER TABLE metric_chunks ADD COLUMN coarse BLOB;
+-- Each run's chunk file, and how many of its bytes the rows above point into (its vouched size).
+CREATE TABLE chunk_files (
+  run_id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  size INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
 /** MIGRATIONS[n] upgrades version n to n + 1; version 0 is an empty database. */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6];
 
 export class NewerStoreError extends Error {
   constructor(

@@ -61,7 +61,15 @@ export class Db {
     statement.bind(params);
     const rows: T[] = [];
     try {
-      while (statement.step()) rows.push(statement.getAsObject() as T);
+      // getAsObject() decodes the column names again for every row; they are read once here.
+      let names: string[] | undefined;
+      while (statement.step()) {
+        names ??= statement.getColumnNames();
+        const values = statement.get();
+        const row: Record<string, SqlValue> = {};
+        for (let i = 0; i < names.length; i++) row[names[i]] = values[i];
+        rows.push(row as T);
+      }
     } finally {
       statement.reset();
     }

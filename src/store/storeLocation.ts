@@ -11,6 +11,8 @@ export const REGISTRY_DIR = 'registry';
 export const MODELS_DIR = 'models';
 export const JOURNAL_FILE = 'events.jsonl';
 export const DB_FILE = 'runlog.db';
+/** The runs' chunk files (chunkFiles.ts). */
+export const CHUNKS_DIR = 'chunks';
 /** A run id, and so the name of its folder (docs/JOURNAL.md). */
 export const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 

@@ -95,6 +95,7 @@ export class StoreService implements ServiceCalls, StoreCalls {
       return service.requestSync();
     });
     if (store.hasUnsavedChanges) service.scheduleSnapshot();
+    void service.moveChunksOut();
     // Runs whose process died with the last session are interrupted; checked again now and then,
     // for scripts that die while no Runlog window is watching.
     await service.reconcile();
@@ -252,6 +253,22 @@ export class StoreService implements ServiceCalls, StoreCalls {
       this.store.setWriter(true);
       this.scheduleSnapshot();
       await this.recordFormat();
+      void this.moveChunksOut();
+    }
+  }
+
+  /**
+   * The writer moves full chunks kept in rows to chunk files (RunStore.moveChunksOut), a batch per
+   * turn of the event loop so that queries and journal reads go on between batches.
+   */
+  private async moveChunksOut(): Promise<void> {
+    try {
+      while (!this.closed && this.store.moveChunksOut()) {
+        this.scheduleSnapshot();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } catch (error) {
+      this.events.log('error', `Could not move metric chunks to chunk files: ${(error as Error).message}`);
     }
   }
 

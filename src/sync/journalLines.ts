@@ -9,6 +9,7 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { RunEvent } from '../store/events';
 import { parseEventLine } from '../store/eventParse';
+import { parseMetricBatch } from '../store/metricBatchLine';
 import { findLineEnd } from '../store/journal';
 
 /** A metric point as MLflow's `Metric` JSON, with what identifies it on the server. */
@@ -26,6 +27,8 @@ export interface WireMetric {
 
 export type JournalLine =
   | { readonly kind: 'metric'; readonly metric: WireMetric; readonly end: number }
+  /** A batched metric line (journal format 4): its points, in order. */
+  | { readonly kind: 'metrics'; readonly metrics: readonly WireMetric[]; readonly end: number }
   | { readonly kind: 'event'; readonly event: RunEvent; readonly end: number }
   | { readonly kind: 'skipped'; readonly reason: string; readonly end: number };
 
@@ -107,6 +110,16 @@ export function readLine(text: string, end: number): JournalLine {
   }
   if (text.trim() === '') return { kind: 'skipped', reason: '', end };
   const parsed = parseEventLine(text);
+  if (!parsed.ok && parsed.batched) {
+    const batch = parseMetricBatch(parsed.batched);
+    if (!batch.ok) return { kind: 'skipped', reason: batch.reason, end };
+    const { key, steps, times, values } = batch.points;
+    const keyJson = JSON.stringify(key);
+    const metrics = [...values].map((value, i) =>
+      wireMetric(keyJson, key, valueText(value), String(times[i]), String(steps[i])),
+    );
+    return { kind: 'metrics', metrics, end };
+  }
   if (!parsed.ok) return { kind: 'skipped', reason: parsed.reason, end };
   const event = parsed.event;
   if (event.t === 'metric') {

@@ -117,6 +117,7 @@ class RunPush {
   private readonly warnings: string[] = [];
   /** Lines before this offset may already be on the server. */
   private unsureUntil = 0;
+  private lineEnd = 0; // the end of the batched line whose points are being added, else 0
   private readonly serverPoints = new Map<string, Set<string>>();
   private serverFiles: Map<string, number> | undefined;
   private verifyFiles = false;
@@ -240,6 +241,7 @@ class RunPush {
   private line(line: JournalLine): boolean | Promise<boolean> {
     if (this.signal?.aborted) return false;
     if (line.kind === 'metric') return this.metric(line.metric, line.end);
+    if (line.kind === 'metrics') return this.batchedMetrics(line.metrics, line.end);
     if (line.kind === 'skipped') {
       this.processed = line.end;
       return true;
@@ -256,6 +258,22 @@ class RunPush {
       return true;
     }
     return this.slowMetric(metric, end);
+  }
+
+  // A batched line's points may span requests: the line stays unconfirmed till its last point is
+  // in a batch, and each request meanwhile marks it possibly sent (lineEnd), so a resume asks first.
+  private async batchedMetrics(metrics: readonly WireMetric[], end: number): Promise<boolean> {
+    this.lineEnd = end;
+    try {
+      for (const metric of metrics) {
+        if (end <= this.unsureUntil && (await this.serverHas(metric))) continue;
+        await this.addEntry({ kind: 'metric', metric });
+      }
+    } finally {
+      this.lineEnd = 0;
+    }
+    this.processed = end;
+    return true;
   }
 
   private async slowMetric(metric: WireMetric, end: number): Promise<boolean> {
@@ -310,7 +328,7 @@ class RunPush {
     while (this.sent.length >= PIPELINE) await this.sent.shift();
     const { state, client } = this.env;
     const to = this.processed;
-    if (batch.metrics.length > 0) await state.sending(this.details.id, this.confirmed, to);
+    if (batch.metrics.length > 0) await state.sending(this.details.id, this.confirmed, Math.max(to, this.lineEnd));
     // The answer was lost: send only the points the server does not have.
     const request = client.logBatch(batch.body(), () => batch.missing(client, this.remoteId));
     const before = this.inFlight;

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseMetricBatch } from '../../src/store/metricBatchLine';
 import { RunStore } from '../../src/store/runStore';
 
 export interface Outcome {
@@ -40,6 +41,12 @@ export interface JournalFacts {
   readonly ended: boolean;
 }
 
+/** `key/step` of each point of a batched metric line (journal format 4); none of a refused one. */
+export function batchedPoints(fields: object): string[] {
+  const batch = parseMetricBatch(fields as Readonly<Record<string, unknown>>);
+  return batch.ok ? [...batch.points.steps].map((step) => `${batch.points.key}/${step}`) : [];
+}
+
 /** The complete, well-formed lines of a journal. */
 export function journalFacts(file: string): JournalFacts {
   const points = new Set<string>();
@@ -61,6 +68,7 @@ export function journalFacts(file: string): JournalFacts {
       continue;
     }
     if (event.t === 'metric') points.add(`${event.key}/${event.step}`);
+    else if (event.t === 'metrics') for (const point of batchedPoints(event)) points.add(point);
     else if (event.t === 'param')
       params.set(String(event.key), [...(params.get(String(event.key)) ?? []), String(event.value)]);
     else if (event.t === 'tag') tags.set(String(event.key), String(event.value));

@@ -84,11 +84,12 @@ export async function fullDisk(): Promise<Outcome> {
       const acked = new Set<string>();
       let refused = 0;
       for (let batch = 0; batch < 400 && refused < 5; batch++) {
-        const metrics = Array.from({ length: 100 }, (_, j) => ({
+        // 1000 points a request (MLflow's limit): batched lines take ~15 bytes a point, and the disk must fill.
+        const metrics = Array.from({ length: 1000 }, (_, j) => ({
           key: 'loss',
           value: j / 7,
           timestamp: 1,
-          step: batch * 100 + j,
+          step: batch * 1000 + j,
         }));
         const reply = await endpoint.post('runs/log-batch', { run_id: runId, metrics });
         result.trials++;

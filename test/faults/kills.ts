@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Outcome } from './checks';
-import { journalFacts, miss, openStore, outcome, remove, scratch, sleep } from './checks';
+import { batchedPoints, journalFacts, miss, openStore, outcome, remove, scratch, sleep } from './checks';
 import { Endpoint } from './processes';
 
 const CHILD = join(__dirname, '..', 'torture', 'child.js');
@@ -38,6 +38,10 @@ function expectedFrom(dir: string): { points: Map<string, number>; params: Map<s
       }
       const key = `${runId}/${event.key}`;
       if (event.t === 'metric') points.set(key, (points.get(key) ?? 0) + 1);
+      if (event.t === 'metrics') {
+        const batch = batchedPoints(event);
+        if (batch.length > 0) points.set(key, (points.get(key) ?? 0) + batch.length);
+      }
       if (event.t === 'param' && !params.has(key)) params.set(key, event.value);
     }
   }
@@ -70,6 +74,21 @@ export async function killIngest(kills: number, log: (line: string) => void = ()
         if (have !== count) {
           result.lost += Math.abs(count - have);
           result.notes.push(`kill ${i + 1}: ${key} has ${have} points, the journal ${count}`);
+          continue;
+        }
+        // The points themselves, read from the chunks (in rows and chunk files), not only the count.
+        const [runId, name] = key.split('/') as [string, string];
+        let read: number;
+        try {
+          read = store.query('series', runId, name).values.length;
+        } catch (error) {
+          result.corrupt++;
+          result.notes.push(`kill ${i + 1}: ${key} could not be read: ${(error as Error).message}`);
+          continue;
+        }
+        if (read !== count) {
+          result.lost += Math.abs(count - read);
+          result.notes.push(`kill ${i + 1}: ${key} reads ${read} points, the journal ${count}`);
         }
       }
       const params = new Map(store.query('params', runIds));

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { escapeMarkdown } from '../../src/insights/insightText';
+import { parseMetricBatch } from '../../src/store/metricBatchLine';
 import { formatMetricValue } from '../../shared/formatValue';
 import type { RunsTreeProvider } from '../../src/views/runsTreeProvider';
 import {
@@ -88,8 +89,15 @@ async function loggedPoints(storeDir: string, runId: string): Promise<Point[]> {
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line) as { t: string; ts: number; key?: string; value?: number })
-    .filter((event) => event.t === 'metric' && event.key === 'loss')
-    .map((event) => ({ ts: event.ts, value: event.value as number }));
+    .flatMap((event): Point[] => {
+      if (event.t === 'metrics') {
+        // A batched line (journal format 4, the Python client's): a point per entry.
+        const batch = parseMetricBatch(event);
+        if (!batch.ok || batch.points.key !== 'loss') return [];
+        return [...batch.points.values].map((value, i) => ({ ts: batch.points.times[i] ?? 0, value }));
+      }
+      return event.t === 'metric' && event.key === 'loss' ? [{ ts: event.ts, value: event.value as number }] : [];
+    });
 }
 
 /** Which point a text shows (`loss 0.025`), as an index into `points`; -1 for none. */

@@ -170,11 +170,35 @@ def read_events(path):
     for number, raw in enumerate(data.split(b"\n")[:-1], 1):
         text = raw.decode("utf-8")  # strict: the journal must be valid UTF-8
         event = json.loads(text)
+        if isinstance(event, dict) and event.get("t") == "metrics":
+            # A batched line (format 4) reads as the metric events of its points.
+            events.extend(batch_events(event, "%s line %d" % (path, number)))
+            continue
         problem = event_problem(event)
         if problem:
             raise AssertionError("%s line %d: %s: %s" % (path, number, problem, text[:200]))
         events.append(event)
     return events
+
+
+def _wire(value):
+    if value != value:
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def batch_events(event, where="a batched line"):
+    """The ``metric`` events of a batched ``metrics`` line; fails the test on one the store refuses."""
+    if list(event) != ["t", "key", "ts", "step", "value"]:
+        raise AssertionError("%s: fields %s, not t, key, ts, step, value" % (where, list(event)))
+    points = _journal.decode_points(event)
+    if points is None:
+        raise AssertionError("%s: not a valid batched line: %r" % (where, event))
+    key, steps, times, values = points
+    return [{"t": "metric", "ts": ts, "key": key, "value": _wire(value), "step": step}
+            for step, ts, value in zip(steps, times, values)]
 
 
 def read_bytes(path):

@@ -25,14 +25,40 @@ def raw_lines(run):
 
 
 class FlushTest(support.ClientTest):
-    def test_a_reader_sees_a_metric_within_the_flush_interval(self):
+    def test_a_reader_sees_a_metric_within_the_points_delay(self):
         self.use_store()
         run = runlog.start_run()
         runlog.log_metric("loss", 0.25)
-        time.sleep(0.3)
+        time.sleep(_journal.POINT_DELAY + 3 * _journal.FLUSH_INTERVAL)
         events = read_events(run.dir)  # run_end not written yet
         self.assertEqual(of_type(events, "run_end"), [])
         self.assertEqual([e["value"] for e in of_type(events, "metric")], [0.25])
+
+    def test_a_slow_loops_points_share_lines_and_a_fast_loops_are_not_held(self):
+        self.use_store()
+        run = runlog.start_run()
+        started = time.monotonic()
+        logged = []
+        while time.monotonic() - started < 1.2:  # ~40 steps/s, one key: a few points per 100 ms
+            runlog.log_metric("slow", 1.0)
+            logged.append(time.monotonic())
+            time.sleep(0.025)
+        ended = time.monotonic()
+        # read within the same tick: what the background thread wrote while the loop ran
+        lines = [line for line in raw_lines(run) if line.startswith(b'{"t":"metrics"')]
+        written = sum(_journal.line_points(line) for line in lines)
+        overdue = sum(1 for at in logged if ended - at > _journal.POINT_DELAY + 4 * _journal.FLUSH_INTERVAL)
+        self.assertGreaterEqual(written, overdue, "points logged long enough ago are in the file")
+        # Without holding, every 100 ms tick writes a line (12 here); held, a line spans 0.3 s.
+        self.assertLessEqual(len(lines), 6, lines)
+        self.assertGreater(len(lines), 0)
+        for step in range(_journal.HOLD_POINTS):
+            runlog.log_metric("fast", float(step))
+        time.sleep(2 * _journal.FLUSH_INTERVAL)
+        fast = [line for line in raw_lines(run) if b'"key":"fast"' in line]
+        self.assertEqual(sum(_journal.line_points(line) for line in fast), _journal.HOLD_POINTS)
+        runlog.end_run()
+        self.assertEqual(len(of_type(read_events(run.dir), "metric")), len(logged) + _journal.HOLD_POINTS)
 
     def test_a_large_buffer_is_written_by_the_logging_call(self):
         self.use_store()

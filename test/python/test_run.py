@@ -1,9 +1,11 @@
 """Runs: starting, ending (context manager, nesting, exit), params, metrics and tags."""
 
+import base64
 import json
 import math
 import os
 import re
+import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -159,10 +161,10 @@ class MetricTest(support.ClientTest):
             runlog.log_metric("loss", 0.5)
             runlog.log_metric("acc", 0.2, step=4.0)  # a whole float is accepted as a step
         points = [(e["key"], e["value"], e["step"]) for e in of_type(read_events(run.dir), "metric")]
-        self.assertEqual(
-            points,
-            [("loss", 3.0, 0), ("loss", 2.0, 1), ("acc", 0.1, 0), ("loss", 1.0, 10), ("loss", 0.5, 11), ("acc", 0.2, 4)],
-        )
+        # Each key's points in logging order (batched lines group them by key).
+        self.assertEqual([p for p in points if p[0] == "loss"],
+                         [("loss", 3.0, 0), ("loss", 2.0, 1), ("loss", 1.0, 10), ("loss", 0.5, 11)])
+        self.assertEqual([p for p in points if p[0] == "acc"], [("acc", 0.1, 0), ("acc", 0.2, 4)])
 
     def test_non_finite_values_are_written_as_strings(self):
         self.use_store()
@@ -173,14 +175,31 @@ class MetricTest(support.ClientTest):
         values = [e["value"] for e in of_type(read_events(run.dir), "metric")]
         self.assertEqual(values, ["NaN", "Infinity", "-Infinity"])
 
-    def test_metric_lines_have_the_documented_shape_and_round_trip_values(self):
+    def test_batched_lines_have_the_documented_shape_and_keep_every_bit_of_a_value(self):
         self.use_store()
+        samples = [0.1, 1 / 3, 1e-300, 5e-324, 1.7976931348623157e308, -0.0, 2 ** 60, 12345678901234567890, True,
+                   math.nan, -math.inf]
+        with runlog.start_run() as run:
+            for index, value in enumerate(samples):
+                runlog.log_metric('odd "key" é', value, step=index * 3 - 4, timestamp=1732600000000 + index * 7)
+        with open(os.path.join(run.dir, "events.jsonl"), encoding="utf-8") as handle:
+            (line,) = [line for line in handle if line.startswith('{"t":"metric')]
+        self.assertRegex(line, r'^\{"t":"metrics","key":"odd \\"key\\" é","ts":\[1732600000000(,7){10}\],'
+                               r'"step":\[-4(,3){10}\],"value":"[A-Za-z0-9+/]+=*"\}\n$')
+        encoded = base64.b64decode(json.loads(line)["value"])
+        self.assertEqual(encoded, struct.pack("<11d", *[float(v) for v in samples]))  # bit for bit, -0.0 too
+
+    def test_a_store_of_an_older_format_gets_a_line_per_point(self):
+        store = self.use_store()
+        os.makedirs(store, exist_ok=True)
+        with open(os.path.join(store, "format.json"), "w", encoding="utf-8") as handle:
+            handle.write('{"journal_format": 2, "written_by": "Runlog 0.0.9"}\n')
         samples = [0.1, 1 / 3, 1e-300, 5e-324, 1.7976931348623157e308, -0.0, 2 ** 60, 12345678901234567890, True]
         with runlog.start_run() as run:
             for index, value in enumerate(samples):
                 runlog.log_metric('odd "key" é', value, timestamp=1732600000000 + index)
         with open(os.path.join(run.dir, "events.jsonl"), encoding="utf-8") as handle:
-            lines = [line for line in handle if line.startswith('{"t":"metric"')]
+            lines = [line for line in handle if line.startswith('{"t":"metric')]
         pattern = re.compile(r'^\{"t":"metric","ts":\d+,"key":"odd \\"key\\" é","value":[^,]+,"step":\d+\}$')
         for index, line in enumerate(lines):
             self.assertRegex(line.rstrip("\n"), pattern)
@@ -206,7 +225,7 @@ class MetricTest(support.ClientTest):
 
         def metric_lines(run):
             with open(os.path.join(run.dir, "events.jsonl"), encoding="utf-8") as handle:
-                return [line for line in handle if line.startswith('{"t":"metric"')]
+                return [line for line in handle if line.startswith('{"t":"metric')]
 
         self.assertEqual(metric_lines(first), metric_lines(second))
         with self.assertRaises(RuntimeError):
@@ -218,8 +237,8 @@ class MetricTest(support.ClientTest):
             runlog.log_metrics({"a": 1, "b": 2}, step=7)
             runlog.log_metrics({"a": 3, "b": 4})
         metrics = of_type(read_events(run.dir), "metric")
-        self.assertEqual([(m["key"], m["step"]) for m in metrics], [("a", 7), ("b", 7), ("a", 8), ("b", 8)])
-        self.assertEqual(metrics[0]["ts"], metrics[1]["ts"])
+        self.assertEqual(sorted((m["step"], m["key"]) for m in metrics), [(7, "a"), (7, "b"), (8, "a"), (8, "b")])
+        self.assertEqual(len({m["ts"] for m in metrics if m["step"] == 7}), 1)
 
     def test_bad_keys_values_and_steps_raise(self):
         self.use_store()
@@ -270,7 +289,8 @@ class ProcessExitTest(support.ClientTest):
         self.assertEqual(done.returncode, 0, done.stderr)
         (run_id,) = os.listdir(os.path.join(store, "runs"))
         events = read_events(os.path.join(store, "runs", run_id))
-        self.assertEqual([e["t"] for e in events], ["run_start", "tag", "environment", "metric", "param", "run_end"])
+        # Pending points are written after the lines queued with them, and before the run's end.
+        self.assertEqual([e["t"] for e in events], ["run_start", "tag", "environment", "param", "metric", "run_end"])
         self.assertEqual(events[0]["command"], "script_under_test.py")
         self.assertEqual(events[0]["source"], os.path.join(self.tmp, "script_under_test.py"))
         self.assertEqual(events[-1]["status"], "FINISHED")

@@ -46,7 +46,8 @@ async function main(): Promise<void> {
       lines += JSON.stringify({ t: 'run_start', ts, run_id: runId, name: runId, experiment: 'torture' }) + '\n';
     if (random() < 0.1) lines += JSON.stringify({ t: 'param', ts, key: `p${step}`, value: String(step) }) + '\n';
     if (random() < 0.1) lines += JSON.stringify({ t: 'tag', ts, key: 'phase', value: String(step) }) + '\n';
-    const points = 1 + Math.floor(random() * 200);
+    // Now and then a big batch, so series fill 2048-point chunks (written to chunk files) within a trial.
+    const points = random() < 0.15 ? 1500 + Math.floor(random() * 1500) : 1 + Math.floor(random() * 200);
     for (let i = 0; i < points; i++) {
       lines += `{"t":"metric","ts":${ts},"key":"k${i % 3}","value":${random()},"step":${step++}}\n`;
     }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseOrderBy } from '../../../src/mlflow/runHandlers';
 import { FilterError, MAX_FILTER_DEPTH } from '../../../src/store/filter';
+import { metricBatchLine } from '../../../src/store/metricBatchLine';
 import { RunStore } from '../../../src/store/runStore';
 import type { ListRunsQuery } from '../../../src/store/types';
 
@@ -166,6 +167,22 @@ const RUNS: Record<string, string> = {
     metric(11, 'loss', 0.25, 0),
     ev('run_end', 25, { status: 'FINISHED', exit_code: 0 }),
   ]),
+  // Batched metric lines (journal format 4) mixed with metric lines; a refused batched line counts for nothing.
+  r14: journal([
+    start('r14', 140, 'theta'),
+    metricBatchLine(
+      'loss',
+      [0, 1, 1, 3],
+      [T0 + 141000, T0 + 141000, T0 + 142000, T0 + 143000],
+      [0.8, Number.NaN, 0.35, 0.3],
+    ).trimEnd(),
+    metric(144, 'loss', 0.05, 3),
+    metricBatchLine('acc', [2, 0], [T0 + 141000, T0 + 145000], [-0, 0.95]).trimEnd(),
+    '{"t":"metrics","key":"loss","ts":[1732600146000],"step":[9],"value":"bad!"}',
+    ev('run_end', 150, { status: 'FINISHED' }),
+  ]),
+  // No run_start, and a batched line first: the run starts at its first point.
+  r15: journal([metricBatchLine('loss', [0, 1], [T0 + 161000, T0 + 162000], [0.6, 0.45]).trimEnd()]),
 };
 
 const FILTERS = [
@@ -423,7 +440,7 @@ describe('runlog.search_runs in Python and the store', function () {
       all.every((n) => n >= 0),
       'no filter failed',
     );
-    assert.ok(all.filter((n) => n > 0 && n < 12).length > FILTERS.length * 0.8, `selective filters: ${all.join(' ')}`);
+    assert.ok(all.filter((n) => n > 0 && n < 14).length > FILTERS.length * 0.8, `selective filters: ${all.join(' ')}`);
     assert.ok(!JSON.stringify(ours).includes('r12') && !JSON.stringify(ours).includes('r13'));
   });
 

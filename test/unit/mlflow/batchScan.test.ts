@@ -52,7 +52,7 @@ describe('log-batch fast path (batchScan)', () => {
     for (const body of bodies) {
       const scanned = scanLogBatch(Buffer.from(body), now);
       assert.ok(scanned, body);
-      assert.deepEqual(points(scanned.lines), expected(body, now), body);
+      assert.deepEqual(points(Buffer.from(scanned.lines)), expected(body, now), body);
       assert.equal(scanned.metricCount, (JSON.parse(body) as { metrics: unknown[] }).metrics.length);
       assert.equal(scanned.fields['run_id'], 'r1');
       assert.ok(!('metrics' in scanned.fields));
@@ -65,6 +65,21 @@ describe('log-batch fast path (batchScan)', () => {
       now,
     );
     assert.equal(scanned?.lines.toString(), '{"t":"metric","ts":12,"key":"m","value":0.5,"step":3}\n');
+  });
+
+  it("writes a key's points as one batched line, and keeps the digits of a key with an int64 past 2^53", () => {
+    const body =
+      '{"run_id": "r", "metrics": [{"key": "loss", "value": 0.5, "timestamp": 12, "step": 1}, ' +
+      '{"key": "big", "value": 1, "timestamp": 12, "step": 9007199254740993}, ' +
+      '{"key": "loss", "value": "NaN", "timestamp": 13, "step": 2}, ' +
+      '{"key": "big", "value": 2.5e-3, "timestamp": 14, "step": 9007199254740995}]}';
+    const scanned = scanLogBatch(Buffer.from(body), now);
+    const lines = scanned?.lines.split('\n') ?? [];
+    assert.equal(lines.length, 4);
+    assert.match(lines[0] ?? '', /^\{"t":"metrics","key":"loss","ts":\[12,1\],"step":\[1,1\],"value":"/);
+    assert.equal(lines[1], '{"t":"metric","ts":12,"key":"big","value":1,"step":9007199254740993}');
+    assert.equal(lines[2], '{"t":"metric","ts":14,"key":"big","value":2.5e-3,"step":9007199254740995}');
+    assert.deepEqual(points(Buffer.from(scanned?.lines ?? '')), expected(body, now));
   });
 
   it('parses the other members as JSON, keeping long integers exact', () => {

@@ -35,6 +35,25 @@ describe('MLflow endpoint: numbers as MLflow takes them', () => {
     assert.deepEqual(values, [1.5, 2.5, Infinity, -Infinity, NaN, Infinity, -Infinity, 0]);
   });
 
+  it('log-batch: a key whose steps a double cannot hold keeps metric lines with their digits', async () => {
+    const big = '9007199254740993'; // 2^53 + 1
+    const metrics = `[{"key":"b","value":1,"timestamp":5,"step":${big}},{"key":"b","value":2,"timestamp":6,"step":1},
+      {"key":"n","value":-0.0,"timestamp":5,"step":0},{"key":"n","value":0.5,"timestamp":7,"step":1}]`;
+    const reply = await logRawTo('runs/log-batch', `{"run_id":"${runId}","metrics":${metrics}}`);
+    assert.equal(reply.status, 200, JSON.stringify(reply.body));
+    const text = await journal();
+    assert.match(
+      text,
+      new RegExp(`"ts":5,"key":"b","value":1,"step":${big}\\}\\n.*"ts":6,"key":"b","value":2,"step":1\\}`),
+    );
+    assert.match(text, /^\{"t":"metrics","key":"n","ts":\[5,2\],"step":\[0,1\],"value":"[^"]+"\}$/m);
+    await h.store.syncJournals();
+    assert.deepEqual(h.store.query('getRun', runId)?.rejected, []);
+    const n = h.store.query('series', runId, 'n');
+    assert.ok(Object.is(n.values[0], -0) && n.values[1] === 0.5, 'a batched line keeps -0.0');
+    assert.deepEqual(Array.from(h.store.query('series', runId, 'b').steps), [9007199254740992, 1]);
+  });
+
   it('keeps -0.0 a negative zero', async () => {
     assert.equal((await logRaw(`{"run_id":"${runId}","key":"z","value":-0.0,"timestamp":1,"step":0}`)).status, 200);
     assert.match(await journal(), /"key":"z","value":-0\.0,"step":0/);

@@ -309,6 +309,8 @@ describe('MLflow endpoint: runs', function () {
       run_id: runId,
       metrics: [0, 1, 2].map((step) => ({ key: 'acc', value: step / 10, timestamp: 100 + step, step })),
     });
+    const journal = await readFile(join(h.dir, 'runs', runId, 'events.jsonl'), 'utf8');
+    assert.match(journal, /^\{"t":"metrics","key":"acc","ts":\[100,1,1\],"step":\[0,1,1\],"value":"[^"]+"\}$/m);
     const all = await h.request(`/ajax-api/2.0/mlflow/metrics/get-history?run_id=${runId}&metric_key=acc`);
     assert.equal(all.status, 200);
     assert.deepEqual(all.body['metrics'], [

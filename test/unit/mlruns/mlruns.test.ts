@@ -7,6 +7,7 @@ import { listTree } from '../../../src/mlruns/mlrunsFiles';
 import { exportMlruns } from '../../../src/mlruns/mlrunsExport';
 import { importMlruns } from '../../../src/mlruns/mlrunsImport';
 import { parseEventLine } from '../../../src/store/eventParse';
+import { parseMetricBatch } from '../../../src/store/metricBatchLine';
 import type { RunEvent } from '../../../src/store/events';
 import { RunStore } from '../../../src/store/runStore';
 
@@ -22,10 +23,17 @@ async function events(storeDir: string, runId: string): Promise<RunEvent[]> {
   return text
     .split('\n')
     .filter((l) => l !== '')
-    .map((l) => {
+    .flatMap((l): RunEvent[] => {
       const parsed = parseEventLine(l);
+      if (!parsed.ok && parsed.batched) {
+        // A batched line (journal format 4) reads as the metric events of its points.
+        const batch = parseMetricBatch(parsed.batched);
+        assert.ok(batch.ok, l);
+        const { key, steps, times, values } = batch.points;
+        return [...values].map((value, i) => ({ t: 'metric', ts: times[i] ?? 0, key, value, step: steps[i] ?? 0 }));
+      }
       assert.ok(parsed.ok, l);
-      return parsed.event;
+      return [parsed.event];
     });
 }
 

@@ -3,6 +3,7 @@ import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'no
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { metricBatchLine } from '../../../src/store/metricBatchLine';
 import { CHUNK_POINTS } from '../../../src/store/metrics';
 import { RunStore } from '../../../src/store/runStore';
 import { DB_FILE } from '../../../src/store/storeLocation';
@@ -219,6 +220,27 @@ describe('run store', () => {
     assert.equal(r1?.environment?.pythonVersion, '3.11.2');
     assert.deepEqual([...upgraded.query('series', 'r1', 'loss').values], [0.5], 'read once, not twice');
     assert.deepEqual([...upgraded.query('series', 'r2', 'loss').values], [0.25]);
+    upgraded.close();
+  });
+
+  it('reads again the journals whose batched metric lines a store before format 4 refused', async () => {
+    await journal('r1', start('r1', 1) + metricBatchLine('loss', [0, 1], [2, 3], [0.5, 0.25]));
+    await journal('r2', start('r2', 1) + metricLine('loss', 0, 0.125));
+    const store = await open();
+    await store.snapshot();
+    store.close();
+    // What a store of schema 4 made of them: the batched line refused, its points missing.
+    const db = await Db.open(await readFile(join(dir, DB_FILE)));
+    db.exec(`DELETE FROM metric_chunks WHERE series_id IN (SELECT id FROM metric_series WHERE run_id = 'r1');
+      DELETE FROM metric_series WHERE run_id = 'r1';
+      INSERT INTO rejected_events (run_id, line, reason) VALUES ('r1', 2, '"ts" must be a number (milliseconds since the epoch)');
+      PRAGMA user_version = 4;`);
+    await writeFile(join(dir, DB_FILE), db.export());
+    db.close();
+    const upgraded = await open();
+    assert.deepEqual(upgraded.query('getRun', 'r1')?.rejected, []);
+    assert.deepEqual([...upgraded.query('series', 'r1', 'loss').values], [0.5, 0.25], 'read once, not twice');
+    assert.deepEqual([...upgraded.query('series', 'r2', 'loss').values], [0.125]);
     upgraded.close();
   });
 

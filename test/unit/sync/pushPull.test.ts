@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { appendFile, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { metricBatchLine } from '../../../src/store/metricBatchLine';
 import type { MlflowHttp } from '../../../src/sync/mlflowHttp';
 import { serverKey } from '../../../src/sync/serverUri';
 import { pushedRuns } from '../../../src/sync/syncState';
@@ -128,6 +129,34 @@ describe('sync: push and pull through runlog serve', function () {
     const remote = (await team.runs()).find((r) => r.name === 'calm-fox');
     assert.ok(remote);
     assert.deepEqual([...team.store.query('series', remote.id, 'loss', 'step').values], [0.5, 0.4, 0.3]);
+  });
+
+  it('pushes every point of a batched line, over as many requests as it takes', async () => {
+    await push(mine, http);
+    const steps = Array.from({ length: 2500 }, (_, i) => i + 3);
+    const values = steps.map((s) => (s % 7 === 0 ? Number.NaN : 1 / s));
+    values[1] = -0;
+    await appendFile(
+      join(mine, 'runs', B, 'events.jsonl'),
+      metricBatchLine(
+        'loss',
+        steps,
+        steps.map((s) => T0 + s),
+        values,
+      ),
+    );
+    const again = await connect(team.uri, team.token);
+    const summary = await push(mine, again);
+    again.close();
+    assert.equal(summary.points, 2500);
+    const remote = (await team.runs()).find((r) => r.name === 'calm-fox');
+    assert.ok(remote);
+    const series = team.store.query('series', remote.id, 'loss', 'step');
+    assert.deepEqual([...series.steps], [0, ...steps]);
+    assert.deepEqual(
+      [...series.values].map((v) => (Object.is(v, -0) ? '-0' : String(v))),
+      [0.5, ...values].map((v) => (Object.is(v, -0) ? '-0' : String(v))),
+    );
   });
 
   it('finds its runs by their tags when the map is lost, and creates no duplicate', async () => {

@@ -1,0 +1,199 @@
+// `npm run bench -- --only scale`: a workspace of many points (default 100,000,000), opt-in because it
+// writes gigabytes and takes minutes. `--scale-points N` sets the size.
+//   One run holds a 10M-point series (the chart figure); the other runs hold 20 keys each, the rest.
+//   Journals are written as the Python client writes them: batched lines of 1000 points (format 4).
+// Figures, each beside a reference measured in the same run, and the issue's targets (issue 20):
+//   ingest through the store worker (target ≥ 2M points/s)  — reference: reading the same journals
+//     without a database (journal.ts alone), the ceiling of ingest;
+//   the process's peak RSS while the worker ingests (target < 200 MB at 100M points) — reference:
+//     the store's size on disk (database and chunk files), what sql.js held whole in its heap
+//     before full chunks moved to chunk files;
+//   open → runs listed on the ingested store (target ≤ 2 s) — reference: reading runlog.db's bytes;
+//   a chart of the 10M-point series, 4000 buckets (target ≤ 150 ms) — reference: reading the
+//     series whole;
+//   disk bytes per point, journals + database + chunk files — reference: line-per-point journals
+//     with the same database and chunk files.
+import { createWriteStream, statSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readJournal } from '../src/store/journal';
+import { metricBatchLine } from '../src/store/metricBatchLine';
+import { StoreClient } from '../src/store/storeClient';
+import { CHUNKS_DIR, DB_FILE } from '../src/store/storeLocation';
+import { Figures, median, option } from './figures';
+
+const POINTS = Number(option('scale-points') ?? 100_000_000);
+const SERIES = Math.min(10_000_000, Math.floor(POINTS / 10));
+const RUNS = 10;
+const KEYS = 20;
+const PER_LINE = 1000;
+const T0 = 1_732_600_000_000;
+const figures = new Figures();
+const WORKER = join(__dirname, '../src/store/storeWorker.js');
+
+const value = (step: number, n: number): number => Math.exp(-step / n) + Math.sin(step) * 0.01;
+
+/** Writes one run's journal; returns the bytes its points would take as a line each. */
+async function writeRun(dir: string, runId: string, keys: readonly string[], perKey: number): Promise<number> {
+  await mkdir(join(dir, 'runs', runId), { recursive: true });
+  const out = createWriteStream(join(dir, 'runs', runId, 'events.jsonl'));
+  const write = (text: string): Promise<void> =>
+    out.write(text) ? Promise.resolve() : new Promise((resolve) => out.once('drain', () => resolve()));
+  await write(`${JSON.stringify({ t: 'run_start', ts: T0, run_id: runId, name: runId, experiment: 'scale' })}\n`);
+  let lineBytes = 0;
+  let text = '';
+  for (let first = 0; first < perKey; first += PER_LINE) {
+    const count = Math.min(PER_LINE, perKey - first);
+    const steps = Array.from({ length: count }, (_, i) => first + i);
+    const times = steps.map((s) => T0 + s * 13);
+    for (const key of keys) {
+      const values = steps.map((s) => value(s, perKey));
+      text += metricBatchLine(key, steps, times, values);
+      for (let i = 0; i < count; i++) {
+        lineBytes += `{"t":"metric","ts":${times[i]},"key":"${key}","value":${values[i]},"step":${steps[i]}}\n`.length;
+      }
+    }
+    if (text.length > 1 << 22) {
+      await write(text);
+      text = '';
+    }
+  }
+  await write(`${text}${JSON.stringify({ t: 'run_end', ts: T0 + perKey * 13, status: 'FINISHED' })}\n`);
+  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  return lineBytes;
+}
+
+/** The bytes of runlog.db and the chunk files. */
+async function storeBytes(dir: string): Promise<number> {
+  let bytes = statSync(join(dir, DB_FILE)).size;
+  for (const name of await readdir(join(dir, CHUNKS_DIR)).catch(() => []))
+    bytes += statSync(join(dir, CHUNKS_DIR, name)).size;
+  return bytes;
+}
+
+/** Samples this process's RSS (the store worker is a thread of it) while `work` runs. */
+async function peakRss<T>(work: () => Promise<T>): Promise<{ result: T; peak: number }> {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  try {
+    const result = await work();
+    return { result, peak: Math.max(peak, process.memoryUsage().rss) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function main(): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'runlog-bench-scale-'));
+  const dir = join(root, '.runlog');
+  try {
+    const others = RUNS - 1;
+    const perKey = Math.floor((POINTS - SERIES) / others / KEYS);
+    const total = SERIES + others * KEYS * perKey;
+    console.log(
+      `Scale: ${total.toLocaleString('en-US')} points — a ${SERIES.toLocaleString('en-US')}-point series and ${others} runs × ${KEYS} keys × ${perKey.toLocaleString('en-US')} points`,
+    );
+    const written = performance.now();
+    let lineBytes = await writeRun(dir, 'series', ['loss'], SERIES);
+    const keys = Array.from({ length: KEYS }, (_, k) => `metric_${k}`);
+    for (let r = 0; r < others; r++) lineBytes += await writeRun(dir, `run${r}`, keys, perKey);
+    console.log(`  journals written in ${((performance.now() - written) / 1000).toFixed(1)} s`);
+
+    // The reference for ingest: the journals read and parsed, no database.
+    const parseStart = performance.now();
+    let parsed = 0;
+    for (const runId of await readdir(join(dir, 'runs'))) {
+      const file = join(dir, 'runs', runId, 'events.jsonl');
+      for (let offset = 0, line = 1; ;) {
+        const chunk = await readJournal(file, offset, line, 32 << 20);
+        parsed += chunk.metrics.count;
+        if (chunk.nextOffset === offset) break;
+        offset = chunk.nextOffset;
+        line = chunk.nextLine;
+      }
+    }
+    const parseMs = performance.now() - parseStart;
+    if (parsed !== total) throw new Error(`parsed ${parsed} of ${total} points`);
+
+    const rssBefore = process.memoryUsage().rss;
+    const ingestStart = performance.now();
+    const { peak } = await peakRss(async () => {
+      const client = new StoreClient(WORKER, { dir, version: 'bench' });
+      await client.ready;
+      await client.call('listRuns', {});
+      await client.close(600_000);
+    });
+    const ingestMs = performance.now() - ingestStart;
+    const dbBytes = await storeBytes(dir);
+    figures.record(
+      'scale: ingest through the store worker',
+      total / (ingestMs / 1000),
+      'points/s',
+      total / (parseMs / 1000),
+      true,
+    );
+    figures.record('scale: peak RSS while ingesting', (peak - rssBefore) / 1e6, 'MB', dbBytes / 1e6, false);
+
+    // Opening the ingested store: until its runs are listed, against reading runlog.db's bytes.
+    const openTimes: number[] = [];
+    const readTimes: number[] = [];
+    let chartMs = 0;
+    let historyMs = 0;
+    for (let i = 0; i < 3; i++) {
+      const readStart = performance.now();
+      await readFile(join(dir, DB_FILE));
+      readTimes.push(performance.now() - readStart);
+      const openStart = performance.now();
+      const client = new StoreClient(WORKER, { dir, version: 'bench' });
+      await client.ready;
+      const page = await client.call('listRuns', {});
+      openTimes.push(performance.now() - openStart);
+      if (page.runs.length !== RUNS) throw new Error(`listed ${page.runs.length} runs`);
+      if (i === 2) {
+        const charts: number[] = [];
+        const histories: number[] = [];
+        for (let j = 0; j < 5; j++) {
+          const chartStart = performance.now();
+          await client.call('buckets', 'series', 'loss', 4000);
+          charts.push(performance.now() - chartStart);
+        }
+        for (let j = 0; j < 3; j++) {
+          const historyStart = performance.now();
+          const series = await client.call('series', 'series', 'loss');
+          histories.push(performance.now() - historyStart);
+          if (series.values.length !== SERIES) throw new Error('the series lost points');
+        }
+        chartMs = median(charts);
+        historyMs = median(histories);
+      }
+      await client.close(600_000);
+    }
+    figures.record('scale: open → runs listed (ingested store)', median(openTimes), 'ms', median(readTimes), false);
+    figures.record(`scale: chart of a ${SERIES / 1e6}M-point series (4000 buckets)`, chartMs, 'ms', historyMs, false);
+
+    let journalBytes = 0;
+    for (const runId of await readdir(join(dir, 'runs')))
+      journalBytes += statSync(join(dir, 'runs', runId, 'events.jsonl')).size;
+    figures.record(
+      'scale: disk bytes per point, journals + database',
+      (journalBytes + dbBytes) / total,
+      'bytes',
+      (lineBytes + dbBytes) / total,
+      false,
+    );
+    figures.printTable();
+    console.log(
+      '\nTargets (issue 20, at 100M points): ingest ≥ 2,000,000 points/s; RSS < 200 MB; runs listed ≤ 2,000 ms;',
+    );
+    console.log('a 10M-point chart ≤ 150 ms.');
+    await figures.writeJson(option('json'));
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
