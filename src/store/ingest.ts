@@ -238,9 +238,9 @@ export function recordProgress(db: Db, journal: string, chunk: JournalChunk, rej
       r.reason,
     ]);
   }
-  db.run('INSERT OR REPLACE INTO journals (run_id, offset, line) VALUES (?, ?, ?)', [
-    journal,
-    chunk.nextOffset,
-    chunk.nextLine,
-  ]);
+  // An upsert: the row's generation and file identity (journalSync.ts) stay as they are.
+  db.run(
+    'INSERT INTO journals (run_id, offset, line) VALUES (?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET offset = excluded.offset, line = excluded.line',
+    [journal, chunk.nextOffset, chunk.nextLine],
+  );
 }

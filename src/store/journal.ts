@@ -23,6 +23,11 @@ export interface JournalChunk {
   readonly nextOffset: number;
   /** Line number of the first line at `nextOffset` (1-based). */
   readonly nextLine: number;
+  /**
+   * Set when the file at the path was not the one expected (`readJournal`'s `expectFile`): it was
+   * replaced (a compaction) since the caller looked; nothing was read.
+   */
+  readonly replaced?: boolean;
 }
 
 const NEWLINE = 0x0a;
@@ -85,11 +90,17 @@ export async function readJournal(
   maxBytes = Infinity,
   /** A buffer to read into when it is large enough; the chunk returned keeps no view of it. */
   into?: Buffer,
+  /** The file's identity (compaction.ts `fileIdOf`) the caller saw: another file there is not read. */
+  expectFile?: string,
 ): Promise<JournalChunk> {
   // Never through a symbolic link: a store reads only its own files.
   const handle = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
   try {
-    const { size } = await handle.stat();
+    const stats = await handle.stat({ bigint: true });
+    if (expectFile !== undefined && `${stats.dev}:${stats.ino}` !== expectFile) {
+      return { ...parseJournalBuffer(new Uint8Array(0), offset, startLine), replaced: true };
+    }
+    const size = Number(stats.size);
     const length = Math.max(0, Math.min(size - offset, maxBytes));
     const buffer = into && into.length >= length ? into.subarray(0, length) : Buffer.alloc(length);
     let read = 0;

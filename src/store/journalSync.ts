@@ -1,6 +1,7 @@
 import { lstat, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChunkFiles } from './chunkFiles';
+import { fileIdOf, readGenerationSync } from './compaction';
 import type { IngestStats, Rejection } from './ingest';
 import { ingestChunk } from './ingest';
 import type { JournalChunk } from './journal';
@@ -28,6 +29,10 @@ export interface SyncResult {
 interface Position {
   readonly offset: number;
   readonly line: number;
+  /** The generation its first line names ('' unless it is a compacted journal: compaction.ts). */
+  readonly generation?: string;
+  /** The identity (device:inode) of the file read, when known. */
+  readonly file_id?: string | null;
 }
 
 const START: Position = { offset: 0, line: 1 };
@@ -77,7 +82,13 @@ export class JournalSync {
     }
     const positions = new Map(
       this.db
-        .all<{ run_id: string; offset: number; line: number }>('SELECT run_id, offset, line FROM journals')
+        .all<{
+          run_id: string;
+          offset: number;
+          line: number;
+          generation: string;
+          file_id: string | null;
+        }>('SELECT run_id, offset, line, generation, file_id FROM journals')
         .map((row) => [row.run_id, row]),
     );
     const changedRuns: string[] = [];
@@ -87,11 +98,13 @@ export class JournalSync {
     for (const runId of ids) {
       const file = join(runsDir, runId, JOURNAL_FILE);
       let size: number;
+      let fileId: string;
       try {
         if (onlyRuns && !this.isRealFolder(runId, !(await lstat(join(runsDir, runId))).isSymbolicLink())) continue;
-        const info = await lstat(file);
+        const info = await lstat(file, { bigint: true });
         if (!this.isRealFolder(runId, !info.isSymbolicLink(), 'journal')) continue;
-        size = info.size;
+        size = Number(info.size);
+        fileId = fileIdOf(info);
       } catch (error) {
         if (!isMissing(error)) throw error;
         if (positions.has(runId)) {
@@ -100,17 +113,50 @@ export class JournalSync {
         }
         continue;
       }
-      let position = positions.get(runId) ?? START;
+      let position: Position = positions.get(runId) ?? START;
+      let forgotten = false;
+      // Another file than the one read (a compaction replaced it, or the store was copied): when its
+      // first line names another generation, the offsets read are not offsets of this file.
+      let generation: string | undefined;
+      if (position !== START && position.file_id !== fileId) {
+        generation = readGenerationSync(file, fileId);
+        // Replaced again since the lstat: the next sync looks at the file then there.
+        if (generation === undefined) continue;
+        if (generation !== position.generation) {
+          this.log(`The journal of run ${runId} was rewritten (compacted) since it was read; reading it again.`);
+          this.forgetRun(runId);
+          position = START;
+          forgotten = true;
+        }
+      }
       if (size < position.offset) {
         this.log(`The journal of run ${runId} got shorter than what was read of it; reading it again from the start.`);
         this.forgetRun(runId);
         position = START;
+        forgotten = true;
       }
-      const read = await this.readPieces(runId, file, position, size, (chunk) => ingestChunk(this.db, runId, chunk));
+      if (position === START) {
+        generation = readGenerationSync(file, fileId);
+        if (generation === undefined) {
+          if (forgotten) changedRuns.push(runId);
+          continue;
+        }
+      }
+      const read = await this.readPieces(
+        runId,
+        file,
+        position,
+        size,
+        (chunk) => ingestChunk(this.db, runId, chunk),
+        fileId,
+      );
       events += read.events;
       points += read.points;
       rejected.push(...read.rejected);
-      if (read.to.offset !== position.offset) changedRuns.push(runId);
+      if (read.to.offset !== position.offset || forgotten) changedRuns.push(runId);
+      if (generation !== undefined && read.to.offset > 0 && !read.replaced) {
+        this.db.run('UPDATE journals SET generation = ?, file_id = ? WHERE run_id = ?', [generation, fileId, runId]);
+      }
     }
     if (!onlyRuns) {
       // A run whose folder is gone was deleted for good (here or by another window): forget it.
@@ -153,7 +199,9 @@ export class JournalSync {
     from: Position,
     size: number,
     ingest: (chunk: JournalChunk) => IngestStats,
-  ): Promise<IngestStats & { readonly to: Position }> {
+    /** The file's identity as the caller saw it: a file replaced meanwhile is not read (the next sync reads it). */
+    expectFile?: string,
+  ): Promise<IngestStats & { readonly to: Position; readonly replaced?: boolean }> {
     let at = from;
     let events = 0;
     let points = 0;
@@ -164,13 +212,14 @@ export class JournalSync {
       this.readBuffer = undefined;
       let chunk: JournalChunk;
       try {
-        chunk = await readJournal(file, at.offset, at.line, FIRST_PIECE, idle ?? Buffer.alloc(FIRST_PIECE));
+        chunk = await readJournal(file, at.offset, at.line, FIRST_PIECE, idle ?? Buffer.alloc(FIRST_PIECE), expectFile);
       } finally {
         if (idle) this.readBuffer = idle;
       }
-      if (chunk.nextOffset === at.offset && size - at.offset > FIRST_PIECE) {
-        chunk = await readJournal(file, at.offset, at.line, READ_PIECE);
+      if (chunk.nextOffset === at.offset && size - at.offset > FIRST_PIECE && !chunk.replaced) {
+        chunk = await readJournal(file, at.offset, at.line, READ_PIECE, undefined, expectFile);
       }
+      if (chunk.replaced) return { events, points, rejected, to: at, replaced: true };
       if (chunk.nextOffset === at.offset) {
         if (size - at.offset < READ_PIECE) break;
         const skipped = await this.skipLongLine(journal, file, at);

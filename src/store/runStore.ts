@@ -1,4 +1,7 @@
 import { ChunkFiles } from './chunkFiles';
+import type { CompactOptions, CompactOutcome } from './compaction';
+import { compactRun, sealedRuns, syncHolds } from './compaction';
+import { processAlive } from './lock';
 import { openDatabase, saveDatabase } from './databaseFile';
 import type { SyncResult } from './journalSync';
 import { JournalSync } from './journalSync';
@@ -17,6 +20,14 @@ export interface StoreOptions {
   readonly version: string;
   readonly wasmFile?: string;
   readonly log?: (message: string) => void;
+}
+
+/** One turn of compaction (RunStore.compactNext). */
+export interface CompactTurn extends CompactOptions {
+  readonly isAlive?: (pid: number) => boolean;
+  readonly host?: string;
+  /** Runs looked at already in this pass (added to): skipped. */
+  readonly skip?: Set<string>;
 }
 
 /**
@@ -73,6 +84,34 @@ export class RunStore {
       this.db.exec('VACUUM');
     }
     return false;
+  }
+
+  /**
+   * Compacts the journal of the next sealed run (compaction.ts), synchronously: call it only while
+   * no journal read is under way. Writer only. Returns the run and what happened to it, or undefined
+   * when no sealed run is left to look at.
+   */
+  compactNext(options: CompactTurn): { runId: string; outcome: CompactOutcome } | undefined {
+    if (!this.writer) return undefined;
+    const isAlive = options.isAlive ?? processAlive;
+    if (syncHolds(this.options.dir, undefined, isAlive)) return undefined;
+    for (const runId of sealedRuns(this.db, { isAlive, ...(options.host ? { host: options.host } : {}) })) {
+      if (options.skip?.has(runId)) continue;
+      if (syncHolds(this.options.dir, runId, isAlive)) {
+        options.skip?.add(runId);
+        continue;
+      }
+      let outcome: CompactOutcome;
+      try {
+        outcome = compactRun(this.db, this.options.dir, runId, options);
+      } catch (error) {
+        outcome = { compacted: false, reason: (error as Error).message };
+      }
+      this.dirty = true;
+      options.skip?.add(runId);
+      return { runId, outcome };
+    }
+    return undefined;
   }
 
   static async open(options: StoreOptions): Promise<RunStore> {

@@ -14,7 +14,7 @@ import type { Db } from './sqlite';
  * its row keeps where; the database holds the index, not the points.
  */
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 const V1 = `
 -- Facts about the database itself, e.g. which Runlog wrote it (for the "newer version" message).
@@ -360,8 +360,19 @@ CREATE TABLE chunk_files (
 ) WITHOUT ROWID;
 `;
 
+// A journal can be replaced by its compaction (compaction.ts): each row keeps the generation the
+// journal's first line names ('' for one never compacted) and the file's identity (device:inode) when
+// it was read, so a database that read another file than the one there now notices and reads the run
+// again instead of reading the new file at the old offsets.
+const V7 = `
+ALTER TABLE journals ADD COLUMN generation TEXT NOT NULL DEFAULT '';
+ALTER TABLE journals ADD COLUMN file_id TEXT;
+-- The offset at which compacting the journal was found not worth it: not read for it again until it grows.
+ALTER TABLE journals ADD COLUMN compact_skip INTEGER;
+`;
+
 /** MIGRATIONS[n] upgrades version n to n + 1; version 0 is an empty database. */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7];
 
 export class NewerStoreError extends Error {
   constructor(

@@ -62,6 +62,10 @@ export interface ServiceOptions {
   readonly pollMs?: number;
   /** How often the lock is renewed (or, by a reader, tried). */
   readonly heartbeatMs?: number;
+  /** How often sealed runs' journals are looked at for compaction (default 60 s; 0: never). */
+  readonly compactMs?: number;
+  /** A journal is compacted only once untouched this long (default 60 s). */
+  readonly compactQuietMs?: number;
   /** How often runs whose process died are looked for (default 30 s). */
   readonly reconcileMs?: number;
 }

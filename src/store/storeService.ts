@@ -22,6 +22,8 @@ import { isQueryName } from './storeQueries';
 
 /** How often runs whose process died are looked for. */
 const RECONCILE_MS = 30_000;
+/** How often sealed runs' journals are looked at for compaction. */
+const COMPACT_MS = 60_000;
 /** Runs whose journals are still being written. */
 const LIVE: readonly RunStatus[] = ['RUNNING', 'QUEUED'];
 
@@ -51,6 +53,7 @@ export class StoreService implements ServiceCalls, StoreCalls {
   /** Reading journals, one pass after another while reads are asked for. */
   private syncing: Promise<void> = Promise.resolve();
   private draining = false;
+  private compacting = false;
   private queued: SyncRequest | undefined;
   private closed = false;
   /** Runs this process marked interrupted: never marked twice, whatever their journal still says. */
@@ -100,6 +103,7 @@ export class StoreService implements ServiceCalls, StoreCalls {
     // for scripts that die while no Runlog window is watching.
     await service.reconcile();
     service.every(options.reconcileMs ?? RECONCILE_MS, () => service.reconcile());
+    if ((options.compactMs ?? COMPACT_MS) > 0) service.every(options.compactMs ?? COMPACT_MS, () => service.compact());
     return service;
   }
 
@@ -269,6 +273,44 @@ export class StoreService implements ServiceCalls, StoreCalls {
       }
     } catch (error) {
       this.events.log('error', `Could not move metric chunks to chunk files: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * The writer compacts sealed runs' journals (compaction.ts), one run a turn of the event loop and
+   * only between journal reads: a compaction is synchronous, so no read interleaves with it.
+   */
+  private async compact(): Promise<void> {
+    if (this.compacting) return;
+    this.compacting = true;
+    const skip = new Set<string>();
+    let compacted = 0;
+    let saved = 0;
+    try {
+      while (!this.closed && this.store.isWriter) {
+        if (this.draining) {
+          await this.syncing;
+          continue;
+        }
+        const turn = this.store.compactNext({ skip, quietMs: this.options.compactQuietMs ?? 60_000 });
+        if (!turn) break;
+        if (turn.outcome.compacted) {
+          compacted++;
+          saved += turn.outcome.from - turn.outcome.to;
+        }
+        this.scheduleSnapshot();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } catch (error) {
+      this.events.log('error', `Could not compact run journals: ${(error as Error).message}`);
+    } finally {
+      this.compacting = false;
+    }
+    if (compacted > 0) {
+      this.events.log(
+        'info',
+        `Compacted ${compacted} finished run journal(s), ${(saved / 1e6).toFixed(1)} MB smaller.`,
+      );
     }
   }
 

@@ -1,0 +1,466 @@
+/**
+ * Compaction of sealed runs' journals (docs/JOURNAL.md, "Compacted journals"): a finished run's
+ * metric points are rewritten into maximal batched lines (journal format 4), every other line kept
+ * byte for byte, behind a first line `{"t":"compacted",…}` that names the rewrite's generation.
+ * The journal stays the canonical record that every reader already understands (the store, the
+ * Python mirror, mlruns export, push); only the store's writer compacts, and only a run that is
+ * sealed: ended, its process gone, its journal fully read, nothing of it pushed or being pushed.
+ *
+ * The rewrite replaces the file atomically (temporary file in `<store>/tmp/`, fsync, rename, fsync
+ * of the run folder), and the database records the generation and the file's identity with its
+ * offset, so a database that read the old file (an older snapshot, a reader window) notices the
+ * new one and reads the run again from the start instead of reading the new file at the old
+ * offsets (journalSync.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { parseEventLine } from './eventParse';
+import { StoreLock } from './lock';
+import { batchable, parseMetricBatch } from './metricBatchLine';
+import type { Db } from './sqlite';
+import { TEMP_DIR } from './storeTemp';
+import { JOURNAL_FILE, RUNS_DIR } from './storeLocation';
+
+/** The type of a compacted journal's first line. */
+export const COMPACTED = 'compacted';
+/** What a compacted journal starts with, byte for byte (the writer puts `t` first). */
+const MARKER_PREFIX = `{"t":"${COMPACTED}",`;
+/** Points a batched line of a compacted journal holds at most: ~250 KB a line, well under a read piece. */
+export const COMPACT_LINE_POINTS = 16_384;
+/** The sync folder's name (src/sync/syncState.ts): a run named in a push state is left as it is. */
+const SYNC_DIR = 'sync';
+const NEWLINE = 0x0a;
+const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+
+export interface CompactedJournal {
+  /** The new journal, every line ended by `\n`. */
+  readonly bytes: Buffer;
+  /** How many lines it has. */
+  readonly lines: number;
+  /** Metric points moved into batched lines. */
+  readonly points: number;
+}
+
+/** One key's points gathered from its lines, their values as the raw doubles' bytes. */
+interface Series {
+  readonly steps: number[];
+  readonly times: number[];
+  values: Buffer;
+  count: number;
+  /** A point that a batched line could not hold exactly (an int64 step, extra fields): its lines stay. */
+  verbatim: boolean;
+  emitted: boolean;
+}
+
+function pushValue(series: Series, bytes: Uint8Array): void {
+  if (series.values.length < (series.count + bytes.length / 8) * 8) {
+    const grown = Buffer.alloc(Math.max(series.values.length * 2, (series.count + bytes.length / 8) * 8, 1024));
+    series.values.copy(grown, 0, 0, series.count * 8);
+    series.values = grown;
+  }
+  series.values.set(bytes, series.count * 8);
+  series.count += bytes.length / 8;
+}
+
+const METRIC_FIELDS = new Set(['t', 'ts', 'key', 'value', 'step']);
+
+/** A `metric` line a batched line holds exactly: only its five fields, integer step and time a double keeps. */
+function exactMetric(text: string): { key: string; step: number; ts: number } | undefined {
+  let fields: Record<string, unknown>;
+  try {
+    fields = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const names = Object.keys(fields);
+  if (names.length !== METRIC_FIELDS.size || !names.every((name) => METRIC_FIELDS.has(name))) return undefined;
+  const { step, ts, key } = fields as { step: unknown; ts: unknown; key: unknown };
+  if (!Number.isSafeInteger(step) || !Number.isSafeInteger(ts) || typeof key !== 'string') return undefined;
+  return { key, step: step as number, ts: ts as number };
+}
+
+function deltas(list: readonly number[], from: number, to: number): string {
+  let out = String(list[from]);
+  for (let i = from + 1; i < to; i++) out += `,${list[i] - list[i - 1]}`;
+  return out;
+}
+
+/** The series' batched lines, COMPACT_LINE_POINTS points each at most; undefined when one could not be exact. */
+function batchedLines(key: string, series: Series): string[] | undefined {
+  const lines: string[] = [];
+  const keyJson = JSON.stringify(key);
+  for (let from = 0; from < series.count; from += COMPACT_LINE_POINTS) {
+    const to = Math.min(series.count, from + COMPACT_LINE_POINTS);
+    if (!batchable(series.steps.slice(from, to), series.times.slice(from, to))) return undefined;
+    const values = series.values.subarray(from * 8, to * 8).toString('base64');
+    lines.push(
+      `{"t":"metrics","key":${keyJson},"ts":[${deltas(series.times, from, to)}],"step":[${deltas(series.steps, from, to)}],"value":"${values}"}\n`,
+    );
+  }
+  return lines;
+}
+
+/** A compacted journal's first line. */
+export function markerLine(
+  generation: string,
+  ts: number,
+  from: { bytes: number; lines: number },
+  points: number,
+): string {
+  return `${MARKER_PREFIX}"ts":${ts},"generation":"${generation}","from_bytes":${from.bytes},"from_lines":${from.lines},"points":${points}}\n`;
+}
+
+/**
+ * Rewrites a journal's complete lines (`input` ends with `\n`): each key's metric points, from
+ * `metric` and `metrics` lines alike, go into batched lines of at most COMPACT_LINE_POINTS points,
+ * in their journal order, where the key's first point was; every other line stays as it was, in
+ * its order (a blank line and an earlier compaction's first line go). A key whose points a batched
+ * line cannot hold exactly (a step or time beyond 2^53, a `metric` line with more fields than its
+ * five) keeps all its lines as they were, so its points keep their order. Values keep their bits.
+ */
+export function compactJournal(input: Uint8Array, generation: string, ts: number): CompactedJournal {
+  const buffer = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  const decoder = new TextDecoder('utf-8');
+  /** Each line: its text, or the key whose points it holds (emitted as that key's lines where its first point was). */
+  const lines: ({ text: string } | { key: string; text: string })[] = [];
+  const series = new Map<string, Series>();
+  const seriesOf = (key: string): Series => {
+    let s = series.get(key);
+    if (!s) {
+      s = { steps: [], times: [], values: Buffer.alloc(0), count: 0, verbatim: false, emitted: false };
+      series.set(key, s);
+    }
+    return s;
+  };
+  const scratch = Buffer.alloc(8);
+  let originalLines = 0;
+  for (let pos = 0; pos < buffer.length;) {
+    let newline = buffer.indexOf(NEWLINE, pos);
+    if (newline === -1) newline = buffer.length;
+    const text = decoder.decode(buffer.subarray(pos, newline));
+    pos = newline + 1;
+    originalLines++;
+    if (text.trim() === '' || text.startsWith(MARKER_PREFIX)) continue;
+    const parsed = parseEventLine(text);
+    if (parsed.ok && parsed.event.t === 'metric') {
+      const s = seriesOf(parsed.event.key);
+      const exact = exactMetric(text);
+      if (!exact) s.verbatim = true;
+      else {
+        s.steps.push(exact.step);
+        s.times.push(exact.ts);
+        scratch.writeDoubleLE(parsed.event.value, 0);
+        pushValue(s, scratch);
+      }
+      lines.push({ key: parsed.event.key, text });
+    } else if (!parsed.ok && parsed.batched) {
+      const batch = parseMetricBatch(parsed.batched);
+      if (!batch.ok) {
+        // Refused by every reader: kept as it is, so the journal still says what was written.
+        lines.push({ text });
+        continue;
+      }
+      const s = seriesOf(batch.points.key);
+      for (let i = 0; i < batch.points.steps.length; i++) {
+        s.steps.push(batch.points.steps[i]);
+        s.times.push(batch.points.times[i]);
+      }
+      // The doubles' own bytes, not numbers read back: every bit of every value stays (NaN payloads too).
+      pushValue(s, Buffer.from(parsed.batched['value'] as string, 'base64'));
+      lines.push({ key: batch.points.key, text });
+    } else {
+      lines.push({ text });
+    }
+  }
+  const batched = new Map<string, string[]>();
+  let points = 0;
+  for (const [key, s] of series) {
+    if (s.verbatim || s.count === 0) continue;
+    const out = batchedLines(key, s);
+    if (out === undefined) continue;
+    batched.set(key, out);
+    points += s.count;
+  }
+  const parts: string[] = [markerLine(generation, ts, { bytes: buffer.length, lines: originalLines }, points)];
+  for (const line of lines) {
+    if (!('key' in line)) {
+      parts.push(`${line.text}\n`);
+      continue;
+    }
+    const out = batched.get(line.key);
+    if (!out) {
+      parts.push(`${line.text}\n`);
+      continue;
+    }
+    const s = series.get(line.key) as Series;
+    if (s.emitted) continue;
+    s.emitted = true;
+    parts.push(...out);
+  }
+  return { bytes: Buffer.from(parts.join(''), 'utf8'), lines: parts.length, points };
+}
+
+/**
+ * The generation named by a journal's first line, when it is a compacted journal's; '' for any
+ * other journal (or none). Undefined when the file there is not `expectFile` (replaced since the
+ * caller looked).
+ */
+export function readGenerationSync(file: string, expectFile?: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | O_NOFOLLOW);
+  } catch {
+    return expectFile === undefined ? '' : undefined;
+  }
+  try {
+    if (expectFile !== undefined && fileIdOf(fstatSync(fd, { bigint: true })) !== expectFile) return undefined;
+    return generationOf(readHead(fd));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readHead(fd: number): Buffer {
+  const head = Buffer.alloc(512);
+  const n = readSync(fd, head, 0, head.length, 0);
+  return head.subarray(0, n);
+}
+
+/** The generation in a journal's first bytes ('' unless they start a compacted journal's first line). */
+export function generationOf(head: Uint8Array): string {
+  const buffer = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  if (!buffer.subarray(0, MARKER_PREFIX.length).equals(Buffer.from(MARKER_PREFIX))) return '';
+  const end = buffer.indexOf(NEWLINE);
+  if (end === -1) return '';
+  try {
+    const generation = (JSON.parse(buffer.subarray(0, end).toString('utf8')) as { generation?: unknown }).generation;
+    return typeof generation === 'string' ? generation : '';
+  } catch {
+    return '';
+  }
+}
+
+/** A file's identity: device and inode, which a rename over it changes. */
+export function fileIdOf(stats: { dev: bigint | number; ino: bigint | number }): string {
+  return `${stats.dev}:${stats.ino}`;
+}
+
+export interface SealedOptions {
+  /** This machine's name: a run of another host cannot be checked for a live process. */
+  readonly host?: string;
+  readonly isAlive: (pid: number) => boolean;
+  /** Only journals untouched this long (ms) are compacted (default 60 s). */
+  readonly quietMs?: number;
+  readonly now?: number;
+}
+
+/**
+ * Runs whose journals may be compacted, oldest end first: ended (a `run_end` read: FINISHED, FAILED
+ * or KILLED with an end time), their process gone (a run of another host is left alone), read to
+ * the end of their journal by this database, never compacted, with no refused line.
+ */
+export function sealedRuns(db: Db, options: SealedOptions): string[] {
+  const host = options.host ?? hostname();
+  const rows = db.all<{ id: string; pid: number | null; host: string | null }>(
+    `SELECT r.id AS id, r.pid AS pid, r.host AS host FROM runs r JOIN journals j ON j.run_id = r.id
+     WHERE r.status IN ('FINISHED', 'FAILED', 'KILLED') AND r.end_time IS NOT NULL AND j.generation = ''
+       AND (j.compact_skip IS NULL OR j.compact_skip <> j.offset)
+       AND NOT EXISTS (SELECT 1 FROM rejected_events e WHERE e.run_id = r.id)
+     ORDER BY r.end_time`,
+  );
+  return rows
+    .filter((row) => row.pid === null || (row.host === host && !options.isAlive(row.pid)))
+    .map((row) => row.id);
+}
+
+/**
+ * Whether a push or pull is under way with any server (a live `<store>/sync/<key>/lock`), or this
+ * run is named in any push state: a pushed run's confirmed offsets are offsets of its journal as it
+ * is, so such runs are never compacted.
+ */
+export function syncHolds(dir: string, runId: string | undefined, isAlive: (pid: number) => boolean): boolean {
+  let keys: string[];
+  try {
+    keys = readdirSync(join(dir, SYNC_DIR));
+  } catch {
+    return false;
+  }
+  const needle = runId === undefined ? undefined : `"run":${JSON.stringify(runId)}`;
+  for (const key of keys) {
+    const folder = join(dir, SYNC_DIR, key);
+    try {
+      const lock = JSON.parse(readFileSync(join(folder, 'lock'), 'utf8')) as {
+        pid: number;
+        host: string;
+        heartbeat: number;
+        token: string;
+      };
+      if (!StoreLock.isStale(lock, { isAlive })) return true;
+    } catch {
+      // No lock (or one being replaced: read as free, the state file decides below).
+    }
+    if (needle === undefined) continue;
+    try {
+      if (readFileSync(join(folder, 'pushed.jsonl'), 'utf8').includes(needle)) return true;
+    } catch {
+      // No push state in this folder.
+    }
+  }
+  return false;
+}
+
+export type CompactOutcome =
+  | { readonly compacted: true; readonly from: number; readonly to: number; readonly points: number }
+  | { readonly compacted: false; readonly reason: string };
+
+/** Steps a test can stop a compaction at, to play a kill there (the fault suite kills at random). */
+export type CompactStep = 'written' | 'renamed';
+
+export interface CompactOptions {
+  readonly now?: number;
+  readonly quietMs?: number;
+  /** Compact only when the journal shrinks to at most this fraction of its size (default 0.95). */
+  readonly keepAtMost?: number;
+  /** Called after each step; a test throws to leave the files as a kill there would. */
+  readonly after?: (step: CompactStep) => void;
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+}
+
+function fsyncFolder(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Windows cannot fsync a folder: the rename is as durable as it allows.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Compacts one run's journal, synchronously (nothing else of the store runs meanwhile): the caller
+ * is the writer and has checked the run is sealed and no sync holds it. The database must have read
+ * the whole journal, as it is on disk (its offset is the file's size, its file identity the
+ * file's). Afterwards the database's `journals` row points at the new file (offset, line, generation,
+ * identity) in one transaction; the rows of the run are what reading the new file gives, so nothing
+ * is read again. Lines another writer appends to the old file while it is being replaced are copied
+ * to the new one.
+ */
+export function compactRun(db: Db, dir: string, runId: string, options: CompactOptions = {}): CompactOutcome {
+  const folder = join(dir, RUNS_DIR, runId);
+  const file = join(folder, JOURNAL_FILE);
+  const row = db.get<{ offset: number; file_id: string | null; generation: string }>(
+    'SELECT offset, file_id, generation FROM journals WHERE run_id = ?',
+    [runId],
+  );
+  if (!row || row.generation !== '') return { compacted: false, reason: 'already compacted or never read' };
+  if (lstatSync(folder).isSymbolicLink()) return { compacted: false, reason: 'the run folder is a symbolic link' };
+  const fd = openSync(file, constants.O_RDONLY | O_NOFOLLOW);
+  let temp: string | undefined;
+  try {
+    const stats = fstatSync(fd, { bigint: true });
+    const size = Number(stats.size);
+    if (size !== row.offset) return { compacted: false, reason: 'the journal is not fully read' };
+    if (row.file_id !== null && row.file_id !== fileIdOf(stats)) {
+      return { compacted: false, reason: 'the journal is not the file the database read' };
+    }
+    const now = options.now ?? Date.now();
+    if (now - Number(stats.mtimeMs) < (options.quietMs ?? 60_000)) {
+      return { compacted: false, reason: 'the journal was written to recently' };
+    }
+    const bytes = Buffer.alloc(size);
+    for (let done = 0; done < size;) {
+      const n = readSync(fd, bytes, done, size - done, done);
+      if (n === 0) return { compacted: false, reason: 'the journal got shorter while it was read' };
+      done += n;
+    }
+    if (size === 0 || bytes[size - 1] !== NEWLINE) return { compacted: false, reason: 'the journal ends mid-line' };
+    const generation = randomBytes(8).toString('hex');
+    const compacted = compactJournal(bytes, generation, now);
+    if (compacted.points === 0 || compacted.bytes.length > size * (options.keepAtMost ?? 0.95)) {
+      // Not read for this again until the journal grows.
+      db.run('UPDATE journals SET compact_skip = ? WHERE run_id = ?', [size, runId]);
+      return { compacted: false, reason: 'compaction would not save enough' };
+    }
+    mkdirSync(join(dir, TEMP_DIR), { recursive: true });
+    temp = join(
+      dir,
+      TEMP_DIR,
+      `compact.${hostname().replace(/[^A-Za-z0-9-]/g, '-') || 'host'}.${process.pid}.${randomBytes(6).toString('hex')}`,
+    );
+    const out = openSync(temp, 'wx', 0o666);
+    let newId: string;
+    try {
+      writeAll(out, compacted.bytes);
+      fsyncSync(out);
+      newId = fileIdOf(fstatSync(out, { bigint: true }));
+    } finally {
+      closeSync(out);
+    }
+    options.after?.('written');
+    // An append since the read: the run is not sealed after all (or an edit); leave it for later.
+    if (Number(fstatSync(fd, { bigint: true }).size) !== size) {
+      return { compacted: false, reason: 'the journal grew while it was compacted' };
+    }
+    renameSync(temp, file);
+    temp = undefined;
+    fsyncFolder(folder);
+    options.after?.('renamed');
+    // A writer that opened the old file just before the rename may have appended to it since.
+    const grown = Number(fstatSync(fd, { bigint: true }).size);
+    if (grown > size) copyLate(fd, size, grown, file);
+    db.transaction(() => {
+      db.run('UPDATE journals SET offset = ?, line = ?, generation = ?, file_id = ? WHERE run_id = ?', [
+        compacted.bytes.length,
+        compacted.lines + 1,
+        generation,
+        newId,
+        runId,
+      ]);
+    });
+    return { compacted: true, from: size, to: compacted.bytes.length, points: compacted.points };
+  } finally {
+    closeSync(fd);
+    if (temp !== undefined) rmSync(temp, { force: true });
+  }
+}
+
+/** Appends the old file's bytes [from, to) to the new journal, on a fresh line (the store reads them as new lines). */
+function copyLate(fd: number, from: number, to: number, file: string): void {
+  const late = Buffer.alloc(to - from);
+  for (let done = 0; done < late.length;) {
+    const n = readSync(fd, late, done, late.length - done, from + done);
+    if (n === 0) break;
+    done += n;
+  }
+  const end = late.lastIndexOf(NEWLINE);
+  if (end === -1) return;
+  const out = openSync(file, constants.O_WRONLY | constants.O_APPEND | O_NOFOLLOW);
+  try {
+    writeAll(out, late.subarray(0, end + 1));
+    fsyncSync(out);
+  } finally {
+    closeSync(out);
+  }
+}

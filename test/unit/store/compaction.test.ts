@@ -1,0 +1,315 @@
+import * as assert from 'node:assert/strict';
+import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cpSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { COMPACT_LINE_POINTS, compactJournal, generationOf } from '../../../src/store/compaction';
+import { parseJournalBuffer } from '../../../src/store/journal';
+import { metricBatchLine } from '../../../src/store/metricBatchLine';
+import { RunStore } from '../../../src/store/runStore';
+import { DB_FILE } from '../../../src/store/storeLocation';
+
+const line = (event: object): string => `${JSON.stringify(event)}\n`;
+const start = (runId: string): string =>
+  line({ t: 'run_start', ts: 1, run_id: runId, name: `name-${runId}`, experiment: 'e', command: 'python t.py' });
+const end = line({ t: 'run_end', ts: 99_000, status: 'FINISHED', exit_code: 0 });
+const metricLine = (key: string, step: number | string, value: number | string, ts: number | string = 1000): string =>
+  `{"t":"metric","ts":${ts},"key":"${key}","value":${typeof value === 'string' ? `"${value}"` : value},"step":${step}}\n`;
+
+/** Every series of a journal's text as the store's reader sees it: key -> steps, times and the values' bytes. */
+function seriesOf(text: string | Uint8Array): Map<string, { steps: number[]; times: number[]; values: string }> {
+  const chunk = parseJournalBuffer(typeof text === 'string' ? Buffer.from(text) : text);
+  const out = new Map<string, { steps: number[]; times: number[]; values: string }>();
+  for (const [key, columns] of chunk.metrics.series) {
+    const count = columns.length;
+    out.set(key, {
+      steps: [...columns.steps.subarray(0, count)],
+      times: [...columns.times.subarray(0, count)],
+      values: Buffer.from(columns.values.buffer, columns.values.byteOffset, count * 8).toString('hex'),
+    });
+  }
+  return out;
+}
+
+/** A journal of a finished run: params, tags, events, many points a line each, odd values, a batched line. */
+function typicalJournal(runId: string, points: number): string {
+  let text = start(runId) + line({ t: 'param', ts: 2, key: 'lr', value: '0.01' });
+  text += line({ t: 'tag', ts: 3, key: 'phase', value: 'a' });
+  for (let i = 0; i < points; i++) {
+    text += metricLine('loss', i, Math.fround(1 / (i + 1)), 1000 + i * 7);
+    if (i % 3 === 0) text += metricLine('acc', i, i / points, 1000 + i * 7);
+  }
+  text += metricLine('odd', 0, -0.0) + metricLine('odd', 1, 'NaN') + metricLine('odd', 2, 'Infinity');
+  text += metricLine('odd', 3, '-Infinity') + metricBatchLine('odd', [4, 5], [2000, 2001], [1e308, -5e-324]);
+  text += line({ t: 'tag', ts: 4, key: 'phase', value: 'b' });
+  return text + end;
+}
+
+describe('compaction of sealed runs', () => {
+  describe('compactJournal', () => {
+    it('keeps every point bit for bit in batched lines and every other line as it was, in order', () => {
+      const text =
+        start('r') +
+        line({ t: 'param', ts: 2, key: 'lr', value: '0.01' }) +
+        metricLine('loss', 0, -0.0) +
+        line({ t: 'future_event', ts: 3, x: 1 }) +
+        metricLine('loss', 1, 'NaN') +
+        '{"t":"metric","ts":5,"key":"loss","value":0.5,"step":2}\n' +
+        metricBatchLine('loss', [3, 4], [6, 7], [Infinity, -Infinity]) +
+        'not json\n' +
+        '\n' +
+        line({ t: 'tag', ts: 8, key: 'a', value: 'b' }) +
+        end;
+      const out = compactJournal(Buffer.from(text), 'g1', 5);
+      const lines = out.bytes.toString('utf8').split('\n');
+      assert.equal(generationOf(out.bytes), 'g1');
+      assert.equal(out.points, 5);
+      assert.deepEqual(lines.slice(1, 3), [
+        start('r').trim(),
+        line({ t: 'param', ts: 2, key: 'lr', value: '0.01' }).trim(),
+      ]);
+      assert.match(lines[3] ?? '', /^\{"t":"metrics","key":"loss","ts":\[1000,0,-995,1,1\],"step":\[0,1,1,1,1\]/);
+      assert.deepEqual(lines.slice(4), [
+        line({ t: 'future_event', ts: 3, x: 1 }).trim(),
+        'not json',
+        line({ t: 'tag', ts: 8, key: 'a', value: 'b' }).trim(),
+        end.trim(),
+        '',
+      ]);
+      assert.equal(out.lines, 8);
+      assert.deepEqual(seriesOf(out.bytes), seriesOf(text));
+    });
+
+    it("keeps a key's lines as they were when a batched line cannot hold its points exactly", () => {
+      const text =
+        start('r') +
+        metricLine('big', '9007199254740993', 1) +
+        metricLine('big', 1, 2) +
+        '{"t":"metric","ts":5,"key":"extra","value":0.5,"step":2,"model_id":"m-1"}\n' +
+        metricLine('extra', 3, 0.25) +
+        metricLine('frac', 0, 1, '1000.5') +
+        metricLine('fine', 0, 1) +
+        metricLine('fine', 1, 2);
+      const out = compactJournal(Buffer.from(text), 'g', 5);
+      const body = out.bytes.toString('utf8');
+      assert.equal(out.points, 2);
+      assert.ok(body.includes(metricLine('big', '9007199254740993', 1)), 'the int64 step keeps its digits');
+      assert.ok(body.includes(metricLine('big', 1, 2)));
+      assert.ok(body.includes('"model_id":"m-1"'));
+      assert.ok(body.includes(metricLine('extra', 3, 0.25)));
+      assert.ok(body.includes(metricLine('frac', 0, 1, '1000.5')));
+      assert.deepEqual(seriesOf(out.bytes), seriesOf(text));
+    });
+
+    it('splits a long series into lines of at most COMPACT_LINE_POINTS points, in order', () => {
+      const n = COMPACT_LINE_POINTS * 2 + 5;
+      let text = start('r');
+      for (let i = 0; i < n; i++) text += metricLine('k', i, i * 0.5, 1000 + i);
+      const out = compactJournal(Buffer.from(text), 'g', 5);
+      assert.equal(out.lines, 5);
+      assert.deepEqual(seriesOf(out.bytes), seriesOf(text));
+    });
+  });
+
+  describe('in the store', () => {
+    let dir: string;
+    let logs: string[];
+
+    beforeEach(async () => {
+      dir = join(await mkdtemp(join(tmpdir(), 'runlog-compact-')), '.runlog');
+      logs = [];
+    });
+    afterEach(async () => {
+      await rm(join(dir, '..'), { recursive: true, force: true });
+    });
+
+    const open = (writer = true): Promise<RunStore> =>
+      RunStore.open({ dir, writer, version: 'test', log: (m) => logs.push(m) });
+    const journalPath = (runId: string): string => join(dir, 'runs', runId, 'events.jsonl');
+    async function journal(runId: string, text: string): Promise<void> {
+      await mkdir(join(dir, 'runs', runId), { recursive: true });
+      await appendFile(journalPath(runId), text);
+    }
+
+    /** What a reader gets of a run: details, params, tags and every series' points to the bit. */
+    function record(store: RunStore, runId: string): unknown {
+      const run = store.query('getRun', runId);
+      const keys = (new Map(store.query('metricSummaries', [runId])).get(runId) ?? []).map((m) => m.key).sort();
+      return {
+        status: run?.status,
+        params: run?.params,
+        tags: run?.tags,
+        rejected: run?.rejected,
+        series: keys.map((key) => {
+          const s = store.query('series', runId, key);
+          return [
+            key,
+            [...s.steps],
+            [...s.times],
+            Buffer.from(s.values.buffer, s.values.byteOffset, s.values.byteLength).toString('hex'),
+          ];
+        }),
+      };
+    }
+
+    it('compacts a sealed run: smaller journal, the same record for the store, a rebuild and a reader', async () => {
+      await journal('r1', typicalJournal('r1', 3000));
+      const store = await open();
+      const before = record(store, 'r1');
+      const size = (await stat(journalPath('r1'))).size;
+      const turn = store.compactNext({ quietMs: 0 });
+      assert.equal(turn?.runId, 'r1');
+      assert.ok(turn?.outcome.compacted, JSON.stringify(turn?.outcome));
+      const after = (await stat(journalPath('r1'))).size;
+      assert.ok(after < size / 4, `${after} bytes, from ${size}`);
+      assert.deepEqual(record(store, 'r1'), before);
+      assert.equal(store.compactNext({ quietMs: 0 }), undefined, 'nothing left to compact');
+      // The writer's own next read finds nothing new; a tag appended later is read.
+      assert.deepEqual((await store.syncJournals()).changedRuns, []);
+      await appendFile(journalPath('r1'), line({ t: 'tag', ts: 5, key: 'note', value: 'later' }));
+      assert.deepEqual((await store.syncJournals()).changedRuns, ['r1']);
+      const withTag = record(store, 'r1') as { tags: Record<string, string> };
+      assert.equal(withTag.tags['note'], 'later');
+      await store.snapshot();
+      store.close();
+      // Reopened from its snapshot, rebuilt without it, and read by a reader: the same record.
+      const reopened = await open();
+      assert.deepEqual(record(reopened, 'r1'), withTag);
+      reopened.close();
+      await rm(join(dir, DB_FILE));
+      const rebuilt = await open();
+      assert.deepEqual(record(rebuilt, 'r1'), withTag);
+      rebuilt.close();
+      const reader = await open(false);
+      assert.deepEqual(record(reader, 'r1'), withTag);
+      reader.close();
+      assert.deepEqual(logs, []);
+    });
+
+    it('reads a run again when its journal was compacted after the database read part of it', async () => {
+      // A snapshot of a run half written: its offset falls inside what the compacted journal holds.
+      await journal('r1', start('r1') + line({ t: 'param', ts: 2, key: 'a', value: '1' }));
+      const first = await open();
+      await first.snapshot();
+      first.close();
+      const stale = await readFile(join(dir, DB_FILE));
+      await appendFile(journalPath('r1'), typicalJournal('r1', 500).slice(start('r1').length));
+      const writer = await open();
+      const expected = record(writer, 'r1');
+      assert.ok(writer.compactNext({ quietMs: 0 })?.outcome.compacted);
+      writer.close();
+      // A kill before the next snapshot: the database on disk is the stale one.
+      await writeFile(join(dir, DB_FILE), stale);
+      const reopened = await open();
+      assert.deepEqual(record(reopened, 'r1'), expected);
+      assert.ok(
+        logs.some((m) => m.includes('rewritten (compacted)')),
+        logs.join('\n'),
+      );
+      reopened.close();
+    });
+
+    it('loses nothing when killed after writing the new file, or after the rename, before the database knew', async () => {
+      for (const step of ['written', 'renamed'] as const) {
+        await rm(join(dir, '..'), { recursive: true, force: true });
+        await journal('r1', typicalJournal('r1', 800));
+        const store = await open();
+        const expected = record(store, 'r1');
+        await store.snapshot();
+        const size = (await stat(journalPath('r1'))).size;
+        // A kill at that step leaves the files as they are then: a copy of the store taken there.
+        const killed = join(dir, '..', `killed-${step}`, '.runlog');
+        const turn = store.compactNext({
+          quietMs: 0,
+          after: (at) => {
+            if (at === step) cpSync(dir, killed, { recursive: true });
+          },
+        });
+        assert.ok(turn?.outcome.compacted);
+        store.close();
+        const copy = await RunStore.open({ dir: killed, writer: true, version: 'test', log: (m) => logs.push(m) });
+        assert.deepEqual(record(copy, 'r1'), expected, step);
+        const copied = (await stat(join(killed, 'runs', 'r1', 'events.jsonl'))).size;
+        if (step === 'written') assert.equal(copied, size, 'the journal is the old one');
+        else assert.ok(copied < size / 4, 'the journal is the new one');
+        copy.close();
+      }
+    });
+
+    it('leaves alone runs that are not sealed, were pushed, or are written to', async () => {
+      await journal('running', start('running') + metricLine('k', 0, 1).repeat(200));
+      // Ended, but its process (this one) is alive.
+      await journal(
+        'alive',
+        line({
+          t: 'run_start',
+          ts: 1,
+          run_id: 'alive',
+          name: 'a',
+          experiment: 'e',
+          pid: process.pid,
+          host: hostname(),
+        }) +
+          Array.from({ length: 200 }, (_, i) => metricLine('k', i, i)).join('') +
+          end,
+      );
+      await journal('pushed', typicalJournal('pushed', 200));
+      await journal('fresh', typicalJournal('fresh', 200));
+      await mkdir(join(dir, 'sync', 'abc'), { recursive: true });
+      await writeFile(join(dir, 'sync', 'abc', 'server.json'), '{"uri":"http://x"}\n');
+      await writeFile(
+        join(dir, 'sync', 'abc', 'pushed.jsonl'),
+        '{"run":"pushed","remote":"R","offset":0,"done":false}\n',
+      );
+      const store = await open();
+      const sizes = await Promise.all(['running', 'alive', 'pushed', 'fresh'].map((r) => stat(journalPath(r))));
+      // 'fresh' was written just now: not quiet for a minute yet.
+      assert.equal(store.compactNext({ quietMs: 60_000 })?.outcome.compacted, false);
+      // A push or pull under way (a live lock in a sync folder): nothing is compacted meanwhile.
+      const lock = { pid: process.pid, host: hostname(), heartbeat: Date.now(), token: 't' };
+      await writeFile(join(dir, 'sync', 'abc', 'lock'), JSON.stringify(lock));
+      assert.equal(store.compactNext({ quietMs: 0 }), undefined);
+      await rm(join(dir, 'sync', 'abc', 'lock'));
+      const skip = new Set<string>();
+      const turns = [];
+      for (let turn = store.compactNext({ quietMs: 0, skip }); turn; turn = store.compactNext({ quietMs: 0, skip })) {
+        turns.push(turn);
+      }
+      assert.deepEqual(
+        turns.map((t) => [t.runId, t.outcome.compacted]),
+        [['fresh', true]],
+      );
+      const after = await Promise.all(['running', 'alive', 'pushed'].map((r) => stat(journalPath(r))));
+      assert.deepEqual(
+        after.map((s) => s.size),
+        sizes.slice(0, 3).map((s) => s.size),
+      );
+      store.close();
+      assert.deepEqual(await readdir(join(dir, 'tmp')).catch(() => []), []);
+    });
+
+    it('does not compact again a journal that would not shrink', async () => {
+      await journal('r1', start('r1') + metricBatchLine('k', [0, 1, 2], [1, 2, 3], [1, 2, 3]) + end);
+      const store = await open();
+      assert.equal(store.compactNext({ quietMs: 0 })?.outcome.compacted, false);
+      assert.equal(store.compactNext({ quietMs: 0 }), undefined);
+      store.close();
+    });
+
+    it('a reader sees the compacted journal and reads again what it had', async () => {
+      await journal('r1', typicalJournal('r1', 600));
+      const reader = await open(false);
+      const expected = record(reader, 'r1');
+      const writer = await open();
+      assert.ok(writer.compactNext({ quietMs: 0 })?.outcome.compacted);
+      await appendFile(journalPath('r1'), line({ t: 'tag', ts: 9, key: 'x', value: 'y' }));
+      assert.deepEqual((await reader.syncJournals()).changedRuns, ['r1']);
+      const got = record(reader, 'r1') as { tags: Record<string, string> };
+      assert.equal(got.tags['x'], 'y');
+      delete got.tags['x'];
+      assert.deepEqual(got, expected);
+      writer.close();
+      reader.close();
+    });
+  });
+});
