@@ -3,13 +3,14 @@
 // injected at the file-system layer where it does not (no permission to mount). Prints one table —
 // fault, trials, acknowledged events lost, corrupt stores, leaked descriptors/temp files — and exits
 // non-zero on any loss, corruption or leak.
-//   node out-faults/test/faults/faults.js            the long mode: 1000 SIGKILLs and every fault
+//   node out-faults/test/faults/faults.js            the long mode: 1150 SIGKILLs and every fault
 //   node out-faults/test/faults/faults.js --short    about a minute, for `npm test`
 //   … --only "SIGKILL ingest" [--kills N]            one fault (npm run torture)
 //   … --json FILE                                    the rows as JSON too
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Outcome } from './checks';
+import { killCompaction } from './compaction';
 import { fullDisk, readOnlyStore } from './disks';
 import { killEndpoint, killIngest } from './kills';
 import { concurrentWriters, oversizedLines, symlinks, uploads } from './writers';
@@ -33,6 +34,7 @@ interface Fault {
 const FAULTS: readonly Fault[] = [
   { name: 'SIGKILL ingest + snapshot', run: () => killIngest(Number(kills ?? (short ? 12 : 600)), log) },
   { name: 'SIGKILL endpoint writes', run: () => killEndpoint(Number(kills ?? (short ? 8 : 400)), log) },
+  { name: 'SIGKILL compaction', run: () => killCompaction(Number(kills ?? (short ? 9 : 150)), log) },
   { name: 'full disk', run: () => fullDisk() },
   { name: 'read-only store', run: () => readOnlyStore(short ? 300_000 : 1_200_000) },
   { name: 'oversized and binary lines', run: () => oversizedLines(short ? 1 : 3) },
