@@ -6,7 +6,7 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunStore } from '../../src/store/runStore';
 
-const dir = process.argv[2] as string;
+const dir = process.argv[2];
 const seed = Number(process.argv[3] ?? 1);
 /** 'nosnap': never save the database, so what is on disk is the one saved before this process (an early one). */
 const snapshots = process.argv[4] !== 'nosnap';

@@ -130,8 +130,8 @@ function readJournal(file: string): { points: Points; params: Map<string, string
       let t = 0;
       let st = 0;
       for (let i = 0; i < ts.length; i++) {
-        t = i === 0 ? (ts[i] as number) : t + (ts[i] as number);
-        st = i === 0 ? (steps[i] as number) : st + (steps[i] as number);
+        t = i === 0 ? ts[i] : t + ts[i];
+        st = i === 0 ? steps[i] : st + steps[i];
         s.times.push(t);
         s.steps.push(st);
         s.values.push(values.subarray(i * 8, i * 8 + 8).toString('hex'));
