@@ -293,6 +293,57 @@ async function main(): Promise<void> {
     );
     record(`snapshot of ${(totalPoints / 1e6).toFixed(0)}M points`, snapshotMs, 'ms', referenceSnapshotMs, false);
 
+    // 4b. A sealed run compacted (compaction.ts): disk per point (journal + database + chunk files)
+    // before and after, for journals of a line per point, of the Python client's smallest batches
+    // (64 points a line) and of 1000-point batches.
+    console.log('a sealed run before and after compaction');
+    for (const [label, form] of [
+      ['a line per point', 'lines'],
+      ['64-point lines', { perLine: 64 }],
+      ['1000-point lines', BATCHED],
+    ] as const) {
+      const sealedDir = join(root, `sealed-${typeof form === 'string' ? form : form.perLine}`, '.runlog');
+      const sealedKeys = ['loss', 'val_loss', 'accuracy', 'lr', 'grad_norm'];
+      const sealedPerKey = 100_000;
+      await writeJournal(sealedDir, 'run', sealedKeys, sealedPerKey, form);
+      const openStart = performance.now();
+      const sealed = await RunStore.open({ dir: sealedDir, writer: true, version: 'bench' });
+      const openMs = performance.now() - openStart;
+      await sealed.snapshot();
+      const before = storeBytes(sealedDir);
+      const compactStart = performance.now();
+      const turn = sealed.compactNext({ quietMs: 0 });
+      const compactMs = performance.now() - compactStart;
+      await sealed.snapshot();
+      const after = storeBytes(sealedDir);
+      sealed.close();
+      const points = sealedKeys.length * sealedPerKey;
+      if (!turn?.outcome.compacted) console.log(`  ${label}: not compacted (${JSON.stringify(turn?.outcome)})`);
+      record(
+        `sealed run (${label}): disk bytes per point, compacted`,
+        after.total / points,
+        'bytes',
+        before.total / points,
+        false,
+      );
+      record(
+        `sealed run (${label}): journal bytes per point`,
+        after.journal / points,
+        'bytes',
+        before.journal / points,
+        false,
+      );
+      record(
+        `sealed run (${label}): database + chunk files bytes per point`,
+        after.store / points,
+        'bytes',
+        before.store / points,
+        false,
+      );
+      // Against reading the same journal into the store (opening it): what compaction costs the writer.
+      record(`sealed run (${label}): compaction of 500k points`, compactMs, 'ms', openMs, false);
+    }
+
     // 5. The Python client logging 1M points in a tight loop, against json.dumps + write per point.
     if (existsSync(join(__dirname, '../../bench/python_log_metric.py'))) {
       const python = spawnSync('python3', [join(__dirname, '../../bench/python_log_metric.py'), '--with-reference'], {
@@ -335,6 +386,16 @@ async function main(): Promise<void> {
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+}
+
+/** A store's bytes on disk: its run journals, and its database with the chunk files it indexes. */
+function storeBytes(dir: string): { journal: number; store: number; total: number } {
+  let journal = 0;
+  for (const run of readdirSync(join(dir, 'runs'))) journal += statSync(join(dir, 'runs', run, 'events.jsonl')).size;
+  let store = statSync(join(dir, DB_FILE)).size;
+  for (const name of existsSync(join(dir, CHUNKS_DIR)) ? readdirSync(join(dir, CHUNKS_DIR)) : [])
+    store += statSync(join(dir, CHUNKS_DIR, name)).size;
+  return { journal, store, total: journal + store };
 }
 
 async function measureStall(work: () => Promise<void>): Promise<number> {

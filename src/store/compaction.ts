@@ -33,6 +33,7 @@ import { join } from 'node:path';
 import { parseEventLine } from './eventParse';
 import { StoreLock } from './lock';
 import { batchable, parseMetricBatch } from './metricBatchLine';
+import { MetricBatch, scanMetricLine } from './metricScan';
 import type { Db } from './sqlite';
 import { TEMP_DIR } from './storeTemp';
 import { JOURNAL_FILE, RUNS_DIR } from './storeLocation';
@@ -59,23 +60,33 @@ export interface CompactedJournal {
 
 /** One key's points gathered from its lines, their values as the raw doubles' bytes. */
 interface Series {
-  readonly steps: number[];
-  readonly times: number[];
+  /** Its index in the key list, which lines refer to. */
+  readonly index: number;
+  steps: Float64Array;
+  times: Float64Array;
   values: Buffer;
   count: number;
   /** A point that a batched line could not hold exactly (an int64 step, extra fields): its lines stay. */
   verbatim: boolean;
-  emitted: boolean;
 }
 
-function pushValue(series: Series, bytes: Uint8Array): void {
-  if (series.values.length < (series.count + bytes.length / 8) * 8) {
-    const grown = Buffer.alloc(Math.max(series.values.length * 2, (series.count + bytes.length / 8) * 8, 1024));
-    series.values.copy(grown, 0, 0, series.count * 8);
-    series.values = grown;
+function grow(column: Float64Array, count: number): Float64Array {
+  const bigger = new Float64Array(Math.max(1024, column.length * 2));
+  bigger.set(column.subarray(0, count));
+  return bigger;
+}
+
+function pushPoint(series: Series, step: number, time: number): void {
+  if (series.count === series.steps.length) {
+    series.steps = grow(series.steps, series.count);
+    series.times = grow(series.times, series.count);
+    const values = Buffer.alloc(series.steps.length * 8);
+    series.values.copy(values, 0, 0, series.count * 8);
+    series.values = values;
   }
-  series.values.set(bytes, series.count * 8);
-  series.count += bytes.length / 8;
+  series.steps[series.count] = step;
+  series.times[series.count] = time;
+  series.count++;
 }
 
 const METRIC_FIELDS = new Set(['t', 'ts', 'key', 'value', 'step']);
@@ -95,10 +106,11 @@ function exactMetric(text: string): { key: string; step: number; ts: number } | 
   return { key, step: step as number, ts: ts as number };
 }
 
-function deltas(list: readonly number[], from: number, to: number): string {
-  let out = String(list[from]);
-  for (let i = from + 1; i < to; i++) out += `,${list[i] - list[i - 1]}`;
-  return out;
+function deltas(list: Float64Array, from: number, to: number): string {
+  const parts = new Array<number>(to - from);
+  parts[0] = list[from];
+  for (let i = from + 1; i < to; i++) parts[i - from] = list[i] - list[i - 1];
+  return parts.join(',');
 }
 
 /** The series' batched lines, COMPACT_LINE_POINTS points each at most; undefined when one could not be exact. */
@@ -107,7 +119,7 @@ function batchedLines(key: string, series: Series): string[] | undefined {
   const keyJson = JSON.stringify(key);
   for (let from = 0; from < series.count; from += COMPACT_LINE_POINTS) {
     const to = Math.min(series.count, from + COMPACT_LINE_POINTS);
-    if (!batchable(series.steps.slice(from, to), series.times.slice(from, to))) return undefined;
+    if (!batchable(series.steps.subarray(from, to), series.times.subarray(from, to))) return undefined;
     const values = series.values.subarray(from * 8, to * 8).toString('base64');
     lines.push(
       `{"t":"metrics","key":${keyJson},"ts":[${deltas(series.times, from, to)}],"step":[${deltas(series.steps, from, to)}],"value":"${values}"}\n`,
@@ -137,25 +149,51 @@ export function markerLine(
 export function compactJournal(input: Uint8Array, generation: string, ts: number): CompactedJournal {
   const buffer = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   const decoder = new TextDecoder('utf-8');
-  /** Each line: its text, or the key whose points it holds (emitted as that key's lines where its first point was). */
-  const lines: ({ text: string } | { key: string; text: string })[] = [];
+  /** Each line kept or replaced: its bytes' start and end (with its `\n`), and its key's index or -1. */
+  let lines: Float64Array = new Float64Array(3 * 1024);
+  let lineCount = 0;
+  const addLine = (start: number, end: number, key: number): void => {
+    if (3 * lineCount === lines.length) lines = grow(lines, 3 * lineCount);
+    lines[3 * lineCount] = start;
+    lines[3 * lineCount + 1] = end;
+    lines[3 * lineCount + 2] = key;
+    lineCount++;
+  };
   const series = new Map<string, Series>();
+  const keys: string[] = [];
   const seriesOf = (key: string): Series => {
     let s = series.get(key);
     if (!s) {
-      s = { steps: [], times: [], values: Buffer.alloc(0), count: 0, verbatim: false, emitted: false };
+      s = {
+        index: keys.length,
+        steps: new Float64Array(0),
+        times: new Float64Array(0),
+        values: Buffer.alloc(0),
+        count: 0,
+        verbatim: false,
+      };
       series.set(key, s);
+      keys.push(key);
     }
     return s;
   };
-  const scratch = Buffer.alloc(8);
+  const fast = new LastPoint();
   let originalLines = 0;
   for (let pos = 0; pos < buffer.length;) {
     let newline = buffer.indexOf(NEWLINE, pos);
     if (newline === -1) newline = buffer.length;
-    const text = decoder.decode(buffer.subarray(pos, newline));
+    const start = pos;
     pos = newline + 1;
     originalLines++;
+    // The producers' exact shape, read from the bytes as the store's ingest reads it.
+    if (scanMetricLine(buffer, start, buffer.length, fast) !== -1) {
+      const s = seriesOf(fast.key);
+      pushPoint(s, fast.step, fast.time);
+      s.values.writeDoubleLE(fast.value, (s.count - 1) * 8);
+      addLine(start, pos, s.index);
+      continue;
+    }
+    const text = decoder.decode(buffer.subarray(start, newline));
     if (text.trim() === '' || text.startsWith(MARKER_PREFIX)) continue;
     const parsed = parseEventLine(text);
     if (parsed.ok && parsed.event.t === 'metric') {
@@ -163,57 +201,76 @@ export function compactJournal(input: Uint8Array, generation: string, ts: number
       const exact = exactMetric(text);
       if (!exact) s.verbatim = true;
       else {
-        s.steps.push(exact.step);
-        s.times.push(exact.ts);
-        scratch.writeDoubleLE(parsed.event.value, 0);
-        pushValue(s, scratch);
+        pushPoint(s, exact.step, exact.ts);
+        s.values.writeDoubleLE(parsed.event.value, (s.count - 1) * 8);
       }
-      lines.push({ key: parsed.event.key, text });
+      addLine(start, pos, s.index);
     } else if (!parsed.ok && parsed.batched) {
       const batch = parseMetricBatch(parsed.batched);
       if (!batch.ok) {
         // Refused by every reader: kept as it is, so the journal still says what was written.
-        lines.push({ text });
+        addLine(start, pos, -1);
         continue;
       }
       const s = seriesOf(batch.points.key);
-      for (let i = 0; i < batch.points.steps.length; i++) {
-        s.steps.push(batch.points.steps[i]);
-        s.times.push(batch.points.times[i]);
-      }
       // The doubles' own bytes, not numbers read back: every bit of every value stays (NaN payloads too).
-      pushValue(s, Buffer.from(parsed.batched['value'] as string, 'base64'));
-      lines.push({ key: batch.points.key, text });
+      const bytes = Buffer.from(parsed.batched['value'] as string, 'base64');
+      for (let i = 0; i < batch.points.steps.length; i++) {
+        pushPoint(s, batch.points.steps[i], batch.points.times[i]);
+        bytes.copy(s.values, (s.count - 1) * 8, i * 8, i * 8 + 8);
+      }
+      addLine(start, pos, s.index);
     } else {
-      lines.push({ text });
+      addLine(start, pos, -1);
     }
   }
-  const batched = new Map<string, string[]>();
+  const batched: (string[] | undefined)[] = [];
   let points = 0;
   for (const [key, s] of series) {
     if (s.verbatim || s.count === 0) continue;
     const out = batchedLines(key, s);
     if (out === undefined) continue;
-    batched.set(key, out);
+    batched[s.index] = out;
     points += s.count;
   }
-  const parts: string[] = [markerLine(generation, ts, { bytes: buffer.length, lines: originalLines }, points)];
-  for (const line of lines) {
-    if (!('key' in line)) {
-      parts.push(`${line.text}\n`);
-      continue;
-    }
-    const out = batched.get(line.key);
+  const parts: Buffer[] = [
+    Buffer.from(markerLine(generation, ts, { bytes: buffer.length, lines: originalLines }, points)),
+  ];
+  let count = 1;
+  const emitted = new Set<number>();
+  for (let i = 0; i < lineCount; i++) {
+    const start = lines[3 * i];
+    const end = lines[3 * i + 1];
+    const key = lines[3 * i + 2];
+    const out = key === -1 ? undefined : batched[key];
     if (!out) {
-      parts.push(`${line.text}\n`);
+      parts.push(buffer.subarray(start, end));
+      // The last line may lack its `\n` when the caller passed one without it: every line ends.
+      if (end > buffer.length) parts.push(Buffer.from('\n'));
+      count++;
       continue;
     }
-    const s = series.get(line.key) as Series;
-    if (s.emitted) continue;
-    s.emitted = true;
-    parts.push(...out);
+    if (emitted.has(key)) continue;
+    emitted.add(key);
+    for (const text of out) parts.push(Buffer.from(text, 'utf8'));
+    count += out.length;
   }
-  return { bytes: Buffer.from(parts.join(''), 'utf8'), lines: parts.length, points };
+  return { bytes: Buffer.concat(parts), lines: count, points };
+}
+
+/** Takes the point scanMetricLine reads instead of keeping it. */
+class LastPoint extends MetricBatch {
+  key = '';
+  step = 0;
+  time = 0;
+  value = 0;
+
+  override add(key: string, step: number, time: number, value: number): void {
+    this.key = key;
+    this.step = step;
+    this.time = time;
+    this.value = value;
+  }
 }
 
 /**
@@ -337,6 +394,11 @@ export interface CompactOptions {
   readonly quietMs?: number;
   /** Compact only when the journal shrinks to at most this fraction of its size (default 0.95). */
   readonly keepAtMost?: number;
+  /**
+   * Journals larger than this are left alone (default 128 MB): a compaction holds the store's thread
+   * for ~0.5 s per 50 MB of a line per point.
+   */
+  readonly maxBytes?: number;
   /** Called after each step; a test throws to leave the files as a kill there would. */
   readonly after?: (step: CompactStep) => void;
 }
@@ -382,6 +444,9 @@ export function compactRun(db: Db, dir: string, runId: string, options: CompactO
     const stats = fstatSync(fd, { bigint: true });
     const size = Number(stats.size);
     if (size !== row.offset) return { compacted: false, reason: 'the journal is not fully read' };
+    if (size > (options.maxBytes ?? 128 * 1024 * 1024)) {
+      return { compacted: false, reason: 'the journal is too large to compact in one turn' };
+    }
     if (row.file_id !== null && row.file_id !== fileIdOf(stats)) {
       return { compacted: false, reason: 'the journal is not the file the database read' };
     }
