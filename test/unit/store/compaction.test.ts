@@ -7,6 +7,7 @@ import { COMPACT_LINE_POINTS, compactJournal, generationOf } from '../../../src/
 import { parseJournalBuffer } from '../../../src/store/journal';
 import { metricBatchLine } from '../../../src/store/metricBatchLine';
 import { RunStore } from '../../../src/store/runStore';
+import { StoreService } from '../../../src/store/storeService';
 import { DB_FILE } from '../../../src/store/storeLocation';
 
 const line = (event: object): string => `${JSON.stringify(event)}\n`;
@@ -294,6 +295,33 @@ describe('compaction of sealed runs', () => {
       assert.equal(store.compactNext({ quietMs: 0 })?.outcome.compacted, false);
       assert.equal(store.compactNext({ quietMs: 0 }), undefined);
       store.close();
+    });
+
+    it('the store service compacts sealed runs by itself, between journal reads', async () => {
+      await journal('r1', typicalJournal('r1', 1000));
+      const reader = await open(false);
+      const expected = record(reader, 'r1');
+      reader.close();
+      const messages: string[] = [];
+      const service = await StoreService.start(
+        { dir, version: 'test', compactMs: 50, compactQuietMs: 0 },
+        { changed: () => undefined, log: (_level, message) => messages.push(message) },
+      );
+      try {
+        for (let i = 0; i < 100 && !(await readFile(journalPath('r1'), 'utf8')).startsWith('{"t":"compacted"'); i++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.ok((await readFile(journalPath('r1'), 'utf8')).startsWith('{"t":"compacted"'), messages.join('\n'));
+      } finally {
+        await service.close();
+      }
+      assert.ok(
+        messages.some((m) => m.startsWith('Compacted 1 finished run journal')),
+        messages.join('\n'),
+      );
+      const reopened = await open(false);
+      assert.deepEqual(record(reopened, 'r1'), expected);
+      reopened.close();
     });
 
     it('a reader sees the compacted journal and reads again what it had', async () => {
