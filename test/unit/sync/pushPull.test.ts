@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { appendFile, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { metricBatchLine } from '../../../src/store/metricBatchLine';
+import { RunStore } from '../../../src/store/runStore';
 import type { MlflowHttp } from '../../../src/sync/mlflowHttp';
 import { serverKey } from '../../../src/sync/serverUri';
 import { pushedRuns } from '../../../src/sync/syncState';
@@ -90,6 +91,31 @@ describe('sync: push and pull through runlog serve', function () {
     assert.match(journal, /"step":9007199254740993/);
     const diff = await readFile(join(team.dir, 'runs', remoteA.id, 'artifacts', 'runlog', 'git.diff'), 'utf8');
     assert.equal(diff, 'diff --git a/train.py b/train.py\n+lr = 0.1\n');
+  });
+
+  it('pushes a compacted journal as the journal it was: every point, param and tag', async () => {
+    const series = (store: RunStore, id: string, key: string): string[] => {
+      const s = store.query('series', id, key, 'step');
+      return [...s.steps].map(
+        (step, i) => `${step}@${s.times[i]}=${Buffer.from(new Float64Array([s.values[i]]).buffer).toString('hex')}`,
+      );
+    };
+    const writer = await RunStore.open({ dir: mine, writer: true, version: 'test' });
+    const before = { loss: series(writer, A, 'loss'), odd: series(writer, A, 'odd') };
+    assert.ok(writer.compactNext({ quietMs: 0 })?.outcome.compacted);
+    writer.close();
+    assert.match(await readFile(join(mine, 'runs', A, 'events.jsonl'), 'utf8'), /^\{"t":"compacted"/);
+    const summary = await push(mine, http);
+    assert.deepEqual(summary.failed, []);
+    assert.equal(summary.points, 2500 + 4 + 1);
+    const [remoteA] = (await team.runs()).filter((r) => r.name === 'bright-owl');
+    assert.ok(remoteA);
+    assert.deepEqual(series(team.store, remoteA.id, 'loss'), before.loss);
+    assert.deepEqual(series(team.store, remoteA.id, 'odd'), before.odd);
+    const details = team.store.query('getRun', remoteA.id);
+    assert.deepEqual(details?.params, { lr: '0.01', model: 'forest' });
+    assert.equal(details?.tags['team'], 'vision');
+    assert.match(await readFile(join(team.dir, 'runs', remoteA.id, 'events.jsonl'), 'utf8'), /"step":9007199254740993/);
   });
 
   it('pushes an unchanged store again with no write at all', async () => {
