@@ -382,6 +382,9 @@ export function syncHolds(dir: string, runId: string | undefined, isAlive: (pid:
   return false;
 }
 
+/** The outcome's reason when the rewrite would not shrink the journal enough (recorded in `compact_skip`). */
+export const NOT_WORTH_IT = 'compaction would not save enough';
+
 export type CompactOutcome =
   | { readonly compacted: true; readonly from: number; readonly to: number; readonly points: number }
   | { readonly compacted: false; readonly reason: string };
@@ -466,7 +469,7 @@ export function compactRun(db: Db, dir: string, runId: string, options: CompactO
     if (compacted.points === 0 || compacted.bytes.length > size * (options.keepAtMost ?? 0.95)) {
       // Not read for this again until the journal grows.
       db.run('UPDATE journals SET compact_skip = ? WHERE run_id = ?', [size, runId]);
-      return { compacted: false, reason: 'compaction would not save enough' };
+      return { compacted: false, reason: NOT_WORTH_IT };
     }
     mkdirSync(join(dir, TEMP_DIR), { recursive: true });
     temp = join(

@@ -1,6 +1,6 @@
 import { ChunkFiles } from './chunkFiles';
 import type { CompactOptions, CompactOutcome } from './compaction';
-import { compactRun, sealedRuns, syncHolds } from './compaction';
+import { NOT_WORTH_IT, compactRun, sealedRuns, syncHolds } from './compaction';
 import { processAlive } from './lock';
 import { openDatabase, saveDatabase } from './databaseFile';
 import type { SyncResult } from './journalSync';
@@ -107,7 +107,8 @@ export class RunStore {
       } catch (error) {
         outcome = { compacted: false, reason: (error as Error).message };
       }
-      this.dirty = true;
+      // The database changed when the run was compacted, or found not worth it (compact_skip).
+      if (outcome.compacted || outcome.reason === NOT_WORTH_IT) this.dirty = true;
       options.skip?.add(runId);
       return { runId, outcome };
     }

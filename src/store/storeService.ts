@@ -298,7 +298,7 @@ export class StoreService implements ServiceCalls, StoreCalls {
           compacted++;
           saved += turn.outcome.from - turn.outcome.to;
         }
-        this.scheduleSnapshot();
+        if (this.store.hasUnsavedChanges) this.scheduleSnapshot();
         await new Promise((resolve) => setImmediate(resolve));
       }
     } catch (error) {
