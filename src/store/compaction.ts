@@ -322,9 +322,6 @@ export interface SealedOptions {
   /** This machine's name: a run of another host cannot be checked for a live process. */
   readonly host?: string;
   readonly isAlive: (pid: number) => boolean;
-  /** Only journals untouched this long (ms) are compacted (default 60 s). */
-  readonly quietMs?: number;
-  readonly now?: number;
 }
 
 /**
@@ -389,7 +386,7 @@ export type CompactOutcome =
   | { readonly compacted: true; readonly from: number; readonly to: number; readonly points: number }
   | { readonly compacted: false; readonly reason: string };
 
-/** Steps a test can stop a compaction at, to play a kill there (the fault suite kills at random). */
+/** The steps of a compaction: the new file written and fsynced; renamed over the journal, folder fsynced. */
 export type CompactStep = 'written' | 'renamed';
 
 export interface CompactOptions {
@@ -402,7 +399,7 @@ export interface CompactOptions {
    * for ~0.5 s per 50 MB of a line per point.
    */
   readonly maxBytes?: number;
-  /** Called after each step; a test throws to leave the files as a kill there would. */
+  /** Called after each step: a test copies the store there (what a kill would leave) or pauses. */
   readonly after?: (step: CompactStep) => void;
 }
 
