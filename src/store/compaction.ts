@@ -399,6 +399,8 @@ export interface CompactOptions {
    * for ~0.5 s per 50 MB of a line per point.
    */
   readonly maxBytes?: number;
+  /** Takes the old journal after the rename, to look at it again later (else it is closed at once). */
+  readonly keepOld?: (old: OldJournal) => void;
   /** Called after each step: a test copies the store there (what a kill would leave) or pauses. */
   readonly after?: (step: CompactStep) => void;
 }
@@ -440,6 +442,7 @@ export function compactRun(db: Db, dir: string, runId: string, options: CompactO
   if (lstatSync(folder).isSymbolicLink()) return { compacted: false, reason: 'the run folder is a symbolic link' };
   const fd = openSync(file, constants.O_RDONLY | O_NOFOLLOW);
   let temp: string | undefined;
+  let handedOver = false;
   try {
     const stats = fstatSync(fd, { bigint: true });
     const size = Number(stats.size);
@@ -492,9 +495,14 @@ export function compactRun(db: Db, dir: string, runId: string, options: CompactO
     temp = undefined;
     fsyncFolder(folder);
     options.after?.('renamed');
-    // A writer that opened the old file just before the rename may have appended to it since.
-    const grown = Number(fstatSync(fd, { bigint: true }).size);
-    if (grown > size) copyLate(fd, size, grown, file);
+    // A writer that opened the old file just before the rename may have appended to it since (and
+    // may still: the caller that keeps the old file looks again a moment later).
+    const old = new OldJournal(runId, fd, size, file, Date.now());
+    old.copy();
+    if (options.keepOld) {
+      options.keepOld(old);
+      handedOver = true;
+    }
     db.transaction(() => {
       db.run('UPDATE journals SET offset = ?, line = ?, generation = ?, file_id = ? WHERE run_id = ?', [
         compacted.bytes.length,
@@ -506,13 +514,16 @@ export function compactRun(db: Db, dir: string, runId: string, options: CompactO
     });
     return { compacted: true, from: size, to: compacted.bytes.length, points: compacted.points };
   } finally {
-    closeSync(fd);
+    if (!handedOver) closeSync(fd);
     if (temp !== undefined) rmSync(temp, { force: true });
   }
 }
 
-/** Appends the old file's bytes [from, to) to the new journal, on a fresh line (the store reads them as new lines). */
-function copyLate(fd: number, from: number, to: number, file: string): void {
+/**
+ * Appends the old file's complete lines in bytes [from, to) to the new journal, on a fresh line (the
+ * store reads them as new lines); returns how many bytes it copied.
+ */
+function copyLate(fd: number, from: number, to: number, file: string): number {
   const late = Buffer.alloc(to - from);
   for (let done = 0; done < late.length;) {
     const n = readSync(fd, late, done, late.length - done, from + done);
@@ -520,12 +531,46 @@ function copyLate(fd: number, from: number, to: number, file: string): void {
     done += n;
   }
   const end = late.lastIndexOf(NEWLINE);
-  if (end === -1) return;
-  const out = openSync(file, constants.O_WRONLY | constants.O_APPEND | O_NOFOLLOW);
+  if (end === -1) return 0;
+  const out = openSync(file, constants.O_RDWR | constants.O_APPEND | O_NOFOLLOW);
   try {
+    // Another writer's cut-off line in the new journal: ours starts on a line of its own.
+    const size = fstatSync(out).size;
+    const last = Buffer.alloc(1);
+    if (size > 0 && readSync(out, last, 0, 1, size - 1) === 1 && last[0] !== NEWLINE) writeAll(out, Buffer.from('\n'));
     writeAll(out, late.subarray(0, end + 1));
     fsyncSync(out);
   } finally {
     closeSync(out);
+  }
+  return end + 1;
+}
+
+/**
+ * The old journal of a compaction, kept open a moment after the rename: a writer that opened it just
+ * before (an O_APPEND open, then its write) may still write its line there. `copy` moves the complete
+ * lines written to it since to the new journal; `close` lets it go.
+ */
+export class OldJournal {
+  constructor(
+    readonly runId: string,
+    private readonly fd: number,
+    private copied: number,
+    private readonly file: string,
+    /** When the rename was (ms since the epoch). */
+    readonly renamedAt: number,
+  ) {}
+
+  /** Copies what was written to the old file since the last look; returns whether anything was. */
+  copy(): boolean {
+    const size = fstatSync(this.fd).size;
+    if (size <= this.copied) return false;
+    const copied = copyLate(this.fd, this.copied, size, this.file);
+    this.copied += copied;
+    return copied > 0;
+  }
+
+  close(): void {
+    closeSync(this.fd);
   }
 }

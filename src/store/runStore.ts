@@ -1,5 +1,5 @@
 import { ChunkFiles } from './chunkFiles';
-import type { CompactOptions, CompactOutcome } from './compaction';
+import type { CompactOptions, CompactOutcome, OldJournal } from './compaction';
 import { NOT_WORTH_IT, compactRun, sealedRuns, syncHolds } from './compaction';
 import { processAlive } from './lock';
 import { openDatabase, saveDatabase } from './databaseFile';
@@ -22,6 +22,9 @@ export interface StoreOptions {
   readonly log?: (message: string) => void;
 }
 
+/** How long after a compaction its old journal is looked at again (RunStore.settleOldJournals). */
+const OLD_JOURNAL_MS = 2_000;
+
 /** One turn of compaction (RunStore.compactNext). */
 export interface CompactTurn extends CompactOptions {
   readonly isAlive?: (pid: number) => boolean;
@@ -43,6 +46,8 @@ export class RunStore {
   /** Where moveChunksOut goes on from (series id, seq), and whether it moved any since the last VACUUM. */
   private moveFrom: [number, number] = [0, -1];
   private moved = false;
+  /** Old journals of this process's compactions, looked at once more a moment later. */
+  private readonly oldJournals: OldJournal[] = [];
 
   private constructor(
     private readonly db: Db,
@@ -103,7 +108,10 @@ export class RunStore {
       }
       let outcome: CompactOutcome;
       try {
-        outcome = compactRun(this.db, this.options.dir, runId, options);
+        outcome = compactRun(this.db, this.options.dir, runId, {
+          ...options,
+          keepOld: (old) => this.oldJournals.push(old),
+        });
       } catch (error) {
         outcome = { compacted: false, reason: (error as Error).message };
       }
@@ -113,6 +121,30 @@ export class RunStore {
       return { runId, outcome };
     }
     return undefined;
+  }
+
+  /**
+   * Looks once more at the old journals of compactions at least `afterMs` old: lines a writer put
+   * there after the rename go to the new journals, and the old files are let go. Returns the runs
+   * whose journal got lines (to be read).
+   */
+  settleOldJournals(afterMs = OLD_JOURNAL_MS, now = Date.now()): string[] {
+    const grown: string[] = [];
+    const keep: OldJournal[] = [];
+    for (const old of this.oldJournals) {
+      if (now - old.renamedAt < afterMs) {
+        keep.push(old);
+        continue;
+      }
+      try {
+        if (old.copy()) grown.push(old.runId);
+      } finally {
+        old.close();
+      }
+    }
+    this.oldJournals.length = 0;
+    this.oldJournals.push(...keep);
+    return grown;
   }
 
   static async open(options: StoreOptions): Promise<RunStore> {
@@ -172,6 +204,11 @@ export class RunStore {
   }
 
   close(): void {
+    try {
+      this.settleOldJournals(0);
+    } catch {
+      // The old files are let go either way; their lines were copied as far as they could be.
+    }
     this.files.close();
     this.db.close();
   }

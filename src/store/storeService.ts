@@ -311,6 +311,16 @@ export class StoreService implements ServiceCalls, StoreCalls {
         'info',
         `Compacted ${compacted} finished run journal(s), ${(saved / 1e6).toFixed(1)} MB smaller.`,
       );
+      // A writer that opened a journal just before its rename may write to the old file a moment
+      // later: looked at again, its lines copied to the new journal and read.
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (this.closed) return;
+        const grown = this.store.settleOldJournals();
+        if (grown.length > 0) void this.requestSync(grown).catch(() => undefined);
+      }, 2_500);
+      timer.unref();
+      this.timers.add(timer);
     }
   }
 
@@ -360,6 +370,7 @@ export class StoreService implements ServiceCalls, StoreCalls {
   /** Stops watching, saves what is unsaved, and gives the lock back. */
   async close(): Promise<void> {
     this.closed = true;
+    // Intervals and timeouts alike (clearInterval clears both).
     for (const timer of this.timers) clearInterval(timer);
     clearTimeout(this.snapshotTimer);
     this.watcher.close();

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { cpSync } from 'node:fs';
+import { closeSync, cpSync, openSync, writeSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMPACT_LINE_POINTS, compactJournal, generationOf } from '../../../src/store/compaction';
@@ -294,6 +294,33 @@ describe('compaction of sealed runs', () => {
       const store = await open();
       assert.equal(store.compactNext({ quietMs: 0 })?.outcome.compacted, false);
       assert.equal(store.compactNext({ quietMs: 0 }), undefined);
+      store.close();
+    });
+
+    it('copies to the new journal the lines a writer puts in the old one after the rename', async () => {
+      await journal('r1', typicalJournal('r1', 500));
+      const store = await open();
+      // A writer that opened the journal (O_APPEND) before the rename, and writes after it.
+      const late = openSync(journalPath('r1'), 'a');
+      const tag = (key: string): string => line({ t: 'tag', ts: 7, key, value: 'late' });
+      try {
+        const turn = store.compactNext({
+          quietMs: 0,
+          after: (step) => {
+            if (step === 'renamed') writeSync(late, tag('at-rename'));
+          },
+        });
+        assert.ok(turn?.outcome.compacted);
+        writeSync(late, tag('a-moment-later'));
+        assert.deepEqual(store.settleOldJournals(60_000), [], 'looked at again only after a moment');
+        assert.deepEqual(store.settleOldJournals(0), ['r1']);
+      } finally {
+        closeSync(late);
+      }
+      assert.deepEqual((await store.syncJournals()).changedRuns, ['r1']);
+      const tags = (record(store, 'r1') as { tags: Record<string, string> }).tags;
+      assert.equal(tags['at-rename'], 'late');
+      assert.equal(tags['a-moment-later'], 'late');
       store.close();
     });
 
