@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
+  constants,
   fstatSync,
   fsyncSync,
   ftruncateSync,
@@ -13,7 +14,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from './sqlite';
-import { CHUNKS_DIR } from './storeLocation';
+import { CHUNKS_DIR, JOURNAL_FILE, RUNS_DIR } from './storeLocation';
 
 /**
  * The runs' chunk files: where a series' full chunks live, so the in-memory database holds only
@@ -138,6 +139,63 @@ export class ChunkFiles {
       done += n;
     }
     return into;
+  }
+
+  /**
+   * Bytes [offset, offset + length) of the run's journal: a chunk kept as a batched line of its
+   * compacted journal (compaction.ts). Readers and the writer alike.
+   */
+  readJournal(runId: string, offset: number, length: number): Uint8Array {
+    const fd = openSync(
+      join(this.dir, RUNS_DIR, runId, JOURNAL_FILE),
+      constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0),
+    );
+    try {
+      const into = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const n = readSync(fd, into, done, length - done, offset + done);
+        if (n === 0) throw new Error(`The journal of run ${runId} ends before a chunk it should hold.`);
+        done += n;
+      }
+      return into;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * Replaces the run's chunk file with a new one holding `pieces` one after another (fsynced), and
+   * returns each piece's offset; the old file goes. Call inside the transaction that points the rows
+   * at the new offsets: a database saved before it names the old file, which is gone, and reads the
+   * run again from its journal; the new file, named by no saved row, is removed at the next open.
+   */
+  replace(runId: string, pieces: readonly Uint8Array[]): number[] {
+    if (!this.writable) throw new Error('Only the store writer writes chunk files.');
+    mkdirSync(this.folder, { recursive: true });
+    const name = `${runId}.${randomBytes(4).toString('hex')}.chunks`;
+    const fd = openSync(join(this.folder, name), 'wx+');
+    const offsets: number[] = [];
+    let end = 0;
+    try {
+      for (const piece of pieces) {
+        offsets.push(end);
+        writeAll(fd, piece, end);
+        end += piece.length;
+      }
+      fsyncSync(fd);
+    } catch (error) {
+      closeSync(fd);
+      rmSync(join(this.folder, name), { force: true });
+      throw error;
+    }
+    const old = this.db.get<{ name: string }>('SELECT name FROM chunk_files WHERE run_id = ?', [runId]);
+    const cached = this.open.get(runId);
+    if (cached) closeSync(cached.fd);
+    this.open.set(runId, { name, fd, end, dirty: false });
+    this.db.run('INSERT OR REPLACE INTO chunk_files (run_id, name, size) VALUES (?, ?, ?)', [runId, name, end]);
+    if (old) rmSync(join(this.folder, old.name), { force: true });
+    return offsets;
   }
 
   /** Drops a run's chunk file (its rows are being deleted: the run is forgotten or read again). */

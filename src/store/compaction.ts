@@ -30,10 +30,12 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { ChunkFiles } from './chunkFiles';
 import { parseEventLine } from './eventParse';
 import { StoreLock } from './lock';
 import { batchable, parseMetricBatch } from './metricBatchLine';
 import { MetricBatch, scanMetricLine } from './metricScan';
+import { blocksSize } from './metrics';
 import type { Db } from './sqlite';
 import { TEMP_DIR } from './storeTemp';
 import { JOURNAL_FILE, RUNS_DIR } from './storeLocation';
@@ -43,7 +45,12 @@ export const COMPACTED = 'compacted';
 /** What a compacted journal starts with, byte for byte (the writer puts `t` first). */
 const MARKER_PREFIX = `{"t":"${COMPACTED}",`;
 /** Points a batched line of a compacted journal holds at most: ~250 KB a line, well under a read piece. */
-export const COMPACT_LINE_POINTS = 16_384;
+/**
+ * Points a batched line of a compacted journal holds at most: a chunk's (CHUNK_POINTS), so that a
+ * series' k-th line holds exactly its k-th chunk's points and the chunk's row can point at the line
+ * instead of a chunk file (~32 KB a line).
+ */
+export const COMPACT_LINE_POINTS = 2048;
 /** The sync folder's name (src/sync/syncState.ts): a run named in a push state is left as it is. */
 const SYNC_DIR = 'sync';
 const NEWLINE = 0x0a;
@@ -56,6 +63,8 @@ export interface CompactedJournal {
   readonly lines: number;
   /** Metric points moved into batched lines. */
   readonly points: number;
+  /** Each rewritten key's batched lines, in order: where each is in `bytes` (with its `\n`) and its points. */
+  readonly batched: ReadonlyMap<string, readonly { offset: number; length: number; count: number }[]>;
 }
 
 /** One key's points gathered from its lines, their values as the raw doubles' bytes. */
@@ -237,25 +246,44 @@ export function compactJournal(input: Uint8Array, generation: string, ts: number
     Buffer.from(markerLine(generation, ts, { bytes: buffer.length, lines: originalLines }, points)),
   ];
   let count = 1;
+  let at = parts[0].length;
   const emitted = new Set<number>();
+  const places = new Map<string, { offset: number; length: number; count: number }[]>();
   for (let i = 0; i < lineCount; i++) {
     const start = lines[3 * i];
     const end = lines[3 * i + 1];
     const key = lines[3 * i + 2];
     const out = key === -1 ? undefined : batched[key];
     if (!out) {
-      parts.push(buffer.subarray(start, end));
+      const kept = buffer.subarray(start, end);
+      parts.push(kept);
+      at += kept.length;
       // The last line may lack its `\n` when the caller passed one without it: every line ends.
-      if (end > buffer.length) parts.push(Buffer.from('\n'));
+      if (end > buffer.length) {
+        parts.push(Buffer.from('\n'));
+        at++;
+      }
       count++;
       continue;
     }
     if (emitted.has(key)) continue;
     emitted.add(key);
-    for (const text of out) parts.push(Buffer.from(text, 'utf8'));
+    const place: { offset: number; length: number; count: number }[] = [];
+    const total = (series.get(keys[key]) as Series).count;
+    for (const [n, text] of out.entries()) {
+      const bytes = Buffer.from(text, 'utf8');
+      parts.push(bytes);
+      place.push({
+        offset: at,
+        length: bytes.length,
+        count: Math.min(COMPACT_LINE_POINTS, total - n * COMPACT_LINE_POINTS),
+      });
+      at += bytes.length;
+    }
+    places.set(keys[key], place);
     count += out.length;
   }
-  return { bytes: Buffer.concat(parts), lines: count, points };
+  return { bytes: Buffer.concat(parts), lines: count, points, batched: places };
 }
 
 /** Takes the point scanMetricLine reads instead of keeping it. */
@@ -392,7 +420,7 @@ export type CompactStep = 'written' | 'renamed';
 export interface CompactOptions {
   readonly now?: number;
   readonly quietMs?: number;
-  /** Compact only when the journal shrinks to at most this fraction of its size (default 0.95). */
+  /** Compact only when the run's journal and chunk file shrink to at most this fraction (default 0.95). */
   readonly keepAtMost?: number;
   /**
    * Journals larger than this are left alone (default 128 MB): a compaction holds the store's thread
@@ -466,7 +494,11 @@ export function compactRun(db: Db, dir: string, runId: string, options: CompactO
     if (size === 0 || bytes[size - 1] !== NEWLINE) return { compacted: false, reason: 'the journal ends mid-line' };
     const generation = randomBytes(8).toString('hex');
     const compacted = compactJournal(bytes, generation, now);
-    if (compacted.points === 0 || compacted.bytes.length > size * (options.keepAtMost ?? 0.95)) {
+    // What the run takes on disk, journal and chunk file, before and after: the chunk file keeps
+    // only the block summaries (~15% of it) of the chunks whose points the new journal holds.
+    const chunkFile = db.get<{ size: number }>('SELECT size FROM chunk_files WHERE run_id = ?', [runId])?.size ?? 0;
+    const after = compacted.bytes.length + chunkFile * 0.15;
+    if (compacted.points === 0 || after > (size + chunkFile) * (options.keepAtMost ?? 0.95)) {
       // Not read for this again until the journal grows.
       db.run('UPDATE journals SET compact_skip = ? WHERE run_id = ?', [size, runId]);
       return { compacted: false, reason: NOT_WORTH_IT };
@@ -511,12 +543,61 @@ export function compactRun(db: Db, dir: string, runId: string, options: CompactO
         newId,
         runId,
       ]);
+      pointChunksAtJournal(db, runId, compacted);
     });
     return { compacted: true, from: size, to: compacted.bytes.length, points: compacted.points };
   } finally {
     if (!handedOver) closeSync(fd);
     if (temp !== undefined) rmSync(temp, { force: true });
   }
+}
+
+/**
+ * The points once on disk: each full chunk of a rewritten key takes its points from its batched line
+ * in the new journal (the k-th line holds the k-th chunk's points), and the run's chunk file is
+ * written again with only those chunks' block summaries (what a chart reads without the points); a
+ * chunk of a key kept as it was keeps its data too. A key whose rows do not line up with its lines
+ * (never, unless the rows are not this journal's) keeps its chunks as they are. Inside the
+ * transaction that records the new journal.
+ */
+function pointChunksAtJournal(db: Db, runId: string, compacted: CompactedJournal): void {
+  const files = ChunkFiles.of(db);
+  if (!files?.writable) return;
+  const lineOf = new Map<string, { offset: number; length: number }>();
+  for (const [key, lines] of compacted.batched) {
+    const series = db.get<{ id: number }>('SELECT id FROM metric_series WHERE run_id = ? AND key = ?', [runId, key]);
+    if (!series) continue;
+    const rows = db.all<{ seq: number; count: number }>(
+      'SELECT seq, count FROM metric_chunks WHERE series_id = ? ORDER BY seq',
+      [series.id],
+    );
+    if (rows.length !== lines.length || rows.some((row, i) => row.count !== lines[i]?.count)) continue;
+    rows.forEach((row, i) => {
+      const line = lines[i];
+      if (line) lineOf.set(`${series.id}/${row.seq}`, line);
+    });
+  }
+  const rows = db.all<{ series_id: number; seq: number; count: number; file_offset: number; data_size: number }>(
+    `SELECT c.series_id AS series_id, c.seq AS seq, c.count AS count, c.file_offset AS file_offset,
+       c.data_size AS data_size
+     FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
+     WHERE s.run_id = ? AND c.file_offset IS NOT NULL ORDER BY c.file_offset`,
+    [runId],
+  );
+  if (!rows.some((row) => lineOf.has(`${row.series_id}/${row.seq}`))) return;
+  const pieces = rows.map((row) => {
+    const keepData = !lineOf.has(`${row.series_id}/${row.seq}`);
+    return files.read(runId, row.file_offset, blocksSize(row.count) + (keepData ? (row.data_size ?? 0) : 0));
+  });
+  const offsets = files.replace(runId, pieces);
+  rows.forEach((row, i) => {
+    const line = lineOf.get(`${row.series_id}/${row.seq}`);
+    db.run(
+      `UPDATE metric_chunks SET file_offset = ?, data_size = ?, journal_offset = ?, journal_length = ?
+       WHERE series_id = ? AND seq = ?`,
+      [offsets[i], line ? 0 : row.data_size, line?.offset ?? null, line?.length ?? null, row.series_id, row.seq],
+    );
+  });
 }
 
 /**

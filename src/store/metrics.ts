@@ -4,6 +4,7 @@
 // A full chunk's blocks and data go to its run's chunk file (chunkFiles.ts) when this process is the
 // store's writer; the partial last chunk, rewritten at every append, stays in its row.
 import type { PointColumns } from './chunkCodec';
+import { parseMetricBatch } from './metricBatchLine';
 import {
   BLOCK_FIELDS,
   BLOCK_POINTS,
@@ -34,11 +35,17 @@ interface SeriesRow extends Omit<SeriesSummaryRow, 'key'> {
   id: number;
 }
 
-/** Where a chunk's bytes are: in its row (file_offset NULL), or in its run's chunk file. */
+/**
+ * Where a chunk's bytes are: in its row (file_offset NULL), or in its run's chunk file; with a
+ * journal_offset, its file keeps only its block summaries and its points are a batched line of its
+ * run's compacted journal (compaction.ts).
+ */
 export interface ChunkPlace {
   count: number;
   file_offset: number | null;
   data_size: number | null;
+  journal_offset?: number | null;
+  journal_length?: number | null;
 }
 
 interface ChunkRow extends ChunkPlace {
@@ -47,15 +54,18 @@ interface ChunkRow extends ChunkPlace {
 }
 
 /** The columns of metric_chunks that chunkData and chunkBlocks need besides data or blocks. */
-export const CHUNK_PLACE = 'c.count, c.file_offset, c.data_size';
+export const CHUNK_PLACE = 'c.count, c.file_offset, c.data_size, c.journal_offset, c.journal_length';
 
-function blocksSize(count: number): number {
+export function blocksSize(count: number): number {
   return Math.ceil(count / BLOCK_POINTS) * BLOCK_FIELDS * 8;
 }
 
 /** A chunk's encoded columns, from its row or its run's chunk file. */
 export function chunkData(db: Db, runId: string, chunk: ChunkPlace & { data: Uint8Array }): Uint8Array {
   if (chunk.file_offset === null) return chunk.data;
+  if (chunk.journal_offset !== undefined && chunk.journal_offset !== null) {
+    return encodeChunk(journalChunk(db, runId, chunk.journal_offset, chunk.journal_length ?? 0, chunk.count));
+  }
   return chunkFile(db).read(runId, chunk.file_offset + blocksSize(chunk.count), chunk.data_size ?? 0);
 }
 
@@ -72,6 +82,25 @@ export function chunkBlocks(db: Db, runId: string, chunk: ChunkPlace & { blocks:
   const view = blockScratch.subarray(0, size / 8);
   chunkFile(db).readInto(runId, chunk.file_offset, new Uint8Array(view.buffer, 0, size));
   return view;
+}
+
+/** The points of a chunk kept as a batched line of its run's compacted journal. */
+function journalChunk(db: Db, runId: string, offset: number, length: number, count: number): PointColumns {
+  const bytes = chunkFile(db).readJournal(runId, offset, length);
+  let fields: Record<string, unknown>;
+  try {
+    fields = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+  } catch {
+    fields = {};
+  }
+  const batch = fields['t'] === 'metrics' ? parseMetricBatch(fields) : undefined;
+  if (!batch?.ok || batch.points.values.length !== count) {
+    throw new Error(`Run ${runId}'s journal does not hold a chunk where the database says it does.`);
+  }
+  return batch.points;
 }
 
 function chunkFile(db: Db): ChunkFiles {

@@ -369,6 +369,11 @@ ALTER TABLE journals ADD COLUMN generation TEXT NOT NULL DEFAULT '';
 ALTER TABLE journals ADD COLUMN file_id TEXT;
 -- The offset at which compacting the journal was found not worth it: not read for it again until it grows.
 ALTER TABLE journals ADD COLUMN compact_skip INTEGER;
+-- Set when the chunk's points are the batched line of its run's compacted journal at journal_offset
+-- (journal_length bytes with its newline): its chunk file keeps only its block summaries at file_offset,
+-- so a sealed run's points are on disk once.
+ALTER TABLE metric_chunks ADD COLUMN journal_offset INTEGER;
+ALTER TABLE metric_chunks ADD COLUMN journal_length INTEGER;
 `;
 
 /** MIGRATIONS[n] upgrades version n to n + 1; version 0 is an empty database. */

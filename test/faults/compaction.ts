@@ -206,6 +206,22 @@ export async function killCompaction(kills: number, log: (line: string) => void 
           }
         }
         miss(result, 'lost', samePoints(stored, points), `kill ${i + 1}: the store lost points of ${runId}`);
+        // A zoomed-out chart reads the chunks' block summaries (from the chunk file, rewritten by a
+        // compaction): its buckets hold every point, and the loss series' extremes.
+        for (const [key, s] of stored) {
+          try {
+            const b = store.query('buckets', runId, key, 7);
+            const counted = [...b.count].reduce((sum, n) => sum + n, 0);
+            const values = s.values
+              .map((hex) => Buffer.from(hex, 'hex').readDoubleLE(0))
+              .filter((v) => !Number.isNaN(v));
+            const highest = Math.max(...[...b.max].filter((v) => !Number.isNaN(v)));
+            const bad = counted !== s.steps.length || (values.length > 0 && highest !== Math.max(...values));
+            miss(result, 'corrupt', bad ? 1 : 0, `kill ${i + 1}: ${runId}/${key}'s buckets do not match its points`);
+          } catch (error) {
+            miss(result, 'corrupt', 1, `kill ${i + 1}: ${runId}/${key}'s buckets: ${(error as Error).message}`);
+          }
+        }
         const run = store.query('getRun', runId);
         const params = run?.params ?? {};
         const tags = run?.tags ?? {};

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { closeSync, cpSync, openSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, openSync, readdirSync, statSync, writeSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMPACT_LINE_POINTS, compactJournal, generationOf } from '../../../src/store/compaction';
@@ -143,11 +143,20 @@ describe('compaction of sealed runs', () => {
         rejected: run?.rejected,
         series: keys.map((key) => {
           const s = store.query('series', runId, key);
+          // And a zoomed-out chart's buckets (block summaries) and a zoomed-in one's (points).
+          const wide = store.query('buckets', runId, key, 7);
+          const narrow = store.query('buckets', runId, key, 50, 'step', { from: 40, to: 2100 });
           return [
             key,
             [...s.steps],
             [...s.times],
             Buffer.from(s.values.buffer, s.values.byteOffset, s.values.byteLength).toString('hex'),
+            JSON.stringify(wide, (_k, v: unknown) =>
+              ArrayBuffer.isView(v) ? [...(v as Float64Array)].map(String) : v,
+            ),
+            JSON.stringify(narrow, (_k, v: unknown) =>
+              ArrayBuffer.isView(v) ? [...(v as Float64Array)].map(String) : v,
+            ),
           ];
         }),
       };
@@ -158,12 +167,17 @@ describe('compaction of sealed runs', () => {
       const store = await open();
       const before = record(store, 'r1');
       const size = (await stat(journalPath('r1'))).size;
+      const chunkBytes = (): number =>
+        readdirSync(join(dir, 'chunks')).reduce((sum, name) => sum + statSync(join(dir, 'chunks', name)).size, 0);
+      const chunksBefore = chunkBytes();
       const turn = store.compactNext({ quietMs: 0 });
       assert.equal(turn?.runId, 'r1');
       assert.ok(turn?.outcome.compacted, JSON.stringify(turn?.outcome));
       const after = (await stat(journalPath('r1'))).size;
       assert.ok(after < size / 4, `${after} bytes, from ${size}`);
       assert.deepEqual(record(store, 'r1'), before);
+      // Its full chunks' points are its journal's batched lines now: the chunk file keeps their summaries.
+      assert.ok(chunkBytes() < chunksBefore / 4, `${chunkBytes()} bytes of chunk files, from ${chunksBefore}`);
       assert.equal(store.compactNext({ quietMs: 0 }), undefined, 'nothing left to compact');
       // The writer's own next read finds nothing new; a tag appended later is read.
       assert.deepEqual((await store.syncJournals()).changedRuns, []);
