@@ -311,12 +311,16 @@ async function main(): Promise<void> {
       const openMs = performance.now() - openStart;
       await sealed.snapshot();
       const before = storeBytes(sealedDir);
+      // A chart of a whole series (block summaries) and one zoomed into 20k points (the points).
+      const wideChart = () => sealed.query('buckets', 'run', 'loss', 4000);
+      const zoomedChart = () => sealed.query('buckets', 'run', 'loss', 4000, 'step', { from: 40_000, to: 60_000 });
+      const wideBefore = time(wideChart);
+      const zoomedBefore = time(zoomedChart);
       const compactStart = performance.now();
       const turn = sealed.compactNext({ quietMs: 0 });
       const compactMs = performance.now() - compactStart;
       await sealed.snapshot();
       const after = storeBytes(sealedDir);
-      sealed.close();
       const points = sealedKeys.length * sealedPerKey;
       if (!turn?.outcome.compacted) console.log(`  ${label}: not compacted (${JSON.stringify(turn?.outcome)})`);
       record(
@@ -342,6 +346,12 @@ async function main(): Promise<void> {
       );
       // Against reading the same journal into the store (opening it): what compaction costs the writer.
       record(`sealed run (${label}): compaction of 500k points`, compactMs, 'ms', openMs, false);
+      if (form === 'lines') {
+        // What reading points from the journal's lines costs a chart, against the chunk files before.
+        record('sealed run: chart of a 100k-point series, compacted', time(wideChart).ms, 'ms', wideBefore.ms, false);
+        record('sealed run: chart zoomed to 20k points, compacted', time(zoomedChart).ms, 'ms', zoomedBefore.ms, false);
+      }
+      sealed.close();
     }
 
     // 5. The Python client logging 1M points in a tight loop, against json.dumps + write per point.
