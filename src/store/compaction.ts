@@ -1,10 +1,12 @@
 /**
  * Compaction of sealed runs' journals (docs/JOURNAL.md, "Compacted journals"): a finished run's
- * metric points are rewritten into maximal batched lines (journal format 4), every other line kept
- * byte for byte, behind a first line `{"t":"compacted",…}` that names the rewrite's generation.
- * The journal stays the canonical record that every reader already understands (the store, the
- * Python mirror, mlruns export, push); only the store's writer compacts, and only a run that is
- * sealed: ended, its process gone, its journal fully read, nothing of it pushed or being pushed.
+ * metric points are rewritten into batched lines of a chunk's 2048 points (journal format 4), every
+ * other line kept byte for byte, behind a first line `{"t":"compacted",…}` that names the rewrite's
+ * generation. The journal stays the canonical record that every reader already understands (the
+ * store, the Python mirror, mlruns export, push); the run's full chunks then take their points from
+ * those lines, and its chunk file keeps only their block summaries, so the points are on disk once.
+ * Only the store's writer compacts, and only a run that is sealed: ended, its process gone, its
+ * journal fully read, nothing of it pushed or being pushed.
  *
  * The rewrite replaces the file atomically (temporary file in `<store>/tmp/`, fsync, rename, fsync
  * of the run folder), and the database records the generation and the file's identity with its
@@ -44,7 +46,6 @@ import { JOURNAL_FILE, RUNS_DIR } from './storeLocation';
 export const COMPACTED = 'compacted';
 /** What a compacted journal starts with, byte for byte (the writer puts `t` first). */
 const MARKER_PREFIX = `{"t":"${COMPACTED}",`;
-/** Points a batched line of a compacted journal holds at most: ~250 KB a line, well under a read piece. */
 /**
  * Points a batched line of a compacted journal holds at most: a chunk's (CHUNK_POINTS), so that a
  * series' k-th line holds exactly its k-th chunk's points and the chunk's row can point at the line
