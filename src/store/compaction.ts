@@ -408,6 +408,9 @@ export function syncHolds(dir: string, runId: string | undefined, isAlive: (pid:
   return false;
 }
 
+/** The outcome's reason when a compacted run's chunks were pointed at its journal again (adoptCompacted). */
+export const ADOPTED = 'chunks pointed at the compacted journal';
+
 /** The outcome's reason when the rewrite would not shrink the journal enough (recorded in `compact_skip`). */
 export const NOT_WORTH_IT = 'compaction would not save enough';
 
@@ -544,7 +547,7 @@ export function compactRun(db: Db, dir: string, runId: string, options: CompactO
         newId,
         runId,
       ]);
-      pointChunksAtJournal(db, runId, compacted);
+      pointChunksAtJournal(db, runId, compacted.batched);
     });
     return { compacted: true, from: size, to: compacted.bytes.length, points: compacted.points };
   } finally {
@@ -561,11 +564,11 @@ export function compactRun(db: Db, dir: string, runId: string, options: CompactO
  * (never, unless the rows are not this journal's) keeps its chunks as they are. Inside the
  * transaction that records the new journal.
  */
-function pointChunksAtJournal(db: Db, runId: string, compacted: CompactedJournal): void {
+function pointChunksAtJournal(db: Db, runId: string, batched: CompactedJournal['batched']): void {
   const files = ChunkFiles.of(db);
   if (!files?.writable) return;
   const lineOf = new Map<string, { offset: number; length: number }>();
-  for (const [key, lines] of compacted.batched) {
+  for (const [key, lines] of batched) {
     const series = db.get<{ id: number }>('SELECT id FROM metric_series WHERE run_id = ? AND key = ?', [runId, key]);
     if (!series) continue;
     const rows = db.all<{ seq: number; count: number }>(
@@ -599,6 +602,75 @@ function pointChunksAtJournal(db: Db, runId: string, compacted: CompactedJournal
       [offsets[i], line ? 0 : row.data_size, line?.offset ?? null, line?.length ?? null, row.series_id, row.seq],
     );
   });
+}
+
+/**
+ * Runs whose journal is compacted but whose full chunks are in their chunk file with their points
+ * (the database was rebuilt from the journals, or a compaction left a key as it was): looked at once
+ * per journal size (`compact_skip`).
+ */
+export function unadoptedRuns(db: Db): string[] {
+  return db
+    .all<{ run_id: string }>(
+      `SELECT j.run_id AS run_id FROM journals j
+       WHERE j.generation <> '' AND (j.compact_skip IS NULL OR j.compact_skip <> j.offset)
+         AND EXISTS (SELECT 1 FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
+                     WHERE s.run_id = j.run_id AND c.file_offset IS NOT NULL AND c.journal_offset IS NULL
+                       AND c.count = ${COMPACT_LINE_POINTS})`,
+    )
+    .map((row) => row.run_id);
+}
+
+/**
+ * Points the full chunks of a compacted journal's run at the journal's batched lines, as its
+ * compaction did (a database rebuilt from the journals put them in the chunk file again). Reads the
+ * journal the database read (its size, identity and generation); writer only, synchronous.
+ */
+export function adoptCompacted(db: Db, dir: string, runId: string, maxBytes = 128 * 1024 * 1024): boolean {
+  const row = db.get<{ offset: number; file_id: string | null; generation: string }>(
+    'SELECT offset, file_id, generation FROM journals WHERE run_id = ?',
+    [runId],
+  );
+  if (!row || row.generation === '') return false;
+  const file = join(dir, RUNS_DIR, runId, JOURNAL_FILE);
+  const fd = openSync(file, constants.O_RDONLY | O_NOFOLLOW);
+  try {
+    const stats = fstatSync(fd, { bigint: true });
+    const size = Number(stats.size);
+    const same = size === row.offset && (row.file_id === null || row.file_id === fileIdOf(stats));
+    if (!same || size > maxBytes) return false;
+    const bytes = Buffer.alloc(size);
+    for (let done = 0; done < size;) {
+      const n = readSync(fd, bytes, done, size - done, done);
+      if (n === 0) return false;
+      done += n;
+    }
+    if (generationOf(bytes.subarray(0, 512)) !== row.generation) return false;
+    const decoder = new TextDecoder('utf-8');
+    const batched = new Map<string, { offset: number; length: number; count: number }[]>();
+    for (let pos = 0; pos < size;) {
+      let newline = bytes.indexOf(NEWLINE, pos);
+      if (newline === -1) newline = size;
+      const start = pos;
+      pos = newline + 1;
+      // Only batched lines: `{"t":"metrics",` first, as compaction writes them.
+      if (bytes[start + 6] !== 0x6d || bytes[start + 12] !== 0x73 || bytes[start + 13] !== 0x22) continue;
+      const parsed = parseEventLine(decoder.decode(bytes.subarray(start, newline)));
+      if (parsed.ok || !parsed.batched) continue;
+      const batch = parseMetricBatch(parsed.batched);
+      if (!batch.ok) continue;
+      const lines = batched.get(batch.points.key) ?? [];
+      batched.set(batch.points.key, lines);
+      lines.push({ offset: start, length: pos - start, count: batch.points.values.length });
+    }
+    db.transaction(() => {
+      pointChunksAtJournal(db, runId, batched);
+      db.run('UPDATE journals SET compact_skip = ? WHERE run_id = ?', [size, runId]);
+    });
+    return true;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { ChunkFiles } from './chunkFiles';
 import type { CompactOptions, CompactOutcome, OldJournal } from './compaction';
-import { NOT_WORTH_IT, compactRun, sealedRuns, syncHolds } from './compaction';
+import { ADOPTED, NOT_WORTH_IT, adoptCompacted, compactRun, sealedRuns, syncHolds, unadoptedRuns } from './compaction';
 import { processAlive } from './lock';
 import { openDatabase, saveDatabase } from './databaseFile';
 import type { SyncResult } from './journalSync';
@@ -119,6 +119,18 @@ export class RunStore {
       if (outcome.compacted || outcome.reason === NOT_WORTH_IT) this.dirty = true;
       options.skip?.add(runId);
       return { runId, outcome };
+    }
+    // Compacted runs whose chunks hold their points again (a rebuilt database): pointed at the journal.
+    for (const runId of unadoptedRuns(this.db)) {
+      if (options.skip?.has(runId)) continue;
+      options.skip?.add(runId);
+      try {
+        adoptCompacted(this.db, this.options.dir, runId, options.maxBytes);
+      } catch (error) {
+        return { runId, outcome: { compacted: false, reason: (error as Error).message } };
+      }
+      this.dirty = true;
+      return { runId, outcome: { compacted: false, reason: ADOPTED } };
     }
     return undefined;
   }

@@ -3,7 +3,7 @@ import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } fr
 import { closeSync, cpSync, openSync, readdirSync, statSync, writeSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COMPACT_LINE_POINTS, compactJournal, generationOf } from '../../../src/store/compaction';
+import { ADOPTED, COMPACT_LINE_POINTS, compactJournal, generationOf } from '../../../src/store/compaction';
 import { parseJournalBuffer } from '../../../src/store/journal';
 import { metricBatchLine } from '../../../src/store/metricBatchLine';
 import { RunStore } from '../../../src/store/runStore';
@@ -194,6 +194,13 @@ describe('compaction of sealed runs', () => {
       await rm(join(dir, DB_FILE));
       const rebuilt = await open();
       assert.deepEqual(record(rebuilt, 'r1'), withTag);
+      // Rebuilt, its chunk file holds the points again, until the writer points the chunks at the journal.
+      assert.ok(chunkBytes() > chunksBefore / 2);
+      assert.deepEqual(rebuilt.compactNext({ quietMs: 0 })?.outcome, { compacted: false, reason: ADOPTED });
+      assert.ok(chunkBytes() < chunksBefore / 4, `${chunkBytes()} bytes of chunk files, from ${chunksBefore}`);
+      assert.deepEqual(record(rebuilt, 'r1'), withTag);
+      assert.equal(rebuilt.compactNext({ quietMs: 0 }), undefined, 'looked at once');
+      await rebuilt.snapshot();
       rebuilt.close();
       const reader = await open(false);
       assert.deepEqual(record(reader, 'r1'), withTag);
