@@ -3,9 +3,8 @@ import { smoothEma } from '../../shared/smoothing';
 import type { OutsidePoint } from './chartGaps';
 import { lineBreaksWithin } from './chartGaps';
 import type { PointColumns } from './chunkCodec';
-import { decodeChunkInto } from './chunkCodec';
 import { BucketAccumulator, MAX_BUCKETS, accumulateStoredSeries } from './metricBuckets';
-import { CHUNK_PLACE, chunkData, readSeries } from './metrics';
+import { CHUNK_PLACE, decodeStoredChunk, readSeries } from './metrics';
 import type { ChunkPlace, XAxis } from './metrics';
 import type { Db } from './sqlite';
 
@@ -117,7 +116,7 @@ function outsidePoints(
         times: new Float64Array(row.count),
         values: new Float64Array(row.count),
       };
-      decodeChunkInto(chunkData(db, runId, row), row.count, points, 0, {
+      decodeStoredChunk(db, runId, row, points, 0, {
         steps: axis === 'step',
         times: axis === 'time',
       });

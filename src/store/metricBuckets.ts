@@ -2,9 +2,9 @@
 // points ships a few thousand numbers and still shows every extreme. Stored series in x order fold
 // whole 32-point blocks from their summaries without reading the points.
 import type { PointColumns } from './chunkCodec';
-import { BLOCK_FIELDS, BLOCK_POINTS, COARSE_POINTS, decodeBlocks, decodeChunkInto } from './chunkCodec';
+import { BLOCK_FIELDS, BLOCK_POINTS, COARSE_POINTS, decodeBlocks } from './chunkCodec';
 import type { ChunkPlace, Range, XAxis } from './metrics';
-import { CHUNK_PLACE, chunkBlocks, chunkData, rangeClause, readSeries } from './metrics';
+import { CHUNK_PLACE, chunkBlocks, decodeStoredChunk, rangeClause, readSeries } from './metrics';
 import type { Db } from './sqlite';
 
 /** A downsampled series: per non-empty bucket, the x and value of its last point, and min and max. */
@@ -281,7 +281,7 @@ function foldStoredRows(
       times: new Float64Array(row.count),
       values: new Float64Array(row.count),
     };
-    decodeChunkInto(chunkData(db, runId, chunk), row.count, points, 0, { steps: x === 'step', times: x === 'time' });
+    decodeStoredChunk(db, runId, chunk, points, 0, { steps: x === 'step', times: x === 'time' });
     const xs = x === 'step' ? points.steps : points.times;
     for (let i = 0; i < row.count; i++) {
       if (xs[i] >= lo && xs[i] <= hi) accumulator.addPoint(xs[i], points.values[i]);

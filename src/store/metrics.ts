@@ -3,7 +3,7 @@
 // block summaries for downsampling: metricBuckets.ts). Appending keeps the summary; reading decodes.
 // A full chunk's blocks and data go to its run's chunk file (chunkFiles.ts) when this process is the
 // store's writer; the partial last chunk, rewritten at every append, stays in its row.
-import type { PointColumns } from './chunkCodec';
+import type { ColumnSelection, PointColumns } from './chunkCodec';
 import { parseMetricBatch } from './metricBatchLine';
 import {
   BLOCK_FIELDS,
@@ -84,8 +84,37 @@ export function chunkBlocks(db: Db, runId: string, chunk: ChunkPlace & { blocks:
   return view;
 }
 
-/** The points of a chunk kept as a batched line of its run's compacted journal. */
-function journalChunk(db: Db, runId: string, offset: number, length: number, count: number): PointColumns {
+/**
+ * Decodes a stored chunk's points into `into` at `offset`, wherever the chunk is: its row, its chunk
+ * file, or (compacted runs) its journal's batched line, whose columns are copied as they are read.
+ */
+export function decodeStoredChunk(
+  db: Db,
+  runId: string,
+  chunk: ChunkPlace & { data: Uint8Array },
+  into: PointColumns,
+  offset: number,
+  select?: ColumnSelection,
+): void {
+  if (chunk.file_offset !== null && chunk.journal_offset !== undefined && chunk.journal_offset !== null) {
+    const points = journalChunk(db, runId, chunk.journal_offset, chunk.journal_length ?? 0, chunk.count, true);
+    into.values.set(points.values, offset);
+    if (select?.steps !== false) into.steps.set(points.steps, offset);
+    if (select?.times !== false) into.times.set(points.times, offset);
+    return;
+  }
+  decodeChunkInto(chunkData(db, runId, chunk), chunk.count, into, offset, select);
+}
+
+/** The points of a chunk kept as a batched line of its run's compacted journal (`reuse`: scratch columns). */
+function journalChunk(
+  db: Db,
+  runId: string,
+  offset: number,
+  length: number,
+  count: number,
+  reuse = false,
+): PointColumns {
   const bytes = chunkFile(db).readJournal(runId, offset, length);
   let fields: Record<string, unknown>;
   try {
@@ -96,7 +125,7 @@ function journalChunk(db: Db, runId: string, offset: number, length: number, cou
   } catch {
     fields = {};
   }
-  const batch = fields['t'] === 'metrics' ? parseMetricBatch(fields) : undefined;
+  const batch = fields['t'] === 'metrics' ? parseMetricBatch(fields, reuse) : undefined;
   if (!batch?.ok || batch.points.values.length !== count) {
     throw new Error(`Run ${runId}'s journal does not hold a chunk where the database says it does.`);
   }
@@ -157,7 +186,7 @@ export function appendPoints(db: Db, runId: string, key: string, points: PointCo
   if (lastChunk) {
     seq = lastChunk.seq;
     if (lastChunk.count < CHUNK_POINTS) {
-      decodeChunkInto(chunkData(db, runId, lastChunk), lastChunk.count, tail, 0);
+      decodeStoredChunk(db, runId, lastChunk, tail, 0);
       filled = lastChunk.count;
     } else {
       seq++;
@@ -350,7 +379,7 @@ export function readSeries(
   const select = xOnly ? { steps: x === 'step', times: x === 'time' } : { steps: true, times: true };
   let offset = 0;
   for (const chunk of chunks) {
-    decodeChunkInto(chunkData(db, runId, chunk), chunk.count, all, offset, select);
+    decodeStoredChunk(db, runId, chunk, all, offset, select);
     offset += chunk.count;
   }
   if (range?.from === undefined && range?.to === undefined) return all;
