@@ -155,7 +155,15 @@ function assertLive(
   );
   whileRunning.delete(-1);
   assert.ok(whileRunning.size >= 3, `${surface} showed ${whileRunning.size} values while the run was going`);
-  assert.ok(ms.every(Number.isFinite), `${surface} showed every point in the end: ${ms.join(', ')}`);
+  const t0 = logged[0]?.ts ?? 0;
+  assert.ok(
+    ms.every(Number.isFinite),
+    `${surface} showed every point in the end: ${ms.join(', ')}; logged at (ms after the first) ${logged
+      .map((p) => p.ts - t0)
+      .join(', ')}; shown (ms after the first point: point) ${sightings
+      .map((s) => `${s.at - t0}: ${shownPoint(logged, s.text)}`)
+      .join(', ')}`,
+  );
   assert.ok(p50 < 1_000, `${surface}: p50 ${p50} ms (${ms.join(', ')})`);
   assert.ok(p95 < 2_000, `${surface}: p95 ${p95} ms (${ms.join(', ')})`);
 }
