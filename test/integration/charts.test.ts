@@ -85,6 +85,8 @@ describe('Charts panel', () => {
 
   it("opens the Media panel on the charted runs when the toolbar's Images button is clicked", async function () {
     const { charts, media } = await api();
+    await vscode.commands.executeCommand('runlog.openCharts', { runIds: ['fin-1', 'fin-2'] });
+    await report('the charts of both runs', (r) => r.charts === 2 && r.legend.length === 2);
     assert.deepEqual(charts()?.runIds, ['fin-1', 'fin-2']);
     media()?.dispose();
     // A click in the webview, as a user makes it: the page posts openMedia, the host opens the panel.
