@@ -321,7 +321,7 @@ describe('Live runs: every surface within a second of the journal', function () 
           .join(' | ');
       const lens = await waitFor('the lens to show the final loss', async () => {
         const title = await lensTitle();
-        return title.includes(`best loss ${final}`) ? Date.now() : undefined;
+        return title.includes(`best loss ${final} (${run.name})`) ? Date.now() : undefined;
       });
       const offset = document.getText().indexOf('"loss"') + 1;
       const hover = await waitFor('the hover to show the final loss', async () => {
