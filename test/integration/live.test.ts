@@ -350,6 +350,8 @@ describe('Live runs: every surface within a second of the journal', function () 
       await showsLast(ofThisRun, points, 'the last point inline');
       assertLive('Runs view row, ▶ Run logging with the client', points, rows.of(id), run.endTime);
       assertLive('inline values, ▶ Run logging with the client', points, ofThisRun(), run.endTime);
+      // What VS Code draws follows the provider after its own debounce: the screenshot shows it settled.
+      await sleep(3_000);
       await screenshot('live-client-ended');
     } finally {
       rows.stop();
