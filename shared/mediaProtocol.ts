@@ -95,6 +95,8 @@ export interface MediaReport {
   readonly strayImages: number;
   /** Decoded images the page holds beyond those on screen (the cache; see imageCache.ts). */
   readonly cached: number;
+  /** The note the page shows in place of sections (no runs, no images), as shown; null when none shows. */
+  readonly note: string | null;
 }
 
 /** Host → webview. */
@@ -233,6 +235,7 @@ function isMediaReport(value: unknown): value is MediaReport {
     isObject(value) &&
     isCompareMode(value['mode']) &&
     isNullable(value['pair'], isPair) &&
+    isNullable(value['note'], isString) &&
     ['keys', 'foreignElements', 'images', 'strayImages', 'cached'].every((k) => isFiniteNumber(value[k])) &&
     Array.isArray(value['sections']) &&
     value['sections'].length <= MAX_LIST &&

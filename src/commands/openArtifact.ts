@@ -1,12 +1,10 @@
-import { readFile, realpath, stat } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
-import { isArtifactPath } from '../../shared/artifactUrl';
 import type { HtmlPreviews } from '../panels/htmlPreview';
 import { TableEditorProvider } from '../panels/tableEditor';
+import { locateArtifact } from '../runs/artifactFile';
 import type { PreviewKind } from '../runs/artifactPreview';
 import { previewKind, tooLarge } from '../runs/artifactPreview';
-import { RUN_ID } from '../store/storeLocation';
 import type { ArtifactRef } from '../views/runSections';
 
 /** VS Code's own image preview (the built-in media-preview extension): images as `<img>`, SVG too. */
@@ -20,27 +18,16 @@ const IMAGE_PREVIEW = 'imagePreview.previewEditor';
  * instead. Resolves with the kind it was opened as, undefined when it was not.
  */
 export async function openArtifact(html: HtmlPreviews, ref: ArtifactRef | undefined): Promise<PreviewKind | undefined> {
-  if (!ref || !RUN_ID.test(ref.runId) || !isArtifactPath(ref.path)) {
-    void vscode.window.showWarningMessage('Runlog: this artifact path leads out of its run; it is not opened.');
+  const located = ref ? await locateArtifact(ref) : undefined;
+  if (!ref || !located?.ok) {
+    const message =
+      located && !located.ok ? located.message : 'this artifact path leads out of its run; it is not opened.';
+    void vscode.window.showWarningMessage(`Runlog: ${message}`);
     return undefined;
   }
-  const artifacts = join(ref.storeDir, 'runs', ref.runId, 'artifacts');
-  const file = join(artifacts, ...ref.path.split('/'));
-  const [real, root] = await Promise.all([realpath(file).catch(() => undefined), realpath(artifacts).catch(() => '')]);
-  if (real === undefined) {
-    void vscode.window.showWarningMessage(`Runlog: ${ref.path} is not in the run's folder any more.`);
-    return undefined;
-  }
-  // A symbolic link (the file, or a folder on its way) could lead anywhere on the disk.
-  const info = real.startsWith(root + sep) ? await stat(real) : undefined;
-  if (!info?.isFile()) {
-    void vscode.window.showWarningMessage(
-      `Runlog: ${ref.path} is not a file of the run's artifacts (a folder, or a symbolic link out of them); Runlog does not open it.`,
-    );
-    return undefined;
-  }
+  const { file, size } = located;
   const kind = ref.table ? 'table' : previewKind(ref.path, new Set());
-  const problem = tooLarge(ref.path, kind, info.size);
+  const problem = tooLarge(ref.path, kind, size);
   if (problem) {
     void vscode.window.showInformationMessage(`Runlog: ${problem}`);
     return undefined;
@@ -54,7 +41,7 @@ export async function openArtifact(html: HtmlPreviews, ref: ArtifactRef | undefi
       await vscode.commands.executeCommand('vscode.openWith', uri, TableEditorProvider.viewType, { preview: true });
       break;
     case 'html':
-      html.show(uri, await readFile(file, 'utf8'), ref.path);
+      html.show(ref, uri, await readFile(file, 'utf8'));
       break;
     case 'text':
       await vscode.window.showTextDocument(uri, { preview: true });

@@ -14,6 +14,9 @@ export interface InlineValue {
 
 /** Edits settle this long before the values are looked up again. */
 const EDIT_DELAY_MS = 400;
+/** A store that did not answer is asked again after this long, a few times, so no change is missed. */
+const RETRY_MS = 1_000;
+const RETRIES = 3;
 
 /**
  * Inline values: at the end of each metric-logging line of the visible Python editors, a faded
@@ -34,6 +37,8 @@ export class InlineValues implements vscode.Disposable {
   /** Per document, the number of the latest update; an older one that finishes late is dropped. */
   private readonly generation = new Map<string, number>();
   private readonly pending = new KeyedDebounce();
+  /** Per document, how many times in a row the store did not answer. */
+  private readonly failures = new Map<string, number>();
   private readonly updated = new vscode.EventEmitter<vscode.Uri>();
   /** Fires after a document's inline values were set (or cleared). */
   readonly onDidUpdate = this.updated.event;
@@ -85,6 +90,7 @@ export class InlineValues implements vscode.Disposable {
     this.pending.cancel(key);
     this.current.delete(key);
     this.generation.delete(key);
+    this.failures.delete(key);
   }
 
   private async update(document: vscode.TextDocument): Promise<void> {
@@ -92,7 +98,16 @@ export class InlineValues implements vscode.Disposable {
     const generation = (this.generation.get(key) ?? 0) + 1;
     this.generation.set(key, generation);
     const values = await this.compute(document);
-    if (!values || this.generation.get(key) !== generation || document.isClosed) return;
+    if (this.generation.get(key) !== generation || document.isClosed) return;
+    if (values === 'no answer') {
+      // Nothing else may come to refresh this document (a run's last change): ask again shortly.
+      const failures = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, failures);
+      if (failures <= RETRIES) this.schedule(document, RETRY_MS);
+      return;
+    }
+    this.failures.delete(key);
+    if (!values) return;
     this.current.set(key, values);
     const ranges = values.map((value) => {
       const end = document.lineAt(Math.min(value.line, document.lineCount - 1)).range.end;
@@ -107,8 +122,8 @@ export class InlineValues implements vscode.Disposable {
     this.updated.fire(document.uri);
   }
 
-  /** The values to show; undefined to leave what is shown (the store did not answer, or the text moved on). */
-  private async compute(document: vscode.TextDocument): Promise<InlineValue[] | undefined> {
+  /** The values to show; undefined to leave what is shown (the text moved on), or 'no answer' from the store. */
+  private async compute(document: vscode.TextDocument): Promise<InlineValue[] | undefined | 'no answer'> {
     if (!insightSettings(document.uri).inlineValues) return [];
     const calls = this.documents.calls(document).filter((call) => call.keys.length > 0);
     const store = this.stores.storeFor(document.uri);
@@ -116,8 +131,9 @@ export class InlineValues implements vscode.Disposable {
     const version = document.version;
     const keys = [...new Set(calls.flatMap((call) => call.keys.map((k) => k.key)))];
     const latest = await ask(() => store.call('latestMetrics', { script: document.uri.fsPath, keys }));
+    if (!latest) return 'no answer';
     // The document changed meanwhile: its lines moved, and the next update is already scheduled.
-    if (!latest || document.version !== version) return undefined;
+    if (document.version !== version) return undefined;
     const byKey = new Map(latest.map((value) => [value.key, value]));
     const byLine = new Map<number, LatestMetric[]>();
     for (const call of calls) {

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Launcher } from '../commands/launcher';
+import { KeyedDebounce } from '../util/debounce';
 import { throttled } from '../util/throttle';
 import type { WorkspaceStores } from '../workspaceStores';
 import { CodeInsights } from './codeInsights';
@@ -11,6 +12,13 @@ import { TrainingCodeLensProvider } from './trainingCodeLens';
 
 /** How often hovers, inline values and the summary lens follow a running run, at most. */
 const EDITORS_REFRESH_MS = 400;
+/**
+ * Once the runs fall quiet for this long, the editors refresh once more. A run's last change is
+ * what the lens and hovers must show when it ends, and the integration suite saw the lens keep the
+ * value from just before it now and then (on a loaded machine, cause not found yet): this refresh
+ * bounds how long any missed one can last.
+ */
+const EDITORS_SETTLE_MS = 1_000;
 
 /**
  * What Runlog adds to editors: in Python files the metric hovers, inline values and code lenses
@@ -26,6 +34,7 @@ export class RunlogEditors implements vscode.Disposable {
   constructor(stores: WorkspaceStores, launcher: Launcher) {
     const runsChanged = new vscode.EventEmitter<void>();
     const notify = throttled(() => runsChanged.fire(), EDITORS_REFRESH_MS);
+    const settle = new KeyedDebounce();
     const insights = new CodeInsights({ storeFor: stores.storeFor, onDidChangeRuns: runsChanged.event });
     this.inlineValues = insights.inlineValues;
     const lenses = new TrainingCodeLensProvider((script) => launcher.lastLaunch(script)?.values, insights.summaryLens);
@@ -34,11 +43,15 @@ export class RunlogEditors implements vscode.Disposable {
     );
     this.subscriptions = [
       notify,
+      settle,
       runsChanged,
       insights,
       lenses,
       mlprojectLenses,
-      stores.onDidChangeRuns(() => notify()),
+      stores.onDidChangeRuns(() => {
+        notify();
+        settle.schedule('runs', EDITORS_SETTLE_MS, () => runsChanged.fire());
+      }),
       stores.onDidChangeFolders(() => runsChanged.fire()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('runlog.keyMetric') || e.affectsConfiguration('runlog.metricGoals')) {

@@ -10,7 +10,7 @@ import type { ChartsPanelDeps } from './chartsPanel';
 import { ChartsPanel } from './chartsPanel';
 import { COMPARE_VIEW_TYPE } from './comparePanel';
 import { ComparePanels } from './comparePanels';
-import { HtmlPreviews } from './htmlPreview';
+import { HTML_PREVIEW_VIEW_TYPE, HtmlPreviews } from './htmlPreview';
 import type { MediaPanelDeps } from './mediaPanel';
 import { MediaPanel } from './mediaPanel';
 import { TableEditorProvider } from './tableEditor';
@@ -23,13 +23,13 @@ export type RunsViewLink = Pick<RunsTableDeps, 'filter' | 'onViewSelection' | 'r
 /**
  * The webview panels: Charts, Media and the runs table (one panel each) and Compare (one per
  * comparison), which come back after a reload through their serializers and follow the stores'
- * change notices while open; the table viewer (a custom editor) and HTML previews, where artifacts
- * open.
+ * change notices while open; the table viewer (a custom editor) and HTML previews (which come back
+ * too, read again from disk), where artifacts open.
  */
 export class RunlogPanels implements vscode.Disposable {
   readonly compare: ComparePanels;
   readonly tables: TableEditorProvider;
-  readonly htmlPreviews = new HtmlPreviews();
+  readonly htmlPreviews: HtmlPreviews;
   private readonly charts: ChartsPanelDeps;
   private readonly media: MediaPanelDeps;
   private readonly table: RunsTableDeps;
@@ -67,6 +67,7 @@ export class RunlogPanels implements vscode.Disposable {
       resolve: (runIds) => this.charts.resolve(runIds),
       revealRun: (runId) => this.charts.revealRun(runId),
     };
+    this.htmlPreviews = new HtmlPreviews(() => stores.storeDirs());
     this.tables = new TableEditorProvider(context.extensionUri, log);
     this.compare = new ComparePanels({ extensionUri: context.extensionUri, folders: stores.folders, log, diffCode });
     this.subscriptions = [
@@ -86,6 +87,7 @@ export class RunlogPanels implements vscode.Disposable {
         supportsMultipleEditorsPerDocument: true,
       }),
       this.htmlPreviews,
+      vscode.window.registerWebviewPanelSerializer(HTML_PREVIEW_VIEW_TYPE, this.htmlPreviews),
       vscode.window.registerWebviewPanelSerializer(RunsTablePanel.viewType, {
         deserializeWebviewPanel: (panel) => {
           RunsTablePanel.revive(panel, this.table);

@@ -117,29 +117,53 @@ const escapeHtml = (text: string): string =>
  * scripts, no forms, no navigation, an origin of its own), under a policy that loads nothing but
  * inline styles and `data:` images and fonts (a `srcdoc` frame inherits it). A plotly figure needs
  * its script, so the page says what is missing rather than showing a blank.
+ *
+ * With `saved`, the page's one script (allowed by its nonce alone, its text constant) hands
+ * `saved.state` to VS Code's webview state, which is all a reload keeps: the serializer reads the
+ * file again from where the state says. The figure's own scripts stay off — the frame's sandbox
+ * allows none, and a frame's script would have no nonce.
  */
-export function sandboxedHtmlPage(html: string, name: string): string {
-  const csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:";
+export function sandboxedHtmlPage(html: string, name: string, saved?: { nonce: string; state: unknown }): string {
+  const scriptSrc = saved ? `; script-src 'nonce-${saved.nonce}'` : '';
+  const csp = `default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:${scriptSrc}`;
   const scripted = /<script[\s>]/i.test(html);
   const note = scripted
     ? `${name}: scripts are off in this preview, so its interactive parts (a plotly figure's plot) do not show.`
     : `${name}: shown with scripts off.`;
+  const keep = saved
+    ? `\n<script nonce="${saved.nonce}" data-state="${escapeHtml(JSON.stringify(saved.state))}">acquireVsCodeApi().setState(JSON.parse(document.currentScript.dataset.state));</script>`
+    : '';
+  return page(
+    csp,
+    name,
+    `<div class="note">${escapeHtml(note)}</div>
+<iframe sandbox="" title="${escapeHtml(name)}" srcdoc="${escapeHtml(html)}"></iframe>${keep}`,
+  );
+}
+
+/** The page of an HTML preview that shows no file: why not (gone, refused, too large). Nothing runs. */
+export function previewMessagePage(title: string, message: string): string {
+  const csp = "default-src 'none'; style-src 'unsafe-inline'";
+  return page(csp, title, `<p class="message">${escapeHtml(message)}</p>`);
+}
+
+function page(csp: string, title: string, body: string): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
-<title>${escapeHtml(name)}</title>
+<title>${escapeHtml(title)}</title>
 <style>
 html, body { height: 100%; margin: 0; }
 body { display: flex; flex-direction: column; color: var(--vscode-foreground); background: var(--vscode-editor-background); font-family: var(--vscode-font-family); }
 .note { padding: 6px 12px; opacity: 0.8; border-bottom: 1px solid var(--vscode-panel-border, rgba(128,128,128,.35)); }
+.message { padding: 12px; }
 iframe { flex: 1; border: 0; background: #fff; }
 </style>
 </head>
 <body>
-<div class="note">${escapeHtml(note)}</div>
-<iframe sandbox="" title="${escapeHtml(name)}" srcdoc="${escapeHtml(html)}"></iframe>
+${body}
 </body>
 </html>`;
 }

@@ -22,6 +22,11 @@ const FIRST_PIECE = 1024 * 1024;
 export interface SyncResult {
   /** The runs whose rows changed (`@registry` for the registry journal, `@models` for the logged models'). */
   readonly changedRuns: string[];
+  /**
+   * Run folders of which nothing has been read yet: no journal, or not a whole line in it. A run
+   * that just started may write its first line any moment; whoever watches should watch these.
+   */
+  readonly unread: string[];
   readonly stats: IngestStats;
 }
 
@@ -92,6 +97,7 @@ export class JournalSync {
         .map((row) => [row.run_id, row]),
     );
     const changedRuns: string[] = [];
+    const unread: string[] = [];
     let events = 0;
     let points = 0;
     const rejected: Rejection[] = [];
@@ -110,7 +116,7 @@ export class JournalSync {
         if (positions.has(runId)) {
           this.forgetRun(runId);
           changedRuns.push(runId);
-        }
+        } else unread.push(runId);
         continue;
       }
       let position: Position = positions.get(runId) ?? START;
@@ -154,6 +160,7 @@ export class JournalSync {
       points += read.points;
       rejected.push(...read.rejected);
       if (read.to.offset !== position.offset || forgotten) changedRuns.push(runId);
+      if (read.to.offset === 0) unread.push(runId);
       if (generation !== undefined && read.to.offset > 0 && !read.replaced) {
         this.db.run('UPDATE journals SET generation = ?, file_id = ? WHERE run_id = ?', [generation, fileId, runId]);
       }
@@ -185,7 +192,7 @@ export class JournalSync {
             : `Run ${r.runId}, journal line ${r.line}: ${r.reason}`,
       );
     }
-    return { changedRuns, stats: { events, points, rejected } };
+    return { changedRuns, unread, stats: { events, points, rejected } };
   }
 
   /**

@@ -5,7 +5,7 @@ import type { GpuUsage } from '../../shared/systemMetrics';
 import { gpuMetric } from '../../shared/systemMetrics';
 import { chartExtent, chartSeries } from './chartData';
 import type { PointColumns } from './chunkCodec';
-import type { Buckets } from './metricBuckets';
+import type { Buckets } from './bucketGrid';
 import { bucketStoredSeries } from './metricBuckets';
 import type { Range, XAxis } from './metrics';
 import { nanFromNull, readSeries } from './metrics';

@@ -173,13 +173,19 @@ export class StoreService implements ServiceCalls, StoreCalls {
         const request = this.queued;
         this.queued = undefined;
         try {
-          const { changedRuns } = await this.store.syncJournals(request.all ? undefined : [...request.runs]);
+          const { changedRuns, unread } = await this.store.syncJournals(request.all ? undefined : [...request.runs]);
           if (changedRuns.length > 0) {
             this.events.changed(changedRuns);
             this.scheduleSnapshot();
           }
           // Runs followed only now may have written before their watch began: read them once more.
-          const followed = [...(request.all ? this.followLive() : []), ...this.followChanged(changedRuns)];
+          // That includes folders with no line read yet: a run folder made with `runs/` itself (the
+          // first run of a new store) appeared before `runs/` was watched, so no watch saw it come.
+          const followed = [
+            ...(request.all ? this.followLive() : []),
+            ...this.followChanged(changedRuns),
+            ...this.watcher.follow(unread),
+          ];
           if (followed.length > 0) void this.requestSync(followed).catch(() => undefined);
           for (const waiter of request.waiters) waiter.resolve(changedRuns);
         } catch (error) {

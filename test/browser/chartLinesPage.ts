@@ -14,7 +14,7 @@ import { DEFAULT_LAYOUT } from '../../shared/chartsProtocol';
 import { requester } from '../../shared/messaging';
 import type { OutsidePoint } from '../../src/store/chartGaps';
 import { lineBreaksWithin } from '../../src/store/chartGaps';
-import { BucketAccumulator } from '../../src/store/metricBuckets';
+import { BucketAccumulator } from '../../src/store/bucketGrid';
 import { ChartCard } from '../../webview/charts/chartCard';
 
 export interface RunSpec {

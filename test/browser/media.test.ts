@@ -262,4 +262,32 @@ describe('media webview: the Media panel page in Chromium', function () {
     assert.deepEqual(asked, { type: 'series', key: 'val/pred', runIds: ['b'] }, 'only the run that changed');
     assert.deepEqual(opened?.errors, []);
   });
+
+  it('says so, with how to log them, when the runs logged no images; no sections, no blank page', async () => {
+    const plain = [
+      run('c', 'plain-heron', 'file:///nowhere/c/', '#59a14f'),
+      run('d', 'quiet-wren', 'file:///nowhere/d/', '#f28e2b'),
+    ];
+    await harness('receive', { type: 'state', state: { runs: plain, keys: [] } });
+    const r = await waitFor('the empty note', async () => {
+      const report = await harness('report');
+      return report?.note ? report : undefined;
+    });
+    assert.equal(
+      r.note,
+      'These runs logged no images over steps yet (runlog.log_image(image, key=…, step=…), or mlflow.log_image with a key).',
+    );
+    assert.equal(r.keys, 0);
+    assert.equal(r.strayImages, 0);
+    assert.deepEqual(r.legend, ['plain-heron', 'quiet-wren']);
+    assert.equal(await page.locator('.key-section').count(), 0);
+    assert.ok(await page.getByText('These runs logged no images').isVisible());
+    assert.match((await page.locator('.summary').textContent()) ?? '', /^2 runs · 0 keys · 0 images$/);
+    await page.screenshot({ path: join(root, 'test-results', 'browser-media-no-images.png') });
+    await harness('receive', { type: 'state', state: { runs: [], keys: [] } });
+    await waitFor('the note of no runs', async () =>
+      (await harness('report'))?.note === 'No runs to show.' ? true : undefined,
+    );
+    assert.deepEqual(opened?.errors, []);
+  });
 });

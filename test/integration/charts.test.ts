@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RenderReport } from '../../shared/chartsProtocol';
-import { api, dropStoreDir, screenshot, useStoreDir, waitFor, writeJournal } from './helpers';
+import { api, clickInWebview, dropStoreDir, screenshot, useStoreDir, waitFor, writeJournal } from './helpers';
 
 const T0 = 1_700_000_000_000;
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -81,6 +81,34 @@ describe('Charts panel', () => {
     // Clicking a line or a legend entry asks for this; the run is then selected in the Runs view.
     assert.equal(await vscode.commands.executeCommand('runlog.revealRunInTree', { runIds: ['fin-1'] }), true);
     assert.equal(await vscode.commands.executeCommand('runlog.revealRunInTree', { runIds: ['nope'] }), false);
+  });
+
+  it("opens the Media panel on the charted runs when the toolbar's Images button is clicked", async function () {
+    const { charts, media } = await api();
+    await vscode.commands.executeCommand('runlog.openCharts', { runIds: ['fin-1', 'fin-2'] });
+    await report('the charts of both runs', (r) => r.charts === 2 && r.legend.length === 2);
+    assert.deepEqual(charts()?.runIds, ['fin-1', 'fin-2']);
+    media()?.dispose();
+    // A click in the webview, as a user makes it: the page posts openMedia, the host opens the panel.
+    const clicked = await clickInWebview('charts-images', 'button[title^="The images these runs logged"]');
+    if (clicked === undefined) this.skip();
+    assert.equal(clicked, true, "the Images button was found in the Charts panel's page");
+    const opened = await waitFor('the Media panel', () => Promise.resolve(media()));
+    try {
+      assert.deepEqual(opened.runIds, ['fin-1', 'fin-2'], 'the same runs, in the same order');
+      const shown = await waitFor('the Media panel’s page', () => {
+        const r = opened.lastReport;
+        return Promise.resolve(r && r.legend.length === 2 ? r : undefined);
+      });
+      assert.deepEqual(shown.legend, ['calm-fox', HOSTILE]);
+      // These runs logged metrics only: the panel says so.
+      assert.match(shown.note ?? '', /^These runs logged no images over steps yet/);
+      const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+      assert.ok(tab?.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('runlog.media'));
+      await screenshot('charts-images-media');
+    } finally {
+      opened.dispose();
+    }
   });
 
   it('smooths on the store side and keeps the raw line, on every x axis', async () => {

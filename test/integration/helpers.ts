@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { appendFileSync, existsSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -44,6 +44,23 @@ export async function screenshot(name: string): Promise<void> {
   const done = join(dir, `${name}.done`);
   await writeFile(join(dir, `${name}.request`), '');
   for (let i = 0; i < 60 && !existsSync(done); i++) await new Promise((r) => setTimeout(r, 250));
+}
+
+/**
+ * Asks the code-server runner to click, as a user does, the first visible element matching
+ * `selector` in any webview of the workbench (a panel's button). Resolves whether it clicked;
+ * undefined under a runner that cannot click into webviews (no screenshot folder: the electron one).
+ */
+export async function clickInWebview(name: string, selector: string): Promise<boolean | undefined> {
+  const dir = process.env['RUNLOG_TEST_SCREENSHOTS'];
+  if (!dir) return undefined;
+  const done = join(dir, `${name}.clicked`);
+  await writeFile(join(dir, `${name}.click`), JSON.stringify({ selector }));
+  for (let i = 0; i < 80 && !existsSync(done); i++) await new Promise((r) => setTimeout(r, 250));
+  if (!existsSync(done)) return false;
+  const { clicked, error } = JSON.parse(readFileSync(done, 'utf8')) as { clicked: boolean; error: string };
+  if (error) throw new Error(`the runner could not click ${selector}: ${error}`);
+  return clicked;
 }
 
 /** A line in the suite's output (figures a test measured), beside the test names. */

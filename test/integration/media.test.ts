@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +22,7 @@ import {
   labelOf,
   runEnded,
   screenshot,
+  storedRun,
   useStoreDir,
   waitFor,
   workspaceFolder,
@@ -229,6 +230,26 @@ describe('Media panel', function () {
     }
   });
 
+  it('says so, rather than a blank panel, for runs that logged no images', async () => {
+    const plainRun = 'no-images-1';
+    await writeJournal(storeDir, plainRun, [
+      { t: 'run_start', ts: T0, run_id: plainRun, name: 'plain-heron', experiment: 'media' },
+      { t: 'metric', ts: T0, key: 'loss', value: 0.5, step: 0 },
+      { t: 'run_end', ts: T0 + 1, status: 'FINISHED' },
+    ]);
+    await waitFor('the store to read the run without images', async () => (await storedRun(plainRun)) ?? undefined);
+    await vscode.commands.executeCommand('runlog.openMedia', { runIds: [plainRun] });
+    const r = await mediaReport('the note of no images', (x) => x.legend[0] === 'plain-heron' && x.note !== null);
+    assert.equal(
+      r.note,
+      'These runs logged no images over steps yet (runlog.log_image(image, key=…, step=…), or mlflow.log_image with a key).',
+    );
+    assert.equal(r.keys, 0);
+    assert.equal((await api()).media()?.runIds.join(), plainRun);
+    await screenshot('media-no-images');
+    (await api()).media()?.dispose();
+  });
+
   it('hovers a log_image key with the runs that logged it and a link to the Media panel', async () => {
     const document = await vscode.workspace.openTextDocument(script);
     await vscode.window.showTextDocument(document);
@@ -335,15 +356,79 @@ describe('Media panel', function () {
     const file = vscode.Uri.file(join(storeDir, 'runs', clientRun, 'artifacts', 'figure.html'));
     const panel = htmlPreviews.panelOf(file);
     assert.ok(panel);
-    assert.equal(panel.webview.options.enableScripts, false);
+    assert.deepEqual(panel.webview.options.localResourceRoots, []);
     const html = panel.webview.html;
     assert.ok(html.includes('<iframe sandbox=""'), 'the figure is framed in a sandbox');
-    assert.ok(!/<script/i.test(html), 'its script is escaped text in srcdoc, never a script element');
+    assert.ok(html.includes('&lt;script&gt;document.body.append'), 'its script is escaped text in srcdoc');
+    const scripts = html.match(/<script[\s>]/g) ?? [];
+    assert.equal(scripts.length, 1, 'no script element but the page’s own, which keeps the state');
+    assert.match(html, /script-src 'nonce-[^']+'"/, 'and the policy runs nothing without its nonce');
     assert.ok(html.includes('scripts are off'));
     await settled();
     await screenshot('media-html-preview');
 
     assert.equal(await open(layoutRun, 'big.log'), undefined, 'over 20 MB of text is not opened');
     assert.equal(await open(layoutRun, '../events.jsonl'), undefined, 'a path out of the artifacts');
+  });
+
+  it('brings an HTML preview back after a reload, read again from disk; a state naming a link out of the run, or a gone file, gets a message', async () => {
+    const { htmlPreviews } = await api();
+    const file = vscode.Uri.file(join(storeDir, 'runs', clientRun, 'artifacts', 'figure.html'));
+    assert.equal(
+      await vscode.commands.executeCommand('runlog.openArtifact', { storeDir, runId: clientRun, path: 'figure.html' }),
+      'html',
+    );
+    const before = htmlPreviews.panelOf(file);
+    assert.ok(before);
+    // What the page hands to VS Code's webview state, which is all a reload keeps.
+    const saved = /data-state="([^"]*)"/.exec(before.webview.html)?.[1];
+    assert.ok(saved, 'the page saves where its file is');
+    const state: unknown = JSON.parse(
+      saved
+        .replace(/&quot;/g, '"')
+        .replace(/&#39;/g, "'")
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&amp;/g, '&'),
+    );
+    assert.deepEqual(state, { artifact: { storeDir, runId: clientRun, path: 'figure.html' } });
+    before.dispose();
+    assert.equal(htmlPreviews.panelOf(file), undefined);
+
+    // What VS Code does after a reload: a new panel of the view type, given to its serializer.
+    const revive = async (title: string, kept: unknown): Promise<vscode.WebviewPanel> => {
+      const panel = vscode.window.createWebviewPanel('runlog.htmlPreview', title, vscode.ViewColumn.Active);
+      await htmlPreviews.deserializeWebviewPanel(panel, kept);
+      return panel;
+    };
+    const restored = await revive('figure.html', state);
+    assert.equal(htmlPreviews.panelOf(file), restored, 'the restored panel is the one a click reuses');
+    assert.equal(restored.title, 'figure.html');
+    assert.deepEqual(restored.webview.options.localResourceRoots, []);
+    const html = restored.webview.html;
+    assert.ok(html.includes('<iframe sandbox=""'), 'framed in a sandbox again');
+    assert.ok(html.includes('&lt;h1&gt;ROC&lt;/h1&gt;&lt;p&gt;auc 0.93&lt;/p&gt;'), 'the file, read again');
+    assert.equal(html.match(/<script/g)?.length, 1, 'one script: the page’s own, which keeps the state');
+    await settled();
+    await screenshot('media-html-restored');
+    restored.dispose();
+
+    // A link in the run's artifacts that leads out of the run, and a file deleted since.
+    const outside = join(folder, 'not-an-artifact.html');
+    await writeFile(outside, '<p>secret</p>');
+    await symlink(outside, join(storeDir, 'runs', clientRun, 'artifacts', 'escape.html'));
+    const refused = await revive('escape.html', { artifact: { storeDir, runId: clientRun, path: 'escape.html' } });
+    assert.ok(refused.webview.html.includes('Runlog does not open it'), refused.webview.html);
+    assert.ok(!refused.webview.html.includes('secret'));
+    assert.equal(refused.webview.options.enableScripts, false);
+    await settled();
+    await screenshot('media-html-refused');
+    refused.dispose();
+    const gone = await revive('gone.html', { artifact: { storeDir, runId: clientRun, path: 'plots/gone.html' } });
+    assert.ok(gone.webview.html.includes('plots/gone.html is gone'), gone.webview.html);
+    gone.dispose();
+    const elsewhere = await revive('x.html', { artifact: { storeDir: folder, runId: clientRun, path: 'figure.html' } });
+    assert.ok(elsewhere.webview.html.includes('outside the Runlog stores of this workspace'));
+    elsewhere.dispose();
   });
 });

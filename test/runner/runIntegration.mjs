@@ -112,6 +112,35 @@ async function takeRequestedScreenshots(page, dir) {
   }
 }
 
+/**
+ * A test asks for a click as a user makes it, inside a webview (a panel's button), by writing
+ * `<name>.click` (a JSON `{ "selector": … }`) into RUNLOG_TEST_SCREENSHOTS; the runner clicks the
+ * first visible match in any frame of the workbench and writes `<name>.clicked`: `{ "clicked": bool }`.
+ */
+async function takeRequestedClicks(page, dir) {
+  const { readdir } = await import('node:fs/promises');
+  for (const file of await readdir(dir)) {
+    if (!file.endsWith('.click')) continue;
+    const name = file.slice(0, -'.click'.length).replace(/[^a-z0-9-]/gi, '_');
+    let clicked = false;
+    let error = '';
+    try {
+      const { selector } = JSON.parse(await readFile(join(dir, file), 'utf8'));
+      for (const frame of page.frames()) {
+        const target = frame.locator(selector).first();
+        if ((await target.count().catch(() => 0)) === 0 || !(await target.isVisible().catch(() => false))) continue;
+        await target.click({ timeout: 5000 });
+        clicked = true;
+        break;
+      }
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+    }
+    await rm(join(dir, file), { force: true });
+    await writeFile(join(dir, `${name}.clicked`), JSON.stringify({ clicked, error }));
+  }
+}
+
 async function runInCodeServer(vsix, timeoutMs, suite) {
   console.log(`\n${suite.name}:`);
   const tool = await ensureCodeServer();
@@ -231,6 +260,7 @@ async function runInCodeServer(vsix, timeoutMs, suite) {
     while (!existsSync(resultFile) && Date.now() < deadline) {
       tail();
       await takeRequestedScreenshots(page, shots);
+      await takeRequestedClicks(page, shots);
       await sleep(250);
     }
     tail();

@@ -319,6 +319,7 @@ export class MediaPage {
     const names = document.querySelectorAll('.run-name, .key-name, .lightbox-title, .caption, .image-note');
     const foreign = [...text, ...names].reduce((n, node) => n + node.querySelectorAll('*').length, 0);
     const pair = this.view.mode === 'grid' ? undefined : comparedPair(this.state.runs, this.view.pair);
+    const note = this.list.querySelector('.empty');
     return {
       mode: this.view.mode,
       pair: pair ? [pair[0].id, pair[1].id] : null,
@@ -329,6 +330,7 @@ export class MediaPage {
       images: images.length,
       strayImages: images.filter((img) => img.getAttribute('src') && !bases.some((b) => img.src.startsWith(b))).length,
       cached: this.cache.cached,
+      note: note && note.getClientRects().length > 0 ? note.textContent : null,
     };
   }
 }

@@ -1,5 +1,5 @@
 // The runs table in a workspace of two folders (the runner's multi-root suite): every folder's
-// runs, each folder under a row naming it, sorted in each store, and Compare on runs of both.
+// runs, each folder under a row naming it, sorted in each store, and Compare and Charts on runs of both.
 import * as assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -95,5 +95,22 @@ describe('Runs table in a multi-root workspace', function () {
       runlog.compare.lastRendered?.runIds.join() === 'a2,b1' ? true : undefined,
     );
     await screenshot('runs-table-multi-root-compare');
+  });
+
+  it("charts runs of both folders from the table's selection, each from its own store", async () => {
+    const runlog = await api();
+    await table.runCommand('runlog.openCharts', ['a2', 'b1']);
+    const drawn = await waitFor('Charts of a2 and b1', () => {
+      const report = runlog.charts()?.lastReport;
+      return report && report.charts === 1 && report.points === 2 ? report : undefined;
+    });
+    assert.deepEqual(drawn.legend, ['run-a2', 'run-b1']);
+    assert.deepEqual(
+      drawn.lines.map((line) => `${line.runId}: ${line.markers} marker`),
+      ['a2: 1 marker', 'b1: 1 marker'],
+      "each run's single val_loss point, read from its folder's store",
+    );
+    await screenshot('runs-table-multi-root-charts');
+    runlog.charts()?.dispose();
   });
 });

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import type { SparkBuckets } from '../../../src/insights/sparkline';
 import { sparklineSvg, svgDataUri } from '../../../src/insights/sparkline';
-import { bucketSeries } from '../../../src/store/metricBuckets';
+import { bucketSeries } from '../../../src/store/bucketGrid';
 
 function buckets(last: number[], spread = 0, count?: number[]): SparkBuckets {
   return {

@@ -5,6 +5,7 @@ import {
   artifactsRoot,
   loggedTables,
   previewKind,
+  previewMessagePage,
   sandboxedHtmlPage,
   tooLarge,
 } from '../../../src/runs/artifactPreview';
@@ -79,5 +80,38 @@ describe('artifact previews', () => {
     assert.match(page, /default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:/);
     assert.match(page, /scripts are off in this preview/);
     assert.ok(page.includes('&quot;quoted&quot; &amp; &#39;single&#39;'));
+  });
+
+  it('keeps where the file is in the webview state through one nonce-only script; the figure still runs none', () => {
+    const figure = '<script nonce="guess">alert(1)</script><p>fig</p>';
+    const path = '</script><script>alert(2)</script>".html';
+    const state = { artifact: { storeDir: '/s', runId: 'r', path } };
+    const page = sandboxedHtmlPage(figure, path, { nonce: 'N0nce+/=', state });
+    assert.match(
+      page,
+      /default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; script-src 'nonce-N0nce\+\/='"/,
+    );
+    const scripts = page.match(/<script[\s>][^]*?<\/script>/g) ?? [];
+    assert.equal(scripts.length, 1, 'one script element: the page’s own');
+    assert.match(
+      scripts[0] ?? '',
+      /^<script nonce="N0nce\+\/=" data-state="[^"<>]*">acquireVsCodeApi\(\)\.setState\(JSON\.parse\(document\.currentScript\.dataset\.state\)\);<\/script>$/,
+    );
+    const attribute = /data-state="([^"]*)"/.exec(page)?.[1] ?? '';
+    const decoded = attribute
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&');
+    assert.deepEqual(JSON.parse(decoded), state);
+    assert.match(page, /<iframe sandbox="" /, 'the frame allows no scripts');
+  });
+
+  it('says why a preview shows nothing on a page that runs nothing', () => {
+    const page = previewMessagePage('<b>x</b>.html', 'plots/<b>x</b>.html is gone');
+    assert.ok(!page.includes('<script') && !page.includes('<b>'));
+    assert.match(page, /<p class="message">plots\/&lt;b&gt;x&lt;\/b&gt;\.html is gone<\/p>/);
+    assert.match(page, /content="default-src 'none'; style-src 'unsafe-inline'"/);
   });
 });

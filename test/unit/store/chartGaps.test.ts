@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { GAP_FACTOR, lineBreaks, lineBreaksWithin } from '../../../src/store/chartGaps';
-import { BucketAccumulator } from '../../../src/store/metricBuckets';
+import { BucketAccumulator } from '../../../src/store/bucketGrid';
 
 /** The buckets (`n` across [lo, hi]) where the line breaks, for points [x, value]. */
 function breaksOf(points: readonly (readonly [number, number])[], n: number, lo: number, hi: number): number[] {

@@ -67,6 +67,22 @@ describe('store change notices', function () {
     assert.ok(Math.max(...latencies) < 1_000, latencies.join(', '));
   });
 
+  // The first run of a new store makes `runs/` and its own folder at once, so the watch on `runs/`
+  // begins after the run's folder is there and never sees it come: it must be followed anyway (CI
+  // once missed the run above this way, when its journal came after the store's read of `runs/`).
+  it('notices a run whose folder was made with the runs folder, its journal written later', async () => {
+    await start();
+    await sleep(50);
+    // At once, as Python's os.makedirs does: the async mkdir gives the watch a turn between the two.
+    fs.mkdirSync(join(dir, 'runs', 'early'), { recursive: true });
+    await sleep(500);
+    const created = Date.now();
+    await writeFile(join(dir, 'runs', 'early', 'events.jsonl'), runStart('early'));
+    assert.ok((await noticed('early', created)) - created < 1_000);
+    const latencies = await logEvery100ms('early', 3);
+    assert.ok(Math.max(...latencies) < 1_000, latencies.join(', '));
+  });
+
   it('notices the first run of a store whose folder does not exist yet', async () => {
     await rm(dir, { recursive: true });
     await start();
