@@ -210,6 +210,57 @@ def _ends_line(fd: int) -> bool:
     return os.read(fd, 1) == b"\n"
 
 
+# A journal compaction replaced ends what its replacer carried over with this line (docs/JOURNAL.md,
+# "Replacing a journal"); what a writer put in the old file after it, the writer writes again.
+_MOVED_START = b'{"t":"moved",'
+_MOVED_PIECE = 64 * 1024
+
+
+def _read_at(fd: int, size: int, offset: int) -> bytes:
+    if hasattr(os, "pread"):
+        return os.pread(fd, size, offset)
+    os.lseek(fd, offset, os.SEEK_SET)  # O_APPEND: writes still go to the end
+    return os.read(fd, size)
+
+
+def _moved_at(fd: int, size: int) -> Optional[int]:
+    """Where the file's ``moved`` line starts, searching back from its end; None without one."""
+    end = size
+    while end > 0:
+        start = max(0, end - _MOVED_PIECE)
+        # The byte before the piece, to see whether a match starts a line; pieces overlap by a
+        # prefix's length, so a match cut between two is found.
+        first = start - 1 if start > 0 else 0
+        piece = _read_at(fd, min(end + len(_MOVED_START), size) - first, first)
+        at = piece.rfind(_MOVED_START)
+        while at != -1:
+            if first + at == 0 or (at > 0 and piece[at - 1] == 0x0A):
+                return first + at
+            if at == 0:
+                break
+            at = piece.rfind(_MOVED_START, 0, at - 1 + len(_MOVED_START))
+        end = start
+    return None
+
+
+def _stranded(fd: int, path: str, written: List[bytes]) -> List[bytes]:
+    """Of the chunks just written through ``fd``, those to write again: the journal at ``path`` is
+    another file now (compaction replaced it) and they landed after the old file's ``moved`` line,
+    where its replacer no longer carries lines over. Before that line, or with none yet, it does."""
+    try:
+        now = os.lstat(path)
+        mine = os.fstat(fd)
+        if (now.st_ino, now.st_dev) == (mine.st_ino, mine.st_dev):
+            return []
+        at = _moved_at(fd, mine.st_size)
+        if at is None:
+            return []
+        after = _read_at(fd, mine.st_size - at, at)
+    except OSError:
+        return []  # the run is gone (deleted), or the old file cannot be read: nothing to carry
+    return [chunk for chunk in written if chunk in after]
+
+
 def _fsync_folder(path: str) -> None:
     if not hasattr(os, "O_DIRECTORY"):
         return
@@ -378,7 +429,7 @@ class Journal:
         self._chunks.append(data)
         self._pending_bytes += len(data)
 
-    def _write_pending(self, sync: bool) -> bool:
+    def _write_pending(self, sync: bool, carrying: bool = False) -> bool:
         chunks = self._chunks
         due = FSYNC and self._unsynced and (sync or time.monotonic() - self._synced_at >= FSYNC_INTERVAL)
         if not chunks and not due:
@@ -387,6 +438,8 @@ class Journal:
             fd = os.open(self.path, _OPEN_FLAGS, 0o666)
         except OSError as exc:
             return self._failed(_reason(exc))
+        whole: List[bytes] = []  # chunks written whole by this call
+        stranded: List[bytes] = []
         try:
             error = None
             if chunks and not self._mid_line:
@@ -401,6 +454,7 @@ class Journal:
                 written, error = _write_all(fd, chunk)
                 self._pending_bytes -= written
                 if written == len(chunk):
+                    whole.append(chunk)
                     chunks.popleft()
                     self._mid_line = False
                     self._unsynced = True
@@ -421,11 +475,19 @@ class Journal:
                     self._synced_at = time.monotonic()
                 except OSError as exc:
                     error = _reason(exc)
+            if whole and not carrying:
+                stranded = _stranded(fd, self.path, whole)
         finally:
             try:
                 os.close(fd)
             except OSError:
                 pass
+        if stranded:
+            # Written to a journal compaction replaced, after its replacer stopped carrying lines
+            # over: they go first to the journal now at the path (a compacted one is never replaced).
+            chunks.extendleft(reversed(stranded))
+            self._pending_bytes += sum(len(chunk) for chunk in stranded)
+            return self._write_pending(sync, carrying=True)
         if error is not None:
             return self._failed(error)
         if self._failing is not None:

@@ -40,6 +40,7 @@ import { MetricBatch, scanMetricLine } from './metricScan';
 import { blocksSize } from './metrics';
 import type { Db } from './sqlite';
 import { TEMP_DIR } from './storeTemp';
+import { finishMove, holdJournal, releaseHold } from './journalMove';
 import { JOURNAL_FILE, RUNS_DIR } from './storeLocation';
 
 /** The type of a compacted journal's first line. */
@@ -415,11 +416,21 @@ export const ADOPTED = 'chunks pointed at the compacted journal';
 export const NOT_WORTH_IT = 'compaction would not save enough';
 
 export type CompactOutcome =
-  | { readonly compacted: true; readonly from: number; readonly to: number; readonly points: number }
+  | {
+      readonly compacted: true;
+      readonly from: number;
+      readonly to: number;
+      readonly points: number;
+      /** Bytes of lines another writer appended to the old file meanwhile, copied to the new one. */
+      readonly carried: number;
+    }
   | { readonly compacted: false; readonly reason: string };
 
-/** The steps of a compaction: the new file written and fsynced; renamed over the journal, folder fsynced. */
-export type CompactStep = 'written' | 'renamed';
+/**
+ * The steps of a compaction: the new file written and fsynced; renamed over the journal, folder
+ * fsynced; the old file's late lines carried over and its hold let go (journalMove.ts).
+ */
+export type CompactStep = 'written' | 'renamed' | 'moved';
 
 export interface CompactOptions {
   readonly now?: number;
@@ -431,8 +442,6 @@ export interface CompactOptions {
    * for ~0.5 s per 50 MB of a line per point.
    */
   readonly maxBytes?: number;
-  /** Takes the old journal after the rename, to look at it again later (else it is closed at once). */
-  readonly keepOld?: (old: OldJournal) => void;
   /** Called after each step: a test copies the store there (what a kill would leave) or pauses. */
   readonly after?: (step: CompactStep) => void;
 }
@@ -474,7 +483,6 @@ export function compactRun(db: Db, dir: string, runId: string, options: CompactO
   if (lstatSync(folder).isSymbolicLink()) return { compacted: false, reason: 'the run folder is a symbolic link' };
   const fd = openSync(file, constants.O_RDONLY | O_NOFOLLOW);
   let temp: string | undefined;
-  let handedOver = false;
   try {
     const stats = fstatSync(fd, { bigint: true });
     const size = Number(stats.size);
@@ -523,22 +531,26 @@ export function compactRun(db: Db, dir: string, runId: string, options: CompactO
       closeSync(out);
     }
     options.after?.('written');
+    // The old file stays findable until what writers still append to it is carried over (journalMove.ts).
+    const hold = holdJournal(dir, runId, size);
     // An append since the read: the run is not sealed after all (or an edit); leave it for later.
     if (Number(fstatSync(fd, { bigint: true }).size) !== size) {
+      releaseHold(hold);
       return { compacted: false, reason: 'the journal grew while it was compacted' };
     }
-    renameSync(temp, file);
+    try {
+      renameSync(temp, file);
+    } catch (error) {
+      releaseHold(hold);
+      throw error;
+    }
     temp = undefined;
     fsyncFolder(folder);
     options.after?.('renamed');
-    // A writer that opened the old file just before the rename may have appended to it since (and
-    // may still: the caller that keeps the old file looks again a moment later).
-    const old = new OldJournal(runId, fd, size, file, Date.now());
-    old.copy();
-    if (options.keepOld) {
-      options.keepOld(old);
-      handedOver = true;
-    }
+    // A writer that opened the old file before the rename may have appended to it since: up to the
+    // `moved` line this writes, its lines are copied to the new journal; after it, the writer does.
+    const carried = finishMove(hold, file, size);
+    options.after?.('moved');
     db.transaction(() => {
       db.run('UPDATE journals SET offset = ?, line = ?, generation = ?, file_id = ? WHERE run_id = ?', [
         compacted.bytes.length,
@@ -549,9 +561,9 @@ export function compactRun(db: Db, dir: string, runId: string, options: CompactO
       ]);
       pointChunksAtJournal(db, runId, compacted.batched);
     });
-    return { compacted: true, from: size, to: compacted.bytes.length, points: compacted.points };
+    return { compacted: true, from: size, to: compacted.bytes.length, points: compacted.points, carried };
   } finally {
-    if (!handedOver) closeSync(fd);
+    closeSync(fd);
     if (temp !== undefined) rmSync(temp, { force: true });
   }
 }
@@ -670,61 +682,5 @@ export function adoptCompacted(db: Db, dir: string, runId: string, maxBytes = 12
     return true;
   } finally {
     closeSync(fd);
-  }
-}
-
-/**
- * Appends the old file's complete lines in bytes [from, to) to the new journal, on a fresh line (the
- * store reads them as new lines); returns how many bytes it copied.
- */
-function copyLate(fd: number, from: number, to: number, file: string): number {
-  const late = Buffer.alloc(to - from);
-  for (let done = 0; done < late.length;) {
-    const n = readSync(fd, late, done, late.length - done, from + done);
-    if (n === 0) break;
-    done += n;
-  }
-  const end = late.lastIndexOf(NEWLINE);
-  if (end === -1) return 0;
-  const out = openSync(file, constants.O_RDWR | constants.O_APPEND | O_NOFOLLOW);
-  try {
-    // Another writer's cut-off line in the new journal: ours starts on a line of its own.
-    const size = fstatSync(out).size;
-    const last = Buffer.alloc(1);
-    if (size > 0 && readSync(out, last, 0, 1, size - 1) === 1 && last[0] !== NEWLINE) writeAll(out, Buffer.from('\n'));
-    writeAll(out, late.subarray(0, end + 1));
-    fsyncSync(out);
-  } finally {
-    closeSync(out);
-  }
-  return end + 1;
-}
-
-/**
- * The old journal of a compaction, kept open a moment after the rename: a writer that opened it just
- * before (an O_APPEND open, then its write) may still write its line there. `copy` moves the complete
- * lines written to it since to the new journal; `close` lets it go.
- */
-export class OldJournal {
-  constructor(
-    readonly runId: string,
-    private readonly fd: number,
-    private copied: number,
-    private readonly file: string,
-    /** When the rename was (ms since the epoch). */
-    readonly renamedAt: number,
-  ) {}
-
-  /** Copies what was written to the old file since the last look; returns whether anything was. */
-  copy(): boolean {
-    const size = fstatSync(this.fd).size;
-    if (size <= this.copied) return false;
-    const copied = copyLate(this.fd, this.copied, size, this.file);
-    this.copied += copied;
-    return copied > 0;
-  }
-
-  close(): void {
-    closeSync(this.fd);
   }
 }

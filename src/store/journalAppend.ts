@@ -8,12 +8,15 @@
  * - a file that does not end in `\n` (a writer died mid-line) gets a `\n` first, so the new line is
  *   never glued onto the cut-off one;
  * - a journal that is a symbolic link is never opened (O_NOFOLLOW), nor a run folder that is one;
- * - `durable` appends (a run's end) are fsynced, with the folder, before the promise resolves.
+ * - `durable` appends (a run's end) are fsynced, with the folder, before the promise resolves;
+ * - lines that land in a journal after compaction replaced it are written again to the new one
+ *   (journalMove.ts says when).
  */
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { lstat, open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { strandedAfterMove } from './journalMove';
 import { JOURNAL_FILE, RUNS_DIR, RUN_ID } from './storeLocation';
 
 const NEWLINE = 0x0a;
@@ -32,9 +35,8 @@ export class UnsafeRunPath extends Error {
   readonly code = 'EUNSAFE';
 }
 
-/** Whether the last byte of an open file is `\n` (an empty file counts as ending a line). */
-async function endsWithNewline(handle: FileHandle): Promise<boolean> {
-  const { size } = await handle.stat();
+/** Whether the last byte of an open file of `size` bytes is `\n` (an empty file counts as ending a line). */
+async function endsWithNewline(handle: FileHandle, size: number): Promise<boolean> {
   if (size === 0) return true;
   const last = Buffer.alloc(1);
   await handle.read(last, 0, 1, size - 1);
@@ -48,6 +50,11 @@ export async function appendJournal(
   options: AppendOptions = {},
 ): Promise<void> {
   if (text.length === 0) return;
+  await append(file, typeof text === 'string' ? Buffer.from(text, 'utf8') : text, options, false);
+}
+
+/** `carrying`: these lines landed in a journal compaction replaced, and go to the new one (once). */
+async function append(file: string, lines: Uint8Array, options: AppendOptions, carrying: boolean): Promise<void> {
   const flags = constants.O_RDWR | constants.O_APPEND | O_NOFOLLOW | (options.create ? constants.O_CREAT : 0);
   let handle: FileHandle;
   try {
@@ -60,20 +67,26 @@ export async function appendJournal(
     }
     throw error;
   }
+  let stranded: boolean;
   try {
-    const prefix = (await endsWithNewline(handle)) ? '' : '\n';
-    const data =
-      typeof text === 'string'
-        ? Buffer.from(prefix + text, 'utf8')
-        : Buffer.concat([Buffer.from(prefix), text], prefix.length + text.length);
+    const identity = await handle.stat({ bigint: true });
+    const prefix = (await endsWithNewline(handle, Number(identity.size))) ? '' : '\n';
+    const data = prefix ? Buffer.concat([Buffer.from(prefix), lines], prefix.length + lines.length) : lines;
     let written = 0;
     while (written < data.length) {
       const { bytesWritten } = await handle.write(data, written, data.length - written);
       written += bytesWritten;
     }
     if (options.durable) await handle.sync();
+    // Compaction may have replaced the journal since the open (journalMove.ts): lines that landed
+    // in the old file after its replacer stopped carrying them over are written again.
+    stranded = !carrying && (await strandedAfterMove(handle, identity, file, lines));
   } finally {
     await handle.close();
+  }
+  if (stranded) {
+    await append(file, lines, { ...options, create: false }, true);
+    return;
   }
   if (options.durable) await syncFolder(dirname(file));
 }

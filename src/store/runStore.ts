@@ -1,9 +1,10 @@
 import { ChunkFiles } from './chunkFiles';
-import type { CompactOptions, CompactOutcome, OldJournal } from './compaction';
+import type { CompactOptions, CompactOutcome } from './compaction';
 import { ADOPTED, NOT_WORTH_IT, adoptCompacted, compactRun, sealedRuns, syncHolds, unadoptedRuns } from './compaction';
 import { processAlive } from './lock';
 import { openDatabase, saveDatabase } from './databaseFile';
 import type { SyncResult } from './journalSync';
+import { recoverMoves } from './journalMove';
 import { JournalSync } from './journalSync';
 import type { Db } from './sqlite';
 import type { QueryArgs, QueryName, QueryResult } from './storeQueries';
@@ -21,9 +22,6 @@ export interface StoreOptions {
   readonly wasmFile?: string;
   readonly log?: (message: string) => void;
 }
-
-/** How long after a compaction its old journal is looked at again (RunStore.settleOldJournals). */
-const OLD_JOURNAL_MS = 2_000;
 
 /** One turn of compaction (RunStore.compactNext). */
 export interface CompactTurn extends CompactOptions {
@@ -46,8 +44,6 @@ export class RunStore {
   /** Where moveChunksOut goes on from (series id, seq), and whether it moved any since the last VACUUM. */
   private moveFrom: [number, number] = [0, -1];
   private moved = false;
-  /** Old journals of this process's compactions, looked at once more a moment later. */
-  private readonly oldJournals: OldJournal[] = [];
 
   private constructor(
     private readonly db: Db,
@@ -108,10 +104,7 @@ export class RunStore {
       }
       let outcome: CompactOutcome;
       try {
-        outcome = compactRun(this.db, this.options.dir, runId, {
-          ...options,
-          keepOld: (old) => this.oldJournals.push(old),
-        });
+        outcome = compactRun(this.db, this.options.dir, runId, options);
       } catch (error) {
         outcome = { compacted: false, reason: (error as Error).message };
       }
@@ -135,30 +128,6 @@ export class RunStore {
     return undefined;
   }
 
-  /**
-   * Looks once more at the old journals of compactions at least `afterMs` old: lines a writer put
-   * there after the rename go to the new journals, and the old files are let go. Returns the runs
-   * whose journal got lines (to be read).
-   */
-  settleOldJournals(afterMs = OLD_JOURNAL_MS, now = Date.now()): string[] {
-    const grown: string[] = [];
-    const keep: OldJournal[] = [];
-    for (const old of this.oldJournals) {
-      if (now - old.renamedAt < afterMs) {
-        keep.push(old);
-        continue;
-      }
-      try {
-        if (old.copy()) grown.push(old.runId);
-      } finally {
-        old.close();
-      }
-    }
-    this.oldJournals.length = 0;
-    this.oldJournals.push(...keep);
-    return grown;
-  }
-
   static async open(options: StoreOptions): Promise<RunStore> {
     const log = options.log ?? (() => undefined);
     const { db, recoveredFrom } = await openDatabase({ ...options, log });
@@ -171,6 +140,8 @@ export class RunStore {
       // Uploads cut short by a crash or a kill of their process: nobody will finish them.
       const removed = await removeStaleTemp(options.dir);
       if (removed > 0) log(`Removed ${removed} temporary file(s) left by processes that are gone.`);
+      // A compaction killed after its rename: lines written to the old journal meanwhile are carried over.
+      recoverMoves(options.dir, log);
       // Chunks written after the last snapshot are cut off (the journals hold their points); a run
       // whose file lost chunks the database points at is read again.
       for (const runId of files.check()) {
@@ -216,11 +187,6 @@ export class RunStore {
   }
 
   close(): void {
-    try {
-      this.settleOldJournals(0);
-    } catch {
-      // The old files are let go either way; their lines were copied as far as they could be.
-    }
     this.files.close();
     this.db.close();
   }

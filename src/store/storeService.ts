@@ -303,6 +303,8 @@ export class StoreService implements ServiceCalls, StoreCalls {
         if (turn.outcome.compacted) {
           compacted++;
           saved += turn.outcome.from - turn.outcome.to;
+          // Lines another writer put in the old file meanwhile are in the new one, after what was read.
+          if (turn.outcome.carried > 0) void this.requestSync([turn.runId]).catch(() => undefined);
         }
         if (this.store.hasUnsavedChanges) this.scheduleSnapshot();
         await new Promise((resolve) => setImmediate(resolve));
@@ -317,16 +319,6 @@ export class StoreService implements ServiceCalls, StoreCalls {
         'info',
         `Compacted ${compacted} finished run journal(s), ${(saved / 1e6).toFixed(1)} MB smaller.`,
       );
-      // A writer that opened a journal just before its rename may write to the old file a moment
-      // later: looked at again, its lines copied to the new journal and read.
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        if (this.closed) return;
-        const grown = this.store.settleOldJournals();
-        if (grown.length > 0) void this.requestSync(grown).catch(() => undefined);
-      }, 2_500);
-      timer.unref();
-      this.timers.add(timer);
     }
   }
 

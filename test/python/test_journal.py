@@ -1,6 +1,7 @@
 """Journal writing: background flushes, I/O failures, partial writes, threads and fork."""
 
 import errno
+import json
 import os
 import shutil
 import sys
@@ -198,6 +199,71 @@ class FailureTest(support.ClientTest):
 
 
 @unittest.skipUnless(hasattr(os, "fork"), "no fork on this platform")
+class ReplacedJournalTest(support.ClientTest):
+    """Compaction renames a new journal over a finished run's while a client that resumed the run
+    may have the old one open (docs/JOURNAL.md, "Replacing a journal"). The replacer carries the old
+    file's lines over up to the ``moved`` line it appends there; what lands after it, the client
+    writes again to the new journal, once."""
+
+    def replace_when_opened(self, run, moved):
+        """Makes the client's next open of its journal happen just before a replacement: the new
+        file (a compacted copy of what was there) renamed over it, then, when ``moved``, the moved
+        line appended to the old file. The client's write then lands in the old file."""
+        path = journal_path(run)
+        real_open = os.open
+        done = []
+
+        def open_then_replace(file, flags, mode=0o777, **kwargs):
+            fd = real_open(file, flags, mode, **kwargs)
+            if file == path and not done:
+                done.append(True)
+                with open(path, "rb") as handle:
+                    head = handle.read()
+                with open(path + ".new", "wb") as handle:
+                    handle.write(b'{"t":"compacted","ts":1,"generation":"g"}\n' + head)
+                old = real_open(path, os.O_WRONLY | os.O_APPEND)
+                os.rename(path + ".new", path)
+                if moved:
+                    os.write(old, b'{"t":"moved","ts":2}\n')
+                os.close(old)
+            return fd
+
+        _journal.os.open = open_then_replace
+        self.addCleanup(setattr, _journal.os, "open", real_open)
+        return done
+
+    def test_lines_written_after_the_moved_line_are_written_again_to_the_new_journal(self):
+        self.use_store()
+        run = runlog.start_run()
+        runlog.log_param("lr", 0.1)
+        runlog.flush()
+        done = self.replace_when_opened(run, moved=True)
+        runlog.set_tag("late", "after the move")
+        runlog.log_metric("loss", 0.5, step=3)
+        self.assertTrue(runlog.flush())
+        self.assertEqual(done, [True])
+        text = b"\n".join(raw_lines(run))
+        self.assertTrue(text.startswith(b'{"t":"compacted"'))
+        self.assertEqual(text.count(b'"key":"late"'), 1)
+        runlog.end_run()
+        events = [json.loads(line) for line in raw_lines(run)[1:] if line]
+        self.assertEqual([t["value"] for t in of_type(events, "tag") if t["key"] == "late"], ["after the move"])
+        points = [_journal.decode_points(e) for e in of_type(events, "metrics")]
+        self.assertEqual([(p[0], p[1], p[3]) for p in points if p], [("loss", [3], [0.5])])
+        self.assertEqual(events[-1]["t"], "run_end")
+
+    def test_lines_written_before_the_moved_line_are_left_to_the_replacer(self):
+        self.use_store()
+        run = runlog.start_run()
+        runlog.flush()
+        self.replace_when_opened(run, moved=False)
+        runlog.set_tag("early", "before the move")
+        self.assertTrue(runlog.flush())
+        # Not in the new journal: the replacer copies it when it writes the moved line after it.
+        self.assertNotIn(b'"key":"early"', b"\n".join(raw_lines(run)))
+        runlog.end_run()
+
+
 class ForkTest(support.ClientTest):
     def test_a_forked_child_writes_its_own_lines_not_the_parents(self):
         self.use_store()
