@@ -16,6 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  appendFileSync,
   closeSync,
   constants,
   fstatSync,
@@ -34,6 +35,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ChunkFiles } from './chunkFiles';
 import { parseEventLine } from './eventParse';
+import { parseState } from '../sync/syncState';
 import { StoreLock } from './lock';
 import { batchable, parseMetricBatch } from './metricBatchLine';
 import { MetricBatch, scanMetricLine } from './metricScan';
@@ -53,8 +55,9 @@ const MARKER_PREFIX = `{"t":"${COMPACTED}",`;
  * instead of a chunk file (~32 KB a line).
  */
 export const COMPACT_LINE_POINTS = 2048;
-/** The sync folder's name (src/sync/syncState.ts): a run named in a push state is left as it is. */
+/** The sync folder's name and its push states (src/sync/syncState.ts). */
 const SYNC_DIR = 'sync';
+const PUSHED_FILE = 'pushed.jsonl';
 const NEWLINE = 0x0a;
 const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 
@@ -373,23 +376,11 @@ export function sealedRuns(db: Db, options: SealedOptions): string[] {
     .map((row) => row.id);
 }
 
-/**
- * Whether a push or pull is under way with any server (a live `<store>/sync/<key>/lock`), or this
- * run is named in any push state: a pushed run's confirmed offsets are offsets of its journal as it
- * is, so such runs are never compacted.
- */
-export function syncHolds(dir: string, runId: string | undefined, isAlive: (pid: number) => boolean): boolean {
-  let keys: string[];
-  try {
-    keys = readdirSync(join(dir, SYNC_DIR));
-  } catch {
-    return false;
-  }
-  const needle = runId === undefined ? undefined : `"run":${JSON.stringify(runId)}`;
-  for (const key of keys) {
-    const folder = join(dir, SYNC_DIR, key);
+/** Whether a push or pull is under way with any server (a live `<store>/sync/<key>/lock`). */
+export function syncUnderWay(dir: string, isAlive: (pid: number) => boolean): boolean {
+  for (const key of syncFolders(dir)) {
     try {
-      const lock = JSON.parse(readFileSync(join(folder, 'lock'), 'utf8')) as {
+      const lock = JSON.parse(readFileSync(join(dir, SYNC_DIR, key, 'lock'), 'utf8')) as {
         pid: number;
         host: string;
         heartbeat: number;
@@ -397,16 +388,45 @@ export function syncHolds(dir: string, runId: string | undefined, isAlive: (pid:
       };
       if (!StoreLock.isStale(lock, { isAlive })) return true;
     } catch {
-      // No lock (or one being replaced: read as free, the state file decides below).
-    }
-    if (needle === undefined) continue;
-    try {
-      if (readFileSync(join(folder, 'pushed.jsonl'), 'utf8').includes(needle)) return true;
-    } catch {
-      // No push state in this folder.
+      // No lock (or one being replaced: read as free; a push that starts now finds the journal's
+      // generation changed under it and stops, pushRun.ts).
     }
   }
   return false;
+}
+
+function syncFolders(dir: string): string[] {
+  try {
+    return readdirSync(join(dir, SYNC_DIR));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The push states (`<store>/sync/<key>/pushed.jsonl`) that name this run, when each says the server
+ * has all of its journal of `size` bytes as it is (done, confirmed to the end, nothing on its way,
+ * never compacted): compaction then tells each the new journal's size and generation. Undefined
+ * when one does not: a push still has offsets of this file to resume from, so the run waits.
+ */
+export function pushedStates(dir: string, runId: string, size: number): string[] | undefined {
+  const needle = `"run":${JSON.stringify(runId)}`;
+  const folders: string[] = [];
+  for (const key of syncFolders(dir)) {
+    const file = join(dir, SYNC_DIR, key, PUSHED_FILE);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!text.includes(needle)) continue;
+    const state = parseState(text).get(runId);
+    if (!state) continue;
+    if (!state.done || state.offset !== size || state.unconfirmed || state.generation !== '') return undefined;
+    folders.push(file);
+  }
+  return folders;
 }
 
 /** The outcome's reason when a compacted run's chunks were pointed at its journal again (adoptCompacted). */
@@ -442,6 +462,11 @@ export interface CompactOptions {
    * for ~0.5 s per 50 MB of a line per point.
    */
   readonly maxBytes?: number;
+  /**
+   * The push states that have all of the run's journal as it is (`pushedStates`): told the new
+   * journal's size and generation once it is in place.
+   */
+  readonly pushedStates?: readonly string[];
   /** Called after each step: a test copies the store there (what a kill would leave) or pauses. */
   readonly after?: (step: CompactStep) => void;
 }
@@ -561,6 +586,11 @@ export function compactRun(db: Db, dir: string, runId: string, options: CompactO
       ]);
       pointChunksAtJournal(db, runId, compacted.batched);
     });
+    // Pushed runs: the server has every line of the new journal's first bytes too. A kill before
+    // this leaves states of the old generation, which the next push reads as "send again, leaving
+    // out what the server has".
+    const told = `${JSON.stringify({ run: runId, offset: compacted.bytes.length, done: true, generation })}\n`;
+    for (const state of options.pushedStates ?? []) appendFileSync(state, told);
     return { compacted: true, from: size, to: compacted.bytes.length, points: compacted.points, carried };
   } finally {
     closeSync(fd);

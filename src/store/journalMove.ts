@@ -44,7 +44,7 @@ import { JOURNAL_FILE, RUNS_DIR, RUN_ID } from './storeLocation';
 /** The folder of the links to journals being replaced. */
 export const MOVES_DIR = 'compacting';
 /** The type of the line that ends what a replaced journal's replacer carried over. */
-export const MOVED = 'moved';
+const MOVED = 'moved';
 /** A `moved` line starts with these bytes (its writer puts `t` first). */
 const MOVED_PREFIX = Buffer.from(`{"t":"${MOVED}",`);
 const NEWLINE = 0x0a;
@@ -104,7 +104,7 @@ function movedIn(piece: Buffer, start: number): number | undefined {
 }
 
 /** Where the `moved` line of an open file starts at or after `from`; undefined when it has none. */
-export function findMoved(fd: number, from = 0): number | undefined {
+function findMoved(fd: number, from = 0): number | undefined {
   for (const { start, end } of pieces(from, fstatSync(fd).size)) {
     const at = movedIn(readAt(fd, start, end), start);
     if (at !== undefined && at >= from) return at;

@@ -1,6 +1,15 @@
 import { ChunkFiles } from './chunkFiles';
 import type { CompactOptions, CompactOutcome } from './compaction';
-import { ADOPTED, NOT_WORTH_IT, adoptCompacted, compactRun, sealedRuns, syncHolds, unadoptedRuns } from './compaction';
+import {
+  ADOPTED,
+  NOT_WORTH_IT,
+  adoptCompacted,
+  compactRun,
+  pushedStates,
+  sealedRuns,
+  syncUnderWay,
+  unadoptedRuns,
+} from './compaction';
 import { processAlive } from './lock';
 import { openDatabase, saveDatabase } from './databaseFile';
 import type { SyncResult } from './journalSync';
@@ -95,16 +104,18 @@ export class RunStore {
   compactNext(options: CompactTurn): { runId: string; outcome: CompactOutcome } | undefined {
     if (!this.writer) return undefined;
     const isAlive = options.isAlive ?? processAlive;
-    if (syncHolds(this.options.dir, undefined, isAlive)) return undefined;
+    if (syncUnderWay(this.options.dir, isAlive)) return undefined;
     for (const runId of sealedRuns(this.db, { isAlive, ...(options.host ? { host: options.host } : {}) })) {
       if (options.skip?.has(runId)) continue;
-      if (syncHolds(this.options.dir, runId, isAlive)) {
+      const read = this.db.get<{ offset: number }>('SELECT offset FROM journals WHERE run_id = ?', [runId]);
+      const pushed = pushedStates(this.options.dir, runId, read?.offset ?? -1);
+      if (!pushed) {
         options.skip?.add(runId);
         continue;
       }
       let outcome: CompactOutcome;
       try {
-        outcome = compactRun(this.db, this.options.dir, runId, options);
+        outcome = compactRun(this.db, this.options.dir, runId, { ...options, pushedStates: pushed });
       } catch (error) {
         outcome = { compacted: false, reason: (error as Error).message };
       }

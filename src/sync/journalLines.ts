@@ -7,6 +7,7 @@
  */
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { generationOf } from '../store/compaction';
 import type { RunEvent } from '../store/events';
 import { parseEventLine } from '../store/eventParse';
 import { parseMetricBatch } from '../store/metricBatchLine';
@@ -142,9 +143,18 @@ export async function forEachLine(
   file: string,
   from: number,
   each: (line: JournalLine) => boolean | Promise<boolean>,
+  /** The generation the caller's offsets count in: another one (compacted since) is not read. */
+  generation?: string,
 ): Promise<number> {
   const handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
   try {
+    if (generation !== undefined) {
+      const head = Buffer.alloc(512);
+      const { bytesRead } = await handle.read(head, 0, head.length, 0);
+      if (generationOf(head.subarray(0, bytesRead)) !== generation) {
+        throw new Error('its journal was compacted while it was being pushed; push it again');
+      }
+    }
     let offset = from;
     let size = SLICE;
     for (;;) {

@@ -9,8 +9,10 @@
  * the server is asked first: points it has are not sent twice, nor datasets, nor files of the same
  * size. Params and tags are idempotent in MLflow: sending them again changes nothing.
  */
-import { stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { generationOf } from '../store/compaction';
 import type { InputEvent, RunEvent } from '../store/events';
 import { readJournal } from '../store/journal';
 import { runJournalPath } from '../store/journalAppend';
@@ -95,8 +97,27 @@ const PIPELINE = 3;
 export async function pushNeeded(state: SyncState, storeDir: string, details: RunDetails): Promise<boolean> {
   const before = state.get(details.id);
   if (!before) return true;
-  const size = (await stat(await runJournalPath(storeDir, details.id))).size;
-  return before.offset < size || before.unconfirmed !== undefined || (!before.done && ENDED.includes(details.status));
+  const file = await runJournalPath(storeDir, details.id);
+  const size = (await stat(file)).size;
+  return (
+    before.offset < size ||
+    before.unconfirmed !== undefined ||
+    (!before.done && ENDED.includes(details.status)) ||
+    // Compacted since (and the state not told): its offsets count in the journal as it was.
+    before.generation !== (await journalGeneration(file))
+  );
+}
+
+/** The generation of a journal: what its compacted first line names, '' for one never compacted. */
+async function journalGeneration(file: string): Promise<string> {
+  const handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  try {
+    const head = Buffer.alloc(512);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return generationOf(head.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
 }
 
 export async function pushRun(env: PushEnv, plan: RunPlan, signal?: AbortSignal): Promise<RunResult> {
@@ -106,6 +127,8 @@ export async function pushRun(env: PushEnv, plan: RunPlan, signal?: AbortSignal)
 class RunPush {
   private readonly details: RunDetails;
   private file = '';
+  /** The generation of the journal as this push reads it (compaction.ts). */
+  private generation = '';
   private remote: RemoteRun | undefined;
   private confirmed = 0;
   private processed = 0;
@@ -144,11 +167,12 @@ class RunPush {
       const problems = limitProblems(this.details);
       if (problems.length > 0) return { outcome: 'failed', reason: problems.slice(0, 5).join('; '), points: 0 };
       this.file = await runJournalPath(this.env.storeDir, id);
+      this.generation = await journalGeneration(this.file);
       await this.start(before);
-      await forEachLine(this.file, this.confirmed, (line) => this.line(line));
+      await forEachLine(this.file, this.confirmed, (line) => this.line(line), this.generation);
       await this.flush();
       const done = ended ? await this.finish() : false;
-      await this.env.state.confirmed(id, this.processed, done);
+      await this.env.state.confirmed(id, this.processed, done, this.generation);
       if (this.artifactProblem) {
         return { outcome: 'failed', reason: this.artifactProblem, remote: this.remoteId, points: this.points };
       }
@@ -181,7 +205,7 @@ class RunPush {
       } else {
         this.remote = await this.create();
       }
-      await state.mapped(id, this.remoteId);
+      await state.mapped(id, this.remoteId, this.generation);
       return;
     }
     const remote = await client.getRun(before.remote);
@@ -193,6 +217,13 @@ class RunPush {
       throw new RunPushError(`its run ${before.remote} was deleted on the server; restore it there to push again`);
     }
     this.remote = remote;
+    if (before.generation !== this.generation) {
+      // The journal was compacted since: its offsets are another file's. Everything is read again,
+      // and what the server has already is left out, as for a run found on the server by its tag.
+      this.unsureUntil = Number.MAX_SAFE_INTEGER;
+      this.verifyFiles = true;
+      return;
+    }
     this.confirmed = this.processed = before.offset;
     if (before.unconfirmed && before.unconfirmed[1] > before.offset) this.unsureUntil = before.unconfirmed[1];
     // Pushed before, not finished then: its files may have been skipped (verified at the end).
@@ -346,7 +377,7 @@ class RunPush {
 
   private async confirm(offset: number): Promise<void> {
     this.confirmed = offset;
-    await this.env.state.confirmed(this.details.id, offset, false);
+    await this.env.state.confirmed(this.details.id, offset, false, this.generation);
   }
 
   /** Everything but metric points; returns whether to read on. */

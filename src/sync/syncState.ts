@@ -10,6 +10,9 @@
  *     {"run": L, "offset": N, "done": B}                    the server confirmed every line before N;
  *                                                           B: the run's end, end time and artifacts too;
  *                                                           a `sending` range reaching past N stays open
+ *   Lines with an offset carry "generation": G when the journal they count in is a compacted one
+ *   (its first line names G): offsets of another generation of the journal mean nothing, and the
+ *   next push sends the run again, leaving out what the server has.
  *   <key>/pulled.jsonl   {"remote": R, "local": L, "fingerprint": F}: run R of the server is L here, as it
  *                        was when F (a digest of its runs/get answer) was read; the last line of R wins
  *   <key>/lock           the one process pushing to or pulling from that server (store/lock.ts)
@@ -41,6 +44,11 @@ export interface PushedRun {
   readonly done: boolean;
   /** Bytes sent whose answer never came (the process died waiting). */
   readonly unconfirmed?: readonly [number, number];
+  /**
+   * The generation of the journal the offsets count in ('' for a journal never compacted): a
+   * compaction rewrites the journal, and its offsets with it.
+   */
+  readonly generation: string;
 }
 
 export class SyncBusyError extends Error {
@@ -86,7 +94,14 @@ export function parseState(text: string): Map<string, PushedRun> {
   const runs = new Map<string, PushedRun>();
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
-    let entry: { run?: unknown; remote?: unknown; offset?: unknown; done?: unknown; sending?: unknown };
+    let entry: {
+      run?: unknown;
+      remote?: unknown;
+      offset?: unknown;
+      done?: unknown;
+      sending?: unknown;
+      generation?: unknown;
+    };
     try {
       entry = JSON.parse(line) as typeof entry;
     } catch {
@@ -96,8 +111,9 @@ export function parseState(text: string): Map<string, PushedRun> {
     const before = runs.get(entry.run);
     const offset =
       Number.isSafeInteger(entry.offset) && (entry.offset as number) >= 0 ? (entry.offset as number) : undefined;
+    const generation = typeof entry.generation === 'string' ? entry.generation : '';
     if (typeof entry.remote === 'string' && entry.remote !== '') {
-      runs.set(entry.run, { remote: entry.remote, offset: offset ?? 0, done: entry.done === true });
+      runs.set(entry.run, { remote: entry.remote, offset: offset ?? 0, done: entry.done === true, generation });
     } else if (!before) {
       continue;
     } else if (
@@ -107,7 +123,7 @@ export function parseState(text: string): Map<string, PushedRun> {
     ) {
       runs.set(entry.run, { ...before, unconfirmed: [entry.sending[0] as number, entry.sending[1] as number] });
     } else if (offset !== undefined) {
-      runs.set(entry.run, confirmedState(before, offset, entry.done === true));
+      runs.set(entry.run, confirmedState(before, offset, entry.done === true, generation));
     }
   }
   return runs;
@@ -117,10 +133,16 @@ export function parseState(text: string): Map<string, PushedRun> {
  * A run's state after the server confirmed the bytes before `offset`: a `sending` range that reaches
  * past it stays (a later batch still on its way when an earlier one was answered).
  */
-function confirmedState(before: PushedRun, offset: number, done: boolean): PushedRun {
-  const unconfirmed = before.unconfirmed && before.unconfirmed[1] > offset ? before.unconfirmed : undefined;
-  return { remote: before.remote, offset, done, ...(unconfirmed ? { unconfirmed } : {}) };
+function confirmedState(before: PushedRun, offset: number, done: boolean, generation: string): PushedRun {
+  const unconfirmed =
+    before.unconfirmed && before.unconfirmed[1] > offset && before.generation === generation
+      ? before.unconfirmed
+      : undefined;
+  return { remote: before.remote, offset, done, generation, ...(unconfirmed ? { unconfirmed } : {}) };
 }
+
+/** A state line's generation field: none for a journal never compacted. */
+const generationField = (generation: string): { generation?: string } => (generation ? { generation } : {});
 
 /** Pull records: the last line of each remote run wins. */
 export function parsePulled(text: string): Map<string, PulledRun> {
@@ -249,9 +271,9 @@ export class SyncState {
     return new Map([...this.runs].map(([run, state]) => [run, state.remote]));
   }
 
-  mapped(runId: string, remote: string): Promise<void> {
-    this.runs.set(runId, { remote, offset: 0, done: false });
-    return this.append({ run: runId, remote, offset: 0, done: false });
+  mapped(runId: string, remote: string, generation = ''): Promise<void> {
+    this.runs.set(runId, { remote, offset: 0, done: false, generation });
+    return this.append({ run: runId, remote, offset: 0, done: false, ...generationField(generation) });
   }
 
   sending(runId: string, from: number, to: number): Promise<void> {
@@ -260,11 +282,11 @@ export class SyncState {
     return this.append({ run: runId, sending: [from, to] });
   }
 
-  confirmed(runId: string, offset: number, done: boolean): Promise<void> {
+  confirmed(runId: string, offset: number, done: boolean, generation = ''): Promise<void> {
     const before = this.runs.get(runId);
     if (!before) throw new Error(`run ${runId} was never mapped to a remote run`);
-    this.runs.set(runId, confirmedState(before, offset, done));
-    return this.append({ run: runId, offset, done });
+    this.runs.set(runId, confirmedState(before, offset, done, generation));
+    return this.append({ run: runId, offset, done, ...generationField(generation) });
   }
 
   private append(entry: object): Promise<void> {
@@ -294,7 +316,7 @@ export class SyncState {
         const text = [...this.runs]
           .map(
             ([run, s]) =>
-              `${JSON.stringify({ run, remote: s.remote, offset: s.offset, done: s.done })}\n${s.unconfirmed ? `${JSON.stringify({ run, sending: s.unconfirmed })}\n` : ''}`,
+              `${JSON.stringify({ run, remote: s.remote, offset: s.offset, done: s.done, ...generationField(s.generation) })}\n${s.unconfirmed ? `${JSON.stringify({ run, sending: s.unconfirmed })}\n` : ''}`,
           )
           .join('');
         await writeFileAtomic(join(this.dir, STATE_FILE), Buffer.from(text));

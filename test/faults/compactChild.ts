@@ -24,6 +24,8 @@ async function main(): Promise<void> {
   if (snapshots && random() < 0.3) await store.snapshot();
   const skip = new Set<string>();
   for (;;) {
+    // What the trial's appender wrote since: a journal is compacted only once read to its end.
+    await store.syncJournals();
     // A pause after each step of a compaction (the new file written; renamed over the journal) widens
     // the moments between them, so that kills land there often.
     const turn = store.compactNext({

@@ -4,7 +4,8 @@
 // before the database knew, mid-snapshot. After every kill each journal must still hold every
 // metric point bit for bit (read here without the store's code), every tag that was appended, and
 // the store, opened as a reader on what the kill left (and now and then rebuilt without its
-// database), must answer every point, param and tag.
+// database), must answer every point, param and tag. A second process appends tags all along; each
+// it acknowledged is in its run's journal exactly once once the next writer has opened the store.
 import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { miss, openStore, outcome, remove, scratch, sleep } from './checks';
 import { RunStore } from '../../src/store/runStore';
 
 const CHILD = join(__dirname, 'compactChild.js');
+const APPENDER = join(__dirname, 'appendChild.js');
 const RUNS = 6;
 /** The lines of each journal an early database has read (withEarlySnapshot): its start and a few hundred points. */
 const HEAD_LINES = 300;
@@ -165,6 +167,9 @@ export async function killCompaction(kills: number, log: (line: string) => void 
   const dir = join(root, '.runlog');
   let expected = new Map<string, Points>();
   let compacted = 0;
+  /** The appender's tags acknowledged since the store was fresh; how many were checked in all. */
+  const acked = new Set<number>();
+  let appendedTags = 0;
   try {
     for (let i = 0; i < kills; i++) {
       // A fresh store of uncompacted runs, but every third trial goes on from what the kill left.
@@ -175,15 +180,29 @@ export async function killCompaction(kills: number, log: (line: string) => void 
         expected = early ? await withEarlySnapshot(dir, i + 1) : makeStore(dir, i + 1);
       }
       // On a store with an early database the writer saves none: a kill after a compaction leaves that one.
+      if (i % 3 !== 2) acked.clear();
       const args = [CHILD, dir, String(i + 1), ...(early ? ['nosnap'] : [])];
       const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+      // Another process appends tags to the runs all along (appendJournal, as the editor and the
+      // endpoint do): each one it acknowledged must end up in its run's journal exactly once.
+      const appender = spawn(process.execPath, [APPENDER, dir, String(RUNS), String((i + 1) * 1_000_000)], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let heard = '';
+      appender.stdout.on('data', (data: Buffer) => {
+        heard += data.toString('utf8');
+        const lines = heard.split('\n');
+        heard = lines.pop() ?? '';
+        for (const n of lines) if (n) acked.add(Number(n));
+      });
       // Killed anywhere from opening to well after the last compaction, most often while compacting:
       // the child says when the store is open, and compacting its six runs takes ~0.3 s from there.
       const opened = new Promise<void>((resolve) => proc.stdout.once('data', () => resolve()));
       if (Math.random() < 0.2) await sleep(Math.random() * 600);
       else await Promise.race([opened.then(() => sleep(Math.random() * 500)), sleep(10_000)]);
       proc.kill('SIGKILL');
-      await new Promise((resolve) => proc.once('exit', resolve));
+      appender.kill('SIGKILL');
+      await Promise.all([proc, appender].map((p) => new Promise((resolve) => p.once('exit', resolve))));
       result.trials++;
       if (i % 5 === 4) rmSync(join(dir, 'runlog.db'), { force: true }); // rebuilt from the journals alone
       const store = await openStore(dir, result);
@@ -234,6 +253,23 @@ export async function killCompaction(kills: number, log: (line: string) => void 
         miss(result, 'lost', facts.tags.get('phase') === 'train' ? 0 : 1, `kill ${i + 1}: ${runId} lost its tag`);
       }
       store?.close();
+      // The next writer to open the store finishes a move the kill cut short (journalMove.ts); then
+      // every acknowledged tag is in its run's journal once.
+      const next = await RunStore.open({ dir, writer: true, version: 'faults' });
+      next.close();
+      const texts = new Map<string, string>();
+      for (let r = 0; r < RUNS; r++)
+        texts.set(`run${r}`, readFileSync(join(dir, 'runs', `run${r}`, 'events.jsonl'), 'utf8'));
+      let missing = 0;
+      let doubled = 0;
+      for (const n of acked) {
+        const found = (texts.get(`run${n % RUNS}`) ?? '').split(`"key":"a${n}"`).length - 1;
+        if (found === 0) missing++;
+        if (found > 1) doubled++;
+      }
+      appendedTags += acked.size;
+      miss(result, 'lost', missing, `kill ${i + 1}: acknowledged tags of the appender missing from their journal`);
+      miss(result, 'corrupt', doubled, `kill ${i + 1}: acknowledged tags of the appender written twice`);
       if ((i + 1) % 25 === 0) log(`  ${i + 1} kills of the compacting writer`);
     }
     // The next writer cleans what the killed ones left: no temporary file stays.
@@ -247,6 +283,7 @@ export async function killCompaction(kills: number, log: (line: string) => void 
     }
     miss(result, 'leaked', left.length, `temporary files left: ${left.join(', ')}`);
     result.notes.push(`${compacted} of ${result.trials * RUNS} journals checked were compacted when checked`);
+    result.notes.push(`${appendedTags} checks of acknowledged tags appended by a second process meanwhile`);
   } finally {
     remove(root);
   }

@@ -125,6 +125,57 @@ describe('sync: push and pull through runlog serve', function () {
     assert.match(await readFile(join(team.dir, 'runs', remoteA.id, 'events.jsonl'), 'utf8'), /"step":9007199254740993/);
   });
 
+  it('compacts a pushed run and tells its push state, so pushing again sends nothing twice', async () => {
+    assert.deepEqual((await push(mine, http)).failed, []);
+    const state = join(mine, 'sync', serverKey(team.uri), 'pushed.jsonl');
+    const writer = await RunStore.open({ dir: mine, writer: true, version: 'test' });
+    const turn = writer.compactNext({ quietMs: 0 });
+    writer.close();
+    assert.equal(turn?.runId, A);
+    assert.ok(turn.outcome.compacted, 'a run whose every line the server has is compacted');
+    const journal = await readFile(join(mine, 'runs', A, 'events.jsonl'));
+    const told = (await readFile(state, 'utf8')).trim().split('\n').at(-1) ?? '';
+    assert.deepEqual(Object.keys(JSON.parse(told) as object), ['run', 'offset', 'done', 'generation']);
+    assert.equal((JSON.parse(told) as { offset: number }).offset, journal.length);
+    const [remoteA] = (await team.runs()).filter((r) => r.name === 'bright-owl');
+    assert.ok(remoteA);
+    const again = await connect(team.uri, team.token);
+    try {
+      const unchanged = await push(mine, again);
+      assert.ok(unchanged.unchanged.some((r) => r.id === A));
+      assert.equal(unchanged.writes, 0);
+      // A tag after the compaction goes on its own.
+      await appendFile(
+        join(mine, 'runs', A, 'events.jsonl'),
+        line({ t: 'tag', ts: T0 + 70_000, key: 'late', value: 'y' }),
+      );
+      assert.equal((await push(mine, again)).points, 0);
+      assert.equal(team.store.query('getRun', remoteA.id)?.tags['late'], 'y');
+      // A push state that never heard of the compaction (its line lost): the run is read again and
+      // what the server has is left out, not sent twice.
+      const lines = (await readFile(state, 'utf8')).split('\n').filter((l) => !l.includes('"generation"'));
+      await rm(state);
+      await appendFile(state, lines.join('\n'));
+      // Its offset is the uncompacted journal's, past the end of this one: read as such, the next
+      // tag would never be sent.
+      await appendFile(
+        join(mine, 'runs', A, 'events.jsonl'),
+        line({ t: 'tag', ts: T0 + 80_000, key: 'later', value: 'z' }),
+      );
+      const resent = await push(mine, again);
+      assert.deepEqual(resent.failed, []);
+      assert.equal(resent.points, 0, 'no point sent twice');
+      assert.equal(team.store.query('getRun', remoteA.id)?.tags['later'], 'z');
+      assert.equal(team.store.query('series', remoteA.id, 'loss', 'step').values.length, 2500);
+      assert.ok(
+        (await push(mine, again)).unchanged.some((r) => r.id === A),
+        'and then it is told again',
+      );
+    } finally {
+      again.close();
+    }
+  });
+
   it('pushes an unchanged store again with no write at all', async () => {
     await push(mine, http);
     const again = await connect(team.uri, team.token);
