@@ -39,6 +39,12 @@ export class ChunkFiles {
   private static readonly attached = new WeakMap<Db, ChunkFiles>();
   /** Open files by run: name, descriptor, where the next chunk goes, and whether unsynced. */
   private readonly open = new Map<string, { name: string; fd: number; end: number; dirty: boolean }>();
+  /**
+   * Files no row names any more (replaced, or their run forgotten) that the last saved database may
+   * still name: removed once a snapshot without them is on disk (`takeRetired`, `remove`), so a
+   * reader opening the saved database after a kill finds every file it names.
+   */
+  private retired: string[] = [];
 
   private constructor(
     private readonly db: Db,
@@ -166,9 +172,9 @@ export class ChunkFiles {
 
   /**
    * Replaces the run's chunk file with a new one holding `pieces` one after another (fsynced), and
-   * returns each piece's offset; the old file goes. Call inside the transaction that points the rows
-   * at the new offsets: a database saved before it names the old file, which is gone, and reads the
-   * run again from its journal; the new file, named by no saved row, is removed at the next open.
+   * returns each piece's offset; the old file goes once a snapshot without it is saved. Call inside
+   * the transaction that points the rows at the new offsets: a database saved before it still finds
+   * the old file; the new file, named by no saved row, is removed at the next open.
    */
   replace(runId: string, pieces: readonly Uint8Array[]): number[] {
     if (!this.writable) throw new Error('Only the store writer writes chunk files.');
@@ -194,8 +200,24 @@ export class ChunkFiles {
     if (cached) closeSync(cached.fd);
     this.open.set(runId, { name, fd, end, dirty: false });
     this.db.run('INSERT OR REPLACE INTO chunk_files (run_id, name, size) VALUES (?, ?, ?)', [runId, name, end]);
-    if (old) rmSync(join(this.folder, old.name), { force: true });
+    if (old) this.retired.push(old.name);
     return offsets;
+  }
+
+  /** The files retired so far, handed to a snapshot about to be taken (it names none of them). */
+  takeRetired(): string[] {
+    const taken = this.retired;
+    this.retired = [];
+    return taken;
+  }
+
+  /** After the snapshot that no longer names them is saved: they go. Else they wait for the next. */
+  remove(names: readonly string[], saved: boolean): void {
+    if (!saved) {
+      this.retired.push(...names);
+      return;
+    }
+    for (const name of names) rmSync(join(this.folder, name), { force: true });
   }
 
   /** Drops a run's chunk file (its rows are being deleted: the run is forgotten or read again). */
@@ -207,7 +229,7 @@ export class ChunkFiles {
     }
     const row = this.db.get<{ name: string }>('SELECT name FROM chunk_files WHERE run_id = ?', [runId]);
     this.db.run('DELETE FROM chunk_files WHERE run_id = ?', [runId]);
-    if (row && this.writable) rmSync(join(this.folder, row.name), { force: true });
+    if (row && this.writable) this.retired.push(row.name);
   }
 
   /** When the store's lock is taken or lost: files are opened again for what this process may do. */

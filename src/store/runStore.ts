@@ -186,14 +186,18 @@ export class RunStore {
     if (!this.writer || !this.dirty) return false;
     // The snapshot points into the chunk files: what it points at is on disk first.
     this.files.sync();
+    // Files no row names now: the database saved until now may still name them.
+    const retired = this.files.takeRetired();
     const image = this.db.export();
     this.dirty = false;
     try {
       await saveDatabase(this.options.dir, image);
     } catch (error) {
       this.dirty = true;
+      this.files.remove(retired, false);
       throw error;
     }
+    this.files.remove(retired, true);
     return true;
   }
 

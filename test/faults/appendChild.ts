@@ -1,8 +1,9 @@
 // A writer the compaction trial runs next to the compacting one (test/faults/compaction.ts): it
-// appends a tag to a random finished run every few milliseconds through the editor's and the
-// endpoint's own rule (appendJournal, which writes again what lands in a journal compaction
-// replaced), and prints each tag's number once its append has resolved: those are acknowledged,
-// and must be in their run's journal exactly once whatever the kills did.
+// appends a tag to one of the even-numbered finished runs every few milliseconds (the odd ones
+// compact undisturbed) by the editor's and the endpoint's own rule (appendJournal, which writes
+// again what lands in a journal compaction replaced), and prints each tag's number once its append
+// has resolved: those are acknowledged, and must be in their run's journal exactly once whatever
+// the kills did.
 import { join } from 'node:path';
 import { appendJournal } from '../../src/store/journalAppend';
 
@@ -12,7 +13,7 @@ const first = Number(process.argv[4] ?? 0);
 
 async function main(): Promise<void> {
   for (let n = first; ; n++) {
-    const runId = `run${n % runs}`;
+    const runId = `run${(2 * n) % runs}`;
     const line = `${JSON.stringify({ t: 'tag', ts: Date.now(), key: `a${n}`, value: String(n) })}\n`;
     await appendJournal(join(dir, 'runs', runId, 'events.jsonl'), line);
     process.stdout.write(`${n}\n`);

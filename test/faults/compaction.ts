@@ -263,7 +263,7 @@ export async function killCompaction(kills: number, log: (line: string) => void 
       let missing = 0;
       let doubled = 0;
       for (const n of acked) {
-        const found = (texts.get(`run${n % RUNS}`) ?? '').split(`"key":"a${n}"`).length - 1;
+        const found = (texts.get(`run${(2 * n) % RUNS}`) ?? '').split(`"key":"a${n}"`).length - 1;
         if (found === 0) missing++;
         if (found > 1) doubled++;
       }

@@ -176,7 +176,9 @@ describe('compaction of sealed runs', () => {
       const after = (await stat(journalPath('r1'))).size;
       assert.ok(after < size / 4, `${after} bytes, from ${size}`);
       assert.deepEqual(record(store, 'r1'), before);
-      // Its full chunks' points are its journal's batched lines now: the chunk file keeps their summaries.
+      // Its full chunks' points are its journal's batched lines now: the chunk file keeps their
+      // summaries (the old file goes with the next snapshot, which no longer names it).
+      await store.snapshot();
       assert.ok(chunkBytes() < chunksBefore / 4, `${chunkBytes()} bytes of chunk files, from ${chunksBefore}`);
       assert.equal(store.compactNext({ quietMs: 0 }), undefined, 'nothing left to compact');
       // The writer's own next read finds nothing new; a tag appended later is read.
@@ -197,10 +199,10 @@ describe('compaction of sealed runs', () => {
       // Rebuilt, its chunk file holds the points again, until the writer points the chunks at the journal.
       assert.ok(chunkBytes() > chunksBefore / 2);
       assert.deepEqual(rebuilt.compactNext({ quietMs: 0 })?.outcome, { compacted: false, reason: ADOPTED });
+      await rebuilt.snapshot();
       assert.ok(chunkBytes() < chunksBefore / 4, `${chunkBytes()} bytes of chunk files, from ${chunksBefore}`);
       assert.deepEqual(record(rebuilt, 'r1'), withTag);
       assert.equal(rebuilt.compactNext({ quietMs: 0 }), undefined, 'looked at once');
-      await rebuilt.snapshot();
       rebuilt.close();
       const reader = await open(false);
       assert.deepEqual(record(reader, 'r1'), withTag);
@@ -256,6 +258,35 @@ describe('compaction of sealed runs', () => {
         else assert.ok(copied < size / 4, 'the journal is the new one');
         copy.close();
       }
+    });
+
+    it('keeps the chunk file a saved database names until a snapshot without it is saved', async () => {
+      await journal('r1', typicalJournal('r1', 5000));
+      const first = await open();
+      const expected = record(first, 'r1');
+      assert.ok(first.compactNext({ quietMs: 0 })?.outcome.compacted);
+      await first.snapshot();
+      first.close();
+      // Rebuilt from the journals, saved, then its chunks pointed at the journal again: the chunk
+      // file is replaced, and the saved database (same journal generation) still names the old one.
+      await rm(join(dir, DB_FILE));
+      const store = await open();
+      await store.snapshot();
+      const before = readdirSync(join(dir, 'chunks'));
+      assert.deepEqual(store.compactNext({ quietMs: 0 })?.outcome, { compacted: false, reason: ADOPTED });
+      // Killed before the next snapshot: a reader (a second window) opens what is on disk.
+      const reader = await open(false);
+      assert.deepEqual(record(reader, 'r1'), expected);
+      reader.close();
+      await store.snapshot();
+      assert.ok(
+        before.every((name) => !readdirSync(join(dir, 'chunks')).includes(name)),
+        'gone once unnamed',
+      );
+      store.close();
+      const after = await open(false);
+      assert.deepEqual(record(after, 'r1'), expected);
+      after.close();
     });
 
     it('leaves alone runs that are not sealed, were pushed, or are written to', async () => {
