@@ -52,7 +52,8 @@ const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 /** How much of a file is read at a time while looking for its `moved` line. */
 const PIECE = 64 * 1024;
 
-function writeAll(fd: number, bytes: Uint8Array): void {
+/** Writes all of `bytes` at the descriptor's position (its end, for an O_APPEND one). */
+export function writeAll(fd: number, bytes: Uint8Array): void {
   for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
@@ -67,13 +68,14 @@ function readAt(fd: number, from: number, to: number): Buffer {
   return bytes.subarray(0, done);
 }
 
-function fsyncFolder(dir: string): void {
+/** fsyncs a folder, so a file created or renamed in it survives a power cut (a no-op where unsupported). */
+export function fsyncFolder(dir: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(dir, 'r');
     fsyncSync(fd);
   } catch {
-    // Windows cannot fsync a folder.
+    // Windows cannot fsync a folder: the rename is as durable as it allows.
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

@@ -1,7 +1,7 @@
 import { lstat, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChunkFiles } from './chunkFiles';
-import { fileIdOf, readGenerationSync } from './compaction';
+import { fileIdOf, readGenerationSync } from './journalRewrite';
 import type { IngestStats, Rejection } from './ingest';
 import { ingestChunk } from './ingest';
 import type { JournalChunk } from './journal';

@@ -7,7 +7,7 @@
  */
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { generationOf } from '../store/compaction';
+import { generationOf } from '../store/journalRewrite';
 import type { RunEvent } from '../store/events';
 import { parseEventLine } from '../store/eventParse';
 import { parseMetricBatch } from '../store/metricBatchLine';

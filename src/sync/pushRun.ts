@@ -12,7 +12,7 @@
 import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generationOf } from '../store/compaction';
+import { generationOf } from '../store/journalRewrite';
 import type { InputEvent, RunEvent } from '../store/events';
 import { readJournal } from '../store/journal';
 import { runJournalPath } from '../store/journalAppend';

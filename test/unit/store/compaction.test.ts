@@ -3,7 +3,8 @@ import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } fr
 import { closeSync, cpSync, openSync, readdirSync, statSync, writeSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADOPTED, COMPACT_LINE_POINTS, compactJournal, generationOf } from '../../../src/store/compaction';
+import { ADOPTED } from '../../../src/store/compaction';
+import { COMPACT_LINE_POINTS, compactJournal, generationOf } from '../../../src/store/journalRewrite';
 import { parseJournalBuffer } from '../../../src/store/journal';
 import { metricBatchLine } from '../../../src/store/metricBatchLine';
 import { RunStore } from '../../../src/store/runStore';
