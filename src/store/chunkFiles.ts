@@ -35,6 +35,20 @@ import { CHUNKS_DIR, JOURNAL_FILE, RUNS_DIR } from './storeLocation';
  * Only the writer (the lock holder) writes files; a reader keeps the full chunks of what it
  * replays in their rows, as the database always did.
  */
+/**
+ * The chunk file this database names for a run is not there: the writer replaced it (a compaction)
+ * or dropped it (the run read again) after this process read the database, and has saved one that
+ * no longer names it since. The run is read again from its journal (StoreService.call).
+ */
+export class ChunkFileGone extends Error {
+  constructor(
+    readonly runId: string,
+    name: string,
+  ) {
+    super(`The chunk file ${name} of run ${runId} is gone.`);
+  }
+}
+
 export class ChunkFiles {
   private static readonly attached = new WeakMap<Db, ChunkFiles>();
   /** Open files by run: name, descriptor, where the next chunk goes, and whether unsynced. */
@@ -260,7 +274,13 @@ export class ChunkFiles {
       runId,
     ]);
     if (!row) throw new Error(`Run ${runId} has chunks on disk but no chunk file is recorded for it.`);
-    const fd = openSync(join(this.folder, row.name), this.writable ? 'r+' : 'r');
+    let fd: number;
+    try {
+      fd = openSync(join(this.folder, row.name), this.writable ? 'r+' : 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ChunkFileGone(runId, row.name);
+      throw error;
+    }
     const file = { name: row.name, fd, end: this.writable ? fstatSync(fd).size : row.size, dirty: false };
     this.open.set(runId, file);
     return file;

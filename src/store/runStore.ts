@@ -165,6 +165,12 @@ export class RunStore {
     return store;
   }
 
+  /** Drops what the database holds of a run: the next sync reads its journal again from the start. */
+  forgetRun(runId: string): void {
+    this.journals.forgetRun(runId);
+    this.dirty = true;
+  }
+
   /** Ingests whatever the journals hold beyond what the database has read. */
   async syncJournals(onlyRuns?: readonly string[]): Promise<SyncResult> {
     const result = await this.journals.sync(onlyRuns);

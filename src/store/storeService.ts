@@ -1,3 +1,4 @@
+import { ChunkFileGone } from './chunkFiles';
 import { JOURNAL_FORMAT } from './events';
 import type { RunStatus } from './events';
 
@@ -351,7 +352,17 @@ export class StoreService implements ServiceCalls, StoreCalls {
       case 'status':
         return this.status() as StoreResult<K>;
       default:
-        return this.store.query(name, ...(args as QueryArgs<typeof name>)) as StoreResult<K>;
+        try {
+          return this.store.query(name, ...(args as QueryArgs<typeof name>)) as StoreResult<K>;
+        } catch (error) {
+          if (!(error instanceof ChunkFileGone)) throw error;
+          // The writer replaced the run's chunk file after this process read the database (a second
+          // window, the CLI): what this database says of the run is read again, then asked once more.
+          this.events.log('info', `${error.message} Reading run ${error.runId} again from its journal.`);
+          this.store.forgetRun(error.runId);
+          await this.requestSync([error.runId]);
+          return this.store.query(name, ...(args as QueryArgs<typeof name>)) as StoreResult<K>;
+        }
     }
   }
 

@@ -8,6 +8,7 @@ import { COMPACT_LINE_POINTS, compactJournal, generationOf } from '../../../src/
 import { parseJournalBuffer } from '../../../src/store/journal';
 import { metricBatchLine } from '../../../src/store/metricBatchLine';
 import { RunStore } from '../../../src/store/runStore';
+import { StoreLock } from '../../../src/store/lock';
 import { StoreService } from '../../../src/store/storeService';
 import { DB_FILE } from '../../../src/store/storeLocation';
 
@@ -132,6 +133,11 @@ describe('compaction of sealed runs', () => {
       await mkdir(join(dir, 'runs', runId), { recursive: true });
       await appendFile(journalPath(runId), text);
     }
+
+    const store2series = (store: RunStore): { steps: number[]; values: number[] } => {
+      const s = store.query('series', 'r1', 'loss');
+      return { steps: [...s.steps], values: [...s.values] };
+    };
 
     /** What a reader gets of a run: details, params, tags and every series' points to the bit. */
     function record(store: RunStore, runId: string): unknown {
@@ -288,6 +294,43 @@ describe('compaction of sealed runs', () => {
       const after = await open(false);
       assert.deepEqual(record(after, 'r1'), expected);
       after.close();
+    });
+
+    it('a second window reads a run again when the writer replaced the chunk file its database names', async () => {
+      await journal('r1', typicalJournal('r1', 5000));
+      const first = await open();
+      const expected = store2series(first);
+      assert.ok(first.compactNext({ quietMs: 0 })?.outcome.compacted);
+      await first.snapshot();
+      first.close();
+      // A rebuilt database, saved while the chunks hold the points; a reader window opens it.
+      await rm(join(dir, DB_FILE));
+      const writer = await open();
+      await writer.snapshot();
+      const lock = await StoreLock.tryAcquire(dir);
+      assert.ok(lock);
+      const messages: string[] = [];
+      const reader = await StoreService.start(
+        { dir, version: 'test', pollMs: 600_000, compactMs: 0 },
+        { changed: () => undefined, log: (_level, message) => messages.push(message) },
+      );
+      try {
+        assert.equal(reader.status().writer, false);
+        // The writer points the chunks at the journal again and saves: the old file goes.
+        assert.deepEqual(writer.compactNext({ quietMs: 0 })?.outcome, { compacted: false, reason: ADOPTED });
+        await writer.snapshot();
+        const series = await reader.call('series', 'r1', 'loss');
+        assert.deepEqual([...series.steps], expected.steps);
+        assert.deepEqual([...series.values], expected.values);
+        assert.ok(
+          messages.some((m) => m.includes('Reading run r1 again')),
+          messages.join('\n'),
+        );
+      } finally {
+        await reader.close();
+        writer.close();
+        await lock.release();
+      }
     });
 
     it('leaves alone runs that are not sealed, were pushed, or are written to', async () => {
