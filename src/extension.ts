@@ -60,6 +60,8 @@ export interface RunlogApi {
   readonly htmlPreviews: HtmlPreviews;
   /** The inline values shown after metric-logging lines (`shown(uri)`), and when they update. */
   readonly inlineValues: InlineValues;
+  /** When the lenses above training scripts (▶ Run, the runs' summary) tell VS Code they changed. */
+  readonly onDidChangeScriptLenses: vscode.Event<void>;
   /** The Compare panels (tests read what they rendered). */
   readonly compare: ComparePanels;
   /** The store folder of each workspace folder, as the stores see it. */
@@ -167,6 +169,7 @@ export function activate(context: vscode.ExtensionContext): RunlogApi {
     tables: panels.tables,
     htmlPreviews: panels.htmlPreviews,
     inlineValues: editors.inlineValues,
+    onDidChangeScriptLenses: editors.onDidChangeScriptLenses,
     compare: panels.compare,
     storeFolders: workspace.folders,
     onDidChangeRuns: workspace.onDidChangeRuns,

@@ -29,6 +29,8 @@ const EDITORS_SETTLE_MS = 1_000;
 export class RunlogEditors implements vscode.Disposable {
   /** The inline values shown after metric-logging lines, and when they update. */
   readonly inlineValues: InlineValues;
+  /** When the lenses above training scripts tell VS Code they changed. */
+  readonly onDidChangeScriptLenses: vscode.Event<void>;
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(stores: WorkspaceStores, launcher: Launcher) {
@@ -38,6 +40,7 @@ export class RunlogEditors implements vscode.Disposable {
     const insights = new CodeInsights({ storeFor: stores.storeFor, onDidChangeRuns: runsChanged.event });
     this.inlineValues = insights.inlineValues;
     const lenses = new TrainingCodeLensProvider((script) => launcher.lastLaunch(script)?.values, insights.summaryLens);
+    this.onDidChangeScriptLenses = lenses.onDidChangeCodeLenses;
     const mlprojectLenses = new MLprojectCodeLensProvider((mlproject, name) =>
       launcher.lastEntryPointLaunch(mlproject, name),
     );
@@ -58,7 +61,9 @@ export class RunlogEditors implements vscode.Disposable {
           runsChanged.fire();
         }
       }),
-      runsChanged.event(() => lenses.runsChanged()),
+      runsChanged.event(() =>
+        lenses.runsChanged(new Set(vscode.window.visibleTextEditors.map((editor) => editor.document.uri.toString()))),
+      ),
       launcher.onDidChangeLast(() => {
         lenses.refresh();
         mlprojectLenses.refresh();

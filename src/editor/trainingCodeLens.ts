@@ -1,10 +1,21 @@
 import * as vscode from 'vscode';
 import type { SummaryLens } from '../insights/insightText';
 import { isTrainingScript } from '../runs/trainingScripts';
+import { throttled } from '../util/throttle';
 
 const MAX_SUMMARY = 60;
 /** How long the lenses wait for the run summary before showing without it (it follows when it comes). */
 const SUMMARY_WAIT_MS = 1_000;
+/**
+ * How often, at most, the summary lens tells VS Code it changed while runs log. VS Code waits a
+ * while after each change event before it asks for the lenses again (≥ 250 ms, longer when the
+ * provider has been slow) and starts waiting over at every new event, so events closer together
+ * than that keep the drawn lens where it was until the run falls quiet.
+ */
+const LENS_CHANGE_MS = 1_000;
+
+/** What the summary lens shows: when this is the same, VS Code need not ask again. */
+const lensText = (lens: SummaryLens | undefined): string => (lens ? `${lens.title}\n${lens.tooltip}` : '');
 
 /** The summary lens of a script, from its runs in the store; undefined when it has none. */
 export type ScriptSummaryLens = (script: vscode.Uri) => Promise<SummaryLens | undefined>;
@@ -18,8 +29,11 @@ export type ScriptSummaryLens = (script: vscode.Uri) => Promise<SummaryLens | un
 export class TrainingCodeLensProvider implements vscode.CodeLensProvider {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
-  /** Summaries asked for, by script URI; dropped when the runs change. */
+  /** Summaries asked for, by script URI; asked again when the runs change. */
   private readonly summaries = new Map<string, Promise<SummaryLens | undefined>>();
+  /** The summary lens last given to VS Code, by script URI (`lensText`). */
+  private readonly shown = new Map<string, string>();
+  private readonly lensChanged = throttled(() => this.changed.fire(), LENS_CHANGE_MS);
 
   constructor(
     private readonly lastValues: (script: vscode.Uri) => Readonly<Record<string, string>> | undefined,
@@ -30,10 +44,23 @@ export class TrainingCodeLensProvider implements vscode.CodeLensProvider {
     this.changed.fire();
   }
 
-  /** The runs changed: summaries are asked for again. */
-  runsChanged(): void {
+  /**
+   * The runs changed: the summaries of the scripts in view are asked for again now, and VS Code is
+   * told only when one reads differently (then it asks, and gets the answer at once). Scripts out of
+   * view are asked when they are shown again.
+   */
+  runsChanged(visible: ReadonlySet<string> = new Set(this.summaries.keys())): void {
+    const scripts = [...this.summaries.keys()].filter((key) => visible.has(key));
     this.summaries.clear();
-    this.changed.fire();
+    for (const key of [...this.shown.keys()]) if (!visible.has(key)) this.shown.delete(key);
+    if (!this.summary) return;
+    for (const key of scripts) {
+      const pending = this.summary(vscode.Uri.parse(key)).catch(() => undefined);
+      this.summaries.set(key, pending);
+      void pending.then((lens) => {
+        if (this.summaries.get(key) === pending && lensText(lens) !== this.shown.get(key)) this.lensChanged();
+      });
+    }
   }
 
   async provideCodeLenses(document: vscode.TextDocument): Promise<vscode.CodeLens[]> {
@@ -68,6 +95,7 @@ export class TrainingCodeLensProvider implements vscode.CodeLensProvider {
       );
     }
     const runs = await this.summaryOf(document.uri);
+    this.shown.set(document.uri.toString(), lensText(runs));
     if (runs) {
       lenses.push(
         new vscode.CodeLens(range, {
@@ -111,6 +139,7 @@ export class TrainingCodeLensProvider implements vscode.CodeLensProvider {
   }
 
   dispose(): void {
+    this.lensChanged.dispose();
     this.changed.dispose();
   }
 }

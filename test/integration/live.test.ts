@@ -292,7 +292,7 @@ describe('Live runs: every surface within a second of the journal', function () 
   });
 
   it('▶ Run of a script that logs through the client: the row and the inline values, then the lens and hovers once it ends', async () => {
-    const { runs, inlineValues } = await api();
+    const { runs, inlineValues, onDidChangeScriptLenses } = await api();
     const uri = script('live_client.py');
     const document = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(document);
@@ -308,6 +308,10 @@ describe('Live runs: every surface within a second of the journal', function () 
             .join(' '),
         });
     });
+    // VS Code asks for the lenses again a while after each change event, starting over at each: events
+    // spaced less than that apart would hold the drawn lens still while the run logs.
+    const lensEvents: number[] = [];
+    const lensWatch = onDidChangeScriptLenses(() => lensEvents.push(Date.now()));
     try {
       const [id] = await vscode.commands.executeCommand<string[]>('runlog.runScript', uri);
       assert.ok(id);
@@ -343,6 +347,16 @@ describe('Live runs: every surface within a second of the journal', function () 
         lens - ended < 2_000 && hover - ended < 2_000,
         `lens after ${lens - ended} ms, hover after ${hover - ended} ms`,
       );
+      const gaps = lensEvents.slice(1).map((at, i) => at - (lensEvents[i] ?? at));
+      figures.push(`    summary lens: ${lensEvents.length} change events, gaps ≥ ${Math.min(...gaps)} ms`);
+      assert.ok(
+        lensEvents.filter((at) => at > run.startTime && at < ended).length >= 2,
+        `the lens follows the run: change events at ${lensEvents.map((at) => at - run.startTime).join(', ')} ms`,
+      );
+      assert.ok(
+        gaps.every((gap) => gap >= 900),
+        `change events too close for VS Code to redraw: ${gaps.join(', ')} ms`,
+      );
       // Until the run has logged its loss, the line shows the store's latest (the printing run above,
       // whose values print alike): only what names this run counts.
       const ofThisRun = (): Sighting[] => inline.filter((s) => s.text.endsWith(` · ${run.name}`));
@@ -356,6 +370,7 @@ describe('Live runs: every surface within a second of the journal', function () 
     } finally {
       rows.stop();
       updates.dispose();
+      lensWatch.dispose();
     }
   });
 
