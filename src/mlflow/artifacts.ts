@@ -7,12 +7,14 @@
  * a journal event, only when complete. A run or model folder that is a symbolic link is no one's.
  */
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { MODEL_ID } from '../store/eventParse';
 import { UnsafeRunPath, runJournalPath } from '../store/journalAppend';
 import { MODELS_DIR } from '../store/storeLocation';
@@ -252,11 +254,15 @@ async function proxyUpload(
   await confinedPath(root, segments);
   const temp = await newTempPath(context.storeDir, 'upload');
   const counter = measure(limit);
+  const out = createWriteStream(temp, { flags: 'wx' });
   try {
-    await pipeline(req, counter, createWriteStream(temp, { flags: 'wx' }));
+    await pipeline(req, counter, out);
     if (counter.size > limit) throw new Refusal(413, `the upload is larger than ${limit} bytes`);
     await moveInto(temp, file);
   } catch (error) {
+    // The stream opens its file asynchronously: a client gone before that open completes makes the
+    // file appear after a removal done now. Once the stream has closed, the file is there or never.
+    if (!out.closed) await Promise.race([once(out, 'close'), delay(5_000)]).catch(() => undefined);
     await rm(temp, { force: true });
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EISDIR' || code === 'ENOTDIR' || code === 'ENOTEMPTY') {

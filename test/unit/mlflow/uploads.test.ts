@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import fs, { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { connect } from 'node:net';
@@ -66,6 +66,26 @@ describe('MLflow endpoint: artifact uploads that go wrong', () => {
     assert.equal(logged.status, 200);
     const list = await h.get('artifacts/list', { run_id: runId });
     assert.deepEqual(list.body['files'], [{ path: 'warm.bin', is_dir: false, file_size: 1 }]);
+  });
+
+  it('removes the temporary file of an upload cut off before its file was even open', async () => {
+    // The write stream opens its file asynchronously; here that open takes 200 ms, so the client is
+    // gone (and the server has given up on the upload) before the file exists.
+    const realOpen = fs.open;
+    const slowOpen = (...args: unknown[]): void => {
+      const [path] = args;
+      const open = realOpen as (...a: unknown[]) => void;
+      if (typeof path === 'string' && path.includes(`${TEMP_DIR}/upload.`)) setTimeout(() => open(...args), 200);
+      else open(...args);
+    };
+    fs.open = slowOpen as typeof fs.open;
+    try {
+      await abortedUpload(`${runId}/early.bin`);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+    } finally {
+      fs.open = realOpen;
+    }
+    assert.deepEqual(await tempFiles(h.dir), []);
   });
 
   it('refuses an upload onto a folder or under a file with 400 and a path inside the run', async () => {
