@@ -199,28 +199,25 @@ def _write_all(fd: int, data: bytes) -> Tuple[int, Optional[str]]:
         view.release()
 
 
+def _read_at(fd: int, size: int, offset: int) -> bytes:
+    if hasattr(os, "pread"):
+        return os.pread(fd, size, offset)
+    os.lseek(fd, offset, os.SEEK_SET)  # O_APPEND: writes still go to the end
+    return os.read(fd, size)
+
+
 def _ends_line(fd: int) -> bool:
     """Whether the file ends with ``\\n`` (an empty one counts): else a writer died mid-line."""
     size = os.fstat(fd).st_size
     if size == 0:
         return True
-    if hasattr(os, "pread"):
-        return os.pread(fd, 1, size - 1) == b"\n"
-    os.lseek(fd, size - 1, os.SEEK_SET)  # O_APPEND: writes still go to the end
-    return os.read(fd, 1) == b"\n"
+    return _read_at(fd, 1, size - 1) == b"\n"
 
 
 # A journal compaction replaced ends what its replacer carried over with this line (docs/JOURNAL.md,
 # "Replacing a journal"); what a writer put in the old file after it, the writer writes again.
 _MOVED_START = b'{"t":"moved",'
 _MOVED_PIECE = 64 * 1024
-
-
-def _read_at(fd: int, size: int, offset: int) -> bytes:
-    if hasattr(os, "pread"):
-        return os.pread(fd, size, offset)
-    os.lseek(fd, offset, os.SEEK_SET)  # O_APPEND: writes still go to the end
-    return os.read(fd, size)
 
 
 def _moved_at(fd: int, size: int) -> Optional[int]:

@@ -49,7 +49,7 @@ export class TrainingCodeLensProvider implements vscode.CodeLensProvider {
    * told only when one reads differently (then it asks, and gets the answer at once). Scripts out of
    * view are asked when they are shown again.
    */
-  runsChanged(visible: ReadonlySet<string> = new Set(this.summaries.keys())): void {
+  runsChanged(visible: ReadonlySet<string>): void {
     const scripts = [...this.summaries.keys()].filter((key) => visible.has(key));
     this.summaries.clear();
     for (const key of [...this.shown.keys()]) if (!visible.has(key)) this.shown.delete(key);

@@ -23,10 +23,8 @@ import {
   fstatSync,
   fsyncSync,
   lstatSync,
-  mkdirSync,
   openSync,
   readFileSync,
-  readSync,
   readdirSync,
   renameSync,
   rmSync,
@@ -40,8 +38,8 @@ import { StoreLock } from './lock';
 import { parseMetricBatch } from './metricBatchLine';
 import { blocksSize } from './metrics';
 import type { Db } from './sqlite';
-import { TEMP_DIR } from './storeTemp';
-import { finishMove, fsyncFolder, holdJournal, releaseHold, writeAll } from './journalMove';
+import { newTempPathSync } from './storeTemp';
+import { finishMove, fsyncFolder, holdJournal, readAt, releaseHold, writeAll } from './journalMove';
 import type { CompactedJournal } from './journalRewrite';
 import { COMPACT_LINE_POINTS, compactJournal, fileIdOf, generationOf } from './journalRewrite';
 import { JOURNAL_FILE, RUNS_DIR } from './storeLocation';
@@ -206,12 +204,8 @@ export function compactRun(db: Db, dir: string, runId: string, options: CompactO
     if (now - Number(stats.mtimeMs) < (options.quietMs ?? 60_000)) {
       return { compacted: false, reason: 'the journal was written to recently' };
     }
-    const bytes = Buffer.alloc(size);
-    for (let done = 0; done < size;) {
-      const n = readSync(fd, bytes, done, size - done, done);
-      if (n === 0) return { compacted: false, reason: 'the journal got shorter while it was read' };
-      done += n;
-    }
+    const bytes = readAt(fd, 0, size);
+    if (bytes.length < size) return { compacted: false, reason: 'the journal got shorter while it was read' };
     if (size === 0 || bytes[size - 1] !== NEWLINE) return { compacted: false, reason: 'the journal ends mid-line' };
     const generation = randomBytes(8).toString('hex');
     const compacted = compactJournal(bytes, generation, now);
@@ -224,12 +218,7 @@ export function compactRun(db: Db, dir: string, runId: string, options: CompactO
       db.run('UPDATE journals SET compact_skip = ? WHERE run_id = ?', [size, runId]);
       return { compacted: false, reason: NOT_WORTH_IT };
     }
-    mkdirSync(join(dir, TEMP_DIR), { recursive: true });
-    temp = join(
-      dir,
-      TEMP_DIR,
-      `compact.${hostname().replace(/[^A-Za-z0-9-]/g, '-') || 'host'}.${process.pid}.${randomBytes(6).toString('hex')}`,
-    );
+    temp = newTempPathSync(dir, 'compact');
     const out = openSync(temp, 'wx', 0o666);
     let newId: string;
     try {
@@ -365,12 +354,8 @@ export function adoptCompacted(db: Db, dir: string, runId: string, maxBytes = 12
     const size = Number(stats.size);
     const same = size === row.offset && (row.file_id === null || row.file_id === fileIdOf(stats));
     if (!same || size > maxBytes) return false;
-    const bytes = Buffer.alloc(size);
-    for (let done = 0; done < size;) {
-      const n = readSync(fd, bytes, done, size - done, done);
-      if (n === 0) return false;
-      done += n;
-    }
+    const bytes = readAt(fd, 0, size);
+    if (bytes.length < size) return false;
     if (generationOf(bytes.subarray(0, 512)) !== row.generation) return false;
     const decoder = new TextDecoder('utf-8');
     const batched = new Map<string, { offset: number; length: number; count: number }[]>();

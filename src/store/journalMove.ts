@@ -57,7 +57,8 @@ export function writeAll(fd: number, bytes: Uint8Array): void {
   for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
-function readAt(fd: number, from: number, to: number): Buffer {
+/** Bytes [from, to) of an open file, fewer when it ends before `to`. */
+export function readAt(fd: number, from: number, to: number): Buffer {
   const bytes = Buffer.alloc(Math.max(0, to - from));
   let done = 0;
   while (done < bytes.length) {

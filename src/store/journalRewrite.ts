@@ -5,6 +5,8 @@
  * reader tells which generation of a journal it has. compaction.ts does the rewrite in the store.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { parseEventLine } from './eventParse';
 import { batchable, parseMetricBatch } from './metricBatchLine';
 import { MetricBatch, scanMetricLine } from './metricScan';
@@ -267,6 +269,9 @@ class LastPoint extends MetricBatch {
   }
 }
 
+/** How much of a journal's start holds its compacted first line's generation. */
+const HEAD_BYTES = 512;
+
 /**
  * The generation named by a journal's first line, when it is a compacted journal's; '' for any
  * other journal (or none). Undefined when the file there is not `expectFile` (replaced since the
@@ -288,9 +293,26 @@ export function readGenerationSync(file: string, expectFile?: string): string | 
 }
 
 function readHead(fd: number): Buffer {
-  const head = Buffer.alloc(512);
+  const head = Buffer.alloc(HEAD_BYTES);
   const n = readSync(fd, head, 0, head.length, 0);
   return head.subarray(0, n);
+}
+
+/** `readGenerationSync` for an open journal, without blocking its thread. */
+export async function readGenerationOf(handle: FileHandle): Promise<string> {
+  const head = Buffer.alloc(HEAD_BYTES);
+  const { bytesRead } = await handle.read(head, 0, head.length, 0);
+  return generationOf(head.subarray(0, bytesRead));
+}
+
+/** The generation a journal's first line names ('' for one never compacted), read without blocking. */
+export async function readGeneration(file: string): Promise<string> {
+  const handle = await open(file, constants.O_RDONLY | O_NOFOLLOW);
+  try {
+    return await readGenerationOf(handle);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The generation in a journal's first bytes ('' unless they start a compacted journal's first line). */

@@ -53,19 +53,16 @@ interface ChunkRow extends ChunkPlace {
   data: Uint8Array;
 }
 
-/** The columns of metric_chunks that chunkData and chunkBlocks need besides data or blocks. */
+/** The columns of metric_chunks that decodeStoredChunk and chunkBlocks need besides data or blocks. */
 export const CHUNK_PLACE = 'c.count, c.file_offset, c.data_size, c.journal_offset, c.journal_length';
 
 export function blocksSize(count: number): number {
   return Math.ceil(count / BLOCK_POINTS) * BLOCK_FIELDS * 8;
 }
 
-/** A chunk's encoded columns, from its row or its run's chunk file. */
-export function chunkData(db: Db, runId: string, chunk: ChunkPlace & { data: Uint8Array }): Uint8Array {
+/** A chunk's encoded columns, from its row or its run's chunk file (a journal's chunk is not encoded). */
+function chunkData(db: Db, runId: string, chunk: ChunkPlace & { data: Uint8Array }): Uint8Array {
   if (chunk.file_offset === null) return chunk.data;
-  if (chunk.journal_offset !== undefined && chunk.journal_offset !== null) {
-    return encodeChunk(journalChunk(db, runId, chunk.journal_offset, chunk.journal_length ?? 0, chunk.count));
-  }
   return chunkFile(db).read(runId, chunk.file_offset + blocksSize(chunk.count), chunk.data_size ?? 0);
 }
 
@@ -97,7 +94,7 @@ export function decodeStoredChunk(
   select?: ColumnSelection,
 ): void {
   if (chunk.file_offset !== null && chunk.journal_offset !== undefined && chunk.journal_offset !== null) {
-    const points = journalChunk(db, runId, chunk.journal_offset, chunk.journal_length ?? 0, chunk.count, true);
+    const points = journalChunk(db, runId, chunk.journal_offset, chunk.journal_length ?? 0, chunk.count);
     into.values.set(points.values, offset);
     if (select?.steps !== false) into.steps.set(points.steps, offset);
     if (select?.times !== false) into.times.set(points.times, offset);
@@ -106,15 +103,8 @@ export function decodeStoredChunk(
   decodeChunkInto(chunkData(db, runId, chunk), chunk.count, into, offset, select);
 }
 
-/** The points of a chunk kept as a batched line of its run's compacted journal (`reuse`: scratch columns). */
-function journalChunk(
-  db: Db,
-  runId: string,
-  offset: number,
-  length: number,
-  count: number,
-  reuse = false,
-): PointColumns {
+/** The points of a chunk kept as a batched line of its run's compacted journal, in scratch columns. */
+function journalChunk(db: Db, runId: string, offset: number, length: number, count: number): PointColumns {
   const bytes = chunkFile(db).readJournal(runId, offset, length);
   let fields: Record<string, unknown>;
   try {
@@ -125,7 +115,7 @@ function journalChunk(
   } catch {
     fields = {};
   }
-  const batch = fields['t'] === 'metrics' ? parseMetricBatch(fields, reuse) : undefined;
+  const batch = fields['t'] === 'metrics' ? parseMetricBatch(fields, true) : undefined;
   if (!batch?.ok || batch.points.values.length !== count) {
     throw new Error(`Run ${runId}'s journal does not hold a chunk where the database says it does.`);
   }

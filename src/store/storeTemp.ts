@@ -5,6 +5,7 @@
  * and leaves those of live processes (another endpoint on the same store) alone.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,17 @@ function hostTag(): string {
 export async function newTempPath(storeDir: string, kind: string): Promise<string> {
   const dir = join(storeDir, TEMP_DIR);
   await mkdir(dir, { recursive: true });
+  return tempName(dir, kind);
+}
+
+/** `newTempPath` for the store's thread in a synchronous step (a compaction). */
+export function newTempPathSync(storeDir: string, kind: string): string {
+  const dir = join(storeDir, TEMP_DIR);
+  mkdirSync(dir, { recursive: true });
+  return tempName(dir, kind);
+}
+
+function tempName(dir: string, kind: string): string {
   return join(dir, `${kind}.${hostTag()}.${process.pid}.${randomBytes(6).toString('hex')}`);
 }
 

@@ -7,7 +7,7 @@
  */
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { generationOf } from '../store/journalRewrite';
+import { readGenerationOf } from '../store/journalRewrite';
 import type { RunEvent } from '../store/events';
 import { parseEventLine } from '../store/eventParse';
 import { parseMetricBatch } from '../store/metricBatchLine';
@@ -148,12 +148,8 @@ export async function forEachLine(
 ): Promise<number> {
   const handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
   try {
-    if (generation !== undefined) {
-      const head = Buffer.alloc(512);
-      const { bytesRead } = await handle.read(head, 0, head.length, 0);
-      if (generationOf(head.subarray(0, bytesRead)) !== generation) {
-        throw new Error('its journal was compacted while it was being pushed; push it again');
-      }
+    if (generation !== undefined && (await readGenerationOf(handle)) !== generation) {
+      throw new Error('its journal was compacted while it was being pushed; push it again');
     }
     let offset = from;
     let size = SLICE;

@@ -9,10 +9,9 @@
  * the server is asked first: points it has are not sent twice, nor datasets, nor files of the same
  * size. Params and tags are idempotent in MLflow: sending them again changes nothing.
  */
-import { constants } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generationOf } from '../store/journalRewrite';
+import { readGeneration } from '../store/journalRewrite';
 import type { InputEvent, RunEvent } from '../store/events';
 import { readJournal } from '../store/journal';
 import { runJournalPath } from '../store/journalAppend';
@@ -27,7 +26,7 @@ import type { MlflowClient, RemoteRun } from './mlflowClient';
 import { ArtifactLocationError, artifactRoot } from './mlflowClient';
 import { inputDataset, limitProblems, mlflowStatus, modelJson, runInputIds } from './mlflowForm';
 import { ConnectionError } from './httpErrors';
-import type { SyncState } from './syncState';
+import type { PushedRun, SyncState } from './syncState';
 import {
   ENVIRONMENT_ARTIFACT,
   GIT_BRANCH_TAG,
@@ -98,26 +97,18 @@ export async function pushNeeded(state: SyncState, storeDir: string, details: Ru
   const before = state.get(details.id);
   if (!before) return true;
   const file = await runJournalPath(storeDir, details.id);
-  const size = (await stat(file)).size;
+  return needsPush(before, details, (await stat(file)).size, await readGeneration(file));
+}
+
+/** `pushNeeded` once the journal's size and generation are known. */
+function needsPush(before: PushedRun, details: RunDetails, size: number, generation: string): boolean {
   return (
     before.offset < size ||
     before.unconfirmed !== undefined ||
     (!before.done && ENDED.includes(details.status)) ||
     // Compacted since (and the state not told): its offsets count in the journal as it was.
-    before.generation !== (await journalGeneration(file))
+    before.generation !== generation
   );
-}
-
-/** The generation of a journal: what its compacted first line names, '' for one never compacted. */
-async function journalGeneration(file: string): Promise<string> {
-  const handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
-  try {
-    const head = Buffer.alloc(512);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    return generationOf(head.subarray(0, bytesRead));
-  } finally {
-    await handle.close();
-  }
 }
 
 export async function pushRun(env: PushEnv, plan: RunPlan, signal?: AbortSignal): Promise<RunResult> {
@@ -163,11 +154,13 @@ class RunPush {
     const ended = ENDED.includes(this.details.status);
     const before = this.env.state.get(id);
     try {
-      if (!(await pushNeeded(this.env.state, this.env.storeDir, this.details))) return { outcome: 'unchanged' };
+      this.file = await runJournalPath(this.env.storeDir, id);
+      this.generation = await readGeneration(this.file);
+      if (before && !needsPush(before, this.details, (await stat(this.file)).size, this.generation)) {
+        return { outcome: 'unchanged' };
+      }
       const problems = limitProblems(this.details);
       if (problems.length > 0) return { outcome: 'failed', reason: problems.slice(0, 5).join('; '), points: 0 };
-      this.file = await runJournalPath(this.env.storeDir, id);
-      this.generation = await journalGeneration(this.file);
       await this.start(before);
       await forEachLine(this.file, this.confirmed, (line) => this.line(line), this.generation);
       await this.flush();
