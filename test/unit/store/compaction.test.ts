@@ -139,6 +139,23 @@ describe('compaction of sealed runs', () => {
       return { steps: [...s.steps], values: [...s.values] };
     };
 
+    /**
+     * A run compacted and saved, then its database deleted and rebuilt from the journals and saved
+     * (its chunks hold the points again): the rebuilt writer, and what `read` gave before.
+     */
+    async function rebuiltAfterCompaction<T>(read: (store: RunStore) => T): Promise<{ store: RunStore; expected: T }> {
+      await journal('r1', typicalJournal('r1', 5000));
+      const first = await open();
+      const expected = read(first);
+      assert.ok(first.compactNext({ quietMs: 0 })?.outcome.compacted);
+      await first.snapshot();
+      first.close();
+      await rm(join(dir, DB_FILE));
+      const store = await open();
+      await store.snapshot();
+      return { store, expected };
+    }
+
     /** What a reader gets of a run: details, params, tags and every series' points to the bit. */
     function record(store: RunStore, runId: string): unknown {
       const run = store.query('getRun', runId);
@@ -268,17 +285,9 @@ describe('compaction of sealed runs', () => {
     });
 
     it('keeps the chunk file a saved database names until a snapshot without it is saved', async () => {
-      await journal('r1', typicalJournal('r1', 5000));
-      const first = await open();
-      const expected = record(first, 'r1');
-      assert.ok(first.compactNext({ quietMs: 0 })?.outcome.compacted);
-      await first.snapshot();
-      first.close();
       // Rebuilt from the journals, saved, then its chunks pointed at the journal again: the chunk
       // file is replaced, and the saved database (same journal generation) still names the old one.
-      await rm(join(dir, DB_FILE));
-      const store = await open();
-      await store.snapshot();
+      const { store, expected } = await rebuiltAfterCompaction((first) => record(first, 'r1'));
       const before = readdirSync(join(dir, 'chunks'));
       assert.deepEqual(store.compactNext({ quietMs: 0 })?.outcome, { compacted: false, reason: ADOPTED });
       // Killed before the next snapshot: a reader (a second window) opens what is on disk.
@@ -297,16 +306,8 @@ describe('compaction of sealed runs', () => {
     });
 
     it('a second window reads a run again when the writer replaced the chunk file its database names', async () => {
-      await journal('r1', typicalJournal('r1', 5000));
-      const first = await open();
-      const expected = store2series(first);
-      assert.ok(first.compactNext({ quietMs: 0 })?.outcome.compacted);
-      await first.snapshot();
-      first.close();
       // A rebuilt database, saved while the chunks hold the points; a reader window opens it.
-      await rm(join(dir, DB_FILE));
-      const writer = await open();
-      await writer.snapshot();
+      const { store: writer, expected } = await rebuiltAfterCompaction(store2series);
       const lock = await StoreLock.tryAcquire(dir);
       assert.ok(lock);
       const messages: string[] = [];
