@@ -293,7 +293,7 @@ async function main(): Promise<void> {
     );
     record(`snapshot of ${(totalPoints / 1e6).toFixed(0)}M points`, snapshotMs, 'ms', referenceSnapshotMs, false);
 
-    // 4b. A sealed run compacted (compaction.ts): disk per point (journal + database + chunk files)
+    // 4b. A sealed run compacted (compaction.ts): disk per point (journal and points file + database + chunk files)
     // before and after, for journals of a line per point, of the Python client's smallest batches
     // (64 points a line) and of 1000-point batches.
     console.log('a sealed run before and after compaction');
@@ -331,7 +331,7 @@ async function main(): Promise<void> {
         false,
       );
       record(
-        `sealed run (${label}): journal bytes per point`,
+        `sealed run (${label}): journal + points file bytes per point`,
         after.journal / points,
         'bytes',
         before.journal / points,
@@ -347,7 +347,7 @@ async function main(): Promise<void> {
       // Against reading the same journal into the store (opening it): what compaction costs the writer.
       record(`sealed run (${label}): compaction of 500k points`, compactMs, 'ms', openMs, false);
       if (form === 'lines') {
-        // What reading points from the journal's lines costs a chart, against the chunk files before.
+        // What reading points through the journal's lines costs a chart, against the chunk files before.
         record('sealed run: chart of a 100k-point series, compacted', time(wideChart).ms, 'ms', wideBefore.ms, false);
         record('sealed run: chart zoomed to 20k points, compacted', time(zoomedChart).ms, 'ms', zoomedBefore.ms, false);
       }
@@ -399,9 +399,14 @@ async function main(): Promise<void> {
 }
 
 /** A store's bytes on disk: its run journals, and its database with the chunk files it indexes. */
+/** A store's bytes: its runs' record (journals and the points files of compacted ones), and the database's. */
 function storeBytes(dir: string): { journal: number; store: number; total: number } {
   let journal = 0;
-  for (const run of readdirSync(join(dir, 'runs'))) journal += statSync(join(dir, 'runs', run, 'events.jsonl')).size;
+  for (const run of readdirSync(join(dir, 'runs'))) {
+    for (const name of readdirSync(join(dir, 'runs', run))) {
+      if (name === 'events.jsonl' || name.startsWith('points.')) journal += statSync(join(dir, 'runs', run, name)).size;
+    }
+  }
   let store = statSync(join(dir, DB_FILE)).size;
   for (const name of existsSync(join(dir, CHUNKS_DIR)) ? readdirSync(join(dir, CHUNKS_DIR)) : [])
     store += statSync(join(dir, CHUNKS_DIR, name)).size;

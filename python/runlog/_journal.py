@@ -126,9 +126,14 @@ def _undelta(numbers: Any) -> Optional[List[int]]:
     return out
 
 
-def decode_points(event: Dict[str, Any]) -> Optional[Tuple[str, List[int], List[int], List[float]]]:
+def decode_points(event: Dict[str, Any], folder: Optional[str] = None) -> Optional[Tuple[str, List[int], List[int], List[float]]]:
     """(key, steps, times, values) of a batched ``metrics`` event, by the store's rules
-    (src/store/metricBatchLine.ts); None for a line the store refuses."""
+    (src/store/metricBatchLine.ts); for a compacted journal's line naming its points file (journal
+    format 5), read from that file in ``folder``, the run's folder (src/store/pointsFile.ts). None
+    for a line the store refuses."""
+    if "file" in event:
+        from ._points import read_points
+        return read_points(event, folder)
     key, encoded = event.get("key"), event.get("value")
     if not isinstance(key, str) or not key or not isinstance(encoded, str):
         return None

@@ -213,9 +213,10 @@ def _apply(run: _Run, event: Dict[str, Any]) -> None:
         run.git = {"commit": event["commit"], "branch": event.get("branch"), "dirty": bool(event["dirty"])}
 
 
-def _add_points(run: _Run, event: Dict[str, Any]) -> None:
-    """The points of a batched ``metrics`` line (journal format 4), as the store reads them."""
-    points = decode_points(event)
+def _add_points(run: _Run, event: Dict[str, Any], folder: str) -> None:
+    """The points of a batched ``metrics`` line (journal format 4, or 5 naming the points file in
+    the run's ``folder``), as the store reads them."""
+    points = decode_points(event, folder)
     if points is None:
         return
     key, steps, times, values = points
@@ -248,7 +249,7 @@ def read_run(path: str, run_id: str) -> Optional[_Run]:
         except ValueError:
             continue
         if isinstance(event, dict) and event.get("t") == "metrics":
-            _add_points(run, event)
+            _add_points(run, event, os.path.dirname(path))
             continue
         if not isinstance(event, dict) or not _is_number(event.get("ts")) or not math.isfinite(event["ts"]):
             continue

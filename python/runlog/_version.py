@@ -6,4 +6,4 @@ understands (``JOURNAL_FORMAT`` in src/store/events.ts).
 """
 
 __version__ = "0.1.0"
-JOURNAL_FORMAT = 4
+JOURNAL_FORMAT = 5

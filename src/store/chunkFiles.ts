@@ -161,8 +161,13 @@ export class ChunkFiles {
     return into;
   }
 
+  /** The run's folder in the store (its journal and points file). */
+  runFolder(runId: string): string {
+    return join(this.dir, RUNS_DIR, runId);
+  }
+
   /**
-   * Bytes [offset, offset + length) of the run's journal: a chunk kept as a batched line of its
+   * Bytes [offset, offset + length) of the run's journal: the line naming a chunk's points in its
    * compacted journal (compaction.ts). Readers and the writer alike.
    */
   readJournal(runId: string, offset: number, length: number): Uint8Array {

@@ -1,10 +1,11 @@
 /**
  * Compaction of sealed runs' journals in the store (docs/JOURNAL.md, "Compacted journals"): a
- * finished run's journal is rewritten (journalRewrite.ts: its points in batched lines of a chunk's
- * 2048 points, every other line byte for byte, behind a first line naming the rewrite's
- * generation). The journal stays the canonical record that every reader already understands (the
- * store, the Python mirror, mlruns export, push); the run's full chunks then take their points from
- * those lines, and its chunk file keeps only their block summaries, so the points are on disk once.
+ * finished run's journal is rewritten (journalRewrite.ts: its points into a points file beside it
+ * in chunks of 2048 points encoded as the store's chunks are, each named by a line; every other line
+ * byte for byte, behind a first line naming the rewrite's generation). The journal and its points
+ * file stay the canonical record that every reader understands (the store, the Python mirror,
+ * mlruns export, push); the run's full chunks then take their points from the points file, and its
+ * chunk file keeps only their block summaries, so the points are on disk once.
  * Only the store's writer compacts, and only a run that is sealed: ended, its process gone, its
  * journal fully read, no push under way, and every push state naming it has all of it.
  * Lines other writers append to the old file meanwhile reach the new one once (journalMove.ts).
@@ -42,6 +43,7 @@ import { newTempPathSync } from './storeTemp';
 import { finishMove, fsyncFolder, holdJournal, readAt, releaseHold, writeAll } from './journalMove';
 import type { CompactedJournal } from './journalRewrite';
 import { COMPACT_LINE_POINTS, compactJournal, fileIdOf, generationOf } from './journalRewrite';
+import { inPointsFile, isPointsFile, pointsFileName, pointsPlace } from './pointsFile';
 import { JOURNAL_FILE, RUNS_DIR } from './storeLocation';
 
 /** The sync folder's name and its push states (src/sync/syncState.ts). */
@@ -146,8 +148,8 @@ export type CompactOutcome =
   | { readonly compacted: false; readonly reason: string };
 
 /**
- * The steps of a compaction: the new file written and fsynced; renamed over the journal, folder
- * fsynced; the old file's late lines carried over and its hold let go (journalMove.ts).
+ * The steps of a compaction: the points file in place and the new journal written, each fsynced;
+ * the journal renamed over the old one, folder fsynced; the old file's late lines carried over and its hold let go (journalMove.ts).
  */
 export type CompactStep = 'written' | 'renamed' | 'moved';
 
@@ -189,7 +191,9 @@ export function compactRun(db: Db, dir: string, runId: string, options: CompactO
   if (!row || row.generation !== '') return { compacted: false, reason: 'already compacted or never read' };
   if (lstatSync(folder).isSymbolicLink()) return { compacted: false, reason: 'the run folder is a symbolic link' };
   const fd = openSync(file, constants.O_RDONLY | O_NOFOLLOW);
+  /** Files this compaction made that are not in place yet (removed when it stops short). */
   let temp: string | undefined;
+  let points: string | undefined;
   try {
     const stats = fstatSync(fd, { bigint: true });
     const size = Number(stats.size);
@@ -209,25 +213,22 @@ export function compactRun(db: Db, dir: string, runId: string, options: CompactO
     if (size === 0 || bytes[size - 1] !== NEWLINE) return { compacted: false, reason: 'the journal ends mid-line' };
     const generation = randomBytes(8).toString('hex');
     const compacted = compactJournal(bytes, generation, now);
-    // What the run takes on disk, journal and chunk file, before and after: the chunk file keeps
-    // only the block summaries (~15% of it) of the chunks whose points the new journal holds.
+    removeStrayPointsFiles(folder, compacted.keptFiles);
+    // What the run takes on disk, journal, points file and chunk file, before and after: the chunk
+    // file keeps only the block summaries (~15% of it) of the chunks whose points the new journal names.
     const chunkFile = db.get<{ size: number }>('SELECT size FROM chunk_files WHERE run_id = ?', [runId])?.size ?? 0;
-    const after = compacted.bytes.length + chunkFile * 0.15;
+    const after = compacted.bytes.length + compacted.pointsFile.length + chunkFile * 0.15;
     if (compacted.points === 0 || after > (size + chunkFile) * (options.keepAtMost ?? 0.95)) {
       // Not read for this again until the journal grows.
       db.run('UPDATE journals SET compact_skip = ? WHERE run_id = ?', [size, runId]);
       return { compacted: false, reason: NOT_WORTH_IT };
     }
+    // The points file first, in place and its folder fsynced before the journal that names it is.
+    points = join(folder, pointsFileName(generation));
+    writeDurably(dir, compacted.pointsFile, points);
+    fsyncFolder(folder);
     temp = newTempPathSync(dir, 'compact');
-    const out = openSync(temp, 'wx', 0o666);
-    let newId: string;
-    try {
-      writeAll(out, compacted.bytes);
-      fsyncSync(out);
-      newId = fileIdOf(fstatSync(out, { bigint: true }));
-    } finally {
-      closeSync(out);
-    }
+    const newId = writeNew(temp, compacted.bytes);
     options.after?.('written');
     // The old file stays findable until what writers still append to it is carried over (journalMove.ts).
     const hold = holdJournal(dir, runId, size);
@@ -243,6 +244,7 @@ export function compactRun(db: Db, dir: string, runId: string, options: CompactO
       throw error;
     }
     temp = undefined;
+    points = undefined;
     fsyncFolder(folder);
     options.after?.('renamed');
     // A writer that opened the old file before the rename may have appended to it since: up to the
@@ -268,11 +270,48 @@ export function compactRun(db: Db, dir: string, runId: string, options: CompactO
   } finally {
     closeSync(fd);
     if (temp !== undefined) rmSync(temp, { force: true });
+    if (points !== undefined) rmSync(points, { force: true });
+  }
+}
+
+/** Writes `bytes` to a new file at `path`, fsynced; returns its identity. */
+function writeNew(path: string, bytes: Uint8Array): string {
+  const out = openSync(path, 'wx', 0o666);
+  try {
+    writeAll(out, bytes);
+    fsyncSync(out);
+    return fileIdOf(fstatSync(out, { bigint: true }));
+  } finally {
+    closeSync(out);
+  }
+}
+
+/** Puts `bytes` at `path` whole or not at all: a temporary file in the store's tmp/, fsynced, renamed. */
+function writeDurably(dir: string, bytes: Uint8Array, path: string): void {
+  const temp = newTempPathSync(dir, 'points');
+  try {
+    writeNew(temp, bytes);
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
   }
 }
 
 /**
- * The points once on disk: each full chunk of a rewritten key takes its points from its batched line
+ * Removes the points files of the run folder that its journal does not name: a compaction killed
+ * after it put its points file in place and before the journal naming it replaced the old one left
+ * it (only the writer compacts, and it calls this before its own). `named` are the files the
+ * journal's lines name.
+ */
+function removeStrayPointsFiles(folder: string, named: ReadonlySet<string>): void {
+  for (const name of readdirSync(folder)) {
+    if (isPointsFile(name) && !named.has(name)) rmSync(join(folder, name), { force: true });
+  }
+}
+
+/**
+ * The points once on disk: each full chunk of a rewritten key takes its points from its line
  * in the new journal (the k-th line holds the k-th chunk's points), and the run's chunk file is
  * written again with only those chunks' block summaries (what a chart reads without the points); a
  * chunk of a key kept as it was keeps its data too. A key whose rows do not line up with its lines
@@ -337,7 +376,8 @@ export function unadoptedRuns(db: Db): string[] {
 }
 
 /**
- * Points the full chunks of a compacted journal's run at the journal's batched lines, as its
+ * Points the full chunks of a compacted journal's run at the journal's batched lines (their points
+ * in the line, or in its points file), as its
  * compaction did (a database rebuilt from the journals put them in the chunk file again). Reads the
  * journal the database read (its size, identity and generation); writer only, synchronous.
  */
@@ -368,11 +408,22 @@ export function adoptCompacted(db: Db, dir: string, runId: string, maxBytes = 12
       if (bytes[start + 6] !== 0x6d || bytes[start + 12] !== 0x73 || bytes[start + 13] !== 0x22) continue;
       const parsed = parseEventLine(decoder.decode(bytes.subarray(start, newline)));
       if (parsed.ok || !parsed.batched) continue;
-      const batch = parseMetricBatch(parsed.batched);
-      if (!batch.ok) continue;
-      const lines = batched.get(batch.points.key) ?? [];
-      batched.set(batch.points.key, lines);
-      lines.push({ offset: start, length: pos - start, count: batch.points.values.length });
+      let key: string;
+      let count: number;
+      if (inPointsFile(parsed.batched)) {
+        // Counted from the line: its points are read (and checked) when a chart asks for them.
+        const place = pointsPlace(parsed.batched);
+        if (typeof place === 'string') continue;
+        ({ key, count } = place);
+      } else {
+        const batch = parseMetricBatch(parsed.batched);
+        if (!batch.ok) continue;
+        key = batch.points.key;
+        count = batch.points.values.length;
+      }
+      const lines = batched.get(key) ?? [];
+      batched.set(key, lines);
+      lines.push({ offset: start, length: pos - start, count });
     }
     db.transaction(() => {
       pointChunksAtJournal(db, runId, batched);

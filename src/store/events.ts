@@ -13,7 +13,7 @@
  * `JOURNAL_FORMAT` in python/runlog/_version.py; new optional fields do not. The store records it
  * in `<store>/format.json` (storeFormat.ts) so an older Python client can say it is out of date.
  */
-export const JOURNAL_FORMAT = 4;
+export const JOURNAL_FORMAT = 5;
 
 export const RUN_STATUSES = ['RUNNING', 'QUEUED', 'FINISHED', 'FAILED', 'KILLED', 'INTERRUPTED'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];

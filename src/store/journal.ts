@@ -1,9 +1,10 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { RunEvent } from './events';
 import { parseEventLine } from './eventParse';
-import { parseMetricBatch } from './metricBatchLine';
 import { MetricBatch, scanMetricLine } from './metricScan';
+import { readBatchedLine } from './pointsFile';
 
 export interface MalformedLine {
   /** 1-based line number in the journal. */
@@ -38,7 +39,13 @@ const decoder = new TextDecoder('utf-8');
  * still in progress (or cut short by a crash): it is left for the next read, never half-parsed.
  * Bytes that are not UTF-8 decode to U+FFFD rather than failing the whole read.
  */
-export function parseJournalBuffer(input: Uint8Array, startOffset = 0, startLine = 1): JournalChunk {
+export function parseJournalBuffer(
+  input: Uint8Array,
+  startOffset = 0,
+  startLine = 1,
+  /** The run folder, where a compacted journal's lines find their points file (journal format 5). */
+  folder?: string,
+): JournalChunk {
   // A plain Uint8Array view, whatever came in (Buffers are a subclass): keeps the scanner monomorphic.
   const buffer = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   const events: RunEvent[] = [];
@@ -59,7 +66,7 @@ export function parseJournalBuffer(input: Uint8Array, startOffset = 0, startLine
         if (!parsed.ok) {
           if (parsed.batched) {
             // Scratch columns: addPoints copies them before the next line is read.
-            const batch = parseMetricBatch(parsed.batched, true);
+            const batch = readBatchedLine(parsed.batched, folder, true);
             if (batch.ok) metrics.addPoints(batch.points);
             else malformed.push({ line, reason: batch.reason });
           } else if (parsed.unknownType === undefined) {
@@ -109,7 +116,7 @@ export async function readJournal(
       if (bytesRead === 0) break;
       read += bytesRead;
     }
-    return parseJournalBuffer(buffer.subarray(0, read), offset, startLine);
+    return parseJournalBuffer(buffer.subarray(0, read), offset, startLine, dirname(path));
   } finally {
     await handle.close();
   }

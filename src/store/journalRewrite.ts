@@ -1,24 +1,27 @@
 /**
  * The rewrite of a sealed run's journal (docs/JOURNAL.md, "Compacted journals"), pure: its metric
- * points into batched lines of a chunk's 2048 points (journal format 4), every other line byte for
- * byte, behind a first line `{"t":"compacted",…}` naming the rewrite's generation; and how a
- * reader tells which generation of a journal it has. compaction.ts does the rewrite in the store.
+ * points into a points file of chunks of 2048 points (journal format 5, pointsFile.ts), each named
+ * by a `metrics` line, every other line byte for byte, behind a first line `{"t":"compacted",…}`
+ * naming the rewrite's generation; and how a reader tells which generation of a journal it has.
+ * compaction.ts does the rewrite in the store.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
+import { encodeChunk } from './chunkCodec';
 import { parseEventLine } from './eventParse';
 import { batchable, parseMetricBatch } from './metricBatchLine';
 import { MetricBatch, scanMetricLine } from './metricScan';
+import { inPointsFile, pointsFileName, pointsLine } from './pointsFile';
 
 /** The type of a compacted journal's first line. */
 export const COMPACTED = 'compacted';
 /** What a compacted journal starts with, byte for byte (the writer puts `t` first). */
 const MARKER_PREFIX = `{"t":"${COMPACTED}",`;
 /**
- * Points a batched line of a compacted journal holds at most: a chunk's (CHUNK_POINTS), so that a
- * series' k-th line holds exactly its k-th chunk's points and the chunk's row can point at the line
- * instead of a chunk file (~32 KB a line).
+ * Points a line of a compacted journal names at most: a chunk's (CHUNK_POINTS), so that a series'
+ * k-th line names exactly its k-th chunk's points and the chunk's row can point at the line instead
+ * of keeping them in a chunk file.
  */
 export const COMPACT_LINE_POINTS = 2048;
 const NEWLINE = 0x0a;
@@ -29,10 +32,14 @@ export interface CompactedJournal {
   readonly bytes: Buffer;
   /** How many lines it has. */
   readonly lines: number;
-  /** Metric points moved into batched lines. */
+  /** Metric points moved into the points file. */
   readonly points: number;
-  /** Each rewritten key's batched lines, in order: where each is in `bytes` (with its `\n`) and its points. */
+  /** The points file the new lines name (`pointsFileName(generation)`): empty when no key moved. */
+  readonly pointsFile: Buffer;
+  /** Each rewritten key's lines, in order: where each is in `bytes` (with its `\n`) and its points. */
   readonly batched: ReadonlyMap<string, readonly { offset: number; length: number; count: number }[]>;
+  /** Points files that lines kept as they were name (a journal compacted before and copied here). */
+  readonly keptFiles: ReadonlySet<string>;
 }
 
 /** One key's points gathered from its lines, their values as the raw doubles' bytes. */
@@ -83,24 +90,33 @@ function exactMetric(text: string): { key: string; step: number; ts: number } | 
   return { key, step: step as number, ts: ts as number };
 }
 
-function deltas(list: Float64Array, from: number, to: number): string {
-  const parts = new Array<number>(to - from);
-  parts[0] = list[from];
-  for (let i = from + 1; i < to; i++) parts[i - from] = list[i] - list[i - 1];
-  return parts.join(',');
-}
-
-/** The series' batched lines, COMPACT_LINE_POINTS points each at most; undefined when one could not be exact. */
-function batchedLines(key: string, series: Series): string[] | undefined {
-  const lines: string[] = [];
-  const keyJson = JSON.stringify(key);
+/**
+ * The series' lines, COMPACT_LINE_POINTS points each at most, their chunks appended to `file`;
+ * undefined when one chunk's steps or times could not be a batched line's.
+ */
+function pointsLines(
+  key: string,
+  series: Series,
+  name: string,
+  file: Buffer[],
+  at: { bytes: number },
+): string[] | undefined {
   for (let from = 0; from < series.count; from += COMPACT_LINE_POINTS) {
     const to = Math.min(series.count, from + COMPACT_LINE_POINTS);
     if (!batchable(series.steps.subarray(from, to), series.times.subarray(from, to))) return undefined;
-    const values = series.values.subarray(from * 8, to * 8).toString('base64');
-    lines.push(
-      `{"t":"metrics","key":${keyJson},"ts":[${deltas(series.times, from, to)}],"step":[${deltas(series.steps, from, to)}],"value":"${values}"}\n`,
-    );
+  }
+  const columns = {
+    steps: series.steps,
+    times: series.times,
+    values: new Float64Array(series.values.buffer, series.values.byteOffset, series.count),
+  };
+  const lines: string[] = [];
+  for (let from = 0; from < series.count; from += COMPACT_LINE_POINTS) {
+    const to = Math.min(series.count, from + COMPACT_LINE_POINTS);
+    const chunk = encodeChunk(columns, from, to);
+    lines.push(pointsLine(key, name, at.bytes, chunk, to - from));
+    file.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+    at.bytes += chunk.length;
   }
   return lines;
 }
@@ -117,11 +133,13 @@ export function markerLine(
 
 /**
  * Rewrites a journal's complete lines (`input` ends with `\n`): each key's metric points, from
- * `metric` and `metrics` lines alike, go into batched lines of at most COMPACT_LINE_POINTS points,
- * in their journal order, where the key's first point was; every other line stays as it was, in
- * its order (a blank line and an earlier compaction's first line go). A key whose points a batched
- * line cannot hold exactly (a step or time beyond 2^53, a `metric` line with more fields than its
- * five) keeps all its lines as they were, so its points keep their order. Values keep their bits.
+ * `metric` and `metrics` lines alike, go into the points file `pointsFileName(generation)` in
+ * chunks of at most COMPACT_LINE_POINTS points, in their journal order, each named by a line where
+ * the key's first point was; every other line stays as it was, in its order (a blank line and an
+ * earlier compaction's first line go). A key whose points a batched line cannot hold exactly (a
+ * step or time beyond 2^53, a `metric` line with more fields than its five), or with points in a
+ * points file already, keeps all its lines as they were, so its points keep their order. Values
+ * keep their bits.
  */
 export function compactJournal(input: Uint8Array, generation: string, ts: number): CompactedJournal {
   const buffer = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
@@ -155,6 +173,7 @@ export function compactJournal(input: Uint8Array, generation: string, ts: number
     return s;
   };
   const fast = new LastPoint();
+  const keptFiles = new Set<string>();
   let originalLines = 0;
   for (let pos = 0; pos < buffer.length;) {
     let newline = buffer.indexOf(NEWLINE, pos);
@@ -182,6 +201,16 @@ export function compactJournal(input: Uint8Array, generation: string, ts: number
         s.values.writeDoubleLE(parsed.event.value, (s.count - 1) * 8);
       }
       addLine(start, pos, s.index);
+    } else if (!parsed.ok && parsed.batched && inPointsFile(parsed.batched)) {
+      // Points in another points file (never in a journal compacted only once): its key stays as it is.
+      const file = parsed.batched['file'];
+      if (typeof file === 'string') keptFiles.add(file);
+      const key = parsed.batched['key'];
+      if (typeof key === 'string' && key !== '') {
+        const s = seriesOf(key);
+        s.verbatim = true;
+        addLine(start, pos, s.index);
+      } else addLine(start, pos, -1);
     } else if (!parsed.ok && parsed.batched) {
       const batch = parseMetricBatch(parsed.batched);
       if (!batch.ok) {
@@ -203,9 +232,12 @@ export function compactJournal(input: Uint8Array, generation: string, ts: number
   }
   const batched: (string[] | undefined)[] = [];
   let points = 0;
+  const name = pointsFileName(generation);
+  const file: Buffer[] = [];
+  const fileEnd = { bytes: 0 };
   for (const [key, s] of series) {
     if (s.verbatim || s.count === 0) continue;
-    const out = batchedLines(key, s);
+    const out = pointsLines(key, s, name, file, fileEnd);
     if (out === undefined) continue;
     batched[s.index] = out;
     points += s.count;
@@ -251,7 +283,14 @@ export function compactJournal(input: Uint8Array, generation: string, ts: number
     places.set(keys[key], place);
     count += out.length;
   }
-  return { bytes: Buffer.concat(parts), lines: count, points, batched: places };
+  return {
+    bytes: Buffer.concat(parts),
+    lines: count,
+    points,
+    pointsFile: Buffer.concat(file),
+    batched: places,
+    keptFiles,
+  };
 }
 
 /** Takes the point scanMetricLine reads instead of keeping it. */

@@ -4,7 +4,7 @@
 // A full chunk's blocks and data go to its run's chunk file (chunkFiles.ts) when this process is the
 // store's writer; the partial last chunk, rewritten at every append, stays in its row.
 import type { ColumnSelection, PointColumns } from './chunkCodec';
-import { parseMetricBatch } from './metricBatchLine';
+import { readBatchedLine } from './pointsFile';
 import {
   BLOCK_FIELDS,
   BLOCK_POINTS,
@@ -103,7 +103,7 @@ export function decodeStoredChunk(
   decodeChunkInto(chunkData(db, runId, chunk), chunk.count, into, offset, select);
 }
 
-/** The points of a chunk kept as a batched line of its run's compacted journal, in scratch columns. */
+/** The points of a chunk named by a batched line of its run's compacted journal, in scratch columns. */
 function journalChunk(db: Db, runId: string, offset: number, length: number, count: number): PointColumns {
   const bytes = chunkFile(db).readJournal(runId, offset, length);
   let fields: Record<string, unknown>;
@@ -115,7 +115,9 @@ function journalChunk(db: Db, runId: string, offset: number, length: number, cou
   } catch {
     fields = {};
   }
-  const batch = fields['t'] === 'metrics' ? parseMetricBatch(fields, true) : undefined;
+  // Its points in the line, or (format 5) in the run's points file, checked against the line's sha256.
+  const batch = fields['t'] === 'metrics' ? readBatchedLine(fields, chunkFile(db).runFolder(runId), true) : undefined;
+  if (batch && !batch.ok) throw new Error(`Run ${runId}'s points cannot be read: ${batch.reason}.`);
   if (!batch?.ok || batch.points.values.length !== count) {
     throw new Error(`Run ${runId}'s journal does not hold a chunk where the database says it does.`);
   }

@@ -14,7 +14,7 @@ import type { Db } from './sqlite';
  * its row keeps where; the database holds the index, not the points.
  */
 
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 const V1 = `
 -- Facts about the database itself, e.g. which Runlog wrote it (for the "newer version" message).
@@ -376,8 +376,18 @@ ALTER TABLE metric_chunks ADD COLUMN journal_offset INTEGER;
 ALTER TABLE metric_chunks ADD COLUMN journal_length INTEGER;
 `;
 
+// Journal format 5 (pointsFile.ts): a journal in which a Runlog of format 4 refused the lines naming a
+// compacted run's points file (they have no "value") is read again from its start: its row is made to
+// name a file and generation no journal has, so the next sync forgets the run and reads it whole
+// (journalSync.ts), as it does for a journal replaced since it was read.
+const V8 = `
+UPDATE journals SET file_id = 'format 5', generation = 'format 5'
+  WHERE run_id IN (SELECT DISTINCT run_id FROM rejected_events
+                   WHERE reason LIKE 'metrics: "value" must be base64 text%' AND run_id NOT LIKE '@%');
+`;
+
 /** MIGRATIONS[n] upgrades version n to n + 1; version 0 is an empty database. */
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8];
 
 export class NewerStoreError extends Error {
   constructor(

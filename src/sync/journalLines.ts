@@ -7,11 +7,12 @@
  */
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { readGenerationOf } from '../store/journalRewrite';
 import type { RunEvent } from '../store/events';
 import { parseEventLine } from '../store/eventParse';
-import { parseMetricBatch } from '../store/metricBatchLine';
 import { findLineEnd } from '../store/journal';
+import { readBatchedLine } from '../store/pointsFile';
 
 /** A metric point as MLflow's `Metric` JSON, with what identifies it on the server. */
 export interface WireMetric {
@@ -101,8 +102,11 @@ function valueText(value: number): string {
   return Object.is(value, -0) ? '-0.0' : String(value);
 }
 
-/** One complete line (without its `\n`). */
-export function readLine(text: string, end: number): JournalLine {
+/**
+ * One complete line (without its `\n`); `folder` is the run's folder, where a compacted journal's
+ * lines find their points file (journal format 5).
+ */
+export function readLine(text: string, end: number, folder?: string): JournalLine {
   const match = METRIC.exec(text);
   if (match) {
     const [, ts = '0', keyJson = '""', value = '0', step = '0'] = match;
@@ -112,7 +116,7 @@ export function readLine(text: string, end: number): JournalLine {
   if (text.trim() === '') return { kind: 'skipped', reason: '', end };
   const parsed = parseEventLine(text);
   if (!parsed.ok && parsed.batched) {
-    const batch = parseMetricBatch(parsed.batched);
+    const batch = readBatchedLine(parsed.batched, folder);
     if (!batch.ok) return { kind: 'skipped', reason: batch.reason, end };
     const { key, steps, times, values } = batch.points;
     const keyJson = JSON.stringify(key);
@@ -151,6 +155,7 @@ export async function forEachLine(
     if (generation !== undefined && (await readGenerationOf(handle)) !== generation) {
       throw new Error('its journal was compacted while it was being pushed; push it again');
     }
+    const folder = dirname(file);
     let offset = from;
     let size = SLICE;
     for (;;) {
@@ -175,7 +180,7 @@ export async function forEachLine(
       size = SLICE;
       for (let pos = 0; pos <= last;) {
         const newline = data.indexOf(0x0a, pos);
-        const line = readLine(data.toString('utf8', pos, newline), offset + newline + 1);
+        const line = readLine(data.toString('utf8', pos, newline), offset + newline + 1, folder);
         pos = newline + 1;
         const go = each(line);
         if (go === false || (go !== true && (await go) === false)) return line.end;

@@ -7,6 +7,7 @@
 // database), must answer every point, param and tag. A second process appends tags all along; each
 // it acknowledged is in its run's journal exactly once once the next writer has opened the store.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Outcome } from './checks';
@@ -124,6 +125,9 @@ function readJournal(file: string): { points: Points; params: Map<string, string
       s.values.push(
         bits(v === 'NaN' ? Number.NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : (v as number)),
       );
+    } else if (e['t'] === 'metrics' && e['file'] !== undefined) {
+      points.set(key, s);
+      pointsFromFile(join(file, '..', e['file'] as string), e, s);
     } else if (e['t'] === 'metrics') {
       points.set(key, s);
       const ts = e['ts'] as number[];
@@ -142,6 +146,53 @@ function readJournal(file: string): { points: Points; params: Map<string, string
     else if (e['t'] === 'tag') tags.set(key, String(e['value']));
   }
   return { points, params, tags };
+}
+
+/**
+ * The points a compacted journal's line names in its points file (docs/JOURNAL.md, "Points files"),
+ * decoded here by the format's text, not the store's code: the bytes at `at` must hash to `sha256`;
+ * `count` doubles, then zigzag varint differences of the steps and of the times. A line whose bytes
+ * do not check adds no point (and so counts as lost).
+ */
+function pointsFromFile(
+  path: string,
+  e: Record<string, unknown>,
+  s: { steps: number[]; times: number[]; values: string[] },
+): void {
+  const at = e['at'] as number;
+  const count = e['count'] as number;
+  let blob: Buffer;
+  try {
+    blob = readFileSync(path).subarray(at, at + (e['bytes'] as number));
+  } catch {
+    return;
+  }
+  if (createHash('sha256').update(blob).digest('hex') !== e['sha256'] || blob[0] !== 0) return;
+  let pos = 5 + 8 * count;
+  const column = (): number[] => {
+    const out: number[] = [];
+    let previous = 0;
+    for (let i = 0; i < count; i++) {
+      let zigzag = 0;
+      let scale = 1;
+      let byte: number;
+      do {
+        byte = blob[pos++];
+        zigzag += (byte & 0x7f) * scale;
+        scale *= 128;
+      } while (byte >= 0x80);
+      previous += zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2;
+      out.push(previous);
+    }
+    return out;
+  };
+  const steps = column();
+  const times = column();
+  for (let i = 0; i < count; i++) {
+    s.steps.push(steps[i]);
+    s.times.push(times[i]);
+    s.values.push(blob.subarray(5 + i * 8, 13 + i * 8).toString('hex'));
+  }
 }
 
 function samePoints(a: Points | undefined, b: Points): number {
@@ -272,9 +323,22 @@ export async function killCompaction(kills: number, log: (line: string) => void 
       miss(result, 'corrupt', doubled, `kill ${i + 1}: acknowledged tags of the appender written twice`);
       if ((i + 1) % 25 === 0) log(`  ${i + 1} kills of the compacting writer`);
     }
-    // The next writer cleans what the killed ones left: no temporary file stays.
+    // The next writer cleans what the killed ones left: no temporary file stays, and once it has
+    // compacted what is left, no points file that its run's journal does not name.
     const writer = await RunStore.open({ dir, writer: true, version: 'faults' });
+    const skip = new Set<string>();
+    while (writer.compactNext({ quietMs: 0, skip })) {
+      // One run a turn, each once.
+    }
     writer.close();
+    const unnamed: string[] = [];
+    for (const runId of readdirSync(join(dir, 'runs'))) {
+      const journal = readFileSync(join(dir, 'runs', runId, 'events.jsonl'), 'utf8');
+      for (const name of readdirSync(join(dir, 'runs', runId))) {
+        if (name.startsWith('points.') && !journal.includes(`"file":"${name}"`)) unnamed.push(`${runId}/${name}`);
+      }
+    }
+    miss(result, 'leaked', unnamed.length, `points files no journal names: ${unnamed.join(', ')}`);
     let left: string[] = [];
     try {
       left = readdirSync(join(dir, 'tmp'));

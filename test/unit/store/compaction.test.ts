@@ -1,10 +1,23 @@
 import * as assert from 'node:assert/strict';
 import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { closeSync, cpSync, openSync, readdirSync, statSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  cpSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADOPTED } from '../../../src/store/compaction';
+import type { CompactedJournal } from '../../../src/store/journalRewrite';
 import { COMPACT_LINE_POINTS, compactJournal, generationOf } from '../../../src/store/journalRewrite';
+import { pointsFileName } from '../../../src/store/pointsFile';
 import { parseJournalBuffer } from '../../../src/store/journal';
 import { metricBatchLine } from '../../../src/store/metricBatchLine';
 import { RunStore } from '../../../src/store/runStore';
@@ -19,9 +32,20 @@ const end = line({ t: 'run_end', ts: 99_000, status: 'FINISHED', exit_code: 0 })
 const metricLine = (key: string, step: number | string, value: number | string, ts: number | string = 1000): string =>
   `{"t":"metric","ts":${ts},"key":"${key}","value":${typeof value === 'string' ? `"${value}"` : value},"step":${step}}\n`;
 
-/** Every series of a journal's text as the store's reader sees it: key -> steps, times and the values' bytes. */
-function seriesOf(text: string | Uint8Array): Map<string, { steps: number[]; times: number[]; values: string }> {
-  const chunk = parseJournalBuffer(typeof text === 'string' ? Buffer.from(text) : text);
+/**
+ * Every series of a journal's text as the store's reader sees it: key -> steps, times and the values'
+ * bytes; `folder` holds the points file a compacted journal's lines name.
+ */
+function seriesOf(
+  text: string | Uint8Array,
+  folder?: string,
+): Map<string, { steps: number[]; times: number[]; values: string }> {
+  const chunk = parseJournalBuffer(typeof text === 'string' ? Buffer.from(text) : text, 0, 1, folder);
+  assert.deepEqual(
+    chunk.malformed.filter((m) => m.reason.startsWith('metrics')),
+    [],
+    'no batched line refused',
+  );
   const out = new Map<string, { steps: number[]; times: number[]; values: string }>();
   for (const [key, columns] of chunk.metrics.series) {
     const count = columns.length;
@@ -48,6 +72,15 @@ function typicalJournal(runId: string, points: number): string {
   return text + end;
 }
 
+/** A rewrite's points file written where its lines say, in a new folder: that folder. */
+function withPointsFile(out: CompactedJournal, generation: string): string {
+  const folder = mkdtempSync(join(tmpdir(), 'runlog-points-'));
+  writeFileSync(join(folder, pointsFileName(generation)), out.pointsFile);
+  return folder;
+}
+
+const G1 = '5f0c2a9e1b7d4c3a';
+
 describe('compaction of sealed runs', () => {
   describe('compactJournal', () => {
     it('keeps every point bit for bit in batched lines and every other line as it was, in order', () => {
@@ -63,15 +96,22 @@ describe('compaction of sealed runs', () => {
         '\n' +
         line({ t: 'tag', ts: 8, key: 'a', value: 'b' }) +
         end;
-      const out = compactJournal(Buffer.from(text), 'g1', 5);
+      const out = compactJournal(Buffer.from(text), G1, 5);
       const lines = out.bytes.toString('utf8').split('\n');
-      assert.equal(generationOf(out.bytes), 'g1');
+      assert.equal(generationOf(out.bytes), G1);
       assert.equal(out.points, 5);
       assert.deepEqual(lines.slice(1, 3), [
         start('r').trim(),
         line({ t: 'param', ts: 2, key: 'lr', value: '0.01' }).trim(),
       ]);
-      assert.match(lines[3] ?? '', /^\{"t":"metrics","key":"loss","ts":\[1000,0,-995,1,1\],"step":\[0,1,1,1,1\]/);
+      // The key's points are in the points file (the chunk codec's 5-byte header, 8 bytes a value,
+      // a byte a step, the times 1000, +0, -995, +1, +1 in 2 + 1 + 2 + 1 + 1), named by one line.
+      assert.equal(out.pointsFile.length, 5 + 5 * 8 + 5 + 7);
+      const sha256 = createHash('sha256').update(out.pointsFile).digest('hex');
+      assert.equal(
+        lines[3],
+        `{"t":"metrics","key":"loss","file":"points.${G1}.bin","at":0,"bytes":${out.pointsFile.length},"count":5,"sha256":"${sha256}"}`,
+      );
       assert.deepEqual(lines.slice(4), [
         line({ t: 'future_event', ts: 3, x: 1 }).trim(),
         'not json',
@@ -80,7 +120,16 @@ describe('compaction of sealed runs', () => {
         '',
       ]);
       assert.equal(out.lines, 8);
-      assert.deepEqual(seriesOf(out.bytes), seriesOf(text));
+      const folder = withPointsFile(out, G1);
+      assert.deepEqual(seriesOf(out.bytes, folder), seriesOf(text));
+      // Without its points file the line is refused, never read as no points.
+      assert.match(
+        parseJournalBuffer(out.bytes)
+          .malformed.map((m) => m.reason)
+          .join(),
+        /points in points\.5f0c2a9e1b7d4c3a\.bin, which this reader cannot open/,
+      );
+      rmSync(folder, { recursive: true });
     });
 
     it("keeps a key's lines as they were when a batched line cannot hold its points exactly", () => {
@@ -93,7 +142,7 @@ describe('compaction of sealed runs', () => {
         metricLine('frac', 0, 1, '1000.5') +
         metricLine('fine', 0, 1) +
         metricLine('fine', 1, 2);
-      const out = compactJournal(Buffer.from(text), 'g', 5);
+      const out = compactJournal(Buffer.from(text), G1, 5);
       const body = out.bytes.toString('utf8');
       assert.equal(out.points, 2);
       assert.ok(body.includes(metricLine('big', '9007199254740993', 1)), 'the int64 step keeps its digits');
@@ -101,16 +150,20 @@ describe('compaction of sealed runs', () => {
       assert.ok(body.includes('"model_id":"m-1"'));
       assert.ok(body.includes(metricLine('extra', 3, 0.25)));
       assert.ok(body.includes(metricLine('frac', 0, 1, '1000.5')));
-      assert.deepEqual(seriesOf(out.bytes), seriesOf(text));
+      assert.deepEqual(seriesOf(out.bytes, withPointsFile(out, G1)), seriesOf(text));
     });
 
     it('splits a long series into lines of at most COMPACT_LINE_POINTS points, in order', () => {
       const n = COMPACT_LINE_POINTS * 2 + 5;
       let text = start('r');
       for (let i = 0; i < n; i++) text += metricLine('k', i, i * 0.5, 1000 + i);
-      const out = compactJournal(Buffer.from(text), 'g', 5);
+      const out = compactJournal(Buffer.from(text), G1, 5);
       assert.equal(out.lines, 5);
-      assert.deepEqual(seriesOf(out.bytes), seriesOf(text));
+      assert.deepEqual(
+        [...out.batched.get('k')!].map((place) => place.count),
+        [COMPACT_LINE_POINTS, COMPACT_LINE_POINTS, 5],
+      );
+      assert.deepEqual(seriesOf(out.bytes, withPointsFile(out, G1)), seriesOf(text));
     });
   });
 
@@ -278,8 +331,19 @@ describe('compaction of sealed runs', () => {
         const copy = await RunStore.open({ dir: killed, writer: true, version: 'test', log: (m) => logs.push(m) });
         assert.deepEqual(record(copy, 'r1'), expected, step);
         const copied = (await stat(join(killed, 'runs', 'r1', 'events.jsonl'))).size;
-        if (step === 'written') assert.equal(copied, size, 'the journal is the old one');
-        else assert.ok(copied < size / 4, 'the journal is the new one');
+        const pointsFiles = (): string[] =>
+          readdirSync(join(killed, 'runs', 'r1')).filter((name) => name.startsWith('points.'));
+        // The points file was in place before the new journal was written: it stays with the journal naming it.
+        assert.equal(pointsFiles().length, 1);
+        if (step === 'written') {
+          assert.equal(copied, size, 'the journal is the old one');
+          // The next compaction removes the points file no journal names and writes its own.
+          const stray = pointsFiles()[0];
+          assert.ok(copy.compactNext({ quietMs: 0 })?.outcome.compacted);
+          assert.equal(pointsFiles().length, 1);
+          assert.notEqual(pointsFiles()[0], stray);
+          assert.deepEqual(record(copy, 'r1'), expected, 'compacted after the kill');
+        } else assert.ok(copied < size / 4, 'the journal is the new one');
         copy.close();
       }
     });

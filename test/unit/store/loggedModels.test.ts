@@ -188,7 +188,7 @@ describe("MLflow 3's logged models in the store (journal format 3)", () => {
     db.close();
     const store = await RunStore.open({ dir, writer: false, version: 'test' });
     try {
-      assert.equal(SCHEMA_VERSION, 7);
+      assert.equal(SCHEMA_VERSION, 8);
       assert.deepEqual(store.query('registeredModels')[0]?.versions[0]?.tags, { k: 'v' });
     } finally {
       store.close();

@@ -244,6 +244,32 @@ describe('run store', () => {
     upgraded.close();
   });
 
+  it('reads again the journals whose points-file lines a store before format 5 refused', async () => {
+    let text = start('r1', 1);
+    for (let i = 0; i < 3000; i++) text += metricLine('loss', i, 1 / (i + 1));
+    await journal('r1', text + line({ t: 'run_end', ts: 5, status: 'FINISHED' }));
+    await journal('r2', start('r2', 1) + metricLine('loss', 0, 0.125));
+    const store = await open();
+    assert.ok(store.compactNext({ quietMs: 0 })?.outcome.compacted);
+    await store.snapshot();
+    store.close();
+    // What a store of schema 7 (format 4) made of the compacted journal: its lines refused, no points.
+    const db = await Db.open(await readFile(join(dir, DB_FILE)));
+    db.exec(`DELETE FROM metric_chunks WHERE series_id IN (SELECT id FROM metric_series WHERE run_id = 'r1');
+      DELETE FROM metric_series WHERE run_id = 'r1';
+      INSERT INTO rejected_events (run_id, line, reason) VALUES ('r1', 3, 'metrics: "value" must be base64 text');
+      PRAGMA user_version = 7;`);
+    await writeFile(join(dir, DB_FILE), db.export());
+    db.close();
+    const upgraded = await open();
+    assert.deepEqual(upgraded.query('getRun', 'r1')?.rejected, []);
+    const loss = upgraded.query('series', 'r1', 'loss');
+    assert.equal(loss.values.length, 3000, 'read once, not twice');
+    assert.equal(loss.values[2999], 1 / 3000);
+    assert.deepEqual([...upgraded.query('series', 'r2', 'loss').values], [0.125]);
+    upgraded.close();
+  });
+
   it('renames and refiles a run through the tags a joining client writes', async () => {
     await journal(
       'r1',
