@@ -12,12 +12,16 @@
 //   a chart of the 10M-point series, 4000 buckets (target ≤ 150 ms) — reference: reading the
 //     series whole;
 //   disk bytes per point, journals + database + chunk files — reference: line-per-point journals
-//     with the same database and chunk files.
+//     with the same database and chunk files;
+//   the runs then compacted (compaction.ts, in pieces, in this thread): the time against the
+//     ingest's, the longest piece against the largest run's whole compaction, the disk per point
+//     against the same before, and the chart of the series again against the same before.
 import { createWriteStream, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readJournal } from '../src/store/journal';
+import { RunStore } from '../src/store/runStore';
 import { metricBatchLine } from '../src/store/metricBatchLine';
 import { StoreClient } from '../src/store/storeClient';
 import { CHUNKS_DIR, DB_FILE } from '../src/store/storeLocation';
@@ -69,6 +73,17 @@ async function storeBytes(dir: string): Promise<number> {
   let bytes = statSync(join(dir, DB_FILE)).size;
   for (const name of await readdir(join(dir, CHUNKS_DIR)).catch(() => []))
     bytes += statSync(join(dir, CHUNKS_DIR, name)).size;
+  return bytes;
+}
+
+/** The bytes of the runs' records: journals and the points files of compacted ones. */
+async function recordBytes(dir: string): Promise<number> {
+  let bytes = 0;
+  for (const runId of await readdir(join(dir, 'runs'))) {
+    for (const name of await readdir(join(dir, 'runs', runId))) {
+      if (name === 'events.jsonl' || name.startsWith('points.')) bytes += statSync(join(dir, 'runs', runId, name)).size;
+    }
+  }
   return bytes;
 }
 
@@ -182,6 +197,68 @@ async function main(): Promise<void> {
       (lineBytes + dbBytes) / total,
       false,
     );
+
+    // The runs sealed, compacted by the writer in pieces (as the store service does, the event loop
+    // free between them): the time, the longest piece against the largest run's whole compaction
+    // (what a compaction in one step would hold the store for), the disk after, and the chart again.
+    const compactStart = performance.now();
+    const store = await RunStore.open({ dir, writer: true, version: 'bench' });
+    let longestStep = 0;
+    const runMs: number[] = [];
+    for (const skip = new Set<string>(); ;) {
+      const runStart = performance.now();
+      let stepStart = runStart;
+      const turn = store.compactTurn({ quietMs: 0, skip });
+      let step = turn.next();
+      for (;;) {
+        longestStep = Math.max(longestStep, performance.now() - stepStart);
+        if (step.done) break;
+        await new Promise((resolve) => setImmediate(resolve));
+        stepStart = performance.now();
+        step = turn.next();
+      }
+      if (!step.value) break;
+      if (!step.value.outcome.compacted) throw new Error(`${step.value.runId}: ${JSON.stringify(step.value.outcome)}`);
+      runMs.push(performance.now() - runStart);
+    }
+    await store.snapshot();
+    const compactMs = performance.now() - compactStart;
+    if (runMs.length !== RUNS) throw new Error(`compacted ${runMs.length} runs of ${RUNS}`);
+    const compactedChart: number[] = [];
+    for (let j = 0; j < 5; j++) {
+      const chartStart = performance.now();
+      store.query('buckets', 'series', 'loss', 4000);
+      compactedChart.push(performance.now() - chartStart);
+    }
+    const zoomed: number[] = [];
+    for (let j = 0; j < 5; j++) {
+      const chartStart = performance.now();
+      const buckets = store.query('buckets', 'series', 'loss', 4000, 'step', {
+        from: SERIES / 2,
+        to: SERIES / 2 + 100_000,
+      });
+      zoomed.push(performance.now() - chartStart);
+      if (buckets.x.length === 0) throw new Error('the zoomed chart is empty');
+    }
+    store.close();
+    const compactedBytes = (await recordBytes(dir)) + (await storeBytes(dir));
+    figures.record('scale: compaction of every run, in pieces', compactMs / 1000, 's', ingestMs / 1000, false);
+    figures.record('scale: longest piece of compaction', longestStep, 'ms', Math.max(...runMs), false);
+    figures.record(
+      'scale: disk bytes per point, compacted',
+      compactedBytes / total,
+      'bytes',
+      (journalBytes + dbBytes) / total,
+      false,
+    );
+    figures.record(
+      `scale: chart of the ${SERIES / 1e6}M-point series, compacted`,
+      median(compactedChart),
+      'ms',
+      chartMs,
+      false,
+    );
+    figures.record('scale: chart zoomed to 100k points, compacted', median(zoomed), 'ms', chartMs, false);
     figures.printTable();
     console.log(
       '\nTargets (issue 20, at 100M points): ingest ≥ 2,000,000 points/s; RSS < 200 MB; runs listed ≤ 2,000 ms;',

@@ -42,8 +42,9 @@ import type { Db } from './sqlite';
 import { newTempPathSync } from './storeTemp';
 import { finishMove, fsyncFolder, holdJournal, readAt, releaseHold, writeAll } from './journalMove';
 import type { CompactedJournal } from './journalRewrite';
-import { COMPACT_LINE_POINTS, compactJournal, fileIdOf, generationOf } from './journalRewrite';
-import { inPointsFile, isPointsFile, pointsFileName, pointsPlace } from './pointsFile';
+import { COMPACT_LINE_POINTS, JournalCompactor } from './journalCompactor';
+import { fileIdOf, generationOf } from './journalRewrite';
+import { inPointsFile, isPointsFile, pointsPlace } from './pointsFile';
 import { JOURNAL_FILE, RUNS_DIR } from './storeLocation';
 
 /** The sync folder's name and its push states (src/sync/syncState.ts). */
@@ -158,11 +159,10 @@ export interface CompactOptions {
   readonly quietMs?: number;
   /** Compact only when the run's journal and chunk file shrink to at most this fraction (default 0.95). */
   readonly keepAtMost?: number;
-  /**
-   * Journals larger than this are left alone (default 128 MB): a compaction holds the store's thread
-   * for ~0.5 s per 50 MB of a line per point.
-   */
+  /** Compacted journals larger than this are not read whole to adopt their chunks (default 128 MB). */
   readonly maxBytes?: number;
+  /** How much of the journal a step reads (whole lines; default 4 MB). */
+  readonly pieceBytes?: number;
   /**
    * The push states that have all of the run's journal as it is (`pushedStates`): told the new
    * journal's size and generation once it is in place.
@@ -172,63 +172,114 @@ export interface CompactOptions {
   readonly after?: (step: CompactStep) => void;
 }
 
+/** How much of a journal a compaction reads at a time (whole lines: more when a line is longer). */
+const PIECE_BYTES = 4 * 1024 * 1024;
+
 /**
- * Compacts one run's journal, synchronously (nothing else of the store runs meanwhile): the caller
- * is the writer and has checked the run is sealed and no sync holds it. The database must have read
- * the whole journal, as it is on disk (its offset is the file's size, its file identity the
- * file's). Afterwards the database's `journals` row points at the new file (offset, line, generation,
- * identity) in one transaction; the rows of the run are what reading the new file gives, so nothing
- * is read again. Lines another writer appends to the old file while it is being replaced are copied
- * to the new one.
+ * Compacts one run's journal (the caller is the writer and has checked the run is sealed and no
+ * sync holds it), in steps: it yields after each piece of the journal it reads (twice:
+ * JournalCompactor's two passes), so a caller can let other work run between pieces (the store
+ * service answers queries and reads other journals meanwhile), and does the rest — the points file
+ * and the new journal in place, the database told — in its last step, which nothing interleaves.
+ * Memory stays bounded by a piece and ~190 bytes a chunk of points, whatever the journal's size.
+ * The database must have read the whole journal, as it is on disk (its offset is the file's size,
+ * its file identity the file's), and still has when the last step begins; else, or when the journal
+ * grew meanwhile, nothing changes. Afterwards the database's `journals` row points at the new file
+ * (offset, line, generation, identity) in one transaction; the rows of the run are what reading the
+ * new file gives, so nothing is read again. Lines another writer appends to the old file while it
+ * is being replaced are copied to the new one. Stopping the generator early (`return()`) removes
+ * what it wrote.
  */
-export function compactRun(db: Db, dir: string, runId: string, options: CompactOptions = {}): CompactOutcome {
+export function* compactSteps(
+  db: Db,
+  dir: string,
+  runId: string,
+  options: CompactOptions = {},
+): Generator<undefined, CompactOutcome, undefined> {
   const folder = join(dir, RUNS_DIR, runId);
   const file = join(folder, JOURNAL_FILE);
-  const row = db.get<{ offset: number; file_id: string | null; generation: string }>(
-    'SELECT offset, file_id, generation FROM journals WHERE run_id = ?',
-    [runId],
-  );
+  const readRow = (): { offset: number; file_id: string | null; generation: string } | undefined =>
+    db.get<{ offset: number; file_id: string | null; generation: string }>(
+      'SELECT offset, file_id, generation FROM journals WHERE run_id = ?',
+      [runId],
+    );
+  const row = readRow();
   if (!row || row.generation !== '') return { compacted: false, reason: 'already compacted or never read' };
   if (lstatSync(folder).isSymbolicLink()) return { compacted: false, reason: 'the run folder is a symbolic link' };
   const fd = openSync(file, constants.O_RDONLY | O_NOFOLLOW);
   /** Files this compaction made that are not in place yet (removed when it stops short). */
   let temp: string | undefined;
+  let pointsTemp: string | undefined;
   let points: string | undefined;
+  let out: number | undefined;
   try {
     const stats = fstatSync(fd, { bigint: true });
     const size = Number(stats.size);
+    const fileId = fileIdOf(stats);
     if (size !== row.offset) return { compacted: false, reason: 'the journal is not fully read' };
-    if (size > (options.maxBytes ?? 128 * 1024 * 1024)) {
-      return { compacted: false, reason: 'the journal is too large to compact in one turn' };
-    }
-    if (row.file_id !== null && row.file_id !== fileIdOf(stats)) {
+    if (row.file_id !== null && row.file_id !== fileId) {
       return { compacted: false, reason: 'the journal is not the file the database read' };
     }
     const now = options.now ?? Date.now();
     if (now - Number(stats.mtimeMs) < (options.quietMs ?? 60_000)) {
       return { compacted: false, reason: 'the journal was written to recently' };
     }
-    const bytes = readAt(fd, 0, size);
-    if (bytes.length < size) return { compacted: false, reason: 'the journal got shorter while it was read' };
-    if (size === 0 || bytes[size - 1] !== NEWLINE) return { compacted: false, reason: 'the journal ends mid-line' };
+    if (size === 0 || readAt(fd, size - 1, size)[0] !== NEWLINE) {
+      return { compacted: false, reason: 'the journal ends mid-line' };
+    }
     const generation = randomBytes(8).toString('hex');
-    const compacted = compactJournal(bytes, generation, now);
-    removeStrayPointsFiles(folder, compacted.keptFiles);
+    const compactor = new JournalCompactor(generation, now);
+    // The first pass: the points file, written as its chunks fill, in the store's tmp/.
+    pointsTemp = newTempPathSync(dir, 'points');
+    out = openSync(pointsTemp, 'wx', 0o666);
+    const toPoints = (bytes: Uint8Array): void => writeAll(out as number, bytes);
+    for (const piece of pieces(fd, size, options.pieceBytes ?? PIECE_BYTES)) {
+      if (typeof piece === 'string') return { compacted: false, reason: piece };
+      compactor.scan(piece, toPoints);
+      yield;
+    }
+    const planned = compactor.endScan(toPoints);
+    fsyncSync(out);
+    closeSync(out);
+    out = undefined;
+    removeStrayPointsFiles(folder, compactor.keptFiles);
     // What the run takes on disk, journal, points file and chunk file, before and after: the chunk
     // file keeps only the block summaries (~15% of it) of the chunks whose points the new journal names.
     const chunkFile = db.get<{ size: number }>('SELECT size FROM chunk_files WHERE run_id = ?', [runId])?.size ?? 0;
-    const after = compacted.bytes.length + compacted.pointsFile.length + chunkFile * 0.15;
-    if (compacted.points === 0 || after > (size + chunkFile) * (options.keepAtMost ?? 0.95)) {
-      // Not read for this again until the journal grows.
-      db.run('UPDATE journals SET compact_skip = ? WHERE run_id = ?', [size, runId]);
+    const after = planned.journalBytes + planned.pointsBytes + chunkFile * 0.15;
+    if (planned.points === 0 || after > (size + chunkFile) * (options.keepAtMost ?? 0.95)) {
+      // Not read for this again until the journal grows (when the database still has read it all).
+      if (sameRead(readRow(), size, fileId)) {
+        db.run('UPDATE journals SET compact_skip = ? WHERE run_id = ?', [size, runId]);
+      }
       return { compacted: false, reason: NOT_WORTH_IT };
     }
-    // The points file first, in place and its folder fsynced before the journal that names it is.
-    points = join(folder, pointsFileName(generation));
-    writeDurably(dir, compacted.pointsFile, points);
-    fsyncFolder(folder);
+    // The second pass: the new journal, in the store's tmp/.
     temp = newTempPathSync(dir, 'compact');
-    const newId = writeNew(temp, compacted.bytes);
+    out = openSync(temp, 'wx', 0o666);
+    const toJournal = (bytes: Uint8Array): void => writeAll(out as number, bytes);
+    for (const piece of pieces(fd, size, options.pieceBytes ?? PIECE_BYTES)) {
+      if (typeof piece === 'string') return { compacted: false, reason: piece };
+      compactor.rewrite(piece, toJournal);
+      yield;
+    }
+    const compacted = compactor.finish(toJournal);
+    fsyncSync(out);
+    const newId = fileIdOf(fstatSync(out, { bigint: true }));
+    closeSync(out);
+    out = undefined;
+    // The last step, which nothing interleaves: the database must still have read this file whole.
+    if (!sameRead(readRow(), size, fileId)) {
+      return { compacted: false, reason: 'the run was read again while it was compacted' };
+    }
+    if (Number(fstatSync(fd, { bigint: true }).size) !== size) {
+      return { compacted: false, reason: 'the journal grew while it was compacted' };
+    }
+    // The points file first, in place and its folder fsynced before the journal that names it is.
+    points = join(folder, compactor.pointsFile);
+    renameSync(pointsTemp, points);
+    pointsTemp = undefined;
+    fsyncFolder(folder);
     options.after?.('written');
     // The old file stays findable until what writers still append to it is carried over (journalMove.ts).
     const hold = holdJournal(dir, runId, size);
@@ -253,7 +304,7 @@ export function compactRun(db: Db, dir: string, runId: string, options: CompactO
     options.after?.('moved');
     db.transaction(() => {
       db.run('UPDATE journals SET offset = ?, line = ?, generation = ?, file_id = ? WHERE run_id = ?', [
-        compacted.bytes.length,
+        compacted.bytes,
         compacted.lines + 1,
         generation,
         newId,
@@ -264,37 +315,52 @@ export function compactRun(db: Db, dir: string, runId: string, options: CompactO
     // Pushed runs: the server has every line of the new journal's first bytes too. A kill before
     // this leaves states of the old generation, which the next push reads as "send again, leaving
     // out what the server has".
-    const told = `${JSON.stringify({ run: runId, offset: compacted.bytes.length, done: true, generation })}\n`;
+    const told = `${JSON.stringify({ run: runId, offset: compacted.bytes, done: true, generation })}\n`;
     for (const state of options.pushedStates ?? []) appendFileSync(state, told);
-    return { compacted: true, from: size, to: compacted.bytes.length, points: compacted.points, carried };
+    return { compacted: true, from: size, to: compacted.bytes, points: compacted.points, carried };
   } finally {
+    if (out !== undefined) closeSync(out);
     closeSync(fd);
-    if (temp !== undefined) rmSync(temp, { force: true });
-    if (points !== undefined) rmSync(points, { force: true });
+    for (const path of [temp, pointsTemp, points]) if (path !== undefined) rmSync(path, { force: true });
   }
 }
 
-/** Writes `bytes` to a new file at `path`, fsynced; returns its identity. */
-function writeNew(path: string, bytes: Uint8Array): string {
-  const out = openSync(path, 'wx', 0o666);
-  try {
-    writeAll(out, bytes);
-    fsyncSync(out);
-    return fileIdOf(fstatSync(out, { bigint: true }));
-  } finally {
-    closeSync(out);
-  }
+/** Whether the database's row says it has read the journal whole, as the file `fileId` of `size` bytes. */
+function sameRead(
+  row: { offset: number; file_id: string | null; generation: string } | undefined,
+  size: number,
+  fileId: string,
+): boolean {
+  return row !== undefined && row.generation === '' && row.offset === size && (row.file_id ?? fileId) === fileId;
 }
 
-/** Puts `bytes` at `path` whole or not at all: a temporary file in the store's tmp/, fsynced, renamed. */
-function writeDurably(dir: string, bytes: Uint8Array, path: string): void {
-  const temp = newTempPathSync(dir, 'points');
-  try {
-    writeNew(temp, bytes);
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
+/**
+ * The journal's bytes [0, size) in pieces of whole lines, `pieceBytes` or so each (a longer line is
+ * one piece); a reason instead when the file got shorter.
+ */
+function* pieces(fd: number, size: number, pieceBytes: number): Generator<Buffer | string> {
+  for (let at = 0; at < size;) {
+    let length = Math.min(pieceBytes, size - at);
+    for (;;) {
+      const piece = readAt(fd, at, at + length);
+      if (piece.length < length) {
+        yield 'the journal got shorter while it was read';
+        return;
+      }
+      const last = piece.lastIndexOf(NEWLINE);
+      // The journal ended with a line end, so a piece without one is a longer line: read more.
+      if (last === -1) {
+        if (length === size - at) {
+          yield 'the journal was rewritten while it was read';
+          return;
+        }
+        length = Math.min(length * 2, size - at);
+        continue;
+      }
+      yield piece.subarray(0, last + 1);
+      at += last + 1;
+      break;
+    }
   }
 }
 

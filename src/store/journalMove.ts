@@ -5,7 +5,7 @@
  * old file just before, and write to it after. Every writer opens the journal for each append, so
  * such a write is the only one that can land in the old file; this protocol carries it over, once:
  *
- * The replacer (`compactRun`, then `finishMove`):
+ * The replacer (`compactSteps`, then `finishMove`):
  * 1. hard-links the journal as `<store>/compacting/<from>.<run id>` (`from`: the bytes it rewrote)
  *    and fsyncs that folder, so a replacer that dies still leaves the old file findable;
  * 2. renames the new file over the journal and fsyncs the run folder;

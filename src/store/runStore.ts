@@ -4,7 +4,7 @@ import {
   ADOPTED,
   NOT_WORTH_IT,
   adoptCompacted,
-  compactRun,
+  compactSteps,
   pushedStates,
   sealedRuns,
   syncUnderWay,
@@ -97,11 +97,20 @@ export class RunStore {
   }
 
   /**
-   * Compacts the journal of the next sealed run (compaction.ts), synchronously: call it only while
-   * no journal read is under way. Writer only. Returns the run and what happened to it, or undefined
-   * when no sealed run is left to look at.
+   * Compacts the journal of the next sealed run (compaction.ts), synchronously. Writer only. Returns
+   * the run and what happened to it, or undefined when no sealed run is left to look at.
    */
   compactNext(options: CompactTurn): { runId: string; outcome: CompactOutcome } | undefined {
+    const steps = this.compactTurn(options);
+    for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+  }
+
+  /**
+   * `compactNext` in steps (compaction.ts `compactSteps`): it yields after each piece of the journal
+   * it reads, so the caller can answer queries and read journals between them; the last step, which
+   * replaces the journal and tells the database, checks that the database still has read it whole.
+   */
+  *compactTurn(options: CompactTurn): Generator<undefined, { runId: string; outcome: CompactOutcome } | undefined> {
     if (!this.writer) return undefined;
     const isAlive = options.isAlive ?? processAlive;
     if (syncUnderWay(this.options.dir, isAlive)) return undefined;
@@ -115,7 +124,7 @@ export class RunStore {
       }
       let outcome: CompactOutcome;
       try {
-        outcome = compactRun(this.db, this.options.dir, runId, { ...options, pushedStates: pushed });
+        outcome = yield* compactSteps(this.db, this.options.dir, runId, { ...options, pushedStates: pushed });
       } catch (error) {
         outcome = { compacted: false, reason: (error as Error).message };
       }

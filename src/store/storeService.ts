@@ -284,8 +284,10 @@ export class StoreService implements ServiceCalls, StoreCalls {
   }
 
   /**
-   * The writer compacts sealed runs' journals (compaction.ts), one run a turn of the event loop and
-   * only between journal reads: a compaction is synchronous, so no read interleaves with it.
+   * The writer compacts sealed runs' journals (compaction.ts), one run at a time, starting only
+   * between journal reads. A compaction reads its journal a piece at a time and lets the event loop
+   * run between pieces (queries are answered, other journals read, snapshots saved); its last step,
+   * which replaces the journal, checks that the database still has read the journal whole.
    */
   private async compact(): Promise<void> {
     if (this.compacting) return;
@@ -299,7 +301,18 @@ export class StoreService implements ServiceCalls, StoreCalls {
           await this.syncing;
           continue;
         }
-        const turn = this.store.compactNext({ skip, quietMs: this.options.compactQuietMs ?? 60_000 });
+        const steps = this.store.compactTurn({ skip, quietMs: this.options.compactQuietMs ?? 60_000 });
+        let step = steps.next();
+        while (!step.done) {
+          await new Promise((resolve) => setImmediate(resolve));
+          // Closing: the compaction stops where it is and removes what it wrote.
+          if (this.closed) {
+            steps.return(undefined);
+            return;
+          }
+          step = steps.next();
+        }
+        const turn = step.value;
         if (!turn) break;
         if (turn.outcome.compacted) {
           compacted++;

@@ -16,7 +16,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADOPTED } from '../../../src/store/compaction';
 import type { CompactedJournal } from '../../../src/store/journalRewrite';
-import { COMPACT_LINE_POINTS, compactJournal, generationOf } from '../../../src/store/journalRewrite';
+import { COMPACT_LINE_POINTS } from '../../../src/store/journalCompactor';
+import { compactJournal, generationOf } from '../../../src/store/journalRewrite';
 import { pointsFileName } from '../../../src/store/pointsFile';
 import { parseJournalBuffer } from '../../../src/store/journal';
 import { metricBatchLine } from '../../../src/store/metricBatchLine';
@@ -448,6 +449,61 @@ describe('compaction of sealed runs', () => {
       );
       store.close();
       assert.deepEqual(await readdir(join(dir, 'tmp')).catch(() => []), []);
+    });
+
+    it('compacts in small pieces to the same journal as whole, a line longer than a piece included', async () => {
+      const long = line({ t: 'tag', ts: 3, key: 'long', value: 'x'.repeat(20_000) });
+      const text = typicalJournal('r1', 3000).replace(end, long + end);
+      await journal('r1', text);
+      const store = await open();
+      const before = record(store, 'r1');
+      let steps = 0;
+      const now = Date.now() + 60_000;
+      const turn = store.compactTurn({ quietMs: 0, now, pieceBytes: 4096 });
+      let step = turn.next();
+      for (; !step.done; step = turn.next()) steps++;
+      assert.ok(step.value?.outcome.compacted, JSON.stringify(step.value?.outcome));
+      // Two passes over ~200 KB in pieces of 4 KB.
+      assert.ok(steps > 80, `${steps} steps`);
+      assert.deepEqual(record(store, 'r1'), before);
+      // Byte for byte what the rewrite of the whole journal at once makes, with this generation.
+      const generation = generationOf(await readFile(journalPath('r1')));
+      const whole = compactJournal(Buffer.from(text), generation, now);
+      assert.ok((await readFile(journalPath('r1'))).equals(whole.bytes));
+      assert.ok((await readFile(join(dir, 'runs', 'r1', pointsFileName(generation)))).equals(whole.pointsFile));
+      store.close();
+      assert.deepEqual(await readdir(join(dir, 'tmp')), []);
+    });
+
+    it('lets the store work between pieces, and changes nothing when the run was read again meanwhile', async () => {
+      await journal('r1', typicalJournal('r1', 3000));
+      await journal('r2', typicalJournal('r2', 100));
+      const store = await open();
+      const before = await readFile(journalPath('r1'));
+      const turn = store.compactTurn({ quietMs: 0, pieceBytes: 4096 });
+      assert.equal(turn.next().done, false);
+      // Between pieces: queries, and journal reads of other runs and of this one (a tag appended).
+      assert.equal(store.query('series', 'r1', 'loss').values.length, 3000);
+      await appendFile(journalPath('r2'), line({ t: 'tag', ts: 5, key: 'n', value: '1' }));
+      await appendFile(journalPath('r1'), line({ t: 'tag', ts: 5, key: 'n', value: '1' }));
+      assert.deepEqual((await store.syncJournals()).changedRuns.sort(), ['r1', 'r2']);
+      let step = turn.next();
+      while (!step.done) step = turn.next();
+      assert.deepEqual(step.value?.outcome, {
+        compacted: false,
+        reason: 'the run was read again while it was compacted',
+      });
+      const after = await readFile(journalPath('r1'));
+      assert.ok(after.subarray(0, before.length).equals(before), 'the journal as it was');
+      assert.deepEqual(readdirSync(join(dir, 'runs', 'r1')), ['events.jsonl'], 'no points file');
+      assert.deepEqual(await readdir(join(dir, 'tmp')), [], 'no temporary file');
+      // Stopped early (the window closing), it leaves nothing behind either.
+      const stopped = store.compactTurn({ quietMs: 0, pieceBytes: 4096, skip: new Set(['r1']) });
+      assert.equal(stopped.next().done, false);
+      stopped.return(undefined);
+      assert.deepEqual(await readdir(join(dir, 'tmp')), []);
+      assert.deepEqual(readdirSync(join(dir, 'runs', 'r2')), ['events.jsonl']);
+      store.close();
     });
 
     it('does not compact again a journal that would not shrink', async () => {

@@ -102,7 +102,7 @@ describe('a journal replaced under its writers', () => {
     const late = line({ t: 'tag', ts: 7, key: 'late', value: 'in the old file' });
     const fd = openSync(journalPath('r1'), 'a');
     try {
-      // The kill: compactRun stops right after its rename (compactNext reports what stopped it).
+      // The kill: compactSteps stops right after its rename (compactNext reports what stopped it).
       const turn = store.compactNext({
         quietMs: 0,
         after: (step) => {
