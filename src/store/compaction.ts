@@ -41,7 +41,7 @@ import { blocksSize } from './metrics';
 import type { Db } from './sqlite';
 import { newTempPathSync } from './storeTemp';
 import { finishMove, fsyncFolder, holdJournal, readAt, releaseHold, writeAll } from './journalMove';
-import type { CompactedJournal } from './journalRewrite';
+import type { PointsLinePlace } from './journalCompactor';
 import { COMPACT_LINE_POINTS, JournalCompactor } from './journalCompactor';
 import { fileIdOf, generationOf } from './journalRewrite';
 import { inPointsFile, isPointsFile, pointsPlace } from './pointsFile';
@@ -384,7 +384,7 @@ function removeStrayPointsFiles(folder: string, named: ReadonlySet<string>): voi
  * (never, unless the rows are not this journal's) keeps its chunks as they are. Inside the
  * transaction that records the new journal.
  */
-function pointChunksAtJournal(db: Db, runId: string, batched: CompactedJournal['batched']): void {
+function pointChunksAtJournal(db: Db, runId: string, batched: ReadonlyMap<string, readonly PointsLinePlace[]>): void {
   const files = ChunkFiles.of(db);
   if (!files?.writable) return;
   const lineOf = new Map<string, { offset: number; length: number }>();

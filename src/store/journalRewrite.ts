@@ -1,55 +1,14 @@
 /**
  * A compacted journal (docs/JOURNAL.md, "Compacted journals"): how a reader tells which generation
- * of a journal it has, and the rewrite of a journal held in memory (journalCompactor.ts rewrites in
- * pieces; compaction.ts does it in the store).
+ * of a journal it has (journalCompactor.ts rewrites a journal; compaction.ts does it in the store).
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
-import type { PointsLinePlace } from './journalCompactor';
-import { JournalCompactor, MARKER_PREFIX } from './journalCompactor';
+import { MARKER_PREFIX } from './journalCompactor';
 
-/** The type of a compacted journal's first line. */
-export const COMPACTED = 'compacted';
 const NEWLINE = 0x0a;
 const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
-
-export interface CompactedJournal {
-  /** The new journal, every line ended by `\n`. */
-  readonly bytes: Buffer;
-  /** How many lines it has. */
-  readonly lines: number;
-  /** Metric points moved into the points file. */
-  readonly points: number;
-  /** The points file the new lines name (`pointsFileName(generation)`): empty when no key moved. */
-  readonly pointsFile: Buffer;
-  /** Each rewritten key's lines, in order: where each is in `bytes` (with its `\n`) and its points. */
-  readonly batched: ReadonlyMap<string, readonly PointsLinePlace[]>;
-  /** Points files that lines kept as they were name (a journal compacted before and copied here). */
-  readonly keptFiles: ReadonlySet<string>;
-}
-
-/**
- * Rewrites a journal held whole in memory (`input`, its complete lines) by the rules of
- * JournalCompactor: the new journal and its points file, as bytes.
- */
-export function compactJournal(input: Uint8Array, generation: string, ts: number): CompactedJournal {
-  const compactor = new JournalCompactor(generation, ts);
-  const points: Uint8Array[] = [];
-  const journal: Uint8Array[] = [];
-  compactor.scan(input, (bytes) => points.push(bytes));
-  compactor.endScan((bytes) => points.push(bytes));
-  compactor.rewrite(input, (bytes) => journal.push(bytes));
-  const summary = compactor.finish((bytes) => journal.push(bytes));
-  return {
-    bytes: Buffer.concat(journal),
-    lines: summary.lines,
-    points: summary.points,
-    pointsFile: Buffer.concat(points),
-    batched: summary.batched,
-    keptFiles: summary.keptFiles,
-  };
-}
 
 /** How much of a journal's start holds its compacted first line's generation. */
 const HEAD_BYTES = 512;

@@ -15,9 +15,9 @@ import {
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADOPTED } from '../../../src/store/compaction';
-import type { CompactedJournal } from '../../../src/store/journalRewrite';
-import { COMPACT_LINE_POINTS } from '../../../src/store/journalCompactor';
-import { compactJournal, generationOf } from '../../../src/store/journalRewrite';
+import type { PointsLinePlace } from '../../../src/store/journalCompactor';
+import { COMPACT_LINE_POINTS, JournalCompactor } from '../../../src/store/journalCompactor';
+import { generationOf } from '../../../src/store/journalRewrite';
 import { pointsFileName } from '../../../src/store/pointsFile';
 import { parseJournalBuffer } from '../../../src/store/journal';
 import { metricBatchLine } from '../../../src/store/metricBatchLine';
@@ -71,6 +71,26 @@ function typicalJournal(runId: string, points: number): string {
   text += metricLine('odd', 3, '-Infinity') + metricBatchLine('odd', [4, 5], [2000, 2001], [1e308, -5e-324]);
   text += line({ t: 'tag', ts: 4, key: 'phase', value: 'b' });
   return text + end;
+}
+
+interface CompactedJournal {
+  readonly bytes: Buffer;
+  readonly lines: number;
+  readonly points: number;
+  readonly pointsFile: Buffer;
+  readonly batched: ReadonlyMap<string, readonly PointsLinePlace[]>;
+}
+
+/** A journal held whole rewritten by JournalCompactor in one piece: the new journal and points file. */
+function compactJournal(input: Uint8Array, generation: string, ts: number): CompactedJournal {
+  const compactor = new JournalCompactor(generation, ts);
+  const points: Uint8Array[] = [];
+  const journal: Uint8Array[] = [];
+  compactor.scan(input, (bytes) => points.push(bytes));
+  compactor.endScan((bytes) => points.push(bytes));
+  compactor.rewrite(input, (bytes) => journal.push(bytes));
+  const summary = compactor.finish((bytes) => journal.push(bytes));
+  return { ...summary, bytes: Buffer.concat(journal), pointsFile: Buffer.concat(points) };
 }
 
 /** A rewrite's points file written where its lines say, in a new folder: that folder. */
