@@ -13,6 +13,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { fileIdOf } from './journalRewrite';
 import type { Db } from './sqlite';
 import { CHUNKS_DIR, JOURNAL_FILE, RUNS_DIR } from './storeLocation';
 
@@ -38,7 +39,8 @@ import { CHUNKS_DIR, JOURNAL_FILE, RUNS_DIR } from './storeLocation';
 /**
  * The chunk file this database names for a run is not there: the writer replaced it (a compaction)
  * or dropped it (the run read again) after this process read the database, and has saved one that
- * no longer names it since. The run is read again from its journal (StoreService.call).
+ * no longer names it since; or the journal whose lines its chunks point at was replaced. The run is
+ * read again from its journal (StoreService.call).
  */
 export class ChunkFileGone extends Error {
   constructor(
@@ -168,14 +170,19 @@ export class ChunkFiles {
 
   /**
    * Bytes [offset, offset + length) of the run's journal: the line naming a chunk's points in its
-   * compacted journal (compaction.ts). Readers and the writer alike.
+   * compacted journal (compaction.ts). Readers and the writer alike. `fileId` is the journal the
+   * database read (`journals.file_id`): when another file is there (the writer compacted the run
+   * again since), its offsets mean nothing in it, and the run is read again (ChunkFileGone).
    */
-  readJournal(runId: string, offset: number, length: number): Uint8Array {
+  readJournal(runId: string, offset: number, length: number, fileId?: string | null): Uint8Array {
     const fd = openSync(
       join(this.dir, RUNS_DIR, runId, JOURNAL_FILE),
       constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0),
     );
     try {
+      if (fileId && fileIdOf(fstatSync(fd, { bigint: true })) !== fileId) {
+        throw new ChunkFileGone(runId, `${JOURNAL_FILE} it read (the journal was compacted again)`);
+      }
       const into = new Uint8Array(length);
       let done = 0;
       while (done < length) {

@@ -44,7 +44,7 @@ import { finishMove, fsyncFolder, holdJournal, readAt, releaseHold, writeAll } f
 import type { PointsLinePlace } from './journalCompactor';
 import { COMPACT_LINE_POINTS, JournalCompactor } from './journalCompactor';
 import { fileIdOf, generationOf } from './journalRewrite';
-import { inPointsFile, isPointsFile, pointsPlace } from './pointsFile';
+import { inPointsFile, isPointsFile, pointsFileName, pointsPlace } from './pointsFile';
 import { JOURNAL_FILE, RUNS_DIR } from './storeLocation';
 
 /** The sync folder's name and its push states (src/sync/syncState.ts). */
@@ -60,15 +60,23 @@ export interface SealedOptions {
 }
 
 /**
+ * How many points a compacted journal must hold outside its points file (a run resumed, points logged
+ * to it after its end) before it is compacted again: two chunks' worth, ~60 KB of batched lines.
+ */
+export const RECOMPACT_POINTS = 2 * COMPACT_LINE_POINTS;
+
+/**
  * Runs whose journals may be compacted, oldest end first: ended (a `run_end` read: FINISHED, FAILED
  * or KILLED with an end time), their process gone (a run of another host is left alone), read to
- * the end of their journal by this database, never compacted, with no refused line.
+ * the end of their journal by this database, with no refused line, and not looked at since their
+ * journal was last this size (`compact_skip`). A journal compacted before is rewritten again only
+ * when it holds RECOMPACT_POINTS outside its points file (`pointsOutside`).
  */
 export function sealedRuns(db: Db, options: SealedOptions): string[] {
   const host = options.host ?? hostname();
   const rows = db.all<{ id: string; pid: number | null; host: string | null }>(
     `SELECT r.id AS id, r.pid AS pid, r.host AS host FROM runs r JOIN journals j ON j.run_id = r.id
-     WHERE r.status IN ('FINISHED', 'FAILED', 'KILLED') AND r.end_time IS NOT NULL AND j.generation = ''
+     WHERE r.status IN ('FINISHED', 'FAILED', 'KILLED') AND r.end_time IS NOT NULL
        AND (j.compact_skip IS NULL OR j.compact_skip <> j.offset)
        AND NOT EXISTS (SELECT 1 FROM rejected_events e WHERE e.run_id = r.id)
      ORDER BY r.end_time`,
@@ -76,6 +84,27 @@ export function sealedRuns(db: Db, options: SealedOptions): string[] {
   return rows
     .filter((row) => row.pid === null || (row.host === host && !options.isAlive(row.pid)))
     .map((row) => row.id);
+}
+
+/**
+ * How many of a compacted run's points its journal holds outside its points file: every point the
+ * database has of it, less those its first line says the compaction moved there.
+ */
+export function pointsOutside(db: Db, dir: string, runId: string): number {
+  const total = db.get<{ n: number | null }>('SELECT SUM(count) AS n FROM metric_series WHERE run_id = ?', [runId])?.n;
+  let head: Buffer;
+  try {
+    const fd = openSync(join(dir, RUNS_DIR, runId, JOURNAL_FILE), constants.O_RDONLY | O_NOFOLLOW);
+    try {
+      head = readAt(fd, 0, 512);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return 0;
+  }
+  const moved = Number(/^\{"t":"compacted",[^\n]*"points":(\d+)/.exec(head.toString('latin1'))?.[1] ?? Number.NaN);
+  return Number.isFinite(moved) ? Math.max(0, (total ?? 0) - moved) : 0;
 }
 
 /** Whether a push or pull is under way with any server (a live `<store>/sync/<key>/lock`). */
@@ -107,11 +136,11 @@ function syncFolders(dir: string): string[] {
 
 /**
  * The push states (`<store>/sync/<key>/pushed.jsonl`) that name this run, when each says the server
- * has all of its journal of `size` bytes as it is (done, confirmed to the end, nothing on its way,
- * never compacted): compaction then tells each the new journal's size and generation. Undefined
+ * has all of its journal of `size` bytes and `generation` as it is (done, confirmed to the end,
+ * nothing on its way): compaction then tells each the new journal's size and generation. Undefined
  * when one does not: a push still has offsets of this file to resume from, so the run waits.
  */
-export function pushedStates(dir: string, runId: string, size: number): string[] | undefined {
+export function pushedStates(dir: string, runId: string, size: number, generation = ''): string[] | undefined {
   const needle = `"run":${JSON.stringify(runId)}`;
   const folders: string[] = [];
   for (const key of syncFolders(dir)) {
@@ -125,7 +154,7 @@ export function pushedStates(dir: string, runId: string, size: number): string[]
     if (!text.includes(needle)) continue;
     const state = parseState(text).get(runId);
     if (!state) continue;
-    if (!state.done || state.offset !== size || state.unconfirmed || state.generation !== '') return undefined;
+    if (!state.done || state.offset !== size || state.unconfirmed || state.generation !== generation) return undefined;
     folders.push(file);
   }
   return folders;
@@ -204,7 +233,9 @@ export function* compactSteps(
       [runId],
     );
   const row = readRow();
-  if (!row || row.generation !== '') return { compacted: false, reason: 'already compacted or never read' };
+  if (!row) return { compacted: false, reason: 'never read' };
+  /** The journal's generation now: '' when it was never compacted. */
+  const previous = row.generation;
   if (lstatSync(folder).isSymbolicLink()) return { compacted: false, reason: 'the run folder is a symbolic link' };
   const fd = openSync(file, constants.O_RDONLY | O_NOFOLLOW);
   /** Files this compaction made that are not in place yet (removed when it stops short). */
@@ -228,7 +259,8 @@ export function* compactSteps(
       return { compacted: false, reason: 'the journal ends mid-line' };
     }
     const generation = randomBytes(8).toString('hex');
-    const compactor = new JournalCompactor(generation, now);
+    // A journal compacted before: the points of its own points file are read (and checked) into the new one.
+    const compactor = new JournalCompactor(generation, now, previous === '' ? undefined : folder, previous);
     // The first pass: the points file, written as its chunks fill, in the store's tmp/.
     pointsTemp = newTempPathSync(dir, 'points');
     out = openSync(pointsTemp, 'wx', 0o666);
@@ -242,14 +274,15 @@ export function* compactSteps(
     fsyncSync(out);
     closeSync(out);
     out = undefined;
-    removeStrayPointsFiles(folder, compactor.keptFiles);
+    // Points files a killed compaction left (the journal's own stays until the new journal replaces it).
+    removeStrayPointsFiles(folder, new Set([...compactor.keptFiles, pointsFileName(previous)]));
     // What the run takes on disk, journal, points file and chunk file, before and after: the chunk
     // file keeps only the block summaries (~15% of it) of the chunks whose points the new journal names.
     const chunkFile = db.get<{ size: number }>('SELECT size FROM chunk_files WHERE run_id = ?', [runId])?.size ?? 0;
     const after = planned.journalBytes + planned.pointsBytes + chunkFile * 0.15;
     if (planned.points === 0 || after > (size + chunkFile) * (options.keepAtMost ?? 0.95)) {
       // Not read for this again until the journal grows (when the database still has read it all).
-      if (sameRead(readRow(), size, fileId)) {
+      if (sameRead(readRow(), size, fileId, previous)) {
         db.run('UPDATE journals SET compact_skip = ? WHERE run_id = ?', [size, runId]);
       }
       return { compacted: false, reason: NOT_WORTH_IT };
@@ -269,7 +302,7 @@ export function* compactSteps(
     closeSync(out);
     out = undefined;
     // The last step, which nothing interleaves: the database must still have read this file whole.
-    if (!sameRead(readRow(), size, fileId)) {
+    if (!sameRead(readRow(), size, fileId, previous)) {
       return { compacted: false, reason: 'the run was read again while it was compacted' };
     }
     if (Number(fstatSync(fd, { bigint: true }).size) !== size) {
@@ -302,14 +335,13 @@ export function* compactSteps(
     // `moved` line this writes, its lines are copied to the new journal; after it, the writer does.
     const carried = finishMove(hold, file, size);
     options.after?.('moved');
+    // The points file of the journal this one replaced (a run compacted again): no line names it now.
+    removeStrayPointsFiles(folder, new Set([...compactor.keptFiles, compactor.pointsFile]));
     db.transaction(() => {
-      db.run('UPDATE journals SET offset = ?, line = ?, generation = ?, file_id = ? WHERE run_id = ?', [
-        compacted.bytes,
-        compacted.lines + 1,
-        generation,
-        newId,
-        runId,
-      ]);
+      db.run(
+        'UPDATE journals SET offset = ?, line = ?, generation = ?, file_id = ?, compact_skip = ? WHERE run_id = ?',
+        [compacted.bytes, compacted.lines + 1, generation, newId, compacted.bytes, runId],
+      );
       pointChunksAtJournal(db, runId, compacted.batched);
     });
     // Pushed runs: the server has every line of the new journal's first bytes too. A kill before
@@ -325,13 +357,16 @@ export function* compactSteps(
   }
 }
 
-/** Whether the database's row says it has read the journal whole, as the file `fileId` of `size` bytes. */
+/** Whether the database's row says it has read the journal whole, as the file `fileId` of `size` bytes and `generation`. */
 function sameRead(
   row: { offset: number; file_id: string | null; generation: string } | undefined,
   size: number,
   fileId: string,
+  generation: string,
 ): boolean {
-  return row !== undefined && row.generation === '' && row.offset === size && (row.file_id ?? fileId) === fileId;
+  return (
+    row !== undefined && row.generation === generation && row.offset === size && (row.file_id ?? fileId) === fileId
+  );
 }
 
 /**
@@ -432,8 +467,10 @@ function pointChunksAtJournal(db: Db, runId: string, batched: ReadonlyMap<string
 export function unadoptedRuns(db: Db): string[] {
   return db
     .all<{ run_id: string }>(
-      `SELECT j.run_id AS run_id FROM journals j
+      // Ended runs only: a compacted run resumed is looked at again once it ends (sealedRuns).
+      `SELECT j.run_id AS run_id FROM journals j JOIN runs r ON r.id = j.run_id
        WHERE j.generation <> '' AND (j.compact_skip IS NULL OR j.compact_skip <> j.offset)
+         AND r.status IN ('FINISHED', 'FAILED', 'KILLED') AND r.end_time IS NOT NULL
          AND EXISTS (SELECT 1 FROM metric_chunks c JOIN metric_series s ON s.id = c.series_id
                      WHERE s.run_id = j.run_id AND c.file_offset IS NOT NULL AND c.journal_offset IS NULL
                        AND c.count = ${COMPACT_LINE_POINTS})`,

@@ -10,7 +10,7 @@ import { encodeChunk } from './chunkCodec';
 import { parseEventLine } from './eventParse';
 import { batchable, parseMetricBatch } from './metricBatchLine';
 import { MetricBatch, scanMetricLine } from './metricScan';
-import { inPointsFile, pointsFileName, pointsLine } from './pointsFile';
+import { inPointsFile, pointsFileName, pointsLine, readBatchedLine } from './pointsFile';
 
 /**
  * Points a line of a compacted journal names at most: a chunk's (CHUNK_POINTS), so that a series'
@@ -50,6 +50,8 @@ class Series {
   oldBytes = 0;
   /** A point no batched line can hold exactly (an int64 step, extra fields): all its lines stay. */
   verbatim = false;
+  /** The points files its lines name. */
+  readonly files = new Set<string>();
 
   constructor(
     readonly key: string,
@@ -84,7 +86,7 @@ export class JournalCompactor {
   readonly pointsFile: string;
   private readonly series = new Map<string, Series>();
   private readonly byIndex: Series[] = [];
-  /** Points files that lines kept as they were name (a journal compacted before and copied here). */
+  /** Points files that lines kept as they are name (known once the first pass has ended). */
   readonly keptFiles = new Set<string>();
   private readonly decoder = new TextDecoder('utf-8');
   private readonly fast = new LastPoint();
@@ -101,11 +103,19 @@ export class JournalCompactor {
   private readonly emitted = new Set<number>();
   private readonly places = new Map<string, PointsLinePlace[]>();
 
+  /** The points file of the journal being rewritten, when it was compacted before (read from `folder`). */
+  private readonly previousFile: string | undefined;
+
   constructor(
     private readonly generation: string,
     private readonly ts: number,
+    /** The run's folder, where a journal compacted before has its points file. */
+    private readonly folder?: string,
+    /** The generation of the journal being rewritten ('' or none: never compacted). */
+    previous?: string,
   ) {
     this.pointsFile = pointsFileName(generation);
+    this.previousFile = previous ? pointsFileName(previous) : undefined;
   }
 
   /** The first pass over a piece of complete lines: points into chunks, full chunks to `points`. */
@@ -128,6 +138,8 @@ export class JournalCompactor {
    */
   endScan(points: (bytes: Uint8Array) => void): { journalBytes: number; pointsBytes: number; points: number } {
     for (const series of this.byIndex) if (!series.verbatim && series.count > 0) this.writeChunk(series, points);
+    // A key that keeps its lines keeps the points files they name.
+    for (const series of this.byIndex) if (series.verbatim) for (const file of series.files) this.keptFiles.add(file);
     this.scanned = true;
     let journalBytes = this.oldBytes - this.droppedBytes;
     for (const series of this.byIndex) {
@@ -242,13 +254,27 @@ export class JournalCompactor {
     }
     if (parsed.ok || !parsed.batched) return KEPT;
     if (inPointsFile(parsed.batched)) {
-      // Points in another points file (never in a journal compacted only once): its key stays as it is.
       const key = parsed.batched['key'];
       if (typeof key !== 'string' || key === '') return KEPT;
-      const file = parsed.batched['file'];
-      if (points && typeof file === 'string') this.keptFiles.add(file);
       const series = this.seriesOf(key);
-      series.verbatim = true;
+      if (!points) return series.index;
+      const file = parsed.batched['file'];
+      if (typeof file === 'string') series.files.add(file);
+      // The journal's own points file (a run compacted again): its points are read, checked, and
+      // written again with the key's new ones. Another file's, or one that does not check: its key
+      // keeps its lines as they are, and the files they name stay (endScan).
+      const read =
+        file === this.previousFile && !series.verbatim ? readBatchedLine(parsed.batched, this.folder, true) : undefined;
+      if (!read?.ok) {
+        series.verbatim = true;
+        return series.index;
+      }
+      const { steps, times, values } = read.points;
+      const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+      for (let i = 0; i < steps.length && !series.verbatim; i++) {
+        series.valueBytes.set(bytes.subarray(i * 8, i * 8 + 8), series.count * 8);
+        this.take(series, steps[i], times[i], points);
+      }
       return series.index;
     }
     const batch = parseMetricBatch(parsed.batched, true);

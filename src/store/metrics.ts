@@ -105,7 +105,8 @@ export function decodeStoredChunk(
 
 /** The points of a chunk named by a batched line of its run's compacted journal, in scratch columns. */
 function journalChunk(db: Db, runId: string, offset: number, length: number, count: number): PointColumns {
-  const bytes = chunkFile(db).readJournal(runId, offset, length);
+  const fileId = db.get<{ file_id: string | null }>('SELECT file_id FROM journals WHERE run_id = ?', [runId])?.file_id;
+  const bytes = chunkFile(db).readJournal(runId, offset, length, fileId);
   let fields: Record<string, unknown>;
   try {
     fields = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8')) as Record<

@@ -5,7 +5,9 @@ import {
   NOT_WORTH_IT,
   adoptCompacted,
   compactSteps,
+  pointsOutside,
   pushedStates,
+  RECOMPACT_POINTS,
   sealedRuns,
   syncUnderWay,
   unadoptedRuns,
@@ -116,14 +118,27 @@ export class RunStore {
     if (syncUnderWay(this.options.dir, isAlive)) return undefined;
     for (const runId of sealedRuns(this.db, { isAlive, ...(options.host ? { host: options.host } : {}) })) {
       if (options.skip?.has(runId)) continue;
-      const read = this.db.get<{ offset: number }>('SELECT offset FROM journals WHERE run_id = ?', [runId]);
-      const pushed = pushedStates(this.options.dir, runId, read?.offset ?? -1);
+      const read = this.db.get<{ offset: number; generation: string }>(
+        'SELECT offset, generation FROM journals WHERE run_id = ?',
+        [runId],
+      );
+      const pushed = pushedStates(this.options.dir, runId, read?.offset ?? -1, read?.generation);
       if (!pushed) {
         options.skip?.add(runId);
         continue;
       }
       let outcome: CompactOutcome;
       try {
+        // Compacted before: rewritten again only for enough points outside its points file; else its
+        // chunks are pointed at its lines (a database that read it again) and it is left as it is.
+        if (read?.generation && pointsOutside(this.db, this.options.dir, runId) < RECOMPACT_POINTS) {
+          options.skip?.add(runId);
+          adoptCompacted(this.db, this.options.dir, runId, options.maxBytes);
+          // Looked at, at this size (adopted or not): not again until the journal grows.
+          this.db.run('UPDATE journals SET compact_skip = offset WHERE run_id = ?', [runId]);
+          this.dirty = true;
+          return { runId, outcome: { compacted: false, reason: ADOPTED } };
+        }
         outcome = yield* compactSteps(this.db, this.options.dir, runId, { ...options, pushedStates: pushed });
       } catch (error) {
         outcome = { compacted: false, reason: (error as Error).message };

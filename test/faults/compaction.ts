@@ -12,6 +12,7 @@ import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFile
 import { join } from 'node:path';
 import type { Outcome } from './checks';
 import { miss, openStore, outcome, remove, scratch, sleep } from './checks';
+import { metricBatchLine } from '../../src/store/metricBatchLine';
 import { RunStore } from '../../src/store/runStore';
 
 const CHILD = join(__dirname, 'compactChild.js');
@@ -195,6 +196,29 @@ function pointsFromFile(
   }
 }
 
+/** Appends to a finished run 5000 more losses in batched lines and a new end, and expects them. */
+function resume(dir: string, runId: string, points: Points | undefined, seed: number): void {
+  const loss = points?.get('loss');
+  if (!loss) return;
+  const first = (loss.steps[loss.steps.length - 1] ?? 0) + 1;
+  let text = `${JSON.stringify({ t: 'status', ts: 10, status: 'RUNNING' })}\n`;
+  for (let from = first; from < first + 5000; from += 1000) {
+    const steps = Array.from({ length: 1000 }, (_, k) => from + k);
+    const times = steps.map((step) => 1_800_000_000_000 + step * 7);
+    const values = steps.map((step) => Math.cos(step + seed) / step);
+    text += metricBatchLine('loss', steps, times, values);
+    for (let k = 0; k < steps.length; k++) {
+      loss.steps.push(steps[k]);
+      loss.times.push(times[k]);
+      loss.values.push(bits(values[k]));
+    }
+  }
+  appendFileSync(
+    join(dir, 'runs', runId, 'events.jsonl'),
+    `${text}${JSON.stringify({ t: 'run_end', ts: 11, status: 'FINISHED', exit_code: 0 })}\n`,
+  );
+}
+
 function samePoints(a: Points | undefined, b: Points): number {
   let lost = 0;
   for (const [key, s] of b) {
@@ -218,6 +242,9 @@ export async function killCompaction(kills: number, log: (line: string) => void 
   const dir = join(root, '.runlog');
   let expected = new Map<string, Points>();
   let compacted = 0;
+  let recompacted = 0;
+  /** The runs of the store now that were resumed after they were written. */
+  const resumed = new Set<string>();
   /** The appender's tags acknowledged since the store was fresh; how many were checked in all. */
   const acked = new Set<number>();
   let appendedTags = 0;
@@ -229,6 +256,15 @@ export async function killCompaction(kills: number, log: (line: string) => void 
         rmSync(dir, { recursive: true, force: true });
         early = i % 2 === 1;
         expected = early ? await withEarlySnapshot(dir, i + 1) : makeStore(dir, i + 1);
+      }
+      // Going on from what a kill left (the runs compacted, or some): two runs are resumed with
+      // enough points to be compacted again, so kills land in recompactions too.
+      if (i % 3 !== 2) resumed.clear();
+      else {
+        for (const runId of ['run0', 'run3']) {
+          resume(dir, runId, expected.get(runId), i);
+          resumed.add(runId);
+        }
       }
       // On a store with an early database the writer saves none: a kill after a compaction leaves that one.
       if (i % 3 !== 2) acked.clear();
@@ -259,7 +295,14 @@ export async function killCompaction(kills: number, log: (line: string) => void 
       const store = await openStore(dir, result);
       for (const [runId, points] of expected) {
         const facts = readJournal(join(dir, 'runs', runId, 'events.jsonl'));
-        if (readFileSync(join(dir, 'runs', runId, 'events.jsonl'), 'utf8').startsWith('{"t":"compacted"')) compacted++;
+        const head = readFileSync(join(dir, 'runs', runId, 'events.jsonl'), 'utf8').slice(0, 512);
+        if (head.startsWith('{"t":"compacted"')) {
+          compacted++;
+          // A resumed run whose every point, the resumed ones too, is in its points file now.
+          const moved = Number(/"points":(\d+)/.exec(head)?.[1]);
+          const total = [...points.values()].reduce((sum, s) => sum + s.steps.length, 0);
+          if (resumed.has(runId) && moved === total) recompacted++;
+        }
         miss(result, 'lost', samePoints(facts.points, points), `kill ${i + 1}: ${runId}'s journal lost points`);
         if (!store) continue;
         const stored: Points = new Map();
@@ -347,6 +390,7 @@ export async function killCompaction(kills: number, log: (line: string) => void 
     }
     miss(result, 'leaked', left.length, `temporary files left: ${left.join(', ')}`);
     result.notes.push(`${compacted} of ${result.trials * RUNS} journals checked were compacted when checked`);
+    result.notes.push(`${recompacted} of them resumed runs whose resumed points were in their points file`);
     result.notes.push(`${appendedTags} checks of acknowledged tags appended by a second process meanwhile`);
   } finally {
     remove(root);

@@ -560,6 +560,95 @@ describe('compaction of sealed runs', () => {
       store.close();
     });
 
+    /** The run resumed after its compaction: `points` more losses in batched lines, then it ends again. */
+    const resumed = (points: number): string => {
+      let text = line({ t: 'status', ts: 100_000, status: 'RUNNING' });
+      for (let first = 5000; first < 5000 + points; first += 1000) {
+        const steps = Array.from({ length: Math.min(1000, 5000 + points - first) }, (_, i) => first + i);
+        text += metricBatchLine(
+          'loss',
+          steps,
+          steps.map((s) => 100_000 + s),
+          steps.map((s) => 1 / s),
+        );
+      }
+      return text + line({ t: 'run_end', ts: 200_000, status: 'FINISHED', exit_code: 0 });
+    };
+    const pointsFiles = (runId: string): string[] =>
+      readdirSync(join(dir, 'runs', runId)).filter((name) => name.startsWith('points.'));
+
+    it('compacts a run again once it has grown: its points file replaced, every point kept', async () => {
+      await journal('r1', typicalJournal('r1', 3000));
+      const store = await open();
+      assert.ok(store.compactNext({ quietMs: 0 })?.outcome.compacted);
+      const [first] = pointsFiles('r1');
+      // A tag is not worth a new compaction: looked at once, left as it is.
+      await appendFile(journalPath('r1'), line({ t: 'tag', ts: 5, key: 'note', value: 'x' }));
+      await store.syncJournals();
+      const tagged = await readFile(journalPath('r1'));
+      assert.deepEqual(store.compactNext({ quietMs: 0 }), {
+        runId: 'r1',
+        outcome: { compacted: false, reason: ADOPTED },
+      });
+      assert.equal(store.compactNext({ quietMs: 0 }), undefined);
+      assert.ok((await readFile(journalPath('r1'))).equals(tagged));
+      // Resumed: 6000 more points, more than RECOMPACT_POINTS outside the points file.
+      await appendFile(journalPath('r1'), resumed(6000));
+      await store.syncJournals();
+      const grown = record(store, 'r1');
+      const turn = store.compactNext({ quietMs: 0 });
+      assert.equal(turn?.runId, 'r1');
+      assert.ok(turn.outcome.compacted, JSON.stringify(turn.outcome));
+      assert.deepEqual(record(store, 'r1'), grown);
+      const [second] = pointsFiles('r1');
+      assert.deepEqual(pointsFiles('r1'), [second], 'one points file');
+      assert.notEqual(second, first, 'the first one is gone');
+      const text = await readFile(journalPath('r1'), 'utf8');
+      assert.ok(!text.includes(first ?? '-'), 'no line names the first one');
+      assert.equal(text.split('"t":"metrics"').length - 1, Math.ceil((3000 + 6000) / COMPACT_LINE_POINTS) + 2);
+      await store.snapshot();
+      store.close();
+      // Rebuilt from the journal and its points file alone: the same record.
+      await rm(join(dir, DB_FILE));
+      const rebuilt = await open();
+      assert.deepEqual(record(rebuilt, 'r1'), grown);
+      rebuilt.close();
+      assert.deepEqual(logs, []);
+    });
+
+    it('a second window whose chunks point at the journal reads the run again when it is compacted again', async () => {
+      await journal('r1', typicalJournal('r1', 3000));
+      const writer = await open();
+      assert.ok(writer.compactNext({ quietMs: 0 })?.outcome.compacted);
+      await appendFile(journalPath('r1'), resumed(6000));
+      await writer.syncJournals();
+      const expected = store2series(writer);
+      await writer.snapshot();
+      const lock = await StoreLock.tryAcquire(dir);
+      assert.ok(lock);
+      const messages: string[] = [];
+      // A reader window opens the saved database: its chunks point at the compacted journal's lines.
+      const reader = await StoreService.start(
+        { dir, version: 'test', pollMs: 600_000, compactMs: 0 },
+        { changed: () => undefined, log: (_level, message) => messages.push(message) },
+      );
+      try {
+        assert.equal(reader.status().writer, false);
+        assert.ok(writer.compactNext({ quietMs: 0 })?.outcome.compacted);
+        const series = await reader.call('series', 'r1', 'loss');
+        assert.deepEqual([...series.steps], expected.steps);
+        assert.deepEqual([...series.values], expected.values);
+        assert.ok(
+          messages.some((m) => m.includes('the journal was compacted again') && m.includes('Reading run r1 again')),
+          messages.join('\n'),
+        );
+      } finally {
+        await reader.close();
+        writer.close();
+        await lock.release();
+      }
+    });
+
     it('the store service compacts sealed runs by itself, between journal reads', async () => {
       await journal('r1', typicalJournal('r1', 1000));
       const reader = await open(false);

@@ -176,6 +176,50 @@ describe('sync: push and pull through runlog serve', function () {
     }
   });
 
+  it('compacts a pushed run again once it grew and was pushed again; pushing again sends nothing', async () => {
+    assert.deepEqual((await push(mine, http)).failed, []);
+    const compactA = async (): Promise<void> => {
+      const writer = await RunStore.open({ dir: mine, writer: true, version: 'test' });
+      const turn = writer.compactNext({ quietMs: 0 });
+      writer.close();
+      assert.equal(turn?.runId, A);
+      assert.ok(turn.outcome.compacted, JSON.stringify(turn.outcome));
+    };
+    await compactA();
+    // Resumed: 6000 more points, then it ends again.
+    let more = line({ t: 'status', ts: T0 + 90_000, status: 'RUNNING' });
+    for (let first = 2500; first < 8500; first += 1000) {
+      const steps = Array.from({ length: 1000 }, (_, i) => first + i);
+      more += metricBatchLine(
+        'loss',
+        steps,
+        steps.map((step) => T0 + 100_000 + step),
+        steps.map((step) => 1 / step),
+      );
+    }
+    await appendFile(
+      join(mine, 'runs', A, 'events.jsonl'),
+      more + line({ t: 'run_end', ts: T0 + 200_000, status: 'FINISHED', exit_code: 0 }),
+    );
+    const again = await connect(team.uri, team.token);
+    try {
+      assert.equal((await push(mine, again)).points, 6000);
+      await compactA();
+      // A new connection: its counts are this push's alone.
+      const third = await connect(team.uri, team.token);
+      const unchanged = await push(mine, third);
+      third.close();
+      assert.ok(unchanged.unchanged.some((r) => r.id === A));
+      assert.equal(unchanged.writes, 0);
+      assert.equal(unchanged.requests, 0);
+      const [remoteA] = (await team.runs()).filter((r) => r.name === 'bright-owl');
+      assert.ok(remoteA);
+      assert.equal(team.store.query('series', remoteA.id, 'loss', 'step').values.length, 8500);
+    } finally {
+      again.close();
+    }
+  });
+
   it('pushes an unchanged store again with no write at all', async () => {
     await push(mine, http);
     const again = await connect(team.uri, team.token);
