@@ -163,6 +163,27 @@ export class ChunkFiles {
     return into;
   }
 
+  /** Throws ChunkFileGone when the run's journal is not the file `fileId` (the database's) any more. */
+  checkJournal(runId: string, fileId: string | null | undefined): void {
+    let fd: number;
+    try {
+      fd = openSync(join(this.dir, RUNS_DIR, runId, JOURNAL_FILE), constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    } catch {
+      return;
+    }
+    try {
+      this.checkFile(runId, fd, fileId);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private checkFile(runId: string, fd: number, fileId: string | null | undefined): void {
+    if (fileId && fileIdOf(fstatSync(fd, { bigint: true })) !== fileId) {
+      throw new ChunkFileGone(runId, `${JOURNAL_FILE} it read (the journal was compacted again)`);
+    }
+  }
+
   /** The run's folder in the store (its journal and points file). */
   runFolder(runId: string): string {
     return join(this.dir, RUNS_DIR, runId);
@@ -180,9 +201,7 @@ export class ChunkFiles {
       constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0),
     );
     try {
-      if (fileId && fileIdOf(fstatSync(fd, { bigint: true })) !== fileId) {
-        throw new ChunkFileGone(runId, `${JOURNAL_FILE} it read (the journal was compacted again)`);
-      }
+      this.checkFile(runId, fd, fileId);
       const into = new Uint8Array(length);
       let done = 0;
       while (done < length) {

@@ -1,13 +1,13 @@
 /**
  * Compaction of sealed runs' journals in the store (docs/JOURNAL.md, "Compacted journals"): a
- * finished run's journal is rewritten (journalRewrite.ts: its points into a points file beside it
+ * finished run's journal is rewritten (journalCompactor.ts: its points into a points file beside it
  * in chunks of 2048 points encoded as the store's chunks are, each named by a line; every other line
  * byte for byte, behind a first line naming the rewrite's generation). The journal and its points
  * file stay the canonical record that every reader understands (the store, the Python mirror,
  * mlruns export, push); the run's full chunks then take their points from the points file, and its
  * chunk file keeps only their block summaries, so the points are on disk once.
  * Only the store's writer compacts, and only a run that is sealed: ended, its process gone, its
- * journal fully read, no push under way, and every push state naming it has all of it.
+ * journal fully read, no push under way, and every push state naming it has all of it (sealedRuns.ts).
  * Lines other writers append to the old file meanwhile reach the new one once (journalMove.ts).
  *
  * The rewrite replaces the file atomically (temporary file in `<store>/tmp/`, fsync, rename, fsync
@@ -25,17 +25,13 @@ import {
   fsyncSync,
   lstatSync,
   openSync,
-  readFileSync,
   readdirSync,
   renameSync,
   rmSync,
 } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ChunkFiles } from './chunkFiles';
 import { parseEventLine } from './eventParse';
-import { parseState } from '../sync/syncState';
-import { StoreLock } from './lock';
 import { parseMetricBatch } from './metricBatchLine';
 import { blocksSize } from './metrics';
 import type { Db } from './sqlite';
@@ -47,118 +43,8 @@ import { fileIdOf, generationOf } from './journalRewrite';
 import { inPointsFile, isPointsFile, pointsFileName, pointsPlace } from './pointsFile';
 import { JOURNAL_FILE, RUNS_DIR } from './storeLocation';
 
-/** The sync folder's name and its push states (src/sync/syncState.ts). */
-const SYNC_DIR = 'sync';
-const PUSHED_FILE = 'pushed.jsonl';
 const NEWLINE = 0x0a;
 const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
-
-export interface SealedOptions {
-  /** This machine's name: a run of another host cannot be checked for a live process. */
-  readonly host?: string;
-  readonly isAlive: (pid: number) => boolean;
-}
-
-/**
- * How many points a compacted journal must hold outside its points file (a run resumed, points logged
- * to it after its end) before it is compacted again: two chunks' worth, ~60 KB of batched lines.
- */
-export const RECOMPACT_POINTS = 2 * COMPACT_LINE_POINTS;
-
-/**
- * Runs whose journals may be compacted, oldest end first: ended (a `run_end` read: FINISHED, FAILED
- * or KILLED with an end time), their process gone (a run of another host is left alone), read to
- * the end of their journal by this database, with no refused line, and not looked at since their
- * journal was last this size (`compact_skip`). A journal compacted before is rewritten again only
- * when it holds RECOMPACT_POINTS outside its points file (`pointsOutside`).
- */
-export function sealedRuns(db: Db, options: SealedOptions): string[] {
-  const host = options.host ?? hostname();
-  const rows = db.all<{ id: string; pid: number | null; host: string | null }>(
-    `SELECT r.id AS id, r.pid AS pid, r.host AS host FROM runs r JOIN journals j ON j.run_id = r.id
-     WHERE r.status IN ('FINISHED', 'FAILED', 'KILLED') AND r.end_time IS NOT NULL
-       AND (j.compact_skip IS NULL OR j.compact_skip <> j.offset)
-       AND NOT EXISTS (SELECT 1 FROM rejected_events e WHERE e.run_id = r.id)
-     ORDER BY r.end_time`,
-  );
-  return rows
-    .filter((row) => row.pid === null || (row.host === host && !options.isAlive(row.pid)))
-    .map((row) => row.id);
-}
-
-/**
- * How many of a compacted run's points its journal holds outside its points file: every point the
- * database has of it, less those its first line says the compaction moved there.
- */
-export function pointsOutside(db: Db, dir: string, runId: string): number {
-  const total = db.get<{ n: number | null }>('SELECT SUM(count) AS n FROM metric_series WHERE run_id = ?', [runId])?.n;
-  let head: Buffer;
-  try {
-    const fd = openSync(join(dir, RUNS_DIR, runId, JOURNAL_FILE), constants.O_RDONLY | O_NOFOLLOW);
-    try {
-      head = readAt(fd, 0, 512);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return 0;
-  }
-  const moved = Number(/^\{"t":"compacted",[^\n]*"points":(\d+)/.exec(head.toString('latin1'))?.[1] ?? Number.NaN);
-  return Number.isFinite(moved) ? Math.max(0, (total ?? 0) - moved) : 0;
-}
-
-/** Whether a push or pull is under way with any server (a live `<store>/sync/<key>/lock`). */
-export function syncUnderWay(dir: string, isAlive: (pid: number) => boolean): boolean {
-  for (const key of syncFolders(dir)) {
-    try {
-      const lock = JSON.parse(readFileSync(join(dir, SYNC_DIR, key, 'lock'), 'utf8')) as {
-        pid: number;
-        host: string;
-        heartbeat: number;
-        token: string;
-      };
-      if (!StoreLock.isStale(lock, { isAlive })) return true;
-    } catch {
-      // No lock (or one being replaced: read as free; a push that starts now finds the journal's
-      // generation changed under it and stops, pushRun.ts).
-    }
-  }
-  return false;
-}
-
-function syncFolders(dir: string): string[] {
-  try {
-    return readdirSync(join(dir, SYNC_DIR));
-  } catch {
-    return [];
-  }
-}
-
-/**
- * The push states (`<store>/sync/<key>/pushed.jsonl`) that name this run, when each says the server
- * has all of its journal of `size` bytes and `generation` as it is (done, confirmed to the end,
- * nothing on its way): compaction then tells each the new journal's size and generation. Undefined
- * when one does not: a push still has offsets of this file to resume from, so the run waits.
- */
-export function pushedStates(dir: string, runId: string, size: number, generation = ''): string[] | undefined {
-  const needle = `"run":${JSON.stringify(runId)}`;
-  const folders: string[] = [];
-  for (const key of syncFolders(dir)) {
-    const file = join(dir, SYNC_DIR, key, PUSHED_FILE);
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    if (!text.includes(needle)) continue;
-    const state = parseState(text).get(runId);
-    if (!state) continue;
-    if (!state.done || state.offset !== size || state.unconfirmed || state.generation !== generation) return undefined;
-    folders.push(file);
-  }
-  return folders;
-}
 
 /** The outcome's reason when a compacted run's chunks were pointed at its journal again (adoptCompacted). */
 export const ADOPTED = 'chunks pointed at the compacted journal';

@@ -118,7 +118,11 @@ function journalChunk(db: Db, runId: string, offset: number, length: number, cou
   }
   // Its points in the line, or (format 5) in the run's points file, checked against the line's sha256.
   const batch = fields['t'] === 'metrics' ? readBatchedLine(fields, chunkFile(db).runFolder(runId), true) : undefined;
-  if (batch && !batch.ok) throw new Error(`Run ${runId}'s points cannot be read: ${batch.reason}.`);
+  if (batch && !batch.ok) {
+    // The writer compacted the run again between the line's read and its points file's (which went).
+    chunkFile(db).checkJournal(runId, fileId);
+    throw new Error(`Run ${runId}'s points cannot be read: ${batch.reason}.`);
+  }
   if (!batch?.ok || batch.points.values.length !== count) {
     throw new Error(`Run ${runId}'s journal does not hold a chunk where the database says it does.`);
   }

@@ -1,17 +1,7 @@
 import { ChunkFiles } from './chunkFiles';
 import type { CompactOptions, CompactOutcome } from './compaction';
-import {
-  ADOPTED,
-  NOT_WORTH_IT,
-  adoptCompacted,
-  compactSteps,
-  pointsOutside,
-  pushedStates,
-  RECOMPACT_POINTS,
-  sealedRuns,
-  syncUnderWay,
-  unadoptedRuns,
-} from './compaction';
+import { ADOPTED, NOT_WORTH_IT, adoptCompacted, compactSteps, unadoptedRuns } from './compaction';
+import { RECOMPACT_POINTS, pointsOutside, pushedStates, sealedRuns, syncUnderWay } from './sealedRuns';
 import { processAlive } from './lock';
 import { openDatabase, saveDatabase } from './databaseFile';
 import type { SyncResult } from './journalSync';
