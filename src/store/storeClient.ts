@@ -22,8 +22,8 @@ export interface StoreClientEvents {
  * The store worker's young generation, in MB (V8's default is 3 × a 16 MB semi-space on 64-bit
  * machines). The worker's garbage is mostly buffers of journal pieces and of sql.js's in-memory
  * database file; with the default, V8 lets 40–60 MB of them wait for a full collection while it
- * ingests, and the peak RSS of 100M points swung 130–155 MB over the start. At 6 MB it collects
- * them as it goes: 79–90 MB, ingest as fast (issue 20).
+ * ingests, and the peak RSS of 100M points swung 128–154 MB over the start. At 6 MB it collects
+ * them as it goes: 88–91 MB, and ingests as fast (issue 20).
  */
 export const STORE_WORKER_YOUNG_MB = 6;
 
