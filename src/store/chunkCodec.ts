@@ -59,8 +59,16 @@ function writeColumn(
   return pos;
 }
 
-/** Encodes points `from` (inclusive) to `to` (exclusive) of the columns. */
-export function encodeChunk(columns: PointColumns, from = 0, to = columns.values.length): Uint8Array {
+/**
+ * Encodes points `from` (inclusive) to `to` (exclusive) of the columns. With `reuse`, the bytes are
+ * a view of a buffer that the next call overwrites: for a caller that writes them at once.
+ */
+export function encodeChunk(
+  columns: PointColumns,
+  from = 0,
+  to = columns.values.length,
+  reuse = false,
+): Uint8Array {
   const count = to - from;
   const rawSteps = !fitsVarints(columns.steps, from, to);
   const rawTimes = !fitsVarints(columns.times, from, to);
@@ -74,7 +82,7 @@ export function encodeChunk(columns: PointColumns, from = 0, to = columns.values
   const end = writeColumn(out, timesAt, columns.times, from, to, rawTimes);
   out[0] = (rawSteps ? RAW_STEPS : 0) | (rawTimes ? RAW_TIMES : 0);
   new DataView(out.buffer).setUint32(1, timesAt - stepsAt, true);
-  return out.slice(0, end);
+  return reuse ? out.subarray(0, end) : out.slice(0, end);
 }
 
 let scratch = new Uint8Array(HEADER + 2048 * 24);
@@ -162,9 +170,18 @@ export const BLOCK_FIELDS = 7;
  */
 export const COARSE_POINTS = 1024;
 
-export function encodeBlocks(columns: PointColumns, count: number, size = BLOCK_POINTS): Uint8Array {
+/**
+ * The block summaries of the first `count` points. With `into` (room for them), they are written
+ * there and the bytes returned are a view of it.
+ */
+export function encodeBlocks(
+  columns: PointColumns,
+  count: number,
+  size = BLOCK_POINTS,
+  into?: Float64Array,
+): Uint8Array {
   const blocks = Math.ceil(count / size);
-  const out = new Float64Array(blocks * BLOCK_FIELDS);
+  const out = into ? into.subarray(0, blocks * BLOCK_FIELDS) : new Float64Array(blocks * BLOCK_FIELDS);
   for (let b = 0; b < blocks; b++) {
     const from = b * size;
     const to = Math.min(count, from + size);
@@ -184,7 +201,7 @@ export function encodeBlocks(columns: PointColumns, count: number, size = BLOCK_
     out[at + 5] = max;
     out[at + 6] = columns.values[to - 1];
   }
-  return new Uint8Array(out.buffer);
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
 export function decodeBlocks(blob: Uint8Array): Float64Array {

@@ -10,12 +10,35 @@
 
 import type { MetricBatchPoints } from './metricBatchLine';
 
+/** Columns handed back by `MetricBatch.release`, for the next read's batches to fill (largest last). */
+const spare: { steps: Float64Array; times: Float64Array; values: Float64Array }[] = [];
+let spareBytes = 0;
+/**
+ * At most this many bytes of spare columns are kept: a store's journal pieces (a megabyte, about
+ * 100k points) need 1–4 MB of columns, which would otherwise be new for every piece and garbage
+ * the collector frees only in large steps (issue 20's peak RSS).
+ */
+const SPARE_LIMIT = 8 * 1024 * 1024;
+const FIRST_CAPACITY = 64;
+
 /** Growable columns of one series' points, in arrival order. */
 export class SeriesColumns {
-  steps: Float64Array = new Float64Array(64);
-  times: Float64Array = new Float64Array(64);
-  values: Float64Array = new Float64Array(64);
+  steps: Float64Array;
+  times: Float64Array;
+  values: Float64Array;
   length = 0;
+
+  constructor() {
+    const reused = spare.pop();
+    if (reused) {
+      spareBytes -= reused.values.byteLength * 3;
+      ({ steps: this.steps, times: this.times, values: this.values } = reused);
+    } else {
+      this.steps = new Float64Array(FIRST_CAPACITY);
+      this.times = new Float64Array(FIRST_CAPACITY);
+      this.values = new Float64Array(FIRST_CAPACITY);
+    }
+  }
 
   push(step: number, time: number, value: number): void {
     if (this.length === this.values.length) {
@@ -42,7 +65,21 @@ export class SeriesColumns {
       values: this.values.subarray(0, this.length),
     };
   }
+
+  /** Hands the columns to the next SeriesColumns made; this one (and every view of it) is not used again. */
+  release(): void {
+    const bytes = this.values.byteLength * 3;
+    if (this.values.length > FIRST_CAPACITY && spareBytes + bytes <= SPARE_LIMIT) {
+      const at = spare.findIndex((s) => s.values.length > this.values.length);
+      spare.splice(at === -1 ? spare.length : at, 0, { steps: this.steps, times: this.times, values: this.values });
+      spareBytes += bytes;
+    }
+    this.length = 0;
+    this.steps = this.times = this.values = EMPTY;
+  }
 }
+
+const EMPTY = new Float64Array(0);
 
 /** Metric points of one journal read, grouped by key. */
 export class MetricBatch {
@@ -71,6 +108,16 @@ export class MetricBatch {
     }
     for (let i = 0; i < values.length; i++) columns.push(steps[i], times[i], values[i]);
     this.count += values.length;
+  }
+
+  /**
+   * Done with the points: their columns go to the next batches read (journalSync.ts reads a store's
+   * journals in a piece at a time). Neither the batch nor any view of its columns is used after.
+   */
+  release(): void {
+    for (const columns of this.series.values()) columns.release();
+    this.series.clear();
+    this.count = 0;
   }
 
   /** The key whose UTF-8 bytes are `bytes[start, end)`, decoded once per distinct key. */

@@ -246,8 +246,9 @@ function writeChunk(db: Db, runId: string, seriesId: number, seq: number, tail: 
     if (!(value >= min) && !Number.isNaN(value)) min = value;
     if (!(value <= max) && !Number.isNaN(value)) max = value;
   }
-  let blocks = encodeBlocks(tail, count);
-  let data = encodeChunk(tail, 0, count);
+  // Scratch bytes: the chunk file and the statement copy them before the next chunk is encoded.
+  let blocks = encodeBlocks(tail, count, BLOCK_POINTS, blocksOut);
+  let data = encodeChunk(tail, 0, count, true);
   let fileOffset: number | null = null;
   let dataSize: number | null = null;
   const files = ChunkFiles.of(db);
@@ -277,12 +278,14 @@ function writeChunk(db: Db, runId: string, seriesId: number, seq: number, tail: 
       data,
       fileOffset,
       dataSize,
-      encodeBlocks(tail, count, COARSE_POINTS),
+      encodeBlocks(tail, count, COARSE_POINTS, coarseOut),
     ],
   );
 }
 
 const EMPTY = new Uint8Array(0);
+const blocksOut = new Float64Array((CHUNK_POINTS / BLOCK_POINTS) * BLOCK_FIELDS);
+const coarseOut = new Float64Array((CHUNK_POINTS / COARSE_POINTS) * BLOCK_FIELDS);
 
 /**
  * Moves full chunks kept in rows (written before schema 6, or while this process only read the

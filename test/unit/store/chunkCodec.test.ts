@@ -1,6 +1,13 @@
 import * as assert from 'node:assert/strict';
 import type { PointColumns } from '../../../src/store/chunkCodec';
-import { decodeChunkInto, encodeChunk } from '../../../src/store/chunkCodec';
+import {
+  BLOCK_FIELDS,
+  BLOCK_POINTS,
+  decodeBlocks,
+  decodeChunkInto,
+  encodeBlocks,
+  encodeChunk,
+} from '../../../src/store/chunkCodec';
 
 /** A chunk's points in fresh columns (the store decodes into columns it allocated for a whole series). */
 function decodeChunk(blob: Uint8Array, count: number): PointColumns {
@@ -59,5 +66,30 @@ describe('metric chunk codec', () => {
     const padded = new Uint8Array(blob.length + 3);
     padded.set(blob, 3);
     assert.deepEqual([...decodeChunk(padded.subarray(3), 2).values], [0.5, 0.25]);
+  });
+
+  it('encodes into a reused buffer the same bytes as into a fresh one', () => {
+    const a = columns([0, 1, 2], [10, 20, 35], [0.5, Number.NaN, 3]);
+    const b = columns([5, 9], [1, 2], [-1, -2]);
+    const fresh = encodeChunk(a);
+    assert.deepEqual(encodeChunk(a, 0, 3, true), fresh);
+    const view = encodeChunk(b, 0, 2, true);
+    assert.deepEqual(view, encodeChunk(b));
+    assert.deepEqual([...decodeChunk(view, 2).steps], [5, 9]);
+    assert.deepEqual([...decodeChunk(fresh, 3).times], [10, 20, 35], 'a fresh encoding is not overwritten');
+  });
+
+  it('writes block summaries into a given buffer', () => {
+    const n = 100;
+    const input = columns(
+      Array.from({ length: n }, (_, i) => i),
+      Array.from({ length: n }, (_, i) => 1000 + i),
+      Array.from({ length: n }, (_, i) => Math.sin(i)),
+    );
+    const into = new Float64Array(64 * BLOCK_FIELDS);
+    const view = encodeBlocks(input, n, BLOCK_POINTS, into);
+    assert.equal(view.buffer, into.buffer);
+    assert.deepEqual(view, encodeBlocks(input, n));
+    assert.deepEqual(decodeBlocks(view), decodeBlocks(encodeBlocks(input, n)));
   });
 });

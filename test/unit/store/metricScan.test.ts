@@ -71,4 +71,26 @@ describe('the metric fast path', () => {
     ];
     for (const line of declined) assert.equal(scan(line).ok, false, line);
   });
+
+  it('gives a released batch’s columns to the next batch, which holds only its own points', () => {
+    const first = new MetricBatch();
+    for (let i = 0; i < 1000; i++) first.add('loss', i, 10 * i, i / 2);
+    first.release();
+    assert.equal(first.count, 0);
+    assert.equal(first.series.size, 0);
+    const next = new MetricBatch();
+    next.addPoints({
+      key: 'acc',
+      steps: Float64Array.of(7, 8),
+      times: Float64Array.of(70, 80),
+      values: Float64Array.of(0.5, 0.75),
+    });
+    const columns = next.series.get('acc');
+    // Spare columns are handed out largest first: at least the 1024 doubles released here.
+    assert.ok((columns?.values.length ?? 0) >= 1024, 'released columns are filled again');
+    assert.deepEqual(
+      { ...columns?.view() },
+      { steps: Float64Array.of(7, 8), times: Float64Array.of(70, 80), values: Float64Array.of(0.5, 0.75) },
+    );
+  });
 });
