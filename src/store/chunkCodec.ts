@@ -63,12 +63,7 @@ function writeColumn(
  * Encodes points `from` (inclusive) to `to` (exclusive) of the columns. With `reuse`, the bytes are
  * a view of a buffer that the next call overwrites: for a caller that writes them at once.
  */
-export function encodeChunk(
-  columns: PointColumns,
-  from = 0,
-  to = columns.values.length,
-  reuse = false,
-): Uint8Array {
+export function encodeChunk(columns: PointColumns, from = 0, to = columns.values.length, reuse = false): Uint8Array {
   const count = to - from;
   const rawSteps = !fitsVarints(columns.steps, from, to);
   const rawTimes = !fitsVarints(columns.times, from, to);

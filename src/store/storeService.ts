@@ -53,6 +53,8 @@ export class StoreService implements ServiceCalls, StoreCalls {
   private firstUnsaved: number | undefined;
   /** Reading journals, one pass after another while reads are asked for. */
   private syncing: Promise<void> = Promise.resolve();
+  /** The snapshot being saved, if any (settled either way). */
+  private saving: Promise<unknown> = Promise.resolve();
   private draining = false;
   private compacting = false;
   private queued: SyncRequest | undefined;
@@ -223,7 +225,9 @@ export class StoreService implements ServiceCalls, StoreCalls {
     // Reading journals and exporting interleave on this thread; export only between syncs.
     await this.syncing;
     try {
-      const wrote = await this.store.snapshot();
+      const saving = this.store.snapshot();
+      this.saving = saving.catch(() => undefined);
+      const wrote = await saving;
       this.firstUnsaved = undefined;
       return wrote;
     } catch (error) {
@@ -397,6 +401,8 @@ export class StoreService implements ServiceCalls, StoreCalls {
     clearTimeout(this.snapshotTimer);
     this.watcher.close();
     await this.syncing;
+    // A snapshot under way finishes first (it removes the chunk files it retired once it is saved).
+    await this.saving;
     try {
       await this.store.snapshot();
     } catch (error) {
