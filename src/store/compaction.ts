@@ -152,11 +152,9 @@ export function* compactSteps(
     pointsTemp = newTempPathSync(dir, 'points');
     out = openSync(pointsTemp, 'wx', 0o666);
     const toPoints = (bytes: Uint8Array): void => writeAll(out as number, bytes);
-    for (const piece of pieces(fd, size, options.pieceBytes ?? PIECE_BYTES)) {
-      if (typeof piece === 'string') return { compacted: false, reason: piece };
-      compactor.scan(piece, toPoints);
-      yield;
-    }
+    const pieceBytes = options.pieceBytes ?? PIECE_BYTES;
+    const scanProblem = yield* eachPiece(fd, size, pieceBytes, (piece) => compactor.scan(piece, toPoints));
+    if (scanProblem) return { compacted: false, reason: scanProblem };
     const planned = compactor.endScan(toPoints);
     fsyncSync(out);
     closeSync(out);
@@ -178,11 +176,8 @@ export function* compactSteps(
     temp = newTempPathSync(dir, 'compact');
     out = openSync(temp, 'wx', 0o666);
     const toJournal = (bytes: Uint8Array): void => writeAll(out as number, bytes);
-    for (const piece of pieces(fd, size, options.pieceBytes ?? PIECE_BYTES)) {
-      if (typeof piece === 'string') return { compacted: false, reason: piece };
-      compactor.rewrite(piece, toJournal);
-      yield;
-    }
+    const rewriteProblem = yield* eachPiece(fd, size, pieceBytes, (piece) => compactor.rewrite(piece, toJournal));
+    if (rewriteProblem) return { compacted: false, reason: rewriteProblem };
     const compacted = compactor.finish(toJournal);
     fsyncSync(out);
     const newId = fileIdOf(fstatSync(out, { bigint: true }));
@@ -254,6 +249,21 @@ function sameRead(
   return (
     row !== undefined && row.generation === generation && row.offset === size && (row.file_id ?? fileId) === fileId
   );
+}
+
+/** One pass over the journal: `each` piece, a step each; the reason when the file changed under it. */
+function* eachPiece(
+  fd: number,
+  size: number,
+  pieceBytes: number,
+  each: (piece: Buffer) => void,
+): Generator<undefined, string | undefined> {
+  for (const piece of pieces(fd, size, pieceBytes)) {
+    if (typeof piece === 'string') return piece;
+    each(piece);
+    yield;
+  }
+  return undefined;
 }
 
 /**

@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RenderReport } from '../../shared/chartsProtocol';
-import { api, clickInWebview, dropStoreDir, screenshot, useStoreDir, waitFor, writeJournal } from './helpers';
+import {
+  api,
+  clickInWebview,
+  closeChartsAndDropStore,
+  screenshot,
+  useStoreWithRuns,
+  waitFor,
+  writeJournal,
+} from './helpers';
 
 const T0 = 1_700_000_000_000;
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -43,22 +51,10 @@ describe('Charts panel', () => {
       { t: 'run_start', ts: T0 + 20, run_id: 'live-1', name: 'busy-bee', experiment: 'charts' },
       ...metricLines('loss', 0, 100, (s) => 1 / (1 + s)),
     ]);
-    await useStoreDir(storeDir);
-    const { storeFolders } = await api();
-    await waitFor('the store to read the runs', async () => {
-      const [folder] = storeFolders();
-      const page = await folder?.store.call('listRuns', {});
-      return page && page.total === 3 ? true : undefined;
-    });
+    await useStoreWithRuns(storeDir, 3);
   });
 
-  after(async () => {
-    api()
-      .then((a) => a.charts()?.dispose())
-      .catch(() => undefined);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await dropStoreDir(storeDir);
-  });
+  after(() => closeChartsAndDropStore(storeDir));
 
   const report = async (what: string, ok: (r: RenderReport) => boolean): Promise<RenderReport> => {
     const { charts } = await api();

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ChartLayout, DrawnLine, RenderReport } from '../../shared/chartsProtocol';
-import { api, dropStoreDir, screenshot, useStoreDir, waitFor, writeJournal } from './helpers';
+import { api, closeChartsAndDropStore, screenshot, useStoreDir, waitFor, writeJournal } from './helpers';
 
 const T0 = 1_700_000_000_000;
 /** Every run logs a step every 100 ms of wall time, so the time axes keep each series' cadence. */
@@ -122,13 +122,7 @@ describe('Charts panel: dense and sparse metrics in one panel', () => {
     });
   });
 
-  after(async () => {
-    api()
-      .then((a) => a.charts()?.dispose())
-      .catch(() => undefined);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await dropStoreDir(storeDir);
-  });
+  after(() => closeChartsAndDropStore(storeDir));
 
   /** The panel's next report after `before` with all three charts drawn. */
   const nextReport = async (what: string, before: RenderReport | undefined): Promise<RenderReport> => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { JournalCompactor } from '../../src/store/journalCompactor';
-import { api, dropStoreDir, screenshot, useStoreDir, waitFor } from './helpers';
+import { api, closeChartsAndDropStore, screenshot, useStoreWithRuns, waitFor } from './helpers';
 
 const T0 = 1_700_000_000_000;
 const GENERATION = '0123456789abcdef';
@@ -43,22 +43,10 @@ describe('Compacted runs (journal format 5)', () => {
   before(async () => {
     storeDir = await mkdtemp(join(tmpdir(), 'runlog-compacted-'));
     await writeCompactedRun(storeDir, 'sealed-1');
-    await useStoreDir(storeDir);
-    const { storeFolders } = await api();
-    await waitFor('the store to read the compacted run', async () => {
-      const [folder] = storeFolders();
-      const page = await folder?.store.call('listRuns', {});
-      return page && page.total === 1 ? true : undefined;
-    });
+    await useStoreWithRuns(storeDir, 1);
   });
 
-  after(async () => {
-    api()
-      .then((a) => a.charts()?.dispose())
-      .catch(() => undefined);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await dropStoreDir(storeDir);
-  });
+  after(() => closeChartsAndDropStore(storeDir));
 
   it('reads every point from the points file and draws the run', async () => {
     const { storeFolders, charts } = await api();

@@ -28,6 +28,26 @@ export async function useStoreDir(dir: string | undefined): Promise<void> {
   await vscode.workspace.getConfiguration('runlog').update('storeDir', dir, vscode.ConfigurationTarget.Workspace);
 }
 
+/** Points the workspace at the store `dir` and waits until it lists `total` runs. */
+export async function useStoreWithRuns(dir: string, total: number): Promise<void> {
+  await useStoreDir(dir);
+  const { storeFolders } = await api();
+  await waitFor(`the store to read ${total} run(s)`, async () => {
+    const [folder] = storeFolders();
+    const page = await folder?.store.call('listRuns', {});
+    return page && page.total === total ? true : undefined;
+  });
+}
+
+/** Closes the Charts panel and every editor, then goes back to the default store and deletes `dir`. */
+export async function closeChartsAndDropStore(dir: string): Promise<void> {
+  api()
+    .then((a) => a.charts()?.dispose())
+    .catch(() => undefined);
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  await dropStoreDir(dir);
+}
+
 /** Goes back to the default store and deletes `dir`, which its worker may still be saving into. */
 export async function dropStoreDir(dir: string): Promise<void> {
   await useStoreDir(undefined);

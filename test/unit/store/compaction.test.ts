@@ -230,6 +230,21 @@ describe('compaction of sealed runs', () => {
       return { store, expected };
     }
 
+    /**
+     * A second window on the store while `dir`'s writer (this test's RunStore) holds it: the lock
+     * taken as the writer's, a reader StoreService, and what it logs.
+     */
+    async function readerWindow(): Promise<{ lock: StoreLock; reader: StoreService; messages: string[] }> {
+      const lock = await StoreLock.tryAcquire(dir);
+      assert.ok(lock);
+      const messages: string[] = [];
+      const reader = await StoreService.start(
+        { dir, version: 'test', pollMs: 600_000, compactMs: 0 },
+        { changed: () => undefined, log: (_level, message) => messages.push(message) },
+      );
+      return { lock, reader, messages };
+    }
+
     /** What a reader gets of a run: details, params, tags and every series' points to the bit. */
     function record(store: RunStore, runId: string): unknown {
       const run = store.query('getRun', runId);
@@ -393,13 +408,7 @@ describe('compaction of sealed runs', () => {
     it('a second window reads a run again when the writer replaced the chunk file its database names', async () => {
       // A rebuilt database, saved while the chunks hold the points; a reader window opens it.
       const { store: writer, expected } = await rebuiltAfterCompaction(store2series);
-      const lock = await StoreLock.tryAcquire(dir);
-      assert.ok(lock);
-      const messages: string[] = [];
-      const reader = await StoreService.start(
-        { dir, version: 'test', pollMs: 600_000, compactMs: 0 },
-        { changed: () => undefined, log: (_level, message) => messages.push(message) },
-      );
+      const { lock, reader, messages } = await readerWindow();
       try {
         assert.equal(reader.status().writer, false);
         // The writer points the chunks at the journal again and saves: the old file goes.
@@ -624,14 +633,8 @@ describe('compaction of sealed runs', () => {
       await writer.syncJournals();
       const expected = store2series(writer);
       await writer.snapshot();
-      const lock = await StoreLock.tryAcquire(dir);
-      assert.ok(lock);
-      const messages: string[] = [];
       // A reader window opens the saved database: its chunks point at the compacted journal's lines.
-      const reader = await StoreService.start(
-        { dir, version: 'test', pollMs: 600_000, compactMs: 0 },
-        { changed: () => undefined, log: (_level, message) => messages.push(message) },
-      );
+      const { lock, reader, messages } = await readerWindow();
       try {
         assert.equal(reader.status().writer, false);
         assert.ok(writer.compactNext({ quietMs: 0 })?.outcome.compacted);

@@ -223,6 +223,17 @@ describe('run store', () => {
     upgraded.close();
   });
 
+  /** Makes the saved database one of schema `version` that refused run r1's line `line` for `reason`: no points of it. */
+  async function refusedBefore(version: number, lineNumber: number, reason: string): Promise<void> {
+    const db = await Db.open(await readFile(join(dir, DB_FILE)));
+    db.run("DELETE FROM metric_chunks WHERE series_id IN (SELECT id FROM metric_series WHERE run_id = 'r1')");
+    db.run("DELETE FROM metric_series WHERE run_id = 'r1'");
+    db.run("INSERT INTO rejected_events (run_id, line, reason) VALUES ('r1', ?, ?)", [lineNumber, reason]);
+    db.exec(`PRAGMA user_version = ${version};`);
+    await writeFile(join(dir, DB_FILE), db.export());
+    db.close();
+  }
+
   it('reads again the journals whose batched metric lines a store before format 4 refused', async () => {
     await journal('r1', start('r1', 1) + metricBatchLine('loss', [0, 1], [2, 3], [0.5, 0.25]));
     await journal('r2', start('r2', 1) + metricLine('loss', 0, 0.125));
@@ -230,13 +241,7 @@ describe('run store', () => {
     await store.snapshot();
     store.close();
     // What a store of schema 4 made of them: the batched line refused, its points missing.
-    const db = await Db.open(await readFile(join(dir, DB_FILE)));
-    db.exec(`DELETE FROM metric_chunks WHERE series_id IN (SELECT id FROM metric_series WHERE run_id = 'r1');
-      DELETE FROM metric_series WHERE run_id = 'r1';
-      INSERT INTO rejected_events (run_id, line, reason) VALUES ('r1', 2, '"ts" must be a number (milliseconds since the epoch)');
-      PRAGMA user_version = 4;`);
-    await writeFile(join(dir, DB_FILE), db.export());
-    db.close();
+    await refusedBefore(4, 2, '"ts" must be a number (milliseconds since the epoch)');
     const upgraded = await open();
     assert.deepEqual(upgraded.query('getRun', 'r1')?.rejected, []);
     assert.deepEqual([...upgraded.query('series', 'r1', 'loss').values], [0.5, 0.25], 'read once, not twice');
@@ -254,13 +259,7 @@ describe('run store', () => {
     await store.snapshot();
     store.close();
     // What a store of schema 7 (format 4) made of the compacted journal: its lines refused, no points.
-    const db = await Db.open(await readFile(join(dir, DB_FILE)));
-    db.exec(`DELETE FROM metric_chunks WHERE series_id IN (SELECT id FROM metric_series WHERE run_id = 'r1');
-      DELETE FROM metric_series WHERE run_id = 'r1';
-      INSERT INTO rejected_events (run_id, line, reason) VALUES ('r1', 3, 'metrics: "value" must be base64 text');
-      PRAGMA user_version = 7;`);
-    await writeFile(join(dir, DB_FILE), db.export());
-    db.close();
+    await refusedBefore(7, 3, 'metrics: "value" must be base64 text');
     const upgraded = await open();
     assert.deepEqual(upgraded.query('getRun', 'r1')?.rejected, []);
     const loss = upgraded.query('series', 'r1', 'loss');
