@@ -25,7 +25,6 @@ import {
   fsyncSync,
   lstatSync,
   openSync,
-  readSync,
   readdirSync,
   renameSync,
   rmSync,
@@ -278,7 +277,7 @@ function* pieces(fd: number, size: number, pieceBytes: number): Generator<Buffer
     let length = Math.min(pieceBytes, size - at);
     for (;;) {
       if (buffer.length < length) buffer = Buffer.alloc(length);
-      const piece = readInto(fd, buffer, at, length);
+      const piece = readAt(fd, at, at + length, buffer);
       if (piece.length < length) {
         yield 'the journal got shorter while it was read';
         return;
@@ -298,17 +297,6 @@ function* pieces(fd: number, size: number, pieceBytes: number): Generator<Buffer
       break;
     }
   }
-}
-
-/** Reads `length` bytes of the file at `at` into the start of `buffer`; fewer when the file ends first. */
-function readInto(fd: number, buffer: Buffer, at: number, length: number): Buffer {
-  let done = 0;
-  while (done < length) {
-    const n = readSync(fd, buffer, done, length - done, at + done);
-    if (n === 0) break;
-    done += n;
-  }
-  return buffer.subarray(0, done);
 }
 
 /**

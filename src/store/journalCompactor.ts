@@ -92,6 +92,11 @@ export class JournalCompactor {
   private readonly fast = new LastPoint();
   private oldBytes = 0;
   private oldLines = 0;
+  /** The ordinal of the line being visited, in the old journal; and how many the second pass has visited. */
+  private ordinal = 0;
+  private rewritten = 0;
+  /** The ordinals of batched lines the first pass refused: the second knows them without reading them again. */
+  private readonly refused = new Set<number>();
   private droppedBytes = 0;
   /** Bytes written to the points file. */
   private pointsBytes = 0;
@@ -124,6 +129,7 @@ export class JournalCompactor {
     this.oldBytes += buffer.length;
     for (let pos = 0; pos < buffer.length;) {
       const end = lineEnd(buffer, pos);
+      this.ordinal = this.oldLines;
       const key = this.visit(buffer, pos, end, points);
       this.oldLines++;
       if (key >= 0) this.byIndex[key].oldBytes += end - pos;
@@ -167,6 +173,7 @@ export class JournalCompactor {
     };
     for (let pos = 0; pos < buffer.length;) {
       const end = lineEnd(buffer, pos);
+      this.ordinal = this.rewritten++;
       const key = this.visit(buffer, pos, end);
       const series = key >= 0 ? this.byIndex[key] : undefined;
       if (key === KEPT || series?.verbatim || series?.lines.length === 0) {
@@ -277,11 +284,16 @@ export class JournalCompactor {
       }
       return series.index;
     }
+    // The second pass: the first read the line whole and said whether it is a key's.
+    if (!points) return this.refused.has(this.ordinal) ? KEPT : this.seriesOf(parsed.batched['key'] as string).index;
     const batch = parseMetricBatch(parsed.batched, true);
-    // Refused by every reader: kept as it is, so the journal still says what was written.
-    if (!batch.ok) return KEPT;
+    if (!batch.ok) {
+      // Refused by every reader: kept as it is, so the journal still says what was written.
+      this.refused.add(this.ordinal);
+      return KEPT;
+    }
     const series = this.seriesOf(batch.points.key);
-    if (points && !series.verbatim) {
+    if (!series.verbatim) {
       // The doubles' own bytes, not numbers read back: every bit of every value stays.
       const value = parsed.batched['value'] as string;
       if (valueScratch.length < value.length) valueScratch = Buffer.alloc(value.length * 2);

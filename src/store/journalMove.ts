@@ -57,9 +57,12 @@ export function writeAll(fd: number, bytes: Uint8Array): void {
   for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
-/** Bytes [from, to) of an open file, fewer when it ends before `to`. */
-export function readAt(fd: number, from: number, to: number): Buffer {
-  const bytes = Buffer.alloc(Math.max(0, to - from));
+/**
+ * Bytes [from, to) of an open file, fewer when it ends before `to`; read into the start of `into`
+ * when given (it must have room), else into a new buffer.
+ */
+export function readAt(fd: number, from: number, to: number, into?: Buffer): Buffer {
+  const bytes = into ? into.subarray(0, Math.max(0, to - from)) : Buffer.alloc(Math.max(0, to - from));
   let done = 0;
   while (done < bytes.length) {
     const n = readSync(fd, bytes, done, bytes.length - done, from + done);

@@ -58,15 +58,39 @@ export async function readGeneration(file: string): Promise<string> {
 
 /** The generation in a journal's first bytes ('' unless they start a compacted journal's first line). */
 export function generationOf(head: Uint8Array): string {
+  return markerOf(head)?.generation ?? '';
+}
+
+/**
+ * A compacted journal's first line, from the journal's first bytes: its generation and how many
+ * points it moved to the points file; undefined for a journal never compacted.
+ */
+export function markerOf(head: Uint8Array): { generation: string; points?: number } | undefined {
   const buffer = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
-  if (!buffer.subarray(0, MARKER_PREFIX.length).equals(Buffer.from(MARKER_PREFIX))) return '';
+  if (!buffer.subarray(0, MARKER_PREFIX.length).equals(Buffer.from(MARKER_PREFIX))) return undefined;
   const end = buffer.indexOf(NEWLINE);
-  if (end === -1) return '';
+  if (end === -1) return undefined;
   try {
-    const generation = (JSON.parse(buffer.subarray(0, end).toString('utf8')) as { generation?: unknown }).generation;
-    return typeof generation === 'string' ? generation : '';
+    const { generation, points } = JSON.parse(buffer.subarray(0, end).toString('utf8')) as Record<string, unknown>;
+    if (typeof generation !== 'string') return undefined;
+    return Number.isSafeInteger(points) ? { generation, points: points as number } : { generation };
   } catch {
-    return '';
+    return undefined;
+  }
+}
+
+/** The first line of the journal at `file` when it is a compacted journal's (`markerOf`). */
+export function readMarkerSync(file: string): { generation: string; points?: number } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    return markerOf(readHead(fd));
+  } finally {
+    closeSync(fd);
   }
 }
 

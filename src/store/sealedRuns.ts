@@ -4,12 +4,12 @@
  * the run complete; a journal compacted before only when enough of its points lie outside its
  * points file (docs/JOURNAL.md, "Compacted journals").
  */
-import { closeSync, constants, openSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseState } from '../sync/syncState';
 import { COMPACT_LINE_POINTS } from './journalCompactor';
-import { readAt } from './journalMove';
+import { readMarkerSync } from './journalRewrite';
 import { StoreLock } from './lock';
 import type { Db } from './sqlite';
 import { JOURNAL_FILE, RUNS_DIR } from './storeLocation';
@@ -17,7 +17,6 @@ import { JOURNAL_FILE, RUNS_DIR } from './storeLocation';
 /** The sync folder's name and its push states (src/sync/syncState.ts). */
 const SYNC_DIR = 'sync';
 const PUSHED_FILE = 'pushed.jsonl';
-const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 
 export interface SealedOptions {
   /** This machine's name: a run of another host cannot be checked for a live process. */
@@ -58,19 +57,8 @@ export function sealedRuns(db: Db, options: SealedOptions): string[] {
  */
 export function pointsOutside(db: Db, dir: string, runId: string): number {
   const total = db.get<{ n: number | null }>('SELECT SUM(count) AS n FROM metric_series WHERE run_id = ?', [runId])?.n;
-  let head: Buffer;
-  try {
-    const fd = openSync(join(dir, RUNS_DIR, runId, JOURNAL_FILE), constants.O_RDONLY | O_NOFOLLOW);
-    try {
-      head = readAt(fd, 0, 512);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return 0;
-  }
-  const moved = Number(/^\{"t":"compacted",[^\n]*"points":(\d+)/.exec(head.toString('latin1'))?.[1] ?? Number.NaN);
-  return Number.isFinite(moved) ? Math.max(0, (total ?? 0) - moved) : 0;
+  const marker = readMarkerSync(join(dir, RUNS_DIR, runId, JOURNAL_FILE));
+  return marker?.points === undefined ? 0 : Math.max(0, (total ?? 0) - marker.points);
 }
 
 /** Whether a push or pull is under way with any server (a live `<store>/sync/<key>/lock`). */
